@@ -1,0 +1,52 @@
+/**
+ * @module domain/errors
+ * Typed failures that every layer understands. The HTTP layer maps each to a
+ * problem+json response with a stable `code`; nothing else leaks to clients.
+ */
+
+/** Base class: `code` is stable and public, `status` is the HTTP status it maps to. */
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly title: string,
+    detail: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(detail);
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(what: string) {
+    super(404, "not_found", "Not found", `${what} was not found`);
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(code: string, detail: string, extra: Record<string, unknown> = {}) {
+    super(409, code, "Conflict", detail, extra);
+  }
+}
+
+export class ValidationError extends AppError {
+  constructor(detail: string, extra: Record<string, unknown> = {}, code = "validation_failed") {
+    super(400, code, "Invalid request", detail, extra);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(code: string, detail: string) {
+    super(403, code, "Forbidden", detail);
+  }
+}
+
+/**
+ * The store (or another piece of infrastructure) failed. Callers fail closed:
+ * nothing is published and no state changes. The cause is logged, never returned.
+ */
+export class StoreUnavailableError extends AppError {
+  constructor(readonly causeError?: unknown) {
+    super(503, "store_unavailable", "Service unavailable", "The data store is unavailable; nothing was changed. Retry later.");
+  }
+}

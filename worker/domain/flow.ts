@@ -1,0 +1,138 @@
+/**
+ * @module domain/flow
+ * Decision-flow definitions (a small next-best-offer model) and their execution.
+ * Pure: the same definition and attributes always give the same decision.
+ */
+import { z } from "zod";
+import { attributeNameSchema } from "./policy.js";
+
+const scalar = z.union([z.string().max(256), z.number().finite(), z.boolean()]);
+
+const ruleSchema = z.discriminatedUnion("op", [
+  z.object({ attribute: attributeNameSchema, op: z.literal("eq"), value: scalar }),
+  z.object({ attribute: attributeNameSchema, op: z.literal("neq"), value: scalar }),
+  z.object({ attribute: attributeNameSchema, op: z.literal("in"), value: z.array(scalar).min(1).max(1000) }),
+  z.object({ attribute: attributeNameSchema, op: z.literal("gte"), value: z.number().finite() }),
+  z.object({ attribute: attributeNameSchema, op: z.literal("lte"), value: z.number().finite() }),
+]);
+export type EligibilityRule = z.infer<typeof ruleSchema>;
+
+const weight = z.number().finite();
+const modelSchema = z.object({
+  intercept: weight,
+  numeric: z.record(attributeNameSchema, weight).default({}),
+  categorical: z.record(attributeNameSchema, z.record(z.string().max(256), weight)).default({}),
+});
+
+const offerSchema = z.object({
+  id: z.string().min(1).max(64),
+  eligibility: z.array(ruleSchema).max(100).default([]),
+  model: modelSchema,
+  minPropensity: z.number().min(0).max(1),
+});
+
+/** A flow definition, exactly the public JSON shape (extra optional fields are tolerated). */
+export const flowDefinitionSchema = z
+  .object({
+    offers: z.array(offerSchema).min(1).max(200),
+    maxOffers: z.number().int().min(1).max(200),
+  })
+  .superRefine((def, ctx) => {
+    const seen = new Set<string>();
+    def.offers.forEach((o, i) => {
+      if (seen.has(o.id)) ctx.addIssue({ code: "custom", path: ["offers", i, "id"], message: `duplicate offer id "${o.id}"` });
+      seen.add(o.id);
+    });
+  });
+export type FlowDefinition = z.infer<typeof flowDefinitionSchema>;
+
+/** Request attributes: flat scalars (null means "not provided"). */
+export const attributesSchema = z
+  .record(attributeNameSchema, z.union([z.string().max(256), z.number().finite(), z.boolean(), z.null()]))
+  .refine((a) => Object.keys(a).length <= 200, "at most 200 attributes");
+export type Attributes = z.infer<typeof attributesSchema>;
+
+export type FlowStatus = "draft" | "active" | "paused";
+
+/** One offer made by a flow. */
+export interface OfferMade {
+  id: string;
+  propensity: number;
+}
+
+/** The result of executing a flow on one request. */
+export interface Decision {
+  selected: boolean;
+  offers: OfferMade[];
+  /** Highest propensity among eligible offers (null when no offer was eligible). Stored as the trace score. */
+  score: number | null;
+}
+
+/** Raised when a request attribute has the wrong type for the model (a client error). */
+export class AttributeTypeError extends Error {
+  constructor(readonly attribute: string, readonly expected: string) {
+    super(`attribute "${attribute}" must be a ${expected}`);
+  }
+}
+
+function ruleHolds(rule: EligibilityRule, attrs: Attributes): boolean {
+  const v = attrs[rule.attribute];
+  if (v === undefined || v === null) return rule.op === "neq";
+  switch (rule.op) {
+    case "eq":
+      return v === rule.value;
+    case "neq":
+      return v !== rule.value;
+    case "in":
+      return rule.value.includes(v);
+    case "gte":
+      return typeof v === "number" && v >= rule.value;
+    case "lte":
+      return typeof v === "number" && v <= rule.value;
+  }
+}
+
+/** Numerically stable logistic function. */
+export function logistic(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+function propensity(model: FlowDefinition["offers"][number]["model"], attrs: Attributes): number {
+  let z = model.intercept;
+  for (const [name, w] of Object.entries(model.numeric)) {
+    const v = attrs[name];
+    // Missing numeric attributes count as 0 (pinned by the product definition).
+    if (v === undefined || v === null) continue;
+    if (typeof v !== "number") throw new AttributeTypeError(name, "number");
+    z += w * v;
+  }
+  for (const [name, table] of Object.entries(model.categorical)) {
+    const v = attrs[name];
+    if (v === undefined || v === null) continue;
+    const w = table[String(v)];
+    if (w !== undefined) z += w;
+  }
+  return logistic(z);
+}
+
+/**
+ * Executes a flow definition: an offer is made when every eligibility rule holds
+ * and its propensity ≥ minPropensity; the best `maxOffers` offers are returned.
+ * @throws AttributeTypeError when a numeric model weight meets a non-numeric value.
+ */
+export function executeFlow(def: FlowDefinition, attrs: Attributes): Decision {
+  const made: OfferMade[] = [];
+  let score: number | null = null;
+  for (const offer of def.offers) {
+    if (!offer.eligibility.every((r) => ruleHolds(r, attrs))) continue;
+    const p = propensity(offer.model, attrs);
+    score = score === null ? p : Math.max(score, p);
+    if (p >= offer.minPropensity) made.push({ id: offer.id, propensity: p });
+  }
+  // Stable sort keeps definition order among equal propensities, so decisions are deterministic.
+  made.sort((a, b) => b.propensity - a.propensity);
+  const offers = made.slice(0, def.maxOffers);
+  return { selected: offers.length > 0, offers, score };
+}

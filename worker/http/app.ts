@@ -1,0 +1,90 @@
+/**
+ * @module http/app
+ * `createApp(deps)`: the whole HTTP surface as a Hono app. Runtime adapters build
+ * the dependencies and serve it; nothing here knows which runtime it is on.
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { AppError } from "../domain/errors.js";
+import { requireCsrfHeader, tenantAuth } from "./auth.js";
+import { handleError, problem } from "./problem.js";
+import { createAdminRoutes } from "./routes/admin.js";
+import { createAuditLogRoutes } from "./routes/audit-log.js";
+import { createCronRoutes } from "./routes/cron.js";
+import { createDecisionFlowRoutes } from "./routes/decision-flows.js";
+import { createDecisionTraceRoutes } from "./routes/decision-traces.js";
+import { createEvaluationRoutes } from "./routes/fairness-evaluations.js";
+import { createOverrideRoutes } from "./routes/fairness-overrides.js";
+import { createHealthRoutes } from "./routes/health.js";
+import { createOutcomeRoutes } from "./routes/outcomes.js";
+import { createRecommendRoutes } from "./routes/recommend.js";
+import { createTenantSettingsRoutes } from "./routes/tenant-settings.js";
+import type { AppDeps, AppEnv } from "./types.js";
+
+export interface AppOptions {
+  /** True once graceful shutdown has begun: readiness fails and new requests get 503. */
+  isShuttingDown?: () => boolean;
+}
+
+const PLATFORM_PATH = /^\/api\/v1\/(admin|cron)(\/|$)/;
+const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
+
+/** Builds the gateway app. */
+export function createApp(deps: AppDeps, opts: AppOptions = {}) {
+  const isShuttingDown = opts.isShuttingDown ?? (() => false);
+  const app = new Hono<AppEnv>();
+
+  // Request id + one structured log line per request (never keys, tokens or attribute values).
+  app.use("*", async (c, next) => {
+    const incoming = c.req.header("x-request-id");
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+    c.set("requestId", requestId);
+    c.set("log", deps.logger.child({ requestId }));
+    const started = Date.now();
+    await next();
+    c.header("x-request-id", requestId);
+    c.get("log").info("request", { method: c.req.method, path: c.req.path, status: c.res.status, durationMs: Date.now() - started });
+  });
+
+  app.route("/", createHealthRoutes(deps, isShuttingDown));
+
+  app.use("/api/*", async (c, next) => {
+    if (isShuttingDown()) return problem(c, 503, "shutting_down", "Service unavailable", "The server is shutting down; retry on another instance.");
+    await next();
+  });
+  // JSON bodies are limited everywhere except the NDJSON bulk route, which has its own limit.
+  const jsonLimit = bodyLimit({
+    maxSize: deps.limits.jsonMaxBytes,
+    onError: () => {
+      throw new AppError(413, "payload_too_large", "Payload too large", `JSON bodies may be at most ${deps.limits.jsonMaxBytes} bytes.`);
+    },
+  });
+  app.use("/api/*", async (c, next) => (c.req.path.endsWith("/decision-traces/bulk") ? next() : jsonLimit(c, next)));
+
+  app.route("/api/v1/cron", createCronRoutes(deps));
+  app.use("/api/v1/admin/*", requireCsrfHeader);
+  app.route("/api/v1/admin", createAdminRoutes(deps));
+
+  const tenantApi = new Hono<AppEnv>();
+  const auth = tenantAuth(deps);
+  // Mounted at /api/v1, so this middleware also sees the platform and cron paths; those have their own auth.
+  tenantApi.use("*", async (c, next) => {
+    if (PLATFORM_PATH.test(c.req.path)) return next();
+    await auth(c, async () => {
+      await requireCsrfHeader(c, next);
+    });
+  });
+  tenantApi.route("/tenant-settings", createTenantSettingsRoutes(deps));
+  tenantApi.route("/decision-flows", createDecisionFlowRoutes(deps));
+  tenantApi.route("/recommend", createRecommendRoutes(deps));
+  tenantApi.route("/outcomes", createOutcomeRoutes(deps));
+  tenantApi.route("/decision-traces", createDecisionTraceRoutes(deps));
+  tenantApi.route("/fairness-overrides", createOverrideRoutes(deps));
+  tenantApi.route("/fairness-evaluations", createEvaluationRoutes());
+  tenantApi.route("/audit-log", createAuditLogRoutes());
+  app.route("/api/v1", tenantApi);
+
+  app.notFound((c) => problem(c, 404, "not_found", "Not found", "No such route."));
+  app.onError(handleError);
+  return app;
+}

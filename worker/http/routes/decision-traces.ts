@@ -1,0 +1,35 @@
+/**
+ * @module http/routes/decision-traces
+ * NDJSON bulk loads of decisions made elsewhere, all or nothing.
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { AppError } from "../../domain/errors.js";
+import { bulkLoad } from "../../services/traces.js";
+import { requireRole } from "../auth.js";
+import type { AppDeps, AppEnv } from "../types.js";
+
+const NDJSON = /^application\/(x-ndjson|ndjson|jsonl|x-jsonlines|jsonlines)\s*(;|$)/i;
+
+/** Route POST /api/v1/decision-traces/bulk. */
+export function createDecisionTraceRoutes(deps: AppDeps) {
+  const app = new Hono<AppEnv>();
+  app.post(
+    "/bulk",
+    requireRole("operator"),
+    bodyLimit({
+      maxSize: deps.limits.bulkMaxBytes,
+      onError: () => {
+        throw new AppError(413, "payload_too_large", "Payload too large", `A bulk body may be at most ${deps.limits.bulkMaxBytes} bytes.`);
+      },
+    }),
+    async (c) => {
+      if (!NDJSON.test(c.req.header("content-type") ?? ""))
+        throw new AppError(415, "unsupported_media_type", "Unsupported media type", "Send the body as application/x-ndjson (one JSON object per line).");
+      const r = await bulkLoad(deps, c.get("tenant"), await c.req.text(), { maxLines: deps.limits.bulkMaxLines, maxBytes: deps.limits.bulkMaxBytes });
+      c.get("log").info("bulk traces loaded", { accepted: r.accepted });
+      return c.json(r, 201);
+    },
+  );
+  return app;
+}

@@ -1,0 +1,88 @@
+/**
+ * @module runtime/build-deps
+ * Assembles AppDeps from what a runtime adapter provides (clients, migrations,
+ * kernels, logger, parsed config). Shared by every runtime so they differ only
+ * in transport and I/O.
+ */
+import type { Kernels } from "../engine/kernels/types.js";
+import { createRowWindowReader } from "../engine/window.js";
+import { hashesEqual, randomSecret, sha256Hex } from "../http/crypto.js";
+import type { AppDeps, Placement } from "../http/types.js";
+import type { Logger } from "../observability/logger.js";
+import { createControlStore } from "../store/control-store.js";
+import { type Client, type Migration, migrate } from "../store/sql.js";
+import { createTenantRegistry } from "../store/tenant-registry.js";
+import type { TenantRecord } from "../store/control-store.js";
+import type { commonEnvSchema, RegionConfig } from "./config.js";
+import type { z } from "zod";
+
+export interface RuntimeParts {
+  config: z.infer<typeof commonEnvSchema>;
+  regions: Record<string, RegionConfig>;
+  controlClient: Client;
+  openTenantClient: (tenant: TenantRecord) => Client | Promise<Client>;
+  migrations: { control: Migration[]; tenant: Migration[] };
+  kernels: Kernels;
+  logger: Logger;
+  /** Embedded location for a tenant in an embedded region (runtimes without files never return one). */
+  embeddedDbUrl?: (tenantId: string, region: string) => string;
+  /** Called once with a generated platform token when none is configured (Node/Deno print it). */
+  onGeneratedAdminToken?: (token: string) => void;
+  clock?: () => Date;
+}
+
+const ADMIN_TOKEN_SETTING = "platform_admin_token_sha256";
+
+/** Builds dependencies; applies control-store migrations and bootstraps the platform token. */
+export async function buildDeps(parts: RuntimeParts): Promise<AppDeps> {
+  await migrate(parts.controlClient, parts.migrations.control);
+  const control = createControlStore(parts.controlClient);
+  const regionNames = Object.keys(parts.regions);
+
+  let adminHash: string;
+  if (parts.config.FAIRGATE_ADMIN_TOKEN) {
+    adminHash = await sha256Hex(parts.config.FAIRGATE_ADMIN_TOKEN);
+  } else {
+    const stored = await control.getSetting(ADMIN_TOKEN_SETTING);
+    if (stored) adminHash = stored;
+    else {
+      if (!parts.onGeneratedAdminToken) throw new Error("FAIRGATE_ADMIN_TOKEN is required on this runtime");
+      const token = randomSecret("fgp_");
+      const mine = await sha256Hex(token);
+      adminHash = await control.putSettingIfAbsent(ADMIN_TOKEN_SETTING, mine);
+      // Only the process whose hash was stored shows its token; a racing process's token would not work.
+      if (adminHash === mine) parts.onGeneratedAdminToken(token);
+    }
+  }
+
+  const placement: Placement = {
+    regions: regionNames,
+    defaultRegion: parts.config.FAIRGATE_DEFAULT_REGION ?? regionNames[0]!,
+    dbUrlFor(tenantId, region) {
+      const r = parts.regions[region];
+      if (r?.url) return r.url.replaceAll("{tenantId}", tenantId);
+      if (!parts.embeddedDbUrl) throw new Error(`region "${region}" has no database URL and this runtime has no embedded storage`);
+      return parts.embeddedDbUrl(tenantId, region);
+    },
+  };
+
+  const tenants = createTenantRegistry({ control, openClient: parts.openTenantClient, migrations: parts.migrations.tenant });
+  const kernels = parts.kernels;
+  return {
+    control,
+    tenants,
+    kernels,
+    clock: parts.clock ?? (() => new Date()),
+    newId: () => crypto.randomUUID(),
+    windowReader: (store) => createRowWindowReader(store.traces, kernels),
+    logger: parts.logger,
+    verifyAdminToken: async (token) => hashesEqual(await sha256Hex(token), adminHash),
+    cronSecret: parts.config.FAIRGATE_CRON_SECRET ?? null,
+    placement,
+    limits: {
+      jsonMaxBytes: parts.config.FAIRGATE_JSON_MAX_BYTES,
+      bulkMaxBytes: parts.config.FAIRGATE_BULK_MAX_BYTES,
+      bulkMaxLines: parts.config.FAIRGATE_BULK_MAX_LINES,
+    },
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * @module runtime/config
+ * Environment → configuration, parsed once at start with zod. A bad variable
+ * stops the process with one line naming it.
+ */
+import { Cron } from "croner";
+import { z } from "zod";
+
+const regionName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "region names are lowercase letters, digits and '-'");
+
+/** One region's tenant-database placement: embedded (no url) or a libSQL server URL template. */
+const regionSchema = z.strictObject({
+  /** libsql://, http(s):// or ws(s):// URL; `{tenantId}` is replaced by the tenant id. Absent = embedded files. */
+  url: z.string().regex(/^(libsql|https?|wss?):\/\//, "must be a libsql://, http(s):// or ws(s):// URL").optional(),
+  authToken: z.string().min(1).optional(),
+});
+export type RegionConfig = z.infer<typeof regionSchema>;
+
+const jsonRegions = z
+  .string()
+  .transform((s, ctx) => {
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      ctx.addIssue({ code: "custom", message: "must be JSON like {\"eu\":{},\"us\":{\"url\":\"libsql://…\"}}" });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(regionName, regionSchema).refine((r) => Object.keys(r).length > 0, "must name at least one region"));
+
+const cronExpr = z.string().refine((s) => {
+  if (s === "off") return true;
+  try {
+    new Cron(s, { paused: true, timezone: "UTC" }).stop();
+    return true;
+  } catch {
+    return false;
+  }
+}, "must be a cron expression (e.g. \"0 3 * * *\") or \"off\"");
+
+const intVar = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+
+/** Variables shared by every runtime. */
+export const commonEnvSchema = z.object({
+  FAIRGATE_ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  FAIRGATE_CRON_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
+  FAIRGATE_RECHECK_CRON: cronExpr.default("0 3 * * *"),
+  FAIRGATE_REGIONS: jsonRegions.optional(),
+  FAIRGATE_DEFAULT_REGION: regionName.optional(),
+  FAIRGATE_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+  FAIRGATE_JSON_MAX_BYTES: intVar(1024 * 1024, 1024, 64 * 1024 * 1024),
+  FAIRGATE_BULK_MAX_BYTES: intVar(16 * 1024 * 1024, 1024, 256 * 1024 * 1024),
+  FAIRGATE_BULK_MAX_LINES: intVar(50_000, 1, 1_000_000),
+});
+
+/** Node and Deno: embedded files by default. */
+export const serverEnvSchema = commonEnvSchema.extend({
+  PORT: intVar(8787, 0, 65535),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  FAIRGATE_DATA_DIR: z.string().min(1).default("./data"),
+  FAIRGATE_CONTROL_DB_URL: z.string().regex(/^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/)/, "must be a file:, libsql://, http(s):// or ws(s):// URL").optional(),
+  FAIRGATE_CONTROL_DB_AUTH_TOKEN: z.string().min(1).optional(),
+  FAIRGATE_KERNELS: z.enum(["wasm", "reference"]).default("wasm"),
+  FAIRGATE_SHUTDOWN_TIMEOUT_MS: intVar(10_000, 100, 600_000),
+});
+export type ServerConfig = z.infer<typeof serverEnvSchema>;
+
+/** Raised for invalid configuration; its message is the one line to print. */
+export class ConfigError extends Error {}
+
+/** Parses env with `schema`; throws ConfigError("Invalid configuration: VAR: problem"). */
+export function parseEnv<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.infer<S> {
+  // Empty strings mean "unset" (a common artefact of `VAR= cmd` and .env files).
+  const clean = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const r = schema.safeParse(clean);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new ConfigError(`Invalid configuration: ${i.path.join(".") || "(env)"}: ${i.message}`);
+  }
+  const cfg = r.data as { FAIRGATE_REGIONS?: Record<string, RegionConfig>; FAIRGATE_DEFAULT_REGION?: string };
+  const regions = Object.keys(cfg.FAIRGATE_REGIONS ?? { default: {} });
+  if (cfg.FAIRGATE_DEFAULT_REGION && !regions.includes(cfg.FAIRGATE_DEFAULT_REGION))
+    throw new ConfigError(`Invalid configuration: FAIRGATE_DEFAULT_REGION: "${cfg.FAIRGATE_DEFAULT_REGION}" is not one of FAIRGATE_REGIONS (${regions.join(", ")})`);
+  return r.data;
+}
+
+/** Region map with the embedded default when none is configured. */
+export function regionsOf(cfg: { FAIRGATE_REGIONS?: Record<string, RegionConfig> | undefined }): Record<string, RegionConfig> {
+  return cfg.FAIRGATE_REGIONS ?? { default: {} };
+}

@@ -1,0 +1,97 @@
+/**
+ * @module services/publish
+ * The publish gate. A blocked or failed publish leaves the flow exactly as it
+ * was; an infrastructure error never publishes (fail closed). The evaluation,
+ * its audit row and the status change commit in one batch.
+ */
+import type { Evaluation } from "../domain/evaluation.js";
+import { AppError, NotFoundError } from "../domain/errors.js";
+import type { TenantStore } from "../store/tenant-store.js";
+import { evaluationAudit, withActor } from "./audit.js";
+import type { Actor, ServiceDeps } from "./context.js";
+import { evaluateFlow } from "./evaluate.js";
+
+/** 422: the gate refused to publish. Carries the evaluation's evidence. */
+export class GateBlockedError extends AppError {
+  constructor(evaluation: Evaluation) {
+    const days = evaluation.window?.days ?? 0;
+    const span = days === 1 ? "the last day" : `the last ${days} days`;
+    const insufficient = evaluation.violations.some((v) => v.startsWith("insufficient samples") || v.startsWith("no usable samples"));
+    super(
+      422,
+      "fairness_gate_blocked",
+      "Fairness gate blocked publish",
+      insufficient
+        ? `Too few usable decision traces over ${span} to evaluate the fairness policy, and the policy blocks on insufficient samples.`
+        : `One or more fairness thresholds configured on this tenant were breached over ${span} of decision traces.`,
+      {
+        violations: evaluation.violations,
+        metrics: { sampleSize: evaluation.sampleSize, ...evaluation.metrics },
+        groups: evaluation.groups,
+        evaluationId: evaluation.id,
+        override:
+          "To bypass, a tenant admin requests an override (POST /api/v1/fairness-overrides with a reason and expiresAt) and a different person with the approver role approves it (POST /api/v1/fairness-overrides/{id}/approve).",
+      },
+    );
+  }
+}
+
+export interface PublishResult {
+  id: string;
+  status: "active";
+  version: number;
+  evaluation: Evaluation;
+}
+
+/** Publishes the flow's latest version through the fairness gate. */
+export async function publishFlow(deps: ServiceDeps, store: TenantStore, actor: Actor, flowId: string): Promise<PublishResult> {
+  const flow = await store.flows.get(flowId);
+  if (!flow) throw new NotFoundError("decision flow");
+  const version = flow.latestVersion;
+  const { evaluation } = await evaluateFlow(deps, store, flow, version, "publish");
+  const now = evaluation.createdAt;
+  const ev = store.evidence;
+  const stmts = [ev.evaluationStmt(evaluation), ev.auditStmt(deps.newId(), evaluationAudit(evaluation, actor), now)];
+
+  if (evaluation.verdict === "block") {
+    stmts.push(
+      ev.auditStmt(
+        deps.newId(),
+        {
+          entityType: "decision_flow",
+          entityId: flow.id,
+          action: "publish_blocked",
+          actor: actor.name,
+          reason: "fairness gate blocked publish",
+          violations: evaluation.violations,
+          details: withActor({ version, evaluationId: evaluation.id }, actor),
+        },
+        now,
+      ),
+    );
+    await store.write(stmts);
+    throw new GateBlockedError(evaluation);
+  }
+
+  const after = { ...flow, status: "active" as const, activeVersion: version };
+  stmts.push(
+    ...store.flows.setStatusStmts(flow, "active", version, now),
+    ev.auditStmt(
+      deps.newId(),
+      {
+        entityType: "decision_flow",
+        entityId: flow.id,
+        action: "publish",
+        actor: actor.name,
+        reason: evaluation.verdict === "bypass" ? "published with fairness gate bypassed via active override" : `fairness gate ${evaluation.verdict}`,
+        before: { status: flow.status, activeVersion: flow.activeVersion },
+        after: { status: after.status, activeVersion: after.activeVersion },
+        violations: evaluation.violations.length ? evaluation.violations : null,
+        details: withActor({ version, evaluationId: evaluation.id, verdict: evaluation.verdict, approvedBy: evaluation.approvedBy }, actor),
+      },
+      now,
+    ),
+  );
+  await store.write(stmts, "flow_modified");
+  return { id: flow.id, status: "active", version, evaluation };
+}

@@ -1,0 +1,128 @@
+/**
+ * @module store/sql
+ * Shared plumbing for every store: the libSQL client type, atomic write batches
+ * with guard statements, migrations and error mapping.
+ */
+import type { Client, InStatement, ResultSet } from "@libsql/client";
+import { ConflictError, StoreUnavailableError } from "../domain/errors.js";
+
+export type { Client, InStatement, ResultSet };
+
+/** A numbered migration, e.g. `{ version: 1, name: "init", sql: "..." }`. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/**
+ * Parses migration files named `NNNN_name.sql` into ordered migrations.
+ * Runtimes load the files (from disk, or bundled as text on Workers) and call this.
+ */
+export function parseMigrations(files: Record<string, string>): Migration[] {
+  const out: Migration[] = [];
+  for (const [file, sql] of Object.entries(files)) {
+    const base = file.split("/").pop() ?? file;
+    const m = /^(\d+)_([a-z0-9_-]+)\.sql$/i.exec(base);
+    if (!m) throw new Error(`migration file name must look like 0001_name.sql: ${file}`);
+    out.push({ version: Number(m[1]), name: m[2]!, sql });
+  }
+  out.sort((a, b) => a.version - b.version);
+  out.forEach((m, i) => {
+    if (i > 0 && out[i - 1]!.version === m.version) throw new Error(`duplicate migration version ${m.version}`);
+  });
+  return out;
+}
+
+/**
+ * Splits a migration script into statements. Trigger bodies contain `;`, so a
+ * statement only ends at a `;` line end outside a BEGIN … END block.
+ */
+export function splitStatements(sql: string): string[] {
+  const stmts: string[] = [];
+  let buf: string[] = [];
+  let inBody = false;
+  for (const raw of sql.split("\n")) {
+    const line = raw.replace(/--.*$/, "").trimEnd();
+    if (!line.trim()) continue;
+    buf.push(line);
+    if (/^\s*BEGIN\s*$/i.test(line)) inBody = true;
+    if (inBody && /^\s*END;\s*$/i.test(line)) inBody = false;
+    if (!inBody && line.endsWith(";")) {
+      stmts.push(buf.join("\n"));
+      buf = [];
+    }
+  }
+  if (buf.join("").trim()) stmts.push(buf.join("\n"));
+  return stmts;
+}
+
+/** Applies pending migrations; each migration and its bookkeeping row commit together. */
+export async function migrate(db: Client, migrations: Migration[]): Promise<void> {
+  await db.execute(
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+  );
+  const rs = await db.execute("SELECT version FROM schema_migrations");
+  const applied = new Set(rs.rows.map((r) => Number(r.version)));
+  for (const m of migrations) {
+    if (applied.has(m.version)) continue;
+    try {
+      await db.batch(
+        [
+          ...splitStatements(m.sql),
+          { sql: "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)", args: [m.version, m.name, new Date().toISOString()] },
+        ],
+        "write",
+      );
+    } catch (e) {
+      // Another process may have applied it concurrently; that is fine.
+      const again = await db.execute({ sql: "SELECT 1 FROM schema_migrations WHERE version = ?", args: [m.version] });
+      if (again.rows.length === 0) throw e;
+    }
+  }
+}
+
+/** A guard statement for a write batch: the whole batch aborts with ConflictError(code) if `condition` is false. */
+export function guard(code: string, condition: string, args: (string | number | null)[]): InStatement {
+  return { sql: `INSERT INTO write_guard (ok, name) SELECT (${condition}), ?`, args: [...args, code] };
+}
+
+/** Maps a libSQL error to a domain error: constraint/guard → 409, anything else → 503. */
+export function mapStoreError(e: unknown, guardCode?: string): Error {
+  const err = e as { code?: string; message?: string; rawCode?: number };
+  const code = String(err?.code ?? "");
+  const msg = String(err?.message ?? "");
+  if (msg.includes("guard_failed")) {
+    return new ConflictError(guardCode ?? "concurrent_modification", "The resource changed concurrently; reload it and retry.");
+  }
+  if (code.startsWith("SQLITE_CONSTRAINT") || /constraint failed/i.test(msg)) {
+    return new ConflictError("constraint_violation", "The request conflicts with existing data.");
+  }
+  return new StoreUnavailableError(e);
+}
+
+/**
+ * Runs statements in one atomic write batch. Every multi-statement change goes
+ * through here so that it commits whole or not at all.
+ */
+export async function writeBatch(db: Client, stmts: InStatement[], guardCode?: string): Promise<ResultSet[]> {
+  try {
+    return await db.batch(stmts, "write");
+  } catch (e) {
+    throw mapStoreError(e, guardCode);
+  }
+}
+
+/** Runs a read, mapping failures to StoreUnavailableError. */
+export async function read(db: Client, stmt: InStatement): Promise<ResultSet> {
+  try {
+    return await db.execute(stmt);
+  } catch (e) {
+    throw mapStoreError(e);
+  }
+}
+
+/** JSON column helper: parses a stored JSON text column (null stays null). */
+export function json<T = unknown>(v: unknown): T | null {
+  return v === null || v === undefined ? null : (JSON.parse(String(v)) as T);
+}

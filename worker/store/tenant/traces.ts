@@ -1,0 +1,139 @@
+/**
+ * @module store/tenant/traces
+ * Decision traces (one row per decision) and their outcomes, plus the row-path
+ * window reader that feeds the metric kernels in bounded pages.
+ */
+import type { Attributes } from "../../domain/flow.js";
+import { type Client, type InStatement, read, writeBatch } from "../sql.js";
+
+export interface TraceRecord {
+  id: string;
+  flowKey: string;
+  version: number;
+  customerId: string;
+  attributes: Attributes;
+  selected: boolean;
+  score: number | null;
+  offers: { id: string; propensity: number }[] | null;
+  converted: boolean | null;
+  source: "recommend" | "bulk";
+  /** Decision time, epoch milliseconds. */
+  createdAt: number;
+}
+
+/** One page of the window, already projected to what the kernels need. */
+export interface WindowRow {
+  seq: number;
+  createdAt: number;
+  group: string | number | boolean | null;
+  selected: number;
+  converted: number | null;
+}
+
+const COLS = "(tenant_id, id, flow_key, version, customer_id, attributes, selected, score, offers, converted, source, created_at)";
+const ROW_PARAMS = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+// 12 parameters a row; 400 rows stays well under SQLite's bound-parameter limit.
+const ROWS_PER_INSERT = 400;
+
+/** JSON path for a validated identifier attribute name. */
+export function attributePath(name: string): string {
+  return `$."${name}"`;
+}
+
+/** Trace queries and writes for one tenant. */
+export function createTraceStore(db: Client, tenantId: string) {
+  const args = (t: TraceRecord) => [
+    tenantId,
+    t.id,
+    t.flowKey,
+    t.version,
+    t.customerId,
+    JSON.stringify(t.attributes),
+    t.selected ? 1 : 0,
+    t.score,
+    t.offers ? JSON.stringify(t.offers) : null,
+    t.converted === null ? null : t.converted ? 1 : 0,
+    t.source,
+    t.createdAt,
+  ];
+  return {
+    /** Multi-row INSERT statements for `traces` (commit them in one batch). */
+    insertStmts(traces: TraceRecord[]): InStatement[] {
+      const out: InStatement[] = [];
+      for (let i = 0; i < traces.length; i += ROWS_PER_INSERT) {
+        const chunk = traces.slice(i, i + ROWS_PER_INSERT);
+        out.push({
+          sql: `INSERT INTO decision_traces ${COLS} VALUES ${chunk.map(() => ROW_PARAMS).join(", ")}`,
+          args: chunk.flatMap(args),
+        });
+      }
+      return out;
+    },
+    async insert(traces: TraceRecord[]): Promise<void> {
+      if (traces.length) await writeBatch(db, this.insertStmts(traces));
+    },
+    async get(id: string): Promise<{ id: string; converted: boolean | null } | null> {
+      const rs = await read(db, { sql: "SELECT id, converted FROM decision_traces WHERE tenant_id = ? AND id = ?", args: [tenantId, id] });
+      const r = rs.rows[0];
+      if (!r) return null;
+      return { id: String(r.id), converted: r.converted === null ? null : Number(r.converted) === 1 };
+    },
+    /**
+     * Records an outcome once. Returns "recorded", "unchanged" (same outcome
+     * already there), "conflict" (a different one is) or "not_found".
+     */
+    async recordOutcome(id: string, converted: boolean, at: string): Promise<"recorded" | "unchanged" | "conflict" | "not_found"> {
+      const [upd] = await writeBatch(db, [
+        {
+          sql: "UPDATE decision_traces SET converted = ?, outcome_at = ? WHERE tenant_id = ? AND id = ? AND converted IS NULL",
+          args: [converted ? 1 : 0, at, tenantId, id],
+        },
+      ]);
+      if (upd && upd.rowsAffected === 1) return "recorded";
+      const cur = await this.get(id);
+      if (!cur) return "not_found";
+      return cur.converted === converted ? "unchanged" : "conflict";
+    },
+    /**
+     * One page of the window [fromMs, toMs) for `flowKey`, ordered by (created_at, seq),
+     * starting after the given position. Only traces carrying `attribute` are returned.
+     */
+    async readWindowPage(
+      flowKey: string,
+      attribute: string,
+      fromMs: number,
+      toMs: number,
+      after: { createdAt: number; seq: number } | null,
+      limit: number,
+    ): Promise<WindowRow[]> {
+      const rs = await read(db, {
+        sql: `SELECT seq, created_at, json_extract(attributes, ?) AS g, selected, converted
+              FROM decision_traces
+              WHERE tenant_id = ? AND flow_key = ? AND created_at >= ? AND created_at < ?
+                AND (created_at, seq) > (?, ?)
+                AND json_type(attributes, ?) IS NOT NULL AND json_type(attributes, ?) <> 'null'
+              ORDER BY created_at, seq LIMIT ?`,
+        args: [
+          attributePath(attribute),
+          tenantId,
+          flowKey,
+          fromMs,
+          toMs,
+          after?.createdAt ?? -1,
+          after?.seq ?? -1,
+          attributePath(attribute),
+          attributePath(attribute),
+          limit,
+        ],
+      });
+      return rs.rows.map((r) => ({
+        seq: Number(r.seq),
+        createdAt: Number(r.created_at),
+        group: r.g as WindowRow["group"],
+        selected: Number(r.selected),
+        converted: r.converted === null ? null : Number(r.converted),
+      }));
+    },
+  };
+}
+export type TraceStore = ReturnType<typeof createTraceStore>;
