@@ -1,0 +1,130 @@
+/**
+ * @module scripts/demo
+ * `npm run demo`: runs the product story against a live local gateway and prints
+ * each step. Starts its own server on a fresh data directory unless FAIRGATE_URL
+ * (with FAIRGATE_ADMIN_TOKEN and FAIRGATE_CRON_SECRET) points at a running one.
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const step = (n: string, msg: string) => console.log(`\n\x1b[1m${n}\x1b[0m ${msg}`);
+const show = (label: string, v: unknown) => console.log(`   ${label}: ${typeof v === "string" ? v : JSON.stringify(v)}`);
+
+async function startServer() {
+  const dataDir = mkdtempSync(join(tmpdir(), "fairgate-demo-"));
+  const adminToken = "demo-admin-" + crypto.randomUUID();
+  const cronSecret = "demo-cron-" + crypto.randomUUID();
+  const proc = spawn(join(ROOT, "node_modules/.bin/tsx"), ["worker/runtime/node.ts"], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: "0", FAIRGATE_DATA_DIR: dataDir, FAIRGATE_ADMIN_TOKEN: adminToken, FAIRGATE_CRON_SECRET: cronSecret, FAIRGATE_RECHECK_CRON: "off" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const port = await new Promise<number>((ok, fail) => {
+    let buf = "";
+    proc.stdout!.on("data", (d: Buffer) => {
+      buf += d.toString();
+      for (const line of buf.split("\n")) {
+        try {
+          const j = JSON.parse(line) as { msg?: string; port?: number };
+          if (j.msg === "listening" && j.port) ok(j.port);
+        } catch {
+          /* partial line */
+        }
+      }
+    });
+    proc.on("exit", (c) => fail(new Error(`gateway exited with ${c}`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, adminToken, cronSecret, dataDir, stop: () => proc.kill("SIGTERM") };
+}
+
+async function main() {
+  const external = process.env.FAIRGATE_URL;
+  const srv = external
+    ? { url: external, adminToken: process.env.FAIRGATE_ADMIN_TOKEN ?? "", cronSecret: process.env.FAIRGATE_CRON_SECRET ?? "", dataDir: "(remote)", stop: () => {} }
+    : await startServer();
+  const call = async (method: string, path: string, token: string, body?: unknown) => {
+    const res = await fetch(srv.url + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, "x-requested-with": "XMLHttpRequest", ...(body ? { "content-type": "application/json" } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const json = (await res.json().catch(() => null)) as any;
+    return { status: res.status, body: json };
+  };
+  try {
+    step("1.", `gateway at ${srv.url} (data: ${srv.dataDir})`);
+    step("2.", "platform operator creates a tenant and keys for three people");
+    const tenant = await call("POST", "/api/v1/admin/tenants", srv.adminToken, { name: `demo-bank-${Date.now()}` });
+    show(`POST /admin/tenants → ${tenant.status}`, tenant.body);
+    const key = async (principal: string, roles: string[]) => (await call("POST", `/api/v1/admin/tenants/${tenant.body.id}/api-keys`, srv.adminToken, { principal, roles })).body.key as string;
+    const admin = await key("alice@bank.example", ["admin", "auditor"]);
+    const publisher = await key("bob@bank.example", ["publisher", "operator"]);
+    const approver = await key("carol@bank.example", ["approver"]);
+    show("keys", "alice (admin, auditor), bob (publisher, operator), carol (approver)");
+
+    step("3.", "admin sets the fairness policy; bob creates and publishes a flow");
+    const policy = { enabled: true, sensitiveAttribute: "ageBand", thresholds: { disparateImpactRatio: 0.8, demographicParityGap: 0.2 }, minSampleSize: 100, windowDays: 7, continuousRecheck: true };
+    show("PUT /tenant-settings", (await call("PUT", "/api/v1/tenant-settings", admin, { fairnessPolicy: policy })).status);
+    const definition = {
+      offers: [{ id: "platinum-card", eligibility: [{ attribute: "tier", op: "in", value: ["gold", "platinum"] }], model: { intercept: -1.0, numeric: { income: 0.00002 }, categorical: { ageBand: { "65+": -2.0 } } }, minPropensity: 0.5 }],
+      maxOffers: 1,
+    };
+    const flow = await call("POST", "/api/v1/decision-flows", publisher, { key: "nbo-cards", name: "Next best card", definition });
+    show(`POST /decision-flows → ${flow.status}`, { id: flow.body.id, status: flow.body.status, version: flow.body.version });
+    const p1 = await call("POST", "/api/v1/decision-flows/publish", publisher, { id: flow.body.id });
+    show(`publish → ${p1.status}`, { verdict: p1.body.evaluation.verdict, reason: p1.body.evaluation.reason });
+
+    step("4.", "200 recommendations arrive; outcomes follow for some");
+    const ids: string[] = [];
+    let selected = 0;
+    for (let i = 0; i < 200; i++) {
+      const r = await call("POST", "/api/v1/recommend", publisher, {
+        customerId: `cust-${i}`,
+        decisionFlowKey: "nbo-cards",
+        attributes: { ageBand: ["18-24", "25-34", "45-64", "65+"][i % 4], tier: i % 5 === 0 ? "silver" : "gold", income: 40_000 + (i % 9) * 8_000 },
+      });
+      ids.push(r.body.traceId);
+      if (r.body.selected) selected++;
+    }
+    for (const id of ids.slice(0, 60)) await call("POST", "/api/v1/outcomes", publisher, { traceId: id, converted: true });
+    show("recommendations", `${ids.length} traced, ${selected} with an offer; 60 outcomes recorded`);
+
+    step("5.", "bob edits the flow and publishes again");
+    await call("PUT", `/api/v1/decision-flows/${flow.body.id}`, publisher, { definition: { ...definition, maxOffers: 2 } });
+    const p2 = await call("POST", "/api/v1/decision-flows/publish", publisher, { id: flow.body.id });
+    show(`publish → ${p2.status}`, { title: p2.body.title, violations: p2.body.violations, sampleSize: p2.body.metrics?.sampleSize });
+    const f2 = await call("GET", `/api/v1/decision-flows/${flow.body.id}`, publisher);
+    show("flow unchanged", { status: f2.body.status, activeVersion: f2.body.activeVersion, latestVersion: f2.body.version });
+
+    step("6.", "alice requests an override; she cannot approve it herself; carol approves");
+    const ov = await call("POST", "/api/v1/fairness-overrides", admin, { reason: "Pilot approved by model risk committee (MRC-2026-114)", expiresAt: new Date(Date.now() + 5_000).toISOString(), flowId: flow.body.id });
+    show(`request → ${ov.status}`, { id: ov.body.id, status: ov.body.status });
+    const selfKey = await key("alice@bank.example", ["approver"]);
+    show("self-approval", (await call("POST", `/api/v1/fairness-overrides/${ov.body.id}/approve`, selfKey)).body.code);
+    const ap = await call("POST", `/api/v1/fairness-overrides/${ov.body.id}/approve`, approver);
+    show(`carol approves → ${ap.status}`, { status: ap.body.status, approvedBy: ap.body.approvedBy, expiresAt: ap.body.expiresAt });
+    const p3 = await call("POST", "/api/v1/decision-flows/publish", publisher, { id: flow.body.id });
+    show(`publish → ${p3.status}`, { verdict: p3.body.evaluation.verdict, approvedBy: p3.body.evaluation.approvedBy, version: p3.body.version });
+
+    step("7.", "the override expires; the daily recheck finds drift and pauses the flow");
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(ap.body.expiresAt) - Date.now() + 300)));
+    const rc = await fetch(`${srv.url}/api/v1/cron/fairness-recheck`, { headers: { authorization: `Bearer ${srv.cronSecret}` } }).then((r) => r.json() as any);
+    const mine = rc.tenants.find((t: any) => t.tenantId === tenant.body.id);
+    show("recheck", { status: mine.status, paused: mine.paused.map((p: any) => ({ flowKey: p.flowKey, violations: p.violations })) });
+    const rec = await call("POST", "/api/v1/recommend", publisher, { customerId: "late", decisionFlowKey: "nbo-cards", attributes: { ageBand: "65+" } });
+    show(`recommend on the paused flow → ${rec.status}`, rec.body.code);
+    const audit = await call("GET", `/api/v1/audit-log?entityType=decision_flow&entityId=${flow.body.id}`, admin);
+    show("audit trail of the flow", audit.body.items.map((a: any) => `${a.createdAt} ${a.actor} ${a.action}${a.reason ? ` (${a.reason})` : ""}`));
+    console.log("\nDemo complete.");
+  } finally {
+    srv.stop();
+  }
+}
+
+main().catch((e) => {
+  console.error(`demo failed: ${(e as Error).message}`);
+  process.exit(1);
+});
