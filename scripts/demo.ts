@@ -17,7 +17,7 @@ async function startServer() {
   const dataDir = mkdtempSync(join(tmpdir(), "fairgate-demo-"));
   const adminToken = "demo-admin-" + crypto.randomUUID();
   const cronSecret = "demo-cron-" + crypto.randomUUID();
-  const proc = spawn(join(ROOT, "node_modules/.bin/tsx"), ["worker/runtime/node.ts"], {
+  const proc = spawn(process.execPath, ["--import", "tsx", "worker/runtime/node.ts"], {
     cwd: ROOT,
     env: { ...process.env, PORT: "0", FAIRGATE_DATA_DIR: dataDir, FAIRGATE_ADMIN_TOKEN: adminToken, FAIRGATE_CRON_SECRET: cronSecret, FAIRGATE_RECHECK_CRON: "off" },
     stdio: ["ignore", "pipe", "inherit"],

@@ -24,7 +24,7 @@ export async function spawnNodeServer(env: Record<string, string> = {}): Promise
   const dataDir = env.FAIRGATE_DATA_DIR ?? mkdtempSync(join(tmpdir(), "fairgate-e2e-"));
   const adminToken = env.FAIRGATE_ADMIN_TOKEN ?? "test-admin-token-" + crypto.randomUUID();
   const cronSecret = env.FAIRGATE_CRON_SECRET ?? "test-cron-secret-" + crypto.randomUUID();
-  const proc = spawn(join(ROOT, "node_modules/.bin/tsx"), ["worker/runtime/node.ts"], {
+  const proc = spawn(process.execPath, ["--import", "tsx", "worker/runtime/node.ts"], {
     cwd: ROOT,
     env: {
       ...process.env,
