@@ -5,7 +5,8 @@
  * and feeds them to the metric kernels. Memory stays bounded by the page size.
  */
 import { type ConfusionTable, type GroupCounts } from "../domain/confusion.js";
-import type { TraceStore } from "../store/tenant/traces.js";
+import type { TraceStore, WindowRow } from "../store/tenant/traces.js";
+import { groupLabel } from "./segment-codec.js";
 import { CONFUSION_FIELDS, type Kernels, OUTCOME_UNKNOWN } from "./kernels/types.js";
 
 /** Reads a window's confusion table; implementations differ only in where rows come from. */
@@ -55,27 +56,34 @@ export function createTableAccumulator(kernels: Kernels) {
   };
 }
 
+/** Encodes window rows (group as JSON text) into columns and adds them to an accumulator. */
+export function addRows(acc: ReturnType<typeof createTableAccumulator>, rows: WindowRow[]): void {
+  const group = new Uint16Array(rows.length);
+  const selected = new Uint8Array(rows.length);
+  const outcome = new Uint8Array(rows.length);
+  rows.forEach((r, i) => {
+    group[i] = acc.code(groupLabel(JSON.parse(r.group))!);
+    selected[i] = r.selected;
+    outcome[i] = r.converted === null ? OUTCOME_UNKNOWN : r.converted;
+  });
+  acc.add(group, selected, outcome);
+}
+
 /**
- * The row path: pages of rows via SQL, encoded into columns in JS. Used on its
- * own before traces are packed into segments, and as the oracle for the columnar path.
+ * The row path: pages of rows via SQL, encoded into columns in JS. Used for the
+ * not-yet-packed tail of the columnar path (`unpackedOnly`), and on its own as
+ * the oracle the columnar path is tested against.
  */
-export function createRowWindowReader(traces: TraceStore, kernels: Kernels, pageSize = 20_000): WindowReader {
+export function createRowWindowReader(traces: TraceStore, kernels: Kernels, opts: { pageSize?: number; unpackedOnly?: boolean } = {}): WindowReader {
+  const pageSize = opts.pageSize ?? 20_000;
   return {
     async confusionTable(flowKey, attribute, from, to) {
       const acc = createTableAccumulator(kernels);
       let after: { createdAt: number; seq: number } | null = null;
       for (;;) {
-        const rows = await traces.readWindowPage(flowKey, attribute, from.getTime(), to.getTime(), after, pageSize);
+        const rows = await traces.readWindowPage(flowKey, attribute, from.getTime(), to.getTime(), after, pageSize, opts.unpackedOnly ?? false);
         if (rows.length === 0) break;
-        const group = new Uint16Array(rows.length);
-        const selected = new Uint8Array(rows.length);
-        const outcome = new Uint8Array(rows.length);
-        rows.forEach((r, i) => {
-          group[i] = acc.code(String(r.group));
-          selected[i] = r.selected;
-          outcome[i] = r.converted === null ? OUTCOME_UNKNOWN : r.converted;
-        });
-        acc.add(group, selected, outcome);
+        addRows(acc, rows);
         const last = rows[rows.length - 1]!;
         after = { createdAt: last.createdAt, seq: last.seq };
         if (rows.length < pageSize) break;

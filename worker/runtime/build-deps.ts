@@ -5,7 +5,7 @@
  * in transport and I/O.
  */
 import type { Kernels } from "../engine/kernels/types.js";
-import { createRowWindowReader } from "../engine/window.js";
+import { createColumnarWindowReader } from "../engine/columnar-window.js";
 import { hashesEqual, randomSecret, sha256Hex } from "../http/crypto.js";
 import type { AppDeps, Placement } from "../http/types.js";
 import type { Logger } from "../observability/logger.js";
@@ -74,7 +74,7 @@ export async function buildDeps(parts: RuntimeParts): Promise<AppDeps> {
     kernels,
     clock: parts.clock ?? (() => new Date()),
     newId: () => crypto.randomUUID(),
-    windowReader: (store) => createRowWindowReader(store.traces, kernels),
+    windowReader: (store) => createColumnarWindowReader(store, kernels),
     logger: parts.logger,
     verifyAdminToken: async (token) => hashesEqual(await sha256Hex(token), adminHash),
     cronSecret: parts.config.FAIRGATE_CRON_SECRET ?? null,

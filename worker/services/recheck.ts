@@ -11,6 +11,7 @@ import type { TenantRegistry } from "../store/tenant-registry.js";
 import { evaluationAudit } from "./audit.js";
 import { SYSTEM_RECHECK, type ServiceDeps } from "./context.js";
 import { evaluateFlow } from "./evaluate.js";
+import { type PackReport, packTraces } from "./pack.js";
 
 export interface RecheckDeps extends ServiceDeps {
   control: ControlStore;
@@ -23,6 +24,8 @@ export interface TenantRecheck {
   flowsChecked: number;
   paused: { flowId: string; flowKey: string; evaluationId: string; violations: string[] }[];
   evaluations: string[];
+  /** Traces packed into columnar segments before evaluating. */
+  packed?: PackReport;
   /** Stable error code when status is failed (never internal detail). */
   error?: string;
 }
@@ -44,6 +47,8 @@ async function recheckTenant(deps: RecheckDeps, tenantId: string, runKey: string
   const tenant = await deps.control.getTenant(tenantId);
   if (!tenant) return { ...out, status: "failed", error: "tenant_missing" };
   const { store } = await deps.tenants.get(tenant);
+  // Packing is idempotent on its own, so it runs even when the day's recheck already happened.
+  out.packed = await packTraces(deps, store);
   if (await store.evidence.getRecheckRun(runKey)) return { ...out, status: "already_checked" };
   const policy = await store.governance.getPolicy();
   if (!policy?.enabled || !policy.continuousRecheck) return { ...out, status: "not_enabled" };

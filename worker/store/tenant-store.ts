@@ -7,6 +7,7 @@ import { type Client, type InStatement, type ResultSet, writeBatch } from "./sql
 import { createEvidenceStore } from "./tenant/evidence.js";
 import { createFlowStore } from "./tenant/flows.js";
 import { createGovernanceStore } from "./tenant/governance.js";
+import { createSegmentStore } from "./tenant/segments.js";
 import { createTraceStore } from "./tenant/traces.js";
 
 /** Creates the store for `tenantId` over an already-migrated client. */
@@ -15,6 +16,7 @@ export function createTenantStore(db: Client, tenantId: string) {
     tenantId,
     flows: createFlowStore(db, tenantId),
     traces: createTraceStore(db, tenantId),
+    segments: createSegmentStore(db, tenantId),
     governance: createGovernanceStore(db, tenantId),
     evidence: createEvidenceStore(db, tenantId),
     /** Commits statements atomically (all or nothing); a failed guard becomes ConflictError(guardCode). */

@@ -1,10 +1,12 @@
 /**
  * @module http/routes/decision-traces
- * NDJSON bulk loads of decisions made elsewhere, all or nothing.
+ * NDJSON bulk loads of decisions made elsewhere (all or nothing), and on-demand
+ * packing of past days into columnar segments.
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { AppError } from "../../domain/errors.js";
+import { packTraces } from "../../services/pack.js";
 import { bulkLoad } from "../../services/traces.js";
 import { requireRole } from "../auth.js";
 import type { AppDeps, AppEnv } from "../types.js";
@@ -31,5 +33,11 @@ export function createDecisionTraceRoutes(deps: AppDeps) {
       return c.json(r, 201);
     },
   );
+  // On-demand packing of complete past days into columnar segments (also runs in the daily job).
+  app.post("/pack", requireRole("operator", "admin"), async (c) => {
+    const r = await packTraces(deps, c.get("tenant").store);
+    c.get("log").info("traces packed", { segments: r.segments, traces: r.traces });
+    return c.json(r);
+  });
   return app;
 }

@@ -25,7 +25,8 @@ export interface TraceRecord {
 export interface WindowRow {
   seq: number;
   createdAt: number;
-  group: string | number | boolean | null;
+  /** JSON text of the sensitive attribute value. */
+  group: string;
   selected: number;
   converted: number | null;
 }
@@ -88,6 +89,13 @@ export function createTraceStore(db: Client, tenantId: string) {
           sql: "UPDATE decision_traces SET converted = ?, outcome_at = ? WHERE tenant_id = ? AND id = ? AND converted IS NULL",
           args: [converted ? 1 : 0, at, tenantId, id],
         },
+        // A packed trace's outcome also becomes a delta the columnar reader merges, in the same commit.
+        {
+          sql: `INSERT OR REPLACE INTO segment_outcome_deltas (tenant_id, segment_id, pos, outcome)
+                SELECT tenant_id, segment_id, segment_pos, converted FROM decision_traces
+                WHERE tenant_id = ? AND id = ? AND segment_id IS NOT NULL AND converted IS NOT NULL`,
+          args: [tenantId, id],
+        },
       ]);
       if (upd && upd.rowsAffected === 1) return "recorded";
       const cur = await this.get(id);
@@ -96,7 +104,9 @@ export function createTraceStore(db: Client, tenantId: string) {
     },
     /**
      * One page of the window [fromMs, toMs) for `flowKey`, ordered by (created_at, seq),
-     * starting after the given position. Only traces carrying `attribute` are returned.
+     * starting after the given position. Only traces carrying `attribute` are returned;
+     * `group` is the attribute's JSON text (typed, so "1", 1 and true stay distinct).
+     * With `unpackedOnly`, traces already packed into segments are skipped (the tail).
      */
     async readWindowPage(
       flowKey: string,
@@ -105,31 +115,39 @@ export function createTraceStore(db: Client, tenantId: string) {
       toMs: number,
       after: { createdAt: number; seq: number } | null,
       limit: number,
+      unpackedOnly = false,
     ): Promise<WindowRow[]> {
+      const path = attributePath(attribute);
       const rs = await read(db, {
-        sql: `SELECT seq, created_at, json_extract(attributes, ?) AS g, selected, converted
+        // The literal `segment_id IS NULL` lets SQLite use the partial index of unpacked traces.
+        sql: `SELECT seq, created_at, attributes -> ? AS g, selected, converted
               FROM decision_traces
-              WHERE tenant_id = ? AND flow_key = ? AND created_at >= ? AND created_at < ?
+              WHERE tenant_id = ? AND flow_key = ? AND created_at >= ? AND created_at < ? ${unpackedOnly ? "AND segment_id IS NULL" : ""}
                 AND (created_at, seq) > (?, ?)
-                AND json_type(attributes, ?) IS NOT NULL AND json_type(attributes, ?) <> 'null'
+                AND attributes -> ? IS NOT NULL AND attributes -> ? <> 'null'
               ORDER BY created_at, seq LIMIT ?`,
-        args: [
-          attributePath(attribute),
-          tenantId,
-          flowKey,
-          fromMs,
-          toMs,
-          after?.createdAt ?? -1,
-          after?.seq ?? -1,
-          attributePath(attribute),
-          attributePath(attribute),
-          limit,
-        ],
+        args: [path, tenantId, flowKey, fromMs, toMs, after?.createdAt ?? -1, after?.seq ?? -1, path, path, limit],
       });
       return rs.rows.map((r) => ({
         seq: Number(r.seq),
         createdAt: Number(r.created_at),
-        group: r.g as WindowRow["group"],
+        group: String(r.g),
+        selected: Number(r.selected),
+        converted: r.converted === null ? null : Number(r.converted),
+      }));
+    },
+    /** Every trace of one segment, in segment order (fallback when an attribute was not packed). */
+    async segmentRows(segmentId: string, attribute: string): Promise<WindowRow[]> {
+      const path = attributePath(attribute);
+      const rs = await read(db, {
+        sql: `SELECT seq, created_at, attributes -> ? AS g, selected, converted FROM decision_traces
+              WHERE tenant_id = ? AND segment_id = ? AND attributes -> ? IS NOT NULL AND attributes -> ? <> 'null' ORDER BY segment_pos`,
+        args: [path, tenantId, segmentId, path, path],
+      });
+      return rs.rows.map((r) => ({
+        seq: Number(r.seq),
+        createdAt: Number(r.created_at),
+        group: String(r.g),
         selected: Number(r.selected),
         converted: r.converted === null ? null : Number(r.converted),
       }));

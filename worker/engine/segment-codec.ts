@@ -1,0 +1,110 @@
+/**
+ * @module engine/segment-codec
+ * Encodes a day's traces into columns (pure): dictionary-encoded attribute
+ * columns, selection, outcome, score and time-of-day. Also the one definition of
+ * how an attribute value becomes a group label, shared by the row and columnar
+ * paths so they can never disagree.
+ */
+import { OUTCOME_UNKNOWN } from "./kernels/types.js";
+
+/** Most distinct values an attribute may have in one segment to be packed as a column. */
+export const MAX_PACKED_DICTIONARY = 1024;
+export const DAY_MS = 86_400_000;
+
+/** The group label for an attribute value; null/undefined means "not usable". */
+export function groupLabel(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  return typeof v === "string" ? v : String(v);
+}
+
+/** A trace row as the packer reads it. */
+export interface PackRow {
+  seq: number;
+  createdAt: number;
+  attributes: Record<string, unknown>;
+  selected: number;
+  converted: number | null;
+  score: number | null;
+}
+
+export interface EncodedSegment {
+  day: number;
+  rowCount: number;
+  createdMin: number;
+  createdMax: number;
+  time: Uint32Array;
+  selected: Uint8Array;
+  outcome: Uint8Array;
+  score: Float32Array;
+  columns: { attribute: string; dict: string[]; codes: Uint16Array }[];
+  unpackedAttributes: string[];
+}
+
+/** Encodes rows of one (flow, day) into columns. Rows must all fall on `day`. */
+export function encodeSegment(day: number, rows: PackRow[]): EncodedSegment {
+  const n = rows.length;
+  const time = new Uint32Array(n);
+  const selected = new Uint8Array(n);
+  const outcome = new Uint8Array(n);
+  const score = new Float32Array(n);
+  const dicts = new Map<string, Map<string, number>>();
+  const tooMany = new Set<string>();
+  const dayStart = day * DAY_MS;
+  let createdMin = Infinity;
+  let createdMax = -Infinity;
+  rows.forEach((r, i) => {
+    time[i] = r.createdAt - dayStart;
+    selected[i] = r.selected;
+    outcome[i] = r.converted === null ? OUTCOME_UNKNOWN : r.converted;
+    score[i] = r.score === null ? NaN : r.score;
+    createdMin = Math.min(createdMin, r.createdAt);
+    createdMax = Math.max(createdMax, r.createdAt);
+    for (const [name, v] of Object.entries(r.attributes)) {
+      const label = groupLabel(v);
+      if (label === null || tooMany.has(name)) continue;
+      let d = dicts.get(name);
+      if (!d) dicts.set(name, (d = new Map()));
+      if (!d.has(label)) {
+        if (d.size >= MAX_PACKED_DICTIONARY) {
+          tooMany.add(name);
+          dicts.delete(name);
+          continue;
+        }
+        d.set(label, d.size);
+      }
+    }
+  });
+  const columns = [...dicts.entries()].map(([attribute, d]) => {
+    const missing = d.size;
+    const codes = new Uint16Array(n);
+    rows.forEach((r, i) => {
+      const label = groupLabel(r.attributes[attribute]);
+      codes[i] = label === null ? missing : d.get(label)!;
+    });
+    return { attribute, dict: [...d.keys()], codes };
+  });
+  return { day, rowCount: n, createdMin, createdMax, time, selected, outcome, score, columns, unpackedAttributes: [...tooMany].sort() };
+}
+
+/** Views a stored BLOB as a typed array, copying only when the bytes are misaligned. */
+export function blobView<T extends Uint16Array | Uint32Array | Float32Array>(
+  blob: ArrayBuffer | Uint8Array,
+  ctor: { new (buf: ArrayBuffer, off: number, len: number): T; new (len: number): T; BYTES_PER_ELEMENT: number },
+): T {
+  const bytes = blob instanceof Uint8Array ? blob : new Uint8Array(blob);
+  const len = bytes.byteLength / ctor.BYTES_PER_ELEMENT;
+  if (bytes.byteOffset % ctor.BYTES_PER_ELEMENT === 0) return new ctor(bytes.buffer as ArrayBuffer, bytes.byteOffset, len);
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return new ctor(copy.buffer, 0, len);
+}
+
+/** A BLOB's bytes as a Uint8Array. */
+export function blobBytes(blob: ArrayBuffer | Uint8Array): Uint8Array {
+  return blob instanceof Uint8Array ? blob : new Uint8Array(blob);
+}
+
+/** Typed array → bytes for storing as BLOB. */
+export function toBlob(a: Uint8Array | Uint16Array | Uint32Array | Float32Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
