@@ -26,8 +26,9 @@ const traceArb = fc.record({
   converted: fc.constantFrom(null, true, false),
 });
 
+type TraceGen = typeof traceArb extends fc.Arbitrary<infer U> ? U : never;
 let idn = 0;
-function trace(t: fc.RecordValue<typeof traceArb extends fc.Arbitrary<infer U> ? U : never>): TraceRecord {
+function trace(t: TraceGen): TraceRecord {
   const attributes: Record<string, string | number | boolean | null> = {};
   if (t.a !== undefined) attributes.a = t.a;
   if (t.b !== undefined) attributes.b = t.b;

@@ -43,13 +43,13 @@ export async function createInProcessApp(
   const config = parseEnv(serverEnvSchema, { FAIRGATE_DATA_DIR: dataDir, FAIRGATE_ADMIN_TOKEN: adminToken, FAIRGATE_CRON_SECRET: cronSecret, ...opts.env });
   const logs: string[] = [];
   const regions = regionsOf(config);
-  const controlClient = await openLibsql("file:control.db", undefined, dataDir);
+  const controlClient = await openLibsql("file:control.db", undefined, dataDir, config.FAIRGATE_FILE_DRIVER);
   let deps = await buildDeps({
     config,
     regions,
     controlClient,
     openTenantClient: async (t) => {
-      const c = await openLibsql(t.dbUrl, regions[t.region]?.authToken, dataDir);
+      const c = await openLibsql(t.dbUrl, regions[t.region]?.authToken, dataDir, config.FAIRGATE_FILE_DRIVER);
       return opts.wrapTenantClient ? opts.wrapTenantClient(c) : c;
     },
     migrations: loadMigrationsFromDisk(),

@@ -3,7 +3,8 @@
  * effects gives 503 and leaves the flow exactly as it was; the recheck reports
  * the failing tenant and changes nothing there.
  */
-import { createClient as createLibsqlClient, type Client } from "@libsql/client";
+import { createClient as createLibsqlClient } from "@libsql/client";
+import type { Client } from "../../worker/store/sql.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInProcessApp, inProcessClient, type InProcessApp } from "../helpers/in-process.js";
 import { PLATINUM_FLOW } from "../e2e/story.case.js";

@@ -61,6 +61,7 @@ export const serverEnvSchema = commonEnvSchema.extend({
   FAIRGATE_CONTROL_DB_URL: z.string().regex(/^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/)/, "must be a file:, libsql://, http(s):// or ws(s):// URL").optional(),
   FAIRGATE_CONTROL_DB_AUTH_TOKEN: z.string().min(1).optional(),
   FAIRGATE_KERNELS: z.enum(["wasm", "reference"]).default("wasm"),
+  FAIRGATE_FILE_DRIVER: z.enum(["native", "client"]).default("native"),
   FAIRGATE_SHUTDOWN_TIMEOUT_MS: intVar(10_000, 100, 600_000),
 });
 export type ServerConfig = z.infer<typeof serverEnvSchema>;

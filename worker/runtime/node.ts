@@ -32,13 +32,13 @@ export async function startNodeServer(env: Record<string, string | undefined>): 
   const dataDir = resolve(config.FAIRGATE_DATA_DIR);
   const regions = regionsOf(config);
   const kernels: Kernels = config.FAIRGATE_KERNELS === "wasm" ? await loadWasmKernelsFromFile() : createReferenceKernels();
-  const controlClient = await openLibsql(config.FAIRGATE_CONTROL_DB_URL ?? "file:control.db", config.FAIRGATE_CONTROL_DB_AUTH_TOKEN, dataDir);
+  const controlClient = await openLibsql(config.FAIRGATE_CONTROL_DB_URL ?? "file:control.db", config.FAIRGATE_CONTROL_DB_AUTH_TOKEN, dataDir, config.FAIRGATE_FILE_DRIVER);
 
   const deps = await buildDeps({
     config,
     regions,
     controlClient,
-    openTenantClient: (t) => openLibsql(t.dbUrl, regions[t.region]?.authToken, dataDir),
+    openTenantClient: (t) => openLibsql(t.dbUrl, regions[t.region]?.authToken, dataDir, config.FAIRGATE_FILE_DRIVER),
     migrations: loadMigrationsFromDisk(),
     kernels,
     logger,

@@ -3,10 +3,31 @@
  * Shared plumbing for every store: the libSQL client type, atomic write batches
  * with guard statements, migrations and error mapping.
  */
-import type { Client, InStatement, ResultSet } from "@libsql/client";
 import { ConflictError, StoreUnavailableError } from "../domain/errors.js";
 
-export type { Client, InStatement, ResultSet };
+/** A value bound to a statement parameter. */
+export type SqlValue = null | string | number | bigint | ArrayBuffer | Uint8Array;
+/** A statement: plain SQL, or SQL with positional `?` arguments. */
+export type InStatement = string | { sql: string; args?: SqlValue[] };
+/** What a statement returns: rows keyed by column name, and rows changed. */
+export interface SqlResult {
+  rows: Record<string, unknown>[];
+  rowsAffected: number;
+}
+
+/**
+ * The narrow libSQL surface every store uses. `@libsql/client` (file, libsql://,
+ * http(s)://, and `@libsql/client/web` on Workers) satisfies it as is; Node's
+ * embedded default uses the faster native driver behind the same interface.
+ * `batch(…, "write")` must be atomic: all statements commit or none.
+ */
+export interface SqlClient {
+  execute(stmt: InStatement): Promise<SqlResult>;
+  batch(stmts: InStatement[], mode?: "write" | "read" | "deferred"): Promise<SqlResult[]>;
+  close(): void;
+}
+export type Client = SqlClient;
+export type ResultSet = SqlResult;
 
 /** A numbered migration, e.g. `{ version: 1, name: "init", sql: "..." }`. */
 export interface Migration {

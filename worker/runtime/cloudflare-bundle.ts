@@ -1,0 +1,24 @@
+/**
+ * @module runtime/cloudflare-bundle
+ * The files a Worker cannot read from disk, imported as modules so wrangler
+ * bundles them: the migrations (wrangler.toml rule `Text` for *.sql) and the
+ * Wasm kernels (rule `CompiledWasm`: a WebAssembly.Module, never inlined bytes).
+ *
+ * Every migration file must be listed here; test/e2e/worker.test.ts fails when
+ * a .sql file under worker/store/migrations is missing from this module.
+ */
+import kernelsModule from "../../wasm-core/build/kernels.wasm";
+import { parseMigrations } from "../store/sql.js";
+import control0001 from "../store/migrations/control/0001_init.sql";
+import tenant0001 from "../store/migrations/tenant/0001_init.sql";
+import tenant0002 from "../store/migrations/tenant/0002_segments.sql";
+import type { WorkerBundle } from "./cloudflare-deps.js";
+
+/** The bundled kernels module and parsed migrations. */
+export const workerBundle: WorkerBundle = {
+  kernelsModule,
+  migrations: {
+    control: parseMigrations({ "0001_init.sql": control0001 }),
+    tenant: parseMigrations({ "0001_init.sql": tenant0001, "0002_segments.sql": tenant0002 }),
+  },
+};

@@ -1,0 +1,98 @@
+/**
+ * @module runtime/cloudflare-deps
+ * Builds the gateway for a Worker isolate: config parsed once, libSQL over HTTP,
+ * Wasm kernels from the bundled module, migrations from the bundled .sql texts.
+ * Kept free of Workers-only types so the main typecheck covers it; the entry
+ * point (cloudflare.ts) only wires it to `fetch` and `scheduled`.
+ */
+import { createClient } from "@libsql/client/web";
+import { createWasmKernels } from "../engine/kernels/wasm.js";
+import { createApp } from "../http/app.js";
+import type { AppDeps } from "../http/types.js";
+import { createLogger, type Logger } from "../observability/logger.js";
+import type { Client, Migration } from "../store/sql.js";
+import type { GroupCommitWriter } from "../store/group-commit.js";
+import type { TenantRegistry } from "../store/tenant-registry.js";
+import type { TraceRecord } from "../store/tenant/traces.js";
+import { buildDeps } from "./build-deps.js";
+import { httpTransportUrl, parseWorkerEnv, type WorkerConfig } from "./cloudflare-config.js";
+
+/** What the bundler provides: the compiled kernels module and the migration texts. */
+export interface WorkerBundle {
+  kernelsModule: WebAssembly.Module;
+  migrations: { control: Migration[]; tenant: Migration[] };
+}
+
+/** Everything one isolate needs to serve requests and run the cron. */
+export interface WorkerState {
+  config: WorkerConfig;
+  deps: AppDeps;
+  app: ReturnType<typeof createApp>;
+  logger: Logger;
+}
+
+function openHttpClient(url: string, authToken: string | undefined): Client {
+  // intMode is explicit: every integer we store fits in a JS number.
+  return createClient({ url: httpTransportUrl(url), authToken, intMode: "number" });
+}
+
+/**
+ * Trace writes commit per request on Workers. The shared group-commit writer
+ * would let one request's promise chain perform the fetch that commits another
+ * request's trace; Workers cancels a request's pending I/O once its response is
+ * sent, so a trace could be left waiting on a request that has already ended.
+ */
+function perRequestTraceWrites(tenants: TenantRegistry): TenantRegistry {
+  return {
+    ...tenants,
+    async get(tenant) {
+      const handle = await tenants.get(tenant);
+      const traceWriter: GroupCommitWriter<TraceRecord> = {
+        write: (item) => handle.store.traces.insert([item]),
+        drain: async () => {},
+      };
+      return { ...handle, traceWriter };
+    },
+  };
+}
+
+async function buildState(env: Record<string, unknown>, bundle: WorkerBundle): Promise<WorkerState> {
+  const { config, regions } = parseWorkerEnv(env);
+  const logger = createLogger({ level: config.FAIRGATE_LOG_LEVEL });
+  const deps = await buildDeps({
+    config,
+    regions,
+    controlClient: openHttpClient(config.FAIRGATE_CONTROL_DB_URL, config.FAIRGATE_CONTROL_DB_AUTH_TOKEN),
+    openTenantClient: (t) => openHttpClient(t.dbUrl, regions[t.region]?.authToken),
+    migrations: bundle.migrations,
+    kernels: await createWasmKernels(bundle.kernelsModule),
+    logger,
+  });
+  const wrapped: AppDeps = { ...deps, tenants: perRequestTraceWrites(deps.tenants) };
+  logger.info("isolate ready", { regions: Object.keys(regions), kernels: wrapped.kernels.name });
+  return { config, deps: wrapped, app: createApp(wrapped), logger };
+}
+
+/**
+ * A lazy, per-isolate cache of WorkerState keyed by the `env` object.
+ *
+ * Workers hands the same `env` object to every invocation in an isolate, so a
+ * WeakMap keyed by it builds the state (migrations, token hash, Wasm instance)
+ * once per isolate, and a different env (tests, a config change) gets its own.
+ * A failed build is not cached: the next request tries again.
+ */
+export function createWorkerRuntime(bundle: WorkerBundle) {
+  const states = new WeakMap<object, Promise<WorkerState>>();
+  return {
+    state(env: Record<string, unknown>): Promise<WorkerState> {
+      let p = states.get(env);
+      if (!p) {
+        p = buildState(env, bundle);
+        states.set(env, p);
+        p.catch(() => states.delete(env));
+      }
+      return p;
+    },
+  };
+}
+export type WorkerRuntime = ReturnType<typeof createWorkerRuntime>;
