@@ -1,0 +1,112 @@
+/**
+ * Shared storage contract: every transport (native file driver, @libsql/client
+ * file and memory, a real libSQL server over HTTP) must behave the same for what
+ * the stores rely on — migrations, atomic guarded batches, constraint mapping,
+ * append-only audit, integers as numbers, BLOB round trips, outcome semantics.
+ */
+import { describe, expect, it } from "vitest";
+import { ConflictError, StoreUnavailableError } from "../../worker/domain/errors.js";
+import { loadMigrationsFromDisk } from "../../worker/runtime/node-files.js";
+import { guard, migrate, type SqlClient } from "../../worker/store/sql.js";
+import { createTenantStore } from "../../worker/store/tenant-store.js";
+
+export function storeContract(transport: string, open: () => Promise<SqlClient>) {
+  describe(`[${transport}] storage contract`, () => {
+    const setup = async () => {
+      const db = await open();
+      const m = loadMigrationsFromDisk().tenant;
+      await migrate(db, m);
+      await migrate(db, m); // idempotent
+      // Unique tenant per run: a shared server database may hold earlier runs' rows.
+      const tenantId = `t-${crypto.randomUUID()}`;
+      return { db, store: createTenantStore(db, tenantId), tenantId };
+    };
+    const flow = (id: string, key: string) => ({
+      id, key, name: key, status: "draft" as const, latestVersion: 1, activeVersion: null, revision: 1, createdAt: "2026-01-01T00:00:00.000Z", updatedAt: "2026-01-01T00:00:00.000Z",
+    });
+    const def = { offers: [{ id: "o", eligibility: [], model: { intercept: 0, numeric: {}, categorical: {} }, minPropensity: 0.5 }], maxOffers: 1 };
+
+    it("a write batch is atomic: a failing guard rolls back every statement", async () => {
+      const { db, store } = await setup();
+      const f = flow(crypto.randomUUID(), `k-${crypto.randomUUID()}`);
+      await store.write(store.flows.createStmts(f, def, "a"));
+      const stale = { ...f, revision: 99 };
+      await expect(store.write([...store.flows.newVersionStmts(stale, def, "a", "2026-01-02T00:00:00.000Z")], "flow_modified")).rejects.toMatchObject({
+        status: 409,
+        code: "flow_modified",
+      });
+      expect((await store.flows.get(f.id))!.latestVersion).toBe(1);
+      expect(await store.flows.getDefinition(f.id, 2)).toBeNull();
+      // A statement failing after earlier ones succeeded also rolls them back.
+      const g = flow(crypto.randomUUID(), `k-${crypto.randomUUID()}`);
+      await expect(store.write([...store.flows.createStmts(g, def, "a"), guard("nope", "0", [])], "nope")).rejects.toBeInstanceOf(ConflictError);
+      expect(await store.flows.get(g.id)).toBeNull();
+      db.close();
+    });
+
+    it("maps unique-constraint violations to 409 and other failures to 503", async () => {
+      const { db, store } = await setup();
+      const f = flow(crypto.randomUUID(), `k-${crypto.randomUUID()}`);
+      await store.write(store.flows.createStmts(f, def, "a"));
+      const dup = flow(crypto.randomUUID(), f.key);
+      await expect(store.write(store.flows.createStmts(dup, def, "a"))).rejects.toMatchObject({ status: 409, code: "constraint_violation" });
+      await expect(store.write(["INSERT INTO no_such_table VALUES (1)"])).rejects.toBeInstanceOf(StoreUnavailableError);
+      db.close();
+    });
+
+    it("refuses UPDATE and DELETE on the audit log", async () => {
+      const { db, store, tenantId } = await setup();
+      await store.write([store.evidence.auditStmt(crypto.randomUUID(), { entityType: "x", entityId: "y", action: "z", actor: "a" }, "2026-01-01T00:00:00.000Z")]);
+      await expect(db.execute({ sql: "UPDATE audit_log SET actor = 'mallory' WHERE tenant_id = ?", args: [tenantId] })).rejects.toThrow(/append-only/);
+      await expect(db.execute({ sql: "DELETE FROM audit_log WHERE tenant_id = ?", args: [tenantId] })).rejects.toThrow(/append-only/);
+      const rows = await store.evidence.listAudit({ limit: 10 });
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.actor).toBe("a");
+      expect(typeof rows[0]!.seq).toBe("number");
+      db.close();
+    });
+
+    it("round-trips traces, integers as numbers, outcomes once", async () => {
+      const { db, store } = await setup();
+      const id = crypto.randomUUID();
+      const createdAt = 1_780_000_000_123;
+      await store.traces.insert([
+        { id, flowKey: "f", version: 1, customerId: "c", attributes: { ageBand: "65+", n: 3 }, selected: true, score: 0.25, offers: null, converted: null, source: "bulk", createdAt },
+      ]);
+      const page = await store.traces.readWindowPage("f", "ageBand", createdAt - 1, createdAt + 1, null, 10);
+      expect(page).toEqual([{ seq: expect.any(Number), createdAt, group: '"65+"', selected: 1, converted: null }]);
+      expect(await store.traces.recordOutcome(id, true, "2026-01-01T00:00:00.000Z")).toBe("recorded");
+      expect(await store.traces.recordOutcome(id, true, "2026-01-01T00:00:00.000Z")).toBe("unchanged");
+      expect(await store.traces.recordOutcome(id, false, "2026-01-01T00:00:00.000Z")).toBe("conflict");
+      expect(await store.traces.recordOutcome("missing", false, "2026-01-01T00:00:00.000Z")).toBe("not_found");
+      db.close();
+    });
+
+    it("round-trips BLOB columns byte for byte", async () => {
+      const { db, tenantId } = await setup();
+      const bytes = new Uint8Array(Array.from({ length: 1000 }, (_, i) => (i * 37) % 256));
+      const f32 = new Float32Array([0.5, NaN, 1, -0]);
+      const id = crypto.randomUUID();
+      await db.batch(
+        [
+          {
+            sql: `INSERT INTO trace_segments (tenant_id, id, flow_key, day, row_count, created_min, created_max, packed_at, unpacked_attributes, time_col, selected_col, outcome_col, score_col)
+                  VALUES (?, ?, 'f', 1, 4, 0, 0, 'x', '[]', ?, ?, ?, ?)`,
+            args: [tenantId, id, bytes, bytes.subarray(10, 20), new Uint8Array(0), new Uint8Array(f32.buffer)],
+          },
+        ],
+        "write",
+      );
+      const rs = await db.execute({ sql: "SELECT time_col, selected_col, outcome_col, score_col FROM trace_segments WHERE id = ?", args: [id] });
+      const r = rs.rows[0]!;
+      const asBytes = (v: unknown) => new Uint8Array(v instanceof ArrayBuffer ? v : (v as Uint8Array));
+      expect([...asBytes(r.time_col)]).toEqual([...bytes]);
+      expect([...asBytes(r.selected_col)]).toEqual([...bytes.subarray(10, 20)]);
+      expect(asBytes(r.outcome_col).byteLength).toBe(0);
+      const back = new Float32Array(asBytes(r.score_col).slice().buffer);
+      expect(Object.is(back[1], NaN) || Number.isNaN(back[1])).toBe(true);
+      expect(back[0]).toBe(0.5);
+      db.close();
+    });
+  });
+}
