@@ -4,26 +4,24 @@
  * over the last 7 days) into a fresh embedded tenant database, packs the complete
  * days into segments, then times a full gate evaluation (policy, overrides, window,
  * decision) through the columnar path and through the plain row path. Each path
- * runs in its own child process so its peak RSS is its own. Prints one JSON object.
+ * runs in its own child process (bundled, plain node) so its peak RSS is its own.
+ * Prints one JSON object.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { createColumnarWindowReader } from "../worker/engine/columnar-window.js";
-import { loadWasmKernelsFromFile } from "../worker/engine/kernels/wasm-node.js";
+import { build } from "esbuild";
 import { DAY_MS } from "../worker/engine/segment-codec.js";
-import { createRowWindowReader } from "../worker/engine/window.js";
 import { fairnessPolicySchema } from "../worker/domain/policy.js";
-import { evaluateFlow } from "../worker/services/evaluate.js";
 import { packTraces } from "../worker/services/pack.js";
 import type { TraceRecord } from "../worker/store/tenant/traces.js";
 import { createTenantStore } from "../worker/store/tenant-store.js";
 import { migrate } from "../worker/store/sql.js";
 import { loadMigrationsFromDisk, openLibsql } from "../worker/runtime/node-files.js";
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const ROOT = join(import.meta.dirname, "..");
 
 /** Opens the tenant database the way the Node runtime does (native driver, WAL). */
 async function open(file: string) {
@@ -31,35 +29,11 @@ async function open(file: string) {
   return { client, store: createTenantStore(client, "bench") };
 }
 
-/** Child mode: evaluate R times through one path, report median ms and peak RSS. */
-async function child(file: string, path: "columnar" | "row", runs: number, now: number) {
-  const { client, store } = await open(file);
-  const kernels = await loadWasmKernelsFromFile();
-  const flow = (await store.flows.getByKey("bench-flow"))!;
-  const deps = {
-    kernels,
-    clock: () => new Date(now),
-    newId: () => crypto.randomUUID(),
-    windowReader: path === "columnar" ? (s: typeof store) => createColumnarWindowReader(s, kernels) : (s: typeof store) => createRowWindowReader(s.traces, kernels),
-  };
-  const times: number[] = [];
-  let sampleSize = 0;
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    const { evaluation } = await evaluateFlow(deps, store, flow, 1, "publish");
-    times.push(performance.now() - t0);
-    sampleSize = evaluation.sampleSize;
-  }
-  client.close();
-  process.stdout.write(JSON.stringify({ ms: median(times), sampleSize, maxRssMiB: process.resourceUsage().maxRSS / 1024 }) + "\n");
-}
-
 async function main() {
   const { values } = parseArgs({
-    options: { traces: { type: "string", default: "1000000" }, runs: { type: "string", default: "5" }, child: { type: "string" }, file: { type: "string" }, now: { type: "string" } },
+    options: { traces: { type: "string", default: "1000000" }, runs: { type: "string", default: "5" } },
   });
   const runs = Number(values.runs);
-  if (values.child) return child(values.file!, values.child as "columnar" | "row", runs, Number(values.now));
 
   const n = Number(values.traces);
   const file = join(mkdtempSync(join(tmpdir(), "fairgate-bench-")), "tenant.db");
@@ -99,10 +73,14 @@ async function main() {
   const packMs = performance.now() - t1;
   client.close();
 
+  // Bundle the measured child and run it with plain node (no TypeScript loader in the measurement).
+  const childJs = join(ROOT, "node_modules/.cache/fairgate/bench-gate-child.mjs");
+  await build({ entryPoints: [join(ROOT, "scripts/bench-gate-child.ts")], bundle: true, platform: "node", format: "esm", outfile: childJs, external: ["libsql", "@libsql/*"], logLevel: "error" });
+  const wasm = join(ROOT, "wasm-core/build/kernels.wasm");
   const run = (path: string) => {
-    const r = spawnSync(process.execPath, ["--import", "tsx", import.meta.filename, "--child", path, "--file", file, "--runs", String(runs), "--now", String(now)], { encoding: "utf8", maxBuffer: 1 << 20 });
+    const r = spawnSync(process.execPath, [childJs, "--path", path, "--file", file, "--runs", String(runs), "--now", String(now), "--wasm", wasm], { encoding: "utf8", maxBuffer: 1 << 20 });
     if (r.status !== 0) throw new Error(`${path} child failed: ${r.stderr}`);
-    return JSON.parse(r.stdout.trim().split("\n").pop()!) as { ms: number; sampleSize: number; maxRssMiB: number };
+    return JSON.parse(r.stdout.trim().split("\n").pop()!) as { ms: number; sampleSize: number; rssBeforeMiB: number; maxRssMiB: number };
   };
   const col = run("columnar");
   const row = run("row");
@@ -115,6 +93,7 @@ async function main() {
       rowMs: Math.round(row.ms * 10) / 10,
       speedup: Math.round((row.ms / col.ms) * 10) / 10,
       peakRssMiB: Math.round(col.maxRssMiB * 10) / 10,
+      rssBeforeEvaluationMiB: Math.round(col.rssBeforeMiB * 10) / 10,
       rowPeakRssMiB: Math.round(row.maxRssMiB * 10) / 10,
       packedTraces: packed.traces,
       segments: packed.segments,
