@@ -73,8 +73,15 @@ export function storeContract(transport: string, open: () => Promise<SqlClient>)
       await store.traces.insert([
         { id, flowKey: "f", version: 1, customerId: "c", attributes: { ageBand: "65+", n: 3 }, selected: true, score: 0.25, offers: null, converted: null, source: "bulk", createdAt },
       ]);
+      // Empty and null values are not usable samples; booleans keep their JSON type.
+      await store.traces.insert([
+        { id: crypto.randomUUID(), flowKey: "f", version: 1, customerId: "c", attributes: { ageBand: "" }, selected: true, score: null, offers: null, converted: null, source: "bulk", createdAt },
+        { id: crypto.randomUUID(), flowKey: "f", version: 1, customerId: "c", attributes: { ageBand: null }, selected: true, score: null, offers: null, converted: null, source: "bulk", createdAt },
+        { id: crypto.randomUUID(), flowKey: "f", version: 1, customerId: "c", attributes: { ageBand: true }, selected: false, score: null, offers: null, converted: null, source: "bulk", createdAt },
+      ]);
       const page = await store.traces.readWindowPage("f", "ageBand", createdAt - 1, createdAt + 1, null, 10);
-      expect(page).toEqual([{ seq: expect.any(Number), createdAt, group: '"65+"', selected: 1, converted: null }]);
+      expect(page.map((p) => p.group)).toEqual(['"65+"', "true"]);
+      expect(page[0]).toEqual({ seq: expect.any(Number), createdAt, group: '"65+"', selected: 1, converted: null });
       expect(await store.traces.recordOutcome(id, true, "2026-01-01T00:00:00.000Z")).toBe("recorded");
       expect(await store.traces.recordOutcome(id, true, "2026-01-01T00:00:00.000Z")).toBe("unchanged");
       expect(await store.traces.recordOutcome(id, false, "2026-01-01T00:00:00.000Z")).toBe("conflict");

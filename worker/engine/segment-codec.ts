@@ -11,9 +11,14 @@ import { OUTCOME_UNKNOWN } from "./kernels/types.js";
 export const MAX_PACKED_DICTIONARY = 1024;
 export const DAY_MS = 86_400_000;
 
-/** The group label for an attribute value; null/undefined means "not usable". */
+/**
+ * The group label for an attribute value. null, undefined and "" mean "not usable"
+ * (an empty CSV cell and an empty JSON string are the same missing value); booleans
+ * are "true"/"false", numbers their shortest decimal form. The API gate, the
+ * columnar packer and `fairgate check` all group through this one function.
+ */
 export function groupLabel(v: unknown): string | null {
-  if (v === null || v === undefined) return null;
+  if (v === null || v === undefined || v === "") return null;
   return typeof v === "string" ? v : String(v);
 }
 

@@ -104,7 +104,7 @@ export function createTraceStore(db: Client, tenantId: string) {
     },
     /**
      * One page of the window [fromMs, toMs) for `flowKey`, ordered by (created_at, seq),
-     * starting after the given position. Only traces carrying `attribute` are returned;
+     * starting after the given position. Only traces carrying `attribute` (not null or "") are returned;
      * `group` is the attribute's JSON text (typed, so "1", 1 and true stay distinct).
      * With `unpackedOnly`, traces already packed into segments are skipped (the tail).
      */
@@ -124,9 +124,9 @@ export function createTraceStore(db: Client, tenantId: string) {
               FROM decision_traces
               WHERE tenant_id = ? AND flow_key = ? AND created_at >= ? AND created_at < ? ${unpackedOnly ? "AND segment_id IS NULL" : ""}
                 AND (created_at, seq) > (?, ?)
-                AND attributes -> ? IS NOT NULL AND attributes -> ? <> 'null'
+                AND attributes -> ? NOT IN ('null', '""')
               ORDER BY created_at, seq LIMIT ?`,
-        args: [path, tenantId, flowKey, fromMs, toMs, after?.createdAt ?? -1, after?.seq ?? -1, path, path, limit],
+        args: [path, tenantId, flowKey, fromMs, toMs, after?.createdAt ?? -1, after?.seq ?? -1, path, limit],
       });
       return rs.rows.map((r) => ({
         seq: Number(r.seq),
@@ -141,8 +141,8 @@ export function createTraceStore(db: Client, tenantId: string) {
       const path = attributePath(attribute);
       const rs = await read(db, {
         sql: `SELECT seq, created_at, attributes -> ? AS g, selected, converted FROM decision_traces
-              WHERE tenant_id = ? AND segment_id = ? AND attributes -> ? IS NOT NULL AND attributes -> ? <> 'null' ORDER BY segment_pos`,
-        args: [path, tenantId, segmentId, path, path],
+              WHERE tenant_id = ? AND segment_id = ? AND attributes -> ? NOT IN ('null', '""') ORDER BY segment_pos`,
+        args: [path, tenantId, segmentId, path],
       });
       return rs.rows.map((r) => ({
         seq: Number(r.seq),

@@ -1,0 +1,147 @@
+/**
+ * @module scripts/cli/args
+ * Command-line parsing for `fairgate`. Strict: an unknown flag, a missing value
+ * or a contradictory combination is a UsageError (exit 2 with the usage text),
+ * so a typo in a CI script can never silently weaken the gate.
+ */
+import { extname } from "node:path";
+import { parseArgs } from "node:util";
+import { UsageError } from "./errors.js";
+
+export const USAGE = `Usage: fairgate check --input FILE --sensitive COL [--sensitive COL ...]
+                      (--decision COL | --score COL --threshold T) [--label COL]
+                      [--policy FILE] [--format csv|ndjson] [--json] [--out DIR]
+                      [--kernels wasm|reference]
+
+Runs the Fairgate fairness gate over a CSV or NDJSON file of decisions.
+
+  --input FILE        decisions, one row per decision (.csv, .ndjson or .jsonl)
+  --format F          csv or ndjson (default: from the file extension)
+  --sensitive COL     sensitive attribute column; repeat it to evaluate each attribute
+                      and their intersection ("a|b"); the gate blocks if any slice blocks
+                      (default: the policy's sensitiveAttribute)
+  --label COL         observed outcome: 0/1/true/false; empty = unknown
+  --decision COL      the decision: 0/1/true/false (1 = selected)
+  --score COL         a score column; selected = score >= T (with --threshold T)
+  --threshold T       the score threshold
+  --policy FILE       fairnessPolicy JSON (the object, or {"fairnessPolicy": {...}}); default:
+                      {"enabled":true,"sensitiveAttribute":<first --sensitive>,
+                       "thresholds":{"disparateImpactRatio":0.8}}
+  --json              print the evaluation as JSON on stdout
+  --out DIR           also write DIR/evaluation.json
+  --kernels K         wasm (default) or reference
+  -h, --help          show this help
+
+The whole file is the window (the policy's windowDays and continuousRecheck are
+not used). Rows whose sensitive value is empty are not counted. In CSV, a repeated
+header name refers to its first occurrence.
+Exit status: 0 pass or skip, 1 blocked by the policy, 2 bad usage or bad input.`;
+
+/** How the "selected" bit of a row is obtained. */
+export type Selection = { kind: "decision"; column: string } | { kind: "score"; column: string; threshold: number };
+
+/** Everything `fairgate check` needs, validated. */
+export interface CheckOptions {
+  input: string;
+  format: "csv" | "ndjson";
+  /** Possibly empty: then the policy's sensitiveAttribute is used. */
+  sensitive: string[];
+  label: string | null;
+  selection: Selection;
+  policyFile: string | null;
+  json: boolean;
+  out: string | null;
+  kernels: "wasm" | "reference";
+}
+
+export type Command = { kind: "help" } | { kind: "check"; options: CheckOptions };
+
+const OPTIONS = {
+  input: { type: "string" },
+  format: { type: "string" },
+  sensitive: { type: "string", multiple: true },
+  label: { type: "string" },
+  decision: { type: "string" },
+  score: { type: "string" },
+  threshold: { type: "string" },
+  policy: { type: "string" },
+  json: { type: "boolean" },
+  out: { type: "string" },
+  kernels: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** The format implied by a file name, or null when the extension says nothing. */
+export function formatFromName(file: string): "csv" | "ndjson" | null {
+  const ext = extname(file).toLowerCase();
+  return ext === ".csv" ? "csv" : ext === ".ndjson" || ext === ".jsonl" ? "ndjson" : null;
+}
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    // node:util names the flag in its first sentence; its follow-up advice (about "--" or
+    // "--flag=-x") would break the one-line message, so keep the first line only.
+    const first = (err as Error).message.split("\n")[0]!.split(/\. To specify a positional/)[0]!;
+    throw new UsageError(first.includes("ambiguous") ? `${first.replace(/\.$/, "")} (missing value?)` : first);
+  }
+}
+
+/** Parses `argv` (without node and script). Throws UsageError. */
+export function parseCommand(argv: string[]): Command {
+  const { values: v, positionals } = parse(argv);
+  if (v.help) return { kind: "help" };
+  const [command, ...extra] = positionals;
+  if (command === undefined) throw new UsageError("missing command");
+  if (command !== "check") throw new UsageError(`unknown command "${command}"`);
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+
+  if (!v.input) throw new UsageError("--input FILE is required");
+  let format: "csv" | "ndjson";
+  if (v.format !== undefined) {
+    if (v.format !== "csv" && v.format !== "ndjson") throw new UsageError(`--format must be csv or ndjson, not "${v.format}"`);
+    format = v.format;
+  } else {
+    const guessed = formatFromName(v.input);
+    if (!guessed) throw new UsageError(`cannot tell the format of "${v.input}" from its extension; pass --format csv|ndjson`);
+    format = guessed;
+  }
+
+  let selection: Selection;
+  if (v.decision !== undefined && v.score !== undefined) throw new UsageError("--decision and --score are mutually exclusive");
+  if (v.decision !== undefined) {
+    if (v.threshold !== undefined) throw new UsageError("--threshold only applies with --score");
+    selection = { kind: "decision", column: v.decision };
+  } else if (v.score !== undefined) {
+    if (v.threshold === undefined) throw new UsageError("--score needs --threshold T");
+    const threshold = v.threshold.trim() === "" ? NaN : Number(v.threshold);
+    if (!Number.isFinite(threshold)) throw new UsageError(`--threshold must be a number, not "${v.threshold}"`);
+    selection = { kind: "score", column: v.score, threshold };
+  } else {
+    throw new UsageError("one of --decision COL or --score COL --threshold T is required");
+  }
+
+  const sensitive = [...new Set(v.sensitive ?? [])];
+  if (sensitive.some((s) => s === "")) throw new UsageError("--sensitive needs a column name");
+  if (sensitive.length === 0 && v.policy === undefined)
+    throw new UsageError("--sensitive COL is required (or a --policy naming its sensitiveAttribute)");
+
+  const kernels = v.kernels ?? "wasm";
+  if (kernels !== "wasm" && kernels !== "reference") throw new UsageError(`--kernels must be wasm or reference, not "${kernels}"`);
+
+  return {
+    kind: "check",
+    options: {
+      input: v.input,
+      format,
+      sensitive,
+      label: v.label ?? null,
+      selection,
+      policyFile: v.policy ?? null,
+      json: v.json ?? false,
+      out: v.out ?? null,
+      kernels,
+    },
+  };
+}

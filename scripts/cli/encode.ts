@@ -1,0 +1,135 @@
+/**
+ * @module scripts/cli/encode
+ * Turns row cells into the kernels' columnar batches. Each evaluated slice (one
+ * sensitive attribute, or their intersection) has its own dictionary and batch,
+ * because a row can be usable for one attribute and not another (empty value).
+ * Counting itself is left to the kernels and the gate to the domain.
+ */
+import type { ConfusionTable } from "../../worker/domain/confusion.js";
+import type { Kernels } from "../../worker/engine/kernels/types.js";
+import { createTableAccumulator } from "../../worker/engine/window.js";
+import { groupLabel } from "../../worker/engine/segment-codec.js";
+
+/** Rows per kernel call: big enough to amortise the call, small enough to stay cache- and RSS-friendly. */
+export const BATCH_ROWS = 65_536;
+
+/** Separator of intersection values ("African-American|Male"). */
+export const INTERSECTION_SEPARATOR = "|";
+
+/** Why a cell was rejected; the caller adds file, line and column. */
+export class CellError extends Error {}
+
+/** A cell as shown in messages: JSON-quoted, shortened. */
+export function showCell(v: unknown): string {
+  const s = v === undefined ? "(missing)" : JSON.stringify(v);
+  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
+}
+
+/** 0/1/true/false (any case, surrounding spaces ignored); null when empty or absent. */
+export function parseBinary(v: unknown): 0 | 1 | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v === "boolean") return v ? 1 : 0;
+  if (v === 0 || v === 1) return v;
+  if (typeof v === "string") {
+    const s = v.trim().toLowerCase();
+    if (s === "") return null;
+    if (s === "1" || s === "true") return 1;
+    if (s === "0" || s === "false") return 0;
+  }
+  throw new CellError(`value ${showCell(v)} is not 0/1/true/false`);
+}
+
+/** A finite number (or numeric string); null when empty or absent. */
+export function parseScore(v: unknown): number | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v === "number" && Number.isFinite(v)) return v;
+  if (typeof v === "string") {
+    const s = v.trim();
+    if (s === "") return null;
+    const x = Number(s);
+    if (Number.isFinite(x)) return x;
+  }
+  throw new CellError(`value ${showCell(v)} is not a number`);
+}
+
+/**
+ * A sensitive value as the gateway groups it (the shared `groupLabel`); null when empty
+ * or absent — such rows are not usable for that attribute.
+ */
+export function parseGroup(v: unknown): string | null {
+  if (v === undefined || v === null || typeof v === "string" || typeof v === "boolean" || typeof v === "number") return groupLabel(v);
+  throw new CellError(`value ${showCell(v)} is not a string, number or boolean`);
+}
+
+/** One evaluated slice: an attribute (or intersection) with its own accumulator and batch. */
+export interface Slice {
+  /** The attribute name, or the attributes joined by "|" for the intersection. */
+  name: string;
+  /** Indices into the row's sensitive values that make up this slice's group value. */
+  parts: number[];
+  /** Adds a row; `values` are the row's parsed sensitive values. */
+  add(values: (string | null)[], selected: number, outcome: number): void;
+  /** Flushes the pending batch and returns the slice's confusion table. */
+  table(): ConfusionTable;
+}
+
+/** Raised when a slice exceeds the kernels' 65,535 distinct groups. */
+export class TooManyGroupsError extends Error {}
+
+/** Creates a slice over `parts` of the sensitive values. */
+export function createSlice(name: string, parts: number[], kernels: Kernels, batchRows = BATCH_ROWS): Slice {
+  const acc = createTableAccumulator(kernels);
+  const group = new Uint16Array(batchRows);
+  const selected = new Uint8Array(batchRows);
+  const outcome = new Uint8Array(batchRows);
+  let len = 0;
+  const flush = () => {
+    if (len === 0) return;
+    acc.add(group.subarray(0, len), selected.subarray(0, len), outcome.subarray(0, len));
+    len = 0;
+  };
+  const code = (value: string) => {
+    try {
+      return acc.code(value);
+    } catch (err) {
+      if (err instanceof RangeError) throw new TooManyGroupsError(`more than 65,535 distinct values for ${JSON.stringify(name)}`);
+      throw err;
+    }
+  };
+  return {
+    name,
+    parts,
+    add(values, sel, out) {
+      let value: string;
+      if (parts.length === 1) {
+        const v = values[parts[0]!];
+        if (v === null || v === undefined) return;
+        value = v;
+      } else {
+        const vs: string[] = [];
+        for (const p of parts) {
+          const v = values[p];
+          if (v === null || v === undefined) return; // unusable for the intersection
+          vs.push(v);
+        }
+        value = vs.join(INTERSECTION_SEPARATOR);
+      }
+      group[len] = code(value);
+      selected[len] = sel;
+      outcome[len] = out;
+      if (++len === batchRows) flush();
+    },
+    table() {
+      flush();
+      return acc.table();
+    },
+  };
+}
+
+/** The slices for `attributes`: each one alone, plus their intersection when there are several. */
+export function createSlices(attributes: string[], kernels: Kernels, batchRows = BATCH_ROWS): Slice[] {
+  const slices = attributes.map((a, i) => createSlice(a, [i], kernels, batchRows));
+  if (attributes.length > 1)
+    slices.push(createSlice(attributes.join(INTERSECTION_SEPARATOR), attributes.map((_, i) => i), kernels, batchRows));
+  return slices;
+}

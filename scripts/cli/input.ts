@@ -1,0 +1,162 @@
+/**
+ * @module scripts/cli/input
+ * Streams the rows of a CSV or NDJSON file, chunk by chunk, handing each row's
+ * requested cells to a callback. Memory is bounded by one read chunk plus the
+ * records parsed from it, whatever the file size.
+ */
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { createCsvParser, CsvError } from "../../worker/engine/sources/csv.js";
+import { createNdjsonParser, NdjsonError } from "../../worker/engine/sources/ndjson.js";
+import { at, InputError } from "./errors.js";
+
+/**
+ * Read size. Every record parsed from a chunk is alive until the chunk is done, so
+ * bigger chunks push garbage out of V8's young generation: measured on 2M rows,
+ * 64 KiB peaked at 121 MB RSS and 1 MiB at 267 MB, and 64 KiB was also faster.
+ */
+const CHUNK_BYTES = 64 * 1024;
+/** NDJSON keys remembered for "available columns" hints; capped so odd files stay bounded. */
+const MAX_KEYS_REMEMBERED = 200;
+
+/**
+ * Receives one data row: `cells[i]` is the value of `columns[i]` — a string for CSV, the
+ * raw JSON value for NDJSON (undefined when the key is absent). `line` is 1-based.
+ */
+export type RowHandler = (line: number, cells: unknown[]) => void;
+
+export interface ReadOptions {
+  file: string;
+  format: "csv" | "ndjson";
+  /** Column names to extract, in the order the handler receives them. */
+  columns: string[];
+  /** Columns that must have a value on every row (their absence is reported as unknown). */
+  required: ReadonlySet<string>;
+  onRow: RowHandler;
+  /** Called after each chunk with the bytes read so far. */
+  onProgress?: (bytesRead: number) => void;
+  /** Notes for stderr (e.g. a repeated CSV header). */
+  onNote?: (note: string) => void;
+}
+
+/** Size of `file` in bytes; InputError when it is missing or not a regular file. */
+export async function inputSize(file: string): Promise<number> {
+  try {
+    const s = await stat(file);
+    if (s.isDirectory()) throw at(file, null, "is a directory, not a data file");
+    return s.size;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw at(file, null, "no such file");
+    if (code) throw at(file, null, `cannot read (${code})`);
+    throw err;
+  }
+}
+
+/** Streams `file`, calling `onRow` per data row. Returns the number of data rows. */
+export async function readRows(opts: ReadOptions): Promise<number> {
+  const stream = createReadStream(opts.file, { highWaterMark: CHUNK_BYTES, encoding: "utf8" });
+  const sink = opts.format === "csv" ? csvSink(opts) : ndjsonSink(opts);
+  let first = true;
+  try {
+    for await (let chunk of stream as AsyncIterable<string>) {
+      if (first && chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1); // spreadsheet exports add a BOM
+      first = false;
+      sink.push(chunk);
+      opts.onProgress?.(stream.bytesRead);
+    }
+    return sink.end();
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    if (err instanceof CsvError || err instanceof NdjsonError) throw at(opts.file, err.line, err.message.replace(/ \(line \d+\)$/, ""));
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code) throw at(opts.file, null, `cannot read (${code})`);
+    throw err;
+  } finally {
+    stream.destroy();
+  }
+}
+
+const quote = (s: string) => JSON.stringify(s);
+
+function csvSink(opts: ReadOptions) {
+  const parser = createCsvParser();
+  let index: number[] | null = null; // header position of each requested column
+  let width = 0;
+  let rows = 0;
+  const onRecords = (records: { line: number; fields: string[] }[]) => {
+    for (const r of records) {
+      if (index === null) {
+        index = header(r.line, r.fields);
+        width = r.fields.length;
+        continue;
+      }
+      const cells = new Array<unknown>(index.length);
+      for (let i = 0; i < index.length; i++) {
+        const f = r.fields[index[i]!];
+        if (f === undefined)
+          throw at(opts.file, r.line, `row has ${r.fields.length} fields, header has ${width}; column ${quote(opts.columns[i]!)} is field ${index[i]! + 1}`);
+        cells[i] = f;
+      }
+      rows++;
+      opts.onRow(r.line, cells);
+    }
+  };
+  const header = (line: number, names: string[]): number[] =>
+    opts.columns.map((c) => {
+      const i = names.indexOf(c);
+      if (i === -1) throw at(opts.file, line, `unknown column ${quote(c)} (available: ${names.join(", ")})`);
+      // The first occurrence wins (COMPAS repeats decile_score; the first is the recidivism score).
+      const repeats = names.filter((n) => n === c).length;
+      if (repeats > 1) opts.onNote?.(`${opts.file}: column ${quote(c)} appears ${repeats} times in the header; using the first (field ${i + 1})`);
+      return i;
+    });
+  return {
+    push: (chunk: string) => onRecords(parser.push(chunk)),
+    end: (): number => {
+      onRecords(parser.end());
+      if (index === null) throw at(opts.file, null, "empty file: no header row");
+      return rows;
+    },
+  };
+}
+
+function ndjsonSink(opts: ReadOptions) {
+  const parser = createNdjsonParser();
+  const seen = opts.columns.map(() => false);
+  const keys = new Set<string>();
+  let rows = 0;
+  const available = () => (keys.size === 0 ? "no record has any key" : `keys seen: ${[...keys].join(", ")}`);
+  const onRecords = (records: { line: number; value: unknown }[]) => {
+    for (const r of records) {
+      const v = r.value;
+      if (typeof v !== "object" || v === null || Array.isArray(v)) throw at(opts.file, r.line, "each line must be a JSON object");
+      const obj = v as Record<string, unknown>;
+      if (keys.size < MAX_KEYS_REMEMBERED) for (const k of Object.keys(obj)) if (keys.size < MAX_KEYS_REMEMBERED) keys.add(k);
+      const cells = opts.columns.map((c, i) => {
+        if (!Object.hasOwn(obj, c)) {
+          if (opts.required.has(c)) {
+            // Missing on a row before any row had it: most likely a typo in the flag.
+            if (!seen[i]) throw at(opts.file, r.line, `unknown column ${quote(c)} (${available()})`);
+            throw at(opts.file, r.line, `column ${quote(c)} is missing`);
+          }
+          return undefined;
+        }
+        seen[i] = true;
+        return obj[c];
+      });
+      rows++;
+      opts.onRow(r.line, cells);
+    }
+  };
+  return {
+    push: (chunk: string) => onRecords(parser.push(chunk)),
+    end: (): number => {
+      onRecords(parser.end());
+      // An optional column no record ever had is a typo, not "all unknown".
+      const never = opts.columns.findIndex((_, i) => !seen[i]);
+      if (never !== -1 && rows > 0) throw at(opts.file, null, `unknown column ${quote(opts.columns[never]!)}: no record has it (${available()})`);
+      return rows;
+    },
+  };
+}
