@@ -70,8 +70,8 @@ export interface Decision {
 
 /** Raised when a request attribute has the wrong type for the model (a client error). */
 export class AttributeTypeError extends Error {
-  constructor(readonly attribute: string, readonly expected: string) {
-    super(`attribute "${attribute}" must be a ${expected}`);
+  constructor(readonly attribute: string, readonly expected: string, message?: string) {
+    super(message ?? `attribute "${attribute}" must be a ${expected}`);
   }
 }
 
@@ -111,9 +111,13 @@ function propensity(model: FlowDefinition["offers"][number]["model"], attrs: Att
   for (const [name, table] of Object.entries(model.categorical)) {
     const v = attrs[name];
     if (v === undefined || v === null) continue;
-    const w = table[String(v)];
+    // Own properties only: a value like "constructor" must not find Object.prototype members.
+    const key = String(v);
+    const w = Object.hasOwn(table, key) ? table[key] : undefined;
     if (w !== undefined) z += w;
   }
+  // ±Infinity saturates to 0/1, but Infinity − Infinity has no meaning: refuse it rather than store NaN.
+  if (Number.isNaN(z)) throw new AttributeTypeError("(model)", "finite score", "the attribute values make the model's linear score undefined (Infinity − Infinity)");
   return logistic(z);
 }
 

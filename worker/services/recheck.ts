@@ -11,6 +11,8 @@ import type { TenantRegistry } from "../store/tenant-registry.js";
 import { evaluationAudit } from "./audit.js";
 import { SYSTEM_RECHECK, type ServiceDeps } from "./context.js";
 import { evaluateFlow } from "./evaluate.js";
+import type { FairnessPolicy } from "../domain/policy.js";
+import type { TenantStore } from "../store/tenant-store.js";
 import { type PackReport, packTraces } from "./pack.js";
 
 export interface RecheckDeps extends ServiceDeps {
@@ -37,6 +39,9 @@ export interface RecheckReport {
   failedTenants: number;
 }
 
+/** How long a claim protects a tenant's run; a run that died is taken over after this. */
+export const RECHECK_CLAIM_LEASE_MS = 15 * 60_000;
+
 /** The idempotency key for a scheduled time: the daily recheck runs once per UTC day. */
 export function recheckRunKey(scheduledTime: Date): string {
   return `fairness-recheck:${scheduledTime.toISOString().slice(0, 10)}`;
@@ -52,6 +57,21 @@ async function recheckTenant(deps: RecheckDeps, tenantId: string, runKey: string
   if (await store.evidence.getRecheckRun(runKey)) return { ...out, status: "already_checked" };
   const policy = await store.governance.getPolicy();
   if (!policy?.enabled || !policy.continuousRecheck) return { ...out, status: "not_enabled" };
+  // Claim before evaluating: an overlapping run (another instance, or the HTTP trigger) backs off.
+  const nowMs = deps.clock().getTime();
+  const claimId = deps.newId();
+  if (!(await store.evidence.claimRecheck(runKey, claimId, nowMs, nowMs - RECHECK_CLAIM_LEASE_MS))) return { ...out, status: "already_checked" };
+  try {
+    return await recheckClaimed(deps, store, policy, runKey, out);
+  } catch (e) {
+    // Best effort: if the store is down this fails too, and the lease expires instead.
+    await store.evidence.releaseRecheckClaim(runKey, claimId).catch(() => {});
+    throw e;
+  }
+}
+
+/** Evaluates every active flow of a tenant whose run this caller has claimed. */
+async function recheckClaimed(deps: RecheckDeps, store: TenantStore, policy: FairnessPolicy, runKey: string, out: TenantRecheck): Promise<TenantRecheck> {
 
   for (const flow of await store.flows.list("active")) {
     const version = flow.activeVersion ?? flow.latestVersion;

@@ -44,6 +44,10 @@ export function createControlStore(db: Client) {
       const rs = await read(db, { sql: "SELECT * FROM tenants WHERE id = ?", args: [id] });
       return rs.rows[0] ? tenantFrom(rs.rows[0]) : null;
     },
+    async getTenantByName(name: string): Promise<TenantRecord | null> {
+      const rs = await read(db, { sql: "SELECT * FROM tenants WHERE name = ?", args: [name] });
+      return rs.rows[0] ? tenantFrom(rs.rows[0]) : null;
+    },
     async listTenants(): Promise<TenantRecord[]> {
       const rs = await read(db, "SELECT * FROM tenants ORDER BY created_at, id");
       return rs.rows.map(tenantFrom);

@@ -4,7 +4,7 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { NotFoundError, ValidationError } from "../../domain/errors.js";
+import { ConflictError, NotFoundError, ValidationError } from "../../domain/errors.js";
 import { roleSchema } from "../../domain/roles.js";
 import type { TenantRecord } from "../../store/control-store.js";
 import { platformAuth } from "../auth.js";
@@ -32,6 +32,9 @@ export function createAdminRoutes(deps: AppDeps) {
     const region = body.region ?? deps.placement.defaultRegion;
     if (!deps.placement.regions.includes(region))
       throw new ValidationError(`Unknown region "${region}". Configured regions: ${deps.placement.regions.join(", ")}.`, {}, "unknown_region");
+    // Checked before provisioning so a duplicate name leaves no orphan database behind.
+    // (Two concurrent creations of one name can still race; the unique index then answers 409.)
+    if (await deps.control.getTenantByName(body.name)) throw new ConflictError("tenant_name_taken", `A tenant named "${body.name}" already exists.`);
     const id = deps.newId();
     const tenant: TenantRecord = { id, name: body.name, region, dbUrl: deps.placement.dbUrlFor(id, region), createdAt: deps.clock().toISOString() };
     // Create and migrate the tenant database first: a tenant row never points at a database that does not exist.

@@ -1,10 +1,14 @@
 /**
  * @module store/tenant/evidence
  * Evidence a regulator reads: stored evaluations, the append-only audit log
- * (UPDATE/DELETE refused by triggers) and recheck run markers.
+ * (UPDATE/DELETE refused by triggers; rows hash-chained, see domain/chain.ts)
+ * and recheck run markers.
  */
+import { auditContent, type ChainHead, type ChainName, evaluationContent } from "../../domain/chain.js";
 import type { Evaluation } from "../../domain/evaluation.js";
-import { type Client, type InStatement, json, read } from "../sql.js";
+import { type Client, type InStatement, json, read, writeBatch } from "../sql.js";
+import { type LinkFields, markLink, readHeads } from "./chain-links.js";
+import { type LinkPage, readLinkPage } from "./chain-reads.js";
 
 /** What a state change records. */
 export interface AuditEntry {
@@ -31,25 +35,28 @@ const nullableJson = (v: unknown) => (v === undefined || v === null ? null : JSO
 /** Evidence queries and statement builders for one tenant. */
 export function createEvidenceStore(db: Client, tenantId: string) {
   return {
+    /** The INSERT of an audit row; `TenantStore.write()` chains it (see chain-links.ts). */
     auditStmt(id: string, e: AuditEntry, now: string): InStatement {
-      return {
-        sql: `INSERT INTO audit_log (id, tenant_id, entity_type, entity_id, action, actor, reason, before, after, violations, details, created_at)
-              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        args: [
-          id,
-          tenantId,
-          e.entityType,
-          e.entityId,
-          e.action,
-          e.actor,
-          e.reason ?? null,
-          nullableJson(e.before),
-          nullableJson(e.after),
-          nullableJson(e.violations),
-          nullableJson(e.details),
-          now,
-        ],
+      const cols = {
+        id,
+        tenant_id: tenantId,
+        entity_type: e.entityType,
+        entity_id: e.entityId,
+        action: e.action,
+        actor: e.actor,
+        reason: e.reason ?? null,
+        before: nullableJson(e.before),
+        after: nullableJson(e.after),
+        violations: nullableJson(e.violations),
+        details: nullableJson(e.details),
+        created_at: now,
       };
+      const stmt = (link: LinkFields | null) => ({
+        sql: `INSERT INTO audit_log (id, tenant_id, entity_type, entity_id, action, actor, reason, before, after, violations, details, created_at, chain_seq, prev_hash, hash)
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        args: [...Object.values(cols), link?.seq ?? null, link?.prevHash ?? null, link?.hash ?? null],
+      });
+      return markLink(stmt(null), { chain: "audit", id, content: () => auditContent(cols), finalize: stmt, audit: e });
     },
     /** Audit rows in append order, after the `afterSeq` cursor. */
     async listAudit(filter: { entityType?: string; entityId?: string; afterSeq?: number; limit: number }): Promise<AuditRow[]> {
@@ -81,12 +88,32 @@ export function createEvidenceStore(db: Client, tenantId: string) {
         createdAt: String(r.created_at),
       }));
     },
+    /** The INSERT of an evaluation; `TenantStore.write()` chains it and adds its dataset hash. */
     evaluationStmt(e: Evaluation): InStatement {
-      return {
-        sql: `INSERT INTO fairness_evaluations (tenant_id, id, flow_id, flow_key, version, trigger, verdict, body, created_at)
-              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        args: [tenantId, e.id, e.flowId, e.flowKey, e.version, e.trigger, e.verdict, JSON.stringify(e), e.createdAt],
-      };
+      const body = JSON.stringify(e);
+      const stmt = (link: LinkFields | null) => ({
+        sql: `INSERT INTO fairness_evaluations (tenant_id, id, flow_id, flow_key, version, trigger, verdict, body, created_at, chain_seq, prev_hash, hash, dataset_hash)
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        args: [tenantId, e.id, e.flowId, e.flowKey, e.version, e.trigger, e.verdict, body, e.createdAt, link?.seq ?? null, link?.prevHash ?? null, link?.hash ?? null, link?.datasetHash ?? null],
+      });
+      const dataset =
+        e.window && e.flowKey && e.sensitiveAttribute
+          ? { flowKey: e.flowKey, attribute: e.sensitiveAttribute, fromMs: Date.parse(e.window.from), toMs: Date.parse(e.window.to) }
+          : null;
+      return markLink(stmt(null), {
+        chain: "evaluation",
+        id: e.id,
+        content: (datasetHash) => evaluationContent({ id: e.id, tenant_id: tenantId, verdict: e.verdict, body, dataset_hash: datasetHash, created_at: e.createdAt }),
+        finalize: stmt,
+        dataset,
+        evaluation: e,
+      });
+    },
+    /** The dataset hash stored with an evaluation (null for legacy rows or evaluations without a window). */
+    async getDatasetHash(id: string): Promise<string | null> {
+      const rs = await read(db, { sql: "SELECT dataset_hash FROM fairness_evaluations WHERE tenant_id = ? AND id = ?", args: [tenantId, id] });
+      const v = rs.rows[0]?.dataset_hash;
+      return v === null || v === undefined ? null : String(v);
     },
     async getEvaluation(id: string): Promise<Evaluation | null> {
       const rs = await read(db, { sql: "SELECT body FROM fairness_evaluations WHERE tenant_id = ? AND id = ?", args: [tenantId, id] });
@@ -99,9 +126,38 @@ export function createEvidenceStore(db: Client, tenantId: string) {
       });
       return rs.rows.map((r) => json<Evaluation>(r.body)!);
     },
+    /** One page of a hash chain in storage order (see chain-reads.ts). */
+    linkPage(chain: ChainName, after: number, limit: number, maxChainSeq?: number): Promise<LinkPage> {
+      return readLinkPage(db, tenantId, chain, after, limit, maxChainSeq);
+    },
+    /** The heads of the tenant's chains. */
+    chainHeads(): Promise<Record<ChainName, ChainHead | null>> {
+      return readHeads(db, tenantId);
+    },
     async getRecheckRun(runKey: string): Promise<unknown | null> {
       const rs = await read(db, { sql: "SELECT summary FROM recheck_runs WHERE tenant_id = ? AND run_key = ?", args: [tenantId, runKey] });
       return rs.rows[0] ? json(rs.rows[0].summary) : null;
+    },
+    /**
+     * Claims a recheck run for this tenant. True if this caller now holds the claim:
+     * no completed run exists and nobody else holds a claim newer than `staleBeforeMs`.
+     */
+    async claimRecheck(runKey: string, claimId: string, nowMs: number, staleBeforeMs: number): Promise<boolean> {
+      await writeBatch(db, [
+        {
+          sql: `INSERT INTO recheck_claims (tenant_id, run_key, claim_id, claimed_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (tenant_id, run_key) DO UPDATE SET claim_id = excluded.claim_id, claimed_at = excluded.claimed_at
+                WHERE recheck_claims.claimed_at < ?
+                  AND NOT EXISTS (SELECT 1 FROM recheck_runs r WHERE r.tenant_id = recheck_claims.tenant_id AND r.run_key = recheck_claims.run_key)`,
+          args: [tenantId, runKey, claimId, nowMs, staleBeforeMs],
+        },
+      ]);
+      const rs = await read(db, { sql: "SELECT claim_id FROM recheck_claims WHERE tenant_id = ? AND run_key = ?", args: [tenantId, runKey] });
+      return rs.rows[0]?.claim_id === claimId;
+    },
+    /** Releases a claim after a failed run so the same day can be retried at once (else the lease expires). */
+    async releaseRecheckClaim(runKey: string, claimId: string): Promise<void> {
+      await writeBatch(db, [{ sql: "DELETE FROM recheck_claims WHERE tenant_id = ? AND run_key = ? AND claim_id = ?", args: [tenantId, runKey, claimId] }]);
     },
     recheckRunStmt(runKey: string, summary: unknown, now: string): InStatement {
       return {
