@@ -28,6 +28,8 @@ export interface TenantRecheck {
   evaluations: string[];
   /** Traces packed into columnar segments before evaluating. */
   packed?: PackReport;
+  /** Why packing did not complete (the evaluation itself is unaffected). */
+  packError?: string;
   /** Stable error code when status is failed (never internal detail). */
   error?: string;
 }
@@ -53,7 +55,13 @@ async function recheckTenant(deps: RecheckDeps, tenantId: string, runKey: string
   if (!tenant) return { ...out, status: "failed", error: "tenant_missing" };
   const { store } = await deps.tenants.get(tenant);
   // Packing is idempotent on its own, so it runs even when the day's recheck already happened.
-  out.packed = await packTraces(deps, store);
+  // It only speeds up reads: if it fails (or a concurrent packer wins a race) the unpacked rows
+  // are still read as the tail, so the recheck goes on and the report says what happened.
+  try {
+    out.packed = await packTraces(deps, store);
+  } catch (e) {
+    out.packError = e instanceof AppError ? e.code : "internal_error";
+  }
   if (await store.evidence.getRecheckRun(runKey)) return { ...out, status: "already_checked" };
   const policy = await store.governance.getPolicy();
   if (!policy?.enabled || !policy.continuousRecheck) return { ...out, status: "not_enabled" };
