@@ -3,7 +3,7 @@
  * kernels) for tests that need many requests fast (fuzzing, cross-tenant sweeps).
  * Requests go through `app.request()`, the same fetch handler the servers use.
  */
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadWasmKernelsFromFile } from "../../worker/engine/kernels/wasm-node.js";
@@ -70,6 +70,7 @@ export async function createInProcessApp(
     async close() {
       await deps.tenants.close();
       controlClient.close();
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
