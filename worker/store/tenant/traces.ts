@@ -36,6 +36,16 @@ const ROW_PARAMS = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 // 12 parameters a row; 400 rows stays well under SQLite's bound-parameter limit.
 const ROWS_PER_INSERT = 400;
 
+function windowRowFrom(r: Record<string, unknown>): WindowRow {
+  return {
+    seq: Number(r.seq),
+    createdAt: Number(r.created_at),
+    group: String(r.g),
+    selected: Number(r.selected),
+    converted: r.converted === null ? null : Number(r.converted),
+  };
+}
+
 /** JSON path for a validated identifier attribute name. */
 export function attributePath(name: string): string {
   return `$."${name}"`;
@@ -128,13 +138,7 @@ export function createTraceStore(db: Client, tenantId: string) {
               ORDER BY created_at, seq LIMIT ?`,
         args: [path, tenantId, flowKey, fromMs, toMs, after?.createdAt ?? -1, after?.seq ?? -1, path, limit],
       });
-      return rs.rows.map((r) => ({
-        seq: Number(r.seq),
-        createdAt: Number(r.created_at),
-        group: String(r.g),
-        selected: Number(r.selected),
-        converted: r.converted === null ? null : Number(r.converted),
-      }));
+      return rs.rows.map(windowRowFrom);
     },
     /** Every trace of one segment, in segment order (fallback when an attribute was not packed). */
     async segmentRows(segmentId: string, attribute: string): Promise<WindowRow[]> {
@@ -144,13 +148,7 @@ export function createTraceStore(db: Client, tenantId: string) {
               WHERE tenant_id = ? AND segment_id = ? AND attributes -> ? NOT IN ('null', '""') ORDER BY segment_pos`,
         args: [path, tenantId, segmentId, path],
       });
-      return rs.rows.map((r) => ({
-        seq: Number(r.seq),
-        createdAt: Number(r.created_at),
-        group: String(r.g),
-        selected: Number(r.selected),
-        converted: r.converted === null ? null : Number(r.converted),
-      }));
+      return rs.rows.map(windowRowFrom);
     },
   };
 }
