@@ -63,3 +63,18 @@ describe("[node] graceful shutdown", () => {
     expect(srv.logs.some((l) => l.includes('"msg":"stopped"'))).toBe(true);
   });
 });
+
+describe("[node] in-process scheduler", () => {
+  it("runs the recheck on FAIRGATE_RECHECK_CRON (croner, UTC)", async () => {
+    // A six-field expression fires every second, so the test need not wait for 03:00.
+    const srv = await spawnNodeServer({ FAIRGATE_RECHECK_CRON: "* * * * * *" });
+    try {
+      const deadline = Date.now() + 15_000;
+      while (!srv.logs.some((l) => l.includes('"msg":"fairness recheck ran"') && l.includes('"trigger":"schedule"')) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(srv.logs.some((l) => l.includes('"msg":"fairness recheck ran"') && l.includes('"trigger":"schedule"'))).toBe(true);
+    } finally {
+      expect(await srv.stop()).toBe(0);
+    }
+  });
+});
