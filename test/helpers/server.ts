@@ -19,12 +19,17 @@ export interface SpawnedServer {
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
-/** Spawns the gateway and resolves once it logs "listening". */
-export async function spawnNodeServer(env: Record<string, string> = {}): Promise<SpawnedServer> {
+/** Spawns the Node gateway and resolves once it logs "listening". */
+export function spawnNodeServer(env: Record<string, string> = {}): Promise<SpawnedServer> {
+  return spawnGateway(process.execPath, ["--import", "tsx", "worker/runtime/node.ts"], env);
+}
+
+/** Spawns `command args…` (any runtime's entry point) from the repo root and resolves once it logs "listening". */
+export async function spawnGateway(command: string, args: string[], env: Record<string, string> = {}): Promise<SpawnedServer> {
   const dataDir = env.FAIRGATE_DATA_DIR ?? mkdtempSync(join(tmpdir(), "fairgate-e2e-"));
   const adminToken = env.FAIRGATE_ADMIN_TOKEN ?? "test-admin-token-" + crypto.randomUUID();
   const cronSecret = env.FAIRGATE_CRON_SECRET ?? "test-cron-secret-" + crypto.randomUUID();
-  const proc = spawn(process.execPath, ["--import", "tsx", "worker/runtime/node.ts"], {
+  const proc = spawn(command, args, {
     cwd: ROOT,
     env: {
       ...process.env,

@@ -12,6 +12,7 @@ import { parseMigrations } from "../store/sql.js";
 import control0001 from "../store/migrations/control/0001_init.sql";
 import tenant0001 from "../store/migrations/tenant/0001_init.sql";
 import tenant0002 from "../store/migrations/tenant/0002_segments.sql";
+import tenant0005 from "../store/migrations/tenant/0005_recheck_claims.sql";
 import type { WorkerBundle } from "./cloudflare-deps.js";
 
 /** The bundled kernels module and parsed migrations. */
@@ -19,6 +20,10 @@ export const workerBundle: WorkerBundle = {
   kernelsModule,
   migrations: {
     control: parseMigrations({ "0001_init.sql": control0001 }),
-    tenant: parseMigrations({ "0001_init.sql": tenant0001, "0002_segments.sql": tenant0002 }),
+    tenant: parseMigrations({
+      "0001_init.sql": tenant0001,
+      "0002_segments.sql": tenant0002,
+      "0005_recheck_claims.sql": tenant0005,
+    }),
   },
 };

@@ -1,0 +1,39 @@
+/**
+ * The acceptance story against the real Deno gateway (`deno task start`: Deno.serve,
+ * native libSQL files, Wasm kernels) over real HTTP, plus graceful shutdown.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createClient } from "../helpers/client.js";
+import { spawnDenoServer } from "../helpers/deno.js";
+import type { SpawnedServer } from "../helpers/server.js";
+import { acceptanceStory } from "./story.case.js";
+
+let server: SpawnedServer;
+beforeAll(async () => {
+  // A real schedule, so Deno.cron is registered (and aborted on shutdown); the story fires the recheck over HTTP.
+  server = await spawnDenoServer({ FAIRGATE_RECHECK_CRON: "0 3 * * *" });
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+acceptanceStory("deno", () => server);
+
+describe("[deno] operational basics", () => {
+  it("[deno] logs JSON lines without secrets and stops gracefully on SIGTERM", async () => {
+    const http = createClient(server.baseUrl);
+    const r = await http.request("GET", "/healthz", { headers: { "x-request-id": "req-deno-12345" } });
+    expect(r.status).toBe(200);
+    expect(r.headers.get("x-request-id")).toBe("req-deno-12345");
+    const code = await server.stop("SIGTERM");
+    expect(code).toBe(0);
+    const lines = server.logs.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+    expect(lines.some((l) => l.requestId === "req-deno-12345" && l.msg === "request")).toBe(true);
+    expect(lines.find((l) => l.msg === "listening")).toMatchObject({ runtime: "deno", recheckCron: "0 3 * * *", kernels: "wasm" });
+    expect(lines.find((l) => l.msg === "stopped")).toMatchObject({ signal: "SIGTERM", result: "closed" });
+    const all = server.logs.join("\n");
+    expect(all).not.toContain(server.adminToken);
+    expect(all).not.toContain("fgk_");
+    expect(all).not.toContain("65+");
+  });
+});

@@ -1,0 +1,119 @@
+/**
+ * The acceptance story against the gateway on the real Workers runtime (workerd,
+ * via wrangler's unstable_startWorker with this repository's wrangler.toml),
+ * backed by two real libSQL servers (sqld): one for the control store, one for
+ * the "default" region's tenant databases. The daily recheck is fired through
+ * the Worker's scheduled() handler, as the cron trigger would.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { createClient as createLibsqlClient } from "@libsql/client";
+import { unstable_startWorker } from "wrangler";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createClient } from "../helpers/client.js";
+import { startSqld, type SqldServer } from "../helpers/sqld.js";
+import { acceptanceStory, PLATINUM_FLOW, type StoryTarget } from "./story.case.js";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const adminToken = "worker-admin-token-" + crypto.randomUUID();
+const cronSecret = "worker-cron-secret-" + crypto.randomUUID();
+
+let control: SqldServer;
+let region: SqldServer;
+let worker: Awaited<ReturnType<typeof unstable_startWorker>>;
+let target: StoryTarget;
+let scheduledRuns = 0;
+
+const text = (value: string) => ({ type: "plain_text" as const, value });
+const secret = (value: string) => ({ type: "secret_text" as const, value });
+
+function bindings() {
+  return {
+    FAIRGATE_CONTROL_DB_URL: secret(control.url),
+    FAIRGATE_ADMIN_TOKEN: secret(adminToken),
+    FAIRGATE_CRON_SECRET: secret(cronSecret),
+    FAIRGATE_REGIONS: text(JSON.stringify({ default: { url: region.url } })),
+    FAIRGATE_LOG_LEVEL: text("warn"),
+  };
+}
+
+/** Fires scheduled() like the cron trigger; miniflare answers once the handler and its waitUntil work are done. */
+async function fireScheduled(origin: string, time = Date.now()) {
+  const r = await fetch(`${origin}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("0 3 * * *")}&time=${time}`);
+  expect(r.status, await r.clone().text()).toBe(200);
+}
+
+beforeAll(async () => {
+  process.env.WRANGLER_SEND_METRICS = "false";
+  // Miniflare would otherwise fetch a Request.cf sample from Cloudflare (no network here) on the first request.
+  process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
+  [control, region] = await Promise.all([startSqld(), startSqld()]);
+  worker = await unstable_startWorker({
+    config: join(ROOT, "wrangler.toml"),
+    bindings: bindings(),
+    dev: { server: { hostname: "127.0.0.1", port: 0 }, inspector: false, watch: false, persist: false, logLevel: "warn", testScheduled: true },
+  });
+  const url = await worker.url;
+  target = {
+    baseUrl: url.origin,
+    adminToken,
+    cronSecret,
+    // What the cron trigger does: invoke the Worker's scheduled() handler (wrangler dev's test-scheduled endpoint).
+    triggerRecheck: async () => {
+      await fireScheduled(url.origin);
+      scheduledRuns++;
+    },
+  };
+});
+
+afterAll(async () => {
+  await worker?.dispose();
+  await Promise.all([control?.stop(), region?.stop()]);
+});
+
+acceptanceStory("worker", () => target);
+
+describe("[worker] edge specifics", () => {
+  it("[worker] tenant data lives in the region's database, tenants and keys in the control database", async () => {
+    const http = createClient(target.baseUrl);
+    const ten = await http.post("/api/v1/admin/tenants", adminToken, { name: "placement-check" });
+    expect(ten.status).toBe(201);
+    const key = (await http.post(`/api/v1/admin/tenants/${ten.body.id}/api-keys`, adminToken, { principal: "p@x.test", roles: ["publisher"] })).body.key;
+    const flow = await http.post("/api/v1/decision-flows", key, { key: "placement", name: "Placement", definition: PLATINUM_FLOW });
+    expect(flow.status).toBe(201);
+
+    const c = createLibsqlClient({ url: control.url });
+    const r = createLibsqlClient({ url: region.url });
+    try {
+      const row = (await c.execute({ sql: "SELECT region, db_url FROM tenants WHERE id = ?", args: [ten.body.id] })).rows[0];
+      expect(row).toMatchObject({ region: "default", db_url: region.url });
+      const flows = await r.execute({ sql: "SELECT count(*) AS n FROM decision_flows WHERE tenant_id = ?", args: [ten.body.id] });
+      expect(Number(flows.rows[0]!.n)).toBe(1);
+      const controlTables = (await c.execute("SELECT name FROM sqlite_master WHERE type = 'table'")).rows.map((x) => String(x.name));
+      expect(controlTables).not.toContain("audit_log");
+    } finally {
+      c.close();
+      r.close();
+    }
+  });
+
+  it("[worker] a second scheduled run for the same day is a no-op", async () => {
+    expect(scheduledRuns).toBe(1);
+    await fireScheduled(target.baseUrl);
+    const db = createLibsqlClient({ url: region.url });
+    try {
+      const pauses = await db.execute("SELECT count(*) AS n FROM audit_log WHERE action = 'auto_pause'");
+      expect(Number(pauses.rows[0]!.n)).toBe(1);
+    } finally {
+      db.close();
+    }
+  });
+
+  it("[worker] the bundle module lists every migration file", () => {
+    const src = readFileSync(join(ROOT, "worker/runtime/cloudflare-bundle.ts"), "utf8");
+    for (const kind of ["control", "tenant"]) {
+      for (const f of readdirSync(join(ROOT, "worker/store/migrations", kind)).filter((x) => x.endsWith(".sql")))
+        expect(src, `${kind}/${f} is not imported by cloudflare-bundle.ts`).toContain(`../store/migrations/${kind}/${f}`);
+    }
+  });
+});
