@@ -5,7 +5,7 @@
  * (with FAIRGATE_ADMIN_TOKEN and FAIRGATE_CRON_SECRET) points at a running one.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -118,6 +118,20 @@ async function main() {
     show(`recommend on the paused flow → ${rec.status}`, rec.body.code);
     const audit = await call("GET", `/api/v1/audit-log?entityType=decision_flow&entityId=${flow.body.id}`, admin);
     show("audit trail of the flow", audit.body.items.map((a: any) => `${a.createdAt} ${a.actor} ${a.action}${a.reason ? ` (${a.reason})` : ""}`));
+
+    step("8.", "the evidence: hash-chain check, and the reports of the blocked and the bypassed evaluation");
+    show("GET /audit-log/verify", (await call("GET", "/api/v1/audit-log/verify", admin)).body);
+    const reportDir = srv.dataDir === "(remote)" ? mkdtempSync(join(tmpdir(), "fairgate-demo-reports-")) : join(srv.dataDir, "reports");
+    mkdirSync(reportDir, { recursive: true });
+    for (const [name, id] of [["blocked", p2.body.evaluationId], ["bypassed", p3.body.evaluation.id]] as const) {
+      for (const ext of ["json", "html"]) {
+        const res = await fetch(`${srv.url}/api/v1/fairness-evaluations/${id}/report.${ext}`, { headers: { authorization: `Bearer ${admin}` } });
+        if (!res.ok) throw new Error(`report.${ext} of ${name} → ${res.status}`);
+        const file = join(reportDir, `${name}-report.${ext}`);
+        writeFileSync(file, await res.text());
+        show(`${name} report.${ext}`, file);
+      }
+    }
     console.log("\nDemo complete.");
   } finally {
     srv.stop();

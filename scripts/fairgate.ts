@@ -1,8 +1,9 @@
 /**
  * @module scripts/fairgate
  * The `fairgate` command line: `fairgate check` runs the fairness gate over a
- * CSV or NDJSON file in CI. Exit status: 0 pass or skip, 1 blocked, 2 bad usage
- * or bad input. Errors are one line on stderr, never a stack trace.
+ * CSV or NDJSON file in CI (exit 0 pass or skip, 1 blocked); `fairgate verify FILE`
+ * checks an evidence export offline (exit 0 intact, 1 tampered). Exit 2 is bad
+ * usage or bad input. Errors are one line on stderr, never a stack trace.
  *
  *   node --import tsx scripts/fairgate.ts check --input data.csv --sensitive race ...
  *   npx fairgate check ...            (bin/fairgate.mjs registers tsx, then calls main)
@@ -15,6 +16,7 @@ import { pathToFileURL } from "node:url";
 import { parseCommand, USAGE } from "./cli/args.js";
 import { type CheckIo, runCheck } from "./cli/check.js";
 import { InputError, UsageError } from "./cli/errors.js";
+import { runVerify } from "./cli/verify.js";
 
 /** Exit status for bad usage, bad input and any other failure: never mistakable for pass/block. */
 export const EXIT_ERROR = 2;
@@ -27,6 +29,7 @@ export async function main(argv: string[], io: CheckIo = { stdout: process.stdou
       io.stdout.write(`${USAGE}\n`);
       return 0;
     }
+    if (command.kind === "verify") return await runVerify(command.file, command.json, io);
     return await runCheck(command.options, io);
   } catch (err) {
     if (err instanceof UsageError) io.stderr.write(`fairgate: ${err.message}\n\n${USAGE}\n`);

@@ -11,7 +11,8 @@ import { UsageError } from "./errors.js";
 export const USAGE = `Usage: fairgate check --input FILE --sensitive COL [--sensitive COL ...]
                       (--decision COL | --score COL --threshold T) [--label COL]
                       [--policy FILE] [--format csv|ndjson] [--json] [--out DIR]
-                      [--kernels wasm|reference]
+                      [--kernels wasm|reference] [--baseline FILE]
+       fairgate verify FILE [--json]
 
 Runs the Fairgate fairness gate over a CSV or NDJSON file of decisions.
 
@@ -28,14 +29,20 @@ Runs the Fairgate fairness gate over a CSV or NDJSON file of decisions.
                       {"enabled":true,"sensitiveAttribute":<first --sensitive>,
                        "thresholds":{"disparateImpactRatio":0.8}}
   --json              print the evaluation as JSON on stdout
-  --out DIR           also write DIR/evaluation.json
+  --out DIR           also write DIR/evaluation.json, DIR/report.json and DIR/report.html
   --kernels K         wasm (default) or reference
+  --baseline FILE     a previous evaluation.json: a metric worse than there by more than
+                      the policy's maxRegression for it is reported as a warning
   -h, --help          show this help
 
 The whole file is the window (the policy's windowDays and continuousRecheck are
 not used). Rows whose sensitive value is empty are not counted. In CSV, a repeated
 header name refers to its first occurrence.
-Exit status: 0 pass or skip, 1 blocked by the policy, 2 bad usage or bad input.`;
+Exit status: 0 pass or skip, 1 blocked by the policy, 2 bad usage or bad input.
+
+fairgate verify FILE checks an evidence export (GET /api/v1/audit-log/export,
+NDJSON) offline: every hash-chain link and the chain heads.
+Exit status: 0 intact, 1 tampered or truncated, 2 bad usage or not an export.`;
 
 /** How the "selected" bit of a row is obtained. */
 export type Selection = { kind: "decision"; column: string } | { kind: "score"; column: string; threshold: number };
@@ -52,9 +59,11 @@ export interface CheckOptions {
   json: boolean;
   out: string | null;
   kernels: "wasm" | "reference";
+  /** A previous evaluation to compare with (maxRegression); absent for none. */
+  baseline?: string;
 }
 
-export type Command = { kind: "help" } | { kind: "check"; options: CheckOptions };
+export type Command = { kind: "help" } | { kind: "check"; options: CheckOptions } | { kind: "verify"; file: string; json: boolean };
 
 const OPTIONS = {
   input: { type: "string" },
@@ -68,6 +77,7 @@ const OPTIONS = {
   json: { type: "boolean" },
   out: { type: "string" },
   kernels: { type: "string" },
+  baseline: { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -94,6 +104,12 @@ export function parseCommand(argv: string[]): Command {
   if (v.help) return { kind: "help" };
   const [command, ...extra] = positionals;
   if (command === undefined) throw new UsageError("missing command");
+  if (command === "verify") {
+    const other = Object.keys(v).filter((k) => k !== "json");
+    if (other.length > 0) throw new UsageError(`--${other[0]} does not apply to verify`);
+    if (extra.length !== 1) throw new UsageError(extra.length === 0 ? "verify needs the export FILE" : `unexpected argument "${extra[1]}"`);
+    return { kind: "verify", file: extra[0]!, json: v.json ?? false };
+  }
   if (command !== "check") throw new UsageError(`unknown command "${command}"`);
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
 
@@ -142,6 +158,7 @@ export function parseCommand(argv: string[]): Command {
       json: v.json ?? false,
       out: v.out ?? null,
       kernels,
+      ...(v.baseline !== undefined ? { baseline: v.baseline } : {}),
     },
   };
 }

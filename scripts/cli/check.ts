@@ -8,9 +8,10 @@
  * blocks), every slice's violations prefixed with its name, and `slices`.
  */
 import { randomUUID } from "node:crypto";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { buildEvaluation, type Evaluation } from "../../worker/domain/evaluation.js";
+import type { BaselineView } from "../../worker/domain/baseline.js";
 import { decideGate } from "../../worker/domain/gate.js";
 import type { FairnessPolicy } from "../../worker/domain/policy.js";
 import { createReferenceKernels } from "../../worker/engine/kernels/reference.js";
@@ -23,6 +24,7 @@ import { inputSize, readRows } from "./input.js";
 import { defaultPolicy, DEFAULT_THRESHOLDS, loadPolicyFile } from "./policy.js";
 import { createProgress } from "./progress.js";
 import { renderSummary } from "./report.js";
+import { writeReportFiles } from "./report-files.js";
 
 /** Where the CLI writes; injectable so tests and embedders need no child process. */
 export interface CheckIo {
@@ -61,7 +63,7 @@ async function resolvePolicy(o: CheckOptions, note: (s: string) => void): Promis
   const loaded = await loadPolicyFile(o.policyFile);
   loaded.notes.forEach(note);
   const { policy } = loaded;
-  if (o.sensitive.length === 0) return { policy, attributes: [policy.sensitiveAttribute] };
+  if (o.sensitive.length === 0) return { policy, attributes: policy.sensitiveAttributes ?? [policy.sensitiveAttribute] };
   if (!o.sensitive.includes(policy.sensitiveAttribute))
     note(`--sensitive ${o.sensitive.join(", ")} replaces the policy's sensitiveAttribute "${policy.sensitiveAttribute}"`);
   return { policy, attributes: o.sensitive };
@@ -77,7 +79,28 @@ function combine(slices: Evaluation[], id: string): Evaluation {
     verdict,
     reason: verdict === "skip" ? slices[0]!.reason : null,
     violations: slices.flatMap((s) => s.violations.map((v) => `${s.sensitiveAttribute}: ${v}`)),
+    warnings: slices.flatMap((s) => s.warnings.map((w) => ({ ...w, message: `${s.sensitiveAttribute}: ${w.message}` }))),
+    insufficientEvidence: slices.flatMap((s) => s.insufficientEvidence.map((v) => `${s.sensitiveAttribute}: ${v}`)),
   };
+}
+
+/**
+ * Reads --baseline: a previous `fairgate check` (or gateway) evaluation. Only what the
+ * comparison needs is checked; slices of a multi-attribute run contribute their results.
+ */
+async function loadBaseline(file: string): Promise<BaselineView> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(file, "utf8"));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw at(file, null, code === "ENOENT" ? "baseline file not found" : code ? `cannot read baseline file (${code})` : "baseline is not valid JSON");
+  }
+  const e = (json ?? {}) as Partial<Evaluation> & { slices?: Partial<Evaluation>[] };
+  if (typeof e.id !== "string" || typeof e.metrics !== "object" || e.metrics === null)
+    throw at(file, null, "is not an evaluation (expected the evaluation.json of a previous run)");
+  const results = [...(e.results ?? []), ...(e.slices ?? []).flatMap((x) => x.results ?? [])];
+  return { id: e.id, createdAt: String(e.createdAt ?? ""), sensitiveAttribute: e.sensitiveAttribute ?? null, metrics: e.metrics, results };
 }
 
 /** Runs `fairgate check`; returns the exit status. Throws InputError for bad input. */
@@ -112,6 +135,8 @@ export async function runCheck(o: CheckOptions, io: CheckIo): Promise<number> {
         const score = parseScore(cells[selAt]);
         if (score === null) throw new CellError("is empty; every row needs a score");
         selected = score >= sel.threshold ? 1 : 0;
+        for (const s of slices) s.add(values, selected, outcome, score);
+        return;
       }
       for (const s of slices) s.add(values, selected, outcome);
     } catch (err) {
@@ -145,9 +170,15 @@ export async function runCheck(o: CheckOptions, io: CheckIo): Promise<number> {
 
   const now = io.now?.() ?? new Date();
   const newId = io.newId ?? randomUUID;
+  const baseline = o.baseline === undefined ? null : await loadBaseline(o.baseline);
   const evaluations = slices.map((s) => {
-    const p: FairnessPolicy = { ...policy, sensitiveAttribute: s.name };
-    const gate = decideGate(p, policy.enabled ? s.table() : { groups: [] }, null);
+    // Each slice is its own one-attribute evaluation (the intersection is named "a|b").
+    const { sensitiveAttributes: _all, ...single } = policy;
+    const p: FairnessPolicy = { ...single, sensitiveAttribute: s.name };
+    const observed = policy.enabled ? [{ name: s.name, attributes: s.parts.map((i) => attributes[i]!), table: s.table(), calibration: s.calibration() }] : [];
+    // Intervals come from the kernels' Poisson bootstrap, exactly as in the gateway.
+    const counterfactualNote = "not available in fairgate check (there is no decision flow to re-run)";
+    const gate = decideGate(p, { observed, baseline, counterfactualNote }, null, { resample: kernels.bootstrap });
     return buildEvaluation({ id: newId(), flowId: null, flowKey: null, version: null, trigger: "cli", policy: p, window: null, now }, gate);
   });
   const top = evaluations.length === 1 ? evaluations[0]! : combine(evaluations, newId());
@@ -162,8 +193,9 @@ export async function runCheck(o: CheckOptions, io: CheckIo): Promise<number> {
     try {
       await mkdir(o.out, { recursive: true });
       await writeFile(join(o.out, "evaluation.json"), json);
+      await writeReportFiles(o.out, output, o.input, now);
     } catch (err) {
-      throw at(o.out, null, `cannot write evaluation.json (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw at(o.out, null, `cannot write evaluation.json and the report (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
   }
   for (const n of notes) io.stderr.write(`fairgate: ${n}\n`);

@@ -8,6 +8,8 @@
 import type { ConfusionTable } from "../../worker/domain/confusion.js";
 import type { Kernels } from "../../worker/engine/kernels/types.js";
 import { createTableAccumulator } from "../../worker/engine/window.js";
+import type { CalibrationTable } from "../../worker/domain/calibration.js";
+import { intersectionValue } from "../../worker/domain/slices.js";
 import { groupLabel } from "../../worker/engine/segment-codec.js";
 
 /** Rows per kernel call: big enough to amortise the call, small enough to stay cache- and RSS-friendly. */
@@ -67,10 +69,12 @@ export interface Slice {
   name: string;
   /** Indices into the row's sensitive values that make up this slice's group value. */
   parts: number[];
-  /** Adds a row; `values` are the row's parsed sensitive values. */
-  add(values: (string | null)[], selected: number, outcome: number): void;
+  /** Adds a row; `values` are the row's parsed sensitive values; `score` (with --score) feeds calibration. */
+  add(values: (string | null)[], selected: number, outcome: number, score?: number): void;
   /** Flushes the pending batch and returns the slice's confusion table. */
   table(): ConfusionTable;
+  /** The slice's calibration bins; null unless rows had scores, all within [0, 1]. */
+  calibration(): CalibrationTable | null;
 }
 
 /** Raised when a slice exceeds the kernels' 65,535 distinct groups. */
@@ -82,10 +86,14 @@ export function createSlice(name: string, parts: number[], kernels: Kernels, bat
   const group = new Uint16Array(batchRows);
   const selected = new Uint8Array(batchRows);
   const outcome = new Uint8Array(batchRows);
+  const scores = new Float32Array(batchRows);
+  let scored = false;
+  // Calibration compares scores with outcome rates, so it needs probabilities in [0, 1].
+  let unitScores = true;
   let len = 0;
   const flush = () => {
     if (len === 0) return;
-    acc.add(group.subarray(0, len), selected.subarray(0, len), outcome.subarray(0, len));
+    acc.add(group.subarray(0, len), selected.subarray(0, len), outcome.subarray(0, len), scored ? scores.subarray(0, len) : undefined);
     len = 0;
   };
   const code = (value: string) => {
@@ -99,7 +107,7 @@ export function createSlice(name: string, parts: number[], kernels: Kernels, bat
   return {
     name,
     parts,
-    add(values, sel, out) {
+    add(values, sel, out, score) {
       let value: string;
       if (parts.length === 1) {
         const v = values[parts[0]!];
@@ -112,16 +120,28 @@ export function createSlice(name: string, parts: number[], kernels: Kernels, bat
           if (v === null || v === undefined) return; // unusable for the intersection
           vs.push(v);
         }
-        value = vs.join(INTERSECTION_SEPARATOR);
+        // The domain's intersection label (escapes a "|" inside a value), as the gateway names it.
+        value = intersectionValue(vs);
       }
       group[len] = code(value);
       selected[len] = sel;
       outcome[len] = out;
+      if (score !== undefined && !scored) {
+        // The first score: earlier rows of this batch had none.
+        scored = true;
+        scores.fill(NaN, 0, len);
+      }
+      if (scored) scores[len] = score ?? NaN;
+      if (score !== undefined && (score < 0 || score > 1)) unitScores = false;
       if (++len === batchRows) flush();
     },
     table() {
       flush();
       return acc.table();
+    },
+    calibration() {
+      flush();
+      return scored && unitScores ? acc.calibration() : null;
     },
   };
 }

@@ -2,6 +2,8 @@
  * Contract: the columnar path (segments + unpacked tail + outcome deltas) gives
  * exactly the row path's confusion table on the same data — for any window,
  * attribute, late outcome, back-fill into packed days and high-cardinality fallback.
+ * The same holds for several attributes read in one pass: each attribute's table,
+ * their intersection, and the calibration bins (scores) of every slice.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -24,6 +26,7 @@ const traceArb = fc.record({
   b: fc.constantFrom(0, 1, 2, true, false, "1", undefined),
   selected: fc.boolean(),
   converted: fc.constantFrom(null, true, false),
+  score: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: null }),
 });
 
 type TraceGen = typeof traceArb extends fc.Arbitrary<infer U> ? U : never;
@@ -33,7 +36,7 @@ function trace(t: TraceGen): TraceRecord {
   if (t.a !== undefined) attributes.a = t.a;
   if (t.b !== undefined) attributes.b = t.b;
   return {
-    id: `tr-${idn++}`, flowKey: "f", version: 1, customerId: "c", attributes, selected: t.selected, score: 0.5, offers: null,
+    id: `tr-${idn++}`, flowKey: "f", version: 1, customerId: "c", attributes, selected: t.selected, score: t.score, offers: null,
     converted: t.converted, source: "bulk", createdAt: BASE + t.day * DAY_MS + t.ms,
   };
 }
@@ -46,6 +49,17 @@ async function compare(store: Awaited<ReturnType<typeof createTestTenantStore>>[
       const from = new Date(now - days * DAY_MS);
       const to = new Date(now);
       expect(await col.confusionTable("f", attribute, from, to)).toEqual(await row.confusionTable("f", attribute, from, to));
+    }
+  // Several attributes in one pass: each alone, their intersection, calibration included.
+  for (const attributes of [["a", "b"], ["b", "a", "hc"]])
+    for (const days of [1, 7, 10]) {
+      const from = new Date(now - days * DAY_MS);
+      const to = new Date(now);
+      const c = await col.sliceTables("f", attributes, from, to, { calibrationBins: 5 });
+      expect(c).toEqual(await row.sliceTables("f", attributes, from, to, { calibrationBins: 5 }));
+      expect(c.map((s) => s.name)).toEqual([...attributes, attributes.join("|")]);
+      // Each single-attribute slice equals that attribute read alone.
+      for (const [i, a] of attributes.entries()) expect(c[i]!.table).toEqual(await row.confusionTable("f", a, from, to));
     }
 }
 
@@ -87,7 +101,7 @@ describe("columnar path ≡ row path", () => {
     const n = MAX_PACKED_DICTIONARY + 50;
     await store.traces.insert(
       Array.from({ length: n }, (_, i) => ({
-        ...trace({ day: 2, ms: i * 1000, a: "x", b: 1, selected: i % 3 === 0, converted: i % 2 === 0 }),
+        ...trace({ day: 2, ms: i * 1000, a: "x", b: 1, selected: i % 3 === 0, converted: i % 2 === 0, score: (i % 17) / 16 }),
         attributes: { a: i % 2 ? "x" : "y", hc: `v${i}` },
       })),
     );

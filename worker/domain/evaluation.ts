@@ -2,12 +2,29 @@
  * @module domain/evaluation
  * The evaluation record: one zod schema shared by the API response, the 422
  * problem, the stored evaluation, the recheck job and the CLI output.
+ *
+ * The gateway issue's fields keep their meaning: `metrics`, `groups`,
+ * `metricNotes`, `excludedFromEqualOpportunity` describe the primary sensitive
+ * attribute on the observed window. Everything else — every metric with its
+ * interval, tier status and sample-size hint, per slice and per source (observed
+ * or replayed) — is in `results`.
  */
 import { z } from "zod";
-import type { GateResult } from "./gate.js";
+import { type GateResult, INSUFFICIENT_EVIDENCE } from "./gate.js";
+import { groupIntervals, INTERVAL_LEVEL } from "./intervals.js";
 import type { FairnessPolicy } from "./policy.js";
+import { METRIC_NAMES, type MetricName } from "./tiers.js";
 
 const nullableRate = z.number().nullable();
+const intervalSchema = z.object({ lower: z.number(), upper: z.number() }).nullable();
+const tierThresholdsSchema = z.object({ warning: z.number().optional(), critical: z.number().optional(), block: z.number().optional() });
+const sourceSchema = z.enum(["observed", "replayed"]);
+
+const calibrationSchema = z.object({
+  n: z.number().int(),
+  ece: nullableRate,
+  bins: z.array(z.object({ lower: z.number(), upper: z.number(), n: z.number().int(), meanScore: z.number(), observedRate: z.number() })),
+});
 
 export const groupReportSchema = z.object({
   value: z.string(),
@@ -24,6 +41,73 @@ export const groupReportSchema = z.object({
   fpr: nullableRate,
   fnr: nullableRate,
   ppv: nullableRate,
+  fnFpRatio: nullableRate,
+  /** Below minGroupSize: reported, left out of every aggregate. */
+  excluded: z.boolean(),
+  /** Wilson 95% intervals of the rates. */
+  intervals: z.object({ selectionRate: intervalSchema, tpr: intervalSchema, fpr: intervalSchema, fnr: intervalSchema, ppv: intervalSchema }),
+  calibration: calibrationSchema.nullable(),
+});
+
+const metricEvidenceSchema = z.object({
+  value: nullableRate,
+  /** Poisson-bootstrap 95% interval (Wilson for the counterfactual flip rate). */
+  interval: intervalSchema,
+  note: z.string().nullable(),
+  excluded: z.array(z.string()),
+  threshold: tierThresholdsSchema.nullable(),
+  status: z.enum(["pass", "warning", "critical", "block", "insufficient_evidence", "not_checked", "unavailable"]),
+  sampleSizeHint: z
+    .object({
+      factor: z.number().nullable(),
+      additionalPerGroup: z.array(z.object({ value: z.string(), n: z.number().int(), additional: z.number().int().nullable() })),
+      note: z.string(),
+    })
+    .nullable(),
+});
+
+const counterfactualSchema = z.object({
+  requests: z.number().int(),
+  trials: z.number().int(),
+  flips: z.number().int(),
+  rate: nullableRate,
+  interval: intervalSchema,
+  pairs: z.array(z.object({ from: z.string(), to: z.string(), trials: z.number().int(), flips: z.number().int(), rate: z.number() })),
+  pairsTruncated: z.boolean(),
+  refused: z.number().int(),
+});
+
+export const sliceResultSchema = z.object({
+  /** The attribute, or the attributes joined by "|" for their intersection. */
+  slice: z.string(),
+  attributes: z.array(z.string()),
+  /** observed: the live traffic in the window; replayed: the candidate version on recorded requests. */
+  source: sourceSchema,
+  sampleSize: z.number().int(),
+  groups: z.array(groupReportSchema),
+  excludedGroups: z.array(z.object({ value: z.string(), n: z.number().int(), reason: z.string() })),
+  metrics: z.object(Object.fromEntries(METRIC_NAMES.map((m) => [m, metricEvidenceSchema])) as Record<MetricName, typeof metricEvidenceSchema>),
+  counterfactual: counterfactualSchema.nullable(),
+});
+
+const warningSchema = z.object({
+  tier: z.enum(["warning", "critical"]),
+  kind: z.enum(["threshold", "regression"]),
+  slice: z.string(),
+  source: sourceSchema,
+  metric: z.enum(METRIC_NAMES),
+  message: z.string(),
+});
+
+const regressionSchema = z.object({
+  slice: z.string(),
+  source: sourceSchema,
+  metric: z.enum(METRIC_NAMES),
+  baseline: z.number(),
+  current: z.number(),
+  worsening: z.number(),
+  maxRegression: z.number(),
+  message: z.string(),
 });
 
 export const evaluationSchema = z.object({
@@ -35,6 +119,7 @@ export const evaluationSchema = z.object({
   verdict: z.enum(["pass", "skip", "block", "bypass"]),
   reason: z.string().nullable(),
   sensitiveAttribute: z.string().nullable(),
+  sensitiveAttributes: z.array(z.string()),
   window: z.object({ from: z.string(), to: z.string(), days: z.number().int() }).nullable(),
   sampleSize: z.number().int(),
   metrics: z.object({
@@ -45,7 +130,24 @@ export const evaluationSchema = z.object({
   metricNotes: z.record(z.string(), z.string()),
   groups: z.array(groupReportSchema),
   excludedFromEqualOpportunity: z.array(z.string()),
+  /** Block-tier breaches (and, with onInsufficientSamples "block", what lacked evidence). */
   violations: z.array(z.string()),
+  /** Critical and warning tiers breached, and regressions against the baseline: published anyway. */
+  warnings: z.array(warningSchema),
+  /** The most severe tier any metric of any result reached (block, critical, warning), or null. */
+  highestTier: z.enum(["block", "critical", "warning"]).nullable(),
+  /** Under decisionRule "confident": metrics whose interval straddles the block threshold. */
+  insufficientEvidence: z.array(z.string()),
+  decisionRule: z.enum(["point", "confident"]).nullable(),
+  minGroupSize: z.number().int().nullable(),
+  /** How intervals were computed; the seed reproduces every interval and sample exactly. */
+  intervals: z
+    .object({ level: z.number(), groupRates: z.literal("wilson"), aggregates: z.enum(["poisson-bootstrap", "none"]), replicates: z.number().int(), seed: z.number().int() })
+    .nullable(),
+  results: z.array(sliceResultSchema),
+  /** The candidate replay (publishing a draft): requests re-run, refused and whose selection changed. */
+  replay: z.object({ version: z.number().int().nullable(), requests: z.number().int(), refused: z.number().int(), changed: z.number().int() }).nullable(),
+  baseline: z.object({ evaluationId: z.string(), createdAt: z.string(), regressions: z.array(regressionSchema) }).nullable(),
   policy: z.unknown().nullable(),
   overrideId: z.string().nullable(),
   approvedBy: z.string().nullable(),
@@ -62,11 +164,23 @@ export interface EvaluationContext {
   policy: FairnessPolicy | null;
   window: Evaluation["window"];
   now: Date;
+  /** Summary of the candidate replay, when one ran. */
+  replay?: Evaluation["replay"];
+}
+
+/** The most severe tier reached in any result (a blocking verdict counts as block). */
+function highestTier(gate: GateResult): Evaluation["highestTier"] {
+  // A skip for too few samples judged nothing, whatever the metrics of the few traces say.
+  if (gate.verdict === "skip" && gate.reason !== INSUFFICIENT_EVIDENCE) return null;
+  const statuses = new Set(gate.results.flatMap((r) => METRIC_NAMES.map((m) => r.metrics[m].status)));
+  if (statuses.has("block") || gate.verdict === "block" || gate.verdict === "bypass") return "block";
+  return statuses.has("critical") ? "critical" : statuses.has("warning") || gate.warnings.length > 0 ? "warning" : null;
 }
 
 /** Builds the evaluation record from a gate result. */
 export function buildEvaluation(ctx: EvaluationContext, gate: GateResult): Evaluation {
   const m = gate.report.metrics;
+  const s = gate.settings;
   return {
     id: ctx.id,
     flowId: ctx.flowId,
@@ -76,6 +190,7 @@ export function buildEvaluation(ctx: EvaluationContext, gate: GateResult): Evalu
     verdict: gate.verdict,
     reason: gate.reason,
     sensitiveAttribute: ctx.policy?.sensitiveAttribute ?? null,
+    sensitiveAttributes: s?.attributes ?? (ctx.policy ? [ctx.policy.sensitiveAttribute] : []),
     window: ctx.window,
     sampleSize: m.sampleSize,
     metrics: {
@@ -84,9 +199,21 @@ export function buildEvaluation(ctx: EvaluationContext, gate: GateResult): Evalu
       equalOpportunityGap: m.equalOpportunityGap,
     },
     metricNotes: gate.report.metricNotes,
-    groups: gate.report.groups,
+    // The primary observed result carries the same groups with intervals and calibration.
+    groups: gate.results[0]?.groups ?? gate.report.groups.map((g) => ({ ...g, excluded: false, intervals: groupIntervals(g), calibration: null })),
     excludedFromEqualOpportunity: gate.report.excludedFromEqualOpportunity,
     violations: gate.violations,
+    warnings: gate.warnings,
+    insufficientEvidence: gate.insufficientEvidence,
+    highestTier: highestTier(gate),
+    decisionRule: s?.decisionRule ?? null,
+    minGroupSize: s?.minGroupSize ?? null,
+    intervals: s
+      ? { level: INTERVAL_LEVEL, groupRates: "wilson", aggregates: s.bootstrapReplicates > 0 ? "poisson-bootstrap" : "none", replicates: s.bootstrapReplicates, seed: s.seed }
+      : null,
+    results: gate.results,
+    replay: ctx.replay ?? null,
+    baseline: gate.baseline,
     policy: ctx.policy,
     overrideId: gate.override?.id ?? null,
     approvedBy: gate.override?.approvedBy ?? null,

@@ -1,25 +1,52 @@
 /**
  * @module domain/metrics
- * Fairness metrics from a confusion table. Definitions are pinned (Fairlearn
- * conventions, unsigned gaps):
+ * Fairness metrics from a confusion table (Fairlearn conventions, unsigned gaps;
+ * formulas and their Fairlearn/AIF360 names in docs/metrics.md). Pinned by the
+ * gateway issue and unchanged:
  *  - selectionRate_g = selected / n
  *  - disparateImpactRatio = min SR / max SR
  *  - demographicParityGap = max SR − min SR
  *  - equalOpportunityGap = max TPR − min TPR, TPR_g = tp / positives (selected among
  *    converted); groups without a positive outcome have no TPR and are left out.
- * A rate that is 0/0 is null.
+ * Added: equalizedOddsGap = max(TPR gap, FPR gap), predictiveParityGap (PPV),
+ * treatmentEqualityGap (FN/FP ratio, max − min), calibrationGap (ECE, max − min).
+ * A rate that is 0/0 is null; a group without a value for a metric is left out of
+ * that metric and named. Groups smaller than minGroupSize are reported but left
+ * out of every aggregate.
  */
 import type { ConfusionTable, GroupCounts } from "./confusion.js";
+import type { MetricName } from "./tiers.js";
 
 /** Per-group counts and rates, as reported in every evaluation. */
-export interface GroupReport extends Omit<GroupCounts, "labeled"> {
-  labeled: number;
+export interface GroupReport extends GroupCounts {
   selectionRate: number | null;
   tpr: number | null;
   fpr: number | null;
   fnr: number | null;
   ppv: number | null;
+  /** FN / FP (treatment equality); null when FP = 0. */
+  fnFpRatio: number | null;
 }
+
+/** The metrics computed from confusion counts (+ calibration); the flip rate comes from replay. */
+export type TableMetric = Exclude<MetricName, "counterfactualFlipRate">;
+export const TABLE_METRICS: readonly TableMetric[] = [
+  "disparateImpactRatio",
+  "demographicParityGap",
+  "equalOpportunityGap",
+  "equalizedOddsGap",
+  "predictiveParityGap",
+  "treatmentEqualityGap",
+  "calibrationGap",
+];
+
+/** One aggregate: its value, why it is null, and which included groups had no value for it. */
+export interface AggregateDetail {
+  value: number | null;
+  note: string | null;
+  excluded: string[];
+}
+export type AggregateDetails = Record<TableMetric, AggregateDetail>;
 
 export interface AggregateMetrics {
   sampleSize: number;
@@ -28,13 +55,17 @@ export interface AggregateMetrics {
   equalOpportunityGap: number | null;
 }
 
+/** The legacy report (pinned fields) plus every aggregate in detail. */
 export interface MetricReport {
   metrics: AggregateMetrics;
   groups: GroupReport[];
   /** Why a metric is null (absent when it has a value). */
-  metricNotes: Partial<Record<"disparateImpactRatio" | "demographicParityGap" | "equalOpportunityGap", string>>;
+  metricNotes: Partial<Record<TableMetric, string>>;
   /** Groups left out of the equal-opportunity gap because they have no positive outcome. */
   excludedFromEqualOpportunity: string[];
+  /** Groups below minGroupSize: reported in `groups`, left out of every aggregate. */
+  excludedGroups: { value: string; n: number }[];
+  aggregates: AggregateDetails;
 }
 
 /** num/den, or null when the denominator is 0. */
@@ -51,42 +82,172 @@ export function groupReport(g: GroupCounts): GroupReport {
     fpr: rate(g.fp, g.fp + g.tn),
     fnr: rate(g.fn, g.tp + g.fn),
     ppv: rate(g.tp, g.tp + g.fp),
+    fnFpRatio: rate(g.fn, g.fp),
   };
 }
 
-function spread(values: number[]): { min: number; max: number } | null {
-  if (values.length === 0) return null;
-  return { min: Math.min(...values), max: Math.max(...values) };
+/** Per-group counts as parallel arrays: the hot loop of the bootstrap reads these, not objects. */
+export interface CountColumns {
+  size: number;
+  n: Float64Array;
+  selected: Float64Array;
+  labeled: Float64Array;
+  tp: Float64Array;
+  fp: Float64Array;
+  fn: Float64Array;
+  tn: Float64Array;
 }
 
-/** Computes every gated metric from a confusion table. */
-export function computeMetrics(table: ConfusionTable): MetricReport {
-  const groups = table.groups.map(groupReport);
-  const notes: MetricReport["metricNotes"] = {};
-  const n = groups.reduce((s, g) => s + g.n, 0);
+/** Columns for `size` groups (filled by the caller). */
+export function countColumns(size: number): CountColumns {
+  const a = () => new Float64Array(size);
+  return { size, n: a(), selected: a(), labeled: a(), tp: a(), fp: a(), fn: a(), tn: a() };
+}
 
-  const sr = spread(groups.flatMap((g) => (g.selectionRate === null ? [] : [g.selectionRate])));
-  let dir: number | null = null;
-  let dpg: number | null = null;
-  if (!sr) {
-    notes.disparateImpactRatio = notes.demographicParityGap = "no usable samples";
-  } else {
-    dpg = sr.max - sr.min;
-    if (sr.max === 0) notes.disparateImpactRatio = "no group has any selected trace (0/0)";
-    else dir = sr.min / sr.max;
+/** Columns from group counts. */
+export function columnsOf(groups: readonly GroupCounts[]): CountColumns {
+  const c = countColumns(groups.length);
+  groups.forEach((g, i) => {
+    c.n[i] = g.n;
+    c.selected[i] = g.selected;
+    c.labeled[i] = g.labeled;
+    c.tp[i] = g.tp;
+    c.fp[i] = g.fp;
+    c.fn[i] = g.fn;
+    c.tn[i] = g.tn;
+  });
+  return c;
+}
+
+/** Order of the values written by aggregateValues (TABLE_METRICS order). */
+const enum V {
+  DIR = 0,
+  DPG = 1,
+  EOG = 2,
+  EODDS = 3,
+  PPG = 4,
+  TEG = 5,
+  CAL = 6,
+}
+
+/**
+ * THE metric formulas: writes every table metric into `out` (TABLE_METRICS order, NaN for
+ * "undefined"). Point estimates and every bootstrap replicate go through this one function,
+ * so an interval is always an interval of exactly the reported statistic. Groups with no
+ * value for a rate (0/0) are skipped for that metric; the gap is max − min over the rest.
+ */
+export function aggregateValues(c: CountColumns, ece: ArrayLike<number | null> | null, out: Float64Array): void {
+  let srMin = Infinity, srMax = -Infinity, tprMin = Infinity, tprMax = -Infinity, fprMin = Infinity, fprMax = -Infinity;
+  let ppvMin = Infinity, ppvMax = -Infinity, teMin = Infinity, teMax = -Infinity, calMin = Infinity, calMax = -Infinity;
+  let labeled = 0;
+  for (let i = 0; i < c.size; i++) {
+    const n = c.n[i]!, tp = c.tp[i]!, fp = c.fp[i]!, fn = c.fn[i]!, tn = c.tn[i]!;
+    labeled += c.labeled[i]!;
+    if (n > 0) {
+      const v = c.selected[i]! / n;
+      if (v < srMin) srMin = v;
+      if (v > srMax) srMax = v;
+    }
+    if (tp + fn > 0) {
+      const v = tp / (tp + fn);
+      if (v < tprMin) tprMin = v;
+      if (v > tprMax) tprMax = v;
+    }
+    if (fp + tn > 0) {
+      const v = fp / (fp + tn);
+      if (v < fprMin) fprMin = v;
+      if (v > fprMax) fprMax = v;
+    }
+    if (tp + fp > 0) {
+      const v = tp / (tp + fp);
+      if (v < ppvMin) ppvMin = v;
+      if (v > ppvMax) ppvMax = v;
+    }
+    if (fp > 0) {
+      const v = fn / fp;
+      if (v < teMin) teMin = v;
+      if (v > teMax) teMax = v;
+    }
+    const e = ece ? ece[i] : null;
+    if (e !== null && e !== undefined) {
+      if (e < calMin) calMin = e;
+      if (e > calMax) calMax = e;
+    }
   }
+  const gap = (min: number, max: number, ok = true) => (ok && max >= min ? max - min : NaN);
+  const labels = labeled > 0;
+  out[V.DIR] = srMax >= srMin && srMax > 0 ? srMin / srMax : NaN;
+  out[V.DPG] = gap(srMin, srMax);
+  out[V.EOG] = gap(tprMin, tprMax, labels);
+  out[V.EODDS] = out[V.EOG] === out[V.EOG] && fprMax >= fprMin ? Math.max(tprMax - tprMin, fprMax - fprMin) : NaN;
+  out[V.PPG] = gap(ppvMin, ppvMax, labels);
+  out[V.TEG] = gap(teMin, teMax, labels);
+  out[V.CAL] = ece ? gap(calMin, calMax) : NaN;
+}
 
-  const excluded = groups.filter((g) => g.tpr === null).map((g) => g.value);
-  const tpr = spread(groups.flatMap((g) => (g.tpr === null ? [] : [g.tpr])));
-  let eog: number | null = null;
-  if (groups.every((g) => g.labeled === 0)) notes.equalOpportunityGap = "no outcome labels in the window";
-  else if (!tpr) notes.equalOpportunityGap = "no group has a positive outcome";
-  else eog = tpr.max - tpr.min;
+const detail = (value: number, note: string, excluded: string[]): AggregateDetail =>
+  value === value ? { value, note: null, excluded } : { value: null, note, excluded: [] };
 
+/**
+ * Every table metric over `groups` (already filtered by size) with why a value is null
+ * and which groups had no value for it. `ece[i]` is group i's expected calibration error
+ * (null: no labeled scored trace); `ece` null means the slice has no calibration data.
+ */
+export function aggregateDetails(groups: readonly GroupCounts[], ece: readonly (number | null)[] | null, emptyNote = "no usable samples"): AggregateDetails {
+  const v = new Float64Array(TABLE_METRICS.length);
+  aggregateValues(columnsOf(groups), ece, v);
+  const noLabels = groups.every((g) => g.labeled === 0);
+  const why = (what: string) => (groups.length === 0 ? emptyNote : noLabels ? "no outcome labels in the window" : what);
+  const without = (undef: (g: GroupCounts, i: number) => boolean) => groups.filter(undef).map((g) => g.value);
+  const noTpr = without((g) => g.tp + g.fn === 0);
+  const noFpr = without((g) => g.fp + g.tn === 0);
   return {
-    metrics: { sampleSize: n, disparateImpactRatio: dir, demographicParityGap: dpg, equalOpportunityGap: eog },
+    disparateImpactRatio: detail(v[V.DIR]!, groups.length === 0 ? emptyNote : "no group has any selected trace (0/0)", []),
+    demographicParityGap: detail(v[V.DPG]!, emptyNote, []),
+    equalOpportunityGap: detail(v[V.EOG]!, why("no group has a positive outcome"), noTpr),
+    equalizedOddsGap: detail(
+      v[V.EODDS]!,
+      v[V.EOG] !== v[V.EOG] ? why("no group has a positive outcome") : "no group has a negative outcome (FPR undefined)",
+      [...new Set([...noTpr, ...noFpr])].sort(),
+    ),
+    predictiveParityGap: detail(v[V.PPG]!, why("no group has a labeled selected trace (PPV undefined)"), without((g) => g.tp + g.fp === 0)),
+    treatmentEqualityGap: detail(v[V.TEG]!, why("no group has a false positive (FN/FP undefined)"), without((g) => g.fp === 0)),
+    calibrationGap: detail(
+      v[V.CAL]!,
+      groups.length === 0 ? emptyNote : !ece ? "no calibration data (scores) for this slice" : why("no group has a labeled trace with a score"),
+      ece ? groups.filter((_, i) => ece[i] === null || ece[i] === undefined).map((g) => g.value) : [],
+    ),
+  };
+}
+
+/**
+ * Computes every metric from a confusion table. Groups with n < minGroupSize (default 1:
+ * none) are reported in `groups` but left out of every aggregate and listed in excludedGroups.
+ * `ece` (aligned with table.groups) enables the calibration gap.
+ */
+export function computeMetrics(table: ConfusionTable, opts: { minGroupSize?: number; ece?: readonly (number | null)[] | null } = {}): MetricReport {
+  const minGroupSize = opts.minGroupSize ?? 1;
+  const groups = table.groups.map(groupReport);
+  const keep = table.groups.map((g) => g.n >= minGroupSize && g.n > 0);
+  const included = table.groups.filter((_, i) => keep[i]);
+  const ece = opts.ece ? opts.ece.filter((_, i) => keep[i]) : null;
+  const excludedGroups = table.groups.filter((g, i) => !keep[i] && g.n > 0).map((g) => ({ value: g.value, n: g.n }));
+  const emptyNote = included.length === 0 && excludedGroups.length > 0 ? `no group has at least minGroupSize (${minGroupSize}) traces` : "no usable samples";
+  const aggregates = aggregateDetails(included, ece, emptyNote);
+
+  const notes: MetricReport["metricNotes"] = {};
+  for (const [k, d] of Object.entries(aggregates) as [TableMetric, AggregateDetail][]) if (d.note !== null) notes[k] = d.note;
+  return {
+    metrics: {
+      sampleSize: groups.reduce((s, g) => s + g.n, 0),
+      disparateImpactRatio: aggregates.disparateImpactRatio.value,
+      demographicParityGap: aggregates.demographicParityGap.value,
+      equalOpportunityGap: aggregates.equalOpportunityGap.value,
+    },
     groups,
     metricNotes: notes,
-    excludedFromEqualOpportunity: eog === null ? [] : excluded,
+    excludedFromEqualOpportunity: aggregates.equalOpportunityGap.excluded,
+    excludedGroups,
+    aggregates,
   };
 }

@@ -1,25 +1,35 @@
 /**
  * @module domain/policy
  * The tenant's fairness policy: the zod schema is the single source of truth for
- * its shape, defaults and limits; the inferred type is what the gate consumes.
+ * its shape and limits; the inferred type is what the gate consumes.
+ *
+ * Fields added after the gateway issue are optional in the stored policy and get
+ * their defaults in resolvePolicy(), so a policy stored before they existed keeps
+ * its exact meaning and GET /tenant-settings shows exactly what was set.
  */
 import { z } from "zod";
+import { DEFAULT_CALIBRATION_BINS } from "./calibration.js";
+import { METRICS, METRIC_NAMES, type MetricName, thresholdSpecSchema, type TierThresholds, tiersOf, type DecisionRule } from "./tiers.js";
 
 /** Attribute names end up in JSON paths, so they are restricted to identifiers. */
 export const attributeNameSchema = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "must be an identifier (letters, digits, underscore; max 64)");
 
-const ratioThreshold = z.number().finite().min(0).max(1);
-const gapThreshold = z.number().finite().min(0).max(1);
-
 /** Thresholds; each is optional and an absent threshold is simply not checked. */
-export const thresholdsSchema = z.strictObject({
-  disparateImpactRatio: ratioThreshold.optional(),
-  demographicParityGap: gapThreshold.optional(),
-  equalOpportunityGap: gapThreshold.optional(),
-});
+export const thresholdsSchema = z.strictObject(
+  Object.fromEntries(METRIC_NAMES.map((m) => [m, thresholdSpecSchema(m).optional()])) as {
+    [K in MetricName]: z.ZodOptional<ReturnType<typeof thresholdSpecSchema>>;
+  },
+);
 export type Thresholds = z.infer<typeof thresholdsSchema>;
+
+/** Largest tolerated worsening per metric since the last passing evaluation (warning only). */
+export const maxRegressionSchema = z.strictObject(
+  Object.fromEntries(METRIC_NAMES.map((m) => [m, z.number().finite().min(0).max(METRICS[m].max).optional()])) as {
+    [K in MetricName]: z.ZodOptional<z.ZodNumber>;
+  },
+);
 
 /**
  * The older API's inline override block. It never bypasses anything by itself:
@@ -35,20 +45,113 @@ export const inlineOverrideSchema = z.strictObject({
   approvedBy: z.string().max(200).optional(),
 });
 
-export const fairnessPolicySchema = z.strictObject({
+/** Most sensitive attributes a policy may intersect (cells multiply quickly). */
+export const MAX_SENSITIVE_ATTRIBUTES = 4;
+
+const policyObject = z.strictObject({
   enabled: z.boolean(),
-  sensitiveAttribute: attributeNameSchema,
+  /** The primary sensitive attribute (the first of sensitiveAttributes when only those are given). */
+  sensitiveAttribute: attributeNameSchema.optional(),
+  /** Several attributes: each alone and their intersection are evaluated. */
+  sensitiveAttributes: z.array(attributeNameSchema).min(1).max(MAX_SENSITIVE_ATTRIBUTES).optional(),
   thresholds: thresholdsSchema,
   minSampleSize: z.number().int().min(1).max(10_000_000).default(100),
+  /** Groups (cells) smaller than this are reported but left out of every gap. Default 30, capped at minSampleSize. */
+  minGroupSize: z.number().int().min(1).max(10_000_000).optional(),
   windowDays: z.number().int().min(1).max(365).default(7),
   continuousRecheck: z.boolean().default(false),
   onInsufficientSamples: z.enum(["skip", "block"]).default("skip"),
+  /** point (default): compare estimates. confident: block only when the 95% interval is wholly beyond. */
+  decisionRule: z.enum(["point", "confident"]).optional(),
+  bootstrapReplicates: z.number().int().min(100).max(20_000).optional(),
+  /** Seed of every random choice in an evaluation (bootstrap, samples); recorded in the evaluation. */
+  seed: z.number().int().min(0).max(0xffffffff).optional(),
+  calibrationBins: z.number().int().min(2).max(100).optional(),
+  /** Recorded requests re-run with the sensitive attribute changed (0 disables the counterfactual). */
+  counterfactualSampleSize: z.number().int().min(0).max(100_000).optional(),
+  /** Recorded requests a candidate version is replayed on when publishing a draft. */
+  replaySampleSize: z.number().int().min(1).max(1_000_000).optional(),
+  maxRegression: maxRegressionSchema.optional(),
   override: inlineOverrideSchema.optional(),
 });
+
+export const fairnessPolicySchema = policyObject
+  .superRefine((p, ctx) => {
+    if (p.sensitiveAttribute === undefined && p.sensitiveAttributes === undefined)
+      ctx.addIssue({ code: "custom", path: ["sensitiveAttribute"], message: "give sensitiveAttribute or sensitiveAttributes" });
+    if (p.sensitiveAttributes && new Set(p.sensitiveAttributes).size !== p.sensitiveAttributes.length)
+      ctx.addIssue({ code: "custom", path: ["sensitiveAttributes"], message: "attributes must be distinct" });
+  })
+  .transform(({ sensitiveAttribute, sensitiveAttributes, ...rest }) => {
+    // The primary attribute leads the list; giving both is fine (the list may repeat it).
+    const primary = sensitiveAttribute ?? sensitiveAttributes![0]!;
+    const list = [primary, ...(sensitiveAttributes ?? []).filter((a) => a !== primary)];
+    return { ...rest, sensitiveAttribute: primary, ...(list.length > 1 ? { sensitiveAttributes: list } : {}) };
+  });
+
+type ParsedPolicy = z.infer<typeof fairnessPolicySchema>;
 /** A parsed policy as stored (the inline override block is stripped before storing). */
-export type FairnessPolicy = Omit<z.infer<typeof fairnessPolicySchema>, "override">;
+export type FairnessPolicy = Omit<ParsedPolicy, "override">;
 export type InlineOverride = z.infer<typeof inlineOverrideSchema>;
 
 export const tenantSettingsSchema = z.strictObject({
   fairnessPolicy: fairnessPolicySchema,
 });
+
+export const DEFAULT_MIN_GROUP_SIZE = 30;
+export const DEFAULT_BOOTSTRAP_REPLICATES = 1000;
+export const DEFAULT_SEED = 1;
+export const DEFAULT_COUNTERFACTUAL_SAMPLE_SIZE = 1000;
+export const DEFAULT_REPLAY_SAMPLE_SIZE = 10_000;
+
+/** A policy with every default applied: what the gate actually uses. */
+export interface ResolvedPolicy {
+  attributes: string[];
+  thresholds: Partial<Record<MetricName, TierThresholds>>;
+  minSampleSize: number;
+  minGroupSize: number;
+  onInsufficientSamples: "skip" | "block";
+  decisionRule: DecisionRule;
+  bootstrapReplicates: number;
+  seed: number;
+  calibrationBins: number;
+  counterfactualSampleSize: number;
+  /**
+   * Whether every evaluation measures the counterfactual: when the policy gates on it
+   * (threshold or maxRegression) or sets counterfactualSampleSize. Otherwise it is measured
+   * only when a candidate is replayed, where the sample of recorded requests is read anyway.
+   */
+  counterfactualRequested: boolean;
+  replaySampleSize: number;
+  maxRegression: Partial<Record<MetricName, number>>;
+}
+
+/**
+ * Applies defaults. minGroupSize defaults to 30 but never above minSampleSize: a
+ * policy that accepts a 10-trace window cannot sensibly demand 30 traces per group.
+ */
+export function resolvePolicy(p: FairnessPolicy): ResolvedPolicy {
+  const thresholds: ResolvedPolicy["thresholds"] = {};
+  for (const m of METRIC_NAMES) {
+    const t = tiersOf(p.thresholds[m]);
+    if (t) thresholds[m] = t;
+  }
+  const maxRegression: ResolvedPolicy["maxRegression"] = {};
+  for (const m of METRIC_NAMES) if (p.maxRegression?.[m] !== undefined) maxRegression[m] = p.maxRegression[m];
+  const minSampleSize = p.minSampleSize ?? 100;
+  return {
+    attributes: p.sensitiveAttributes && p.sensitiveAttributes.length > 0 ? p.sensitiveAttributes : [p.sensitiveAttribute],
+    thresholds,
+    minSampleSize,
+    minGroupSize: p.minGroupSize ?? Math.min(DEFAULT_MIN_GROUP_SIZE, minSampleSize),
+    onInsufficientSamples: p.onInsufficientSamples ?? "skip",
+    decisionRule: p.decisionRule ?? "point",
+    bootstrapReplicates: p.bootstrapReplicates ?? DEFAULT_BOOTSTRAP_REPLICATES,
+    seed: p.seed ?? DEFAULT_SEED,
+    calibrationBins: p.calibrationBins ?? DEFAULT_CALIBRATION_BINS,
+    counterfactualSampleSize: p.counterfactualSampleSize ?? DEFAULT_COUNTERFACTUAL_SAMPLE_SIZE,
+    counterfactualRequested: p.counterfactualSampleSize !== undefined || "counterfactualFlipRate" in thresholds || "counterfactualFlipRate" in maxRegression,
+    replaySampleSize: p.replaySampleSize ?? DEFAULT_REPLAY_SAMPLE_SIZE,
+    maxRegression,
+  };
+}

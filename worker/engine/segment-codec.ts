@@ -1,26 +1,20 @@
 /**
  * @module engine/segment-codec
  * Encodes a day's traces into columns (pure): dictionary-encoded attribute
- * columns, selection, outcome, score and time-of-day. Also the one definition of
- * how an attribute value becomes a group label, shared by the row and columnar
- * paths so they can never disagree.
+ * columns, selection, outcome, score and time-of-day. Group labels come from
+ * domain/slices.groupLabel, shared by the row and columnar paths, the replay
+ * and the CLI so they can never disagree.
  */
+import { groupLabel } from "../domain/slices.js";
 import { OUTCOME_UNKNOWN } from "./kernels/types.js";
 
 /** Most distinct values an attribute may have in one segment to be packed as a column. */
 export const MAX_PACKED_DICTIONARY = 1024;
 export const DAY_MS = 86_400_000;
 
-/**
- * The group label for an attribute value. null, undefined and "" mean "not usable"
- * (an empty CSV cell and an empty JSON string are the same missing value); booleans
- * are "true"/"false", numbers their shortest decimal form. The API gate, the
- * columnar packer and `fairgate check` all group through this one function.
- */
-export function groupLabel(v: unknown): string | null {
-  if (v === null || v === undefined || v === "") return null;
-  return typeof v === "string" ? v : String(v);
-}
+// The one definition of a group label lives in the domain (the candidate replay needs it
+// too); re-exported here, where the packer and the CLI have always found it.
+export { groupLabel };
 
 /** A trace row as the packer reads it. */
 export interface PackRow {

@@ -1,35 +1,61 @@
 /**
  * @module engine/window
- * Turns a flow's rolling window of decision traces into a confusion table: reads
- * bounded pages of rows, dictionary-encodes the sensitive attribute into columns
- * and feeds them to the metric kernels. Memory stays bounded by the page size.
+ * Turns a flow's rolling window of decision traces into slice tables (confusion
+ * counts and calibration bins per group, for each sensitive attribute and their
+ * intersection): reads bounded pages of rows, dictionary-encodes group values
+ * into columns and feeds them to the kernels. Every slice is filled in ONE pass
+ * over the rows; memory stays bounded by the page size.
  */
+import { type CalibrationTable, DEFAULT_CALIBRATION_BINS } from "../domain/calibration.js";
 import { type ConfusionTable, type GroupCounts } from "../domain/confusion.js";
-import type { TraceStore, WindowRow } from "../store/tenant/traces.js";
-import { groupLabel } from "./segment-codec.js";
+import { groupLabel, intersectionValue, type SliceSpec, type SliceTable, slicesOf } from "../domain/slices.js";
+import type { TraceStore } from "../store/tenant/traces.js";
+import type { SliceWindowRow } from "../store/tenant/window-reads.js";
+import { createCalibrationAccumulator } from "./calibration-accumulator.js";
 import { CONFUSION_FIELDS, type Kernels, OUTCOME_UNKNOWN } from "./kernels/types.js";
 
-/** Reads a window's confusion table; implementations differ only in where rows come from. */
-export interface WindowReader {
-  confusionTable(flowKey: string, attribute: string, from: Date, to: Date): Promise<ConfusionTable>;
+export interface SliceTableOptions {
+  /** Score bins for calibration (default 10). */
+  calibrationBins?: number;
 }
 
+/** Reads a window's tables; implementations differ only in where rows come from. */
+export interface WindowReader {
+  /** One attribute's confusion table (the gateway issue's call). */
+  confusionTable(flowKey: string, attribute: string, from: Date, to: Date): Promise<ConfusionTable>;
+  /** Every slice of `attributes` (each alone, then their intersection), in one pass over the window. */
+  sliceTables(flowKey: string, attributes: readonly string[], from: Date, to: Date, opts?: SliceTableOptions): Promise<SliceTable[]>;
+}
+
+const byValue = (a: GroupCounts, b: GroupCounts) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0);
+
 /** Converts a kernel's flat counts (groupCount × CONFUSION_FIELDS) plus the dictionary into a table. */
-export function tableFromCounts(dictionary: string[], counts: Uint32Array): ConfusionTable {
+export function tableFromCounts(dictionary: readonly string[], counts: Uint32Array): ConfusionTable {
   const groups: GroupCounts[] = dictionary.map((value, g) => {
     const o = g * CONFUSION_FIELDS;
     const c = (i: number) => counts[o + i] ?? 0;
     return { value, n: c(0), selected: c(1), labeled: c(2), positives: c(3), tp: c(4), fp: c(5), fn: c(6), tn: c(7) };
   });
-  return { groups: groups.filter((g) => g.n > 0).sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0)) };
+  return { groups: groups.filter((g) => g.n > 0).sort(byValue) };
 }
 
-/** Incrementally dictionary-encodes group values and accumulates kernel counts across batches. */
-export function createTableAccumulator(kernels: Kernels) {
+/**
+ * Incrementally dictionary-encodes group values and accumulates kernel counts (and,
+ * when scores are given, calibration bins) across batches.
+ */
+export function createTableAccumulator(kernels: Kernels, opts: SliceTableOptions = {}) {
   const dict = new Map<string, number>();
   const values: string[] = [];
   let counts = new Uint32Array(0);
-  return {
+  const cal = createCalibrationAccumulator(kernels, opts.calibrationBins ?? DEFAULT_CALIBRATION_BINS);
+  const grow = () => {
+    if (counts.length < values.length * CONFUSION_FIELDS) {
+      const grown = new Uint32Array(values.length * CONFUSION_FIELDS);
+      grown.set(counts);
+      counts = grown;
+    }
+  };
+  const acc = {
     /** Code for a group value, allocating a new one on first sight. */
     code(value: string): number {
       let c = dict.get(value);
@@ -41,54 +67,121 @@ export function createTableAccumulator(kernels: Kernels) {
       }
       return c;
     },
-    /** Adds one batch of encoded columns. */
-    add(group: Uint16Array, selected: Uint8Array, outcome: Uint8Array): void {
-      if (counts.length < values.length * CONFUSION_FIELDS) {
-        const grown = new Uint32Array(values.length * CONFUSION_FIELDS);
-        grown.set(counts);
-        counts = grown;
-      }
+    /** Adds one batch of encoded columns; `score` (f32, NaN = none) feeds calibration. */
+    add(group: Uint16Array, selected: Uint8Array, outcome: Uint8Array, score?: Float32Array): void {
+      grow();
       kernels.confusion({ group, selected, outcome }, values.length, counts);
+      if (score) cal.add(group, score, outcome, values.length, null);
+    },
+    /**
+     * Adds a batch encoded with its own dictionary (a segment column), where code
+     * dict.length means "attribute absent": counted by the kernel, then dropped.
+     */
+    addEncoded(segmentDict: readonly string[], group: Uint16Array, selected: Uint8Array, outcome: Uint8Array, score?: Float32Array): void {
+      const map = segmentDict.map((v) => acc.code(v));
+      grow();
+      const part = kernels.confusion({ group, selected, outcome }, segmentDict.length + 1);
+      map.forEach((to, from) => {
+        for (let f = 0; f < CONFUSION_FIELDS; f++) counts[to * CONFUSION_FIELDS + f]! += part[from * CONFUSION_FIELDS + f]!;
+      });
+      if (score) cal.add(group, score, outcome, segmentDict.length + 1, map);
     },
     table(): ConfusionTable {
       return tableFromCounts(values, counts);
     },
+    calibration(): CalibrationTable {
+      return cal.table(values);
+    },
+  };
+  return acc;
+}
+export type TableAccumulator = ReturnType<typeof createTableAccumulator>;
+
+/** One accumulator per slice. */
+export function createSliceAccumulators(kernels: Kernels, attributes: readonly string[], opts: SliceTableOptions = {}) {
+  const specs = slicesOf([...attributes]);
+  const accs = specs.map(() => createTableAccumulator(kernels, opts));
+  return {
+    specs,
+    accs,
+    /** The slice tables accumulated so far. */
+    tables(): SliceTable[] {
+      return specs.map((s: SliceSpec, i) => ({ name: s.name, attributes: s.attributes, table: accs[i]!.table(), calibration: accs[i]!.calibration() }));
+    },
   };
 }
 
-/** Encodes window rows (group as JSON text) into columns and adds them to an accumulator. */
-export function addRows(acc: ReturnType<typeof createTableAccumulator>, rows: WindowRow[]): void {
-  const group = new Uint16Array(rows.length);
-  const selected = new Uint8Array(rows.length);
-  const outcome = new Uint8Array(rows.length);
-  rows.forEach((r, i) => {
-    group[i] = acc.code(groupLabel(JSON.parse(r.group))!);
-    selected[i] = r.selected;
-    outcome[i] = r.converted === null ? OUTCOME_UNKNOWN : r.converted;
+/**
+ * Adds rows projected to `attributes` to every slice: a row counts in a slice when it
+ * carries all of the slice's attributes. Scores are rounded to f32, as segments store them.
+ */
+export function addSliceRows(s: ReturnType<typeof createSliceAccumulators>, rows: readonly SliceWindowRow[]): void {
+  const n = rows.length;
+  // Single-attribute slices come first, one per attribute, in row-projection order.
+  const k = s.specs.filter((x) => x.attributes.length === 1).length;
+  const labels = rows.map((r) => r.groups.slice(0, k).map((g) => (g === null ? null : groupLabel(JSON.parse(g)))));
+  s.specs.forEach((spec, si) => {
+    const idx = spec.attributes.length === 1 ? [si] : spec.attributes.map((_, j) => j);
+    const acc = s.accs[si]!;
+    const group = new Uint16Array(n);
+    const selected = new Uint8Array(n);
+    const outcome = new Uint8Array(n);
+    const score = new Float32Array(n);
+    let m = 0;
+    rows.forEach((r, i) => {
+      const parts: string[] = [];
+      for (const j of idx) {
+        const l = labels[i]![j];
+        if (l === null || l === undefined) return;
+        parts.push(l);
+      }
+      group[m] = acc.code(intersectionValue(parts));
+      selected[m] = r.selected;
+      outcome[m] = r.converted === null ? OUTCOME_UNKNOWN : r.converted;
+      score[m] = r.score === null ? NaN : r.score;
+      m++;
+    });
+    acc.add(group.subarray(0, m), selected.subarray(0, m), outcome.subarray(0, m), score.subarray(0, m));
   });
-  acc.add(group, selected, outcome);
+}
+
+/** Reads the window's rows page by page (bounded memory) into slice accumulators. */
+export async function readRowsInto(
+  s: ReturnType<typeof createSliceAccumulators>,
+  traces: TraceStore,
+  flowKey: string,
+  attributes: readonly string[],
+  fromMs: number,
+  toMs: number,
+  opts: { pageSize?: number; unpackedOnly?: boolean } = {},
+): Promise<void> {
+  const pageSize = opts.pageSize ?? 20_000;
+  let after: { createdAt: number; seq: number } | null = null;
+  for (;;) {
+    const rows = await traces.readSliceWindowPage(flowKey, attributes, fromMs, toMs, after, pageSize, opts.unpackedOnly ?? false);
+    if (rows.length === 0) break;
+    addSliceRows(s, rows);
+    const last = rows[rows.length - 1]!;
+    after = { createdAt: last.createdAt, seq: last.seq };
+    if (rows.length < pageSize) break;
+  }
 }
 
 /**
  * The row path: pages of rows via SQL, encoded into columns in JS. Used for the
- * not-yet-packed tail of the columnar path (`unpackedOnly`), and on its own as
- * the oracle the columnar path is tested against.
+ * not-yet-packed tail of the columnar path, and on its own as the oracle the
+ * columnar path is tested against.
  */
 export function createRowWindowReader(traces: TraceStore, kernels: Kernels, opts: { pageSize?: number; unpackedOnly?: boolean } = {}): WindowReader {
-  const pageSize = opts.pageSize ?? 20_000;
-  return {
+  const reader: WindowReader = {
     async confusionTable(flowKey, attribute, from, to) {
-      const acc = createTableAccumulator(kernels);
-      let after: { createdAt: number; seq: number } | null = null;
-      for (;;) {
-        const rows = await traces.readWindowPage(flowKey, attribute, from.getTime(), to.getTime(), after, pageSize, opts.unpackedOnly ?? false);
-        if (rows.length === 0) break;
-        addRows(acc, rows);
-        const last = rows[rows.length - 1]!;
-        after = { createdAt: last.createdAt, seq: last.seq };
-        if (rows.length < pageSize) break;
-      }
-      return acc.table();
+      return (await reader.sliceTables(flowKey, [attribute], from, to))[0]!.table;
+    },
+    async sliceTables(flowKey, attributes, from, to, o = {}) {
+      const s = createSliceAccumulators(kernels, attributes, o);
+      await readRowsInto(s, traces, flowKey, attributes, from.getTime(), to.getTime(), opts);
+      return s.tables();
     },
   };
+  return reader;
 }

@@ -8,7 +8,9 @@ import { bodyLimit } from "hono/body-limit";
 import { AppError } from "../domain/errors.js";
 import { requireCsrfHeader, tenantAuth } from "./auth.js";
 import { handleError, problem } from "./problem.js";
+import { installAlertDelivery } from "../services/alerts.js";
 import { createAdminRoutes } from "./routes/admin.js";
+import { createAlertDeliveryRoutes } from "./routes/alert-deliveries.js";
 import { createAuditLogRoutes } from "./routes/audit-log.js";
 import { createCronRoutes } from "./routes/cron.js";
 import { createDecisionFlowRoutes } from "./routes/decision-flows.js";
@@ -18,6 +20,7 @@ import { createOverrideRoutes } from "./routes/fairness-overrides.js";
 import { createHealthRoutes } from "./routes/health.js";
 import { createOutcomeRoutes } from "./routes/outcomes.js";
 import { createRecommendRoutes } from "./routes/recommend.js";
+import { createRemediationRoutes } from "./routes/remediations.js";
 import { createTenantSettingsRoutes } from "./routes/tenant-settings.js";
 import type { AppDeps, AppEnv } from "./types.js";
 
@@ -33,6 +36,8 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
 export function createApp(deps: AppDeps, opts: AppOptions = {}) {
   const isShuttingDown = opts.isShuttingDown ?? (() => false);
   const app = new Hono<AppEnv>();
+  // Alerts queued by a commit are delivered in the background, never on the request's path.
+  installAlertDelivery();
 
   // Request id + one structured log line per request (never keys, tokens or attribute values).
   app.use("*", async (c, next) => {
@@ -82,6 +87,8 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
   tenantApi.route("/fairness-overrides", createOverrideRoutes(deps));
   tenantApi.route("/fairness-evaluations", createEvaluationRoutes());
   tenantApi.route("/audit-log", createAuditLogRoutes());
+  tenantApi.route("/remediations", createRemediationRoutes(deps));
+  tenantApi.route("/alert-deliveries", createAlertDeliveryRoutes());
   app.route("/api/v1", tenantApi);
 
   app.notFound((c) => problem(c, 404, "not_found", "Not found", "No such route."));

@@ -12,6 +12,8 @@ import { parseMigrations } from "../store/sql.js";
 import control0001 from "../store/migrations/control/0001_init.sql";
 import tenant0001 from "../store/migrations/tenant/0001_init.sql";
 import tenant0002 from "../store/migrations/tenant/0002_segments.sql";
+import tenant0003 from "../store/migrations/tenant/0003_evidence_chain.sql";
+import tenant0004 from "../store/migrations/tenant/0004_remediation_alerts.sql";
 import tenant0005 from "../store/migrations/tenant/0005_recheck_claims.sql";
 import type { WorkerBundle } from "./cloudflare-deps.js";
 
@@ -23,6 +25,8 @@ export const workerBundle: WorkerBundle = {
     tenant: parseMigrations({
       "0001_init.sql": tenant0001,
       "0002_segments.sql": tenant0002,
+      "0003_evidence_chain.sql": tenant0003,
+      "0004_remediation_alerts.sql": tenant0004,
       "0005_recheck_claims.sql": tenant0005,
     }),
   },

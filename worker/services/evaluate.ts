@@ -1,16 +1,17 @@
 /**
  * @module services/evaluate
  * Evaluates one flow over its rolling window: the single path shared by the
- * publish gate and the daily recheck. Reads (window, overrides) happen here;
- * the decision itself is the pure domain function.
+ * publish gate and the daily recheck. Reads (window slices, recorded-request
+ * sample, baseline, overrides) happen here; the decision itself is the pure
+ * domain function, with intervals drawn by the kernels' Poisson bootstrap.
  */
 import { buildEvaluation, type Evaluation, windowFor } from "../domain/evaluation.js";
-import { applicableOverride, decideGate, type GateResult } from "../domain/gate.js";
-import type { FairnessPolicy } from "../domain/policy.js";
-import type { ConfusionTable } from "../domain/confusion.js";
+import { applicableOverride, decideGate, type GateInput, type GateResult } from "../domain/gate.js";
+import { type FairnessPolicy, resolvePolicy } from "../domain/policy.js";
 import type { FlowRecord } from "../store/tenant/flows.js";
 import type { TenantStore } from "../store/tenant-store.js";
 import type { ServiceDeps } from "./context.js";
+import { syntheticSlices } from "./replay.js";
 
 export interface FlowEvaluation {
   evaluation: Evaluation;
@@ -18,8 +19,10 @@ export interface FlowEvaluation {
 }
 
 /**
- * Evaluates `flow` at `version` under the tenant's current policy. Any store
- * failure propagates as StoreUnavailableError: callers must fail closed.
+ * Evaluates `flow` at `version` under the tenant's current policy. Publishing a
+ * version other than the active one also replays it on the window's recorded
+ * requests. Any store failure propagates as StoreUnavailableError: callers must
+ * fail closed.
  */
 export async function evaluateFlow(
   deps: ServiceDeps,
@@ -31,18 +34,23 @@ export async function evaluateFlow(
 ): Promise<FlowEvaluation> {
   const now = deps.clock();
   const pol = policy === undefined ? await store.governance.getPolicy() : policy;
-  let table: ConfusionTable = { groups: [] };
+  let input: GateInput = { observed: [] };
   let window: Evaluation["window"] = null;
+  let replay: Evaluation["replay"] = null;
   if (pol?.enabled) {
+    const rp = resolvePolicy(pol);
     const w = windowFor(now, pol.windowDays);
     window = { from: w.from.toISOString(), to: w.to.toISOString(), days: pol.windowDays };
-    table = await deps.windowReader(store).confusionTable(flow.key, pol.sensitiveAttribute, w.from, w.to);
+    const observed = await deps.windowReader(store).sliceTables(flow.key, rp.attributes, w.from, w.to, { calibrationBins: rp.calibrationBins });
+    const usable = observed.some((s) => s.table.groups.length > 0);
+    // An empty window has no recorded request to replay: skip the sample read.
+    const synthetic = usable ? await syntheticSlices(store, flow, version, trigger, rp, w) : null;
+    replay = synthetic?.replay ?? null;
+    input = { observed, ...synthetic?.input, baseline: await store.evidence.lastPassingEvaluation(flow.id) };
   }
   const override = applicableOverride(await store.governance.activeOverridesFor(flow.id), flow.id, now);
-  const gate = decideGate(pol, table, override);
-  const evaluation = buildEvaluation(
-    { id: deps.newId(), flowId: flow.id, flowKey: flow.key, version, trigger, policy: pol, window, now },
-    gate,
-  );
+  // Kernels.bootstrap (Wasm in production): the same seed gives the same bits everywhere.
+  const gate = decideGate(pol, input, override, { resample: (cells, replicates, seed) => deps.kernels.bootstrap(cells, replicates, seed) });
+  const evaluation = buildEvaluation({ id: deps.newId(), flowId: flow.id, flowKey: flow.key, version, trigger, policy: pol, window, now, replay }, gate);
   return { evaluation, gate };
 }

@@ -17,17 +17,24 @@ export class GateBlockedError extends AppError {
     const days = evaluation.window?.days ?? 0;
     const span = days === 1 ? "the last day" : `the last ${days} days`;
     const insufficient = evaluation.violations.some((v) => v.startsWith("insufficient samples") || v.startsWith("no usable samples"));
+    const unproven = evaluation.violations.length > 0 && evaluation.violations.every((v) => v.includes("insufficient evidence:"));
     super(
       422,
       "fairness_gate_blocked",
       "Fairness gate blocked publish",
       insufficient
         ? `Too few usable decision traces over ${span} to evaluate the fairness policy, and the policy blocks on insufficient samples.`
-        : `One or more fairness thresholds configured on this tenant were breached over ${span} of decision traces.`,
+        : unproven
+          ? `The 95% intervals of one or more fairness metrics over ${span} straddle their thresholds, and the policy blocks on insufficient evidence.`
+          : `One or more fairness thresholds configured on this tenant were breached over ${span} of decision traces.`,
       {
         violations: evaluation.violations,
         metrics: { sampleSize: evaluation.sampleSize, ...evaluation.metrics },
         groups: evaluation.groups,
+        // Every slice (observed window and replayed candidate) with intervals and tiers.
+        results: evaluation.results,
+        warnings: evaluation.warnings,
+        insufficientEvidence: evaluation.insufficientEvidence,
         evaluationId: evaluation.id,
         override:
           "To bypass, a tenant admin requests an override (POST /api/v1/fairness-overrides with a reason and expiresAt) and a different person with the approver role approves it (POST /api/v1/fairness-overrides/{id}/approve).",
@@ -40,6 +47,8 @@ export interface PublishResult {
   id: string;
   status: "active";
   version: number;
+  /** Critical and warning tiers breached and regressions: published anyway, recorded, returned. */
+  warnings: Evaluation["warnings"];
   evaluation: Evaluation;
 }
 
@@ -87,11 +96,20 @@ export async function publishFlow(deps: ServiceDeps, store: TenantStore, actor: 
         before: { status: flow.status, activeVersion: flow.activeVersion },
         after: { status: after.status, activeVersion: after.activeVersion },
         violations: evaluation.violations.length ? evaluation.violations : null,
-        details: withActor({ version, evaluationId: evaluation.id, verdict: evaluation.verdict, approvedBy: evaluation.approvedBy }, actor),
+        details: withActor(
+          {
+            version,
+            evaluationId: evaluation.id,
+            verdict: evaluation.verdict,
+            approvedBy: evaluation.approvedBy,
+            ...(evaluation.warnings.length ? { warnings: evaluation.warnings.map((w) => ({ tier: w.tier, message: w.message })) } : {}),
+          },
+          actor,
+        ),
       },
       now,
     ),
   );
   await store.write(stmts, "flow_modified");
-  return { id: flow.id, status: "active", version, evaluation };
+  return { id: flow.id, status: "active", version, warnings: evaluation.warnings, evaluation };
 }

@@ -2,27 +2,104 @@
  * @module store/tenant-store
  * One tenant's store: flows, traces, governance and evidence over that tenant's
  * database, plus `write()` for atomic multi-statement changes.
+ *
+ * `write()` is also where the hash chains are extended: statements built by
+ * `evidence.auditStmt` / `evidence.evaluationStmt` carry a pending link; write()
+ * reads the chain heads, hashes the links in batch order, and commits them with
+ * a guard that each head is unchanged and the head update — all in one batch.
+ * If another writer (or process) moved a head first, it re-reads and retries.
  */
-import { type Client, type InStatement, type ResultSet, writeBatch } from "./sql.js";
+import { type ChainHead, type ChainName, GENESIS, linkHash } from "../domain/chain.js";
+import { type Client, type InStatement, mapStoreError, type ResultSet, writeBatch } from "./sql.js";
+import { headGuardStmt, headUpdateStmt, isChainConflict, type PendingLink, pendingLinkOf, readHeads } from "./tenant/chain-links.js";
+import { computeDatasetHash } from "./tenant/dataset-hash.js";
+import { createAlertStore } from "./tenant/alerts.js";
+import { deriveEffects, insertsOutbox } from "./tenant/effects.js";
+import { signalOutbox } from "./tenant/outbox-signal.js";
+import { createRemediationStore } from "./tenant/remediations.js";
 import { createEvidenceStore } from "./tenant/evidence.js";
 import { createFlowStore } from "./tenant/flows.js";
 import { createGovernanceStore } from "./tenant/governance.js";
 import { createSegmentStore } from "./tenant/segments.js";
 import { createTraceStore } from "./tenant/traces.js";
 
+/** Attempts before a chain-head race is reported as a 409 (each one re-reads the heads). */
+const CHAIN_ATTEMPTS = 10;
+
 /** Creates the store for `tenantId` over an already-migrated client. */
 export function createTenantStore(db: Client, tenantId: string) {
-  return {
+  // Chained writes of this process are serialized, so they never race each other
+  // for the head; only other processes (or instances) can, and those are retried.
+  let queue: Promise<unknown> = Promise.resolve();
+  function serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = queue.then(fn, fn);
+    queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async function chainedWrite(stmts: InStatement[], guardCode: string | undefined): Promise<ResultSet[]> {
+    // Effects derived from the audit entries (remediation records, alert outbox rows) join the same batch.
+    const all = [...stmts, ...(await deriveEffects(db, tenantId, stmts))];
+    const links = all.map((s) => pendingLinkOf(s));
+    // The dataset hash reads the window once, outside the retry loop: it does not depend on the heads.
+    const datasetHashes = new Map<PendingLink, string | null>();
+    for (const l of links) if (l) datasetHashes.set(l, l.dataset ? await computeDatasetHash(db, tenantId, l.dataset) : null);
+
+    for (let attempt = 1; ; attempt++) {
+      const read = await readHeads(db, tenantId);
+      const heads: Record<ChainName, ChainHead | null> = { ...read };
+      const touched = new Set<ChainName>();
+      const body: InStatement[] = [];
+      for (let i = 0; i < all.length; i++) {
+        const l = links[i];
+        if (!l) {
+          body.push(all[i]!);
+          continue;
+        }
+        const prev = heads[l.chain];
+        const seq = (prev?.seq ?? 0) + 1;
+        const prevHash = prev?.hash ?? GENESIS;
+        const datasetHash = datasetHashes.get(l) ?? null;
+        const hash = await linkHash(l.chain, seq, prevHash, l.content(datasetHash));
+        body.push(l.finalize({ seq, prevHash, hash, datasetHash }));
+        heads[l.chain] = { seq, hash };
+        touched.add(l.chain);
+      }
+      const guards = [...touched].map((c) => headGuardStmt(tenantId, c, read[c]));
+      const updates = [...touched].map((c) => headUpdateStmt(tenantId, c, heads[c]!));
+      try {
+        const rs = await db.batch([...guards, ...body, ...updates], "write");
+        if (all.some(insertsOutbox)) signalOutbox(store, tenantId);
+        return rs.slice(guards.length, guards.length + stmts.length);
+      } catch (e) {
+        if (isChainConflict(e) && attempt < CHAIN_ATTEMPTS) {
+          await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+          continue;
+        }
+        if (isChainConflict(e)) throw mapStoreError(new Error("guard_failed"), "chain_head_conflict");
+        throw mapStoreError(e, guardCode);
+      }
+    }
+  }
+
+  const store = {
     tenantId,
     flows: createFlowStore(db, tenantId),
     traces: createTraceStore(db, tenantId),
     segments: createSegmentStore(db, tenantId),
     governance: createGovernanceStore(db, tenantId),
     evidence: createEvidenceStore(db, tenantId),
-    /** Commits statements atomically (all or nothing); a failed guard becomes ConflictError(guardCode). */
+    remediations: createRemediationStore(db, tenantId),
+    alerts: createAlertStore(db, tenantId),
+    /**
+     * Commits statements atomically (all or nothing); a failed guard becomes
+     * ConflictError(guardCode). Results are returned for the given statements, in order.
+     */
     write(stmts: InStatement[], guardCode?: string): Promise<ResultSet[]> {
-      return writeBatch(db, stmts, guardCode);
+      if (!stmts.some((s) => pendingLinkOf(s))) return writeBatch(db, stmts, guardCode);
+      return serialized(() => chainedWrite(stmts, guardCode));
     },
   };
+  return store;
 }
 export type TenantStore = ReturnType<typeof createTenantStore>;

@@ -1,12 +1,14 @@
 /**
  * @module http/routes/audit-log
- * The append-only audit log, paged by an opaque cursor.
+ * The append-only audit log, paged by an opaque cursor; verification of its
+ * hash chain; and the streamed NDJSON export an auditor verifies offline.
  */
 import { Hono } from "hono";
 import { z } from "zod";
 import { ValidationError } from "../../domain/errors.js";
 import { requireRole } from "../auth.js";
 import { parseWith } from "../body.js";
+import { exportLines, verifyChain } from "../../services/chain.js";
 import type { AppEnv } from "../types.js";
 
 const query = z.object({
@@ -29,10 +31,38 @@ function decodeCursor(cursor: string): number {
   return Number(m[1]);
 }
 
-/** Route GET /api/v1/audit-log. */
+const READERS = ["publisher", "admin", "approver", "auditor"] as const;
+
+/** Routes GET /api/v1/audit-log, /audit-log/verify and /audit-log/export. */
 export function createAuditLogRoutes() {
   const app = new Hono<AppEnv>();
-  app.get("/", requireRole("publisher", "admin", "approver", "auditor"), async (c) => {
+  // Verifies the audit chain (and the evaluation chain) against the stored heads.
+  app.get("/verify", requireRole(...READERS), async (c) => {
+    const store = c.get("tenant").store;
+    const audit = await verifyChain(store, "audit");
+    const evaluations = await verifyChain(store, "evaluation");
+    return c.json({ ...audit, ok: audit.ok && evaluations.ok, audit, evaluations });
+  });
+  // NDJSON with the hashes, streamed page by page, for offline `fairgate verify FILE`.
+  app.get("/export", requireRole(...READERS), (c) => {
+    const lines = exportLines(c.get("tenant").store, new Date());
+    const enc = new TextEncoder();
+    const stream = new ReadableStream<Uint8Array>({
+      async pull(ctl) {
+        const next = await lines.next();
+        if (next.done) ctl.close();
+        else ctl.enqueue(enc.encode(next.value));
+      },
+      async cancel() {
+        await lines.return(undefined);
+      },
+    });
+    return c.body(stream, 200, {
+      "content-type": "application/x-ndjson; charset=utf-8",
+      "content-disposition": `attachment; filename="fairgate-evidence-${c.get("tenant").tenant.id}.ndjson"`,
+    });
+  });
+  app.get("/", requireRole(...READERS), async (c) => {
     const q = parseWith(query, c.req.query());
     const rows = await c.get("tenant").store.evidence.listAudit({
       entityType: q.entityType,

@@ -1,10 +1,13 @@
 /**
  * @module http/routes/fairness-evaluations
- * Stored gate evaluations (every publish and recheck evaluation).
+ * Stored gate evaluations (every publish and recheck evaluation) and their
+ * audit reports (report.json, report.html).
  */
 import { Hono } from "hono";
 import { z } from "zod";
 import { NotFoundError } from "../../domain/errors.js";
+import { renderReportHtml } from "../../report/html.js";
+import { evaluationReport } from "../../services/report.js";
 import { requireRole } from "../auth.js";
 import { parseWith } from "../body.js";
 import type { AppEnv } from "../types.js";
@@ -18,6 +21,20 @@ export function createEvaluationRoutes() {
   app.get("/", requireRole(...READERS), async (c) => {
     const q = parseWith(listQuery, c.req.query());
     return c.json({ items: await c.get("tenant").store.evidence.listEvaluations(q) });
+  });
+  // The audit report of one evaluation, as data and as a self-contained HTML page.
+  app.get("/:id/report.json", requireRole(...READERS), async (c) => {
+    const { tenant, store } = c.get("tenant");
+    return c.json(await evaluationReport(store, { id: tenant.id, name: tenant.name }, c.req.param("id"), new Date()));
+  });
+  app.get("/:id/report.html", requireRole(...READERS), async (c) => {
+    const { tenant, store } = c.get("tenant");
+    const report = await evaluationReport(store, { id: tenant.id, name: tenant.name }, c.req.param("id"), new Date());
+    // The page is static: no scripts may run and nothing may be fetched, even if escaping ever failed.
+    return c.html(renderReportHtml(report), 200, {
+      "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+      "x-content-type-options": "nosniff",
+    });
   });
   app.get("/:id", requireRole(...READERS), async (c) => {
     const e = await c.get("tenant").store.evidence.getEvaluation(c.req.param("id"));

@@ -1,25 +1,37 @@
 /**
  * @module http/routes/tenant-settings
- * The tenant's fairness policy.
+ * The tenant's fairness policy, and its alert webhook (`alerts`: set with an
+ * object, removed with null, unchanged when absent; the secret is never returned).
  */
 import { Hono } from "hono";
+import { alertSettingsSchema } from "../../domain/alerts.js";
 import { tenantSettingsSchema } from "../../domain/policy.js";
+import { publicAlertSettings, putAlertSettings } from "../../services/alerts.js";
 import { putSettings } from "../../services/governance.js";
 import { actorOf, requireRole } from "../auth.js";
 import { jsonBody } from "../body.js";
 import type { AppDeps, AppEnv } from "../types.js";
 
+const settingsBody = tenantSettingsSchema.extend({ alerts: alertSettingsSchema.nullable().optional() });
+
 /** Routes under /api/v1/tenant-settings. */
 export function createTenantSettingsRoutes(deps: AppDeps) {
   const app = new Hono<AppEnv>();
   app.get("/", requireRole("admin", "approver", "auditor"), async (c) => {
-    const policy = await c.get("tenant").store.governance.getPolicy();
-    return c.json({ fairnessPolicy: policy });
+    const store = c.get("tenant").store;
+    const policy = await store.governance.getPolicy();
+    return c.json({ fairnessPolicy: policy, alerts: publicAlertSettings(await store.alerts.getSettings()) });
   });
   app.put("/", requireRole("admin"), async (c) => {
-    const body = await jsonBody(c, tenantSettingsSchema);
-    const r = await putSettings(deps, c.get("tenant").store, actorOf(c), body.fairnessPolicy);
-    return c.json({ fairnessPolicy: r.fairnessPolicy, ...(r.overrideRequest ? { overrideRequest: r.overrideRequest } : {}) });
+    const body = await jsonBody(c, settingsBody);
+    const store = c.get("tenant").store;
+    const r = await putSettings(deps, store, actorOf(c), body.fairnessPolicy);
+    if (body.alerts !== undefined) await putAlertSettings(deps, store, actorOf(c), body.alerts);
+    return c.json({
+      fairnessPolicy: r.fairnessPolicy,
+      ...(r.overrideRequest ? { overrideRequest: r.overrideRequest } : {}),
+      ...(body.alerts !== undefined ? { alerts: publicAlertSettings(body.alerts) } : {}),
+    });
   });
   return app;
 }

@@ -56,7 +56,7 @@ export function createEvidenceStore(db: Client, tenantId: string) {
               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         args: [...Object.values(cols), link?.seq ?? null, link?.prevHash ?? null, link?.hash ?? null],
       });
-      return markLink(stmt(null), { chain: "audit", id, content: () => auditContent(cols), finalize: stmt, audit: e });
+      return markLink(stmt(null), { chain: "audit", id, content: () => auditContent(cols), finalize: stmt, audit: e, at: now });
     },
     /** Audit rows in append order, after the `afterSeq` cursor. */
     async listAudit(filter: { entityType?: string; entityId?: string; afterSeq?: number; limit: number }): Promise<AuditRow[]> {
@@ -125,6 +125,14 @@ export function createEvidenceStore(db: Client, tenantId: string) {
         args: [tenantId, filter.flowId ?? null, filter.flowId ?? null, filter.limit],
       });
       return rs.rows.map((r) => json<Evaluation>(r.body)!);
+    },
+    /** The flow's most recent evaluation with verdict pass: the baseline for maxRegression. */
+    async lastPassingEvaluation(flowId: string): Promise<Evaluation | null> {
+      const rs = await read(db, {
+        sql: `SELECT body FROM fairness_evaluations WHERE tenant_id = ? AND flow_id = ? AND verdict = 'pass' ORDER BY created_at DESC, id DESC LIMIT 1`,
+        args: [tenantId, flowId],
+      });
+      return rs.rows[0] ? json<Evaluation>(rs.rows[0].body) : null;
     },
     /** One page of a hash chain in storage order (see chain-reads.ts). */
     linkPage(chain: ChainName, after: number, limit: number, maxChainSeq?: number): Promise<LinkPage> {

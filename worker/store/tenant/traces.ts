@@ -5,6 +5,7 @@
  */
 import type { Attributes } from "../../domain/flow.js";
 import { type Client, type InStatement, read, writeBatch } from "../sql.js";
+import { createWindowReads } from "./window-reads.js";
 
 export interface TraceRecord {
   id: string;
@@ -68,6 +69,8 @@ export function createTraceStore(db: Client, tenantId: string) {
     t.createdAt,
   ];
   return {
+    // Multi-attribute window pages, segment columns and the seeded sample (window-reads.ts).
+    ...createWindowReads(db, tenantId),
     /** Multi-row INSERT statements for `traces` (commit them in one batch). */
     insertStmts(traces: TraceRecord[]): InStatement[] {
       const out: InStatement[] = [];

@@ -1,0 +1,34 @@
+/**
+ * @module scripts/cli/report-files
+ * `fairgate check --out DIR` also writes the audit report of the run
+ * (report.json + report.html), built by the same domain code as the gateway's
+ * report routes. The dataset hash is the SHA-256 of the input file's bytes.
+ */
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { buildReport } from "../../worker/domain/report.js";
+import { renderReportHtml } from "../../worker/report/html.js";
+
+/** SHA-256 of a file, streamed (inputs can be many gigabytes). */
+export async function fileSha256(file: string): Promise<string> {
+  const h = createHash("sha256");
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest("hex");
+}
+
+/** Writes DIR/report.json and DIR/report.html for a CLI evaluation output. */
+export async function writeReportFiles(dir: string, output: unknown, inputFile: string, now: Date): Promise<void> {
+  const report = await buildReport({
+    tenant: { id: "local", name: "fairgate check" },
+    evaluation: output,
+    flowDefinition: null,
+    datasetHash: await fileSha256(inputFile),
+    datasetHashScope: `SHA-256 of the input file ${inputFile}`,
+    overrides: [],
+    generatedAt: now.toISOString(),
+  });
+  await writeFile(join(dir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(join(dir, "report.html"), renderReportHtml(report));
+}

@@ -1,0 +1,110 @@
+/**
+ * Reports: report.json carries provenance, tiers, violations and the override
+ * trail; report.html is self-contained, escapes user data, and — rendered in
+ * headless Chromium with every network request refused — shows the title, the
+ * summary, a bar per group and the threshold line.
+ */
+import { existsSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { blockedAndBypassed, type EvidenceFixture } from "./_fixture.js";
+
+const XSS = `<script>alert("x")</script><img src=x onerror=alert(1)>`;
+const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+describe("evaluation reports", () => {
+  let f: EvidenceFixture;
+  beforeAll(async () => {
+    f = await blockedAndBypassed({ groupValue: XSS });
+  });
+  afterAll(async () => {
+    await f.app.close();
+  });
+  const get = (path: string, role: "auditor" | "operator" = "auditor") => f.api.request("GET", path, { token: f.fx.keys[role] });
+
+  it("report.json has provenance, tiers, violations and the override trail", async () => {
+    const blocked = await get(`/api/v1/fairness-evaluations/${f.blockedEvaluationId}/report.json`);
+    expect(blocked.status, JSON.stringify(blocked.body)).toBe(200);
+    const r = blocked.body;
+    const hex = expect.stringMatching(/^[0-9a-f]{64}$/);
+    expect(r).toMatchObject({
+      format: "fairgate-report/1",
+      tenant: { id: f.fx.id, name: f.fx.name },
+      flow: { id: f.flowId, key: "nbo", version: 1, definitionHash: hex },
+      evaluation: { id: f.blockedEvaluationId, verdict: "block", trigger: "publish", evaluatorVersion: expect.any(String) },
+      window: { from: expect.any(String), to: expect.any(String), days: 7 },
+      dataset: { hash: hex, sampleSize: 24 },
+      policy: { hash: hex },
+      summary: { verdict: "block", headline: expect.stringContaining("FAILED") },
+    });
+    expect(r.groups.map((g: any) => g.value).sort()).toEqual(["25-34", XSS].sort());
+    const dir = r.metrics.find((m: any) => m.metric === "disparateImpactRatio");
+    expect(dir.tiers).toEqual([{ tier: "block", threshold: 0.8, pass: false }]);
+    expect(r.violations[0]).toContain("disparate impact ratio");
+    expect(r.overrideTrail).toEqual([]);
+
+    const bypass = (await get(`/api/v1/fairness-evaluations/${f.bypassEvaluationId}/report.json`)).body;
+    expect(bypass.summary.verdict).toBe("bypass");
+    expect(bypass.overrideTrail).toEqual([
+      expect.objectContaining({ id: f.overrideId, requestedBy: f.fx.principals.admin, approvedBy: f.fx.principals.approver, status: "active", appliedToThisEvaluation: true }),
+    ]);
+    expect(bypass.summary.points.join(" ")).toContain(f.fx.principals.approver);
+    // Same traces in both windows → the same dataset hash.
+    expect(bypass.dataset.hash).toBe(r.dataset.hash);
+    expect(bypass.flow.definitionHash).toBe(r.flow.definitionHash);
+
+    expect((await get(`/api/v1/fairness-evaluations/${f.blockedEvaluationId}/report.json`, "operator")).status).toBe(403);
+    expect((await get(`/api/v1/fairness-evaluations/nope/report.html`)).status).toBe(404);
+  });
+
+  it("report.html is self-contained and escapes user data", async () => {
+    const res = await f.app.fetch(`/api/v1/fairness-evaluations/${f.blockedEvaluationId}/report.html`, { headers: { authorization: `Bearer ${f.fx.keys.auditor}` } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
+    const html = await res.text();
+    expect(html).not.toMatch(/<script/i);
+    expect(html).not.toMatch(/<img/i);
+    expect(html).toContain("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;");
+    expect(html).not.toMatch(/(src|href)\s*=\s*["']?(https?:)?\/\//i);
+  });
+
+  it.skipIf(!existsSync(CHROMIUM))("renders in headless Chromium: title, summary, a bar per group, threshold line, no requests", async () => {
+    const res = await f.app.fetch(`/api/v1/fairness-evaluations/${f.blockedEvaluationId}/report.html`, { headers: { authorization: `Bearer ${f.fx.keys.auditor}` } });
+    const html = await res.text();
+    const { chromium } = await import("playwright-core");
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage();
+      const requests: string[] = [];
+      const dialogs: string[] = [];
+      page.on("dialog", (d) => {
+        dialogs.push(d.message());
+        void d.dismiss();
+      });
+      await page.route("**/*", (route) => {
+        requests.push(route.request().url());
+        return route.abort();
+      });
+      await page.setContent(html, { waitUntil: "load" });
+      expect(await page.title()).toBe("Fairness report: nbo v1 (BLOCK)");
+      await expect.poll(() => page.locator("#summary").isVisible()).toBe(true);
+      expect(await page.locator("#summary").innerText()).toContain("Fairness check FAILED");
+      const bars = page.locator("svg rect.bar");
+      expect(await bars.count()).toBe(2);
+      for (let i = 0; i < 2; i++) expect(await bars.nth(i).isVisible()).toBe(true);
+      const threshold = page.locator("svg rect.threshold");
+      expect(await threshold.isVisible()).toBe(true);
+      expect(await page.locator("svg text.threshold-label").textContent()).toContain("threshold");
+      expect(await page.locator("svg text.threshold-label").isVisible()).toBe(true);
+      // The malicious group value shows as text, never runs.
+      expect(await page.locator("table").first().innerText()).toBeTruthy();
+      expect(await page.getByText(`<script>alert("x")</script>`, { exact: false }).first().isVisible()).toBe(true);
+      expect(await page.locator("#no-calibration").isVisible()).toBe(true);
+      expect(dialogs).toEqual([]);
+      expect(requests).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+});

@@ -1,0 +1,80 @@
+/**
+ * @module store/tenant/chain-links
+ * Statements that join a hash chain. Builders (`evidence.auditStmt`,
+ * `evidence.evaluationStmt`) return ordinary, valid INSERTs with the chain
+ * columns NULL and register a pending link for them here; `TenantStore.write()`
+ * finds the registrations, reads the chain heads and replaces each statement
+ * with its finalized form. A statement run outside `write()` still inserts, but
+ * unchained — which verification then reports, as it should.
+ */
+import type { ChainHead, ChainName } from "../../domain/chain.js";
+import type { Evaluation } from "../../domain/evaluation.js";
+import { type Client, type InStatement, read } from "../sql.js";
+import type { AuditEntry } from "./evidence.js";
+
+/** The link fields a finalized statement carries. */
+export interface LinkFields {
+  seq: number;
+  prevHash: string;
+  hash: string;
+  datasetHash: string | null;
+}
+
+/** What `write()` needs to chain one statement. */
+export interface PendingLink {
+  chain: ChainName;
+  id: string;
+  /** The chained content, from the values as they will be stored. */
+  content(datasetHash: string | null): unknown;
+  finalize(link: LinkFields): InStatement;
+  /** For evaluations: the window whose traces the dataset hash covers. */
+  dataset?: { flowKey: string; attribute: string; fromMs: number; toMs: number } | null;
+  /** The audit entry or evaluation behind it, for derived effects (remediations, alerts). */
+  audit?: AuditEntry;
+  /** When the audit entry happened (its created_at). */
+  at?: string;
+  evaluation?: Evaluation;
+}
+
+const registry = new WeakMap<object, PendingLink>();
+
+/** Registers `stmt` as a pending chain link and returns it. */
+export function markLink(stmt: { sql: string; args: unknown[] }, link: PendingLink): InStatement {
+  registry.set(stmt, link);
+  return stmt as InStatement;
+}
+
+/** The pending link registered for `stmt`, if any. */
+export function pendingLinkOf(stmt: InStatement): PendingLink | undefined {
+  return typeof stmt === "object" ? registry.get(stmt) : undefined;
+}
+
+/** Reads the heads of a tenant's chains (absent chain → null). */
+export async function readHeads(db: Client, tenantId: string): Promise<Record<ChainName, ChainHead | null>> {
+  const rs = await read(db, { sql: "SELECT chain, seq, hash FROM chain_heads WHERE tenant_id = ?", args: [tenantId] });
+  const heads: Record<ChainName, ChainHead | null> = { audit: null, evaluation: null };
+  for (const r of rs.rows) heads[String(r.chain) as ChainName] = { seq: Number(r.seq), hash: String(r.hash) };
+  return heads;
+}
+
+/** Aborts the batch with `chain_conflict` unless the head of `chain` is still `head`. */
+export function headGuardStmt(tenantId: string, chain: ChainName, head: ChainHead | null): InStatement {
+  return {
+    sql: "INSERT INTO chain_guard (ok) SELECT COALESCE((SELECT hash FROM chain_heads WHERE tenant_id = ? AND chain = ?), '') = ?",
+    args: [tenantId, chain, head?.hash ?? ""],
+  };
+}
+
+/** Moves the head of `chain`. */
+export function headUpdateStmt(tenantId: string, chain: ChainName, head: ChainHead): InStatement {
+  return {
+    sql: `INSERT INTO chain_heads (tenant_id, chain, seq, hash) VALUES (?, ?, ?, ?)
+          ON CONFLICT (tenant_id, chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`,
+    args: [tenantId, chain, head.seq, head.hash],
+  };
+}
+
+/** True when a batch failed because another writer moved a chain head first. */
+export function isChainConflict(e: unknown): boolean {
+  return String((e as { message?: unknown })?.message ?? "").includes("chain_conflict");
+}

@@ -1,0 +1,158 @@
+/**
+ * @module store/tenant/window-reads
+ * Window reads for evaluating several sensitive attributes at once: row pages
+ * projected to every requested attribute plus score (the row path), a segment's
+ * rows (the columnar fallback), a segment's columns for several attributes, and a
+ * seeded sample of recorded requests (the candidate replay and the counterfactual).
+ */
+import type { Attributes } from "../../domain/flow.js";
+import { type Client, read } from "../sql.js";
+import type { SegmentMeta } from "./segments.js";
+import { attributePath } from "./traces.js";
+
+/** One trace of the window projected to the requested attributes. */
+export interface SliceWindowRow {
+  seq: number;
+  createdAt: number;
+  /** JSON text of each requested attribute's value (null when absent), in request order. */
+  groups: (string | null)[];
+  selected: number;
+  converted: number | null;
+  score: number | null;
+}
+
+/** A recorded request of the window, for replay. */
+export interface SampledRequest {
+  seq: number;
+  attributes: Attributes;
+  selected: boolean;
+  converted: boolean | null;
+}
+
+/** A segment's shared columns and, per requested attribute, its packed column (null: not packed). */
+export interface SegmentColumns {
+  time: ArrayBuffer;
+  selected: ArrayBuffer;
+  outcome: ArrayBuffer;
+  score: ArrayBuffer;
+  columns: ({ dict: string[]; codes: ArrayBuffer } | null)[];
+}
+
+const USABLE = `NOT IN ('null', '""')`;
+
+function sliceRowFrom(r: Record<string, unknown>, k: number): SliceWindowRow {
+  const groups: (string | null)[] = [];
+  for (let j = 0; j < k; j++) {
+    const g = r[`g${j}`];
+    groups.push(g === null || g === undefined ? null : String(g));
+  }
+  return {
+    seq: Number(r.seq),
+    createdAt: Number(r.created_at),
+    groups,
+    selected: Number(r.selected),
+    converted: r.converted === null ? null : Number(r.converted),
+    score: r.score === null ? null : Number(r.score),
+  };
+}
+
+/** `attributes -> ? AS g0, …` and "carries at least one of them" for a validated attribute list. */
+function projection(attributes: readonly string[]) {
+  const paths = attributes.map(attributePath);
+  return {
+    select: attributes.map((_, j) => `attributes -> ? AS g${j}`).join(", "),
+    anyUsable: `(${attributes.map(() => `attributes -> ? ${USABLE}`).join(" OR ")})`,
+    paths,
+  };
+}
+
+/**
+ * The sample key of a trace: Fibonacci hashing of seq, offset by the seed,
+ * (seq · 2654435769 + seed) mod 2^32. The traces with the smallest keys form the sample:
+ * a systematic sample over seq with a seeded start (consecutive seqs spread by the golden
+ * ratio), so it covers the window evenly whatever order traces were recorded in. One
+ * multiply per trace keeps the index-only scan cheap; a stronger hash (xor-shifts) costs
+ * ~6× more in SQL, which has no XOR. seq is < 2^31, so the product fits in 64 bits.
+ */
+const SAMPLE_KEY = "(((seq & 2147483647) * 2654435769 + ?) & 4294967295)";
+
+/** Window reads for one tenant (spread into the trace and segment stores). */
+export function createWindowReads(db: Client, tenantId: string) {
+  return {
+    /**
+     * One page of the window [fromMs, toMs) projected to `attributes`, ordered by
+     * (created_at, seq) after the given position. Traces carrying none of them are skipped.
+     */
+    async readSliceWindowPage(
+      flowKey: string,
+      attributes: readonly string[],
+      fromMs: number,
+      toMs: number,
+      after: { createdAt: number; seq: number } | null,
+      limit: number,
+      unpackedOnly = false,
+    ): Promise<SliceWindowRow[]> {
+      const p = projection(attributes);
+      const rs = await read(db, {
+        // The literal `segment_id IS NULL` lets SQLite use the partial index of unpacked traces.
+        sql: `SELECT seq, created_at, ${p.select}, selected, converted, score FROM decision_traces
+              WHERE tenant_id = ? AND flow_key = ? AND created_at >= ? AND created_at < ? ${unpackedOnly ? "AND segment_id IS NULL" : ""}
+                AND (created_at, seq) > (?, ?) AND ${p.anyUsable}
+              ORDER BY created_at, seq LIMIT ?`,
+        args: [...p.paths, tenantId, flowKey, fromMs, toMs, after?.createdAt ?? -1, after?.seq ?? -1, ...p.paths, limit],
+      });
+      return rs.rows.map((r) => sliceRowFrom(r, attributes.length));
+    },
+    /** Every trace of one segment carrying one of `attributes`, in segment order. */
+    async segmentSliceRows(segmentId: string, attributes: readonly string[]): Promise<SliceWindowRow[]> {
+      const p = projection(attributes);
+      const rs = await read(db, {
+        sql: `SELECT seq, created_at, ${p.select}, selected, converted, score FROM decision_traces
+              WHERE tenant_id = ? AND segment_id = ? AND ${p.anyUsable} ORDER BY segment_pos`,
+        args: [...p.paths, tenantId, segmentId, ...p.paths],
+      });
+      return rs.rows.map((r) => sliceRowFrom(r, attributes.length));
+    },
+    /**
+     * A seeded sample (without replacement) of up to `limit` traces of the window, in sample
+     * order (so any prefix is itself a sample): the traces with the smallest SAMPLE_KEY. The
+     * scan reads only the window index; attributes are fetched for the chosen traces alone.
+     */
+    async sampleWindow(flowKey: string, fromMs: number, toMs: number, limit: number, seed: number): Promise<SampledRequest[]> {
+      if (limit <= 0) return [];
+      const rs = await read(db, {
+        sql: `WITH h AS (SELECT seq, ${SAMPLE_KEY} AS h FROM decision_traces
+                         WHERE tenant_id = ? AND flow_key = ? AND created_at >= ? AND created_at < ? ORDER BY h, seq LIMIT ?)
+              SELECT t.seq, t.attributes, t.selected, t.converted FROM h JOIN decision_traces t ON t.seq = h.seq ORDER BY h.h, h.seq`,
+        args: [seed >>> 0, tenantId, flowKey, fromMs, toMs, limit],
+      });
+      return rs.rows.map((r) => ({
+        seq: Number(r.seq),
+        attributes: JSON.parse(String(r.attributes)) as Attributes,
+        selected: Number(r.selected) === 1,
+        converted: r.converted === null ? null : Number(r.converted) === 1,
+      }));
+    },
+    /** A segment's shared columns plus the packed columns of `attributes` (two reads, no BLOB repeated). */
+    async loadSegmentColumns(meta: SegmentMeta, attributes: readonly string[]): Promise<SegmentColumns> {
+      const seg = await read(db, {
+        sql: "SELECT time_col, selected_col, outcome_col, score_col FROM trace_segments WHERE tenant_id = ? AND id = ?",
+        args: [tenantId, meta.id],
+      });
+      const cols = await read(db, {
+        sql: `SELECT attribute, dict, codes FROM segment_columns WHERE tenant_id = ? AND segment_id = ? AND attribute IN (${attributes.map(() => "?").join(", ")})`,
+        args: [tenantId, meta.id, ...attributes],
+      });
+      const byName = new Map(cols.rows.map((r) => [String(r.attribute), { dict: JSON.parse(String(r.dict)) as string[], codes: r.codes as ArrayBuffer }]));
+      const r = seg.rows[0]!;
+      return {
+        time: r.time_col as ArrayBuffer,
+        selected: r.selected_col as ArrayBuffer,
+        outcome: r.outcome_col as ArrayBuffer,
+        score: r.score_col as ArrayBuffer,
+        columns: attributes.map((a) => byName.get(a) ?? null),
+      };
+    },
+  };
+}
+export type WindowReads = ReturnType<typeof createWindowReads>;
