@@ -7,7 +7,8 @@
  * Confusion counts are timed three ways (medians after warm-up):
  *  - wasmRowsPerSec: end to end through the wrapper (copy into linear memory included),
  *  - wasmKernelOnlyRowsPerSec: the export alone on columns already in linear memory,
- *  - referenceRowsPerSec: the plain TypeScript kernels.
+ *  - referenceRowsPerSec: the plain TypeScript kernels;
+ * plus ms.copyOnly, the wrapper's chunked copy alone (the floor under the end-to-end time).
  * Bootstrap: 1,000 replicates of the cell table of the first 1M rows (the gate's window).
  *
  * --input-dir reads raw one-byte-per-row columns group.u8, label.u8 (outcome 0/1) and
@@ -99,6 +100,27 @@ function kernelOnlyMs(wasm: KernelExports, cols: TraceColumns, groups: number, r
   }, runs);
 }
 
+/**
+ * Times only the wrapper's copy step (64 Ki-row chunks into linear memory, no kernel call):
+ * the part of the end-to-end time the kernel cannot remove.
+ */
+function copyOnlyMs(wasm: KernelExports, cols: TraceColumns, runs: number): number {
+  const chunk = 65536;
+  const base = Math.ceil(wasm.heapBase() / 64) * 64;
+  const need = base + chunk * 4;
+  const have = wasm.memory.buffer.byteLength;
+  if (need > have) wasm.memory.grow(Math.ceil((need - have) / 65536));
+  const n = cols.group.length;
+  return time(() => {
+    for (let start = 0; start < n; start += chunk) {
+      const len = Math.min(chunk, n - start);
+      new Uint16Array(wasm.memory.buffer, base, len).set(cols.group.subarray(start, start + len));
+      new Uint8Array(wasm.memory.buffer, base + chunk * 2, len).set(cols.selected.subarray(start, start + len));
+      new Uint8Array(wasm.memory.buffer, base + chunk * 3, len).set(cols.outcome.subarray(start, start + len));
+    }
+  }, runs);
+}
+
 /** Bootstrap cells (TP, FP, sel∧unknown, FN, TN, ¬sel∧unknown per group) from confusion counts. */
 function cellsFromCounts(counts: Uint32Array, groups: number): Uint32Array {
   const cells = new Uint32Array(groups * CELLS_PER_GROUP);
@@ -141,6 +163,7 @@ async function main(): Promise<void> {
   const wasmMs = time(() => wasm.confusion(cols, groups), runs);
   const referenceMs = time(() => reference.confusion(cols, groups), Math.max(3, Math.ceil(runs / 2)), 1);
   const kernelMs = kernelOnlyMs(raw, cols, groups, runs);
+  const copyMs = copyOnlyMs(raw, cols, runs);
 
   const windowRows = Math.min(rows, WINDOW_ROWS);
   const window = {
@@ -165,7 +188,7 @@ async function main(): Promise<void> {
     referenceRowsPerSec: perSec(referenceMs),
     speedup: Math.round((referenceMs / wasmMs) * 100) / 100,
     wasmKernelOnlyRowsPerSec: perSec(kernelMs),
-    ms: { wasm: round(wasmMs), reference: round(referenceMs), wasmKernelOnly: round(kernelMs) },
+    ms: { wasm: round(wasmMs), reference: round(referenceMs), wasmKernelOnly: round(kernelMs), copyOnly: round(copyMs) },
     countsMatch: sameCounts(wasmCounts, referenceCounts),
     bootstrap: {
       replicates: REPLICATES,
