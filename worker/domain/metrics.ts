@@ -15,7 +15,7 @@
  * out of every aggregate.
  */
 import type { ConfusionTable, GroupCounts } from "./confusion.js";
-import type { MetricName } from "./tiers.js";
+import { METRIC_NAMES, type MetricName } from "./tiers.js";
 
 /** Per-group counts and rates, as reported in every evaluation. */
 export interface GroupReport extends GroupCounts {
@@ -30,15 +30,7 @@ export interface GroupReport extends GroupCounts {
 
 /** The metrics computed from confusion counts (+ calibration); the flip rate comes from replay. */
 export type TableMetric = Exclude<MetricName, "counterfactualFlipRate">;
-export const TABLE_METRICS: readonly TableMetric[] = [
-  "disparateImpactRatio",
-  "demographicParityGap",
-  "equalOpportunityGap",
-  "equalizedOddsGap",
-  "predictiveParityGap",
-  "treatmentEqualityGap",
-  "calibrationGap",
-];
+export const TABLE_METRICS: readonly TableMetric[] = METRIC_NAMES.filter((m): m is TableMetric => m !== "counterfactualFlipRate");
 
 /** One aggregate: its value, why it is null, and which included groups had no value for it. */
 export interface AggregateDetail {
