@@ -11,6 +11,7 @@ import { createReferenceKernels } from "../../worker/engine/kernels/reference.js
 import { createApp } from "../../worker/http/app.js";
 import type { AppDeps } from "../../worker/http/types.js";
 import type { Client } from "../../worker/store/sql.js";
+import { readResult, requestInit, type RequestOptions } from "./client.js";
 import { createLogger } from "../../worker/observability/logger.js";
 import { buildDeps } from "../../worker/runtime/build-deps.js";
 import { parseEnv, regionsOf, serverEnvSchema } from "../../worker/runtime/config.js";
@@ -35,6 +36,8 @@ export async function createInProcessApp(
     wrap?: (deps: AppDeps) => AppDeps;
     /** Wraps each tenant client (fault injection beside the real client). */
     wrapTenantClient?: (c: Client) => Client;
+    /** "off": no background alert loop (tests of the cron and Worker drains). */
+    alertDelivery?: "background" | "off";
   } = {},
 ): Promise<InProcessApp> {
   const dataDir = mkdtempSync(join(tmpdir(), "fairgate-it-"));
@@ -59,7 +62,7 @@ export async function createInProcessApp(
     clock: opts.clock,
   });
   if (opts.wrap) deps = opts.wrap(deps);
-  const app = createApp(deps);
+  const app = createApp(deps, { alertDelivery: opts.alertDelivery });
   return {
     deps,
     dataDir,
@@ -78,27 +81,8 @@ export async function createInProcessApp(
 /** A TestClient-compatible client over an in-process app. */
 export function inProcessClient(app: InProcessApp) {
   return {
-    async request(method: string, path: string, opts: { token?: string; body?: unknown; raw?: string; contentType?: string; csrf?: boolean; headers?: Record<string, string> } = {}) {
-      const headers: Record<string, string> = { ...opts.headers };
-      if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-      if (opts.csrf !== false) headers["x-requested-with"] = "XMLHttpRequest";
-      let body: string | undefined;
-      if (opts.raw !== undefined) {
-        body = opts.raw;
-        headers["content-type"] = opts.contentType ?? "application/json";
-      } else if (opts.body !== undefined) {
-        body = JSON.stringify(opts.body);
-        headers["content-type"] = opts.contentType ?? "application/json";
-      }
-      const res = await app.fetch(path, { method, headers, body });
-      const text = await res.text();
-      let parsed: any = text;
-      try {
-        parsed = text ? JSON.parse(text) : null;
-      } catch {
-        /* text */
-      }
-      return { status: res.status, body: parsed, contentType: res.headers.get("content-type") ?? "", headers: res.headers };
+    async request(method: string, path: string, opts: RequestOptions = {}) {
+      return readResult(await app.fetch(path, requestInit(method, opts)));
     },
   };
 }
