@@ -1,7 +1,7 @@
 /**
  * @module scripts/bench-gate-child
  * One measured path of `bench:gate`: evaluates the bench flow R times through the
- * columnar or the row path and prints {ms (median), sampleSize, rss figures}.
+ * columnar or the row path and prints {ms (median), sampleSize, datasetHash, rss figures}.
  * The parent bundles this file and runs it with plain `node`, as a deployment
  * would, so the peak RSS is the gate's and not the dev-time TypeScript loader's.
  */
@@ -31,11 +31,13 @@ const deps = {
 const rssBeforeMiB = process.memoryUsage().rss / 1048576;
 const times: number[] = [];
 let sampleSize = 0;
+let datasetHash: string | null = null;
 for (let i = 0; i < Number(values.runs); i++) {
   const t0 = performance.now();
-  const { evaluation } = await evaluateFlow(deps, store, flow, 1, "publish");
+  const r = await evaluateFlow(deps, store, flow, 1, "publish");
   times.push(performance.now() - t0);
-  sampleSize = evaluation.sampleSize;
+  sampleSize = r.evaluation.sampleSize;
+  datasetHash = r.datasetHash;
 }
 client.close();
-process.stdout.write(JSON.stringify({ ms: median(times), sampleSize, rssBeforeMiB, maxRssMiB: mib(process.resourceUsage().maxRSS) }) + "\n");
+process.stdout.write(JSON.stringify({ ms: median(times), sampleSize, datasetHash, rssBeforeMiB, maxRssMiB: mib(process.resourceUsage().maxRSS) }) + "\n");

@@ -3,7 +3,7 @@
  * `npm run bench:gate -- --traces N [--runs R]`: loads N traces (4 groups, spread
  * over the last 7 days) into a fresh embedded tenant database, packs the complete
  * days into segments, then times a full gate evaluation (policy, overrides, window,
- * decision) through the columnar path and through the plain row path. Each path
+ * decision, dataset hash) through the columnar path and through the plain row path. Each path
  * runs in its own child process (bundled, plain node) so its peak RSS is its own.
  * Prints one JSON object.
  */
@@ -80,11 +80,13 @@ async function main() {
   const run = (path: string) => {
     const r = spawnSync(process.execPath, [childJs, "--path", path, "--file", file, "--runs", String(runs), "--now", String(now), "--wasm", wasm], { encoding: "utf8", maxBuffer: 1 << 20 });
     if (r.status !== 0) throw new Error(`${path} child failed: ${r.stderr}`);
-    return JSON.parse(r.stdout.trim().split("\n").pop()!) as { ms: number; sampleSize: number; rssBeforeMiB: number; maxRssMiB: number };
+    return JSON.parse(r.stdout.trim().split("\n").pop()!) as { ms: number; sampleSize: number; datasetHash: string; rssBeforeMiB: number; maxRssMiB: number };
   };
   const col = run("columnar");
   const row = run("row");
   if (col.sampleSize !== row.sampleSize) throw new Error(`paths disagree: ${col.sampleSize} vs ${row.sampleSize}`);
+  // Both paths compute the dataset hash in their single pass; they must agree on it too.
+  if (col.datasetHash !== row.datasetHash) throw new Error(`dataset hashes disagree: ${col.datasetHash} vs ${row.datasetHash}`);
   process.stdout.write(
     JSON.stringify({
       traces: n,

@@ -193,7 +193,7 @@ export async function runCheck(o: CheckOptions, io: CheckIo): Promise<number> {
     try {
       await mkdir(o.out, { recursive: true });
       await writeFile(join(o.out, "evaluation.json"), json);
-      await writeReportFiles(o.out, output, o.input, now);
+      await writeReportFiles(o.out, output, o.input, now, baseline);
     } catch (err) {
       throw at(o.out, null, `cannot write evaluation.json and the report (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }

@@ -18,9 +18,10 @@ export async function fileSha256(file: string): Promise<string> {
   return h.digest("hex");
 }
 
-/** Writes DIR/report.json and DIR/report.html for a CLI evaluation output. */
-export async function writeReportFiles(dir: string, output: unknown, inputFile: string, now: Date): Promise<void> {
+/** Writes DIR/report.json and DIR/report.html for a CLI evaluation output (`baseline`: the --baseline evaluation, for deltas). */
+export async function writeReportFiles(dir: string, output: unknown, inputFile: string, now: Date, baseline: unknown = null): Promise<void> {
   const report = await buildReport({
+    baselineEvaluation: baseline,
     tenant: { id: "local", name: "fairgate check" },
     evaluation: output,
     flowDefinition: null,

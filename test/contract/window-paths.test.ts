@@ -3,7 +3,7 @@
  * exactly the row path's confusion table on the same data — for any window,
  * attribute, late outcome, back-fill into packed days and high-cardinality fallback.
  * The same holds for several attributes read in one pass: each attribute's table,
- * their intersection, and the calibration bins (scores) of every slice.
+ * their intersection, the calibration bins (scores) of every slice, and the dataset hash.
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -60,6 +60,11 @@ async function compare(store: Awaited<ReturnType<typeof createTestTenantStore>>[
       expect(c.map((s) => s.name)).toEqual([...attributes, attributes.join("|")]);
       // Each single-attribute slice equals that attribute read alone.
       for (const [i, a] of attributes.entries()) expect(c[i]!.table).toEqual(await row.confusionTable("f", a, from, to));
+      // The dataset hash from the same pass agrees too (segment row fallbacks included); see dataset-hash.test.ts.
+      const cw = await col.readWindow("f", attributes, from, to, { calibrationBins: 5 });
+      const rw = await row.readWindow("f", attributes, from, to, { calibrationBins: 5 });
+      expect(cw.slices).toEqual(c);
+      expect({ hash: cw.datasetHash, rows: cw.rows }).toEqual({ hash: rw.datasetHash, rows: rw.rows });
     }
 }
 

@@ -6,6 +6,8 @@
  * the Worker's scheduled() handler, as the cron trigger would.
  */
 import { readdirSync, readFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { createClient as createLibsqlClient } from "@libsql/client";
 import { unstable_startWorker } from "wrangler";
@@ -106,6 +108,40 @@ describe("[worker] edge specifics", () => {
       expect(Number(pauses.rows[0]!.n)).toBe(1);
     } finally {
       db.close();
+    }
+  });
+
+  it("[worker] a webhook on 127.0.0.1 gets the block alert (after-response drain, scheduled drain as backstop)", async () => {
+    const events: string[] = [];
+    const receiver = createServer((req, res) => {
+      events.push(String(req.headers["fairgate-event"]));
+      req.resume().on("end", () => res.writeHead(204).end());
+    });
+    await new Promise<void>((ok) => receiver.listen(0, "127.0.0.1", ok));
+    try {
+      const http = createClient(target.baseUrl);
+      const ten = await http.post("/api/v1/admin/tenants", adminToken, { name: "alerts-on-workers" });
+      const key = (await http.post(`/api/v1/admin/tenants/${ten.body.id}/api-keys`, adminToken, { principal: "a@x.test", roles: ["admin", "publisher", "operator"] })).body.key;
+      const webhookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      const put = await http.put("/api/v1/tenant-settings", key, {
+        fairnessPolicy: { enabled: true, sensitiveAttribute: "ageBand", thresholds: { disparateImpactRatio: 0.8 }, minSampleSize: 10, windowDays: 7 },
+        alerts: { webhookUrl, secret: "whsec-worker-0123456789", minTier: "block" },
+      });
+      expect(put.status, JSON.stringify(put.body)).toBe(200);
+      const flow = await http.post("/api/v1/decision-flows", key, { key: "alerting", name: "Alerting", definition: PLATINUM_FLOW });
+      const lines = Array.from({ length: 12 }, (_, i) => [
+        { decisionFlowKey: "alerting", customerId: `o-${i}`, attributes: { ageBand: "65+" }, selected: false, converted: true },
+        { decisionFlowKey: "alerting", customerId: `y-${i}`, attributes: { ageBand: "25-34" }, selected: true, converted: true },
+      ]).flat();
+      const bulk = await http.request("POST", "/api/v1/decision-traces/bulk", { token: key, raw: lines.map((l) => JSON.stringify(l)).join("\n"), contentType: "application/x-ndjson" });
+      expect(bulk.status, JSON.stringify(bulk.body)).toBe(201);
+      expect((await http.post("/api/v1/decision-flows/publish", key, { id: flow.body.id })).status).toBe(422);
+      await fireScheduled(target.baseUrl);
+      const deadline = Date.now() + 10_000;
+      while (!events.includes("block") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(events).toContain("block");
+    } finally {
+      await new Promise((ok) => receiver.close(ok));
     }
   });
 

@@ -2,7 +2,9 @@
  * Reports and alert payloads read evaluations defensively: an evaluation in the
  * richer shape (per-slice results with intervals, tiers and statuses, group
  * intervals and calibration, warnings, baseline regressions, replay) renders
- * every part, and a minimal one still renders.
+ * every part — every metric of every slice and source against each tier, with
+ * its interval, hint and delta to the baseline evaluation — and a minimal one
+ * still renders.
  */
 import { describe, expect, it } from "vitest";
 import { evaluationAlert } from "../../worker/domain/alerts.js";
@@ -14,7 +16,8 @@ const group = (value: string, n: number, selected: number, lo: number, hi: numbe
   intervals: { selectionRate: { lower: lo, upper: hi }, tpr: null, fpr: null, fnr: null, ppv: null },
   calibration: { n, ece: 0.05, bins: [{ lower: 0, upper: 0.5, n: n / 2, meanScore: 0.25, observedRate: 0.3 }, { lower: 0.5, upper: 1, n: n / 2, meanScore: 0.75, observedRate: 0.7 }] },
 });
-const metric = (value: number | null, status: string, threshold: unknown = null, interval: unknown = null) => ({ value, interval, note: null, excluded: [], threshold, status, sampleSizeHint: null });
+const metric = (value: number | null, status: string, threshold: unknown = null, interval: unknown = null, sampleSizeHint: unknown = null) => ({ value, interval, note: null, excluded: [], threshold, status, sampleSizeHint });
+const hint = { factor: 2.5, additionalPerGroup: [{ value: "18-24", n: 200, additional: 300 }, { value: "65+", n: 180, additional: 270 }], note: "assumes the estimate holds and the interval narrows as 1/√n" };
 
 const rich = {
   id: "ev-1", flowId: "f-1", flowKey: "cards", version: 3, trigger: "recheck", verdict: "pass", reason: null,
@@ -30,40 +33,89 @@ const rich = {
     {
       slice: "ageBand", attributes: ["ageBand"], source: "observed", sampleSize: 380, groups: [],
       excludedGroups: [{ value: "tiny", n: 20, reason: "below minGroupSize 30" }],
-      metrics: { disparateImpactRatio: metric(0.82, "critical", { critical: 0.85, block: 0.8 }, { lower: 0.7, upper: 0.95 }), calibrationGap: metric(null, "not_checked") },
+      metrics: {
+        disparateImpactRatio: metric(0.82, "critical", { critical: 0.85, block: 0.8 }, { lower: 0.7, upper: 0.95 }),
+        equalizedOddsGap: metric(0.25, "warning", { warning: 0.1, block: 0.3 }, { lower: 0.12, upper: 0.31 }, hint),
+        calibrationGap: metric(null, "not_checked"),
+      },
       counterfactual: { requests: 100, trials: 100, flips: 3, rate: 0.03, interval: null, pairs: [], pairsTruncated: false, refused: 0 },
     },
-    { slice: "ageBand|region", attributes: ["ageBand", "region"], source: "observed", sampleSize: 380, groups: [], excludedGroups: [], metrics: { demographicParityGap: metric(0.12, "pass", { block: 0.2 }) }, counterfactual: null },
+    { slice: "ageBand|region", attributes: ["ageBand", "region"], source: "observed", sampleSize: 380, groups: [group("18-24|north", 100, 50, 0.4, 0.6)], excludedGroups: [], metrics: { demographicParityGap: metric(0.12, "pass", { block: 0.2 }) }, counterfactual: null },
+    { slice: "ageBand", attributes: ["ageBand"], source: "replayed", sampleSize: 500, groups: [], excludedGroups: [], metrics: { disparateImpactRatio: metric(0.78, "block", { critical: 0.85, block: 0.8 }, { lower: 0.7, upper: 0.86 }) }, counterfactual: null },
   ],
   replay: { version: 3, requests: 500, refused: 0, changed: 12 },
   baseline: { evaluationId: "ev-0", createdAt: "2025-12-31T00:00:00.000Z", regressions: [{ slice: "ageBand", source: "observed", metric: "disparateImpactRatio", baseline: 0.9, current: 0.82, worsening: 0.08, maxRegression: 0.05, message: "…" }] },
-  policy: { enabled: true, sensitiveAttribute: "ageBand", thresholds: { disparateImpactRatio: { critical: 0.85, block: 0.8 } }, minSampleSize: 100 },
+  policy: { enabled: true, sensitiveAttribute: "ageBand", thresholds: { disparateImpactRatio: { critical: 0.85, block: 0.8 } }, maxRegression: { disparateImpactRatio: 0.05 }, minSampleSize: 100 },
   overrideId: null, approvedBy: null, createdAt: "2026-01-08T00:00:00.000Z",
 };
 
-const input = (evaluation: unknown) => ({ tenant: { id: "t", name: "T" }, evaluation, flowDefinition: { offers: [] }, datasetHash: "ab".repeat(32), datasetHashScope: "test", overrides: [], generatedAt: "2026-01-09T00:00:00.000Z" });
+/** The baseline evaluation `rich` was compared with (the flow's last pass). */
+const baselineEvaluation = {
+  id: "ev-0", createdAt: "2025-12-31T00:00:00.000Z", sensitiveAttribute: "ageBand", metrics: { disparateImpactRatio: 0.9 },
+  results: [{ slice: "ageBand", source: "observed", metrics: { disparateImpactRatio: metric(0.9, "pass"), equalizedOddsGap: metric(0.3, "pass") } }],
+};
+
+const input = (evaluation: unknown, baseline: unknown = null) => ({ tenant: { id: "t", name: "T" }, evaluation, baselineEvaluation: baseline, flowDefinition: { offers: [] }, datasetHash: "ab".repeat(32), datasetHashScope: "test", overrides: [], generatedAt: "2026-01-09T00:00:00.000Z" });
 
 describe("report and alert shapes", () => {
   it("renders the richer evaluation: intervals, tiers, slices, warnings, calibration, counterfactual, replay, baseline", async () => {
-    const r = await buildReport(input(rich));
+    const r = await buildReport(input(rich, baselineEvaluation));
     expect(r.groups[1]).toMatchObject({ value: "65+", selectionRateInterval: { low: 0.34, high: 0.48 } });
     expect(r.groups[2]!.excluded).toBe(true);
     expect(r.metrics.find((m) => m.metric === "disparateImpactRatio")!.tiers).toEqual([
       { tier: "critical", threshold: 0.85, pass: false },
       { tier: "block", threshold: 0.8, pass: true },
     ]);
-    expect(r.sliceMetrics.map((s) => s.slice)).toEqual(["ageBand", "ageBand|region"]);
-    expect(r.sliceMetrics[0]!.metrics).toHaveLength(1); // the unchecked, uncomputed metric is left out
-    expect(r.sliceMetrics[0]!.metrics[0]).toMatchObject({ interval: { low: 0.7, high: 0.95 }, status: "critical" });
+    // Every slice × source, labelled.
+    expect(r.sliceMetrics.map((s) => [s.slice, s.source])).toEqual([["ageBand", "observed"], ["ageBand|region", "observed"], ["ageBand", "replayed"]]);
+    expect(r.sliceMetrics[2]!.sourceLabel).toBe("replayed: candidate version 3 re-run on 500 recorded requests");
+    // Every recorded metric, uncomputed ones too (with their status), each tier with pass/fail and the interval.
+    const observed = r.sliceMetrics[0]!.metrics;
+    expect(observed.map((m) => m.metric)).toEqual(["disparateImpactRatio", "equalizedOddsGap", "calibrationGap"]);
+    expect(observed[0]).toMatchObject({ interval: { low: 0.7, high: 0.95 }, status: "critical" });
+    expect(observed[1]).toMatchObject({
+      label: "equalized odds gap",
+      value: 0.25,
+      interval: { low: 0.12, high: 0.31 },
+      tiers: [{ tier: "warning", threshold: 0.1, pass: false }, { tier: "block", threshold: 0.3, pass: true }],
+      status: "warning",
+      hint: expect.stringContaining("2.5× the decisions would settle it (+300 for 18-24, +270 for 65+)"),
+    });
+    expect(observed[2]).toMatchObject({ value: null, status: "not_checked", tiers: [] });
+    // Deltas against the baseline evaluation, slice by slice; the flagged regression is marked.
+    expect(observed[0]!.baseline).toEqual({ value: 0.9, delta: expect.closeTo(-0.08, 9), worsening: expect.closeTo(0.08, 9), maxRegression: 0.05, regression: true });
+    expect(observed[1]!.baseline).toMatchObject({ value: 0.3, delta: expect.closeTo(-0.05, 9), regression: false });
+    expect(r.sliceMetrics[1]!.metrics[0]!.baseline).toBeNull(); // the baseline has no such slice
+    expect(r.warnings).toEqual([{ tier: "critical", kind: "threshold", slice: "ageBand", source: "observed", metric: "disparateImpactRatio", message: rich.warnings[0]!.message }]);
+    expect(r).toMatchObject({ highestTier: null, decisionRule: "point", minGroupSize: 30, intervals: { replicates: 1000, seed: 1 } });
     expect(r.excludedSmallCells).toContain("ageBand: tiny (n=20, below minGroupSize 30)");
-    expect(r.summary.points.join(" ")).toContain("critical level");
+    const summary = r.summary.points.join(" ");
+    expect(summary).toContain("critical level");
+    expect(summary).toContain("The equalized odds gap (ageBand, recorded decisions) was 0.250 (95% interval 0.120 to 0.310); the policy's warning level is at most 0.1.");
+    expect(summary).toContain("The disparate impact ratio (ageBand, new version replayed on recorded requests) was 0.780");
+    expect(summary).toContain("got worse than in the flow's last passing evaluation");
     expect(r.counterfactual).toEqual([expect.objectContaining({ slice: "ageBand", flips: 3 })]);
     expect(r.replay).toMatchObject({ changed: 12 });
+
     const html = renderReportHtml(r);
     expect(html).toContain('aria-label="Calibration by group"');
-    expect(html.match(/class="whisker"/g)).toHaveLength(3);
-    expect(html).toContain("Slice ageBand|region (observed, 380 decisions)");
+    expect(html.match(/class="whisker"/g)).toHaveLength(3); // the chart's; tables carry no SVG
+    expect(html).toContain("Metrics by slice");
+    expect(html).toContain('Slice ageBand|region <span class="src observed">observed</span>');
+    expect(html).toContain('Slice ageBand <span class="src replayed">replayed</span>');
+    expect(html).toContain("candidate version 3 re-run on 500 recorded requests (0 refused, 12 changed their decision)");
+    expect(html).toContain("<th>warning tier</th><th>critical tier</th><th>block tier</th><th>result</th><th>vs baseline</th>");
+    expect(html).toContain("<td>equalized odds gap<div class=\"sub\">the interval straddles the threshold");
+    expect(html).toContain("[0.120, 0.310]");
+    expect(html).toContain('≤ 0.1: <span class="fail">FAIL</span>');
+    expect(html).toContain('≥ 0.8: <span class="fail">FAIL</span>'); // the replayed candidate
+    expect(html).toContain('was 0.900<br>−0.080 <span class="warn">worse</span><br><span class="fail">regression &gt; 0.05</span>');
+    expect(html).toContain("18-24|north"); // a non-primary slice's groups
+    expect(html).toContain("Counterfactual:</strong> 3 of 100 re-run decisions changed");
     expect(html).toContain("Warnings (published anyway)");
+    expect(html).toContain('<td><span class="crit">critical</span></td><td>threshold</td>');
+    expect(html).toContain("Compared with evaluation <code>ev-0</code>");
+    expect(html).toContain("1000 replicates, seed 1");
     expect(html).not.toContain("no-calibration");
   });
 
@@ -73,6 +125,24 @@ describe("report and alert shapes", () => {
       { metric: "disparateImpactRatio", sliceName: "ageBand", value: 0.82, threshold: 0.85, interval: { low: 0.7, high: 0.95 }, baselineDelta: expect.closeTo(-0.08, 9), slice: { attribute: "ageBand", group: "65+", selectionRate: 74 / 180 } },
     ]);
     expect(a.reportUrl).toBe("/api/v1/fairness-evaluations/ev-1/report.html");
+  });
+
+  it("under the confident rule the block tier follows the evaluator: undecided while the interval straddles", async () => {
+    const confident = {
+      ...rich,
+      decisionRule: "confident",
+      insufficientEvidence: ["insufficient evidence: disparate impact ratio 0.780, 95% interval [0.700, 0.860] straddles threshold 0.8"],
+      results: [{ ...rich.results[0]!, metrics: { disparateImpactRatio: metric(0.78, "insufficient_evidence", { block: 0.8 }, { lower: 0.7, upper: 0.86 }) } }],
+    };
+    const r = await buildReport(input(confident));
+    expect(r.sliceMetrics[0]!.metrics[0]!.tiers).toEqual([{ tier: "block", threshold: 0.8, pass: null }]);
+    expect(r.summary.points.join(" ")).toContain("the data could not decide");
+    const html = renderReportHtml(r);
+    expect(html).toContain('≥ 0.8: <span class="note">undecided</span>');
+    expect(html).toContain("<h2>Insufficient evidence</h2>");
+    // The recorded baseline is named; without its evaluation there are no per-metric deltas.
+    expect(html).toContain("Compared with evaluation <code>ev-0</code>");
+    expect(r.sliceMetrics[0]!.metrics[0]!.baseline).toBeNull();
   });
 
   it("a minimal or malformed evaluation still renders", async () => {

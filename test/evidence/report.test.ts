@@ -1,8 +1,9 @@
 /**
- * Reports: report.json carries provenance, tiers, violations and the override
- * trail; report.html is self-contained, escapes user data, and — rendered in
- * headless Chromium with every network request refused — shows the title, the
- * summary, a bar per group and the threshold line.
+ * Reports: report.json carries provenance, tiers, violations, the override
+ * trail and every metric of every slice; report.html is self-contained, escapes
+ * user data, and — rendered in headless Chromium with every network request
+ * refused — shows the title, the summary, a bar per group, the threshold line
+ * and every metric with its interval and tier check.
  */
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -42,6 +43,17 @@ describe("evaluation reports", () => {
     expect(dir.tiers).toEqual([{ tier: "block", threshold: 0.8, pass: false }]);
     expect(r.violations[0]).toContain("disparate impact ratio");
     expect(r.overrideTrail).toEqual([]);
+    // Every metric of every slice, not just the pinned three: value, interval, each tier, status.
+    const observed = r.sliceMetrics.find((s: any) => s.slice === "ageBand" && s.source === "observed");
+    expect(observed.sourceLabel).toContain("observed");
+    expect(observed.metrics.map((m: any) => m.metric)).toEqual(expect.arrayContaining(["disparateImpactRatio", "equalizedOddsGap", "predictiveParityGap", "calibrationGap", "counterfactualFlipRate"]));
+    expect(observed.metrics.find((m: any) => m.metric === "disparateImpactRatio")).toMatchObject({
+      label: "disparate impact ratio",
+      value: 0,
+      interval: { low: expect.any(Number), high: expect.any(Number) },
+      tiers: [{ tier: "block", threshold: 0.8, pass: false }],
+      status: "block",
+    });
 
     const bypass = (await get(`/api/v1/fairness-evaluations/${f.bypassEvaluationId}/report.json`)).body;
     expect(bypass.summary.verdict).toBe("bypass");
@@ -102,6 +114,14 @@ describe("evaluation reports", () => {
       expect(await page.locator("table").first().innerText()).toBeTruthy();
       expect(await page.getByText(`<script>alert("x")</script>`, { exact: false }).first().isVisible()).toBe(true);
       expect(await page.locator("#no-calibration").isVisible()).toBe(true);
+      // Every metric of the slice is shown with its interval and tier check, labelled observed/replayed.
+      const slice = page.locator("section.slice").first();
+      expect(await slice.isVisible()).toBe(true);
+      const sliceText = await slice.innerText();
+      expect(sliceText).toContain("equalized odds gap");
+      expect(sliceText).toContain("observed");
+      expect(sliceText).toMatch(/disparate impact ratio\s+0\.000\s+\[0\.000, \d\.\d{3}\]\s+≥ 0\.8: FAIL\s+BLOCK/);
+      expect(await page.getByText("equalized odds gap").first().isVisible()).toBe(true);
       expect(dialogs).toEqual([]);
       expect(requests).toEqual([]);
     } finally {

@@ -8,16 +8,18 @@
  * The evaluation is read defensively (as unknown JSON): fields added by later
  * evaluator versions (intervals, tiers, baselines, counterfactuals, replays,
  * calibration) are rendered when present and skipped when not, so a report can
- * be produced for any stored evaluation, old or new.
+ * be produced for any stored evaluation, old or new. The per-slice results are
+ * read in domain/report-results.
  */
 import { canonicalJson, sha256Hex } from "./chain.js";
-import { type Interval, intervalOf, num, obj, str } from "./report-fields.js";
+import { num, obj, str } from "./report-fields.js";
+import { groupRows, type GroupRow, metricRow, type MetricRow, rawResults, type SliceMetrics, sliceResults, warningRows, type WarningRow } from "./report-results.js";
+
+export type { BaselineDelta, GroupRow, MetricRow, SliceMetrics, TierCheck, WarningRow } from "./report-results.js";
 
 /** The evaluator that produced (and now reports) evaluations. */
 export const EVALUATOR_VERSION = "fairgate-evaluator/0.1.0";
 export const REPORT_FORMAT = "fairgate-report/1";
-
-const TIER_ORDER = ["warning", "critical", "block"] as const;
 
 /** One entry of the override / approval trail. */
 export interface TrailEntry {
@@ -47,46 +49,9 @@ export interface ReportInput {
   /** What the dataset hash covers, e.g. "traces in the window" or "input file bytes". */
   datasetHashScope: string;
   overrides: Omit<TrailEntry, "appliedToThisEvaluation">[];
+  /** The evaluation the baseline deltas are taken against (`baseline.evaluationId`), when it can be read. */
+  baselineEvaluation?: unknown;
   generatedAt: string;
-}
-
-export interface GroupRow {
-  value: string;
-  n: number;
-  selected: number;
-  selectionRate: number | null;
-  selectionRateInterval: Interval | null;
-  tpr: number | null;
-  fpr: number | null;
-  ppv: number | null;
-  /** Left out of gaps because the cell is too small (or has no positives). */
-  excluded: boolean;
-}
-
-export interface TierCheck {
-  tier: (typeof TIER_ORDER)[number];
-  threshold: number;
-  pass: boolean | null;
-}
-
-export interface MetricRow {
-  metric: string;
-  label: string;
-  value: number | null;
-  interval: Interval | null;
-  direction: "min" | "max";
-  tiers: TierCheck[];
-  note: string | null;
-  /** The evaluator's own status for the metric (pass, warning, critical, block, …), when it reports one. */
-  status: string | null;
-}
-
-/** The metrics of one slice (attribute or intersection) from one source (observed or replayed). */
-export interface SliceMetrics {
-  slice: string;
-  source: string;
-  sampleSize: number;
-  metrics: MetricRow[];
 }
 
 export interface Report {
@@ -101,16 +66,26 @@ export interface Report {
   policy: { snapshot: unknown; hash: string | null };
   sensitiveAttribute: string | null;
   groups: GroupRow[];
+  /** The three pinned metrics of the primary slice (every evaluator version has them). */
   metrics: MetricRow[];
-  /** Every slice × source of later evaluators; empty for evaluations without `results`. */
+  /** Every slice × source of later evaluators, every metric; empty for evaluations without `results`. */
   sliceMetrics: SliceMetrics[];
   violations: string[];
   /** Critical/warning tiers breached and regressions (later evaluators); published anyway. */
-  warnings: string[];
+  warnings: WarningRow[];
+  /** Under decision rule "confident": metrics whose interval straddles the block threshold. */
+  insufficientEvidence: string[];
+  /** The most severe tier any metric reached (block, critical, warning), or null. */
+  highestTier: string | null;
+  decisionRule: string | null;
+  minGroupSize: number | null;
+  /** How intervals were computed (level, methods, replicates, seed), as recorded. */
+  intervals: unknown;
   excludedSmallCells: string[];
   /** Optional analyses, copied as recorded (null when the evaluation has none). */
   counterfactual: unknown;
   replay: unknown;
+  /** `{evaluationId, createdAt, regressions}` as recorded; per-metric deltas are in `sliceMetrics`. */
   baseline: unknown;
   calibration: unknown;
   slices: unknown;
@@ -118,79 +93,19 @@ export interface Report {
   generatedAt: string;
 }
 
-const label = (m: string) => m.replace(/([A-Z])/g, " $1").toLowerCase().trim();
 const pct = (x: number | null) => (x === null ? "n/a" : `${(x * 100).toFixed(1)}%`);
-
-/** Reads one metric value: a number, or `{value, interval}` in later evaluator versions. */
-function metricValue(raw: unknown): { value: number | null; interval: Interval | null } {
-  if (typeof raw === "number") return { value: raw, interval: null };
-  const o = obj(raw);
-  return { value: num(o.value) ?? num(o.estimate) ?? num(o.point), interval: intervalOf(o.interval ?? o.ci) };
-}
-
-/** One metric against each tier of its threshold (a bare number is the block tier). */
-function metricRow(metric: string, raw: unknown, spec: unknown, note: string | null): MetricRow {
-  const { value, interval } = metricValue(raw);
-  // A ratio is a minimum (breach below); every gap/rate is a maximum (breach above).
-  const direction = metric.endsWith("Ratio") ? ("min" as const) : ("max" as const);
-  const tierSpec = typeof spec === "number" ? { block: spec } : obj(spec);
-  const tiers: TierCheck[] = [];
-  for (const tier of TIER_ORDER) {
-    const t = num(tierSpec[tier]);
-    if (t === null) continue;
-    tiers.push({ tier, threshold: t, pass: value === null ? null : direction === "min" ? value >= t : value <= t });
-  }
-  return { metric, label: label(metric), value, interval, direction, tiers, note: note ?? str(obj(raw).note), status: str(obj(raw).status) };
-}
 
 /** The top-level metrics (the gateway's original three, with the policy's thresholds). */
 function metricRows(e: Record<string, unknown>, policy: Record<string, unknown>): MetricRow[] {
   const metrics = obj(e.metrics);
   const thresholds = obj(policy.thresholds);
   const names = [...new Set([...Object.keys(metrics), ...Object.keys(thresholds)])];
-  return names.map((m) => metricRow(m, metrics[m], thresholds[m], str(obj(e.metricNotes)[m])));
-}
-
-/**
- * Per-slice, per-source results of later evaluators (`results[]`): every metric
- * with its interval, tier thresholds and status. Metrics neither computed nor
- * gated are left out.
- */
-function sliceResults(e: Record<string, unknown>, policy: Record<string, unknown>): SliceMetrics[] {
-  const thresholds = obj(policy.thresholds);
-  return (Array.isArray(e.results) ? e.results : []).map(obj).map((r) => ({
-    slice: String(r.slice ?? ""),
-    source: String(r.source ?? "observed"),
-    sampleSize: num(r.sampleSize) ?? 0,
-    metrics: Object.entries(obj(r.metrics))
-      .map(([m, ev]) => metricRow(m, ev, obj(ev).threshold ?? thresholds[m], null))
-      .filter((row) => row.value !== null || row.tiers.length > 0),
-  }));
-}
-
-function groupRows(e: Record<string, unknown>, excluded: Set<string>): GroupRow[] {
-  const groups = Array.isArray(e.groups) ? e.groups : [];
-  return groups.map((raw) => {
-    const g = obj(raw);
-    const value = String(g.value ?? "");
-    const intervals = obj(g.intervals);
-    return {
-      value,
-      n: num(g.n) ?? 0,
-      selected: num(g.selected) ?? 0,
-      selectionRate: num(g.selectionRate),
-      selectionRateInterval: intervalOf(g.selectionRateInterval ?? intervals.selectionRate ?? g.selectionRateCI),
-      tpr: num(g.tpr),
-      fpr: num(g.fpr),
-      ppv: num(g.ppv),
-      excluded: excluded.has(value) || g.excluded === true || g.smallCell === true,
-    };
-  });
+  return names.map((m) => metricRow(m, metrics[m], thresholds[m], str(obj(e.metricNotes)[m]), { decisionRule: str(e.decisionRule) }));
 }
 
 /** Counterfactual results per slice (later evaluators keep them in `results[]`), or null. */
 function counterfactuals(e: Record<string, unknown>): unknown {
-  const found = (Array.isArray(e.results) ? e.results : []).map(obj).filter((r) => r.counterfactual);
+  const found = rawResults(e).filter((r) => r.counterfactual);
   return found.length ? found.map((r) => ({ slice: r.slice, source: r.source, ...obj(r.counterfactual) })) : null;
 }
 
@@ -198,6 +113,24 @@ function counterfactuals(e: Record<string, unknown>): unknown {
 function groupCalibration(e: Record<string, unknown>): unknown {
   const groups = (Array.isArray(e.groups) ? e.groups : []).map(obj).filter((g) => obj(g.calibration).bins);
   return groups.length ? { groups: groups.map((g) => ({ value: String(g.value ?? ""), ece: num(obj(g.calibration).ece), bins: obj(g.calibration).bins })) } : null;
+}
+
+/** Failing metrics in words: every slice's when the evaluation has results, else the top-level three. */
+function failingPoints(r: Omit<Report, "summary" | "title">): string[] {
+  const multi = r.sliceMetrics.length > 1;
+  const rows = r.sliceMetrics.length
+    ? r.sliceMetrics.flatMap((s) => s.metrics.map((m) => ({ m, where: multi ? ` (${s.slice}, ${s.source === "replayed" ? "new version replayed on recorded requests" : "recorded decisions"})` : "" })))
+    : r.metrics.map((m) => ({ m, where: "" }));
+  const out: string[] = [];
+  for (const { m, where } of rows) {
+    const failed = m.tiers.filter((t) => t.pass === false);
+    if (failed.length === 0 || m.value === null) continue;
+    const worst = failed[failed.length - 1]!;
+    const ci = m.interval ? ` (95% interval ${m.interval.low.toFixed(3)} to ${m.interval.high.toFixed(3)})` : "";
+    out.push(`The ${m.label}${where} was ${m.value.toFixed(3)}${ci}; the policy's ${worst.tier} level is ${m.direction === "min" ? "at least" : "at most"} ${worst.threshold}.`);
+  }
+  // The summary stays short; the full list is in the per-slice tables.
+  return out.length > 5 ? [...out.slice(0, 4), `… and ${out.length - 4} more; see "Metrics by slice".`] : out;
 }
 
 function summary(r: Omit<Report, "summary" | "title">): Report["summary"] {
@@ -220,15 +153,14 @@ function summary(r: Omit<Report, "summary" | "title">): Report["summary"] {
     const hi = rated.reduce((a, b) => (b.selectionRate! > a.selectionRate! ? b : a));
     points.push(`The group "${hi.value}" was selected ${pct(hi.selectionRate)} of the time; the group "${lo.value}" ${pct(lo.selectionRate)}.`);
   }
-  for (const m of r.metrics) {
-    const failed = m.tiers.filter((t) => t.pass === false);
-    if (failed.length > 0 && m.value !== null) {
-      const worst = failed[failed.length - 1]!;
-      points.push(`The ${m.label} was ${m.value.toFixed(3)}; the policy's ${worst.tier} level is ${m.direction === "min" ? "at least" : "at most"} ${worst.threshold}.`);
-    }
-  }
-  const critical = r.warnings.filter((w) => /critical/.test(w));
-  if (critical.length > 0) points.push(`${critical.length} metric(s) reached the critical level without blocking: ${critical.join("; ")}.`);
+  points.push(...failingPoints(r));
+  const tiers = [...new Set(r.warnings.map((w) => w.tier).filter((t) => t !== null))];
+  if (r.warnings.length > 0)
+    points.push(`${r.warnings.length} finding(s) ${tiers.length ? `reached the ${tiers.join(" or ")} level` : "were noted"} without blocking; see "Warnings".`);
+  if (r.insufficientEvidence.length > 0)
+    points.push(`For ${r.insufficientEvidence.length} metric(s) the data could not decide: the 95% interval straddles the block threshold; see "Insufficient evidence".`);
+  const regressions = Array.isArray(obj(r.baseline).regressions) ? (obj(r.baseline).regressions as unknown[]).length : 0;
+  if (regressions > 0) points.push(`${regressions} metric(s) got worse than in the flow's last passing evaluation by more than the policy allows.`);
   if (v === "block") points.push(r.evaluation.trigger === "recheck" ? "The flow was paused automatically; it serves no decisions until it is fixed and published again." : "Nothing was published; the flow was left exactly as it was.");
   if (applied) points.push(`The exception was requested by ${applied.requestedBy}, approved by ${applied.approvedBy ?? "nobody"} and is valid until ${applied.expiresAt}. Reason given: "${applied.reason}".`);
   if (v === "skip" && r.evaluation.reason) points.push(`No verdict was reached: ${r.evaluation.reason}.`);
@@ -245,8 +177,8 @@ export async function buildReport(input: ReportInput): Promise<Report> {
     ...(Array.isArray(e.excludedSmallCells) ? e.excludedSmallCells.map((x) => String(typeof x === "string" ? x : obj(x).value)) : []),
   ]);
   const overrideId = str(e.overrideId);
-  const results = sliceResults(e, policy);
-  for (const r of (Array.isArray(e.results) ? e.results : []).map(obj))
+  const results = sliceResults(e, policy, input.baselineEvaluation ?? null);
+  for (const r of rawResults(e))
     for (const x of (Array.isArray(r.excludedGroups) ? r.excludedGroups : []).map(obj))
       excluded.add(`${String(r.slice ?? "")}: ${String(x.value ?? "")}${num(x.n) !== null ? ` (n=${num(x.n)}${x.reason ? `, ${String(x.reason)}` : ""})` : ""}`);
   const base: Omit<Report, "summary" | "title"> = {
@@ -270,11 +202,16 @@ export async function buildReport(input: ReportInput): Promise<Report> {
     dataset: { hash: str(e.datasetHash) ?? input.datasetHash, scope: input.datasetHashScope, sampleSize: num(e.sampleSize) ?? 0 },
     policy: { snapshot: e.policy ?? null, hash: e.policy ? await sha256Hex(canonicalJson(e.policy)) : null },
     sensitiveAttribute: str(e.sensitiveAttribute),
-    groups: groupRows(e, excluded),
+    groups: groupRows(e.groups, excluded),
     metrics: metricRows(e, policy),
     sliceMetrics: results,
     violations: Array.isArray(e.violations) ? e.violations.map(String) : [],
-    warnings: (Array.isArray(e.warnings) ? e.warnings : []).map((w) => (typeof w === "string" ? w : String(obj(w).message ?? JSON.stringify(w)))),
+    warnings: warningRows(e),
+    insufficientEvidence: Array.isArray(e.insufficientEvidence) ? e.insufficientEvidence.map(String) : [],
+    highestTier: str(e.highestTier),
+    decisionRule: str(e.decisionRule),
+    minGroupSize: num(e.minGroupSize),
+    intervals: e.intervals ?? null,
     excludedSmallCells: [...excluded],
     counterfactual: e.counterfactual ?? counterfactuals(e),
     replay: e.replay ?? e.replayed ?? null,

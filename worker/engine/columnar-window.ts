@@ -3,6 +3,8 @@
  * The columnar path: a window is its packed segments (BLOB columns fed straight
  * to the kernels, one segment at a time so memory stays bounded) plus the
  * not-yet-packed tail read row-wise. Late outcomes are merged from deltas.
+ * The dataset hash is computed in the same pass: segments and tail merged by day
+ * into the canonical (day, seq) order (engine/dataset-hash.ts).
  * Several attributes are read in one pass: each segment's column per attribute,
  * and for the intersection the attributes' codes combined row by row.
  * Must give exactly the row path's tables on the same data (contract-tested).
@@ -12,8 +14,10 @@ import { intersectionValue } from "../domain/slices.js";
 import type { SegmentMeta, SegmentStore } from "../store/tenant/segments.js";
 import type { TraceStore } from "../store/tenant/traces.js";
 import type { Kernels } from "./kernels/types.js";
+import { createDatasetHasher, type DatasetHasher } from "./dataset-hash.js";
 import { blobBytes, blobView, DAY_MS } from "./segment-codec.js";
-import { addSliceRows, createSliceAccumulators, readRowsInto, type WindowReader } from "./window.js";
+import { addSliceRows, createSliceAccumulators, rowLabels, type SliceTableOptions, type WindowRead, type WindowReader } from "./window.js";
+import { dayOf, direct, hashSliceRows } from "./window-hash.js";
 
 type Accumulators = ReturnType<typeof createSliceAccumulators>;
 /** Kernel group codes are u16 and code dict.length means "absent": at most 65,535 values. */
@@ -30,7 +34,7 @@ function keptPositions(time: Uint32Array, dayStart: number, from: number, to: nu
   return keep.subarray(0, n);
 }
 
-function pick<T extends Uint8Array | Uint16Array | Float32Array>(a: T, at: Uint32Array | null): T {
+function pick<T extends Uint8Array | Uint16Array | Uint32Array | Float32Array>(a: T, at: Uint32Array | null): T {
   if (!at) return a;
   const out = new (a.constructor as new (n: number) => T)(at.length);
   for (let j = 0; j < at.length; j++) out[j] = a[at[j]!]!;
@@ -84,16 +88,19 @@ export function combineCodes(cols: { dict: readonly string[]; codes: Uint16Array
 }
 
 /** Creates the columnar window reader over a tenant's segment and trace stores. */
-export function createColumnarWindowReader(stores: { traces: TraceStore; segments: SegmentStore }, kernels: Kernels): WindowReader {
-  /** Adds one segment to every slice; false when it must be read row-wise instead. */
-  async function addSegment(s: Accumulators, meta: SegmentMeta, attributes: readonly string[], from: number, to: number): Promise<boolean> {
+export function createColumnarWindowReader(stores: { traces: TraceStore; segments: SegmentStore }, kernels: Kernels, opts: { pageSize?: number } = {}): WindowReader {
+  const pageSize = opts.pageSize ?? 20_000;
+
+  /** Adds one segment to every slice (and the hash); false when it must be read row-wise instead. */
+  async function addSegment(s: Accumulators, h: DatasetHasher | null, meta: SegmentMeta, attributes: readonly string[], from: number, to: number): Promise<boolean> {
     // An attribute too diverse to pack in this segment: its rows are the only source.
     if (attributes.some((a) => meta.unpackedAttributes.includes(a))) return false;
     const data = await stores.traces.loadSegmentColumns(meta, attributes);
     // Copy: late outcomes are patched in without touching the stored bytes.
     let outcome = new Uint8Array(blobBytes(data.outcome));
     for (const d of await stores.segments.deltas(meta.id)) outcome[d.pos] = d.outcome;
-    const at = meta.createdMin < from || meta.createdMax >= to ? keptPositions(blobView(data.time, Uint32Array), meta.day * DAY_MS, from, to) : null;
+    const allTime = blobView(data.time, Uint32Array);
+    const at = meta.createdMin < from || meta.createdMax >= to ? keptPositions(allTime, meta.day * DAY_MS, from, to) : null;
     outcome = pick(outcome, at);
     const selected = pick(blobBytes(data.selected), at);
     const score = pick(blobView(data.score, Float32Array), at);
@@ -105,7 +112,55 @@ export function createColumnarWindowReader(stores: { traces: TraceStore; segment
       const c = spec.attributes.length === 1 ? cols[i]! : inter!;
       s.accs[i]!.addEncoded(c.dict, c.codes, selected, outcome, score);
     });
+    // Positions are in seq order: the segment's rows are already in the hash's canonical order.
+    if (h) h.columns(meta.day, pick(allTime, at), selected, outcome, score, cols);
     return true;
+  }
+
+  async function read(flowKey: string, attributes: readonly string[], from: Date, to: Date, o: SliceTableOptions, hash: boolean): Promise<WindowRead> {
+    const f = from.getTime();
+    const t = to.getTime();
+    const k = attributes.length;
+    const s = createSliceAccumulators(kernels, attributes, o);
+    const h = hash ? createDatasetHasher(attributes, o.datasetChunkRows) : null;
+    const segments = await stores.segments.listForWindow(flowKey, f, t);
+    let next = 0;
+    // Canonical order is (day, seq): a day's segments (in seq order) come before its unpacked
+    // tail (higher seqs; see segments.listForWindow), so segments are merged in by day.
+    const segmentsThrough = async (day: number) => {
+      for (; next < segments.length && segments[next]!.day <= day; next++) {
+        const meta = segments[next]!;
+        if (!(await addSegment(s, h, meta, attributes, f, t))) {
+          const rows = (await stores.traces.segmentSliceRows(meta.id, attributes)).filter((r) => r.createdAt >= f && r.createdAt < t);
+          const labels = rowLabels(rows, k);
+          addSliceRows(s, rows, labels);
+          if (h) hashSliceRows(direct(h), rows, labels);
+        }
+        await h?.settle();
+      }
+    };
+    // The tail arrives in (day, seq) order from its index: hashed as it streams, never buffered.
+    let after: { day: number; seq: number } | null = null;
+    for (;;) {
+      const rows = await stores.traces.readTailPage(flowKey, attributes, f, t, after, pageSize);
+      if (rows.length === 0) break;
+      const labels = rowLabels(rows, k);
+      addSliceRows(s, rows, labels);
+      for (let i = 0; i < rows.length; ) {
+        const day = dayOf(rows[i]!.createdAt);
+        let end = i + 1;
+        while (end < rows.length && dayOf(rows[end]!.createdAt) === day) end++;
+        await segmentsThrough(day);
+        if (h) hashSliceRows(direct(h), rows, labels, i, end);
+        i = end;
+      }
+      await h?.settle();
+      const last = rows[rows.length - 1]!;
+      after = { day: dayOf(last.createdAt), seq: last.seq };
+      if (rows.length < pageSize) break;
+    }
+    await segmentsThrough(Infinity);
+    return { slices: s.tables(), datasetHash: h ? await h.digest() : "", rows: h?.rows ?? 0 };
   }
 
   const reader: WindowReader = {
@@ -113,15 +168,10 @@ export function createColumnarWindowReader(stores: { traces: TraceStore; segment
       return (await reader.sliceTables(flowKey, [attribute], from, to))[0]!.table;
     },
     async sliceTables(flowKey, attributes, from, to, o = {}) {
-      const f = from.getTime();
-      const t = to.getTime();
-      const s = createSliceAccumulators(kernels, attributes, o);
-      for (const meta of await stores.segments.listForWindow(flowKey, f, t)) {
-        if (await addSegment(s, meta, attributes, f, t)) continue;
-        addSliceRows(s, (await stores.traces.segmentSliceRows(meta.id, attributes)).filter((r) => r.createdAt >= f && r.createdAt < t));
-      }
-      await readRowsInto(s, stores.traces, flowKey, attributes, f, t, { unpackedOnly: true });
-      return s.tables();
+      return (await read(flowKey, attributes, from, to, o, false)).slices;
+    },
+    readWindow(flowKey, attributes, from, to, o = {}) {
+      return read(flowKey, attributes, from, to, o, true);
     },
   };
   return reader;

@@ -4,7 +4,8 @@
  * counts and calibration bins per group, for each sensitive attribute and their
  * intersection): reads bounded pages of rows, dictionary-encodes group values
  * into columns and feeds them to the kernels. Every slice is filled in ONE pass
- * over the rows; memory stays bounded by the page size.
+ * over the rows; memory stays bounded by the page size. `readWindow` also computes
+ * the dataset hash in that same pass (engine/dataset-hash.ts).
  */
 import { type CalibrationTable, DEFAULT_CALIBRATION_BINS } from "../domain/calibration.js";
 import { type ConfusionTable, type GroupCounts } from "../domain/confusion.js";
@@ -12,11 +13,24 @@ import { groupLabel, intersectionValue, type SliceSpec, type SliceTable, slicesO
 import type { TraceStore } from "../store/tenant/traces.js";
 import type { SliceWindowRow } from "../store/tenant/window-reads.js";
 import { createCalibrationAccumulator } from "./calibration-accumulator.js";
+import { createDatasetHasher } from "./dataset-hash.js";
 import { CONFUSION_FIELDS, type Kernels, OUTCOME_UNKNOWN } from "./kernels/types.js";
+import { createDayOrderer, hashSliceRows } from "./window-hash.js";
 
 export interface SliceTableOptions {
   /** Score bins for calibration (default 10). */
   calibrationBins?: number;
+  /** Rows per dataset-hash chunk. Part of the hash format: tests only (see dataset-hash.ts). */
+  datasetChunkRows?: number;
+}
+
+/** A window read for an evaluation: its slice tables and the dataset hash of the rows they count. */
+export interface WindowRead {
+  slices: SliceTable[];
+  /** SHA-256 (hex) of the usable rows in canonical order (format in engine/dataset-hash.ts). */
+  datasetHash: string;
+  /** Usable rows hashed: those carrying at least one of the attributes. */
+  rows: number;
 }
 
 /** Reads a window's tables; implementations differ only in where rows come from. */
@@ -25,6 +39,8 @@ export interface WindowReader {
   confusionTable(flowKey: string, attribute: string, from: Date, to: Date): Promise<ConfusionTable>;
   /** Every slice of `attributes` (each alone, then their intersection), in one pass over the window. */
   sliceTables(flowKey: string, attributes: readonly string[], from: Date, to: Date, opts?: SliceTableOptions): Promise<SliceTable[]>;
+  /** The slice tables plus the dataset hash, both from the same single pass (what an evaluation stores). */
+  readWindow(flowKey: string, attributes: readonly string[], from: Date, to: Date, opts?: SliceTableOptions): Promise<WindowRead>;
 }
 
 const byValue = (a: GroupCounts, b: GroupCounts) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0);
@@ -111,15 +127,21 @@ export function createSliceAccumulators(kernels: Kernels, attributes: readonly s
   };
 }
 
+/** Each row's group label per attribute (first `k` projected attributes; null: absent or empty). */
+export function rowLabels(rows: readonly SliceWindowRow[], k: number): (string | null)[][] {
+  return rows.map((r) => r.groups.slice(0, k).map((g) => (g === null ? null : groupLabel(JSON.parse(g)))));
+}
+
 /**
  * Adds rows projected to `attributes` to every slice: a row counts in a slice when it
  * carries all of the slice's attributes. Scores are rounded to f32, as segments store them.
+ * `labels` (rowLabels of the rows) may be passed when the caller needs them too.
  */
-export function addSliceRows(s: ReturnType<typeof createSliceAccumulators>, rows: readonly SliceWindowRow[]): void {
+export function addSliceRows(s: ReturnType<typeof createSliceAccumulators>, rows: readonly SliceWindowRow[], labels?: (string | null)[][]): void {
   const n = rows.length;
   // Single-attribute slices come first, one per attribute, in row-projection order.
   const k = s.specs.filter((x) => x.attributes.length === 1).length;
-  const labels = rows.map((r) => r.groups.slice(0, k).map((g) => (g === null ? null : groupLabel(JSON.parse(g)))));
+  labels ??= rowLabels(rows, k);
   s.specs.forEach((spec, si) => {
     const idx = spec.attributes.length === 1 ? [si] : spec.attributes.map((_, j) => j);
     const acc = s.accs[si]!;
@@ -145,7 +167,10 @@ export function addSliceRows(s: ReturnType<typeof createSliceAccumulators>, rows
   });
 }
 
-/** Reads the window's rows page by page (bounded memory) into slice accumulators. */
+/**
+ * Reads the window's rows page by page (bounded memory) into slice accumulators, in
+ * (created_at, seq) order; `onPage` sees each page with its labels (the dataset hash).
+ */
 export async function readRowsInto(
   s: ReturnType<typeof createSliceAccumulators>,
   traces: TraceStore,
@@ -153,14 +178,17 @@ export async function readRowsInto(
   attributes: readonly string[],
   fromMs: number,
   toMs: number,
-  opts: { pageSize?: number; unpackedOnly?: boolean } = {},
+  opts: { pageSize?: number } = {},
+  onPage?: (rows: SliceWindowRow[], labels: (string | null)[][]) => Promise<void>,
 ): Promise<void> {
   const pageSize = opts.pageSize ?? 20_000;
   let after: { createdAt: number; seq: number } | null = null;
   for (;;) {
-    const rows = await traces.readSliceWindowPage(flowKey, attributes, fromMs, toMs, after, pageSize, opts.unpackedOnly ?? false);
+    const rows = await traces.readSliceWindowPage(flowKey, attributes, fromMs, toMs, after, pageSize);
     if (rows.length === 0) break;
-    addSliceRows(s, rows);
+    const labels = rowLabels(rows, attributes.length);
+    addSliceRows(s, rows, labels);
+    await onPage?.(rows, labels);
     const last = rows[rows.length - 1]!;
     after = { createdAt: last.createdAt, seq: last.seq };
     if (rows.length < pageSize) break;
@@ -168,19 +196,32 @@ export async function readRowsInto(
 }
 
 /**
- * The row path: pages of rows via SQL, encoded into columns in JS. Used for the
- * not-yet-packed tail of the columnar path, and on its own as the oracle the
- * columnar path is tested against.
+ * The row path: pages of rows via SQL, encoded into columns in JS. The oracle the
+ * columnar path is tested against (tables and dataset hash alike).
  */
-export function createRowWindowReader(traces: TraceStore, kernels: Kernels, opts: { pageSize?: number; unpackedOnly?: boolean } = {}): WindowReader {
+export function createRowWindowReader(traces: TraceStore, kernels: Kernels, opts: { pageSize?: number } = {}): WindowReader {
+  async function read(flowKey: string, attributes: readonly string[], from: Date, to: Date, o: SliceTableOptions, hash: boolean): Promise<WindowRead> {
+    const s = createSliceAccumulators(kernels, attributes, o);
+    const h = hash ? createDatasetHasher(attributes, o.datasetChunkRows) : null;
+    // Pages come in (created_at, seq) order; the hash wants (day, seq): one day is re-sorted at a time.
+    const order = h ? createDayOrderer(h, attributes.length) : null;
+    const onPage = async (rows: SliceWindowRow[], labels: (string | null)[][]) => {
+      hashSliceRows(order!.add, rows, labels);
+      await h!.settle();
+    };
+    await readRowsInto(s, traces, flowKey, attributes, from.getTime(), to.getTime(), opts, h ? onPage : undefined);
+    order?.finish();
+    return { slices: s.tables(), datasetHash: h ? await h.digest() : "", rows: h?.rows ?? 0 };
+  }
   const reader: WindowReader = {
     async confusionTable(flowKey, attribute, from, to) {
       return (await reader.sliceTables(flowKey, [attribute], from, to))[0]!.table;
     },
     async sliceTables(flowKey, attributes, from, to, o = {}) {
-      const s = createSliceAccumulators(kernels, attributes, o);
-      await readRowsInto(s, traces, flowKey, attributes, from.getTime(), to.getTime(), opts);
-      return s.tables();
+      return (await read(flowKey, attributes, from, to, o, false)).slices;
+    },
+    readWindow(flowKey, attributes, from, to, o = {}) {
+      return read(flowKey, attributes, from, to, o, true);
     },
   };
   return reader;

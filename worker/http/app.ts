@@ -27,6 +27,13 @@ import type { AppDeps, AppEnv } from "./types.js";
 export interface AppOptions {
   /** True once graceful shutdown has begun: readiness fails and new requests get 503. */
   isShuttingDown?: () => boolean;
+  /**
+   * "background" (default): commits that queue alerts kick the in-process delivery
+   * loop. "off": no loop — for Workers, where nothing outlives the request and the
+   * runtime drains after each request and on its schedule (services/alert-drain),
+   * and for tests of those drains.
+   */
+  alertDelivery?: "background" | "off";
 }
 
 const PLATFORM_PATH = /^\/api\/v1\/(admin|cron)(\/|$)/;
@@ -37,7 +44,7 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
   const isShuttingDown = opts.isShuttingDown ?? (() => false);
   const app = new Hono<AppEnv>();
   // Alerts queued by a commit are delivered in the background, never on the request's path.
-  installAlertDelivery();
+  if ((opts.alertDelivery ?? "background") === "background") installAlertDelivery();
 
   // Request id + one structured log line per request (never keys, tokens or attribute values).
   app.use("*", async (c, next) => {

@@ -2,11 +2,13 @@
  * @module report/html
  * Renders a Report as one self-contained HTML file: inline CSS, inline SVG, no
  * scripts and no external fetches (a Content-Security-Policy meta forbids both),
- * readable on screen and in print. The plain-language summary comes first, the
- * engineering appendix after it. Every value is escaped.
+ * readable on screen and in print. The plain-language summary comes first, then
+ * the charts, findings and every metric of every slice (report/html-results),
+ * the engineering appendix last. Every value is escaped.
  */
-import type { MetricRow, Report } from "../domain/report.js";
+import type { Report } from "../domain/report.js";
 import { esc } from "./escape.js";
+import { baselineSection, insufficientSection, metricsTable, slicesSection, warningsSection } from "./html-results.js";
 import { calibrationChart, errorRateChart, selectionRateChart } from "./svg.js";
 
 const CSS = `
@@ -19,7 +21,12 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bott
 .verdict.block{background:#b42318}.verdict.bypass{background:#b54708}.verdict.pass{background:#067647}
 table{border-collapse:collapse;width:100%;margin:6px 0;font-size:13px}th,td{border:1px solid #d0d7de;padding:3px 6px;text-align:left;vertical-align:top}
 th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
-.fail{color:#b42318;font-weight:600}.ok{color:#067647}
+.fail{color:#b42318;font-weight:600}.ok{color:#067647}.warn{color:#b54708;font-weight:600}.crit{color:#c4320a;font-weight:700}
+.sub{color:#57606a;font-size:11px;line-height:1.3;margin-top:2px}
+.src{display:inline-block;font-size:11px;font-weight:600;padding:0 6px;border-radius:8px;vertical-align:middle;background:#eaecf0;color:#344054}
+.src.replayed{background:#f4ebff;color:#5925dc}.src.observed{background:#e0f2fe;color:#026aa2}
+section.slice{margin-bottom:14px}section.slice p.meta{margin:0 0 4px}table.metrics{table-layout:fixed;font-size:12px}table.metrics td.num{white-space:nowrap}
+.caption{font-weight:600;font-size:13px;margin:10px 0 2px}
 code,.hash{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px;word-break:break-all}
 pre{background:#f6f8fa;padding:8px;overflow-x:auto;font-size:11px;white-space:pre-wrap;word-break:break-all}
 .chart{max-width:100%;height:auto;display:block;margin:8px 0}
@@ -28,7 +35,7 @@ pre{background:#f6f8fa;padding:8px;overflow-x:auto;font-size:11px;white-space:pr
 .chart .threshold-label{fill:#b42318;font-size:11px}.chart .grid{stroke:#eaecf0}.chart .tick,.chart .value{font-size:11px;fill:#475467}.chart .label{font-size:12px;fill:#1b1f24}
 .chart .tpr{fill:#2e8b57}.chart .fpr{fill:#d68910}.chart .frame{fill:none;stroke:#d0d7de}.chart .diagonal{stroke:#98a2b3;stroke-dasharray:4 3}
 .note{color:#57606a;font-style:italic}
-@media print{body{margin:0;max-width:none}h2{break-after:avoid}.chart,table{break-inside:avoid}.summary{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
+@media print{body{margin:0;max-width:none}h2,h3{break-after:avoid}.chart,table{break-inside:avoid}.summary,.src{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
 `;
 
 const f3 = (v: number | null) => (v === null ? "n/a" : v.toFixed(3));
@@ -46,19 +53,6 @@ export function selectionThreshold(r: Report): { rate: number; label: string } |
   const dp = block("demographicParityGap");
   if (dp !== null) return { rate: Math.max(0, max - dp), label: `threshold: ${(Math.max(0, max - dp) * 100).toFixed(1)}% (= highest rate − ${dp})` };
   return null;
-}
-
-function metricTable(metrics: MetricRow[]): string {
-  if (metrics.length === 0) return `<p class="note">No metrics were computed.</p>`;
-  const rows = metrics.map((m) => {
-    const tiers = m.tiers.length
-      ? m.tiers.map((t) => `<span class="${t.pass === false ? "fail" : t.pass ? "ok" : ""}">${esc(t.tier)} ${m.direction === "min" ? "≥" : "≤"} ${esc(t.threshold)}: ${t.pass === null ? "n/a" : t.pass ? "pass" : "FAIL"}</span>`).join("<br>")
-      : `<span class="note">no threshold</span>`;
-    const ci = m.interval ? ` [${f3(m.interval.low)}, ${f3(m.interval.high)}]` : "";
-    const note = [m.status && m.status !== "pass" ? `status: ${m.status}` : "", m.note ?? ""].filter(Boolean).join("; ");
-    return `<tr><td>${esc(m.label)}</td><td class="num">${f3(m.value)}${esc(ci)}</td><td>${tiers}</td><td>${esc(note)}</td></tr>`;
-  });
-  return `<table><thead><tr><th>metric</th><th>value [95% interval]</th><th>tiers</th><th>note</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
 
 function groupTable(r: Report): string {
@@ -79,22 +73,31 @@ function trail(r: Report): string {
   return `<table><thead><tr><th>override</th><th>status</th><th>requested</th><th>approved</th><th>expires</th><th>reason</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
 
-/** Counterfactual flips per slice: a summary line and the most-flipped pairs (the JSON has them all). */
-function counterfactualSection(v: unknown): string {
-  if (!Array.isArray(v)) return optional("Counterfactual", v, "No counterfactual analysis in this evaluation.");
-  const parts = v.map((raw) => {
-    const c = (raw ?? {}) as Record<string, unknown>;
-    const pairs = (Array.isArray(c.pairs) ? (c.pairs as Record<string, unknown>[]) : []).slice().sort((a, b) => Number(b.rate ?? 0) - Number(a.rate ?? 0));
-    const shown = pairs.slice(0, 12);
-    const rows = shown.map((p) => `<tr><td>${esc(p.from)}</td><td>${esc(p.to)}</td><td class="num">${esc(p.trials)}</td><td class="num">${esc(p.flips)}</td><td class="num">${pct(typeof p.rate === "number" ? p.rate : null)}</td></tr>`).join("");
-    const more = pairs.length > shown.length ? `<p class="note">${pairs.length - shown.length} more pair(s) in report.json.</p>` : "";
-    return `<p>Slice <strong>${esc(c.slice)}</strong> (${esc(c.source ?? "observed")}): ${esc(c.flips)} of ${esc(c.trials)} re-run decisions changed when only the sensitive attribute changed (${pct(typeof c.rate === "number" ? c.rate : null)}).</p>${rows ? `<table><thead><tr><th>from</th><th>to</th><th>trials</th><th>flips</th><th>flip rate</th></tr></thead><tbody>${rows}</tbody></table>` : ""}${more}`;
-  });
-  return `<h3>Counterfactual</h3>${parts.join("")}`;
-}
-
 function optional(title: string, v: unknown, absent: string): string {
   return `<h3>${esc(title)}</h3>${v === null || v === undefined ? `<p class="note">${esc(absent)}</p>` : json(v)}`;
+}
+
+/** Older evaluators' analyses outside `results[]`: shown as recorded. Newer ones are in the slice sections. */
+function legacyAnalyses(r: Report): string {
+  if (r.sliceMetrics.length) return "";
+  return [
+    Array.isArray(r.counterfactual) ? "" : optional("Counterfactual", r.counterfactual, "No counterfactual analysis in this evaluation."),
+    optional("Replayed results", r.replay, "No replay in this evaluation."),
+  ].join("");
+}
+
+/** Decision rule, small-cell rule and interval methods in one line. */
+function method(r: Report): string {
+  const iv = (r.intervals ?? {}) as Record<string, unknown>;
+  const parts = [
+    `decision rule: ${r.decisionRule ?? "point"}`,
+    r.minGroupSize !== null ? `groups under ${r.minGroupSize} decisions left out of aggregates` : "",
+    typeof iv.level === "number"
+      ? `${Math.round(iv.level * 100)}% intervals: ${String(iv.groupRates ?? "wilson")} for group rates, ${iv.aggregates === "none" ? "none" : `${String(iv.aggregates ?? "poisson-bootstrap")} (${String(iv.replicates ?? "?")} replicates, seed ${String(iv.seed ?? "?")})`} for aggregates`
+      : "no intervals recorded",
+    r.highestTier ? `most severe tier reached: ${r.highestTier}` : "",
+  ];
+  return parts.filter(Boolean).join("; ");
 }
 
 /** Renders the report as a complete HTML document. */
@@ -120,9 +123,15 @@ ${r.groups.length ? selectionRateChart(r.groups, selectionThreshold(r)) : '<p cl
 ${r.groups.length ? errorRateChart(r.groups) : '<p class="note">No groups to chart.</p>'}
 <h2>Calibration</h2>
 ${cal ?? '<p class="note" id="no-calibration">No calibration data: this evaluation has no scores with known outcomes.</p>'}
+<h2>Groups (${esc(r.sensitiveAttribute ?? "primary attribute")})</h2>
+${groupTable(r)}
 <h2>Violations</h2>
 ${r.violations.length ? `<ul>${r.violations.map((x) => `<li class="fail">${esc(x)}</li>`).join("")}</ul>` : '<p class="ok">None.</p>'}
-${r.warnings.length ? `<h2>Warnings (published anyway)</h2><ul>${r.warnings.map((x) => `<li>${esc(x)}</li>`).join("")}</ul>` : ""}
+${warningsSection(r)}
+${insufficientSection(r)}
+${r.sliceMetrics.length ? slicesSection(r) : `<h2>Metrics against each tier</h2>${metricsTable(r.metrics, ["warning", "critical", "block"].filter((t) => r.metrics.some((m) => m.tiers.some((x) => x.tier === t))) as ("warning" | "critical" | "block")[], false)}`}
+${baselineSection(r)}
+${legacyAnalyses(r)}
 <h2>Override and approval trail</h2>
 ${trail(r)}
 <h2>Engineering appendix</h2>
@@ -137,18 +146,10 @@ ${rows([
   ["dataset SHA-256", `<span class="hash">${esc(r.dataset.hash ?? "–")}</span><br><span class="meta">${esc(r.dataset.scope)}; ${esc(r.dataset.sampleSize)} usable decisions</span>`],
   ["policy SHA-256", `<span class="hash">${esc(r.policy.hash ?? "–")}</span>`],
   ["sensitive attribute", esc(r.sensitiveAttribute ?? "–")],
+  ["method", esc(method(r))],
 ])}
-<h3>Metrics against each tier</h3>
-${metricTable(r.metrics)}
-${r.sliceMetrics.map((x) => `<h3>Slice ${esc(x.slice)} (${esc(x.source)}, ${esc(x.sampleSize)} decisions)</h3>${metricTable(x.metrics)}`).join("\n")}
-<h3>Per-group table</h3>
-${groupTable(r)}
 <h3>Excluded small cells</h3>
 ${r.excludedSmallCells.length ? `<ul>${r.excludedSmallCells.map((x) => `<li>${esc(x)}</li>`).join("")}</ul>` : '<p class="note">None.</p>'}
-${counterfactualSection(r.counterfactual)}
-${optional("Replayed results", r.replay, "No replay in this evaluation.")}
-${optional("Baseline deltas", r.baseline, "No baseline comparison in this evaluation.")}
-${r.slices ? optional("Slices", r.slices, "") : ""}
 <h3>Policy snapshot</h3>
 ${json(r.policy.snapshot)}
 </body></html>

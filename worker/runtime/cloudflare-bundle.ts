@@ -15,6 +15,7 @@ import tenant0002 from "../store/migrations/tenant/0002_segments.sql";
 import tenant0003 from "../store/migrations/tenant/0003_evidence_chain.sql";
 import tenant0004 from "../store/migrations/tenant/0004_remediation_alerts.sql";
 import tenant0005 from "../store/migrations/tenant/0005_recheck_claims.sql";
+import tenant0006 from "../store/migrations/tenant/0006_unpacked_day_index.sql";
 import type { WorkerBundle } from "./cloudflare-deps.js";
 
 /** The bundled kernels module and parsed migrations. */
@@ -28,6 +29,7 @@ export const workerBundle: WorkerBundle = {
       "0003_evidence_chain.sql": tenant0003,
       "0004_remediation_alerts.sql": tenant0004,
       "0005_recheck_claims.sql": tenant0005,
+      "0006_unpacked_day_index.sql": tenant0006,
     }),
   },
 };

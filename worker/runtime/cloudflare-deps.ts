@@ -4,6 +4,11 @@
  * Wasm kernels from the bundled module, migrations from the bundled .sql texts.
  * Kept free of Workers-only types so the main typecheck covers it; the entry
  * point (cloudflare.ts) only wires it to `fetch` and `scheduled`.
+ *
+ * Alerts: an isolate has no life between requests, so the in-process delivery
+ * loop is off. Commits that queue alerts are collected per isolate; the entry
+ * point drains those tenants under `ctx.waitUntil` after the response
+ * (`afterResponse`), and `scheduled()` drains every tenant after the recheck.
  */
 import { createClient } from "@libsql/client/web";
 import { createWasmKernels } from "../engine/kernels/wasm.js";
@@ -14,6 +19,8 @@ import type { Client, Migration } from "../store/sql.js";
 import type { GroupCommitWriter } from "../store/group-commit.js";
 import type { TenantRegistry } from "../store/tenant-registry.js";
 import type { TraceRecord } from "../store/tenant/traces.js";
+import { createOutboxCollector, drainQueued } from "../services/alert-drain.js";
+import { runScheduledWork, type ScheduledReport } from "../services/scheduled.js";
 import { buildDeps } from "./build-deps.js";
 import { httpTransportUrl, parseWorkerEnv, type WorkerConfig } from "./cloudflare-config.js";
 
@@ -70,7 +77,7 @@ async function buildState(env: Record<string, unknown>, bundle: WorkerBundle): P
   });
   const wrapped: AppDeps = { ...deps, tenants: perRequestTraceWrites(deps.tenants) };
   logger.info("isolate ready", { regions: Object.keys(regions), kernels: wrapped.kernels.name });
-  return { config, deps: wrapped, app: createApp(wrapped), logger };
+  return { config, deps: wrapped, app: createApp(wrapped, { alertDelivery: "off" }), logger };
 }
 
 /**
@@ -83,15 +90,33 @@ async function buildState(env: Record<string, unknown>, bundle: WorkerBundle): P
  */
 export function createWorkerRuntime(bundle: WorkerBundle) {
   const states = new WeakMap<object, Promise<WorkerState>>();
+  // One per isolate (module scope of the entry), like the store's outbox signal it listens to.
+  const outbox = createOutboxCollector();
+  const state = (env: Record<string, unknown>): Promise<WorkerState> => {
+    let p = states.get(env);
+    if (!p) {
+      p = buildState(env, bundle);
+      states.set(env, p);
+      p.catch(() => states.delete(env));
+    }
+    return p;
+  };
   return {
-    state(env: Record<string, unknown>): Promise<WorkerState> {
-      let p = states.get(env);
-      if (!p) {
-        p = buildState(env, bundle);
-        states.set(env, p);
-        p.catch(() => states.delete(env));
-      }
-      return p;
+    state,
+    /**
+     * The bounded drain of the tenants whose alerts were queued since the last
+     * call, for `ctx.waitUntil` after a response; null when nothing was queued.
+     * Another request of the isolate may pick up this one's tenants: either way
+     * one of them drains, and the scheduled run is the backstop.
+     */
+    afterResponse(): Promise<unknown> | null {
+      const stores = outbox.take();
+      return stores.length ? drainQueued(stores) : null;
+    },
+    /** The recheck, then a drain of every tenant's outbox (for `scheduled()`). */
+    async scheduled(env: Record<string, unknown>, scheduledTime: Date, cron: string): Promise<ScheduledReport> {
+      const { deps, logger } = await state(env);
+      return runScheduledWork(deps, scheduledTime, logger, { trigger: "schedule", cron });
     },
   };
 }

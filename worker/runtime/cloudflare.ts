@@ -1,13 +1,14 @@
 /**
  * @module runtime/cloudflare
  * Cloudflare Workers entry point (wrangler.toml `main`). `fetch` serves the same
- * Hono app as Node and Deno; `scheduled` (cron trigger "0 3 * * *") runs the
- * daily fairness recheck. Tenant databases and the control store are libSQL
- * servers reached over HTTP (Turso or sqld); see docs/deployment.md.
+ * Hono app as Node and Deno, then drains the alerts its request queued under
+ * `ctx.waitUntil`; `scheduled` (cron trigger "0 3 * * *") runs the daily
+ * fairness recheck and then drains every tenant's alert outbox. Tenant databases
+ * and the control store are libSQL servers reached over HTTP (Turso or sqld);
+ * see docs/deployment.md.
  */
 import { PROBLEM_TYPE_BASE } from "../http/problem.js";
 import { errorFields } from "../observability/logger.js";
-import { runFairnessRecheck } from "../services/recheck.js";
 import { workerBundle } from "./cloudflare-bundle.js";
 import { createWorkerRuntime } from "./cloudflare-deps.js";
 
@@ -38,18 +39,22 @@ export default {
     } catch (e) {
       return startupFailure(e);
     }
-    return state.app.fetch(request, env, ctx);
+    const res = await state.app.fetch(request, env, ctx);
+    // Delivery never delays the response: it runs after it, bounded to fit waitUntil's time limit.
+    const drain = runtime.afterResponse();
+    if (drain) ctx.waitUntil(drain);
+    return res;
   },
 
   async scheduled(controller, env, ctx) {
     // The recheck is keyed by the scheduled time's UTC day, so a retried or doubled trigger changes nothing.
     const scheduledTime = new Date(controller.scheduledTime);
+    // The outbox drain follows the recheck inside the same waitUntil (services/scheduled).
     ctx.waitUntil(
       (async () => {
-        const { deps, logger } = await runtime.state(env);
+        const { logger } = await runtime.state(env);
         try {
-          const r = await runFairnessRecheck(deps, scheduledTime, (tenantId, e) => logger.error("recheck failed for tenant", { tenantId, ...errorFields(e) }));
-          logger.info("fairness recheck ran", { runKey: r.runKey, tenants: r.tenants.length, failedTenants: r.failedTenants, trigger: "schedule", cron: controller.cron });
+          await runtime.scheduled(env, scheduledTime, controller.cron);
         } catch (e) {
           logger.error("fairness recheck failed", errorFields(e));
           // Rethrown so the cron invocation is reported as failed in the Workers dashboard.

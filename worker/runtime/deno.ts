@@ -13,7 +13,7 @@ import type { Kernels } from "../engine/kernels/types.js";
 import { loadWasmKernelsFromFile } from "../engine/kernels/wasm-node.js";
 import { createApp } from "../http/app.js";
 import { createLogger, errorFields } from "../observability/logger.js";
-import { runFairnessRecheck } from "../services/recheck.js";
+import { runScheduledWork } from "../services/scheduled.js";
 import { buildDeps } from "./build-deps.js";
 import { ConfigError, parseEnv, regionsOf, serverEnvSchema } from "./config.js";
 import { loadMigrationsFromDisk, openLibsql } from "./node-files.js";
@@ -51,9 +51,8 @@ async function main(): Promise<void> {
     Deno.cron("fairness-recheck", config.FAIRGATE_RECHECK_CRON, { signal: stopCron.signal }, async () => {
       const scheduled = new Date();
       scheduled.setUTCSeconds(0, 0);
-      recheckRunning = runFairnessRecheck(deps, scheduled, (tenantId, e) => logger.error("recheck failed for tenant", { tenantId, ...errorFields(e) }))
-        .then((r) => logger.info("fairness recheck ran", { runKey: r.runKey, tenants: r.tenants.length, failedTenants: r.failedTenants, trigger: "schedule" }))
-        .catch((e) => logger.error("fairness recheck failed", errorFields(e)));
+      // The recheck, then a drain of every tenant's alert outbox: it retries what a restart's lost timers would not.
+      recheckRunning = runScheduledWork(deps, scheduled, logger, { trigger: "schedule" }).catch((e) => logger.error("fairness recheck failed", errorFields(e)));
       await recheckRunning;
       recheckRunning = null;
     });

@@ -1,8 +1,9 @@
 /**
  * @module runtime/node
  * Node entry point: parse env once, build dependencies (embedded libSQL files by
- * default), serve the app, run the recheck on its cron schedule, and shut down
- * gracefully (stop accepting, finish in-flight requests and queued trace writes).
+ * default), serve the app, run the recheck (then an alert-outbox drain) on its
+ * cron schedule, and shut down gracefully (stop accepting, finish in-flight
+ * requests and queued trace writes).
  */
 import { serve } from "@hono/node-server";
 import { Cron } from "croner";
@@ -14,7 +15,7 @@ import { loadWasmKernelsFromFile } from "../engine/kernels/wasm-node.js";
 import { createApp } from "../http/app.js";
 import type { AppDeps } from "../http/types.js";
 import { createLogger, errorFields } from "../observability/logger.js";
-import { runFairnessRecheck } from "../services/recheck.js";
+import { runScheduledWork } from "../services/scheduled.js";
 import { buildDeps } from "./build-deps.js";
 import { ConfigError, parseEnv, regionsOf, serverEnvSchema } from "./config.js";
 import { loadMigrationsFromDisk, openLibsql } from "./node-files.js";
@@ -56,9 +57,8 @@ export async function startNodeServer(env: Record<string, string | undefined>): 
     cron = new Cron(config.FAIRGATE_RECHECK_CRON, { timezone: "UTC", protect: true }, async () => {
       const scheduled = new Date();
       scheduled.setUTCSeconds(0, 0);
-      recheckRunning = runFairnessRecheck(deps, scheduled, (tenantId, e) => logger.error("recheck failed for tenant", { tenantId, ...errorFields(e) }))
-        .then((r) => logger.info("fairness recheck ran", { runKey: r.runKey, tenants: r.tenants.length, failedTenants: r.failedTenants, trigger: "schedule" }))
-        .catch((e) => logger.error("fairness recheck failed", errorFields(e)));
+      // The recheck, then a drain of every tenant's alert outbox: it retries what a restart's lost timers would not.
+      recheckRunning = runScheduledWork(deps, scheduled, logger, { trigger: "schedule" }).catch((e) => logger.error("fairness recheck failed", errorFields(e)));
       await recheckRunning;
       recheckRunning = null;
     });

@@ -5,10 +5,13 @@
  * drop duplicates), signed with HMAC-SHA256, retried with exponential backoff,
  * and never on the path of the request that caused the alert: the event's write
  * only inserts the outbox row; the loop runs afterwards, in the background.
+ * Runtimes without a long-lived process (Workers) drain with bounded calls
+ * instead: see services/alert-drain.
  */
 import { type AlertSettings, signAlert } from "../domain/alerts.js";
 import type { OutboxRow } from "../store/tenant/alerts.js";
 import { onOutboxWritten } from "../store/tenant/outbox-signal.js";
+import type { InStatement } from "../store/sql.js";
 import type { TenantStore } from "../store/tenant-store.js";
 import { withActor } from "./audit.js";
 import type { Actor, ServiceDeps } from "./context.js";
@@ -76,14 +79,24 @@ async function deliverOne(store: TenantStore, settings: AlertSettings | null, ro
   return result;
 }
 
-/** Attempts every due outbox row of one tenant once. */
-export async function drainAlerts(store: TenantStore, opts: Partial<DeliveryOptions> = {}): Promise<Record<OutboxRow["status"], number>> {
+/** What one drain did, by the status each attempted row ended in ("pending": failed, will be retried). */
+export type DrainCounts = Record<OutboxRow["status"], number>;
+
+/**
+ * Attempts every due outbox row of one tenant once. With `deadline` (epoch ms),
+ * no attempt starts that could still be running then; the rows left stay
+ * pending, untouched, for the next drain.
+ */
+export async function drainAlerts(store: TenantStore, opts: Partial<DeliveryOptions> & { deadline?: number } = {}): Promise<DrainCounts> {
   const o = { ...DEFAULT_DELIVERY, ...opts };
-  const counts = { pending: 0, delivered: 0, failed: 0, skipped: 0 };
+  const counts: DrainCounts = { pending: 0, delivered: 0, failed: 0, skipped: 0 };
   const settings = await store.alerts.getSettings();
   for (;;) {
     const rows = await store.alerts.due(o.now(), 50);
-    for (const row of rows) counts[await deliverOne(store, settings, row, o)]++;
+    for (const row of rows) {
+      if (opts.deadline !== undefined && o.now() + o.timeoutMs > opts.deadline) return counts;
+      counts[await deliverOne(store, settings, row, o)]++;
+    }
     if (rows.length < 50) return counts;
   }
 }
@@ -132,14 +145,18 @@ export function installAlertDelivery(opts: Partial<DeliveryOptions> = {}): () =>
   };
 }
 
-/** Sets (or, with null, removes) the tenant's webhook; audited without the secret. */
-export async function putAlertSettings(deps: ServiceDeps, store: TenantStore, actor: Actor, settings: AlertSettings | null): Promise<void> {
+/**
+ * The statements that set (or, with null, remove) the tenant's webhook and audit
+ * it without the secret. The caller commits them in the batch of the policy
+ * change, so a settings update is all or nothing.
+ */
+export function alertSettingsStmts(deps: ServiceDeps, store: TenantStore, actor: Actor, settings: AlertSettings | null): InStatement[] {
   const now = deps.clock().toISOString();
   const redacted = settings ? { webhookUrl: settings.webhookUrl, minTier: settings.minTier, reportBaseUrl: settings.reportBaseUrl ?? null } : null;
-  await store.write([
+  return [
     store.alerts.putSettingsStmt(settings, actor.name, now),
     store.evidence.auditStmt(deps.newId(), { entityType: "tenant_settings", entityId: store.tenantId, action: "alerts_update", actor: actor.name, after: redacted, details: withActor({}, actor) }, now),
-  ]);
+  ];
 }
 
 /** The settings as shown to readers: never the secret. */

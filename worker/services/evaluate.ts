@@ -16,6 +16,12 @@ import { syntheticSlices } from "./replay.js";
 export interface FlowEvaluation {
   evaluation: Evaluation;
   gate: GateResult;
+  /**
+   * SHA-256 of the window's usable traces, computed by the window reader in the same pass
+   * as the tables (engine/dataset-hash.ts); null without an enabled policy (no window read).
+   * Pass it to `evidence.evaluationStmt`, which stores and chains it.
+   */
+  datasetHash: string | null;
 }
 
 /**
@@ -37,11 +43,14 @@ export async function evaluateFlow(
   let input: GateInput = { observed: [] };
   let window: Evaluation["window"] = null;
   let replay: Evaluation["replay"] = null;
+  let datasetHash: string | null = null;
   if (pol?.enabled) {
     const rp = resolvePolicy(pol);
     const w = windowFor(now, pol.windowDays);
     window = { from: w.from.toISOString(), to: w.to.toISOString(), days: pol.windowDays };
-    const observed = await deps.windowReader(store).sliceTables(flow.key, rp.attributes, w.from, w.to, { calibrationBins: rp.calibrationBins });
+    const read = await deps.windowReader(store).readWindow(flow.key, rp.attributes, w.from, w.to, { calibrationBins: rp.calibrationBins });
+    const observed = read.slices;
+    datasetHash = read.datasetHash;
     const usable = observed.some((s) => s.table.groups.length > 0);
     // An empty window has no recorded request to replay: skip the sample read.
     const synthetic = usable ? await syntheticSlices(store, flow, version, trigger, rp, w) : null;
@@ -52,5 +61,5 @@ export async function evaluateFlow(
   // Kernels.bootstrap (Wasm in production): the same seed gives the same bits everywhere.
   const gate = decideGate(pol, input, override, { resample: (cells, replicates, seed) => deps.kernels.bootstrap(cells, replicates, seed) });
   const evaluation = buildEvaluation({ id: deps.newId(), flowId: flow.id, flowKey: flow.key, version, trigger, policy: pol, window, now, replay }, gate);
-  return { evaluation, gate };
+  return { evaluation, gate, datasetHash };
 }

@@ -131,12 +131,15 @@ export async function revokeOverride(deps: ServiceDeps, store: TenantStore, acto
 /**
  * Replaces the fairness policy. An inline `override` block (the older API) becomes
  * a pending override request in the same batch — never an instant bypass.
+ * `alongside` (e.g. the webhook settings of the same request) joins that batch
+ * too, so a failure leaves the policy, the override and the rest all unchanged.
  */
 export async function putSettings(
   deps: ServiceDeps,
   store: TenantStore,
   actor: Actor,
   policy: FairnessPolicy & { override?: InlineOverride | undefined },
+  alongside: InStatement[] = [],
 ): Promise<{ fairnessPolicy: FairnessPolicy; overrideRequest: OverrideRecord | null }> {
   const { override, ...clean } = policy;
   const before = await store.governance.getPolicy();
@@ -155,6 +158,6 @@ export async function putSettings(
     overrideRequest = r.record;
     stmts.push(...r.stmts);
   }
-  await store.write(stmts);
+  await store.write([...stmts, ...alongside]);
   return { fairnessPolicy: clean, overrideRequest };
 }

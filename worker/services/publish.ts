@@ -57,10 +57,10 @@ export async function publishFlow(deps: ServiceDeps, store: TenantStore, actor: 
   const flow = await store.flows.get(flowId);
   if (!flow) throw new NotFoundError("decision flow");
   const version = flow.latestVersion;
-  const { evaluation } = await evaluateFlow(deps, store, flow, version, "publish");
+  const { evaluation, datasetHash } = await evaluateFlow(deps, store, flow, version, "publish");
   const now = evaluation.createdAt;
   const ev = store.evidence;
-  const stmts = [ev.evaluationStmt(evaluation), ev.auditStmt(deps.newId(), evaluationAudit(evaluation, actor), now)];
+  const stmts = [ev.evaluationStmt(evaluation, datasetHash), ev.auditStmt(deps.newId(), evaluationAudit(evaluation, actor), now)];
 
   if (evaluation.verdict === "block") {
     stmts.push(

@@ -83,10 +83,10 @@ async function recheckClaimed(deps: RecheckDeps, store: TenantStore, policy: Fai
 
   for (const flow of await store.flows.list("active")) {
     const version = flow.activeVersion ?? flow.latestVersion;
-    const { evaluation } = await evaluateFlow(deps, store, flow, version, "recheck", policy);
+    const { evaluation, datasetHash } = await evaluateFlow(deps, store, flow, version, "recheck", policy);
     const now = evaluation.createdAt;
     const ev = store.evidence;
-    const stmts = [ev.evaluationStmt(evaluation), ev.auditStmt(deps.newId(), evaluationAudit(evaluation, SYSTEM_RECHECK), now)];
+    const stmts = [ev.evaluationStmt(evaluation, datasetHash), ev.auditStmt(deps.newId(), evaluationAudit(evaluation, SYSTEM_RECHECK), now)];
     const breach = evaluation.verdict === "block";
     if (breach) {
       stmts.push(

@@ -1,8 +1,9 @@
 /**
  * @module services/report
  * Assembles an evaluation's report from the store: the stored evaluation, its
- * dataset hash, the evaluated flow version's definition and the override trail
- * of the flow (overrides requested up to the evaluation, plus the one applied).
+ * dataset hash, the evaluated flow version's definition, the override trail
+ * of the flow (overrides requested up to the evaluation, plus the one applied)
+ * and the baseline evaluation it was compared with (for per-metric deltas).
  */
 import { NotFoundError } from "../domain/errors.js";
 import { buildReport, type Report } from "../domain/report.js";
@@ -30,12 +31,16 @@ export async function evaluationReport(store: TenantStore, tenant: { id: string;
       revokedAt,
       revokeReason,
     }));
+  // Stored evaluations are chained and append-only, so the baseline named at evaluation time is still there.
+  const baselineId = e.baseline?.evaluationId ?? null;
+  const baselineEvaluation = baselineId ? await store.evidence.getEvaluation(baselineId) : null;
   return buildReport({
     tenant,
     evaluation: e,
+    baselineEvaluation,
     flowDefinition: definition,
     datasetHash: await store.evidence.getDatasetHash(id),
-    datasetHashScope: "usable decision traces in the window, ordered by (created_at, seq)",
+    datasetHashScope: "usable decision traces in the window (carrying an evaluated sensitive attribute), in (UTC day, seq) order",
     overrides,
     generatedAt: now.toISOString(),
   });

@@ -11,8 +11,7 @@
  */
 import { type ChainHead, type ChainName, GENESIS, linkHash } from "../domain/chain.js";
 import { type Client, type InStatement, mapStoreError, type ResultSet, writeBatch } from "./sql.js";
-import { headGuardStmt, headUpdateStmt, isChainConflict, type PendingLink, pendingLinkOf, readHeads } from "./tenant/chain-links.js";
-import { computeDatasetHash } from "./tenant/dataset-hash.js";
+import { headGuardStmt, headUpdateStmt, isChainConflict, pendingLinkOf, readHeads } from "./tenant/chain-links.js";
 import { createAlertStore } from "./tenant/alerts.js";
 import { deriveEffects, insertsOutbox } from "./tenant/effects.js";
 import { signalOutbox } from "./tenant/outbox-signal.js";
@@ -40,10 +39,9 @@ export function createTenantStore(db: Client, tenantId: string) {
   async function chainedWrite(stmts: InStatement[], guardCode: string | undefined): Promise<ResultSet[]> {
     // Effects derived from the audit entries (remediation records, alert outbox rows) join the same batch.
     const all = [...stmts, ...(await deriveEffects(db, tenantId, stmts))];
+    // An evaluation's dataset hash is already in its link (computed by the window reader), so
+    // chaining reads nothing but the heads.
     const links = all.map((s) => pendingLinkOf(s));
-    // The dataset hash reads the window once, outside the retry loop: it does not depend on the heads.
-    const datasetHashes = new Map<PendingLink, string | null>();
-    for (const l of links) if (l) datasetHashes.set(l, l.dataset ? await computeDatasetHash(db, tenantId, l.dataset) : null);
 
     for (let attempt = 1; ; attempt++) {
       const read = await readHeads(db, tenantId);
@@ -59,9 +57,8 @@ export function createTenantStore(db: Client, tenantId: string) {
         const prev = heads[l.chain];
         const seq = (prev?.seq ?? 0) + 1;
         const prevHash = prev?.hash ?? GENESIS;
-        const datasetHash = datasetHashes.get(l) ?? null;
-        const hash = await linkHash(l.chain, seq, prevHash, l.content(datasetHash));
-        body.push(l.finalize({ seq, prevHash, hash, datasetHash }));
+        const hash = await linkHash(l.chain, seq, prevHash, l.content());
+        body.push(l.finalize({ seq, prevHash, hash }));
         heads[l.chain] = { seq, hash };
         touched.add(l.chain);
       }

@@ -2,11 +2,13 @@
  * @module http/routes/tenant-settings
  * The tenant's fairness policy, and its alert webhook (`alerts`: set with an
  * object, removed with null, unchanged when absent; the secret is never returned).
+ * A PUT commits the policy, the webhook, their audit rows and any inline override
+ * request in one atomic batch.
  */
 import { Hono } from "hono";
 import { alertSettingsSchema } from "../../domain/alerts.js";
 import { tenantSettingsSchema } from "../../domain/policy.js";
-import { publicAlertSettings, putAlertSettings } from "../../services/alerts.js";
+import { alertSettingsStmts, publicAlertSettings } from "../../services/alerts.js";
 import { putSettings } from "../../services/governance.js";
 import { actorOf, requireRole } from "../auth.js";
 import { jsonBody } from "../body.js";
@@ -25,8 +27,9 @@ export function createTenantSettingsRoutes(deps: AppDeps) {
   app.put("/", requireRole("admin"), async (c) => {
     const body = await jsonBody(c, settingsBody);
     const store = c.get("tenant").store;
-    const r = await putSettings(deps, store, actorOf(c), body.fairnessPolicy);
-    if (body.alerts !== undefined) await putAlertSettings(deps, store, actorOf(c), body.alerts);
+    const actor = actorOf(c);
+    const alerts = body.alerts !== undefined ? alertSettingsStmts(deps, store, actor, body.alerts) : [];
+    const r = await putSettings(deps, store, actor, body.fairnessPolicy, alerts);
     return c.json({
       fairnessPolicy: r.fairnessPolicy,
       ...(r.overrideRequest ? { overrideRequest: r.overrideRequest } : {}),

@@ -17,18 +17,15 @@ export interface LinkFields {
   seq: number;
   prevHash: string;
   hash: string;
-  datasetHash: string | null;
 }
 
 /** What `write()` needs to chain one statement. */
 export interface PendingLink {
   chain: ChainName;
   id: string;
-  /** The chained content, from the values as they will be stored. */
-  content(datasetHash: string | null): unknown;
+  /** The chained content, from the values as they will be stored (an evaluation's dataset hash included). */
+  content(): unknown;
   finalize(link: LinkFields): InStatement;
-  /** For evaluations: the window whose traces the dataset hash covers. */
-  dataset?: { flowKey: string; attribute: string; fromMs: number; toMs: number } | null;
   /** The audit entry or evaluation behind it, for derived effects (remediations, alerts). */
   audit?: AuditEntry;
   /** When the audit entry happened (its created_at). */

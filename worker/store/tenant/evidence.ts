@@ -88,24 +88,23 @@ export function createEvidenceStore(db: Client, tenantId: string) {
         createdAt: String(r.created_at),
       }));
     },
-    /** The INSERT of an evaluation; `TenantStore.write()` chains it and adds its dataset hash. */
-    evaluationStmt(e: Evaluation): InStatement {
+    /**
+     * The INSERT of an evaluation with its dataset hash — computed by the window reader in the
+     * evaluation's own pass (`FlowEvaluation.datasetHash`; null when no window was read);
+     * `TenantStore.write()` chains it, the hash included in the chained content.
+     */
+    evaluationStmt(e: Evaluation, datasetHash: string | null): InStatement {
       const body = JSON.stringify(e);
       const stmt = (link: LinkFields | null) => ({
         sql: `INSERT INTO fairness_evaluations (tenant_id, id, flow_id, flow_key, version, trigger, verdict, body, created_at, chain_seq, prev_hash, hash, dataset_hash)
               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        args: [tenantId, e.id, e.flowId, e.flowKey, e.version, e.trigger, e.verdict, body, e.createdAt, link?.seq ?? null, link?.prevHash ?? null, link?.hash ?? null, link?.datasetHash ?? null],
+        args: [tenantId, e.id, e.flowId, e.flowKey, e.version, e.trigger, e.verdict, body, e.createdAt, link?.seq ?? null, link?.prevHash ?? null, link?.hash ?? null, datasetHash],
       });
-      const dataset =
-        e.window && e.flowKey && e.sensitiveAttribute
-          ? { flowKey: e.flowKey, attribute: e.sensitiveAttribute, fromMs: Date.parse(e.window.from), toMs: Date.parse(e.window.to) }
-          : null;
       return markLink(stmt(null), {
         chain: "evaluation",
         id: e.id,
-        content: (datasetHash) => evaluationContent({ id: e.id, tenant_id: tenantId, verdict: e.verdict, body, dataset_hash: datasetHash, created_at: e.createdAt }),
+        content: () => evaluationContent({ id: e.id, tenant_id: tenantId, verdict: e.verdict, body, dataset_hash: datasetHash, created_at: e.createdAt }),
         finalize: stmt,
-        dataset,
         evaluation: e,
       });
     },

@@ -15,6 +15,8 @@ export interface SegmentMeta {
   createdMin: number;
   createdMax: number;
   unpackedAttributes: string[];
+  /** The seq of the segment's first trace (position 0): orders a day's segments by seq. */
+  firstSeq: number;
 }
 
 export interface SegmentData extends SegmentMeta {
@@ -89,11 +91,22 @@ export function createSegmentStore(db: Client, tenantId: string) {
       ];
       await writeBatch(db, stmts, "segment_pack_conflict");
     },
-    /** Segments of a flow overlapping [fromMs, toMs), metadata only. */
+    /**
+     * Segments of a flow overlapping [fromMs, toMs), metadata only, in (day, seq) order: the
+     * dataset hash's order. A segment holds the lowest seqs of its day that were unpacked when
+     * it was packed (unpackedRows: ORDER BY seq; the guarded UPDATE marks exactly those), and
+     * a new trace always gets a higher seq than every existing one (seq is the rowid and
+     * traces are never deleted) — so a day's segments cover disjoint, increasing seq ranges,
+     * ordered by their first seq, and the day's unpacked tail comes after all of them.
+     */
     async listForWindow(flowKey: string, fromMs: number, toMs: number): Promise<SegmentMeta[]> {
       const rs = await read(db, {
-        sql: `SELECT id, day, row_count, created_min, created_max, unpacked_attributes FROM trace_segments
-              WHERE tenant_id = ? AND flow_key = ? AND day >= ? AND day <= ? AND created_max >= ? AND created_min < ? ORDER BY day, id`,
+        // Position 0 holds the segment's lowest seq: one lookup in decision_traces_segment.
+        sql: `SELECT s.id, s.day, s.row_count, s.created_min, s.created_max, s.unpacked_attributes,
+                (SELECT d.seq FROM decision_traces d WHERE d.segment_id = s.id AND d.segment_pos = 0) AS first_seq
+              FROM trace_segments s
+              WHERE s.tenant_id = ? AND s.flow_key = ? AND s.day >= ? AND s.day <= ? AND s.created_max >= ? AND s.created_min < ?
+              ORDER BY s.day, first_seq, s.id`,
         args: [tenantId, flowKey, Math.floor(fromMs / 86_400_000), Math.floor(toMs / 86_400_000), fromMs, toMs],
       });
       return rs.rows.map((r) => ({
@@ -103,6 +116,7 @@ export function createSegmentStore(db: Client, tenantId: string) {
         createdMin: Number(r.created_min),
         createdMax: Number(r.created_max),
         unpackedAttributes: JSON.parse(String(r.unpacked_attributes)) as string[],
+        firstSeq: Number(r.first_seq),
       }));
     },
     /** One segment's columns, with the requested attribute's dictionary column if it was packed. */

@@ -39,6 +39,7 @@ export interface SegmentColumns {
 }
 
 const USABLE = `NOT IN ('null', '""')`;
+const DAY = 86_400_000;
 
 function sliceRowFrom(r: Record<string, unknown>, k: number): SliceWindowRow {
   const groups: (string | null)[] = [];
@@ -67,6 +68,22 @@ function projection(attributes: readonly string[]) {
 }
 
 /**
+ * SQL of one page of the unpacked tail in (UTC day, seq) order for `k` attributes. The
+ * expression index decision_traces_unpacked_day (migration 0006) holds exactly this order
+ * (its implicit last column is seq), so pages are index range scans: no sort, no buffering.
+ * `created_at / 86400000` must stay spelled as in the index for SQLite to match it.
+ */
+export function tailPageSql(k: number): string {
+  // The SQL text depends on the number of attributes only (their paths are arguments).
+  const p = projection(Array.from({ length: k }, () => ""));
+  return `SELECT seq, created_at, ${p.select}, selected, converted, score FROM decision_traces
+          WHERE tenant_id = ? AND flow_key = ? AND segment_id IS NULL
+            AND created_at / 86400000 BETWEEN ? AND ? AND created_at >= ? AND created_at < ?
+            AND (created_at / 86400000, seq) > (?, ?) AND ${p.anyUsable}
+          ORDER BY created_at / 86400000, seq LIMIT ?`;
+}
+
+/**
  * The sample key of a trace: Fibonacci hashing of seq, offset by the seed,
  * (seq · 2654435769 + seed) mod 2^32. The traces with the smallest keys form the sample:
  * a systematic sample over seq with a seeded start (consecutive seqs spread by the golden
@@ -81,7 +98,8 @@ export function createWindowReads(db: Client, tenantId: string) {
   return {
     /**
      * One page of the window [fromMs, toMs) projected to `attributes`, ordered by
-     * (created_at, seq) after the given position. Traces carrying none of them are skipped.
+     * (created_at, seq) after the given position (the row path, packed or not).
+     * Traces carrying none of them are skipped.
      */
     async readSliceWindowPage(
       flowKey: string,
@@ -90,16 +108,35 @@ export function createWindowReads(db: Client, tenantId: string) {
       toMs: number,
       after: { createdAt: number; seq: number } | null,
       limit: number,
-      unpackedOnly = false,
     ): Promise<SliceWindowRow[]> {
       const p = projection(attributes);
       const rs = await read(db, {
-        // The literal `segment_id IS NULL` lets SQLite use the partial index of unpacked traces.
         sql: `SELECT seq, created_at, ${p.select}, selected, converted, score FROM decision_traces
-              WHERE tenant_id = ? AND flow_key = ? AND created_at >= ? AND created_at < ? ${unpackedOnly ? "AND segment_id IS NULL" : ""}
+              WHERE tenant_id = ? AND flow_key = ? AND created_at >= ? AND created_at < ?
                 AND (created_at, seq) > (?, ?) AND ${p.anyUsable}
               ORDER BY created_at, seq LIMIT ?`,
         args: [...p.paths, tenantId, flowKey, fromMs, toMs, after?.createdAt ?? -1, after?.seq ?? -1, ...p.paths, limit],
+      });
+      return rs.rows.map((r) => sliceRowFrom(r, attributes.length));
+    },
+    /**
+     * One page of the not-yet-packed traces of [fromMs, toMs) projected to `attributes`, in
+     * (UTC day, seq) order — the dataset hash's order — after the given (day, seq) position.
+     * Traces carrying none of the attributes are skipped.
+     */
+    async readTailPage(
+      flowKey: string,
+      attributes: readonly string[],
+      fromMs: number,
+      toMs: number,
+      after: { day: number; seq: number } | null,
+      limit: number,
+    ): Promise<SliceWindowRow[]> {
+      const p = projection(attributes);
+      const days = [Math.floor(fromMs / DAY), Math.floor((toMs - 1) / DAY)];
+      const rs = await read(db, {
+        sql: tailPageSql(attributes.length),
+        args: [...p.paths, tenantId, flowKey, ...days, fromMs, toMs, after?.day ?? -1, after?.seq ?? -1, ...p.paths, limit],
       });
       return rs.rows.map((r) => sliceRowFrom(r, attributes.length));
     },

@@ -1,0 +1,146 @@
+/**
+ * @module report/html-results
+ * The result sections of the HTML report: every metric of every slice against
+ * each tier (pass/fail, interval, evaluator status, sample-size hint, delta to
+ * the baseline), labelled observed or replayed; the slice's groups and
+ * counterfactual flips; the warnings with their tiers; the baseline comparison
+ * and the replay. Plain tables and text (they print), every value escaped.
+ */
+import type { MetricRow, Report, SliceMetrics, TierCheck } from "../domain/report.js";
+import { num, obj, str } from "../domain/report-fields.js";
+import { metricLabel } from "../domain/report-results.js";
+import { esc } from "./escape.js";
+
+const f3 = (v: number | null) => (v === null ? "n/a" : v.toFixed(3));
+const pct = (v: number | null) => (v === null ? "n/a" : `${(v * 100).toFixed(1)}%`);
+const signed = (v: number) => `${v > 0 ? "+" : v < 0 ? "−" : "±"}${Math.abs(v).toFixed(3)}`;
+const table = (head: string[], rows: string[], cls = "", colgroup = "") =>
+  `<table${cls ? ` class="${cls}"` : ""}>${colgroup}<thead><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>${rows.join("")}</tbody></table>`;
+
+const STATUS: Record<string, [string, string]> = {
+  pass: ["pass", "ok"],
+  warning: ["warning", "warn"],
+  critical: ["CRITICAL", "crit"],
+  block: ["BLOCK", "fail"],
+  insufficient_evidence: ["insufficient evidence", "warn"],
+  not_checked: ["not gated", "note"],
+  unavailable: ["unavailable", "note"],
+};
+
+/** The evaluator's status, or (older evaluators) one derived from the tier checks. */
+function statusCell(m: MetricRow): string {
+  const derived = m.value === null ? "unavailable" : m.tiers.length === 0 ? "not_checked" : ([...m.tiers].reverse().find((t) => t.pass === false)?.tier ?? "pass");
+  const [text, cls] = STATUS[m.status ?? derived] ?? [m.status ?? derived, ""];
+  return `<span class="${cls}">${esc(text)}</span>`;
+}
+
+function tierCell(m: MetricRow, t: TierCheck | undefined): string {
+  if (!t) return `<span class="note">–</span>`;
+  const rule = `${m.direction === "min" ? "≥" : "≤"} ${esc(t.threshold)}`;
+  if (t.pass === null) return `${rule}: <span class="note">${m.value === null ? "n/a" : "undecided"}</span>`;
+  return t.pass ? `${rule}: <span class="ok">pass</span>` : `${rule}: <span class="fail">FAIL</span>`;
+}
+
+function baselineCell(m: MetricRow): string {
+  const b = m.baseline;
+  if (!b) return `<span class="note">–</span>`;
+  const how = b.worsening > 1e-12 ? "worse" : b.worsening < -1e-12 ? "better" : "same";
+  const flag = b.regression ? `<br><span class="fail">regression${b.maxRegression !== null ? ` &gt; ${esc(b.maxRegression)}` : ""}</span>` : "";
+  return `was ${f3(b.value)}<br>${esc(signed(b.delta))} <span class="${how === "worse" ? "warn" : "note"}">${how}</span>${flag}`;
+}
+
+/** The tiers any metric of the report uses, in order: one column each. */
+function tierColumns(r: Report): TierCheck["tier"][] {
+  const used = new Set(r.sliceMetrics.flatMap((s) => s.metrics.flatMap((m) => m.tiers.map((t) => t.tier))));
+  return (["warning", "critical", "block"] as const).filter((t) => used.has(t));
+}
+
+/** One table of metrics against each tier (also used for the top-level metrics of older evaluations). */
+export function metricsTable(metrics: MetricRow[], tiers: TierCheck["tier"][], withBaseline: boolean): string {
+  if (metrics.length === 0) return `<p class="note">No metrics were computed.</p>`;
+  const head = ["metric", "value", "95% interval", ...(tiers.length ? tiers.map((t) => `${t} tier`) : ["threshold"]), "result", ...(withBaseline ? ["vs baseline"] : [])];
+  // Fixed widths, so the tables of every slice line up column for column.
+  // With few tiers the spare width goes to the metric column (its notes and hints wrap less).
+  const n = Math.max(1, tiers.length);
+  const rest = withBaseline ? 28 : 43;
+  const tierW = Math.min(12, rest / n);
+  const cols = [25 + rest - tierW * n, 8, 13, ...Array.from({ length: n }, () => tierW), 11, ...(withBaseline ? [15] : [])];
+  const colgroup = `<colgroup>${cols.map((w) => `<col style="width:${w.toFixed(2)}%">`).join("")}</colgroup>`;
+  const rows = metrics.map((m) => {
+    const sub = [m.note, m.hint].filter((x): x is string => !!x).map((x) => `<div class="sub">${esc(x)}</div>`).join("");
+    const cells = tiers.length ? tiers.map((t) => `<td>${tierCell(m, m.tiers.find((x) => x.tier === t))}</td>`).join("") : `<td><span class="note">no threshold</span></td>`;
+    const ci = m.interval ? `[${f3(m.interval.low)}, ${f3(m.interval.high)}]` : "–";
+    return `<tr><td>${esc(m.label)}${sub}</td><td class="num">${f3(m.value)}</td><td class="num">${esc(ci)}</td>${cells}<td>${statusCell(m)}</td>${withBaseline ? `<td>${baselineCell(m)}</td>` : ""}</tr>`;
+  });
+  return table(head, rows, "metrics", colgroup);
+}
+
+function groupsTable(s: SliceMetrics): string {
+  if (s.groups.length === 0) return "";
+  const rows = s.groups.map((g) => {
+    const ci = g.selectionRateInterval ? `[${f3(g.selectionRateInterval.low)}, ${f3(g.selectionRateInterval.high)}]` : "–";
+    return `<tr><td>${esc(g.value)}${g.excluded ? ' <span class="note">(small cell, left out)</span>' : ""}</td><td class="num">${g.n}</td><td class="num">${g.selected}</td><td class="num">${pct(g.selectionRate)}</td><td class="num">${esc(ci)}</td><td class="num">${pct(g.tpr)}</td><td class="num">${pct(g.fpr)}</td><td class="num">${pct(g.ppv)}</td></tr>`;
+  });
+  return `<p class="caption">Groups of this slice (${esc(s.source)})</p>${table(["group", "n", "selected", "selection rate", "95% interval", "TPR", "FPR", "PPV"], rows)}`;
+}
+
+/** The counterfactual of one slice: the flip rate and the pairs that flipped (all pairs are in report.json). */
+function counterfactualBlock(raw: Record<string, unknown>): string {
+  const pairs = (Array.isArray(raw.pairs) ? raw.pairs.map(obj) : []).filter((p) => (num(p.flips) ?? 0) > 0).sort((a, b) => (num(b.rate) ?? 0) - (num(a.rate) ?? 0));
+  const shown = pairs.slice(0, 8);
+  const rows = shown.map((p) => `<tr><td>${esc(p.from)} → ${esc(p.to)}</td><td class="num">${esc(p.trials)}</td><td class="num">${esc(p.flips)}</td><td class="num">${pct(num(p.rate))}</td></tr>`);
+  const ci = obj(raw.interval);
+  const iv = num(ci.lower) !== null ? ` (95% interval ${pct(num(ci.lower))} to ${pct(num(ci.upper))})` : "";
+  const lead = `<p><strong>Counterfactual:</strong> ${esc(raw.flips)} of ${esc(raw.trials)} re-run decisions changed when only this slice's attribute changed: ${pct(num(raw.rate))}${iv}.${pairs.length === 0 ? " No pair of values flipped a decision." : ""}</p>`;
+  const more = pairs.length > shown.length ? `<p class="note">${pairs.length - shown.length} more flipping pair(s) in report.json.</p>` : "";
+  return lead + (rows.length ? table(["attribute changed", "trials", "flips", "flip rate"], rows) : "") + more;
+}
+
+/** Every slice × source: its metrics against each tier, its groups (the primary's are above) and its counterfactual. */
+export function slicesSection(r: Report): string {
+  const tiers = tierColumns(r);
+  const withBaseline = r.sliceMetrics.some((s) => s.metrics.some((m) => m.baseline));
+  const cf = Array.isArray(r.counterfactual) ? r.counterfactual.map(obj) : [];
+  const replay = obj(r.replay);
+  const intro =
+    num(replay.requests) !== null
+      ? `<p>Results labelled <span class="src replayed">replayed</span> come from candidate version ${esc(replay.version ?? "?")} re-run on ${esc(replay.requests)} recorded requests (${esc(replay.refused ?? 0)} refused, ${esc(replay.changed ?? 0)} changed their decision); <span class="src observed">observed</span> results are the recorded decisions.</p>`
+      : "";
+  const parts = r.sliceMetrics.map((s, i) => {
+    const c = cf.find((x) => String(x.slice ?? "") === s.slice && String(x.source ?? "observed") === s.source);
+    return `<section class="slice"><h3>Slice ${esc(s.slice)} <span class="src ${esc(s.source)}">${esc(s.source)}</span></h3>
+<p class="meta">${esc(s.sourceLabel)} · ${esc(s.sampleSize.toLocaleString("en-US"))} decisions</p>
+${metricsTable(s.metrics, tiers, withBaseline)}${i > 0 ? groupsTable(s) : ""}${c ? counterfactualBlock(c) : ""}</section>`;
+  });
+  return `<h2>Metrics by slice</h2>${intro}${parts.join("\n")}`;
+}
+
+export function warningsSection(r: Report): string {
+  if (r.warnings.length === 0) return `<h2>Warnings (published anyway)</h2><p class="ok">None.</p>`;
+  const rows = r.warnings.map((w) => {
+    const cls = w.tier === "critical" ? "crit" : "warn";
+    const where = w.slice ? `${esc(w.slice)}${w.source ? ` <span class="src ${esc(w.source)}">${esc(w.source)}</span>` : ""}` : "–";
+    return `<tr><td><span class="${cls}">${esc(w.tier ?? "–")}</span></td><td>${esc(w.kind ?? "–")}</td><td>${where}</td><td>${esc(w.message)}</td></tr>`;
+  });
+  return `<h2>Warnings (published anyway)</h2>${table(["tier", "kind", "slice", "finding"], rows)}`;
+}
+
+export function insufficientSection(r: Report): string {
+  if (r.insufficientEvidence.length === 0 && r.decisionRule !== "confident") return "";
+  return `<h2>Insufficient evidence</h2>${r.insufficientEvidence.length ? `<ul>${r.insufficientEvidence.map((x) => `<li class="warn">${esc(x)}</li>`).join("")}</ul>` : '<p class="ok">None: every gated interval lies on one side of its block threshold.</p>'}`;
+}
+
+export function baselineSection(r: Report): string {
+  const b = obj(r.baseline);
+  const id = str(b.evaluationId);
+  if (!id) return `<h2>Baseline</h2><p class="note">No baseline comparison in this evaluation (no earlier passing evaluation to compare with).</p>`;
+  const regs = (Array.isArray(b.regressions) ? b.regressions : []).map(obj);
+  const rows = regs.map(
+    (x) =>
+      `<tr><td>${esc(x.slice)} <span class="src ${esc(x.source)}">${esc(x.source)}</span></td><td>${esc(metricLabel(String(x.metric ?? "")))}</td><td class="num">${f3(num(x.baseline))}</td><td class="num">${f3(num(x.current))}</td><td class="num fail">${f3(num(x.worsening))}</td><td class="num">${esc(x.maxRegression)}</td></tr>`,
+  );
+  const deltas = r.sliceMetrics.some((s) => s.metrics.some((m) => m.baseline)) ? ' Per-metric deltas are in the "vs baseline" column above.' : "";
+  return `<h2>Baseline</h2><p>Compared with evaluation <code>${esc(id)}</code> of ${esc(b.createdAt ?? "")} (the flow's last passing evaluation).${deltas}</p>${
+    rows.length ? table(["slice", "metric", "baseline", "now", "worse by", "allowed"], rows) : '<p class="ok">No metric got worse by more than its allowed regression.</p>'
+  }`;
+}
