@@ -99,8 +99,8 @@ describe("alert delivery without the background loop", () => {
   });
 
   it("the Worker's after-response drain delivers what a request queued, waiting out a short retry", async () => {
-    // Installed after the app, as the Worker runtime does at module load: it is now the outbox listener.
-    const collector = createOutboxCollector();
+    // Listens on the app's own outbox signal, as the Worker runtime does for its isolate.
+    const collector = createOutboxCollector(app.deps.outbox);
     const { fx, evaluationId } = await blockedTenant();
     const stores = collector.take();
     expect(stores.map((s) => s.tenantId)).toEqual([fx.id]);

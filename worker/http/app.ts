@@ -44,7 +44,7 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
   const isShuttingDown = opts.isShuttingDown ?? (() => false);
   const app = new Hono<AppEnv>();
   // Alerts queued by a commit are delivered in the background, never on the request's path.
-  if ((opts.alertDelivery ?? "background") === "background") installAlertDelivery();
+  if ((opts.alertDelivery ?? "background") === "background") installAlertDelivery(deps.outbox);
 
   // Request id + one structured log line per request (never keys, tokens or attribute values).
   app.use("*", async (c, next) => {

@@ -6,6 +6,7 @@ import type { Principal } from "../domain/roles.js";
 import type { Logger } from "../observability/logger.js";
 import type { RecheckDeps } from "../services/recheck.js";
 import type { TenantHandle } from "../store/tenant-registry.js";
+import type { OutboxSignal } from "../store/tenant/outbox-signal.js";
 
 /** Where new tenants' databases go: regions are configuration. */
 export interface Placement {
@@ -32,6 +33,8 @@ export interface AppDeps extends RecheckDeps {
   cronSecret: string | null;
   placement: Placement;
   limits: Limits;
+  /** Commits that queued alerts are signalled here; delivery listens. */
+  outbox: OutboxSignal;
 }
 
 export interface AppVariables {

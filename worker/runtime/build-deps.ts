@@ -12,6 +12,7 @@ import type { Logger } from "../observability/logger.js";
 import { createControlStore } from "../store/control-store.js";
 import { type Client, type Migration, migrate } from "../store/sql.js";
 import { createTenantRegistry } from "../store/tenant-registry.js";
+import { createOutboxSignal, type OutboxSignal } from "../store/tenant/outbox-signal.js";
 import type { TenantRecord } from "../store/control-store.js";
 import type { commonEnvSchema, RegionConfig } from "./config.js";
 import type { z } from "zod";
@@ -29,6 +30,8 @@ export interface RuntimeParts {
   /** Called once with a generated platform token when none is configured (Node/Deno print it). */
   onGeneratedAdminToken?: (token: string) => void;
   clock?: () => Date;
+  /** Where commits that queued alerts are signalled; a fresh one when absent. */
+  outbox?: OutboxSignal;
 }
 
 const ADMIN_TOKEN_SETTING = "platform_admin_token_sha256";
@@ -66,7 +69,8 @@ export async function buildDeps(parts: RuntimeParts): Promise<AppDeps> {
     },
   };
 
-  const tenants = createTenantRegistry({ control, openClient: parts.openTenantClient, migrations: parts.migrations.tenant });
+  const outbox = parts.outbox ?? createOutboxSignal();
+  const tenants = createTenantRegistry({ control, openClient: parts.openTenantClient, migrations: parts.migrations.tenant, outbox });
   const kernels = parts.kernels;
   return {
     control,
@@ -84,5 +88,6 @@ export async function buildDeps(parts: RuntimeParts): Promise<AppDeps> {
       bulkMaxBytes: parts.config.FAIRGATE_BULK_MAX_BYTES,
       bulkMaxLines: parts.config.FAIRGATE_BULK_MAX_LINES,
     },
+    outbox,
   };
 }

@@ -20,6 +20,7 @@ import type { GroupCommitWriter } from "../store/group-commit.js";
 import type { TenantRegistry } from "../store/tenant-registry.js";
 import type { TraceRecord } from "../store/tenant/traces.js";
 import { createOutboxCollector, drainQueued } from "../services/alert-drain.js";
+import { createOutboxSignal, type OutboxSignal } from "../store/tenant/outbox-signal.js";
 import { runScheduledWork, type ScheduledReport } from "../services/scheduled.js";
 import { buildDeps } from "./build-deps.js";
 import { httpTransportUrl, parseWorkerEnv, type WorkerConfig } from "./cloudflare-config.js";
@@ -63,7 +64,7 @@ function perRequestTraceWrites(tenants: TenantRegistry): TenantRegistry {
   };
 }
 
-async function buildState(env: Record<string, unknown>, bundle: WorkerBundle): Promise<WorkerState> {
+async function buildState(env: Record<string, unknown>, bundle: WorkerBundle, outbox: OutboxSignal): Promise<WorkerState> {
   const { config, regions } = parseWorkerEnv(env);
   const logger = createLogger({ level: config.FAIRGATE_LOG_LEVEL });
   const deps = await buildDeps({
@@ -74,6 +75,7 @@ async function buildState(env: Record<string, unknown>, bundle: WorkerBundle): P
     migrations: bundle.migrations,
     kernels: await createWasmKernels(bundle.kernelsModule),
     logger,
+    outbox,
   });
   const wrapped: AppDeps = { ...deps, tenants: perRequestTraceWrites(deps.tenants) };
   logger.info("isolate ready", { regions: Object.keys(regions), kernels: wrapped.kernels.name });
@@ -90,12 +92,13 @@ async function buildState(env: Record<string, unknown>, bundle: WorkerBundle): P
  */
 export function createWorkerRuntime(bundle: WorkerBundle) {
   const states = new WeakMap<object, Promise<WorkerState>>();
-  // One per isolate (module scope of the entry), like the store's outbox signal it listens to.
-  const outbox = createOutboxCollector();
+  // One per isolate (created by the entry module): every state built here signals into it.
+  const signal = createOutboxSignal();
+  const outbox = createOutboxCollector(signal);
   const state = (env: Record<string, unknown>): Promise<WorkerState> => {
     let p = states.get(env);
     if (!p) {
-      p = buildState(env, bundle);
+      p = buildState(env, bundle, signal);
       states.set(env, p);
       p.catch(() => states.delete(env));
     }

@@ -14,7 +14,7 @@
 import { AppError } from "../domain/errors.js";
 import type { ControlStore } from "../store/control-store.js";
 import type { TenantRegistry } from "../store/tenant-registry.js";
-import { onOutboxWritten } from "../store/tenant/outbox-signal.js";
+import type { OutboxSignal } from "../store/tenant/outbox-signal.js";
 import type { TenantStore } from "../store/tenant-store.js";
 import { DEFAULT_DELIVERY, type DeliveryOptions, type DrainCounts, drainAlerts } from "./alerts.js";
 
@@ -97,9 +97,9 @@ export async function drainTenantWithin(store: TenantStore, deadline: number, de
  * after the request instead of in a background loop (Workers: `ctx.waitUntil`).
  * Installs itself as the store's outbox listener — one per process, like the loop.
  */
-export function createOutboxCollector() {
+export function createOutboxCollector(outbox: OutboxSignal) {
   const queued = new Map<string, TenantStore>();
-  onOutboxWritten((store, tenantId) => queued.set(tenantId, store as TenantStore));
+  outbox.listen((store, tenantId) => queued.set(tenantId, store));
   return {
     /** The stores signalled since the last call (each once), and forgets them. */
     take(): TenantStore[] {

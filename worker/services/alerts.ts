@@ -10,7 +10,7 @@
  */
 import { type AlertSettings, signAlert } from "../domain/alerts.js";
 import type { OutboxRow } from "../store/tenant/alerts.js";
-import { onOutboxWritten } from "../store/tenant/outbox-signal.js";
+import type { OutboxSignal } from "../store/tenant/outbox-signal.js";
 import type { InStatement } from "../store/sql.js";
 import type { TenantStore } from "../store/tenant-store.js";
 import { withActor } from "./audit.js";
@@ -106,7 +106,7 @@ export async function drainAlerts(store: TenantStore, opts: Partial<DeliveryOpti
  * drain of that tenant, and a timer re-kicks at the next retry. Errors are
  * swallowed (the rows stay pending and are retried). Returns an uninstaller.
  */
-export function installAlertDelivery(opts: Partial<DeliveryOptions> = {}): () => void {
+export function installAlertDelivery(outbox: OutboxSignal, opts: Partial<DeliveryOptions> = {}): () => void {
   const o = { ...DEFAULT_DELIVERY, ...opts };
   const state = new Map<string, { running: boolean; again: boolean; timer: ReturnType<typeof setTimeout> | null }>();
   const kick = (store: TenantStore) => {
@@ -138,9 +138,9 @@ export function installAlertDelivery(opts: Partial<DeliveryOptions> = {}): () =>
       }
     })();
   };
-  onOutboxWritten((store) => kick(store as TenantStore));
+  const stop = outbox.listen((store) => kick(store));
   return () => {
-    onOutboxWritten(null);
+    stop();
     for (const s of state.values()) if (s.timer) clearTimeout(s.timer);
   };
 }

@@ -9,6 +9,7 @@ import { createGroupCommitWriter, type GroupCommitWriter } from "./group-commit.
 import { type Client, type Migration, mapStoreError, migrate } from "./sql.js";
 import { createTenantStore, type TenantStore } from "./tenant-store.js";
 import type { TraceRecord } from "./tenant/traces.js";
+import type { OutboxSignal } from "./tenant/outbox-signal.js";
 
 export interface TenantHandle {
   tenant: TenantRecord;
@@ -21,6 +22,8 @@ export interface TenantRegistryDeps {
   /** Opens a libSQL client for a tenant database location (a URL recorded in the control store). */
   openClient: (tenant: TenantRecord) => Client | Promise<Client>;
   migrations: Migration[];
+  /** Told after every commit that queued alerts (delivery listens). */
+  outbox?: OutboxSignal;
 }
 
 /** Creates a registry of open tenant databases. */
@@ -35,7 +38,7 @@ export function createTenantRegistry(deps: TenantRegistryDeps) {
       client.close();
       throw mapStoreError(e);
     }
-    const store = createTenantStore(client, tenant.id);
+    const store = createTenantStore(client, tenant.id, { outbox: deps.outbox });
     const traceWriter = createGroupCommitWriter<TraceRecord>((items) => store.traces.insert(items));
     return { client, handle: { tenant, store, traceWriter } };
   }

@@ -14,7 +14,7 @@ import { type Client, type InStatement, mapStoreError, type ResultSet, writeBatc
 import { headGuardStmt, headUpdateStmt, isChainConflict, pendingLinkOf, readHeads } from "./tenant/chain-links.js";
 import { createAlertStore } from "./tenant/alerts.js";
 import { deriveEffects, insertsOutbox } from "./tenant/effects.js";
-import { signalOutbox } from "./tenant/outbox-signal.js";
+import type { OutboxSignal } from "./tenant/outbox-signal.js";
 import { createRemediationStore } from "./tenant/remediations.js";
 import { createEvidenceStore } from "./tenant/evidence.js";
 import { createFlowStore } from "./tenant/flows.js";
@@ -26,7 +26,7 @@ import { createTraceStore } from "./tenant/traces.js";
 const CHAIN_ATTEMPTS = 10;
 
 /** Creates the store for `tenantId` over an already-migrated client. */
-export function createTenantStore(db: Client, tenantId: string) {
+export function createTenantStore(db: Client, tenantId: string, opts: { outbox?: OutboxSignal } = {}) {
   // Chained writes of this process are serialized, so they never race each other
   // for the head; only other processes (or instances) can, and those are retried.
   let queue: Promise<unknown> = Promise.resolve();
@@ -66,7 +66,7 @@ export function createTenantStore(db: Client, tenantId: string) {
       const updates = [...touched].map((c) => headUpdateStmt(tenantId, c, heads[c]!));
       try {
         const rs = await db.batch([...guards, ...body, ...updates], "write");
-        if (all.some(insertsOutbox)) signalOutbox(store, tenantId);
+        if (all.some(insertsOutbox)) opts.outbox?.signal(store, tenantId);
         return rs.slice(guards.length, guards.length + stmts.length);
       } catch (e) {
         if (isChainConflict(e) && attempt < CHAIN_ATTEMPTS) {
