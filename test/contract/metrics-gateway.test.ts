@@ -122,6 +122,8 @@ describe("the recheck against the last passing evaluation", () => {
       ["threshold", "warning", "ageBand"], ["threshold", "warning", "ageBand|gender"], ["regression", "warning", "ageBand"], ["regression", "warning", "ageBand|gender"],
     ]);
     expect(ev.highestTier).toBe("warning");
+    // The run's own report names the flow that stayed active with warnings.
+    expect(mine.warnings).toEqual([{ flowId, flowKey: expect.any(String), evaluationId: ev.id, highestTier: "warning", warnings: ev.warnings.map((w) => w.message) }]);
     // No draft is replayed by a recheck; the active version's counterfactual is on the observed results.
     expect(ev.results.every((x) => x.source === "observed")).toBe(true);
     expect(ev.results[0]!.metrics.counterfactualFlipRate.value).toBe(0);

@@ -25,6 +25,8 @@ export interface TenantRecheck {
   status: "checked" | "already_checked" | "not_enabled" | "failed";
   flowsChecked: number;
   paused: { flowId: string; flowKey: string; evaluationId: string; violations: string[] }[];
+  /** Active flows that stayed active but raised warning/critical tiers or baseline regressions. */
+  warnings: { flowId: string; flowKey: string; evaluationId: string; highestTier: string | null; warnings: string[] }[];
   evaluations: string[];
   /** Traces packed into columnar segments before evaluating. */
   packed?: PackReport;
@@ -50,7 +52,7 @@ export function recheckRunKey(scheduledTime: Date): string {
 }
 
 async function recheckTenant(deps: RecheckDeps, tenantId: string, runKey: string): Promise<TenantRecheck> {
-  const out: TenantRecheck = { tenantId, status: "checked", flowsChecked: 0, paused: [], evaluations: [] };
+  const out: TenantRecheck = { tenantId, status: "checked", flowsChecked: 0, paused: [], warnings: [], evaluations: [] };
   const tenant = await deps.control.getTenant(tenantId);
   if (!tenant) return { ...out, status: "failed", error: "tenant_missing" };
   const { store } = await deps.tenants.get(tenant);
@@ -118,6 +120,9 @@ async function recheckClaimed(deps: RecheckDeps, store: TenantStore, policy: Fai
     out.flowsChecked++;
     out.evaluations.push(evaluation.id);
     if (breach) out.paused.push({ flowId: flow.id, flowKey: flow.key, evaluationId: evaluation.id, violations: evaluation.violations });
+    // Warning and critical tiers (and baseline regressions) do not pause, but the run reports them.
+    else if (evaluation.warnings.length)
+      out.warnings.push({ flowId: flow.id, flowKey: flow.key, evaluationId: evaluation.id, highestTier: evaluation.highestTier, warnings: evaluation.warnings.map((w) => w.message) });
   }
   try {
     await store.write([store.evidence.recheckRunStmt(runKey, out, deps.clock().toISOString())]);
@@ -145,7 +150,7 @@ export async function runFairnessRecheck(
     } catch (e) {
       onTenantError(t.id, e);
       const code = e instanceof AppError ? e.code : "internal_error";
-      results.push({ tenantId: t.id, status: "failed", flowsChecked: 0, paused: [], evaluations: [], error: code });
+      results.push({ tenantId: t.id, status: "failed", flowsChecked: 0, paused: [], warnings: [], evaluations: [], error: code });
     }
   }
   return {
