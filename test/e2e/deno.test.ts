@@ -37,3 +37,18 @@ describe("[deno] operational basics", () => {
     expect(all).not.toContain("65+");
   });
 });
+
+describe("[deno] Deno.cron", () => {
+  it("[deno] fires the scheduled recheck (every-minute schedule; waits for the next minute)", async () => {
+    // Deno.cron's finest granularity is a minute, so this waits up to ~60 s (in parallel with other files).
+    const srv = await spawnDenoServer({ FAIRGATE_RECHECK_CRON: "* * * * *" });
+    try {
+      const fired = () => srv.logs.some((l) => l.includes('"msg":"fairness recheck ran"') && l.includes('"trigger":"schedule"'));
+      const deadline = Date.now() + 75_000;
+      while (!fired() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+      expect(fired()).toBe(true);
+    } finally {
+      expect(await srv.stop("SIGTERM")).toBe(0);
+    }
+  }, 90_000);
+});
