@@ -9,14 +9,13 @@
  * and for the intersection the attributes' codes combined row by row.
  * Must give exactly the row path's tables on the same data (contract-tested).
  */
-import type { ConfusionTable } from "../domain/confusion.js";
 import { intersectionValue } from "../domain/slices.js";
 import type { SegmentMeta, SegmentStore } from "../store/tenant/segments.js";
 import type { TraceStore } from "../store/tenant/traces.js";
 import type { Kernels } from "./kernels/types.js";
 import { createDatasetHasher, type DatasetHasher } from "./dataset-hash.js";
 import { blobBytes, blobView, DAY_MS } from "./segment-codec.js";
-import { addSliceRows, createSliceAccumulators, rowLabels, type SliceTableOptions, type WindowRead, type WindowReader } from "./window.js";
+import { addSliceRows, createSliceAccumulators, rowLabels, type SliceTableOptions, type WindowRead, type WindowReader, windowReaderOver } from "./window.js";
 import { dayOf, direct, hashSliceRows } from "./window-hash.js";
 
 type Accumulators = ReturnType<typeof createSliceAccumulators>;
@@ -163,16 +162,5 @@ export function createColumnarWindowReader(stores: { traces: TraceStore; segment
     return { slices: s.tables(), datasetHash: h ? await h.digest() : "", rows: h?.rows ?? 0 };
   }
 
-  const reader: WindowReader = {
-    async confusionTable(flowKey, attribute, from, to): Promise<ConfusionTable> {
-      return (await reader.sliceTables(flowKey, [attribute], from, to))[0]!.table;
-    },
-    async sliceTables(flowKey, attributes, from, to, o = {}) {
-      return (await read(flowKey, attributes, from, to, o, false)).slices;
-    },
-    readWindow(flowKey, attributes, from, to, o = {}) {
-      return read(flowKey, attributes, from, to, o, true);
-    },
-  };
-  return reader;
+  return windowReaderOver(read);
 }

@@ -55,6 +55,25 @@ export function tableFromCounts(dictionary: readonly string[], counts: Uint32Arr
   return { groups: groups.filter((g) => g.n > 0).sort(byValue) };
 }
 
+/** One read of a window: all slices, plus the dataset hash when `hash` is set. */
+export type WindowReadFn = (flowKey: string, attributes: readonly string[], from: Date, to: Date, o: SliceTableOptions, hash: boolean) => Promise<WindowRead>;
+
+/** The WindowReader interface over one read function (shared by the row and columnar paths). */
+export function windowReaderOver(read: WindowReadFn): WindowReader {
+  const reader: WindowReader = {
+    async confusionTable(flowKey, attribute, from, to) {
+      return (await reader.sliceTables(flowKey, [attribute], from, to))[0]!.table;
+    },
+    async sliceTables(flowKey, attributes, from, to, o = {}) {
+      return (await read(flowKey, attributes, from, to, o, false)).slices;
+    },
+    readWindow(flowKey, attributes, from, to, o = {}) {
+      return read(flowKey, attributes, from, to, o, true);
+    },
+  };
+  return reader;
+}
+
 /**
  * Incrementally dictionary-encodes group values and accumulates kernel counts (and,
  * when scores are given, calibration bins) across batches.
@@ -213,16 +232,5 @@ export function createRowWindowReader(traces: TraceStore, kernels: Kernels, opts
     order?.finish();
     return { slices: s.tables(), datasetHash: h ? await h.digest() : "", rows: h?.rows ?? 0 };
   }
-  const reader: WindowReader = {
-    async confusionTable(flowKey, attribute, from, to) {
-      return (await reader.sliceTables(flowKey, [attribute], from, to))[0]!.table;
-    },
-    async sliceTables(flowKey, attributes, from, to, o = {}) {
-      return (await read(flowKey, attributes, from, to, o, false)).slices;
-    },
-    readWindow(flowKey, attributes, from, to, o = {}) {
-      return read(flowKey, attributes, from, to, o, true);
-    },
-  };
-  return reader;
+  return windowReaderOver(read);
 }
