@@ -13,33 +13,14 @@ import { loadWasmKernelsFromFile } from "../../worker/engine/kernels/wasm-node.j
 import { DAY_MS, MAX_PACKED_DICTIONARY } from "../../worker/engine/segment-codec.js";
 import { createRowWindowReader } from "../../worker/engine/window.js";
 import { packTraces } from "../../worker/services/pack.js";
-import type { TraceRecord } from "../../worker/store/tenant/traces.js";
 import { createTestTenantStore } from "../helpers/tenant-db.js";
+import { TRACE_BASE, traceArbitrary, traceFromGen } from "../helpers/trace-gen.js";
 
-const BASE = Date.UTC(2026, 2, 1);
+const BASE = TRACE_BASE;
 const kernels = createReferenceKernels();
 
-const traceArb = fc.record({
-  day: fc.integer({ min: 0, max: 9 }),
-  ms: fc.integer({ min: 0, max: DAY_MS - 1 }),
-  a: fc.constantFrom("x", "y", "z", null, undefined),
-  b: fc.constantFrom(0, 1, 2, true, false, "1", undefined),
-  selected: fc.boolean(),
-  converted: fc.constantFrom(null, true, false),
-  score: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: null }),
-});
-
-type TraceGen = typeof traceArb extends fc.Arbitrary<infer U> ? U : never;
-let idn = 0;
-function trace(t: TraceGen): TraceRecord {
-  const attributes: Record<string, string | number | boolean | null> = {};
-  if (t.a !== undefined) attributes.a = t.a;
-  if (t.b !== undefined) attributes.b = t.b;
-  return {
-    id: `tr-${idn++}`, flowKey: "f", version: 1, customerId: "c", attributes, selected: t.selected, score: t.score, offers: null,
-    converted: t.converted, source: "bulk", createdAt: BASE + t.day * DAY_MS + t.ms,
-  };
-}
+const traceArb = traceArbitrary({ a: ["x", "y", "z", null, undefined], b: [0, 1, 2, true, false, "1", undefined] });
+const trace = traceFromGen;
 
 async function compare(store: Awaited<ReturnType<typeof createTestTenantStore>>["store"], now: number, k = kernels) {
   const row = createRowWindowReader(store.traces, k, { pageSize: 7 });
