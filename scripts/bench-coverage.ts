@@ -9,6 +9,7 @@
  * interval contains the true value, with a 95% Wilson band for that share.
  */
 import { parseArgs } from "node:util";
+import { seededRandom } from "./seeded-random.js";
 import type { GroupCounts } from "../worker/domain/confusion.js";
 import { bootstrapAggregates, wilson } from "../worker/domain/intervals.js";
 import { createReferenceKernels } from "../worker/engine/kernels/reference.js";
@@ -46,18 +47,6 @@ const TRUTH = {
   treatmentEqualityGap: te(MODEL.B) - te(MODEL.A),
 } as const;
 
-/** A small seeded generator (mulberry32): the trials are reproducible. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function draw(value: string, m: { tpr: number; fpr: number }, u: () => number): GroupCounts {
   const g: GroupCounts = { value, n, selected: 0, labeled: 0, positives: 0, tp: 0, fp: 0, fn: 0, tn: 0 };
   for (let i = 0; i < n; i++) {
@@ -82,7 +71,7 @@ const width: Record<string, number> = Object.fromEntries(metrics.map((m) => [m, 
 const t0 = performance.now();
 const base = Number(values.seed);
 for (let t = 0; t < trials; t++) {
-  const u = rng(base + t);
+  const u = seededRandom(base + t);
   const a = draw("A", MODEL.A, u);
   const b = draw("B", MODEL.B, u);
   const iv = bootstrapAggregates([a, b], null, { resample: kernels.bootstrap, replicates, seed: (base + t) >>> 0 });

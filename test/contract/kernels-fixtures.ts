@@ -5,19 +5,11 @@
  */
 
 import { expect } from "vitest";
+import { seededRandom } from "../../scripts/seeded-random.js";
 import { CONFUSION_FIELDS, type TraceColumns } from "../../worker/engine/kernels/types.js";
 
-/** Small seeded PRNG (mulberry32) so large fixtures are reproducible without fast-check. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG (mulberry32) so large fixtures are reproducible without fast-check. */
+export { seededRandom };
 
 /** Options for generated columns; outcome mix is [P(0), P(1)], the rest unknown (255). */
 export interface ColumnSpec {
