@@ -8,11 +8,10 @@
  *   alerts a request queued, waiting out a short first retry.
  */
 import { createHmac } from "node:crypto";
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOutboxCollector, drainQueued } from "../../worker/services/alert-drain.js";
 import { createInProcessApp, inProcessClient, type InProcessApp } from "../helpers/in-process.js";
+import { type Received, startWebhookReceiver, type WebhookReceiver } from "../helpers/webhook-receiver.js";
 import { breachingLines, bulk, createFlow, createTenant, PLATINUM_FLOW, policy, type TenantFixture } from "../integration/_support.js";
 
 const SECRET = "whsec-drain-0123456789abcdef";
@@ -20,30 +19,24 @@ const SECRET = "whsec-drain-0123456789abcdef";
 describe("alert delivery without the background loop", () => {
   let app: InProcessApp;
   let api: ReturnType<typeof inProcessClient>;
-  let server: Server;
+  let hook: WebhookReceiver;
   let url: string;
-  const received: { headers: IncomingMessage["headers"]; body: string }[] = [];
+  let received: Received[];
   /** How many of the next requests the receiver answers with 500. */
   let failNext = 0;
 
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      let body = "";
-      req.on("data", (d) => (body += d));
-      req.on("end", () => {
-        received.push({ headers: req.headers, body });
-        if (failNext-- > 0) res.writeHead(500).end("down");
-        else res.writeHead(204).end();
-      });
+    hook = await startWebhookReceiver((res) => {
+      if (failNext-- > 0) res.writeHead(500).end("down");
+      else res.writeHead(204).end();
     });
-    await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    ({ url, received } = hook);
     app = await createInProcessApp({ alertDelivery: "off" });
     api = inProcessClient(app);
   });
   afterAll(async () => {
     await app.close();
-    await new Promise((ok) => server.close(ok));
+    await hook.close();
   });
 
   /** A tenant with a webhook to the receiver and a flow whose publish is blocked (one queued block alert). */

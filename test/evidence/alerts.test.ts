@@ -5,47 +5,36 @@
  * delivery log shows every attempt's outcome.
  */
 import { createHmac } from "node:crypto";
-import { createServer, type IncomingMessage, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInProcessApp, inProcessClient, type InProcessApp } from "../helpers/in-process.js";
+import { type Received, startWebhookReceiver, type WebhookReceiver } from "../helpers/webhook-receiver.js";
 import { breachingLines, bulk, createFlow, createTenant, line, PLATINUM_FLOW, policy, type TenantFixture } from "../integration/_support.js";
 
-interface Received {
-  headers: IncomingMessage["headers"];
-  body: string;
-}
 
 describe("alert webhooks", () => {
   let app: InProcessApp;
   let api: ReturnType<typeof inProcessClient>;
   let fx: TenantFixture;
-  let server: Server;
+  let hook: WebhookReceiver;
   let url: string;
-  const received: Received[] = [];
+  let received: Received[];
   let failFirst = 1;
   const SECRET = "whsec-test-0123456789abcdef";
 
   beforeAll(async () => {
-    server = createServer((req, res) => {
-      let body = "";
-      req.on("data", (d) => (body += d));
-      req.on("end", () => {
-        received.push({ headers: req.headers, body });
-        // The first delivery is slow and fails: the publish must not wait for it, and it is retried.
-        if (failFirst-- > 0) setTimeout(() => res.writeHead(500).end("boom"), 300);
-        else res.writeHead(204).end();
-      });
+    hook = await startWebhookReceiver((res) => {
+      // The first delivery is slow and fails: the publish must not wait for it, and it is retried.
+      if (failFirst-- > 0) setTimeout(() => res.writeHead(500).end("boom"), 300);
+      else res.writeHead(204).end();
     });
-    await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    ({ url, received } = hook);
     app = await createInProcessApp();
     api = inProcessClient(app);
     fx = await createTenant(app, `al-${crypto.randomUUID().slice(0, 8)}`);
   });
   afterAll(async () => {
     await app.close();
-    await new Promise((ok) => server.close(ok));
+    await hook.close();
   });
 
   const deliveries = async () => (await api.request("GET", "/api/v1/alert-deliveries", { token: fx.keys.auditor })).body.items as any[];
