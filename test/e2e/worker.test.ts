@@ -6,14 +6,13 @@
  * the Worker's scheduled() handler, as the cron trigger would.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join, resolve } from "node:path";
 import { createClient as createLibsqlClient } from "@libsql/client";
 import { unstable_startWorker } from "wrangler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "../helpers/client.js";
 import { startSqld, type SqldServer } from "../helpers/sqld.js";
+import { startWebhookReceiver } from "../helpers/webhook-receiver.js";
 import { acceptanceStory, PLATINUM_FLOW, type StoryTarget } from "./story.case.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -112,17 +111,13 @@ describe("[worker] edge specifics", () => {
   });
 
   it("[worker] a webhook on 127.0.0.1 gets the block alert (after-response drain, scheduled drain as backstop)", async () => {
-    const events: string[] = [];
-    const receiver = createServer((req, res) => {
-      events.push(String(req.headers["fairgate-event"]));
-      req.resume().on("end", () => res.writeHead(204).end());
-    });
-    await new Promise<void>((ok) => receiver.listen(0, "127.0.0.1", ok));
+    const receiver = await startWebhookReceiver((res) => res.writeHead(204).end());
+    const events = () => receiver.received.map((r) => String(r.headers["fairgate-event"]));
     try {
       const http = createClient(target.baseUrl);
       const ten = await http.post("/api/v1/admin/tenants", adminToken, { name: "alerts-on-workers" });
       const key = (await http.post(`/api/v1/admin/tenants/${ten.body.id}/api-keys`, adminToken, { principal: "a@x.test", roles: ["admin", "publisher", "operator"] })).body.key;
-      const webhookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+      const webhookUrl = receiver.url;
       const put = await http.put("/api/v1/tenant-settings", key, {
         fairnessPolicy: { enabled: true, sensitiveAttribute: "ageBand", thresholds: { disparateImpactRatio: 0.8 }, minSampleSize: 10, windowDays: 7 },
         alerts: { webhookUrl, secret: "whsec-worker-0123456789", minTier: "block" },
@@ -138,10 +133,10 @@ describe("[worker] edge specifics", () => {
       expect((await http.post("/api/v1/decision-flows/publish", key, { id: flow.body.id })).status).toBe(422);
       await fireScheduled(target.baseUrl);
       const deadline = Date.now() + 10_000;
-      while (!events.includes("block") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-      expect(events).toContain("block");
+      while (!events().includes("block") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(events()).toContain("block");
     } finally {
-      await new Promise((ok) => receiver.close(ok));
+      await receiver.close();
     }
   });
 
