@@ -6,12 +6,13 @@
  * cases run in-process in inputs.test.ts.
  */
 import { execFile } from "node:child_process";
+import { mkdtempSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { evaluationSchema } from "../../worker/domain/evaluation.js";
-import { COMPAS_PATH, PROPUBLICA } from "../helpers/compas.js";
+import { PROPUBLICA, writeCompasCsv } from "../helpers/compas.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const FIX = "test/fixtures/cli";
@@ -32,7 +33,9 @@ function cli(args: string[], via: "bin" | "tsx" = "tsx"): Promise<Run> {
   });
 }
 
-const COMPAS = ["check", "--input", COMPAS_PATH, "--sensitive", "race", "--label", "two_year_recid", "--score", "decile_score", "--threshold", "5"];
+/** The COMPAS extract (test/fixtures/compas) as a plain CSV file: the CLI reads files. */
+const COMPAS_DIR = mkdtempSync(join(tmpdir(), "fairgate-compas-"));
+const COMPAS = ["check", "--input", writeCompasCsv(COMPAS_DIR), "--sensitive", "race", "--label", "two_year_recid", "--score", "decile_score", "--threshold", "5"];
 const small = (input: string, policy: string, ...more: string[]) =>
   ["check", "--input", `${FIX}/${input}`, "--sensitive", "group", "--label", "label", "--decision", "decision", "--policy", `${FIX}/${policy}`, ...more];
 const pct = (x: number | null) => (x === null ? null : Math.round(x * 10_000) / 100);
@@ -70,11 +73,13 @@ beforeAll(async () => {
     badLabel: cli(["check", "--input", `${FIX}/bad-label.csv`, "--sensitive", "group", "--label", "label", "--decision", "decision"], "bin"),
     unknownCol: cli(["check", "--input", `${FIX}/decisions.csv`, "--sensitive", "grup", "--decision", "decision"]),
     help: cli(["check", "--help"], "bin"),
+    repeatedHeader: cli(["check", "--input", `${FIX}/compas-header.csv`, "--sensitive", "race", "--label", "two_year_recid", "--score", "decile_score", "--threshold", "5", "--json"]),
   };
   const entries = await Promise.all(Object.entries(jobs).map(async ([k, p]) => [k, await p] as const));
   runs = Object.fromEntries(entries);
 }, 60_000);
 afterAll(() => rm(out, { recursive: true, force: true }));
+afterAll(() => rm(COMPAS_DIR, { recursive: true, force: true }));
 
 describe("fairgate check on COMPAS (ProPublica's table)", () => {
   it("reproduces the published counts and FPR/FNR percentages in --json", () => {
@@ -104,7 +109,11 @@ describe("fairgate check on COMPAS (ProPublica's table)", () => {
   it("announces the default policy and the repeated decile_score header on stderr", () => {
     const err = runs.compas!.stderr;
     expect(err).toMatch(/no --policy given; using the default policy .*"disparateImpactRatio":0\.8/);
-    expect(err).toMatch(/column "decile_score" appears 2 times in the header; using the first \(field 12\)/);
+    // The extract keeps one decile_score; a few made-up rows under the original header carry the repeat.
+    expect(runs.repeatedHeader!.stderr).toMatch(/column "decile_score" appears 2 times in the header; using the first \(field 12\)/);
+    // The first decile_score selects both African-American rows and one Caucasian row; the second would select only one Caucasian row.
+    const selected = JSON.parse(runs.repeatedHeader!.stdout).groups.map((g: { value: string; selected: number }) => [g.value, g.selected]);
+    expect(selected).toEqual([["African-American", 2], ["Caucasian", 1]]);
   });
 
   it("matches the gateway's evaluation shape (evaluationSchema) with trigger cli", () => {

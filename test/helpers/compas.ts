@@ -1,12 +1,16 @@
 /**
- * Loads ProPublica's COMPAS two-year dataset from ../shared/data (not copied into
- * the repository). Fails loudly, naming the path, when it is missing.
+ * @module test/helpers/compas
+ * ProPublica's COMPAS two-year data, from the column extract shipped in
+ * test/fixtures/compas/ (provenance and digests in its README; rebuilt by
+ * scripts/make-compas-fixture.ts). Nothing here reads outside the repository.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { parseCsv } from "../../worker/engine/sources/csv.js";
 
-export const COMPAS_PATH = resolve(import.meta.dirname, "../../../shared/data/compas-scores-two-years.csv");
+export const COMPAS_FIXTURE_DIR = resolve(import.meta.dirname, "../fixtures/compas");
+export const COMPAS_FIXTURE = join(COMPAS_FIXTURE_DIR, "compas-two-years.csv.gz");
 
 export interface CompasRow {
   race: string;
@@ -16,12 +20,26 @@ export interface CompasRow {
   twoYearRecid: 0 | 1;
 }
 
+/** The extract as CSV text (header `race,sex,age_cat,decile_score,two_year_recid`). */
+export function compasCsv(): string {
+  return gunzipSync(readFileSync(COMPAS_FIXTURE)).toString("utf8");
+}
+
+/** Writes the extract as a plain CSV file in `dir` (for the CLI, which reads files) and returns its path. */
+export function writeCompasCsv(dir: string): string {
+  const path = join(dir, "compas-two-years.csv");
+  writeFileSync(path, compasCsv());
+  return path;
+}
+
 export function loadCompas(): CompasRow[] {
-  if (!existsSync(COMPAS_PATH))
-    throw new Error(`COMPAS dataset missing: expected ${COMPAS_PATH} (the shared/ folder must sit beside the repository)`);
-  const [header, ...records] = parseCsv(readFileSync(COMPAS_PATH, "utf8"));
-  // The header repeats decile_score; the first occurrence is the recidivism score.
-  const col = (name: string) => header!.fields.indexOf(name);
+  const [header, ...records] = parseCsv(compasCsv());
+  // By name, not position, so a regenerated extract with other columns still loads.
+  const col = (name: string) => {
+    const i = header!.fields.indexOf(name);
+    if (i < 0) throw new Error(`COMPAS fixture has no column ${name}`);
+    return i;
+  };
   const [race, sex, age, decile, recid] = ["race", "sex", "age_cat", "decile_score", "two_year_recid"].map(col) as [number, number, number, number, number];
   return records.map((r) => ({
     race: r.fields[race]!,
