@@ -8,6 +8,7 @@
  * where hex = HMAC-SHA256(secret, "<t>.<raw body>").
  */
 import { z } from "zod";
+import { hmacSha256Hex } from "./hex.js";
 import { failingSlices } from "./remediation.js";
 import { intervalOf, num, obj, str } from "./report-fields.js";
 
@@ -119,11 +120,7 @@ export function overrideAlert(input: { id: string; tenantId: string; occurredAt:
   };
 }
 
-const hex = (buf: ArrayBuffer) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");
-
 /** HMAC-SHA256 over "<timestamp>.<body>", as the `Fairgate-Signature` header value. */
 export async function signAlert(secret: string, timestamp: number, body: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const mac = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`${timestamp}.${body}`));
-  return `t=${timestamp},v1=${hex(mac)}`;
+  return `t=${timestamp},v1=${await hmacSha256Hex(secret, `${timestamp}.${body}`)}`;
 }

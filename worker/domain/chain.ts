@@ -10,6 +10,7 @@
  * recomputed hash stops matching; deleting a row breaks the next row's `prev`;
  * truncating the tail is caught by comparing with the stored chain head.
  */
+import { sha256Hex } from "./hex.js";
 
 /** The chains a tenant keeps. */
 export type ChainName = "audit" | "evaluation";
@@ -40,16 +41,8 @@ export function canonicalJson(value: unknown): string {
   return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(",")}}`;
 }
 
-const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
-
-/** SHA-256 of bytes or a UTF-8 string, lowercase hex. */
-export async function sha256Hex(data: string | Uint8Array): Promise<string> {
-  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
-  let s = "";
-  for (const b of digest) s += HEX[b];
-  return s;
-}
+/** Chain links hash with the tree's one SHA-256 helper (re-exported for the chain's callers). */
+export { sha256Hex };
 
 /** The hash of link `seq` of `chain` over `content`, given the previous link's hash. */
 export function linkHash(chain: ChainName, seq: number, prevHash: string, content: unknown): Promise<string> {

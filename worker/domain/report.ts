@@ -11,7 +11,8 @@
  * be produced for any stored evaluation, old or new. The per-slice results are
  * read in domain/report-results.
  */
-import { canonicalJson, sha256Hex } from "./chain.js";
+import { canonicalJson } from "./chain.js";
+import { sha256Hex } from "./hex.js";
 import { num, obj, str } from "./report-fields.js";
 import { groupRows, type GroupRow, metricRow, type MetricRow, rawResults, type SliceMetrics, sliceResults, warningRows, type WarningRow } from "./report-results.js";
 

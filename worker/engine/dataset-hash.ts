@@ -24,6 +24,7 @@
  * dataset hash = hex SHA-256(UTF-8 `fairgate-dataset/2\n${JSON attributes}\n${rows}\n` ‖ chunk digests).
  * About 12 bytes a row for one attribute: SHA-256 runs at ~1 GB/s, so bytes are kept few.
  */
+import { toHex } from "../domain/hex.js";
 
 /** Names the canonical form; part of the hashed header, so a format change changes every hash. */
 export const DATASET_HASH_FORMAT = "fairgate-dataset/2";
@@ -111,8 +112,6 @@ function canonicalNaNs(bits: Uint32Array, n: number): void {
     if ((b & 0x7f800000) === 0x7f800000 && (b & 0x7fffff) !== 0) bits[i] = NAN_BITS;
   }
 }
-
-const hex = (b: ArrayBuffer) => Array.from(new Uint8Array(b), (x) => x.toString(16).padStart(2, "0")).join("");
 
 /** Copies the first n u16/u32 words into `out` at `off`, little-endian. */
 function putWords(out: Uint8Array, off: number, words: Uint16Array | Uint32Array, n: number): void {
@@ -275,7 +274,7 @@ export function createDatasetHasher(attributes: readonly string[], chunkRows = C
       const all = new Uint8Array(header.length + 32 * digests.length);
       all.set(header);
       digests.forEach((x, i) => all.set(new Uint8Array(x), header.length + 32 * i));
-      return hex(await crypto.subtle.digest("SHA-256", all));
+      return toHex(await crypto.subtle.digest("SHA-256", all));
     },
   };
 }

@@ -3,12 +3,10 @@
  * Key and token helpers on WebCrypto (available on Node, Deno and Workers).
  */
 
-const hex = (buf: ArrayBuffer) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");
+import { sha256Hex } from "../domain/hex.js";
 
-/** SHA-256 of a UTF-8 string, hex encoded. Keys are 256-bit random, so a fast hash is sufficient. */
-export async function sha256Hex(s: string): Promise<string> {
-  return hex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(s)));
-}
+/** Keys are hashed with plain SHA-256: they are 256-bit random, so a fast hash is sufficient. */
+export { sha256Hex };
 
 /** A random secret: prefix + 32 random bytes, base64url. */
 export function randomSecret(prefix: string): string {
