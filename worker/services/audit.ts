@@ -5,7 +5,7 @@
  */
 import type { Evaluation } from "../domain/evaluation.js";
 import { BYPASS_REASON } from "../domain/gate.js";
-import type { AuditEntry } from "../store/tenant/evidence.js";
+import type { AuditEntry } from "../domain/audit-entry.js";
 import type { Actor } from "./context.js";
 
 /** The audit entry for a stored evaluation (pass, block, skip with its reason, bypass with approvedBy). */

@@ -10,6 +10,7 @@ import type { TenantStore } from "../store/tenant-store.js";
 import type { InStatement } from "../store/sql.js";
 import { withActor } from "./audit.js";
 import type { Actor, ServiceDeps } from "./context.js";
+import { writeWithEffects } from "./effects.js";
 
 /** Longest exception a request may ask for: overrides are meant to be short-lived. */
 export const MAX_OVERRIDE_DAYS = 90;
@@ -63,7 +64,7 @@ async function overrideRequestStmts(deps: ServiceDeps, store: TenantStore, actor
 /** Requests an override (pending until a different approver approves it). */
 export async function requestOverride(deps: ServiceDeps, store: TenantStore, actor: Actor, req: OverrideRequest): Promise<OverrideRecord> {
   const { record, stmts } = await overrideRequestStmts(deps, store, actor, req, "fairness-overrides");
-  await store.write(stmts);
+  await writeWithEffects(store, stmts);
   return record;
 }
 
@@ -76,7 +77,8 @@ export async function approveOverride(deps: ServiceDeps, store: TenantStore, act
   const now = deps.clock();
   if (Date.parse(o.expiresAt) <= now.getTime()) throw new ConflictError("override_expired", "The override has already expired.");
   const at = now.toISOString();
-  await store.write(
+  await writeWithEffects(
+    store,
     [
       ...store.governance.approveStmts(id, actor.name, at),
       store.evidence.auditStmt(
@@ -105,7 +107,8 @@ export async function revokeOverride(deps: ServiceDeps, store: TenantStore, acto
   if (!o) throw new NotFoundError("fairness override");
   if (o.status === "revoked") throw new ConflictError("override_already_revoked", "The override is already revoked.");
   const at = deps.clock().toISOString();
-  await store.write(
+  await writeWithEffects(
+    store,
     [
       ...store.governance.revokeStmts(id, actor.name, reason, at),
       store.evidence.auditStmt(
@@ -158,6 +161,6 @@ export async function putSettings(
     overrideRequest = r.record;
     stmts.push(...r.stmts);
   }
-  await store.write([...stmts, ...alongside]);
+  await writeWithEffects(store, [...stmts, ...alongside]);
   return { fairnessPolicy: clean, overrideRequest };
 }

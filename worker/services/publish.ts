@@ -10,6 +10,8 @@ import type { TenantStore } from "../store/tenant-store.js";
 import { evaluationAudit, withActor } from "./audit.js";
 import type { Actor, ServiceDeps } from "./context.js";
 import { evaluateFlow } from "./evaluate.js";
+import type { InStatement } from "../store/sql.js";
+import { writeWithEffects } from "./effects.js";
 
 /** 422: the gate refused to publish. Carries the evaluation's evidence. */
 export class GateBlockedError extends AppError {
@@ -60,7 +62,7 @@ export async function publishFlow(deps: ServiceDeps, store: TenantStore, actor: 
   const { evaluation, datasetHash } = await evaluateFlow(deps, store, flow, version, "publish");
   const now = evaluation.createdAt;
   const ev = store.evidence;
-  const stmts = [ev.evaluationStmt(evaluation, datasetHash), ev.auditStmt(deps.newId(), evaluationAudit(evaluation, actor), now)];
+  const stmts: InStatement[] = [ev.evaluationStmt(evaluation, datasetHash), ev.auditStmt(deps.newId(), evaluationAudit(evaluation, actor), now)];
 
   if (evaluation.verdict === "block") {
     stmts.push(
@@ -78,7 +80,7 @@ export async function publishFlow(deps: ServiceDeps, store: TenantStore, actor: 
         now,
       ),
     );
-    await store.write(stmts);
+    await writeWithEffects(store, stmts);
     throw new GateBlockedError(evaluation);
   }
 
@@ -110,6 +112,6 @@ export async function publishFlow(deps: ServiceDeps, store: TenantStore, actor: 
       now,
     ),
   );
-  await store.write(stmts, "flow_modified");
+  await writeWithEffects(store, stmts, "flow_modified");
   return { id: flow.id, status: "active", version, warnings: evaluation.warnings, evaluation };
 }

@@ -14,6 +14,8 @@ import { evaluateFlow } from "./evaluate.js";
 import type { FairnessPolicy } from "../domain/policy.js";
 import type { TenantStore } from "../store/tenant-store.js";
 import { type PackReport, packTraces } from "./pack.js";
+import type { InStatement } from "../store/sql.js";
+import { writeWithEffects } from "./effects.js";
 
 export interface RecheckDeps extends ServiceDeps {
   control: ControlStore;
@@ -88,7 +90,7 @@ async function recheckClaimed(deps: RecheckDeps, store: TenantStore, policy: Fai
     const { evaluation, datasetHash } = await evaluateFlow(deps, store, flow, version, "recheck", policy);
     const now = evaluation.createdAt;
     const ev = store.evidence;
-    const stmts = [ev.evaluationStmt(evaluation, datasetHash), ev.auditStmt(deps.newId(), evaluationAudit(evaluation, SYSTEM_RECHECK), now)];
+    const stmts: InStatement[] = [ev.evaluationStmt(evaluation, datasetHash), ev.auditStmt(deps.newId(), evaluationAudit(evaluation, SYSTEM_RECHECK), now)];
     const breach = evaluation.verdict === "block";
     if (breach) {
       stmts.push(
@@ -111,7 +113,7 @@ async function recheckClaimed(deps: RecheckDeps, store: TenantStore, policy: Fai
       );
     }
     try {
-      await store.write(stmts, "flow_modified");
+      await writeWithEffects(store, stmts, "flow_modified");
     } catch (e) {
       // A concurrent edit or publish won the race; that flow will be seen on the next run.
       if (e instanceof ConflictError) continue;

@@ -8,8 +8,7 @@
 import { z } from "zod";
 import { ConflictError, NotFoundError, ValidationError } from "../domain/errors.js";
 import { checkResolution, checkTransition, checkWaiver } from "../domain/remediation.js";
-import type { RemediationRecord } from "../store/tenant/remediations.js";
-import { ROOT_CAUSES } from "../store/tenant/remediations.js";
+import { ROOT_CAUSES, type RemediationRecord } from "../domain/remediation-record.js";
 import type { TenantStore } from "../store/tenant-store.js";
 import { withActor } from "./audit.js";
 import type { Actor, ServiceDeps } from "./context.js";

@@ -3,17 +3,18 @@
  * One tenant's store: flows, traces, governance and evidence over that tenant's
  * database, plus `write()` for atomic multi-statement changes.
  *
- * `write()` is also where the hash chains are extended: statements built by
+ * `write()` executes, chains and reports — nothing else: statements built by
  * `evidence.auditStmt` / `evidence.evaluationStmt` carry a pending link; write()
  * reads the chain heads, hashes the links in batch order, and commits them with
  * a guard that each head is unchanged and the head update — all in one batch.
  * If another writer (or process) moved a head first, it re-reads and retries.
+ * What an event implies (remediations, alerts) is decided by the domain and
+ * appended by the services before they call write() (services/effects.ts).
  */
 import { type ChainHead, type ChainName, GENESIS, linkHash } from "../domain/chain.js";
 import { type Client, type InStatement, mapStoreError, type ResultSet, writeBatch } from "./sql.js";
-import { headGuardStmt, headUpdateStmt, isChainConflict, pendingLinkOf, readHeads } from "./tenant/chain-links.js";
+import { headGuardStmt, headUpdateStmt, isChainConflict, pendingLinkOf, plainStatement, readHeads } from "./tenant/chain-links.js";
 import { createAlertStore } from "./tenant/alerts.js";
-import { deriveEffects, insertsOutbox } from "./tenant/effects.js";
 import type { OutboxSignal } from "./tenant/outbox-signal.js";
 import { createRemediationStore } from "./tenant/remediations.js";
 import { createEvidenceStore } from "./tenant/evidence.js";
@@ -37,21 +38,19 @@ export function createTenantStore(db: Client, tenantId: string, opts: { outbox?:
   }
 
   async function chainedWrite(stmts: InStatement[], guardCode: string | undefined): Promise<ResultSet[]> {
-    // Effects derived from the audit entries (remediation records, alert outbox rows) join the same batch.
-    const all = [...stmts, ...(await deriveEffects(db, tenantId, stmts))];
     // An evaluation's dataset hash is already in its link (computed by the window reader), so
     // chaining reads nothing but the heads.
-    const links = all.map((s) => pendingLinkOf(s));
+    const links = stmts.map((s) => pendingLinkOf(s));
 
     for (let attempt = 1; ; attempt++) {
       const read = await readHeads(db, tenantId);
       const heads: Record<ChainName, ChainHead | null> = { ...read };
       const touched = new Set<ChainName>();
       const body: InStatement[] = [];
-      for (let i = 0; i < all.length; i++) {
+      for (let i = 0; i < stmts.length; i++) {
         const l = links[i];
         if (!l) {
-          body.push(all[i]!);
+          body.push(plainStatement(stmts[i]!));
           continue;
         }
         const prev = heads[l.chain];
@@ -66,7 +65,6 @@ export function createTenantStore(db: Client, tenantId: string, opts: { outbox?:
       const updates = [...touched].map((c) => headUpdateStmt(tenantId, c, heads[c]!));
       try {
         const rs = await db.batch([...guards, ...body, ...updates], "write");
-        if (all.some(insertsOutbox)) opts.outbox?.signal(store, tenantId);
         return rs.slice(guards.length, guards.length + stmts.length);
       } catch (e) {
         if (isChainConflict(e) && attempt < CHAIN_ATTEMPTS) {
@@ -95,6 +93,10 @@ export function createTenantStore(db: Client, tenantId: string, opts: { outbox?:
     write(stmts: InStatement[], guardCode?: string): Promise<ResultSet[]> {
       if (!stmts.some((s) => pendingLinkOf(s))) return writeBatch(db, stmts, guardCode);
       return serialized(() => chainedWrite(stmts, guardCode));
+    },
+    /** Wakes this process's alert delivery loop: call after committing outbox rows. */
+    signalOutbox(): void {
+      opts.outbox?.signal(store, tenantId);
     },
   };
   return store;

@@ -2,15 +2,15 @@
  * @module store/tenant/chain-links
  * Statements that join a hash chain. Builders (`evidence.auditStmt`,
  * `evidence.evaluationStmt`) return ordinary, valid INSERTs with the chain
- * columns NULL and register a pending link for them here; `TenantStore.write()`
- * finds the registrations, reads the chain heads and replaces each statement
+ * columns NULL that also carry their pending link as data (`link`);
+ * `TenantStore.write()` reads the chain heads and replaces each such statement
  * with its finalized form. A statement run outside `write()` still inserts, but
  * unchained — which verification then reports, as it should.
  */
+import type { TimedAuditEntry } from "../../domain/audit-entry.js";
 import type { ChainHead, ChainName } from "../../domain/chain.js";
 import type { Evaluation } from "../../domain/evaluation.js";
-import { type Client, type InStatement, read } from "../sql.js";
-import type { AuditEntry } from "./evidence.js";
+import { type Client, type InStatement, read, type SqlValue } from "../sql.js";
 
 /** The link fields a finalized statement carries. */
 export interface LinkFields {
@@ -25,25 +25,27 @@ export interface PendingLink {
   id: string;
   /** The chained content, from the values as they will be stored (an evaluation's dataset hash included). */
   content(): unknown;
-  finalize(link: LinkFields): InStatement;
-  /** The audit entry or evaluation behind it, for derived effects (remediations, alerts). */
-  audit?: AuditEntry;
-  /** When the audit entry happened (its created_at). */
-  at?: string;
+  finalize(link: LinkFields): { sql: string; args: SqlValue[] };
+  /** The event behind it, for the effects services derive (remediations, alerts). */
+  audit?: TimedAuditEntry;
   evaluation?: Evaluation;
 }
 
-const registry = new WeakMap<object, PendingLink>();
-
-/** Registers `stmt` as a pending chain link and returns it. */
-export function markLink(stmt: { sql: string; args: unknown[] }, link: PendingLink): InStatement {
-  registry.set(stmt, link);
-  return stmt as InStatement;
+/** An INSERT that joins a chain when committed through `write()`. */
+export interface ChainedStatement {
+  sql: string;
+  args: SqlValue[];
+  link: PendingLink;
 }
 
-/** The pending link registered for `stmt`, if any. */
+/** The pending link `stmt` carries, if it is a chained statement. */
 export function pendingLinkOf(stmt: InStatement): PendingLink | undefined {
-  return typeof stmt === "object" ? registry.get(stmt) : undefined;
+  return typeof stmt === "object" && "link" in stmt ? (stmt as ChainedStatement).link : undefined;
+}
+
+/** The statement as the driver receives it: SQL and arguments only. */
+export function plainStatement(stmt: InStatement): InStatement {
+  return typeof stmt === "object" && "link" in stmt ? { sql: stmt.sql, args: stmt.args ?? [] } : stmt;
 }
 
 /** Reads the heads of a tenant's chains (absent chain → null). */

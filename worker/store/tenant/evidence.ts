@@ -5,23 +5,13 @@
  * and recheck run markers.
  */
 import { auditContent, type ChainHead, type ChainName, evaluationContent } from "../../domain/chain.js";
+import type { AuditEntry } from "../../domain/audit-entry.js";
 import type { Evaluation } from "../../domain/evaluation.js";
 import { type Client, type InStatement, json, read, writeBatch } from "../sql.js";
-import { type LinkFields, markLink, readHeads } from "./chain-links.js";
+import { type ChainedStatement, type LinkFields, readHeads } from "./chain-links.js";
 import { type LinkPage, readLinkPage } from "./chain-reads.js";
 
-/** What a state change records. */
-export interface AuditEntry {
-  entityType: string;
-  entityId: string;
-  action: string;
-  actor: string;
-  reason?: string | null;
-  before?: unknown;
-  after?: unknown;
-  violations?: string[] | null;
-  details?: unknown;
-}
+export type { AuditEntry };
 
 export interface AuditRow extends Required<Omit<AuditEntry, "violations">> {
   id: string;
@@ -36,7 +26,7 @@ const nullableJson = (v: unknown) => (v === undefined || v === null ? null : JSO
 export function createEvidenceStore(db: Client, tenantId: string) {
   return {
     /** The INSERT of an audit row; `TenantStore.write()` chains it (see chain-links.ts). */
-    auditStmt(id: string, e: AuditEntry, now: string): InStatement {
+    auditStmt(id: string, e: AuditEntry, now: string): ChainedStatement {
       const cols = {
         id,
         tenant_id: tenantId,
@@ -56,7 +46,7 @@ export function createEvidenceStore(db: Client, tenantId: string) {
               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         args: [...Object.values(cols), link?.seq ?? null, link?.prevHash ?? null, link?.hash ?? null],
       });
-      return markLink(stmt(null), { chain: "audit", id, content: () => auditContent(cols), finalize: stmt, audit: e, at: now });
+      return { ...stmt(null), link: { chain: "audit", id, content: () => auditContent(cols), finalize: stmt, audit: { ...e, at: now } } };
     },
     /** Audit rows in append order, after the `afterSeq` cursor. */
     async listAudit(filter: { entityType?: string; entityId?: string; afterSeq?: number; limit: number }): Promise<AuditRow[]> {
@@ -93,20 +83,23 @@ export function createEvidenceStore(db: Client, tenantId: string) {
      * evaluation's own pass (`FlowEvaluation.datasetHash`; null when no window was read);
      * `TenantStore.write()` chains it, the hash included in the chained content.
      */
-    evaluationStmt(e: Evaluation, datasetHash: string | null): InStatement {
+    evaluationStmt(e: Evaluation, datasetHash: string | null): ChainedStatement {
       const body = JSON.stringify(e);
       const stmt = (link: LinkFields | null) => ({
         sql: `INSERT INTO fairness_evaluations (tenant_id, id, flow_id, flow_key, version, trigger, verdict, body, created_at, chain_seq, prev_hash, hash, dataset_hash)
               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         args: [tenantId, e.id, e.flowId, e.flowKey, e.version, e.trigger, e.verdict, body, e.createdAt, link?.seq ?? null, link?.prevHash ?? null, link?.hash ?? null, datasetHash],
       });
-      return markLink(stmt(null), {
-        chain: "evaluation",
-        id: e.id,
-        content: () => evaluationContent({ id: e.id, tenant_id: tenantId, verdict: e.verdict, body, dataset_hash: datasetHash, created_at: e.createdAt }),
-        finalize: stmt,
-        evaluation: e,
-      });
+      return {
+        ...stmt(null),
+        link: {
+          chain: "evaluation",
+          id: e.id,
+          content: () => evaluationContent({ id: e.id, tenant_id: tenantId, verdict: e.verdict, body, dataset_hash: datasetHash, created_at: e.createdAt }),
+          finalize: stmt,
+          evaluation: e,
+        },
+      };
     },
     /** The dataset hash stored with an evaluation (null for legacy rows or evaluations without a window). */
     async getDatasetHash(id: string): Promise<string | null> {

@@ -4,38 +4,8 @@
  * worked on until resolved by a passing evaluation or waived by an approved
  * override. Updates are guarded by a revision (optimistic concurrency).
  */
+import type { FailingSlice, RemediationRecord, RemediationStatus, RootCause } from "../../domain/remediation-record.js";
 import { type Client, type InStatement, guard, json, read } from "../sql.js";
-
-export const ROOT_CAUSES = ["data", "feature", "label", "threshold", "model"] as const;
-export type RootCause = (typeof ROOT_CAUSES)[number];
-export type RemediationStatus = "open" | "in_progress" | "resolved" | "waived";
-
-/** A failing slice: which group of which attribute fell short, and by how much. */
-export interface FailingSlice {
-  attribute: string | null;
-  group: string;
-  selectionRate: number | null;
-}
-
-export interface RemediationRecord {
-  id: string;
-  flowId: string;
-  flowKey: string | null;
-  evaluationId: string;
-  openedByAction: string;
-  failingMetrics: string[];
-  failingSlices: FailingSlice[];
-  status: RemediationStatus;
-  owner: string | null;
-  dueAt: string | null;
-  rootCause: RootCause | null;
-  notes: string | null;
-  resolvingEvaluationId: string | null;
-  overrideId: string | null;
-  revision: number;
-  createdAt: string;
-  updatedAt: string;
-}
 
 const s = (v: unknown) => (v === null || v === undefined ? null : String(v));
 

@@ -1,0 +1,51 @@
+/**
+ * @module services/effects
+ * Commits a change together with what its events imply. The events are the
+ * audit entries and evaluations the chained statements carry; the domain
+ * decides the effects (domain/effects.ts) from facts read here; the effects'
+ * statements join the same atomic batch, so an event and its consequences
+ * stand or fall together.
+ */
+import { decideEffects, type EffectDecision, flowsNeedingRemediationFacts, mayHaveEffects, type WriteEvents } from "../domain/effects.js";
+import type { InStatement, ResultSet } from "../store/sql.js";
+import type { TenantStore } from "../store/tenant-store.js";
+import { pendingLinkOf } from "../store/tenant/chain-links.js";
+
+/** The audit entries and evaluations carried by `stmts`, in batch order. */
+export function eventsOf(stmts: readonly InStatement[]): WriteEvents {
+  const events: WriteEvents = { audits: [], evaluations: [] };
+  for (const s of stmts) {
+    const link = pendingLinkOf(s);
+    if (link?.audit) events.audits.push(link.audit);
+    if (link?.evaluation) events.evaluations.push(link.evaluation);
+  }
+  return events;
+}
+
+/** The effects `stmts` imply, as decisions (reads only the facts the decision needs). */
+export async function effectsOf(store: TenantStore, stmts: readonly InStatement[], newId: () => string): Promise<EffectDecision[]> {
+  const events = eventsOf(stmts);
+  if (!mayHaveEffects(events)) return [];
+  const settings = await store.alerts.getSettings();
+  const open = new Set<string>();
+  for (const flowId of flowsNeedingRemediationFacts(events)) if (await store.remediations.activeFor(flowId)) open.add(flowId);
+  return decideEffects(events, { alerts: settings, flowsWithOpenRemediation: open }, store.tenantId, newId);
+}
+
+function statementOf(store: TenantStore, d: EffectDecision): InStatement {
+  if (d.kind === "open_remediation") return store.remediations.insertStmt(d.record);
+  return store.alerts.enqueueStmt(d.id, d.event, d.tier, d.payload, d.at, Date.parse(d.at) || Date.now());
+}
+
+/**
+ * Commits `stmts` and the statements of their effects in one atomic batch
+ * (`store.write`, guarded by `guardCode`), then wakes the alert loop if an
+ * alert was queued. Results are returned for `stmts`, in order.
+ */
+export async function writeWithEffects(store: TenantStore, stmts: InStatement[], guardCode?: string): Promise<ResultSet[]> {
+  // Effect records get random ids of their own, independent of the caller's id source.
+  const decisions = await effectsOf(store, stmts, () => crypto.randomUUID());
+  const rs = await store.write([...stmts, ...decisions.map((d) => statementOf(store, d))], guardCode);
+  if (decisions.some((d) => d.kind === "queue_alert")) store.signalOutbox();
+  return rs.slice(0, stmts.length);
+}
