@@ -5,8 +5,7 @@
 import type { Principal } from "../domain/roles.js";
 import type { Logger } from "../observability/logger.js";
 import type { RecheckDeps } from "../services/recheck.js";
-import type { TenantHandle } from "../store/tenant-registry.js";
-import type { OutboxSignal } from "../store/tenant/outbox-signal.js";
+import type { OutboxSignal, TenantHandle } from "../services/store-types.js";
 
 /** Where new tenants' databases go: regions are configuration. */
 export interface Placement {

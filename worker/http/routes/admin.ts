@@ -6,7 +6,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { ConflictError, NotFoundError, ValidationError } from "../../domain/errors.js";
 import { roleSchema } from "../../domain/roles.js";
-import type { TenantRecord } from "../../store/control-store.js";
+import type { TenantRecord } from "../../services/store-types.js";
 import { platformAuth } from "../auth.js";
 import { jsonBody } from "../body.js";
 import { randomSecret, sha256Hex } from "../crypto.js";
