@@ -10,7 +10,7 @@ import { hashesEqual, randomSecret, sha256Hex } from "../http/crypto.js";
 import type { AppDeps, Placement } from "../http/types.js";
 import type { Logger } from "../observability/logger.js";
 import { createControlStore } from "../store/control-store.js";
-import { type Client, type Migration, migrate } from "../store/sql.js";
+import { type Client, type Migration, migrate, withDeadline } from "../store/sql.js";
 import { createTenantRegistry } from "../store/tenant-registry.js";
 import { createOutboxSignal, type OutboxSignal } from "../store/tenant/outbox-signal.js";
 import type { TenantRecord } from "../store/control-store.js";
@@ -38,8 +38,10 @@ const ADMIN_TOKEN_SETTING = "platform_admin_token_sha256";
 
 /** Builds dependencies; applies control-store migrations and bootstraps the platform token. */
 export async function buildDeps(parts: RuntimeParts): Promise<AppDeps> {
-  await migrate(parts.controlClient, parts.migrations.control);
-  const control = createControlStore(parts.controlClient);
+  // The control store gets the same deadline as tenant stores: a locked control.db fails requests, it does not stall them.
+  const controlClient = withDeadline(parts.controlClient, parts.config.FAIRGATE_STORE_TIMEOUT_MS);
+  await migrate(controlClient, parts.migrations.control);
+  const control = createControlStore(controlClient);
   const regionNames = Object.keys(parts.regions);
 
   let adminHash: string;
@@ -70,7 +72,7 @@ export async function buildDeps(parts: RuntimeParts): Promise<AppDeps> {
   };
 
   const outbox = parts.outbox ?? createOutboxSignal();
-  const tenants = createTenantRegistry({ control, openClient: parts.openTenantClient, migrations: parts.migrations.tenant, outbox });
+  const tenants = createTenantRegistry({ control, openClient: parts.openTenantClient, migrations: parts.migrations.tenant, outbox, storeTimeoutMs: parts.config.FAIRGATE_STORE_TIMEOUT_MS });
   const kernels = parts.kernels;
   return {
     control,

@@ -51,6 +51,8 @@ export const commonEnvSchema = z.object({
   FAIRGATE_JSON_MAX_BYTES: intVar(1024 * 1024, 1024, 64 * 1024 * 1024),
   FAIRGATE_BULK_MAX_BYTES: intVar(16 * 1024 * 1024, 1024, 256 * 1024 * 1024),
   FAIRGATE_BULK_MAX_LINES: intVar(50_000, 1, 1_000_000),
+  /** Deadline of one database operation (any transport); past it the tenant's request is a 503 store_unavailable. */
+  FAIRGATE_STORE_TIMEOUT_MS: intVar(5_000, 50, 120_000),
 });
 
 /** Node and Deno: embedded files by default. */
@@ -61,7 +63,8 @@ export const serverEnvSchema = commonEnvSchema.extend({
   FAIRGATE_CONTROL_DB_URL: z.string().regex(/^(file:|libsql:\/\/|https?:\/\/|wss?:\/\/)/, "must be a file:, libsql://, http(s):// or ws(s):// URL").optional(),
   FAIRGATE_CONTROL_DB_AUTH_TOKEN: z.string().min(1).optional(),
   FAIRGATE_KERNELS: z.enum(["wasm", "reference"]).default("wasm"),
-  FAIRGATE_FILE_DRIVER: z.enum(["native", "client"]).default("native"),
+  /** thread: native driver in one worker thread per file (default); native: same driver on the main thread; client: @libsql/client. */
+  FAIRGATE_FILE_DRIVER: z.enum(["thread", "native", "client"]).default("thread"),
   FAIRGATE_SHUTDOWN_TIMEOUT_MS: intVar(10_000, 100, 600_000),
 });
 export type ServerConfig = z.infer<typeof serverEnvSchema>;

@@ -3,12 +3,13 @@
  * File-system pieces for Node (and Deno via its Node compatibility): loading
  * migrations from disk, and embedded libSQL file clients with durable pragmas.
  */
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createClient } from "@libsql/client";
 import { type Client, type Migration, parseMigrations } from "../store/sql.js";
 import { createNativeLibsqlClient } from "./libsql-native.js";
+import { createThreadLibsqlClient } from "./libsql-thread.js";
 
 const MIGRATIONS_DIR = fileURLToPath(new URL("../store/migrations/", import.meta.url));
 
@@ -25,22 +26,73 @@ export function resolveFileUrl(url: string, dataDir: string): string {
   return "file:" + (isAbsolute(path) ? path : resolve(dataDir, path));
 }
 
-/** Which driver opens embedded files: the native `libsql` package (default, fastest) or `@libsql/client`. */
-export type FileDriver = "native" | "client";
+/**
+ * Which driver opens embedded files: the native `libsql` package in one worker
+ * thread per file (default: a locked or slow file never blocks the event loop),
+ * the same driver on the calling thread (tools and benches), or `@libsql/client`.
+ */
+export type FileDriver = "thread" | "native" | "client";
+
+/** Owner-only modes: database files and secrets hold every tenant's decisions and keys. */
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
+
+/** Creates `dir` (and missing parents) readable by the owner only. */
+export function ensurePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: DIR_MODE });
+}
+
+/**
+ * Creates a database file with mode 0600 before SQLite opens it (SQLite gives
+ * its -wal and -shm files the database file's mode), and tightens an existing one.
+ */
+function preparePrivateFile(path: string): void {
+  ensurePrivateDir(dirname(path));
+  if (!existsSync(path)) closeSync(openSync(path, "a", FILE_MODE));
+  chmodSync(path, FILE_MODE);
+  for (const side of ["-wal", "-shm"]) if (existsSync(path + side)) chmodSync(path + side, FILE_MODE);
+}
+
+/**
+ * Writes a secret (a generated token or key) readable by the owner only. Fails
+ * if the file exists, so two processes racing to generate one cannot overwrite
+ * each other's; the caller then reads the winner's.
+ */
+export function writeSecretFile(path: string, content: string | Uint8Array): void {
+  ensurePrivateDir(dirname(path));
+  writeFileSync(path, content, { mode: FILE_MODE, flag: "wx" });
+}
 
 /**
  * Opens a libSQL client. Local files get WAL, synchronous=FULL (a 2xx means the
- * trace survives power loss) and a busy timeout for other processes on the file.
- * intMode is explicit: every integer we store fits in a JS number.
+ * trace survives power loss) and a busy timeout for other processes on the file;
+ * a file that cannot be opened as a database (corrupt, unreadable) fails here,
+ * with the client closed. intMode is explicit: every integer we store fits in a JS number.
  */
-export async function openLibsql(url: string, authToken: string | undefined, dataDir: string, fileDriver: FileDriver = "native"): Promise<Client> {
+export async function openLibsql(url: string, authToken: string | undefined, dataDir: string, fileDriver: FileDriver = "thread"): Promise<Client> {
   if (url.startsWith("file:")) {
-    const full = resolveFileUrl(url, dataDir);
-    mkdirSync(dirname(full.slice("file:".length)), { recursive: true });
-    const client = fileDriver === "native" ? createNativeLibsqlClient(full.slice("file:".length)) : createClient({ url: full, intMode: "number" });
-    await client.execute("PRAGMA journal_mode = WAL");
-    await client.execute("PRAGMA synchronous = FULL");
-    await client.execute("PRAGMA busy_timeout = 5000");
+    const path = resolveFileUrl(url, dataDir).slice("file:".length);
+    preparePrivateFile(path);
+    if (fileDriver === "thread") {
+      // The thread applies the pragmas itself (again after a restart); this probe surfaces an unopenable file now.
+      const client = createThreadLibsqlClient(path);
+      try {
+        await client.execute("PRAGMA journal_mode");
+      } catch (e) {
+        client.close();
+        throw e;
+      }
+      return client;
+    }
+    const client = fileDriver === "native" ? createNativeLibsqlClient(path) : createClient({ url: "file:" + path, intMode: "number" });
+    try {
+      await client.execute("PRAGMA journal_mode = WAL");
+      await client.execute("PRAGMA synchronous = FULL");
+      await client.execute("PRAGMA busy_timeout = 5000");
+    } catch (e) {
+      client.close();
+      throw e;
+    }
     return client;
   }
   return createClient({ url, authToken, intMode: "number" });

@@ -22,9 +22,19 @@ export interface SqlResult {
  * `batch(…, "write")` must be atomic: all statements commit or none.
  */
 export interface SqlClient {
-  execute(stmt: InStatement): Promise<SqlResult>;
-  batch(stmts: InStatement[], mode?: "write" | "read" | "deferred"): Promise<SqlResult[]>;
+  execute(stmt: InStatement, opts?: CallOptions): Promise<SqlResult>;
+  batch(stmts: InStatement[], mode?: "write" | "read" | "deferred", opts?: CallOptions): Promise<SqlResult[]>;
   close(): void;
+  /**
+   * True when the client honours `opts.signal`: on abort it settles promptly and
+   * never commits the abandoned operation. Others (`@libsql/client`) get no
+   * options at all — their `execute(sql, args)` overload would read them as arguments.
+   */
+  readonly abortable?: boolean;
+}
+/** Per-operation options for an `abortable` client. */
+export interface CallOptions {
+  signal?: AbortSignal;
 }
 export type Client = SqlClient;
 export type ResultSet = SqlResult;
@@ -110,6 +120,8 @@ export function guard(code: string, condition: string, args: (string | number | 
 
 /** Maps a libSQL error to a domain error: constraint/guard → 409, anything else → 503. */
 export function mapStoreError(e: unknown, guardCode?: string): Error {
+  // Already mapped (a deadline, or a store function's own mapping): keep its code.
+  if (e instanceof StoreUnavailableError || e instanceof ConflictError) return e;
   const err = e as { code?: string; message?: string; rawCode?: number };
   const code = String(err?.code ?? "");
   const msg = String(err?.message ?? "");
@@ -146,4 +158,70 @@ export async function read(db: Client, stmt: InStatement): Promise<ResultSet> {
 /** JSON column helper: parses a stored JSON text column (null stays null). */
 export function json<T = unknown>(v: unknown): T | null {
   return v === null || v === undefined ? null : (JSON.parse(String(v)) as T);
+}
+
+/** Outcome of one operation, as the deadline wrapper saw it: did the database answer? */
+export type StoreOutcome = "answered" | "failed";
+
+/**
+ * True when an error means the database did answer (a constraint, a guard, a
+ * chain-head race, a statement error): the store is up, the request was refused.
+ * Deadlines, locks, I/O, corruption and transport failures are not answers.
+ */
+export function isDatabaseAnswer(e: unknown): boolean {
+  if (e instanceof ConflictError) return true;
+  if (e instanceof StoreUnavailableError) return false;
+  const err = e as { code?: unknown; message?: unknown };
+  const code = String(err?.code ?? "");
+  const msg = String(err?.message ?? "");
+  if (/guard_failed|chain_conflict/.test(msg)) return true;
+  if (code.startsWith("SQLITE_CONSTRAINT") || /constraint failed/i.test(msg)) return true;
+  return code === "SQLITE_ERROR";
+}
+
+/**
+ * Bounds every operation of `client` by `timeoutMs`: past it the call rejects
+ * with StoreUnavailableError (503) — the event loop is never held by one
+ * database. An `abortable` client is told through its signal and settles itself
+ * (so an abandoned write is known not to have committed); any other client is
+ * abandoned where it stands, its late answer dropped. A write that timed out is
+ * therefore never reported as success; against a remote server it may still
+ * land later, the ambiguity every network write has, and its caller saw a 503.
+ * Errors other than the deadline pass through unchanged for mapStoreError.
+ */
+export function withDeadline(client: SqlClient, timeoutMs: number, onOutcome: (o: StoreOutcome) => void = () => {}): SqlClient {
+  function bounded<T>(run: (opts?: CallOptions) => Promise<T>): Promise<T> {
+    const ac = new AbortController();
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const settle = (outcome: StoreOutcome, f: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        onOutcome(outcome);
+        f();
+      };
+      const timer = setTimeout(() => {
+        const deadline = new StoreUnavailableError(new Error(`store operation exceeded its ${timeoutMs} ms deadline`));
+        ac.abort(deadline);
+        if (!client.abortable) settle("failed", () => reject(deadline));
+      }, timeoutMs);
+      let p: Promise<T>;
+      try {
+        p = client.abortable ? run({ signal: ac.signal }) : run();
+      } catch (e) {
+        p = Promise.reject(e);
+      }
+      p.then(
+        (v) => settle("answered", () => resolve(v)),
+        (e) => settle(isDatabaseAnswer(e) ? "answered" : "failed", () => reject(e)),
+      );
+    });
+  }
+  // Not `abortable` itself: it settles on its own deadline, not on a caller's signal.
+  return {
+    execute: (stmt) => bounded((o) => (o ? client.execute(stmt, o) : client.execute(stmt))),
+    batch: (stmts, mode) => bounded((o) => (o ? client.batch(stmts, mode, o) : client.batch(stmts, mode))),
+    close: () => client.close(),
+  };
 }

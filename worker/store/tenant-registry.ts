@@ -3,10 +3,16 @@
  * Opens (and migrates, once) each tenant's database on first use and hands out
  * its TenantStore and trace writer. Where a tenant's database lives is decided by
  * the runtime's `openClient`; this module never knows the transport.
+ *
+ * Every tenant client is bounded by the store deadline (store/sql withDeadline),
+ * so one tenant's locked, hung or corrupt database answers that tenant's requests
+ * with 503 store_unavailable and holds nobody else. The registry remembers which
+ * stores failed their latest operation (readiness reports the count).
  */
 import type { ControlStore, TenantRecord } from "./control-store.js";
 import { createGroupCommitWriter, type GroupCommitWriter } from "./group-commit.js";
-import { type Client, type Migration, mapStoreError, migrate } from "./sql.js";
+import { StoreUnavailableError } from "../domain/errors.js";
+import { type Client, type Migration, mapStoreError, migrate, type StoreOutcome, withDeadline } from "./sql.js";
 import { createTenantStore, type TenantStore } from "./tenant-store.js";
 import type { TraceRecord } from "./tenant/traces.js";
 import type { OutboxSignal } from "./tenant/outbox-signal.js";
@@ -24,14 +30,54 @@ export interface TenantRegistryDeps {
   migrations: Migration[];
   /** Told after every commit that queued alerts (delivery listens). */
   outbox?: OutboxSignal;
+  /** Deadline of one tenant-database operation (and of opening one), in ms. */
+  storeTimeoutMs?: number;
+}
+
+/** Used when the runtime does not say (FAIRGATE_STORE_TIMEOUT_MS's default). */
+export const DEFAULT_STORE_TIMEOUT_MS = 5_000;
+
+/** Resolves to what `p` gives within `ms`, else rejects with StoreUnavailableError; a late client is closed. */
+function openWithin(p: Promise<Client>, ms: number): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      reject(new StoreUnavailableError(new Error(`opening the database exceeded its ${ms} ms deadline`)));
+    }, ms);
+    p.then(
+      (c) => {
+        clearTimeout(timer);
+        if (late) c.close();
+        else resolve(c);
+      },
+      (e) => {
+        clearTimeout(timer);
+        if (!late) reject(mapStoreError(e));
+      },
+    );
+  });
 }
 
 /** Creates a registry of open tenant databases. */
 export function createTenantRegistry(deps: TenantRegistryDeps) {
   const open = new Map<string, Promise<{ client: Client; handle: TenantHandle }>>();
+  const timeoutMs = deps.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
+  /** Tenants whose latest store operation failed (deadline, lock, I/O, corruption, transport). */
+  const unavailable = new Set<string>();
+  const observe = (tenantId: string) => (o: StoreOutcome) => {
+    if (o === "answered") unavailable.delete(tenantId);
+    else unavailable.add(tenantId);
+  };
 
   async function openTenant(tenant: TenantRecord) {
-    const client = await deps.openClient(tenant);
+    let client: Client;
+    try {
+      client = withDeadline(await openWithin(Promise.resolve().then(() => deps.openClient(tenant)), timeoutMs), timeoutMs, observe(tenant.id));
+    } catch (e) {
+      unavailable.add(tenant.id);
+      throw mapStoreError(e);
+    }
     try {
       await migrate(client, deps.migrations);
     } catch (e) {
@@ -53,6 +99,10 @@ export function createTenantRegistry(deps: TenantRegistryDeps) {
         p.catch(() => open.delete(tenant.id));
       }
       return (await p).handle;
+    },
+    /** How many tenant stores failed their latest operation (or could not be opened); a later success clears one. */
+    unavailableCount(): number {
+      return unavailable.size;
     },
     /** Creates the database for a new tenant up front, so a bad location fails at creation time. */
     async provision(tenant: TenantRecord): Promise<void> {

@@ -1,6 +1,10 @@
 /**
  * @module http/routes/health
  * Liveness (the process answers) and readiness (the control store is reachable).
+ * Readiness is `degraded` while some tenant stores failed their latest
+ * operation: the gateway still serves every other tenant, so it stays 200 (a
+ * load balancer should not drain it), and the unauthenticated caller learns how
+ * many stores are down, never which tenants.
  */
 import { Hono } from "hono";
 import type { AppDeps, AppEnv } from "../types.js";
@@ -17,7 +21,9 @@ export function createHealthRoutes(deps: AppDeps, isShuttingDown: () => boolean)
     } catch {
       return problem(c, 503, "store_unavailable", "Service unavailable", "The control store is not reachable.");
     }
-    return c.json({ status: "ready" });
+    const unavailable = deps.tenants.unavailableCount();
+    if (unavailable > 0) return c.json({ status: "degraded", unavailableTenantStores: unavailable });
+    return c.json({ status: "ready", unavailableTenantStores: 0 });
   });
   return app;
 }

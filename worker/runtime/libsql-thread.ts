@@ -1,0 +1,146 @@
+/**
+ * @module runtime/libsql-thread
+ * Embedded database files off the event loop: one `node:worker_threads` worker
+ * per database file runs the synchronous native driver
+ * (libsql-thread-worker.mjs) behind the store's SqlClient interface. A lock
+ * held by another process, a corrupt page or a 50,000-row batch then stalls only
+ * that database's thread; the gateway keeps answering every other tenant.
+ *
+ * The client is `abortable`: store/sql's deadline wrapper passes an AbortSignal,
+ * and on abort the client settles at once unless the worker has already claimed
+ * the commit (see the worker's state protocol) — so a write reported as timed out
+ * never commits, and a write reported as done has committed.
+ *
+ * Arguments are copied (structured clone), not transferred: a caller may send
+ * the same statement again (chain-head retries), so its buffers must stay usable.
+ * Result BLOBs are transferred from the worker as ArrayBuffers.
+ */
+import { Worker } from "node:worker_threads";
+import type { CallOptions, InStatement, SqlClient, SqlResult } from "../store/sql.js";
+
+const WORKER_URL = new URL("./libsql-thread-worker.mjs", import.meta.url);
+/** How long an abandoned operation whose commit is already under way may still take before the caller gives up on it. */
+const COMMIT_GRACE_MS = 10_000;
+const PENDING = 0;
+const ABANDONED = 2;
+
+interface Pending {
+  resolve(v: SqlResult[]): void;
+  reject(e: unknown): void;
+  cleanup(): void;
+}
+
+interface Reply {
+  id: number;
+  ok: boolean;
+  results?: SqlResult[];
+  error?: { message: string; code?: string; rawCode?: number; name: string };
+}
+
+/** Rebuilds the driver's error on this side with the fields store/sql's mapping reads (message, code). */
+function toError(e: NonNullable<Reply["error"]>): Error {
+  const err = new Error(e.message) as Error & { code?: string; rawCode?: number };
+  err.name = e.name;
+  if (e.code !== undefined) err.code = e.code;
+  if (e.rawCode !== undefined) err.rawCode = e.rawCode;
+  return err;
+}
+
+export interface ThreadClientOptions {
+  /** SQLite busy timeout inside the thread (waits for other processes' locks). */
+  busyTimeoutMs?: number;
+}
+
+/** Opens `path` (created if absent) in its own worker thread. The thread starts now; errors surface on the first operation. */
+export function createThreadLibsqlClient(path: string, opts: ThreadClientOptions = {}): SqlClient {
+  const pending = new Map<number, Pending>();
+  let nextId = 1;
+  let worker: Worker | null = null;
+  let closed = false;
+
+  function failAll(e: unknown) {
+    for (const p of pending.values()) {
+      p.cleanup();
+      p.reject(e);
+    }
+    pending.clear();
+  }
+
+  function spawn(): Worker {
+    // Plain JavaScript needs no loader: without execArgv the thread skips the parent's (tsx) start-up hooks.
+    const w = new Worker(WORKER_URL, { workerData: { path, busyTimeoutMs: opts.busyTimeoutMs ?? 5000 }, execArgv: [] });
+    // An idle database thread must not keep the process alive; it is ref'd while work is outstanding.
+    w.unref();
+    w.on("message", (m: Reply) => {
+      const p = pending.get(m.id);
+      if (!p) return; // abandoned by its deadline: the caller has its answer already
+      pending.delete(m.id);
+      p.cleanup();
+      if (pending.size === 0) w.unref();
+      if (m.ok) p.resolve(m.results!);
+      else p.reject(toError(m.error!));
+    });
+    w.on("error", (e) => failAll(e));
+    w.on("exit", () => {
+      if (worker === w) worker = null;
+      // A crashed thread is replaced on the next operation; a closed client stays closed.
+      failAll(new Error(closed ? "database client is closed" : "database thread exited"));
+    });
+    return w;
+  }
+
+  function call(kind: "execute" | "batch", stmts: InStatement[], mode: string | undefined, o: CallOptions | undefined): Promise<SqlResult[]> {
+    if (closed) return Promise.reject(new Error("database client is closed"));
+    const signal = o?.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    const w = (worker ??= spawn());
+    const id = nextId++;
+    const state = new Int32Array(new SharedArrayBuffer(4));
+    return new Promise<SqlResult[]>((resolve, reject) => {
+      let grace: ReturnType<typeof setTimeout> | undefined;
+      const onAbort = () => {
+        if (Atomics.compareExchange(state, 0, PENDING, ABANDONED) === PENDING) {
+          pending.delete(id);
+          cleanup();
+          if (pending.size === 0) w.unref();
+          reject(signal!.reason);
+          return;
+        }
+        // The commit is under way: its outcome is the truth, unless it never comes.
+        grace = setTimeout(() => {
+          if (!pending.delete(id)) return;
+          if (pending.size === 0) w.unref();
+          reject(signal!.reason);
+        }, COMMIT_GRACE_MS);
+      };
+      const cleanup = () => {
+        signal?.removeEventListener("abort", onAbort);
+        if (grace) clearTimeout(grace);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      pending.set(id, { resolve, reject, cleanup });
+      if (pending.size === 1) w.ref();
+      const plain = stmts.map((s) => (typeof s === "string" ? { sql: s, args: [] } : { sql: s.sql, args: s.args ?? [] }));
+      w.postMessage({ id, kind, stmts: plain, mode, state });
+    });
+  }
+
+  return {
+    abortable: true,
+    async execute(stmt, o) {
+      return (await call("execute", [stmt], undefined, o))[0]!;
+    },
+    batch(stmts, mode = "deferred", o) {
+      return call("batch", stmts, mode, o);
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      const w = worker;
+      if (!w) return;
+      // Queued operations finish first (the thread handles messages in order), then the handle closes.
+      w.ref();
+      w.postMessage({ kind: "close" });
+    },
+  };
+}
