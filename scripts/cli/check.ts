@@ -1,27 +1,32 @@
 /**
  * @module scripts/cli/check
- * `fairgate check`: streams a decisions file into per-slice confusion tables and
- * runs the gateway's own gate (decideGate + buildEvaluation) over each, so the
- * CLI and the gateway cannot disagree. With several --sensitive attributes each
- * is evaluated alone and together ("a|b"); the top level then carries the first
- * attribute's groups and metrics, the combined verdict (block if any slice
- * blocks), every slice's violations prefixed with its name, and `slices`.
+ * `fairgate check`: streams a decisions file into the slice tables a gateway policy
+ * with the same sensitive attributes evaluates (each attribute, then their
+ * intersection "a|b") and calls the gateway's own gate ONCE over all of them
+ * (decideGate + buildEvaluation), so the CLI and the gateway give one verdict on the
+ * same rows. The output is the gateway's evaluation (evaluationSchema), every slice in
+ * `results[]`.
+ *
+ * The whole file is the window (`window` null). There is no decision flow: `flowId` is
+ * the literal "cli" and `flowKey` the input file's base name, so an evaluation.json
+ * says where it came from; `version` is null, and there are no overrides (bypass
+ * needs a second approver in the gateway).
  */
 import { randomUUID } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { buildEvaluation, type Evaluation } from "../../worker/domain/evaluation.js";
-import type { BaselineView } from "../../worker/domain/baseline.js";
+import { mkdir, writeFile } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { buildEvaluation, type Evaluation, evaluationSchema } from "../../worker/domain/evaluation.js";
 import { decideGate } from "../../worker/domain/gate.js";
-import type { FairnessPolicy } from "../../worker/domain/policy.js";
+import { type FairnessPolicy, resolvePolicy } from "../../worker/domain/policy.js";
 import { createReferenceKernels } from "../../worker/engine/kernels/reference.js";
 import { type Kernels, OUTCOME_UNKNOWN } from "../../worker/engine/kernels/types.js";
 import { loadWasmKernelsFromFile } from "../../worker/engine/kernels/wasm-node.js";
 import type { CheckOptions } from "./args.js";
+import { loadBaseline } from "./baseline.js";
 import { CellError, createSlices, parseBinary, parseGroup, parseScore, TooManyGroupsError } from "./encode.js";
 import { at, InputError } from "./errors.js";
 import { inputSize, readRows } from "./input.js";
-import { defaultPolicy, DEFAULT_THRESHOLDS, loadPolicyFile } from "./policy.js";
+import { defaultPolicy, DEFAULT_THRESHOLDS, loadPolicyFile, withAttributes } from "./policy.js";
 import { createProgress } from "./progress.js";
 import { renderSummary } from "./report.js";
 import { writeReportFiles } from "./report-files.js";
@@ -34,12 +39,8 @@ export interface CheckIo {
   newId?: () => string;
 }
 
-/** The CLI's output: an evaluation (validates against evaluationSchema) plus what was read. */
-export interface CheckOutput extends Evaluation {
-  input: { file: string; format: "csv" | "ndjson"; rows: number };
-  /** One evaluation per slice; present only with several sensitive attributes. */
-  slices?: Evaluation[];
-}
+/** The literal flowId of every `fairgate check` evaluation (there is no stored flow). */
+export const CLI_FLOW_ID = "cli";
 
 /** Exit status for a verdict: only a block fails the pipeline. */
 export const exitCodeFor = (verdict: Evaluation["verdict"]): 0 | 1 => (verdict === "block" ? 1 : 0);
@@ -53,54 +54,23 @@ async function loadKernels(kind: CheckOptions["kernels"]): Promise<Kernels> {
   }
 }
 
-async function resolvePolicy(o: CheckOptions, note: (s: string) => void): Promise<{ policy: FairnessPolicy; attributes: string[] }> {
+/** The policy to gate with; --sensitive flags replace the policy's attributes, in flag order. */
+async function policyFor(o: CheckOptions, note: (s: string) => void): Promise<FairnessPolicy> {
   if (o.policyFile === null) {
-    const attributes = o.sensitive; // args guarantee at least one without --policy
-    const policy = defaultPolicy(attributes[0]!);
-    note(`no --policy given; using the default policy ${JSON.stringify({ enabled: true, sensitiveAttribute: attributes[0], thresholds: DEFAULT_THRESHOLDS })} (minSampleSize ${policy.minSampleSize})`);
-    return { policy, attributes };
+    const policy = defaultPolicy(o.sensitive); // args guarantee at least one without --policy
+    note(`no --policy given; using the default policy ${JSON.stringify({ enabled: true, sensitiveAttribute: o.sensitive[0], thresholds: DEFAULT_THRESHOLDS })} (minSampleSize ${policy.minSampleSize})`);
+    return policy;
   }
   const loaded = await loadPolicyFile(o.policyFile);
   loaded.notes.forEach(note);
   const { policy } = loaded;
-  if (o.sensitive.length === 0) return { policy, attributes: policy.sensitiveAttributes ?? [policy.sensitiveAttribute] };
+  if (o.sensitive.length === 0) return policy;
+  const own = resolvePolicy(policy).attributes;
   if (!o.sensitive.includes(policy.sensitiveAttribute))
     note(`--sensitive ${o.sensitive.join(", ")} replaces the policy's sensitiveAttribute "${policy.sensitiveAttribute}"`);
-  return { policy, attributes: o.sensitive };
-}
-
-/** Combines slice evaluations: block if any blocks, else pass if any passes, else skip. */
-function combine(slices: Evaluation[], id: string): Evaluation {
-  const verdicts = slices.map((s) => s.verdict);
-  const verdict = verdicts.includes("block") ? "block" : verdicts.includes("pass") ? "pass" : "skip";
-  return {
-    ...slices[0]!,
-    id,
-    verdict,
-    reason: verdict === "skip" ? slices[0]!.reason : null,
-    violations: slices.flatMap((s) => s.violations.map((v) => `${s.sensitiveAttribute}: ${v}`)),
-    warnings: slices.flatMap((s) => s.warnings.map((w) => ({ ...w, message: `${s.sensitiveAttribute}: ${w.message}` }))),
-    insufficientEvidence: slices.flatMap((s) => s.insufficientEvidence.map((v) => `${s.sensitiveAttribute}: ${v}`)),
-  };
-}
-
-/**
- * Reads --baseline: a previous `fairgate check` (or gateway) evaluation. Only what the
- * comparison needs is checked; slices of a multi-attribute run contribute their results.
- */
-async function loadBaseline(file: string): Promise<BaselineView> {
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(file, "utf8"));
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw at(file, null, code === "ENOENT" ? "baseline file not found" : code ? `cannot read baseline file (${code})` : "baseline is not valid JSON");
-  }
-  const e = (json ?? {}) as Partial<Evaluation> & { slices?: Partial<Evaluation>[] };
-  if (typeof e.id !== "string" || typeof e.metrics !== "object" || e.metrics === null)
-    throw at(file, null, "is not an evaluation (expected the evaluation.json of a previous run)");
-  const results = [...(e.results ?? []), ...(e.slices ?? []).flatMap((x) => x.results ?? [])];
-  return { id: e.id, createdAt: String(e.createdAt ?? ""), sensitiveAttribute: e.sensitiveAttribute ?? null, metrics: e.metrics, results };
+  else if (own.join("\0") !== o.sensitive.join("\0"))
+    note(`--sensitive ${o.sensitive.join(", ")} replaces the policy's sensitive attributes ${own.join(", ")}`);
+  return withAttributes(policy, o.sensitive);
 }
 
 /** Runs `fairgate check`; returns the exit status. Throws InputError for bad input. */
@@ -109,10 +79,13 @@ export async function runCheck(o: CheckOptions, io: CheckIo): Promise<number> {
   // line, and nothing interleaves with the progress bar.
   const notes: string[] = [];
   const note = (s: string) => void notes.push(s);
-  const { policy, attributes } = await resolvePolicy(o, note);
+  const policy = await policyFor(o, note);
+  // The gateway's resolution of the policy: attributes in order, bins, seed.
+  const rp = resolvePolicy(policy);
+  const attributes = rp.attributes;
   const size = await inputSize(o.input);
   const kernels = await loadKernels(o.kernels);
-  const slices = createSlices(attributes, kernels);
+  const slices = createSlices(attributes, kernels, undefined, rp.calibrationBins);
 
   const sel = o.selection;
   const columns = [...attributes, ...(o.label === null ? [] : [o.label]), sel.column];
@@ -171,34 +144,29 @@ export async function runCheck(o: CheckOptions, io: CheckIo): Promise<number> {
   const now = io.now?.() ?? new Date();
   const newId = io.newId ?? randomUUID;
   const baseline = o.baseline === undefined ? null : await loadBaseline(o.baseline);
-  const evaluations = slices.map((s) => {
-    // Each slice is its own one-attribute evaluation (the intersection is named "a|b").
-    const { sensitiveAttributes: _all, ...single } = policy;
-    const p: FairnessPolicy = { ...single, sensitiveAttribute: s.name };
-    const observed = policy.enabled ? [{ name: s.name, attributes: s.parts.map((i) => attributes[i]!), table: s.table(), calibration: s.calibration() }] : [];
-    // Intervals come from the kernels' Poisson bootstrap, exactly as in the gateway.
-    const counterfactualNote = "not available in fairgate check (there is no decision flow to re-run)";
-    const gate = decideGate(p, { observed, baseline, counterfactualNote }, null, { resample: kernels.bootstrap });
-    return buildEvaluation({ id: newId(), flowId: null, flowKey: null, version: null, trigger: "cli", policy: p, window: null, now }, gate);
-  });
-  const top = evaluations.length === 1 ? evaluations[0]! : combine(evaluations, newId());
-  const output: CheckOutput = {
-    ...top,
-    input: { file: o.input, format: o.format, rows },
-    ...(evaluations.length > 1 ? { slices: evaluations } : {}),
-  };
+  // One gate call over every slice, exactly as services/evaluate.ts makes it; intervals
+  // come from the kernels' Poisson bootstrap with the policy's seed.
+  const observed = policy.enabled ? slices.map((s) => s.sliceTable()) : [];
+  const counterfactualNote = "not available in fairgate check (there is no decision flow to re-run)";
+  const gate = decideGate(policy, { observed, baseline, counterfactualNote }, null, { resample: kernels.bootstrap });
+  const built = buildEvaluation(
+    { id: newId(), flowId: CLI_FLOW_ID, flowKey: basename(o.input), version: null, trigger: "cli", policy, window: null, now },
+    gate,
+  );
+  // The printed document is the gateway's schema, nothing more: parsed, not assumed.
+  const evaluation = evaluationSchema.parse(built);
 
-  const json = `${JSON.stringify(output, null, 2)}\n`;
+  const json = `${JSON.stringify(evaluation, null, 2)}\n`;
   if (o.out !== null) {
     try {
       await mkdir(o.out, { recursive: true });
       await writeFile(join(o.out, "evaluation.json"), json);
-      await writeReportFiles(o.out, output, o.input, now, baseline);
+      await writeReportFiles(o.out, evaluation, o.input, now, baseline);
     } catch (err) {
       throw at(o.out, null, `cannot write evaluation.json and the report (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
   }
   for (const n of notes) io.stderr.write(`fairgate: ${n}\n`);
-  io.stdout.write(o.json ? json : renderSummary(output, evaluations));
-  return exitCodeFor(output.verdict);
+  io.stdout.write(o.json ? json : renderSummary(evaluation, { file: o.input, format: o.format, rows }));
+  return exitCodeFor(evaluation.verdict);
 }

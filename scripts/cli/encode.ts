@@ -3,20 +3,17 @@
  * Turns row cells into the kernels' columnar batches. Each evaluated slice (one
  * sensitive attribute, or their intersection) has its own dictionary and batch,
  * because a row can be usable for one attribute and not another (empty value).
- * Counting itself is left to the kernels and the gate to the domain.
+ * Which slices exist and how they are named is the domain's `slicesOf`, as in the
+ * gateway's window reader; counting is left to the kernels and the gate to the domain.
  */
+import type { CalibrationTable } from "../../worker/domain/calibration.js";
 import type { ConfusionTable } from "../../worker/domain/confusion.js";
+import { groupLabel, intersectionValue, type SliceTable, slicesOf } from "../../worker/domain/slices.js";
 import type { Kernels } from "../../worker/engine/kernels/types.js";
 import { createTableAccumulator } from "../../worker/engine/window.js";
-import type { CalibrationTable } from "../../worker/domain/calibration.js";
-import { intersectionValue } from "../../worker/domain/slices.js";
-import { groupLabel } from "../../worker/engine/segment-codec.js";
 
 /** Rows per kernel call: big enough to amortise the call, small enough to stay cache- and RSS-friendly. */
 export const BATCH_ROWS = 65_536;
-
-/** Separator of intersection values ("African-American|Male"). */
-export const INTERSECTION_SEPARATOR = "|";
 
 /** Why a cell was rejected; the caller adds file, line and column. */
 export class CellError extends Error {}
@@ -73,16 +70,25 @@ export interface Slice {
   add(values: (string | null)[], selected: number, outcome: number, score?: number): void;
   /** Flushes the pending batch and returns the slice's confusion table. */
   table(): ConfusionTable;
-  /** The slice's calibration bins; null unless rows had scores, all within [0, 1]. */
+  /**
+   * The slice's calibration bins, as the gateway's window reader builds them (rows without
+   * a score simply fill no bin); null when a score fell outside [0, 1], because such scores
+   * are not probabilities (the gateway refuses them at ingestion).
+   */
   calibration(): CalibrationTable | null;
+  /** The gate's input for this slice: name, attributes, table and calibration. */
+  sliceTable(): SliceTable;
 }
 
 /** Raised when a slice exceeds the kernels' 65,535 distinct groups. */
 export class TooManyGroupsError extends Error {}
 
-/** Creates a slice over `parts` of the sensitive values. */
-export function createSlice(name: string, parts: number[], kernels: Kernels, batchRows = BATCH_ROWS): Slice {
-  const acc = createTableAccumulator(kernels);
+/**
+ * Creates a slice over `parts` of the sensitive values (`attributes` names them);
+ * `calibrationBins` is the policy's (resolvePolicy), as in the gateway.
+ */
+export function createSlice(name: string, attributes: string[], parts: number[], kernels: Kernels, batchRows = BATCH_ROWS, calibrationBins?: number): Slice {
+  const acc = createTableAccumulator(kernels, calibrationBins === undefined ? {} : { calibrationBins });
   const group = new Uint16Array(batchRows);
   const selected = new Uint8Array(batchRows);
   const outcome = new Uint8Array(batchRows);
@@ -104,7 +110,7 @@ export function createSlice(name: string, parts: number[], kernels: Kernels, bat
       throw err;
     }
   };
-  return {
+  const slice: Slice = {
     name,
     parts,
     add(values, sel, out, score) {
@@ -141,15 +147,22 @@ export function createSlice(name: string, parts: number[], kernels: Kernels, bat
     },
     calibration() {
       flush();
-      return scored && unitScores ? acc.calibration() : null;
+      return unitScores ? acc.calibration() : null;
+    },
+    sliceTable() {
+      return { name, attributes, table: slice.table(), calibration: slice.calibration() };
     },
   };
+  return slice;
 }
 
-/** The slices for `attributes`: each one alone, plus their intersection when there are several. */
-export function createSlices(attributes: string[], kernels: Kernels, batchRows = BATCH_ROWS): Slice[] {
-  const slices = attributes.map((a, i) => createSlice(a, [i], kernels, batchRows));
-  if (attributes.length > 1)
-    slices.push(createSlice(attributes.join(INTERSECTION_SEPARATOR), attributes.map((_, i) => i), kernels, batchRows));
-  return slices;
+/**
+ * The slices a gateway policy with these sensitive attributes evaluates (domain `slicesOf`):
+ * each attribute alone, then their intersection when there are several. Row values are
+ * passed to `add` in the order of `attributes`.
+ */
+export function createSlices(attributes: string[], kernels: Kernels, batchRows = BATCH_ROWS, calibrationBins?: number): Slice[] {
+  return slicesOf(attributes).map((spec) =>
+    createSlice(spec.name, spec.attributes, spec.attributes.map((a) => attributes.indexOf(a)), kernels, batchRows, calibrationBins),
+  );
 }

@@ -61,10 +61,20 @@ export async function loadPolicyFile(file: string): Promise<LoadedPolicy> {
   return { policy, notes };
 }
 
-/** The default policy for `attribute`, with the schema's defaults filled in. */
-export function defaultPolicy(attribute: string): FairnessPolicy {
-  // Parsed with a placeholder name: a CSV header need not be an identifier, and the CLI
-  // sets sensitiveAttribute per evaluated slice anyway.
+/**
+ * `policy` gating `attributes` (in order; the first is the primary), shaped exactly as the
+ * API's schema shapes a policy with `sensitiveAttributes`: the list is present only when
+ * there are several. Set directly rather than re-parsed because a CSV header need not be
+ * an identifier, which the API's attribute names must be.
+ */
+export function withAttributes(policy: FairnessPolicy, attributes: readonly string[]): FairnessPolicy {
+  const { sensitiveAttributes: _old, ...rest } = policy;
+  return { ...rest, sensitiveAttribute: attributes[0]!, ...(attributes.length > 1 ? { sensitiveAttributes: [...attributes] } : {}) };
+}
+
+/** The default policy for `attributes`, with the schema's defaults filled in. */
+export function defaultPolicy(attributes: readonly string[]): FairnessPolicy {
+  // Parsed with a placeholder name, for the reason given at withAttributes.
   const { override: _override, ...policy } = fairnessPolicySchema.parse({ enabled: true, sensitiveAttribute: "attribute", thresholds: { ...DEFAULT_THRESHOLDS } });
-  return { ...policy, sensitiveAttribute: attribute };
+  return withAttributes(policy, attributes);
 }

@@ -8,6 +8,8 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { BaselineView } from "../../worker/domain/baseline.js";
+import type { Evaluation } from "../../worker/domain/evaluation.js";
 import { buildReport } from "../../worker/domain/report.js";
 import { renderReportHtml } from "../../worker/report/html.js";
 
@@ -18,12 +20,12 @@ export async function fileSha256(file: string): Promise<string> {
   return h.digest("hex");
 }
 
-/** Writes DIR/report.json and DIR/report.html for a CLI evaluation output (`baseline`: the --baseline evaluation, for deltas). */
-export async function writeReportFiles(dir: string, output: unknown, inputFile: string, now: Date, baseline: unknown = null): Promise<void> {
+/** Writes DIR/report.json and DIR/report.html for a CLI evaluation (`baseline`: the --baseline evaluation, for deltas). */
+export async function writeReportFiles(dir: string, evaluation: Evaluation, inputFile: string, now: Date, baseline: BaselineView | null = null): Promise<void> {
   const report = await buildReport({
     baselineEvaluation: baseline,
     tenant: { id: "local", name: "fairgate check" },
-    evaluation: output,
+    evaluation,
     flowDefinition: null,
     datasetHash: await fileSha256(inputFile),
     datasetHashScope: `SHA-256 of the input file ${inputFile}`,

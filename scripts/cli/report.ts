@@ -1,14 +1,23 @@
 /**
  * @module scripts/cli/report
- * The human-readable summary printed without --json: per slice a group table
- * (n, selected, SR, TPR, FPR, FNR, PPV and Wilson intervals), every metric with its
- * bootstrap interval and status, the violations, warnings, the verdict.
+ * The human-readable summary printed without --json: for every slice of the
+ * evaluation's `results[]` a group table (n, selected, SR, TPR, FPR, FNR, PPV and
+ * Wilson intervals) and every metric with its bootstrap interval and status; then the
+ * evaluation's one verdict with its violations, warnings and insufficient evidence.
  * Every number comes from the evaluation; nothing is recomputed here.
  */
 import type { Evaluation } from "../../worker/domain/evaluation.js";
 import type { FairnessPolicy } from "../../worker/domain/policy.js";
 import { type Interval, METRIC_NAMES, METRICS, type MetricName, type ThresholdSpec, TIERS } from "../../worker/domain/tiers.js";
-import type { CheckOutput } from "./check.js";
+
+type SliceResult = Evaluation["results"][number];
+
+/** What was read, for the first line (not part of the evaluation). */
+export interface InputSummary {
+  file: string;
+  format: "csv" | "ndjson";
+  rows: number;
+}
 
 const MAX_VALUE_WIDTH = 32;
 const int = (n: number) => n.toLocaleString("en-US");
@@ -30,9 +39,9 @@ function thresholds(p: FairnessPolicy): string {
 }
 
 /** Group table: the rates, then their Wilson 95% intervals; "*" marks a group below minGroupSize. */
-function table(e: Evaluation): string[] {
+function table(r: SliceResult): string[] {
   const head = ["group", "n", "selected", "SR", "TPR", "FPR", "FNR", "PPV", "SR 95% CI", "TPR 95% CI", "FPR 95% CI"];
-  const rows = e.groups.map((g) => [
+  const rows = r.groups.map((g) => [
     `${clip(g.value)}${g.excluded ? " *" : ""}`,
     int(g.n),
     int(g.selected),
@@ -45,15 +54,13 @@ function table(e: Evaluation): string[] {
     iv(g.intervals.tpr),
     iv(g.intervals.fpr),
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => `  ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")}`;
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i]!.length)));
+  const line = (x: string[]) => `  ${x.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ")}`;
   return [line(head), ...rows.map(line)];
 }
 
 /** One line per metric: value, bootstrap interval, status (and the hint when more data would decide). */
-function metricLines(e: Evaluation): string[] {
-  const r = e.results[0];
-  if (!r) return [];
+function metricLines(r: SliceResult): string[] {
   return METRIC_NAMES.map((m) => {
     const x = r.metrics[m];
     const head = `    ${METRICS[m].label}`.padEnd(32);
@@ -63,34 +70,27 @@ function metricLines(e: Evaluation): string[] {
   });
 }
 
-function slice(e: Evaluation): string[] {
-  const out = [`sensitive attribute ${JSON.stringify(e.sensitiveAttribute)}: ${int(e.sampleSize)} usable rows`];
-  if (e.groups.length > 0) out.push(...table(e));
-  const small = e.results[0]?.excludedGroups ?? [];
-  if (small.length > 0) out.push(`  * left out of every metric (fewer than minGroupSize ${e.minGroupSize} rows): ${small.map((g) => `${g.value} (n ${int(g.n)})`).join(", ")}`);
-  out.push("  metrics (95% intervals: Poisson bootstrap on the table's cells):", ...metricLines(e));
-  if (e.excludedFromEqualOpportunity.length > 0) out.push(`  left out of the equal opportunity gap (no positive outcome): ${e.excludedFromEqualOpportunity.join(", ")}`);
-  out.push(e.violations.length === 0 ? "  violations: none" : "  violations:", ...e.violations.map((v) => `    - ${v}`));
-  if (e.warnings.length > 0) out.push("  warnings:", ...e.warnings.map((w) => `    - [${w.tier}] ${w.message}`));
-  if (e.insufficientEvidence.length > 0) out.push("  insufficient evidence:", ...e.insufficientEvidence.map((v) => `    - ${v}`));
-  out.push(`  verdict: ${e.verdict}${e.reason ? ` (${e.reason})` : ""}`);
+function slice(r: SliceResult, minGroupSize: number | null): string[] {
+  const what = r.attributes.length > 1 ? "intersection" : "sensitive attribute";
+  const out = [`${what} ${JSON.stringify(r.slice)}: ${int(r.sampleSize)} usable rows`];
+  if (r.groups.length > 0) out.push(...table(r));
+  if (r.excludedGroups.length > 0)
+    out.push(`  * left out of every metric (fewer than minGroupSize ${minGroupSize} rows): ${r.excludedGroups.map((g) => `${g.value} (n ${int(g.n)})`).join(", ")}`);
+  out.push("  metrics (95% intervals: Poisson bootstrap on the table's cells):", ...metricLines(r));
   return out;
 }
 
-/** Renders the summary for `output`, whose slices are `evaluations`. */
-export function renderSummary(output: CheckOutput, evaluations: Evaluation[]): string {
-  const policy = output.policy as FairnessPolicy;
-  const lines = [
-    `fairgate check: ${output.input.file} (${output.input.format}, ${int(output.input.rows)} rows)`,
-    `policy: ${policy.enabled ? thresholds(policy) : "disabled"}`,
-    "",
-  ];
-  for (const e of evaluations) lines.push(...slice(e), "");
-  const verdict = output.verdict.toUpperCase();
-  lines.push(
-    output.verdict === "block"
-      ? `verdict: ${verdict} (exit 1)${evaluations.length > 1 ? ` - ${output.violations.length} violation(s) across slices` : ""}`
-      : `verdict: ${verdict}${output.reason ? ` (${output.reason})` : ""}`,
-  );
+/** Renders the summary of `e`, an evaluation of the file described by `input`. */
+export function renderSummary(e: Evaluation, input: InputSummary): string {
+  const policy = e.policy as FairnessPolicy;
+  const lines = [`fairgate check: ${input.file} (${input.format}, ${int(input.rows)} rows)`, `policy: ${policy.enabled ? thresholds(policy) : "disabled"}`, ""];
+  for (const r of e.results) lines.push(...slice(r, e.minGroupSize), "");
+  if (e.excludedFromEqualOpportunity.length > 0)
+    lines.push(`left out of the equal opportunity gap of ${JSON.stringify(e.sensitiveAttribute)} (no positive outcome): ${e.excludedFromEqualOpportunity.join(", ")}`);
+  lines.push(e.violations.length === 0 ? "violations: none" : "violations:", ...e.violations.map((v) => `  - ${v}`));
+  if (e.warnings.length > 0) lines.push("warnings:", ...e.warnings.map((w) => `  - [${w.tier}] ${w.message}`));
+  if (e.insufficientEvidence.length > 0) lines.push("insufficient evidence:", ...e.insufficientEvidence.map((v) => `  - ${v}`));
+  const verdict = e.verdict.toUpperCase();
+  lines.push(e.verdict === "block" ? `verdict: ${verdict} (exit 1)` : `verdict: ${verdict}${e.reason ? ` (${e.reason})` : ""}`);
   return `${lines.join("\n")}\n`;
 }

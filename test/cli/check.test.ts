@@ -9,7 +9,7 @@ import { execFile } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { evaluationSchema } from "../../worker/domain/evaluation.js";
 import { PROPUBLICA, writeCompasCsv } from "../helpers/compas.js";
@@ -41,7 +41,7 @@ const small = (input: string, policy: string, ...more: string[]) =>
 const pct = (x: number | null) => (x === null ? null : Math.round(x * 10_000) / 100);
 /** Drops what legitimately differs between two runs on the same data. */
 const stable = (o: Record<string, unknown>) => {
-  const { id: _id, createdAt: _createdAt, input: _input, ...rest } = o;
+  const { id: _id, createdAt: _createdAt, flowKey: _flowKey, ...rest } = o;
   return rest;
 };
 
@@ -119,7 +119,7 @@ describe("fairgate check on COMPAS (ProPublica's table)", () => {
   it("matches the gateway's evaluation shape (evaluationSchema) with trigger cli", () => {
     const ev = JSON.parse(runs.compas!.stdout);
     expect(evaluationSchema.safeParse(ev).success).toBe(true);
-    expect(ev).toMatchObject({ trigger: "cli", flowId: null, flowKey: null, version: null, window: null, sensitiveAttribute: "race" });
+    expect(ev).toMatchObject({ trigger: "cli", flowId: "cli", flowKey: basename(COMPAS[2]!), version: null, window: null, sensitiveAttribute: "race" });
     for (const g of ev.groups) for (const k of ["value", "n", "selected", "positives", "tp", "fp", "tn", "fn", "selectionRate", "tpr", "fpr", "fnr", "ppv"]) expect(g).toHaveProperty(k);
     expect(Object.keys(ev.metrics).sort()).toEqual(["demographicParityGap", "disparateImpactRatio", "equalOpportunityGap"]);
   });
@@ -159,17 +159,20 @@ describe("fairgate check exit codes and formats", () => {
     expect(csv.groups.map((g: { value: string; n: number }) => [g.value, g.n])).toEqual([["A", 20], ["B", 16]]);
   });
 
-  it("evaluates each sensitive attribute and their intersection; any blocking slice blocks", () => {
+  it("evaluates each sensitive attribute and their intersection in one evaluation; any blocking slice blocks", () => {
     const r = runs.intersect!;
     expect(r.code).toBe(1);
     const ev = JSON.parse(r.stdout);
     expect(evaluationSchema.safeParse(ev).success).toBe(true);
-    expect(ev.slices.map((s: { sensitiveAttribute: string; verdict: string }) => [s.sensitiveAttribute, s.verdict])).toEqual([
-      ["group", "pass"], ["sex", "pass"], ["group|sex", "block"],
+    expect(ev).not.toHaveProperty("slices");
+    // Which slices reached the block tier: only the intersection.
+    const blocking = (x: { metrics: Record<string, { status: string }> }) => Object.values(x.metrics).some((m) => m.status === "block");
+    expect(ev.results.map((s: { slice: string; source: string; metrics: Record<string, { status: string }> }) => [s.slice, s.source, blocking(s)])).toEqual([
+      ["group", "observed", false], ["sex", "observed", false], ["group|sex", "observed", true],
     ]);
-    for (const s of ev.slices) expect(evaluationSchema.safeParse(s).success).toBe(true);
-    expect(ev.slices[2].groups.map((g: { value: string }) => g.value)).toEqual(["A|F", "A|M", "B|F", "B|M"]);
-    expect(ev.slices[1].sampleSize).toBe(40); // rows without a group still count for sex
+    expect(ev.sensitiveAttributes).toEqual(["group", "sex"]);
+    expect(ev.results[2].groups.map((g: { value: string }) => g.value)).toEqual(["A|F", "A|M", "B|F", "B|M"]);
+    expect(ev.results[1].sampleSize).toBe(40); // rows without a group still count for sex
     expect(ev.verdict).toBe("block");
     expect(ev.violations).toEqual(["group|sex: equal opportunity gap 0.500 > threshold 0.3"]);
   });

@@ -91,7 +91,8 @@ describe("policy handling follows the gateway's gate", () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toBe("");
     const ev = JSON.parse(r.stdout);
-    expect(ev).toMatchObject({ verdict: "pass", sensitiveAttribute: "g", sampleSize: 200, createdAt: "2026-01-01T00:00:00.000Z", input: { rows: 200, format: "csv" } });
+    expect(ev).toMatchObject({ verdict: "pass", sensitiveAttribute: "g", sampleSize: 200, createdAt: "2026-01-01T00:00:00.000Z", flowId: "cli", flowKey: "d.csv" });
+    expect(ev).not.toHaveProperty("input"); // the output is exactly the evaluation schema
     expect(ev.policy).toEqual({ enabled: true, sensitiveAttribute: "g", thresholds: { disparateImpactRatio: 0.5 }, minSampleSize: 100, windowDays: 7, continuousRecheck: false, onInsufficientSamples: "skip" });
   });
 
@@ -142,7 +143,7 @@ describe("policy handling follows the gateway's gate", () => {
     const a = await run(check(await file("plain.csv", plain), "--json"));
     const b = await run(check(await file("fancy.csv", fancy), "--json"));
     expect(b.code).toBe(a.code);
-    const strip = (s: string) => ({ ...JSON.parse(s), id: null, input: null });
+    const strip = (s: string) => ({ ...JSON.parse(s), id: null, flowKey: null });
     expect(strip(b.stdout)).toEqual(strip(a.stdout));
     expect(JSON.parse(a.stdout).sampleSize).toBe(150);
   });

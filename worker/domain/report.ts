@@ -135,7 +135,9 @@ function failingPoints(r: Omit<Report, "summary" | "title">): string[] {
 }
 
 function summary(r: Omit<Report, "summary" | "title">): Report["summary"] {
-  const flow = r.flow.key ? `decision flow "${r.flow.key}"${r.flow.version !== null ? ` (version ${r.flow.version})` : ""}` : "the decisions file";
+  // A `fairgate check` evaluation names its input file as flowKey: it is a file, not a flow.
+  const cli = r.evaluation.trigger === "cli";
+  const flow = r.flow.key && !cli ? `decision flow "${r.flow.key}"${r.flow.version !== null ? ` (version ${r.flow.version})` : ""}` : "the decisions file";
   const span = r.window?.days ? `over the last ${r.window.days} day${r.window.days === 1 ? "" : "s"}` : "over the evaluated data";
   const applied = r.overrideTrail.find((o) => o.appliedToThisEvaluation);
   const v = r.evaluation.verdict;
@@ -223,6 +225,6 @@ export async function buildReport(input: ReportInput): Promise<Report> {
     generatedAt: input.generatedAt,
   };
   const s = summary(base);
-  const title = `Fairness report: ${base.flow.key ?? "decisions file"}${base.flow.version !== null ? ` v${base.flow.version}` : ""} (${s.verdict.toUpperCase()})`;
+  const title = `Fairness report: ${base.evaluation.trigger === "cli" ? "decisions file" : (base.flow.key ?? "decisions file")}${base.flow.version !== null ? ` v${base.flow.version}` : ""} (${s.verdict.toUpperCase()})`;
   return { ...base, title, summary: s };
 }
