@@ -26,7 +26,7 @@ const deps = {
   kernels,
   clock: () => new Date(now),
   newId: () => crypto.randomUUID(),
-  windowReader: values.path === "columnar" ? (s: TenantStore) => createColumnarWindowReader(s, kernels) : (s: TenantStore) => createRowWindowReader(s.traces, kernels),
+  windowReader: values.path === "columnar" ? (s: TenantStore) => createColumnarWindowReader(s.window, kernels) : (s: TenantStore) => createRowWindowReader(s.window, kernels),
 };
 const rssBeforeMiB = process.memoryUsage().rss / 1048576;
 const times: number[] = [];

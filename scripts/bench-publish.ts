@@ -62,7 +62,7 @@ let idn = 0;
 const newId = () => `bench-${idn++}-${crypto.randomUUID()}`;
 const packed = values.unpacked ? { traces: 0, segments: 0 } : await packTraces({ clock: () => new Date(now), newId }, store);
 const kernels = await loadWasmKernelsFromFile(join(import.meta.dirname, "../wasm-core/build/kernels.wasm"));
-const deps = { kernels, clock: () => new Date(now), newId, windowReader: (s: TenantStore) => createColumnarWindowReader(s, kernels) };
+const deps = { kernels, clock: () => new Date(now), newId, windowReader: (s: TenantStore) => createColumnarWindowReader(s.window, kernels) };
 
 const publishMs: number[] = [];
 const writeMs: number[] = [];

@@ -36,8 +36,8 @@ const pack = (store: TenantStore, clockMs: number, maxRowsPerSegment = 5) =>
 
 /** Row path, columnar path and oracle agree for several attribute sets and windows; returns the hashes. */
 async function agree({ client, store }: Db, now: number, chunkRows?: number): Promise<string[]> {
-  const row = createRowWindowReader(store.traces, kernels, { pageSize: 7 });
-  const col = createColumnarWindowReader(store, kernels, { pageSize: 5 });
+  const row = createRowWindowReader(store.window, kernels, { pageSize: 7 });
+  const col = createColumnarWindowReader(store.window, kernels, { pageSize: 5 });
   const out: string[] = [];
   for (const attributes of [["a"], ["b"], ["a", "b"], ["b", "a"]])
     for (const days of [1, 3, 10]) {
@@ -133,7 +133,7 @@ async function hashOf(ts: TraceRecord[], now: number, packed: boolean): Promise<
   const { client, store } = await createTestTenantStore();
   await store.traces.insert(ts);
   if (packed) await pack(store, now, 4);
-  const h = (await createColumnarWindowReader(store, kernels).readWindow("f", ["a"], new Date(now - 7 * DAY_MS), new Date(now))).datasetHash;
+  const h = (await createColumnarWindowReader(store.window, kernels).readWindow("f", ["a"], new Date(now - 7 * DAY_MS), new Date(now))).datasetHash;
   client.close();
   return h;
 }
@@ -184,7 +184,7 @@ describe("dataset hash sensitivity", () => {
     const ts = [0, 1, 2].map((k) => trace({ day: 5, ms: k * 1000, a: "x", b: 1, selected: true, converted: null, score: 0.5 }));
     await store.traces.insert(ts);
     expect((await pack(store, now)).traces).toBe(3);
-    const read = () => createColumnarWindowReader(store, kernels).readWindow("f", ["a"], new Date(now - 7 * DAY_MS), new Date(now));
+    const read = () => createColumnarWindowReader(store.window, kernels).readWindow("f", ["a"], new Date(now - 7 * DAY_MS), new Date(now));
     const before = await read();
     await store.traces.recordOutcome(ts[1]!.id, true, new Date(now).toISOString());
     const after = await read();
@@ -199,7 +199,7 @@ describe("dataset hash sensitivity", () => {
       { ...trace({ day: 8, ms: 5, a: "x", b: 1, selected: true, converted: true, score: 0.25 }), id: "p1" },
       { ...trace({ day: 8, ms: 5, a: "é", b: undefined, selected: false, converted: null, score: null }), id: "p2" },
     ]);
-    const read = () => createColumnarWindowReader(store, kernels).readWindow("f", ["a", "b"], new Date(now - 7 * DAY_MS), new Date(now));
+    const read = () => createColumnarWindowReader(store.window, kernels).readWindow("f", ["a", "b"], new Date(now - 7 * DAY_MS), new Date(now));
     const r = await read();
     expect(r.rows).toBe(2);
     expect(r.datasetHash).toBe(PINNED);
@@ -230,7 +230,7 @@ describe("publish stores the reader's dataset hash", () => {
     const gens = fc.sample(traceArb, { seed: 7, numRuns: 300 });
     await store.traces.insert(gens.map(trace));
     let ids = 0;
-    const deps = { kernels, clock: () => new Date(now), newId: () => `id-${ids++}`, windowReader: (s: TenantStore) => createColumnarWindowReader(s, kernels) };
+    const deps = { kernels, clock: () => new Date(now), newId: () => `id-${ids++}`, windowReader: (s: TenantStore) => createColumnarWindowReader(s.window, kernels) };
     const stored: string[] = [];
     for (const packed of [false, true]) {
       if (packed) await pack(store, now, 16);

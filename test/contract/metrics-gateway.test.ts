@@ -139,7 +139,7 @@ describe("the same window, policy and seed give the same evaluation, bit for bit
     const now = new Date();
     const deps = { ...app.deps, clock: () => now, newId: () => "fixed-id" };
     const run = async (reader: "row" | "columnar") => {
-      const windowReader = reader === "row" ? (s: typeof store) => createRowWindowReader(s.traces, app.deps.kernels) : (s: typeof store) => createColumnarWindowReader(s, app.deps.kernels);
+      const windowReader = reader === "row" ? (s: typeof store) => createRowWindowReader(s.window, app.deps.kernels) : (s: typeof store) => createColumnarWindowReader(s.window, app.deps.kernels);
       // The dataset hash comes out of the same pass and must agree across paths too.
       const r = await evaluateFlow({ ...deps, windowReader }, store, flow, 2, "publish");
       expect(r.datasetHash).toMatch(/^[0-9a-f]{64}$/);

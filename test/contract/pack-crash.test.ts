@@ -34,7 +34,7 @@ describe("packing under SIGKILL", () => {
     const kernels = createReferenceKernels();
     const from = new Date(NOW - 10 * DAY_MS);
     const to = new Date(NOW);
-    const expected = await createRowWindowReader(store.traces, kernels).confusionTable("f", "g", from, to);
+    const expected = await createRowWindowReader(store.window, kernels).confusionTable("f", "g", from, to);
     expect(expected.groups.reduce((s, g) => s + g.n, 0)).toBe(N);
 
     let kills = 0;
@@ -47,7 +47,7 @@ describe("packing under SIGKILL", () => {
         kills++;
       }
       await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.once("exit", r)));
-      const col = await createColumnarWindowReader(store, kernels).confusionTable("f", "g", from, to);
+      const col = await createColumnarWindowReader(store.window, kernels).confusionTable("f", "g", from, to);
       expect(col).toEqual(expected);
       const seg = await client.execute("SELECT coalesce(sum(row_count), 0) AS n FROM trace_segments");
       const marked = await client.execute("SELECT count(*) AS n FROM decision_traces WHERE segment_id IS NOT NULL");
@@ -57,7 +57,7 @@ describe("packing under SIGKILL", () => {
     await packTraces({ clock: () => new Date(NOW), newId: () => crypto.randomUUID() }, store);
     const unpacked = await client.execute(`SELECT count(*) AS n FROM decision_traces WHERE segment_id IS NULL AND created_at < ${Math.floor(NOW / DAY_MS) * DAY_MS}`);
     expect(unpacked.rows[0]!.n).toBe(0);
-    expect(await createColumnarWindowReader(store, kernels).confusionTable("f", "g", from, to)).toEqual(expected);
+    expect(await createColumnarWindowReader(store.window, kernels).confusionTable("f", "g", from, to)).toEqual(expected);
     client.close();
   });
 });

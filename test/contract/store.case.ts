@@ -79,9 +79,9 @@ export function storeContract(transport: string, open: () => Promise<SqlClient>)
         { id: crypto.randomUUID(), flowKey: "f", version: 1, customerId: "c", attributes: { ageBand: null }, selected: true, score: null, offers: null, converted: null, source: "bulk", createdAt },
         { id: crypto.randomUUID(), flowKey: "f", version: 1, customerId: "c", attributes: { ageBand: true }, selected: false, score: null, offers: null, converted: null, source: "bulk", createdAt },
       ]);
-      const page = await store.traces.readWindowPage("f", "ageBand", createdAt - 1, createdAt + 1, null, 10);
-      expect(page.map((p) => p.group)).toEqual(['"65+"', "true"]);
-      expect(page[0]).toEqual({ seq: expect.any(Number), createdAt, group: '"65+"', selected: 1, converted: null });
+      const page = await store.window.readSliceWindowPage("f", ["ageBand"], createdAt - 1, createdAt + 1, null, 10);
+      expect(page.map((p) => p.groups[0])).toEqual(['"65+"', "true"]);
+      expect(page[0]).toEqual({ seq: expect.any(Number), createdAt, groups: ['"65+"'], selected: 1, converted: null, score: 0.25 });
       expect(await store.traces.recordOutcome(id, true, "2026-01-01T00:00:00.000Z")).toBe("recorded");
       expect(await store.traces.recordOutcome(id, true, "2026-01-01T00:00:00.000Z")).toBe("unchanged");
       expect(await store.traces.recordOutcome(id, false, "2026-01-01T00:00:00.000Z")).toBe("conflict");

@@ -23,8 +23,8 @@ const traceArb = traceArbitrary({ a: ["x", "y", "z", null, undefined], b: [0, 1,
 const trace = traceFromGen;
 
 async function compare(store: Awaited<ReturnType<typeof createTestTenantStore>>["store"], now: number, k = kernels) {
-  const row = createRowWindowReader(store.traces, k, { pageSize: 7 });
-  const col = createColumnarWindowReader(store, k);
+  const row = createRowWindowReader(store.window, k, { pageSize: 7 });
+  const col = createColumnarWindowReader(store.window, k);
   for (const attribute of ["a", "b", "hc"])
     for (const days of [1, 3, 7, 10]) {
       const from = new Date(now - days * DAY_MS);

@@ -49,25 +49,6 @@ export function emptyCalibrationGroup(value: string, bins: number): CalibrationG
   return { value, count: new Array<number>(bins).fill(0), positives: new Array<number>(bins).fill(0), scoreSum: new Array<number>(bins).fill(0) };
 }
 
-/** Merges calibration tables with the same bin count by group value (sorted output). */
-export function mergeCalibration(tables: CalibrationTable[], bins: number): CalibrationTable {
-  const byValue = new Map<string, CalibrationGroup>();
-  for (const t of tables) {
-    if (t.bins !== bins) throw new RangeError(`calibration bins differ: ${t.bins} vs ${bins}`);
-    for (const g of t.groups) {
-      let acc = byValue.get(g.value);
-      if (!acc) byValue.set(g.value, (acc = emptyCalibrationGroup(g.value, bins)));
-      for (let b = 0; b < bins; b++) {
-        acc.count[b]! += g.count[b]!;
-        acc.positives[b]! += g.positives[b]!;
-        acc.scoreSum[b]! += g.scoreSum[b]!;
-      }
-    }
-  }
-  const groups = [...byValue.values()].filter((g) => g.count.some((c) => c > 0));
-  return { bins, groups: groups.sort((x, y) => (x.value < y.value ? -1 : x.value > y.value ? 1 : 0)) };
-}
-
 /** One non-empty bin as reported. */
 export interface CalibrationBin {
   lower: number;

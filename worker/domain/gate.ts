@@ -126,18 +126,6 @@ function findings(labelled: (SliceResult & { label: string })[], rule: ResolvedP
   return { violations, insufficient, warnings };
 }
 
-/** Threshold breaches of the pinned three metrics of a report (the gateway issue's check). */
-export function findViolations(report: MetricReport, policy: FairnessPolicy): string[] {
-  const rp = resolvePolicy(policy);
-  const out: string[] = [];
-  for (const m of ["disparateImpactRatio", "demographicParityGap", "equalOpportunityGap"] as const) {
-    const v = report.metrics[m];
-    const t = rp.thresholds[m]?.block;
-    if (v !== null && t !== undefined && beyond(m, v, t)) out.push(breachText(m, v, t));
-  }
-  return out;
-}
-
 /**
  * Decides the gate. `policy` null or disabled → skip. No usable traces in the primary
  * observed slice → skip ("no usable samples"); fewer than minSampleSize → skip

@@ -10,9 +10,8 @@
  * Must give exactly the row path's tables on the same data (contract-tested).
  */
 import { intersectionValue } from "../domain/slices.js";
-import type { SegmentMeta, SegmentStore } from "../store/tenant/segments.js";
-import type { TraceStore } from "../store/tenant/traces.js";
 import type { Kernels } from "./kernels/types.js";
+import type { SegmentMeta, WindowSource } from "./ports.js";
 import { createDatasetHasher, type DatasetHasher } from "./dataset-hash.js";
 import { blobBytes, blobView, DAY_MS } from "./segment-codec.js";
 import { addSliceRows, createSliceAccumulators, rowLabels, type SliceTableOptions, type WindowRead, type WindowReader, windowReaderOver } from "./window.js";
@@ -86,18 +85,18 @@ export function combineCodes(cols: { dict: readonly string[]; codes: Uint16Array
   return { dict, codes };
 }
 
-/** Creates the columnar window reader over a tenant's segment and trace stores. */
-export function createColumnarWindowReader(stores: { traces: TraceStore; segments: SegmentStore }, kernels: Kernels, opts: { pageSize?: number } = {}): WindowReader {
+/** Creates the columnar window reader over a tenant's window source. */
+export function createColumnarWindowReader(source: WindowSource, kernels: Kernels, opts: { pageSize?: number } = {}): WindowReader {
   const pageSize = opts.pageSize ?? 20_000;
 
   /** Adds one segment to every slice (and the hash); false when it must be read row-wise instead. */
   async function addSegment(s: Accumulators, h: DatasetHasher | null, meta: SegmentMeta, attributes: readonly string[], from: number, to: number): Promise<boolean> {
     // An attribute too diverse to pack in this segment: its rows are the only source.
     if (attributes.some((a) => meta.unpackedAttributes.includes(a))) return false;
-    const data = await stores.traces.loadSegmentColumns(meta, attributes);
+    const data = await source.loadSegmentColumns(meta, attributes);
     // Copy: late outcomes are patched in without touching the stored bytes.
     let outcome = new Uint8Array(blobBytes(data.outcome));
-    for (const d of await stores.segments.deltas(meta.id)) outcome[d.pos] = d.outcome;
+    for (const d of await source.segmentDeltas(meta.id)) outcome[d.pos] = d.outcome;
     const allTime = blobView(data.time, Uint32Array);
     const at = meta.createdMin < from || meta.createdMax >= to ? keptPositions(allTime, meta.day * DAY_MS, from, to) : null;
     outcome = pick(outcome, at);
@@ -122,15 +121,15 @@ export function createColumnarWindowReader(stores: { traces: TraceStore; segment
     const k = attributes.length;
     const s = createSliceAccumulators(kernels, attributes, o);
     const h = hash ? createDatasetHasher(attributes, o.datasetChunkRows) : null;
-    const segments = await stores.segments.listForWindow(flowKey, f, t);
+    const segments = await source.listSegments(flowKey, f, t);
     let next = 0;
     // Canonical order is (day, seq): a day's segments (in seq order) come before its unpacked
-    // tail (higher seqs; see segments.listForWindow), so segments are merged in by day.
+    // tail (higher seqs; see WindowSource.listSegments), so segments are merged in by day.
     const segmentsThrough = async (day: number) => {
       for (; next < segments.length && segments[next]!.day <= day; next++) {
         const meta = segments[next]!;
         if (!(await addSegment(s, h, meta, attributes, f, t))) {
-          const rows = (await stores.traces.segmentSliceRows(meta.id, attributes)).filter((r) => r.createdAt >= f && r.createdAt < t);
+          const rows = (await source.segmentSliceRows(meta.id, attributes)).filter((r) => r.createdAt >= f && r.createdAt < t);
           const labels = rowLabels(rows, k);
           addSliceRows(s, rows, labels);
           if (h) hashSliceRows(direct(h), rows, labels);
@@ -141,7 +140,7 @@ export function createColumnarWindowReader(stores: { traces: TraceStore; segment
     // The tail arrives in (day, seq) order from its index: hashed as it streams, never buffered.
     let after: { day: number; seq: number } | null = null;
     for (;;) {
-      const rows = await stores.traces.readTailPage(flowKey, attributes, f, t, after, pageSize);
+      const rows = await source.readTailPage(flowKey, attributes, f, t, after, pageSize);
       if (rows.length === 0) break;
       const labels = rowLabels(rows, k);
       addSliceRows(s, rows, labels);

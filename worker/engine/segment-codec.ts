@@ -12,9 +12,6 @@ import { OUTCOME_UNKNOWN } from "./kernels/types.js";
 export const MAX_PACKED_DICTIONARY = 1024;
 export const DAY_MS = 86_400_000;
 
-// The one definition of a group label lives in the domain (the candidate replay needs it
-// too); re-exported here, where the packer and the CLI have always found it.
-export { groupLabel };
 
 /** A trace row as the packer reads it. */
 export interface PackRow {
@@ -101,9 +98,4 @@ export function blobView<T extends Uint16Array | Uint32Array | Float32Array>(
 /** A BLOB's bytes as a Uint8Array. */
 export function blobBytes(blob: ArrayBuffer | Uint8Array): Uint8Array {
   return blob instanceof Uint8Array ? blob : new Uint8Array(blob);
-}
-
-/** Typed array → bytes for storing as BLOB. */
-export function toBlob(a: Uint8Array | Uint16Array | Uint32Array | Float32Array): Uint8Array {
-  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }

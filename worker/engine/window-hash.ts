@@ -8,7 +8,7 @@
 import type { DatasetHasher } from "./dataset-hash.js";
 import { OUTCOME_UNKNOWN } from "./kernels/types.js";
 import { DAY_MS } from "./segment-codec.js";
-import type { SliceWindowRow } from "../store/tenant/window-reads.js";
+import type { SliceWindowRow } from "./ports.js";
 
 /** Receives one usable row; `labels` has one group label per evaluated attribute (null: absent). */
 export type RowSink = (seq: number, day: number, time: number, selected: number, outcome: number, score: number, labels: readonly (string | null)[]) => void;

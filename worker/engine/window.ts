@@ -10,11 +10,10 @@
 import { type CalibrationTable, DEFAULT_CALIBRATION_BINS } from "../domain/calibration.js";
 import { type ConfusionTable, type GroupCounts } from "../domain/confusion.js";
 import { groupLabel, intersectionValue, type SliceSpec, type SliceTable, slicesOf } from "../domain/slices.js";
-import type { TraceStore } from "../store/tenant/traces.js";
-import type { SliceWindowRow } from "../store/tenant/window-reads.js";
 import { createCalibrationAccumulator } from "./calibration-accumulator.js";
 import { createDatasetHasher } from "./dataset-hash.js";
 import { CONFUSION_FIELDS, type Kernels, OUTCOME_UNKNOWN } from "./kernels/types.js";
+import type { SliceWindowRow, WindowSource } from "./ports.js";
 import { createDayOrderer, hashSliceRows } from "./window-hash.js";
 
 export interface SliceTableOptions {
@@ -35,7 +34,7 @@ export interface WindowRead {
 
 /** Reads a window's tables; implementations differ only in where rows come from. */
 export interface WindowReader {
-  /** One attribute's confusion table (the gateway issue's call). */
+  /** One attribute's confusion table (the first slice of a one-attribute read). */
   confusionTable(flowKey: string, attribute: string, from: Date, to: Date): Promise<ConfusionTable>;
   /** Every slice of `attributes` (each alone, then their intersection), in one pass over the window. */
   sliceTables(flowKey: string, attributes: readonly string[], from: Date, to: Date, opts?: SliceTableOptions): Promise<SliceTable[]>;
@@ -192,7 +191,7 @@ export function addSliceRows(s: ReturnType<typeof createSliceAccumulators>, rows
  */
 export async function readRowsInto(
   s: ReturnType<typeof createSliceAccumulators>,
-  traces: TraceStore,
+  source: Pick<WindowSource, "readSliceWindowPage">,
   flowKey: string,
   attributes: readonly string[],
   fromMs: number,
@@ -203,7 +202,7 @@ export async function readRowsInto(
   const pageSize = opts.pageSize ?? 20_000;
   let after: { createdAt: number; seq: number } | null = null;
   for (;;) {
-    const rows = await traces.readSliceWindowPage(flowKey, attributes, fromMs, toMs, after, pageSize);
+    const rows = await source.readSliceWindowPage(flowKey, attributes, fromMs, toMs, after, pageSize);
     if (rows.length === 0) break;
     const labels = rowLabels(rows, attributes.length);
     addSliceRows(s, rows, labels);
@@ -218,7 +217,7 @@ export async function readRowsInto(
  * The row path: pages of rows via SQL, encoded into columns in JS. The oracle the
  * columnar path is tested against (tables and dataset hash alike).
  */
-export function createRowWindowReader(traces: TraceStore, kernels: Kernels, opts: { pageSize?: number } = {}): WindowReader {
+export function createRowWindowReader(source: Pick<WindowSource, "readSliceWindowPage">, kernels: Kernels, opts: { pageSize?: number } = {}): WindowReader {
   async function read(flowKey: string, attributes: readonly string[], from: Date, to: Date, o: SliceTableOptions, hash: boolean): Promise<WindowRead> {
     const s = createSliceAccumulators(kernels, attributes, o);
     const h = hash ? createDatasetHasher(attributes, o.datasetChunkRows) : null;
@@ -228,7 +227,7 @@ export function createRowWindowReader(traces: TraceStore, kernels: Kernels, opts
       hashSliceRows(order!.add, rows, labels);
       await h!.settle();
     };
-    await readRowsInto(s, traces, flowKey, attributes, from.getTime(), to.getTime(), opts, h ? onPage : undefined);
+    await readRowsInto(s, source, flowKey, attributes, from.getTime(), to.getTime(), opts, h ? onPage : undefined);
     order?.finish();
     return { slices: s.tables(), datasetHash: h ? await h.digest() : "", rows: h?.rows ?? 0 };
   }

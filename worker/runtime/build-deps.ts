@@ -80,7 +80,7 @@ export async function buildDeps(parts: RuntimeParts): Promise<AppDeps> {
     kernels,
     clock: parts.clock ?? (() => new Date()),
     newId: () => crypto.randomUUID(),
-    windowReader: (store) => createColumnarWindowReader(store, kernels),
+    windowReader: (store) => createColumnarWindowReader(store.window, kernels),
     logger: parts.logger,
     verifyAdminToken: async (token) => hashesEqual(await sha256Hex(token), adminHash),
     cronSecret: parts.config.FAIRGATE_CRON_SECRET ?? null,
@@ -89,6 +89,13 @@ export async function buildDeps(parts: RuntimeParts): Promise<AppDeps> {
       jsonMaxBytes: parts.config.FAIRGATE_JSON_MAX_BYTES,
       bulkMaxBytes: parts.config.FAIRGATE_BULK_MAX_BYTES,
       bulkMaxLines: parts.config.FAIRGATE_BULK_MAX_LINES,
+      rateLimits: {
+        limits: {
+          decisions: { perSecond: parts.config.FAIRGATE_RATE_LIMIT_PER_SECOND, burst: parts.config.FAIRGATE_RATE_LIMIT_BURST },
+          bulk: { perSecond: parts.config.FAIRGATE_BULK_RATE_LIMIT_PER_MINUTE / 60, burst: parts.config.FAIRGATE_BULK_RATE_LIMIT_BURST },
+        },
+        maxBuckets: parts.config.FAIRGATE_RATE_LIMIT_MAX_BUCKETS,
+      },
     },
     outbox,
   };

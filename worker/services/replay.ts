@@ -42,7 +42,7 @@ export async function syntheticSlices(
   const def = await store.flows.getDefinition(flow.id, version);
   if (!def) return { input: { counterfactualSource: source, counterfactualNote: `version ${version} has no definition` }, replay: null };
 
-  const sample = await store.traces.sampleWindow(flow.key, window.from.getTime(), window.to.getTime(), size, rp.seed);
+  const sample = await store.window.sampleWindow(flow.key, window.from.getTime(), window.to.getTime(), size, rp.seed);
   const requests: RecordedRequest[] = sample.map((r) => ({ attributes: r.attributes, selected: r.selected, converted: r.converted }));
   const slices = slicesOf(rp.attributes);
   let replayed: GateInput["replayed"] = null;

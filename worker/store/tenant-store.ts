@@ -22,6 +22,7 @@ import { createFlowStore } from "./tenant/flows.js";
 import { createGovernanceStore } from "./tenant/governance.js";
 import { createSegmentStore } from "./tenant/segments.js";
 import { createTraceStore } from "./tenant/traces.js";
+import { createWindowReads } from "./tenant/window-reads.js";
 
 /** Attempts before a chain-head race is reported as a 409 (each one re-reads the heads). */
 const CHAIN_ATTEMPTS = 10;
@@ -81,6 +82,8 @@ export function createTenantStore(db: Client, tenantId: string, opts: { outbox?:
     tenantId,
     flows: createFlowStore(db, tenantId),
     traces: createTraceStore(db, tenantId),
+    /** The window source the engine reads evaluations through (engine/ports.ts `WindowSource`). */
+    window: createWindowReads(db, tenantId),
     segments: createSegmentStore(db, tenantId),
     governance: createGovernanceStore(db, tenantId),
     evidence: createEvidenceStore(db, tenantId),

@@ -4,29 +4,24 @@
  * (segment + columns + marking the traces, guarded), reading segments for a
  * window, and the outcome deltas that keep late outcomes visible.
  */
-import type { EncodedSegment, PackRow } from "../../engine/segment-codec.js";
-import { toBlob } from "../../engine/segment-codec.js";
 import { type Client, type InStatement, guard, read, writeBatch } from "../sql.js";
 
-export interface SegmentMeta {
-  id: string;
+/** A day's traces encoded as columns (engine/segment-codec.ts builds it): what `pack` stores. */
+export interface SegmentToStore {
   day: number;
   rowCount: number;
   createdMin: number;
   createdMax: number;
+  time: Uint32Array;
+  selected: Uint8Array;
+  outcome: Uint8Array;
+  score: Float32Array;
+  columns: { attribute: string; dict: string[]; codes: Uint16Array }[];
   unpackedAttributes: string[];
-  /** The seq of the segment's first trace (position 0): orders a day's segments by seq. */
-  firstSeq: number;
 }
 
-export interface SegmentData extends SegmentMeta {
-  time: ArrayBuffer;
-  selected: ArrayBuffer;
-  outcome: ArrayBuffer;
-  /** Null when the segment has no packed column for the requested attribute. */
-  dict: string[] | null;
-  codes: ArrayBuffer | null;
-}
+/** A typed array's bytes, as a BLOB argument. */
+const toBlob = (a: Uint8Array | Uint16Array | Uint32Array | Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 
 const UNPACKED_SELECT = `FROM decision_traces WHERE tenant_id = ? AND flow_key = ? AND created_at >= ? AND created_at < ? AND segment_id IS NULL`;
 
@@ -43,7 +38,7 @@ export function createSegmentStore(db: Client, tenantId: string) {
       return rs.rows.map((r) => ({ flowKey: String(r.flow_key), day: Number(r.day) }));
     },
     /** Up to `limit` unpacked traces of one (flow, day), in seq order. */
-    async unpackedRows(flowKey: string, dayStart: number, dayEnd: number, limit: number): Promise<PackRow[]> {
+    async unpackedRows(flowKey: string, dayStart: number, dayEnd: number, limit: number) {
       const rs = await read(db, {
         sql: `SELECT seq, created_at, attributes, selected, converted, score ${UNPACKED_SELECT} ORDER BY seq LIMIT ?`,
         args: [tenantId, flowKey, dayStart, dayEnd, limit],
@@ -63,7 +58,7 @@ export function createSegmentStore(db: Client, tenantId: string) {
      * (e.g. a concurrent packer got there first). Outcomes recorded since
      * `snapshotIso` (while the rows were being encoded) become deltas.
      */
-    async pack(id: string, flowKey: string, seg: EncodedSegment, dayStart: number, dayEnd: number, maxSeq: number, snapshotIso: string, now: string): Promise<void> {
+    async pack(id: string, flowKey: string, seg: SegmentToStore, dayStart: number, dayEnd: number, maxSeq: number, snapshotIso: string, now: string): Promise<void> {
       const stmts: InStatement[] = [
         {
           sql: `INSERT INTO trace_segments (tenant_id, id, flow_key, day, row_count, created_min, created_max, packed_at, unpacked_attributes,
@@ -90,61 +85,6 @@ export function createSegmentStore(db: Client, tenantId: string) {
         },
       ];
       await writeBatch(db, stmts, "segment_pack_conflict");
-    },
-    /**
-     * Segments of a flow overlapping [fromMs, toMs), metadata only, in (day, seq) order: the
-     * dataset hash's order. A segment holds the lowest seqs of its day that were unpacked when
-     * it was packed (unpackedRows: ORDER BY seq; the guarded UPDATE marks exactly those), and
-     * a new trace always gets a higher seq than every existing one (seq is the rowid and
-     * traces are never deleted) — so a day's segments cover disjoint, increasing seq ranges,
-     * ordered by their first seq, and the day's unpacked tail comes after all of them.
-     */
-    async listForWindow(flowKey: string, fromMs: number, toMs: number): Promise<SegmentMeta[]> {
-      const rs = await read(db, {
-        // Position 0 holds the segment's lowest seq: one lookup in decision_traces_segment.
-        sql: `SELECT s.id, s.day, s.row_count, s.created_min, s.created_max, s.unpacked_attributes,
-                (SELECT d.seq FROM decision_traces d WHERE d.segment_id = s.id AND d.segment_pos = 0) AS first_seq
-              FROM trace_segments s
-              WHERE s.tenant_id = ? AND s.flow_key = ? AND s.day >= ? AND s.day <= ? AND s.created_max >= ? AND s.created_min < ?
-              ORDER BY s.day, first_seq, s.id`,
-        args: [tenantId, flowKey, Math.floor(fromMs / 86_400_000), Math.floor(toMs / 86_400_000), fromMs, toMs],
-      });
-      return rs.rows.map((r) => ({
-        id: String(r.id),
-        day: Number(r.day),
-        rowCount: Number(r.row_count),
-        createdMin: Number(r.created_min),
-        createdMax: Number(r.created_max),
-        unpackedAttributes: JSON.parse(String(r.unpacked_attributes)) as string[],
-        firstSeq: Number(r.first_seq),
-      }));
-    },
-    /** One segment's columns, with the requested attribute's dictionary column if it was packed. */
-    async load(meta: SegmentMeta, attribute: string): Promise<SegmentData> {
-      const rs = await read(db, {
-        sql: `SELECT s.time_col, s.selected_col, s.outcome_col, c.dict, c.codes FROM trace_segments s
-              LEFT JOIN segment_columns c ON c.segment_id = s.id AND c.attribute = ?
-              WHERE s.tenant_id = ? AND s.id = ?`,
-        args: [attribute, tenantId, meta.id],
-      });
-      const r = rs.rows[0]!;
-      return {
-        ...meta,
-        time: r.time_col as ArrayBuffer,
-        selected: r.selected_col as ArrayBuffer,
-        outcome: r.outcome_col as ArrayBuffer,
-        dict: r.dict === null ? null : (JSON.parse(String(r.dict)) as string[]),
-        codes: r.codes === null ? null : (r.codes as ArrayBuffer),
-      };
-    },
-    /** Outcome deltas for a segment (late outcomes of packed traces). */
-    async deltas(segmentId: string): Promise<{ pos: number; outcome: number }[]> {
-      const rs = await read(db, { sql: "SELECT pos, outcome FROM segment_outcome_deltas WHERE tenant_id = ? AND segment_id = ?", args: [tenantId, segmentId] });
-      return rs.rows.map((r) => ({ pos: Number(r.pos), outcome: Number(r.outcome) }));
-    },
-    async countSegments(): Promise<number> {
-      const rs = await read(db, { sql: "SELECT count(*) AS n FROM trace_segments WHERE tenant_id = ?", args: [tenantId] });
-      return Number(rs.rows[0]!.n);
     },
   };
 }

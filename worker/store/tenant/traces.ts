@@ -1,11 +1,10 @@
 /**
  * @module store/tenant/traces
- * Decision traces (one row per decision) and their outcomes, plus the row-path
- * window reader that feeds the metric kernels in bounded pages.
+ * Decision traces (one row per decision) and their outcomes. Window reads for
+ * evaluation live in window-reads.ts.
  */
 import type { Attributes } from "../../domain/flow.js";
 import { type Client, type InStatement, read, writeBatch } from "../sql.js";
-import { createWindowReads } from "./window-reads.js";
 
 export interface TraceRecord {
   id: string;
@@ -22,30 +21,10 @@ export interface TraceRecord {
   createdAt: number;
 }
 
-/** One page of the window, already projected to what the kernels need. */
-export interface WindowRow {
-  seq: number;
-  createdAt: number;
-  /** JSON text of the sensitive attribute value. */
-  group: string;
-  selected: number;
-  converted: number | null;
-}
-
 const COLS = "(tenant_id, id, flow_key, version, customer_id, attributes, selected, score, offers, converted, source, created_at)";
 const ROW_PARAMS = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 // 12 parameters a row; 400 rows stays well under SQLite's bound-parameter limit.
 const ROWS_PER_INSERT = 400;
-
-function windowRowFrom(r: Record<string, unknown>): WindowRow {
-  return {
-    seq: Number(r.seq),
-    createdAt: Number(r.created_at),
-    group: String(r.g),
-    selected: Number(r.selected),
-    converted: r.converted === null ? null : Number(r.converted),
-  };
-}
 
 /** JSON path for a validated identifier attribute name. */
 export function attributePath(name: string): string {
@@ -69,8 +48,6 @@ export function createTraceStore(db: Client, tenantId: string) {
     t.createdAt,
   ];
   return {
-    // Multi-attribute window pages, segment columns and the seeded sample (window-reads.ts).
-    ...createWindowReads(db, tenantId),
     /** Multi-row INSERT statements for `traces` (commit them in one batch). */
     insertStmts(traces: TraceRecord[]): InStatement[] {
       const out: InStatement[] = [];
@@ -114,44 +91,6 @@ export function createTraceStore(db: Client, tenantId: string) {
       const cur = await this.get(id);
       if (!cur) return "not_found";
       return cur.converted === converted ? "unchanged" : "conflict";
-    },
-    /**
-     * One page of the window [fromMs, toMs) for `flowKey`, ordered by (created_at, seq),
-     * starting after the given position. Only traces carrying `attribute` (not null or "") are returned;
-     * `group` is the attribute's JSON text (typed, so "1", 1 and true stay distinct).
-     * With `unpackedOnly`, traces already packed into segments are skipped (the tail).
-     */
-    async readWindowPage(
-      flowKey: string,
-      attribute: string,
-      fromMs: number,
-      toMs: number,
-      after: { createdAt: number; seq: number } | null,
-      limit: number,
-      unpackedOnly = false,
-    ): Promise<WindowRow[]> {
-      const path = attributePath(attribute);
-      const rs = await read(db, {
-        // The literal `segment_id IS NULL` lets SQLite use the partial index of unpacked traces.
-        sql: `SELECT seq, created_at, attributes -> ? AS g, selected, converted
-              FROM decision_traces
-              WHERE tenant_id = ? AND flow_key = ? AND created_at >= ? AND created_at < ? ${unpackedOnly ? "AND segment_id IS NULL" : ""}
-                AND (created_at, seq) > (?, ?)
-                AND attributes -> ? NOT IN ('null', '""')
-              ORDER BY created_at, seq LIMIT ?`,
-        args: [path, tenantId, flowKey, fromMs, toMs, after?.createdAt ?? -1, after?.seq ?? -1, path, limit],
-      });
-      return rs.rows.map(windowRowFrom);
-    },
-    /** Every trace of one segment, in segment order (fallback when an attribute was not packed). */
-    async segmentRows(segmentId: string, attribute: string): Promise<WindowRow[]> {
-      const path = attributePath(attribute);
-      const rs = await read(db, {
-        sql: `SELECT seq, created_at, attributes -> ? AS g, selected, converted FROM decision_traces
-              WHERE tenant_id = ? AND segment_id = ? AND attributes -> ? NOT IN ('null', '""') ORDER BY segment_pos`,
-        args: [path, tenantId, segmentId, path],
-      });
-      return rs.rows.map(windowRowFrom);
     },
   };
 }

@@ -1,47 +1,20 @@
 /**
  * @module store/tenant/window-reads
- * Window reads for evaluating several sensitive attributes at once: row pages
- * projected to every requested attribute plus score (the row path), a segment's
- * rows (the columnar fallback), a segment's columns for several attributes, and a
- * seeded sample of recorded requests (the candidate replay and the counterfactual).
+ * The tenant's window source (the engine's `WindowSource` port, engine/ports.ts,
+ * implemented here without importing the engine): row pages projected to every
+ * requested attribute plus score (the row path), the unpacked tail in (day, seq)
+ * order, segment metadata, columns and late-outcome deltas, a segment's rows (the
+ * columnar fallback), and a seeded sample of recorded requests (the candidate
+ * replay and the counterfactual).
  */
 import type { Attributes } from "../../domain/flow.js";
 import { type Client, read } from "../sql.js";
-import type { SegmentMeta } from "./segments.js";
 import { attributePath } from "./traces.js";
-
-/** One trace of the window projected to the requested attributes. */
-export interface SliceWindowRow {
-  seq: number;
-  createdAt: number;
-  /** JSON text of each requested attribute's value (null when absent), in request order. */
-  groups: (string | null)[];
-  selected: number;
-  converted: number | null;
-  score: number | null;
-}
-
-/** A recorded request of the window, for replay. */
-export interface SampledRequest {
-  seq: number;
-  attributes: Attributes;
-  selected: boolean;
-  converted: boolean | null;
-}
-
-/** A segment's shared columns and, per requested attribute, its packed column (null: not packed). */
-export interface SegmentColumns {
-  time: ArrayBuffer;
-  selected: ArrayBuffer;
-  outcome: ArrayBuffer;
-  score: ArrayBuffer;
-  columns: ({ dict: string[]; codes: ArrayBuffer } | null)[];
-}
 
 const USABLE = `NOT IN ('null', '""')`;
 const DAY = 86_400_000;
 
-function sliceRowFrom(r: Record<string, unknown>, k: number): SliceWindowRow {
+function sliceRowFrom(r: Record<string, unknown>, k: number) {
   const groups: (string | null)[] = [];
   for (let j = 0; j < k; j++) {
     const g = r[`g${j}`];
@@ -93,7 +66,7 @@ export function tailPageSql(k: number): string {
  */
 const SAMPLE_KEY = "(((seq & 2147483647) * 2654435769 + ?) & 4294967295)";
 
-/** Window reads for one tenant (spread into the trace and segment stores). */
+/** The window source of one tenant. */
 export function createWindowReads(db: Client, tenantId: string) {
   return {
     /**
@@ -108,7 +81,7 @@ export function createWindowReads(db: Client, tenantId: string) {
       toMs: number,
       after: { createdAt: number; seq: number } | null,
       limit: number,
-    ): Promise<SliceWindowRow[]> {
+    ) {
       const p = projection(attributes);
       const rs = await read(db, {
         sql: `SELECT seq, created_at, ${p.select}, selected, converted, score FROM decision_traces
@@ -131,7 +104,7 @@ export function createWindowReads(db: Client, tenantId: string) {
       toMs: number,
       after: { day: number; seq: number } | null,
       limit: number,
-    ): Promise<SliceWindowRow[]> {
+    ) {
       const p = projection(attributes);
       const days = [Math.floor(fromMs / DAY), Math.floor((toMs - 1) / DAY)];
       const rs = await read(db, {
@@ -141,7 +114,7 @@ export function createWindowReads(db: Client, tenantId: string) {
       return rs.rows.map((r) => sliceRowFrom(r, attributes.length));
     },
     /** Every trace of one segment carrying one of `attributes`, in segment order. */
-    async segmentSliceRows(segmentId: string, attributes: readonly string[]): Promise<SliceWindowRow[]> {
+    async segmentSliceRows(segmentId: string, attributes: readonly string[]) {
       const p = projection(attributes);
       const rs = await read(db, {
         sql: `SELECT seq, created_at, ${p.select}, selected, converted, score FROM decision_traces
@@ -155,7 +128,7 @@ export function createWindowReads(db: Client, tenantId: string) {
      * order (so any prefix is itself a sample): the traces with the smallest SAMPLE_KEY. The
      * scan reads only the window index; attributes are fetched for the chosen traces alone.
      */
-    async sampleWindow(flowKey: string, fromMs: number, toMs: number, limit: number, seed: number): Promise<SampledRequest[]> {
+    async sampleWindow(flowKey: string, fromMs: number, toMs: number, limit: number, seed: number) {
       if (limit <= 0) return [];
       const rs = await read(db, {
         sql: `WITH h AS (SELECT seq, ${SAMPLE_KEY} AS h FROM decision_traces
@@ -171,7 +144,7 @@ export function createWindowReads(db: Client, tenantId: string) {
       }));
     },
     /** A segment's shared columns plus the packed columns of `attributes` (two reads, no BLOB repeated). */
-    async loadSegmentColumns(meta: SegmentMeta, attributes: readonly string[]): Promise<SegmentColumns> {
+    async loadSegmentColumns(meta: { id: string }, attributes: readonly string[]) {
       const seg = await read(db, {
         sql: "SELECT time_col, selected_col, outcome_col, score_col FROM trace_segments WHERE tenant_id = ? AND id = ?",
         args: [tenantId, meta.id],
@@ -189,6 +162,39 @@ export function createWindowReads(db: Client, tenantId: string) {
         score: r.score_col as ArrayBuffer,
         columns: attributes.map((a) => byName.get(a) ?? null),
       };
+    },
+    /**
+     * Segments of a flow overlapping [fromMs, toMs), metadata only, in (day, seq) order: the
+     * dataset hash's order. A segment holds the lowest seqs of its day that were unpacked when
+     * it was packed (unpackedRows: ORDER BY seq; the guarded UPDATE marks exactly those), and
+     * a new trace always gets a higher seq than every existing one (seq is the rowid and
+     * traces are never deleted) — so a day's segments cover disjoint, increasing seq ranges,
+     * ordered by their first seq, and the day's unpacked tail comes after all of them.
+     */
+    async listSegments(flowKey: string, fromMs: number, toMs: number) {
+      const rs = await read(db, {
+        // Position 0 holds the segment's lowest seq: one lookup in decision_traces_segment.
+        sql: `SELECT s.id, s.day, s.row_count, s.created_min, s.created_max, s.unpacked_attributes,
+                (SELECT d.seq FROM decision_traces d WHERE d.segment_id = s.id AND d.segment_pos = 0) AS first_seq
+              FROM trace_segments s
+              WHERE s.tenant_id = ? AND s.flow_key = ? AND s.day >= ? AND s.day <= ? AND s.created_max >= ? AND s.created_min < ?
+              ORDER BY s.day, first_seq, s.id`,
+        args: [tenantId, flowKey, Math.floor(fromMs / 86_400_000), Math.floor(toMs / 86_400_000), fromMs, toMs],
+      });
+      return rs.rows.map((r) => ({
+        id: String(r.id),
+        day: Number(r.day),
+        rowCount: Number(r.row_count),
+        createdMin: Number(r.created_min),
+        createdMax: Number(r.created_max),
+        unpackedAttributes: JSON.parse(String(r.unpacked_attributes)) as string[],
+        firstSeq: Number(r.first_seq),
+      }));
+    },
+    /** Outcome deltas for a segment (late outcomes of packed traces). */
+    async segmentDeltas(segmentId: string) {
+      const rs = await read(db, { sql: "SELECT pos, outcome FROM segment_outcome_deltas WHERE tenant_id = ? AND segment_id = ?", args: [tenantId, segmentId] });
+      return rs.rows.map((r) => ({ pos: Number(r.pos), outcome: Number(r.outcome) }));
     },
   };
 }

@@ -1,0 +1,74 @@
+/**
+ * @module engine/ports
+ * What the engine reads a window through. The tenant store implements
+ * `WindowSource` (store/tenant/window-reads.ts + segments.ts, exposed as
+ * `TenantStore.window`) without importing the engine: the shapes below are the
+ * contract, checked by the compiler wherever a store is handed to a reader.
+ * Times are epoch milliseconds; group values are the attribute's JSON text
+ * (typed, so "1", 1 and true stay distinct), null when absent.
+ */
+
+/** One trace of the window projected to the requested attributes. */
+export interface SliceWindowRow {
+  seq: number;
+  createdAt: number;
+  /** JSON text of each requested attribute's value (null when absent), in request order. */
+  groups: (string | null)[];
+  selected: number;
+  converted: number | null;
+  score: number | null;
+}
+
+/** A packed segment's metadata: one (flow, UTC day) run of traces in seq order. */
+export interface SegmentMeta {
+  id: string;
+  day: number;
+  rowCount: number;
+  createdMin: number;
+  createdMax: number;
+  /** Attributes too diverse to be packed in this segment: their values are only in the rows. */
+  unpackedAttributes: string[];
+  /** The seq of the segment's first trace (position 0): orders a day's segments by seq. */
+  firstSeq: number;
+}
+
+/** A segment's shared columns and, per requested attribute, its packed column (null: not packed). */
+export interface SegmentColumns {
+  time: ArrayBuffer | Uint8Array;
+  selected: ArrayBuffer | Uint8Array;
+  outcome: ArrayBuffer | Uint8Array;
+  score: ArrayBuffer | Uint8Array;
+  columns: ({ dict: string[]; codes: ArrayBuffer | Uint8Array } | null)[];
+}
+
+/** A late outcome of a packed trace: its position in the segment and the outcome (0/1). */
+export interface OutcomeDelta {
+  pos: number;
+  outcome: number;
+}
+
+/** A recorded request of the window, for replay (the candidate version, the counterfactual). */
+export interface SampledRequest {
+  seq: number;
+  attributes: Record<string, unknown>;
+  selected: boolean;
+  converted: boolean | null;
+}
+
+/** Where window reads come from. Every method is tenant-scoped by the implementation. */
+export interface WindowSource {
+  /** One page of the window in (created_at, seq) order after `after` (the row path: packed or not). */
+  readSliceWindowPage(flowKey: string, attributes: readonly string[], fromMs: number, toMs: number, after: { createdAt: number; seq: number } | null, limit: number): Promise<SliceWindowRow[]>;
+  /** One page of the not-yet-packed traces in (UTC day, seq) order after `after` (the columnar tail). */
+  readTailPage(flowKey: string, attributes: readonly string[], fromMs: number, toMs: number, after: { day: number; seq: number } | null, limit: number): Promise<SliceWindowRow[]>;
+  /** Segments of a flow overlapping [fromMs, toMs), in (day, first seq) order. */
+  listSegments(flowKey: string, fromMs: number, toMs: number): Promise<SegmentMeta[]>;
+  /** A segment's columns for `attributes`. */
+  loadSegmentColumns(meta: SegmentMeta, attributes: readonly string[]): Promise<SegmentColumns>;
+  /** Late outcomes recorded for a segment's traces. */
+  segmentDeltas(segmentId: string): Promise<OutcomeDelta[]>;
+  /** Every trace of one segment carrying one of `attributes`, in segment order (the fallback). */
+  segmentSliceRows(segmentId: string, attributes: readonly string[]): Promise<SliceWindowRow[]>;
+  /** A seeded sample (without replacement) of up to `limit` recorded requests, in sample order. */
+  sampleWindow(flowKey: string, fromMs: number, toMs: number, limit: number, seed: number): Promise<SampledRequest[]>;
+}
