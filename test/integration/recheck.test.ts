@@ -2,8 +2,9 @@
  * Proves the daily fairness recheck over GET /api/v1/cron/fairness-recheck: the
  * route is guarded by the cron secret (and absent without one); only ACTIVE
  * flows of tenants with continuousRecheck are evaluated; only breaching flows
- * without an applicable override are paused; a second run for the same
- * scheduled day changes nothing; the auto_pause audit row carries its evidence;
+ * without an applicable override are paused; every run evaluates again (idempotent
+ * by effect: a second or third run the same day pauses nothing twice and writes
+ * no second auto_pause row); the auto_pause audit row carries its evidence;
  * and the status change and its audit row commit together or not at all.
  * Time moves through an injected clock.
  */
@@ -21,6 +22,7 @@ import {
   createTenant,
   expectProblem,
   fairLines,
+  openTenantDb,
   PLATINUM_FLOW,
   policy,
   tableCounts,
@@ -80,6 +82,19 @@ const tenantReport = (report: any, id: string) => report.tenants.find((t: { tena
 const flow = async (fx: TenantFixture, id: string) => (await api.request("GET", `/api/v1/decision-flows/${id}`, { token: fx.keys.auditor })).body;
 const evaluationsOf = async (fx: TenantFixture, flowId: string) =>
   (await api.request("GET", `/api/v1/fairness-evaluations?flowId=${flowId}&limit=200`, { token: fx.keys.auditor })).body.items as any[];
+
+/** Everything a recheck may change except the evaluations it stores: statuses, non-evaluation audit rows, remediations, outbox. */
+async function effectDigest(fx: TenantFixture) {
+  const d = await tenantDigest(app, fx);
+  const audit = (await allAudit(api, fx.keys.auditor)).filter((r) => !String(r.action).startsWith("evaluation_"));
+  const db = openTenantDb(app, fx.id);
+  try {
+    const count = async (table: string) => Number((await db.execute(`SELECT count(*) AS n FROM ${table}`)).rows[0]!.n);
+    return { flowDetails: d.flowDetails, overrides: d.overrides, settings: d.settings, audit, remediations: await count("remediations"), outbox: await count("alert_outbox") };
+  } finally {
+    db.close();
+  }
+}
 
 async function publishOk(fx: TenantFixture, id: string) {
   const r = await api.request("POST", "/api/v1/decision-flows/publish", { token: fx.keys.publisher, body: { id } });
@@ -225,22 +240,28 @@ describe("recheck runs", () => {
     expectProblem(rec, 409, "flow_not_active");
   });
 
-  it("a second (and third) run for the same scheduled day changes nothing: already_checked", async () => {
-    const digests = { t1: await tenantDigest(app, T1), t2: await tenantDigest(app, T2), t3: await tenantDigest(app, T3) };
+  it("a second (and third) run the same day evaluates the active flows again and changes nothing else", async () => {
+    const effects = { t1: await effectDigest(T1), t2: await tenantDigest(app, T2), t3: await tenantDigest(app, T3) };
+    const evalsBefore = (await tableCounts(app, T1.id)).evaluations;
     for (const when of [scheduled(0, 23), scheduled(0, 3), `${scheduled(0, 0).slice(0, 19)}+00:00`]) {
       const r = await recheck(when);
       expect(r.status).toBe(200);
       expect(r.body.runKey).toBe("fairness-recheck:2031-05-10");
-      expect(tenantReport(r.body, T1.id)).toMatchObject({ status: "already_checked", flowsChecked: 0, paused: [], evaluations: [] });
+      // The paused flow is no longer active, so it is not evaluated (nor paused) again.
+      const t1 = tenantReport(r.body, T1.id);
+      expect(t1).toMatchObject({ status: "checked", flowsChecked: 2, paused: [] });
+      expect(t1.evaluations).toHaveLength(2);
     }
-    expect({ t1: await tenantDigest(app, T1), t2: await tenantDigest(app, T2), t3: await tenantDigest(app, T3) }).toEqual(digests);
+    // Each run stored its two evaluations; every effect (statuses, pause rows, remediations, alerts) is as it was.
+    expect((await tableCounts(app, T1.id)).evaluations - evalsBefore).toBe(6);
+    expect({ t1: await effectDigest(T1), t2: await tenantDigest(app, T2), t3: await tenantDigest(app, T3) }).toEqual(effects);
   });
 
   it("without ?scheduledTime the run key is today's date from the clock", async () => {
     setDay(0, 18);
     const r = await recheck();
     expect(r.body.runKey).toBe("fairness-recheck:2031-05-10");
-    expect(tenantReport(r.body, T1.id).status).toBe("already_checked");
+    expect(tenantReport(r.body, T1.id)).toMatchObject({ status: "checked", paused: [] });
   });
 
   it("day 2: the paused flow is not re-evaluated; active ones are, and stay active", async () => {
@@ -293,11 +314,11 @@ describe("atomicity of the auto-pause", () => {
     expect(await tenantDigest(app, T4)).toEqual(before);
     expect((await flow(T4, id)).status).toBe("active");
 
-    // No run marker was written for the failed tenant, so the same day can be retried.
+    // The failed run released its claim, so the same day can be retried at once.
     const retry = await recheck(scheduled(5, 9));
     expect(tenantReport(retry.body, T4.id)).toMatchObject({ status: "checked", flowsChecked: 1 });
     expect(tenantReport(retry.body, T4.id).paused.map((p: { flowId: string }) => p.flowId)).toEqual([id]);
-    expect(tenantReport(retry.body, T1.id).status).toBe("already_checked");
+    expect(tenantReport(retry.body, T1.id)).toMatchObject({ status: "checked", paused: [] });
     expect((await flow(T4, id)).status).toBe("paused");
     const pauses = (await allAudit(api, T4.keys.auditor, `entityId=${id}`)).filter((a) => a.action === "auto_pause");
     expect(pauses).toHaveLength(1);
@@ -306,10 +327,10 @@ describe("atomicity of the auto-pause", () => {
 
 describe("concurrent triggers for the same day", () => {
   // Two instances whose schedulers fire at the same time (or the scheduler plus a manual HTTP trigger) run the same
-  // code. Today recheckTenant() checks for the run marker, evaluates, and only then inserts the marker, so
-  // overlapping runs each evaluate every active flow: duplicate evaluations and audit rows, every report "checked".
-  // (Over in-process HTTP the three requests happen not to overlap, so this calls the service the route calls.)
-  it("three overlapping runs for one scheduled day evaluate each active flow once (one 'checked', the rest 'already_checked')", async () => {
+  // code. The tenant claim serialises them: each run evaluates what is active when it gets the claim, so the breaching
+  // flow is paused (and audited) by exactly one of them. (Over in-process HTTP the three requests happen not to
+  // overlap, so this calls the service the route calls.)
+  it("three overlapping runs each evaluate, and the effects happen once: one pause, one auto_pause row, one remediation", async () => {
     setDay(8);
     const T5 = await createTenant(app, "rc5");
     expect((await api.request("PUT", "/api/v1/tenant-settings", { token: T5.keys.admin, body: policy() })).status).toBe(200);
@@ -323,13 +344,19 @@ describe("concurrent triggers for the same day", () => {
 
     const when = new Date(scheduled(8));
     const reports = await Promise.all([1, 2, 3].map(() => runFairnessRecheck(app.deps, when)));
-    const statuses = reports.map((r) => tenantReport(r, T5.id).status).sort();
+    const mine = reports.map((r) => tenantReport(r, T5.id));
     const after = await tableCounts(app, T5.id);
+    expect(mine.map((r) => r.status)).toEqual(["checked", "checked", "checked"]);
     expect((await flow(T5, a)).status).toBe("paused");
     expect((await flow(T5, b)).status).toBe("active");
-    // One evaluation per active flow, and their audit rows plus one auto_pause.
-    expect(after.evaluations - before.evaluations, `statuses ${statuses.join(",")}`).toBe(2);
-    expect(after.audit - before.audit).toBe(3);
-    expect(statuses).toEqual(["already_checked", "already_checked", "checked"]);
+    // One run saw both flows active and paused a; the two after it found only b active.
+    expect(mine.map((r) => r.flowsChecked).sort()).toEqual([1, 1, 2]);
+    expect(mine.flatMap((r) => r.paused.map((p: { flowId: string }) => p.flowId))).toEqual([a]);
+    // Four evaluations (a once, b three times), their audit rows, and exactly one auto_pause.
+    expect(after.evaluations - before.evaluations).toBe(4);
+    expect(after.audit - before.audit).toBe(5);
+    const pauses = (await allAudit(api, T5.keys.auditor, "entityType=decision_flow")).filter((x) => x.action === "auto_pause");
+    expect(pauses.map((p) => p.entityId)).toEqual([a]);
+    expect((await api.request("GET", "/api/v1/remediations", { token: T5.keys.auditor })).body.items.map((r: { flowId: string }) => r.flowId)).toEqual([a]);
   });
 });

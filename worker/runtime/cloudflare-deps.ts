@@ -21,7 +21,7 @@ import type { TenantRegistry } from "../store/tenant-registry.js";
 import type { TraceRecord } from "../store/tenant/traces.js";
 import { createOutboxCollector, drainQueued } from "../services/alert-drain.js";
 import { createOutboxSignal, type OutboxSignal } from "../store/tenant/outbox-signal.js";
-import { runScheduledWork, type ScheduledReport } from "../services/scheduled.js";
+import { runScheduledSweep, runScheduledWork, type ScheduledReport, type ScheduledSweepReport } from "../services/scheduled.js";
 import { buildDeps } from "./build-deps.js";
 import { httpTransportUrl, parseWorkerEnv, type WorkerConfig } from "./cloudflare-config.js";
 
@@ -120,6 +120,11 @@ export function createWorkerRuntime(bundle: WorkerBundle) {
     async scheduled(env: Record<string, unknown>, scheduledTime: Date, cron: string): Promise<ScheduledReport> {
       const { deps, logger } = await state(env);
       return runScheduledWork(deps, scheduledTime, logger, { trigger: "schedule", cron });
+    },
+    /** The override-expiry sweep, then a drain of every tenant's outbox (for the sweep's cron trigger). */
+    async sweep(env: Record<string, unknown>, scheduledTime: Date, cron: string): Promise<ScheduledSweepReport> {
+      const { deps, logger } = await state(env);
+      return runScheduledSweep(deps, logger, { trigger: "schedule", cron, scheduledTime: scheduledTime.toISOString() });
     },
   };
 }

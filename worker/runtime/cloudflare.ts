@@ -2,8 +2,10 @@
  * @module runtime/cloudflare
  * Cloudflare Workers entry point (wrangler.toml `main`). `fetch` serves the same
  * Hono app as Node and Deno, then drains the alerts its request queued under
- * `ctx.waitUntil`; `scheduled` (cron trigger "0 3 * * *") runs the daily
- * fairness recheck and then drains every tenant's alert outbox. Tenant databases
+ * `ctx.waitUntil`; `scheduled` dispatches on the cron trigger that fired: the
+ * one equal to FAIRGATE_EXPIRY_SWEEP_CRON (default "*\/15 * * * *") runs the
+ * override-expiry sweep, any other (wrangler.toml: "0 3 * * *") the daily
+ * fairness recheck; either then drains every tenant's alert outbox. Tenant databases
  * and the control store are libSQL servers reached over HTTP (Turso or sqld);
  * see docs/deployment.md.
  */
@@ -47,16 +49,18 @@ export default {
   },
 
   async scheduled(controller, env, ctx) {
-    // The recheck is keyed by the scheduled time's UTC day, so a retried or doubled trigger changes nothing.
+    // Both jobs are idempotent by effect, so a retried or doubled trigger pauses and alerts nothing twice.
     const scheduledTime = new Date(controller.scheduledTime);
-    // The outbox drain follows the recheck inside the same waitUntil (services/scheduled).
+    // The outbox drain follows the job inside the same waitUntil (services/scheduled).
     ctx.waitUntil(
       (async () => {
-        const { logger } = await runtime.state(env);
+        const { logger, config } = await runtime.state(env);
+        const sweep = controller.cron === config.FAIRGATE_EXPIRY_SWEEP_CRON;
         try {
-          await runtime.scheduled(env, scheduledTime, controller.cron);
+          if (sweep) await runtime.sweep(env, scheduledTime, controller.cron);
+          else await runtime.scheduled(env, scheduledTime, controller.cron);
         } catch (e) {
-          logger.error("fairness recheck failed", errorFields(e));
+          logger.error(sweep ? "override expiry sweep failed" : "fairness recheck failed", errorFields(e));
           // Rethrown so the cron invocation is reported as failed in the Workers dashboard.
           throw e;
         }

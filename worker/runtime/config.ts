@@ -45,6 +45,8 @@ export const commonEnvSchema = z.object({
   FAIRGATE_ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   FAIRGATE_CRON_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
   FAIRGATE_RECHECK_CRON: cronExpr.default("0 3 * * *"),
+  /** Re-evaluates flows whose override ended; on Workers it names which cron trigger is the sweep. */
+  FAIRGATE_EXPIRY_SWEEP_CRON: cronExpr.default("*/15 * * * *"),
   FAIRGATE_REGIONS: jsonRegions.optional(),
   FAIRGATE_DEFAULT_REGION: regionName.optional(),
   FAIRGATE_LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),

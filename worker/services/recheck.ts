@@ -1,21 +1,29 @@
 /**
  * @module services/recheck
- * The daily fairness recheck: for every tenant with continuousRecheck, evaluate
- * each active flow and auto-pause those that breach without an applicable
- * override. Idempotent per scheduled day; an unreachable tenant is reported and
- * left untouched while the others are still processed.
+ * The fairness recheck: for every tenant with continuousRecheck, evaluate each
+ * active flow and auto-pause those that breach without an applicable override.
+ *
+ * Idempotent by effect, not by skipping work: every trigger (schedule, HTTP
+ * route, `scheduled()`) evaluates again, because what it depends on (traffic,
+ * overrides expiring) changes within a day. What must not repeat is the effect:
+ * a paused flow is no longer listed as active, and the pause batch is guarded on
+ * the flow revision the run read, so the same outcome never pauses twice nor
+ * writes a second auto_pause row (or its alert). Overlapping runs for a tenant
+ * are serialised by a leased claim. An unreachable tenant is reported and left
+ * untouched while the others are still processed.
  */
 import { AppError, ConflictError } from "../domain/errors.js";
+import type { FairnessPolicy } from "../domain/policy.js";
 import type { ControlStore } from "../store/control-store.js";
+import type { InStatement } from "../store/sql.js";
 import type { TenantRegistry } from "../store/tenant-registry.js";
+import type { TenantStore } from "../store/tenant-store.js";
+import type { FlowRecord } from "../store/tenant/flows.js";
 import { evaluationAudit } from "./audit.js";
 import { SYSTEM_RECHECK, type ServiceDeps } from "./context.js";
-import { evaluateFlow } from "./evaluate.js";
-import type { FairnessPolicy } from "../domain/policy.js";
-import type { TenantStore } from "../store/tenant-store.js";
-import { type PackReport, packTraces } from "./pack.js";
-import type { InStatement } from "../store/sql.js";
 import { writeWithEffects } from "./effects.js";
+import { evaluateFlow } from "./evaluate.js";
+import { type PackReport, packTraces } from "./pack.js";
 
 export interface RecheckDeps extends ServiceDeps {
   control: ControlStore;
@@ -24,7 +32,8 @@ export interface RecheckDeps extends ServiceDeps {
 
 export interface TenantRecheck {
   tenantId: string;
-  status: "checked" | "already_checked" | "not_enabled" | "failed";
+  /** busy: another run held this tenant's claim for the whole wait; nothing was evaluated. */
+  status: "checked" | "busy" | "not_enabled" | "failed";
   flowsChecked: number;
   paused: { flowId: string; flowKey: string; evaluationId: string; violations: string[] }[];
   /** Active flows that stayed active but raised warning/critical tiers or baseline regressions. */
@@ -39,6 +48,7 @@ export interface TenantRecheck {
 }
 
 export interface RecheckReport {
+  /** A label for the run (its UTC day); recorded in each auto_pause row. Not an idempotency key. */
   runKey: string;
   scheduledTime: string;
   tenants: TenantRecheck[];
@@ -47,45 +57,63 @@ export interface RecheckReport {
 
 /** How long a claim protects a tenant's run; a run that died is taken over after this. */
 export const RECHECK_CLAIM_LEASE_MS = 15 * 60_000;
+/** How long a run waits for an overlapping run of the same tenant before reporting it busy. */
+export const RECHECK_CLAIM_WAIT_MS = 30_000;
+const CLAIM_POLL_MS = 200;
+/** One claim per tenant serialises the daily recheck and the expiry sweep with each other. */
+const TENANT_CLAIM_KEY = "fairness-evaluation";
 
-/** The idempotency key for a scheduled time: the daily recheck runs once per UTC day. */
+/** The label of a recheck run: its scheduled UTC day. */
 export function recheckRunKey(scheduledTime: Date): string {
   return `fairness-recheck:${scheduledTime.toISOString().slice(0, 10)}`;
 }
 
-async function recheckTenant(deps: RecheckDeps, tenantId: string, runKey: string): Promise<TenantRecheck> {
-  const out: TenantRecheck = { tenantId, status: "checked", flowsChecked: 0, paused: [], warnings: [], evaluations: [] };
-  const tenant = await deps.control.getTenant(tenantId);
-  if (!tenant) return { ...out, status: "failed", error: "tenant_missing" };
-  const { store } = await deps.tenants.get(tenant);
-  // Packing is idempotent on its own, so it runs even when the day's recheck already happened.
-  // It only speeds up reads: if it fails (or a concurrent packer wins a race) the unpacked rows
-  // are still read as the tail, so the recheck goes on and the report says what happened.
-  try {
-    out.packed = await packTraces(deps, store);
-  } catch (e) {
-    out.packError = e instanceof AppError ? e.code : "internal_error";
-  }
-  if (await store.evidence.getRecheckRun(runKey)) return { ...out, status: "already_checked" };
-  const policy = await store.governance.getPolicy();
-  if (!policy?.enabled || !policy.continuousRecheck) return { ...out, status: "not_enabled" };
-  // Claim before evaluating: an overlapping run (another instance, or the HTTP trigger) backs off.
-  const nowMs = deps.clock().getTime();
+export const emptyTenantRecheck = (tenantId: string, status: TenantRecheck["status"] = "checked"): TenantRecheck => ({
+  tenantId,
+  status,
+  flowsChecked: 0,
+  paused: [],
+  warnings: [],
+  evaluations: [],
+});
+
+/**
+ * Runs `fn` holding the tenant's evaluation claim, waiting (up to
+ * RECHECK_CLAIM_WAIT_MS) for an overlapping run to finish first. Null when the
+ * claim stayed taken. The claim is released afterwards, success or not; if the
+ * store is down the release fails too and the lease expires instead.
+ */
+export async function withTenantClaim<T>(deps: ServiceDeps, store: TenantStore, fn: () => Promise<T>): Promise<T | null> {
   const claimId = deps.newId();
-  if (!(await store.evidence.claimRecheck(runKey, claimId, nowMs, nowMs - RECHECK_CLAIM_LEASE_MS))) return { ...out, status: "already_checked" };
+  // Real time, not deps.clock: this is how long the process waits, not a business timestamp.
+  const giveUpAt = Date.now() + RECHECK_CLAIM_WAIT_MS;
+  for (;;) {
+    const nowMs = deps.clock().getTime();
+    if (await store.evidence.claimRecheck(TENANT_CLAIM_KEY, claimId, nowMs, nowMs - RECHECK_CLAIM_LEASE_MS)) break;
+    if (Date.now() >= giveUpAt) return null;
+    await new Promise((ok) => setTimeout(ok, CLAIM_POLL_MS));
+  }
   try {
-    return await recheckClaimed(deps, store, policy, runKey, out);
-  } catch (e) {
-    // Best effort: if the store is down this fails too, and the lease expires instead.
-    await store.evidence.releaseRecheckClaim(runKey, claimId).catch(() => {});
-    throw e;
+    return await fn();
+  } finally {
+    await store.evidence.releaseRecheckClaim(TENANT_CLAIM_KEY, claimId).catch(() => {});
   }
 }
 
-/** Evaluates every active flow of a tenant whose run this caller has claimed. */
-async function recheckClaimed(deps: RecheckDeps, store: TenantStore, policy: FairnessPolicy, runKey: string, out: TenantRecheck): Promise<TenantRecheck> {
-
-  for (const flow of await store.flows.list("active")) {
+/**
+ * Evaluates `flows` (active when the caller listed them, under its claim) and
+ * pauses those that breach, recording each in `out`. `details` join the
+ * auto_pause row's details (the run label, what triggered it).
+ */
+export async function evaluateAndPause(
+  deps: ServiceDeps,
+  store: TenantStore,
+  policy: FairnessPolicy,
+  flows: FlowRecord[],
+  details: Record<string, unknown>,
+  out: Pick<TenantRecheck, "flowsChecked" | "paused" | "warnings" | "evaluations">,
+): Promise<void> {
+  for (const flow of flows) {
     const version = flow.activeVersion ?? flow.latestVersion;
     const { evaluation, datasetHash } = await evaluateFlow(deps, store, flow, version, "recheck", policy);
     const now = evaluation.createdAt;
@@ -94,6 +122,8 @@ async function recheckClaimed(deps: RecheckDeps, store: TenantStore, policy: Fai
     const breach = evaluation.verdict === "block";
     if (breach) {
       stmts.push(
+        // Guarded on the revision read while the flow was active: if anything changed it since
+        // (a pause, a publish, an edit), the whole batch aborts and nothing is written twice.
         ...store.flows.setStatusStmts(flow, "paused", flow.activeVersion, now),
         ev.auditStmt(
           deps.newId(),
@@ -106,7 +136,7 @@ async function recheckClaimed(deps: RecheckDeps, store: TenantStore, policy: Fai
             before: { status: flow.status, activeVersion: flow.activeVersion },
             after: { status: "paused", activeVersion: flow.activeVersion },
             violations: evaluation.violations,
-            details: { evaluationId: evaluation.id, version, runKey },
+            details: { evaluationId: evaluation.id, version, ...details },
           },
           now,
         ),
@@ -126,12 +156,32 @@ async function recheckClaimed(deps: RecheckDeps, store: TenantStore, policy: Fai
     else if (evaluation.warnings.length)
       out.warnings.push({ flowId: flow.id, flowKey: flow.key, evaluationId: evaluation.id, highestTier: evaluation.highestTier, warnings: evaluation.warnings.map((w) => w.message) });
   }
+}
+
+/** Whether a tenant's policy opts it into rechecks (daily and expiry sweep alike). */
+export const recheckEnabled = (policy: FairnessPolicy | null): policy is FairnessPolicy => Boolean(policy?.enabled && policy.continuousRecheck);
+
+async function recheckTenant(deps: RecheckDeps, tenantId: string, runKey: string): Promise<TenantRecheck> {
+  const out = emptyTenantRecheck(tenantId);
+  const tenant = await deps.control.getTenant(tenantId);
+  if (!tenant) return { ...out, status: "failed", error: "tenant_missing" };
+  const { store } = await deps.tenants.get(tenant);
+  // Packing is idempotent on its own. It only speeds up reads: if it fails (or a concurrent
+  // packer wins a race) the unpacked rows are still read as the tail, so the recheck goes on
+  // and the report says what happened.
   try {
-    await store.write([store.evidence.recheckRunStmt(runKey, out, deps.clock().toISOString())]);
+    out.packed = await packTraces(deps, store);
   } catch (e) {
-    if (!(e instanceof ConflictError)) throw e;
+    out.packError = e instanceof AppError ? e.code : "internal_error";
   }
-  return out;
+  const policy = await store.governance.getPolicy();
+  if (!recheckEnabled(policy)) return { ...out, status: "not_enabled" };
+  const done = await withTenantClaim(deps, store, async () => {
+    // Listed under the claim, so a run that waited sees what the previous one left (paused flows are gone).
+    await evaluateAndPause(deps, store, policy, await store.flows.list("active"), { runKey, trigger: "daily" }, out);
+    return out;
+  });
+  return done ?? { ...out, status: "busy" };
 }
 
 /**
@@ -152,7 +202,7 @@ export async function runFairnessRecheck(
     } catch (e) {
       onTenantError(t.id, e);
       const code = e instanceof AppError ? e.code : "internal_error";
-      results.push({ tenantId: t.id, status: "failed", flowsChecked: 0, paused: [], warnings: [], evaluations: [], error: code });
+      results.push({ ...emptyTenantRecheck(t.id, "failed"), error: code });
     }
   }
   return {

@@ -66,6 +66,28 @@ export function createGovernanceStore(db: Client, tenantId: string) {
       });
       return rs.rows.map(overrideFrom);
     },
+    /**
+     * Approved overrides that ended (expired by `nowIso`, or revoked) and have not
+     * been swept yet, oldest end first, at most `limit`.
+     */
+    async endedUnsweptOverrides(nowIso: string, limit: number): Promise<OverrideRecord[]> {
+      const rs = await read(db, {
+        sql: `SELECT o.* FROM fairness_overrides o
+              WHERE o.tenant_id = ? AND o.approved_at IS NOT NULL
+                AND ((o.status = 'active' AND o.expires_at <= ?) OR o.status = 'revoked')
+                AND NOT EXISTS (SELECT 1 FROM override_sweeps s WHERE s.tenant_id = o.tenant_id AND s.override_id = o.id)
+              ORDER BY COALESCE(o.revoked_at, o.expires_at), o.id LIMIT ?`,
+        args: [tenantId, nowIso, limit],
+      });
+      return rs.rows.map(overrideFrom);
+    },
+    /** Marks an ended override as swept (a second mark is a no-op). */
+    overrideSweptStmt(overrideId: string, now: string): InStatement {
+      return {
+        sql: "INSERT INTO override_sweeps (tenant_id, override_id, swept_at) VALUES (?, ?, ?) ON CONFLICT (tenant_id, override_id) DO NOTHING",
+        args: [tenantId, overrideId, now],
+      };
+    },
     insertOverrideStmt(o: OverrideRecord): InStatement {
       return {
         sql: `INSERT INTO fairness_overrides (tenant_id, id, flow_id, reason, expires_at, status, requested_by, requested_at)
