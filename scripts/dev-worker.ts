@@ -15,7 +15,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { randomSecret } from "../worker/http/crypto.js";
-import { startSqld, type SqldServer } from "../test/helpers/sqld.js";
+import { startSqld, type SqldServer } from "./sqld.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const env = process.env;

@@ -84,7 +84,8 @@ export function createTenantRegistry(deps: TenantRegistryDeps) {
       client.close();
       throw mapStoreError(e);
     }
-    const store = createTenantStore(client, tenant.id, { outbox: deps.outbox });
+    // The delivery loop learns of new outbox rows through the registry, so the store needs no signal type.
+    const store: TenantStore = createTenantStore(client, tenant.id, { onOutbox: () => deps.outbox?.signal(store, tenant.id) });
     const traceWriter = createGroupCommitWriter<TraceRecord>((items) => store.traces.insert(items));
     return { client, handle: { tenant, store, traceWriter } };
   }

@@ -15,7 +15,6 @@ import { type ChainHead, type ChainName, GENESIS, linkHash } from "../domain/cha
 import { type Client, type InStatement, mapStoreError, type ResultSet, writeBatch } from "./sql.js";
 import { headGuardStmt, headUpdateStmt, isChainConflict, pendingLinkOf, plainStatement, readHeads } from "./tenant/chain-links.js";
 import { createAlertStore } from "./tenant/alerts.js";
-import type { OutboxSignal } from "./tenant/outbox-signal.js";
 import { createRemediationStore } from "./tenant/remediations.js";
 import { createEvidenceStore } from "./tenant/evidence.js";
 import { createFlowStore } from "./tenant/flows.js";
@@ -28,7 +27,7 @@ import { createWindowReads } from "./tenant/window-reads.js";
 const CHAIN_ATTEMPTS = 10;
 
 /** Creates the store for `tenantId` over an already-migrated client. */
-export function createTenantStore(db: Client, tenantId: string, opts: { outbox?: OutboxSignal } = {}) {
+export function createTenantStore(db: Client, tenantId: string, opts: { onOutbox?: () => void } = {}) {
   // Chained writes of this process are serialized, so they never race each other
   // for the head; only other processes (or instances) can, and those are retried.
   let queue: Promise<unknown> = Promise.resolve();
@@ -99,7 +98,7 @@ export function createTenantStore(db: Client, tenantId: string, opts: { outbox?:
     },
     /** Wakes this process's alert delivery loop: call after committing outbox rows. */
     signalOutbox(): void {
-      opts.outbox?.signal(store, tenantId);
+      opts.onOutbox?.();
     },
   };
   return store;
