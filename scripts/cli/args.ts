@@ -19,16 +19,18 @@ Runs the Fairgate fairness gate over a CSV or NDJSON file of decisions.
   --input FILE        decisions, one row per decision (.csv, .ndjson or .jsonl)
   --format F          csv or ndjson (default: from the file extension)
   --sensitive COL     sensitive attribute column; repeat it to evaluate each attribute
-                      and their intersection ("a|b"); the gate blocks if any slice blocks
-                      (default: the policy's sensitiveAttribute)
+                      and their intersection ("a|b") in one evaluation with one verdict,
+                      as the gateway does for sensitiveAttributes
+                      (default: the policy's sensitiveAttribute(s))
   --label COL         observed outcome: 0/1/true/false; empty = unknown
   --decision COL      the decision: 0/1/true/false (1 = selected)
   --score COL         a score column; selected = score >= T (with --threshold T)
   --threshold T       the score threshold
   --policy FILE       fairnessPolicy JSON (the object, or {"fairnessPolicy": {...}}); default:
-                      {"enabled":true,"sensitiveAttribute":<first --sensitive>,
+                      {"enabled":true,"sensitiveAttributes":<the --sensitive columns>,
                        "thresholds":{"disparateImpactRatio":0.8}}
-  --json              print the evaluation as JSON on stdout
+  --json              print the evaluation as JSON on stdout: the gateway's evaluation
+                      schema (trigger "cli", flowId "cli", flowKey = the input file name)
   --out DIR           also write DIR/evaluation.json, DIR/report.json and DIR/report.html
   --kernels K         wasm (default) or reference
   --baseline FILE     a previous evaluation.json: a metric worse than there by more than

@@ -23,8 +23,6 @@ const baselineSchema = z.object({
   sensitiveAttribute: z.string().nullable().optional(),
   metrics: metricValues,
   results: z.array(resultSchema).optional(),
-  // Files written before the CLI printed one evaluation kept each attribute's results here.
-  slices: z.array(z.object({ results: z.array(resultSchema).optional() })).optional(),
 });
 
 /** Loads a baseline evaluation file. Throws InputError naming the file. */
@@ -39,12 +37,11 @@ export async function loadBaseline(file: string): Promise<BaselineView> {
   const parsed = baselineSchema.safeParse(json);
   if (!parsed.success) throw at(file, null, "is not an evaluation (expected the evaluation.json of a previous run)");
   const e = parsed.data;
-  const results = [...(e.results ?? []), ...(e.slices ?? []).flatMap((s) => s.results ?? [])];
   return {
     id: e.id,
     createdAt: e.createdAt ?? "",
     sensitiveAttribute: e.sensitiveAttribute ?? null,
     metrics: e.metrics,
-    results,
+    ...(e.results ? { results: e.results } : {}),
   };
 }

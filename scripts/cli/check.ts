@@ -58,7 +58,8 @@ async function loadKernels(kind: CheckOptions["kernels"]): Promise<Kernels> {
 async function policyFor(o: CheckOptions, note: (s: string) => void): Promise<FairnessPolicy> {
   if (o.policyFile === null) {
     const policy = defaultPolicy(o.sensitive); // args guarantee at least one without --policy
-    note(`no --policy given; using the default policy ${JSON.stringify({ enabled: true, sensitiveAttribute: o.sensitive[0], thresholds: DEFAULT_THRESHOLDS })} (minSampleSize ${policy.minSampleSize})`);
+    const named = o.sensitive.length > 1 ? { sensitiveAttributes: o.sensitive } : { sensitiveAttribute: o.sensitive[0] };
+    note(`no --policy given; using the default policy ${JSON.stringify({ enabled: true, ...named, thresholds: DEFAULT_THRESHOLDS })} (minSampleSize ${policy.minSampleSize})`);
     return policy;
   }
   const loaded = await loadPolicyFile(o.policyFile);

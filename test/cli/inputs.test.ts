@@ -74,6 +74,12 @@ describe("bad input data → exit 2, one line with file:line", () => {
   });
 });
 
+it("--baseline: refuses a file that is not an evaluation, or not JSON, in one line", async () => {
+  const data = await file("bl.csv", rowsCsv(20));
+  await expectError(check(data, "--baseline", await file("not-eval.json", JSON.stringify({ id: "x", verdict: "pass" }))), `${dir}/not-eval.json: is not an evaluation (expected the evaluation.json of a previous run)`);
+  await expectError(check(data, "--baseline", await file("not-json.json", "{")), `${dir}/not-json.json: baseline is not valid JSON`);
+});
+
 it("prints usage for --help (exit 0) and on a missing command (exit 2)", async () => {
   const help = await run(["--help"]);
   expect(help.code).toBe(0);
