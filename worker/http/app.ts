@@ -9,7 +9,9 @@ import { AppError } from "../domain/errors.js";
 import { requireCsrfHeader, tenantAuth } from "./auth.js";
 import { handleError, problem } from "./problem.js";
 import { installAlertDelivery } from "../services/alerts.js";
+import { createTokenBuckets, rateLimit } from "./rate-limit.js";
 import { createAdminRoutes } from "./routes/admin.js";
+import { createApiKeyRoutes } from "./routes/api-keys.js";
 import { createAlertDeliveryRoutes } from "./routes/alert-deliveries.js";
 import { createAuditLogRoutes } from "./routes/audit-log.js";
 import { createCronRoutes } from "./routes/cron.js";
@@ -86,6 +88,15 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
       await requireCsrfHeader(c, next);
     });
   });
+  // Per-key token buckets on the high-volume routes (after auth: buckets are keyed by key id).
+  if (deps.limits.rateLimits) {
+    const buckets = createTokenBuckets(deps.limits.rateLimits, () => deps.clock().getTime());
+    const decisions = rateLimit(buckets, "decisions");
+    tenantApi.use("/recommend", decisions);
+    tenantApi.use("/outcomes", decisions);
+    tenantApi.use("/decision-traces/bulk", rateLimit(buckets, "bulk"));
+  }
+  tenantApi.route("/api-keys", createApiKeyRoutes(deps));
   tenantApi.route("/tenant-settings", createTenantSettingsRoutes(deps));
   tenantApi.route("/decision-flows", createDecisionFlowRoutes(deps));
   tenantApi.route("/recommend", createRecommendRoutes(deps));

@@ -8,7 +8,9 @@
 import type { MiddlewareHandler } from "hono";
 import { AppError, ForbiddenError } from "../domain/errors.js";
 import type { Role } from "../domain/roles.js";
+import { authenticateApiKey } from "../services/api-keys.js";
 import type { Actor } from "../services/context.js";
+import { errorFields } from "../observability/logger.js";
 import { sha256Hex } from "./crypto.js";
 import type { AppDeps, AppEnv } from "./types.js";
 
@@ -44,20 +46,33 @@ export function platformAuth(deps: AppDeps): MiddlewareHandler<AppEnv> {
   };
 }
 
-/** Tenant routes: resolves the API key to its principal and opens the tenant's store. */
+/**
+ * Tenant routes: resolves the API key to its principal and opens the tenant's
+ * store. A revoked, expired or rotated-out key is refused like an unknown one.
+ */
 export function tenantAuth(deps: AppDeps): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const key = bearer(c.req.header("authorization"));
     if (!key) throw new UnauthorizedError("Send an API key as Authorization: Bearer <key>.");
-    const rec = await deps.control.findKeyByHash(await sha256Hex(key));
-    if (!rec) throw new UnauthorizedError("The API key is not valid.");
-    const tenant = await deps.control.getTenant(rec.tenantId);
-    if (!tenant) throw new UnauthorizedError("The API key is not valid.");
+    const log = c.get("log");
+    const found = await authenticateApiKey(deps, await sha256Hex(key), (e) => log.warn("api key last-use update failed", errorFields(e)));
+    if (!found) throw new UnauthorizedError("The API key is not valid.");
+    const rec = found.key;
+    if (found.touched) keepAlive(c, found.touched);
     c.set("principal", { tenantId: rec.tenantId, principal: rec.principal, keyId: rec.id, roles: rec.roles });
-    c.set("log", c.get("log").child({ tenantId: rec.tenantId, keyId: rec.id }));
-    c.set("tenant", await deps.tenants.get(tenant));
+    c.set("log", log.child({ tenantId: rec.tenantId, keyId: rec.id }));
+    c.set("tenant", await deps.tenants.get(found.tenant));
     await next();
   };
+}
+
+/** On Workers, background work must be handed to waitUntil or it may be cut off; elsewhere it just runs. */
+function keepAlive(c: { executionCtx: { waitUntil(p: Promise<unknown>): void } }, p: Promise<unknown>): void {
+  try {
+    c.executionCtx.waitUntil(p);
+  } catch {
+    // No execution context (Node, Deno, app.request in tests): the promise runs on its own.
+  }
 }
 
 /** Allows the request only if the principal holds at least one of `roles`. */

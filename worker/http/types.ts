@@ -15,6 +15,20 @@ export interface Placement {
   dbUrlFor(tenantId: string, region: string): string;
 }
 
+/** One named per-key token bucket (see http/rate-limit). */
+export interface BucketLimit {
+  /** Sustained rate: tokens added per second. 0 turns the limit off. */
+  perSecond: number;
+  /** Bucket size: how many requests may arrive at once after an idle period. */
+  burst: number;
+}
+
+export interface RateLimitConfig {
+  limits: Record<string, BucketLimit>;
+  /** Most buckets kept in memory (across all limits). */
+  maxBuckets: number;
+}
+
 export interface Limits {
   /** Largest JSON request body in bytes. */
   jsonMaxBytes: number;
@@ -22,6 +36,8 @@ export interface Limits {
   bulkMaxBytes: number;
   /** Most lines in one bulk body. */
   bulkMaxLines: number;
+  /** Per-key token buckets ("decisions", "bulk"); absent = no rate limiting. */
+  rateLimits?: RateLimitConfig;
 }
 
 export interface AppDeps extends RecheckDeps {

@@ -53,6 +53,14 @@ export const commonEnvSchema = z.object({
   FAIRGATE_JSON_MAX_BYTES: intVar(1024 * 1024, 1024, 64 * 1024 * 1024),
   FAIRGATE_BULK_MAX_BYTES: intVar(16 * 1024 * 1024, 1024, 256 * 1024 * 1024),
   FAIRGATE_BULK_MAX_LINES: intVar(50_000, 1, 1_000_000),
+  /** Per-key token bucket on recommend + outcomes: sustained requests/s (0 = off) and burst. */
+  FAIRGATE_RATE_LIMIT_PER_SECOND: intVar(1_000, 0, 1_000_000),
+  FAIRGATE_RATE_LIMIT_BURST: intVar(2_000, 1, 10_000_000),
+  /** Per-key token bucket on bulk trace loads: sustained requests/minute (0 = off) and burst. */
+  FAIRGATE_BULK_RATE_LIMIT_PER_MINUTE: intVar(600, 0, 1_000_000),
+  FAIRGATE_BULK_RATE_LIMIT_BURST: intVar(100, 1, 1_000_000),
+  /** Most rate-limit buckets held in memory per process (idle ones are dropped first). */
+  FAIRGATE_RATE_LIMIT_MAX_BUCKETS: intVar(10_000, 1, 10_000_000),
   /** Deadline of one database operation (any transport); past it the tenant's request is a 503 store_unavailable. */
   FAIRGATE_STORE_TIMEOUT_MS: intVar(5_000, 50, 120_000),
 });

@@ -1,25 +1,21 @@
 /**
  * @module http/routes/admin
- * Platform-operator routes (platform token): tenants and their API keys.
+ * Platform-operator routes (platform token): tenants and their API keys
+ * (create, list, revoke, rotate, and the key event log).
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import { ConflictError, NotFoundError, ValidationError } from "../../domain/errors.js";
-import { roleSchema } from "../../domain/roles.js";
+import { ConflictError, ValidationError } from "../../domain/errors.js";
+import { createApiKey, type KeyActor, listApiKeyEvents, listApiKeys, revokeApiKey, rotateApiKey } from "../../services/api-keys.js";
 import type { TenantRecord } from "../../services/store-types.js";
 import { platformAuth } from "../auth.js";
 import { jsonBody } from "../body.js";
-import { randomSecret, sha256Hex } from "../crypto.js";
 import type { AppDeps, AppEnv } from "../types.js";
+import { createKeySchema, mintSecret, rotateKeySchema, withSecret } from "./api-keys.js";
 
 const createTenantSchema = z.strictObject({
   name: z.string().trim().min(1).max(200),
   region: z.string().min(1).max(64).optional(),
-});
-
-const createKeySchema = z.strictObject({
-  principal: z.string().trim().min(1).max(200),
-  roles: z.array(roleSchema).min(1).max(5).transform((r) => [...new Set(r)]),
 });
 
 /** Routes under /api/v1/admin. */
@@ -49,25 +45,34 @@ export function createAdminRoutes(deps: AppDeps) {
     return c.json({ items: tenants.map((t) => ({ id: t.id, name: t.name, region: t.region, createdAt: t.createdAt })) });
   });
 
+  const platform: KeyActor = { type: "platform" };
+
   app.post("/tenants/:id/api-keys", async (c) => {
     const body = await jsonBody(c, createKeySchema);
-    const tenant = await deps.control.getTenant(c.req.param("id"));
-    if (!tenant) throw new NotFoundError("tenant");
-    const key = randomSecret("fgk_");
-    const keyId = deps.newId();
-    const now = deps.clock().toISOString();
-    const { store } = await deps.tenants.get(tenant);
-    await deps.control.createApiKey({ id: keyId, tenantId: tenant.id, principal: body.principal, roles: body.roles, keyHash: await sha256Hex(key), createdAt: now });
-    await store.write([
-      store.evidence.auditStmt(
-        deps.newId(),
-        { entityType: "api_key", entityId: keyId, action: "api_key_create", actor: "platform-admin", after: { principal: body.principal, roles: body.roles } },
-        now,
-      ),
-    ]);
-    c.get("log").info("api key created", { tenantId: tenant.id, keyId });
-    return c.json({ id: keyId, key, principal: body.principal, roles: body.roles }, 201);
+    const { key, keyHash } = await mintSecret();
+    const created = await createApiKey(deps, c.req.param("id"), body, keyHash, platform);
+    c.get("log").info("api key created", { tenantId: c.req.param("id"), keyId: created.id });
+    return c.json(withSecret(created, key), 201);
   });
+
+  app.get("/tenants/:id/api-keys", async (c) => c.json({ items: await listApiKeys(deps, c.req.param("id"), platform) }));
+
+  app.delete("/tenants/:id/api-keys/:keyId", async (c) => {
+    const revoked = await revokeApiKey(deps, c.req.param("id"), c.req.param("keyId"), platform);
+    c.get("log").info("api key revoked", { tenantId: c.req.param("id"), keyId: revoked.id });
+    return c.json(revoked);
+  });
+
+  app.post("/tenants/:id/api-keys/:keyId/rotate", async (c) => {
+    const body = await jsonBody(c, rotateKeySchema, { optional: true });
+    const { key, keyHash } = await mintSecret();
+    const r = await rotateApiKey(deps, c.req.param("id"), c.req.param("keyId"), body, keyHash, platform);
+    c.get("log").info("api key rotated", { tenantId: c.req.param("id"), keyId: r.replaced.id, newKeyId: r.key.id });
+    return c.json({ ...withSecret(r.key, key), replaced: r.replaced }, 201);
+  });
+
+  // The control store's append-only log of key events (never a secret or a hash).
+  app.get("/tenants/:id/api-key-events", async (c) => c.json({ items: await listApiKeyEvents(deps, c.req.param("id")) }));
 
   return app;
 }
