@@ -9,8 +9,9 @@
  */
 import { z } from "zod";
 import { hmacSha256Hex } from "./hex.js";
+import type { Evaluation } from "./evaluation.js";
 import { failingSlices } from "./remediation.js";
-import { intervalOf, num, obj, str } from "./report-fields.js";
+import { type ReportInterval, reportInterval } from "./report-results.js";
 
 export const ALERT_TIERS = ["warning", "critical", "block"] as const;
 export type AlertTier = (typeof ALERT_TIERS)[number];
@@ -41,70 +42,74 @@ const NEXT_STEP: Record<AlertEvent, string> = {
   override: "Check that the override's reason and expiry match what was agreed; it will be visible in every report it applies to.",
 };
 
-/** How much a metric moved since the baseline evaluation (later evaluators), or null. */
-function baselineDelta(e: Record<string, unknown>, metric: string): number | null {
-  const b = obj(e.baseline ?? e.baselineDeltas);
-  const regressions = Array.isArray(b.regressions) ? b.regressions.map(obj) : [];
-  const r = regressions.find((x) => x.metric === metric);
-  if (r && num(r.current) !== null && num(r.baseline) !== null) return (r.current as number) - (r.baseline as number);
-  const d = b[metric];
-  return typeof d === "number" ? d : num(obj(d).delta);
+/** How much a metric moved since the baseline evaluation (from the recorded regression of that metric), or null. */
+function baselineDelta(e: Evaluation, metric: string): number | null {
+  const r = e.baseline?.regressions.find((x) => x.metric === metric);
+  return r ? r.current - r.baseline : null;
+}
+
+interface FailingMetric {
+  metric: string;
+  sliceName: string | null;
+  value: number;
+  threshold: number;
+  interval: ReportInterval | null;
+  baselineDelta: number | null;
 }
 
 /**
- * The metrics behind an event with value, threshold and interval. Later
- * evaluators report a status per metric per slice (`results[]`); older ones
- * only values, which are compared with the policy's threshold here.
+ * The metrics behind an event with value, threshold and interval: those whose
+ * recorded status per slice (`results[]`) is `tier`. An evaluation without
+ * results (upgraded v1) has only its three top-level values, which are compared
+ * with the policy's threshold for `tier` here.
  */
-function failingMetrics(e: Record<string, unknown>, tier: "block" | "critical") {
-  const out: { metric: string; sliceName: string | null; value: number; threshold: number; interval: ReturnType<typeof intervalOf>; baselineDelta: number | null }[] = [];
-  const results = (Array.isArray(e.results) ? e.results : []).map(obj);
-  for (const r of results) {
-    for (const [metric, raw] of Object.entries(obj(r.metrics))) {
-      const ev = obj(raw);
-      const value = num(ev.value);
-      const threshold = num(obj(ev.threshold)[String(ev.status)]);
-      if (ev.status !== tier || value === null || threshold === null) continue;
-      out.push({ metric, sliceName: str(r.slice), value, threshold, interval: intervalOf(ev.interval), baselineDelta: baselineDelta(e, metric) });
+function failingMetrics(e: Evaluation, tier: "block" | "critical"): FailingMetric[] {
+  const out: FailingMetric[] = [];
+  for (const r of e.results) {
+    for (const [metric, ev] of Object.entries(r.metrics)) {
+      const threshold = ev.threshold?.[tier];
+      if (ev.status !== tier || ev.value === null || threshold === undefined) continue;
+      out.push({ metric, sliceName: r.slice, value: ev.value, threshold, interval: reportInterval(ev.interval), baselineDelta: baselineDelta(e, metric) });
     }
   }
-  if (results.length > 0) return out;
-  const thresholds = obj(obj(e.policy).thresholds);
-  const metrics = obj(e.metrics);
-  for (const m of Object.keys(thresholds)) {
-    const raw = metrics[m];
-    const value = typeof raw === "number" ? raw : num(obj(raw).value);
-    const spec = thresholds[m];
-    const threshold = typeof spec === "number" ? spec : num(obj(spec)[tier]);
-    if (value === null || threshold === null) continue;
+  if (e.results.length > 0) return out;
+  const values = new Map<string, number | null>(Object.entries(e.metrics));
+  for (const [m, spec] of Object.entries(e.policy?.thresholds ?? {})) {
+    const value = values.get(m) ?? null;
+    // A bare number is the threshold of the event's tier.
+    const threshold = typeof spec === "number" ? spec : spec?.[tier];
+    if (value === null || threshold === undefined) continue;
     if (m.endsWith("Ratio") ? value < threshold : value > threshold)
-      out.push({ metric: m, sliceName: str(e.sensitiveAttribute), value, threshold, interval: intervalOf(obj(raw).interval), baselineDelta: baselineDelta(e, m) });
+      out.push({ metric: m, sliceName: e.sensitiveAttribute, value, threshold, interval: null, baselineDelta: baselineDelta(e, m) });
   }
   return out;
 }
 
-/** Builds the payload of an evaluation event (block, auto_pause, critical). */
-export function evaluationAlert(input: { id: string; event: Exclude<AlertEvent, "override">; tenantId: string; occurredAt: string; evaluation: unknown; reportBaseUrl?: string | undefined }) {
-  const e = obj(input.evaluation);
+/** Builds the payload of an evaluation event (block, auto_pause, critical); without the evaluation it names only what the event knows. */
+export function evaluationAlert(input: { id: string; event: Exclude<AlertEvent, "override">; tenantId: string; occurredAt: string; evaluation: Evaluation | undefined; reportBaseUrl?: string | undefined }) {
+  const e = input.evaluation;
   const slices = failingSlices(e);
-  const failing = failingMetrics(e, input.event === "critical" ? "critical" : "block").map((f) => ({ ...f, slice: slices[0] ?? null }));
-  const path = `/api/v1/fairness-evaluations/${encodeURIComponent(String(e.id ?? ""))}/report.html`;
+  const failing = (e ? failingMetrics(e, input.event === "critical" ? "critical" : "block") : []).map((f) => ({ ...f, slice: slices[0] ?? null }));
+  const path = `/api/v1/fairness-evaluations/${encodeURIComponent(e?.id ?? "")}/report.html`;
   return {
     id: input.id,
     event: input.event,
     tier: input.event === "critical" ? ("critical" as const) : ("block" as const),
     occurredAt: input.occurredAt,
     tenantId: input.tenantId,
-    flow: { id: str(e.flowId), key: str(e.flowKey), version: num(e.version) },
-    evaluationId: str(e.id),
-    verdict: str(e.verdict),
+    flow: { id: e?.flowId ?? null, key: e?.flowKey ?? null, version: e?.version ?? null },
+    evaluationId: e?.id ?? null,
+    verdict: e?.verdict ?? null,
     failing,
     failingSlices: slices,
-    violations: Array.isArray(e.violations) ? e.violations.map(String) : [],
+    violations: e?.violations ?? [],
     reportUrl: input.reportBaseUrl ? new URL(path, input.reportBaseUrl).toString() : path,
     suggestedNextStep: NEXT_STEP[input.event],
   };
 }
+
+/** The audited `after` state of an override, copied into its alert (anything but an object adds nothing). */
+const auditedFields = z.record(z.string(), z.unknown()).catch({});
 
 /** Builds the payload of an override event (request, approval, revocation). */
 export function overrideAlert(input: { id: string; tenantId: string; occurredAt: string; action: string; overrideId: string; actor: string; reason: string | null; after: unknown }) {
@@ -115,7 +120,7 @@ export function overrideAlert(input: { id: string; tenantId: string; occurredAt:
     occurredAt: input.occurredAt,
     tenantId: input.tenantId,
     action: input.action,
-    override: { id: input.overrideId, by: input.actor, reason: input.reason, ...obj(input.after) },
+    override: { id: input.overrideId, by: input.actor, reason: input.reason, ...auditedFields.parse(input.after) },
     suggestedNextStep: NEXT_STEP.override,
   };
 }

@@ -50,3 +50,17 @@ export class StoreUnavailableError extends AppError {
     super(503, "store_unavailable", "Service unavailable", "The data store is unavailable; nothing was changed. Retry later.");
   }
 }
+
+/**
+ * A stored record (an evaluation body read back from the database) matches no
+ * known version of its schema: an integrity fault, not a client error. The
+ * client gets a bare 503; what failed (`record`, `issues`) is for the log only.
+ */
+export class StoredRecordError extends AppError {
+  constructor(
+    readonly record: string,
+    readonly issues: string[],
+  ) {
+    super(503, "stored_record_invalid", "Service unavailable", "A stored record failed its integrity check; nothing was changed.");
+  }
+}

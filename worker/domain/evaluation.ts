@@ -110,6 +110,17 @@ const regressionSchema = z.object({
   message: z.string(),
 });
 
+/**
+ * The policy the evaluation ran under, kept key for key (a loose object, so the
+ * recorded snapshot and its hash stay exactly as written); the parts that reports,
+ * alerts and remediations read are typed.
+ */
+export const policySnapshotSchema = z.looseObject({
+  thresholds: z.record(z.string(), z.union([z.number(), tierThresholdsSchema]).optional()).optional(),
+  maxRegression: z.record(z.string(), z.number().optional()).optional(),
+});
+export type PolicySnapshot = z.infer<typeof policySnapshotSchema>;
+
 export const evaluationSchema = z.object({
   id: z.string(),
   flowId: z.string().nullable(),
@@ -148,7 +159,7 @@ export const evaluationSchema = z.object({
   /** The candidate replay (publishing a draft): requests re-run, refused and whose selection changed. */
   replay: z.object({ version: z.number().int().nullable(), requests: z.number().int(), refused: z.number().int(), changed: z.number().int() }).nullable(),
   baseline: z.object({ evaluationId: z.string(), createdAt: z.string(), regressions: z.array(regressionSchema) }).nullable(),
-  policy: z.unknown().nullable(),
+  policy: policySnapshotSchema.nullable(),
   overrideId: z.string().nullable(),
   approvedBy: z.string().nullable(),
   createdAt: z.string(),

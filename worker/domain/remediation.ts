@@ -5,7 +5,7 @@
  * same flow; `waived` needs an approved override covering the flow. Both end it.
  */
 import { ConflictError, ValidationError } from "./errors.js";
-import { num, obj, str } from "./report-fields.js";
+import type { Evaluation } from "./evaluation.js";
 
 /** Days from opening to the default due date. */
 export const DEFAULT_DUE_DAYS = 14;
@@ -19,20 +19,19 @@ export interface SliceFailure {
 /**
  * The failing slices of an evaluation: groups selected less often than the
  * policy's disparate-impact floor (ratio × highest rate), or, without that
- * threshold, the least-selected group. Reads the evaluation defensively.
+ * threshold, the least-selected group. Groups left out of the aggregates do not
+ * count; no evaluation (the event's evaluation is not at hand) names none.
  */
-export function failingSlices(evaluation: unknown): SliceFailure[] {
-  const e = obj(evaluation);
-  const attribute = str(e.sensitiveAttribute);
-  const groups = (Array.isArray(e.groups) ? e.groups : []).map(obj).filter((g) => g.excluded !== true).map((g) => ({ group: String(g.value ?? ""), rate: num(g.selectionRate) }));
-  const rated = groups.filter((g) => g.rate !== null) as { group: string; rate: number }[];
+export function failingSlices(e: Evaluation | undefined): SliceFailure[] {
+  if (!e) return [];
+  const rated = e.groups.flatMap((g) => (!g.excluded && g.selectionRate !== null ? [{ group: g.value, rate: g.selectionRate }] : []));
   if (rated.length < 2) return [];
   const max = Math.max(...rated.map((g) => g.rate));
-  const t = obj(obj(e.policy).thresholds).disparateImpactRatio;
-  const ratio = typeof t === "number" ? t : num(obj(t).block);
+  const t = e.policy?.thresholds?.disparateImpactRatio;
+  const ratio = typeof t === "number" ? t : (t?.block ?? null);
   const below = ratio === null ? [] : rated.filter((g) => g.rate < ratio * max);
   const picked = below.length > 0 ? below : [rated.reduce((a, b) => (b.rate < a.rate ? b : a))];
-  return picked.map((g) => ({ attribute, group: g.group, selectionRate: g.rate }));
+  return picked.map((g) => ({ attribute: e.sensitiveAttribute, group: g.group, selectionRate: g.rate }));
 }
 
 export type Status = "open" | "in_progress" | "resolved" | "waived";

@@ -6,25 +6,37 @@
  * and the delta against the baseline evaluation; the per-slice groups; the
  * warnings with their tiers.
  *
- * Everything is read defensively from unknown JSON (domain/report-fields), like
- * the rest of the report: evaluations of older evaluators have no `results` and
- * fall back to their three top-level metrics, and malformed fields are skipped.
+ * Input is a parsed Evaluation (domain/evaluation-read upgrades older stored
+ * versions; those have no `results`, so the report falls back to their three
+ * top-level metrics).
  */
 import { type BaselineView, baselineValue } from "./baseline.js";
-import { type Interval, intervalOf, num, obj, str } from "./report-fields.js";
-import { METRICS, type MetricName } from "./tiers.js";
+import type { Evaluation } from "./evaluation.js";
+import { type Interval, METRIC_NAMES, METRICS, type MetricName, type MetricStatus, type ThresholdSpec } from "./tiers.js";
 
 export const TIER_ORDER = ["warning", "critical", "block"] as const;
 
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+type EvaluationGroup = Evaluation["groups"][number];
+type SliceResult = Evaluation["results"][number];
+type MetricEvidence = SliceResult["metrics"][MetricName];
+
 const known = (m: string): m is MetricName => Object.hasOwn(METRICS, m);
+
+/** An interval as report.json and alert payloads write it: `{low, high}` (the report format's field names). */
+export interface ReportInterval {
+  low: number;
+  high: number;
+}
+
+/** The domain interval in the report format. */
+export const reportInterval = (iv: Interval | null): ReportInterval | null => (iv ? { low: iv.lower, high: iv.upper } : null);
 
 export interface GroupRow {
   value: string;
   n: number;
   selected: number;
   selectionRate: number | null;
-  selectionRateInterval: Interval | null;
+  selectionRateInterval: ReportInterval | null;
   tpr: number | null;
   fpr: number | null;
   ppv: number | null;
@@ -55,12 +67,12 @@ export interface MetricRow {
   metric: string;
   label: string;
   value: number | null;
-  interval: Interval | null;
+  interval: ReportInterval | null;
   direction: "min" | "max";
   tiers: TierCheck[];
   note: string | null;
   /** The evaluator's own status for the metric (pass, warning, critical, block, …), when it reports one. */
-  status: string | null;
+  status: MetricStatus | null;
   /** When the interval straddles the deciding threshold: how much more data would settle it. */
   hint: string | null;
   baseline: BaselineDelta | null;
@@ -78,54 +90,46 @@ export interface SliceMetrics {
 }
 
 /** A finding that did not block (a critical or warning tier, or a regression), with its tier. */
-export interface WarningRow {
-  tier: string | null;
-  kind: string | null;
-  slice: string | null;
-  source: string | null;
-  metric: string | null;
-  message: string;
-}
+export type WarningRow = Evaluation["warnings"][number];
 
 const fallbackLabel = (m: string) => m.replace(/([A-Z])/g, " $1").toLowerCase().trim();
 export const metricLabel = (m: string) => (known(m) ? METRICS[m].label : fallbackLabel(m));
 
-/** Reads one metric value: a number, or `{value, interval}` in later evaluator versions. */
-function metricValue(raw: unknown): { value: number | null; interval: Interval | null } {
-  if (typeof raw === "number") return { value: raw, interval: null };
-  const o = obj(raw);
-  return { value: num(o.value) ?? num(o.estimate) ?? num(o.point), interval: intervalOf(o.interval ?? o.ci) };
+/** The recorded sample-size hint in words, or null. */
+function hintText(h: MetricEvidence["sampleSizeHint"]): string | null {
+  if (!h?.note) return null;
+  if (h.factor === null) return `more data would not settle it: ${h.note}`;
+  const per = h.additionalPerGroup;
+  const groups = per.slice(0, 4).map((g) => `+${g.additional ?? "?"} for ${g.value}`);
+  const more = per.length > groups.length ? `, … (${per.length - groups.length} more)` : "";
+  return `the interval straddles the threshold: about ${h.factor.toFixed(1)}× the decisions would settle it (${groups.join(", ")}${more}); ${h.note}`;
 }
 
-/** The recorded sample-size hint in words, or null. */
-function hintText(raw: unknown): string | null {
-  const h = obj(raw);
-  if (!str(h.note)) return null;
-  const factor = num(h.factor);
-  if (factor === null) return `more data would not settle it: ${h.note}`;
-  const per = arr(h.additionalPerGroup).map(obj);
-  const groups = per.slice(0, 4).map((g) => `+${num(g.additional) ?? "?"} for ${String(g.value ?? "")}`);
-  const more = per.length > groups.length ? `, … (${per.length - groups.length} more)` : "";
-  return `the interval straddles the threshold: about ${factor.toFixed(1)}× the decisions would settle it (${groups.join(", ")}${more}); ${h.note}`;
+/** What one metric row is built from: a recorded metric evidence, or a bare top-level value. */
+export interface MetricInput {
+  value: number | null;
+  interval: Interval | null;
+  status: MetricStatus | null;
+  note: string | null;
+  sampleSizeHint: MetricEvidence["sampleSizeHint"];
 }
 
 export interface RowContext {
-  decisionRule: string | null;
+  decisionRule: Evaluation["decisionRule"];
   /** The metric's value in the baseline, and the regression bookkeeping, if there is a baseline. */
   baseline?: { value: number | null; maxRegression: number | null; regression: boolean } | null;
 }
 
 /** One metric against each tier of its threshold (a bare number is the block tier). */
-export function metricRow(metric: string, raw: unknown, spec: unknown, note: string | null, ctx: RowContext): MetricRow {
-  const { value, interval } = metricValue(raw);
-  const status = str(obj(raw).status);
+export function metricRow(metric: string, input: MetricInput, spec: ThresholdSpec | null | undefined, ctx: RowContext): MetricRow {
+  const { value, status } = input;
   // A ratio is a minimum (breach below); every gap/rate is a maximum (breach above).
   const direction = (known(metric) ? METRICS[metric].lowerIsWorse : metric.endsWith("Ratio")) ? ("min" as const) : ("max" as const);
-  const tierSpec = typeof spec === "number" ? { block: spec } : obj(spec);
+  const tierSpec = typeof spec === "number" ? { block: spec } : (spec ?? {});
   const tiers: TierCheck[] = [];
   for (const tier of TIER_ORDER) {
-    const t = num(tierSpec[tier]);
-    if (t === null) continue;
+    const t = tierSpec[tier];
+    if (t === undefined) continue;
     let pass = value === null ? null : direction === "min" ? value >= t : value <= t;
     // Under the confident rule the evaluator, not the point estimate, decides the block tier.
     if (tier === "block" && ctx.decisionRule === "confident" && status !== null && value !== null) pass = status === "block" ? false : status === "insufficient_evidence" ? null : true;
@@ -136,92 +140,58 @@ export function metricRow(metric: string, raw: unknown, spec: unknown, note: str
     b && b.value !== null && value !== null
       ? { value: b.value, delta: value - b.value, worsening: direction === "min" ? b.value - value : value - b.value, maxRegression: b.maxRegression, regression: b.regression }
       : null;
-  return { metric, label: metricLabel(metric), value, interval, direction, tiers, note: note ?? str(obj(raw).note), status, hint: hintText(obj(raw).sampleSizeHint), baseline };
+  return { metric, label: metricLabel(metric), value, interval: reportInterval(input.interval), direction, tiers, note: input.note, status, hint: hintText(input.sampleSizeHint), baseline };
 }
 
-export function groupRows(groups: unknown, excluded: Set<string>): GroupRow[] {
-  return arr(groups).map((raw) => {
-    const g = obj(raw);
-    const value = String(g.value ?? "");
-    const intervals = obj(g.intervals);
-    return {
-      value,
-      n: num(g.n) ?? 0,
-      selected: num(g.selected) ?? 0,
-      selectionRate: num(g.selectionRate),
-      selectionRateInterval: intervalOf(g.selectionRateInterval ?? intervals.selectionRate ?? g.selectionRateCI),
-      tpr: num(g.tpr),
-      fpr: num(g.fpr),
-      ppv: num(g.ppv),
-      excluded: excluded.has(value) || g.excluded === true || g.smallCell === true,
-    };
-  });
+export function groupRows(groups: readonly EvaluationGroup[], excluded: Set<string>): GroupRow[] {
+  return groups.map((g) => ({
+    value: g.value,
+    n: g.n,
+    selected: g.selected,
+    selectionRate: g.selectionRate,
+    selectionRateInterval: reportInterval(g.intervals.selectionRate),
+    tpr: g.tpr,
+    fpr: g.fpr,
+    ppv: g.ppv,
+    excluded: excluded.has(g.value) || g.excluded,
+  }));
 }
 
-/** The recorded results: `results[]`, plus those of `slices[]` (a multi-attribute `fairgate check`), once each. */
-export function rawResults(e: Record<string, unknown>): Record<string, unknown>[] {
-  const all = [...arr(e.results), ...arr(e.slices).flatMap((s) => arr(obj(s).results))].map(obj);
-  const seen = new Set<string>();
-  return all.filter((r) => {
-    const k = `${String(r.slice ?? "")}\u0000${String(r.source ?? "observed")}`;
-    return seen.has(k) ? false : (seen.add(k), true);
-  });
-}
-
-/** A baseline evaluation of any shape, as the comparison in domain/baseline reads it; null if unusable. */
-function baselineView(raw: unknown): BaselineView | null {
-  const o = obj(raw);
-  const id = str(o.id);
-  if (id === null) return null;
-  const values = (m: unknown) => Object.fromEntries(Object.entries(obj(m)).map(([k, v]) => [k, { value: metricValue(v).value }]));
-  return {
-    id,
-    createdAt: String(o.createdAt ?? ""),
-    sensitiveAttribute: str(o.sensitiveAttribute),
-    metrics: Object.fromEntries(Object.entries(obj(o.metrics)).map(([k, v]) => [k, num(v)])),
-    results: rawResults(o).map((r) => ({ slice: String(r.slice ?? ""), source: r.source === "replayed" ? ("replayed" as const) : ("observed" as const), metrics: values(r.metrics) })),
-  };
-}
-
-function sourceLabel(e: Record<string, unknown>, source: string): string {
+function sourceLabel(e: Evaluation, source: SliceResult["source"]): string {
   if (source === "replayed") {
-    const r = obj(e.replay);
-    const version = num(r.version);
-    const requests = num(r.requests);
+    const version = e.replay?.version ?? null;
+    const requests = e.replay?.requests ?? null;
     return `replayed: candidate ${version !== null ? `version ${version}` : "version"} re-run on ${requests !== null ? requests.toLocaleString("en-US") : "the"} recorded requests`;
   }
-  if (source === "observed") return e.trigger === "cli" ? "observed: the decisions in the input file" : "observed: live decisions of the flow in the window";
-  return source;
+  return e.trigger === "cli" ? "observed: the decisions in the input file" : "observed: live decisions of the flow in the window";
 }
 
 /**
  * Every slice × source with every metric the evaluator recorded (unavailable
  * ones too, with the reason), compared with `baseline` when given.
  */
-export function sliceResults(e: Record<string, unknown>, policy: Record<string, unknown>, baseline: unknown): SliceMetrics[] {
-  const thresholds = obj(policy.thresholds);
-  const maxRegression = obj(policy.maxRegression);
-  const regressions = arr(obj(e.baseline).regressions).map(obj);
-  const view = baselineView(baseline);
-  const decisionRule = str(e.decisionRule);
-  return rawResults(e).map((r) => {
-    const slice = String(r.slice ?? "");
-    const source = String(r.source ?? "observed");
-    const excluded = new Set(arr(r.excludedGroups).map((x) => String(obj(x).value ?? "")));
-    const metrics = Object.entries(obj(r.metrics)).map(([m, ev]) => {
-      const flagged = regressions.some((x) => x.slice === slice && (x.source ?? "observed") === source && x.metric === m);
-      const b = view && known(m) ? { value: baselineValue(view, slice, m), maxRegression: num(maxRegression[m]), regression: flagged } : null;
-      return metricRow(m, ev, obj(ev).threshold ?? thresholds[m], null, { decisionRule, baseline: b });
+export function sliceResults(e: Evaluation, baseline: BaselineView | null): SliceMetrics[] {
+  const thresholds = e.policy?.thresholds ?? {};
+  const maxRegression = e.policy?.maxRegression ?? {};
+  const regressions = e.baseline?.regressions ?? [];
+  return e.results.map((r) => {
+    const excluded = new Set(r.excludedGroups.map((x) => x.value));
+    const metrics = METRIC_NAMES.map((m) => {
+      const ev = r.metrics[m];
+      const flagged = regressions.some((x) => x.slice === r.slice && x.source === r.source && x.metric === m);
+      const b = baseline ? { value: baselineValue(baseline, r.slice, m), maxRegression: maxRegression[m] ?? null, regression: flagged } : null;
+      return metricRow(m, ev, ev.threshold ?? thresholds[m], { decisionRule: e.decisionRule, baseline: b });
     });
-    return { slice, source, sourceLabel: sourceLabel(e, source), sampleSize: num(r.sampleSize) ?? 0, groups: groupRows(r.groups, excluded), metrics };
+    return { slice: r.slice, source: r.source, sourceLabel: sourceLabel(e, r.source), sampleSize: r.sampleSize, groups: groupRows(r.groups, excluded), metrics };
   });
 }
 
-/** The warnings with their tier, kind and slice (older evaluators stored plain strings). */
-export function warningRows(e: Record<string, unknown>): WarningRow[] {
-  return arr(e.warnings).map((w) => {
-    if (typeof w === "string") return { tier: /critical/.test(w) ? "critical" : null, kind: null, slice: null, source: null, metric: null, message: w };
-    const o = obj(w);
-    return { tier: str(o.tier), kind: str(o.kind), slice: str(o.slice), source: str(o.source), metric: str(o.metric), message: String(o.message ?? JSON.stringify(w)) };
-  });
+/** The top-level metrics (the three pinned ones of the primary slice, plus any the policy thresholds), against the policy. */
+export function topLevelMetricRows(e: Evaluation): MetricRow[] {
+  const thresholds = e.policy?.thresholds ?? {};
+  const values = new Map<string, number | null>(Object.entries(e.metrics));
+  const names = [...new Set([...values.keys(), ...Object.keys(thresholds)])];
+  return names.map((m) =>
+    metricRow(m, { value: values.get(m) ?? null, interval: null, status: null, note: e.metricNotes[m] ?? null, sampleSizeHint: null }, thresholds[m], { decisionRule: e.decisionRule }),
+  );
 }

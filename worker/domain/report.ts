@@ -5,18 +5,19 @@
  * hashes, policy snapshot, per-group table, each metric against each tier,
  * violations, optional analyses and the override/approval trail.
  *
- * The evaluation is read defensively (as unknown JSON): fields added by later
- * evaluator versions (intervals, tiers, baselines, counterfactuals, replays,
- * calibration) are rendered when present and skipped when not, so a report can
- * be produced for any stored evaluation, old or new. The per-slice results are
- * read in domain/report-results.
+ * The input is a parsed Evaluation: stored bodies of every version are read
+ * (and older versions upgraded) by domain/evaluation-read, so a report can be
+ * produced for any stored evaluation; parts an evaluation does not have (an
+ * upgraded one has no per-slice results, intervals or baseline) are shown as
+ * absent. The per-slice results are built in domain/report-results.
  */
 import { canonicalJson } from "./chain.js";
 import { sha256Hex } from "./hex.js";
-import { num, obj, str } from "./report-fields.js";
-import { groupRows, type GroupRow, metricRow, type MetricRow, rawResults, type SliceMetrics, sliceResults, warningRows, type WarningRow } from "./report-results.js";
+import type { BaselineView } from "./baseline.js";
+import type { Evaluation, PolicySnapshot } from "./evaluation.js";
+import { groupRows, type GroupRow, type MetricRow, type SliceMetrics, sliceResults, topLevelMetricRows, type WarningRow } from "./report-results.js";
 
-export type { BaselineDelta, GroupRow, MetricRow, SliceMetrics, TierCheck, WarningRow } from "./report-results.js";
+export type { BaselineDelta, GroupRow, MetricRow, ReportInterval, SliceMetrics, TierCheck, WarningRow } from "./report-results.js";
 
 /** The evaluator that produced (and now reports) evaluations. */
 export const EVALUATOR_VERSION = "fairgate-evaluator/0.1.0";
@@ -43,7 +44,7 @@ export interface TrailEntry {
 /** What the report is built from besides the evaluation itself. */
 export interface ReportInput {
   tenant: { id: string; name: string | null };
-  evaluation: unknown;
+  evaluation: Evaluation;
   /** The evaluated flow version's definition (hashed, never copied into the report). */
   flowDefinition: unknown | null;
   datasetHash: string | null;
@@ -51,8 +52,18 @@ export interface ReportInput {
   datasetHashScope: string;
   overrides: Omit<TrailEntry, "appliedToThisEvaluation">[];
   /** The evaluation the baseline deltas are taken against (`baseline.evaluationId`), when it can be read. */
-  baselineEvaluation?: unknown;
+  baselineEvaluation?: BaselineView | null;
   generatedAt: string;
+}
+
+type Counterfactual = NonNullable<Evaluation["results"][number]["counterfactual"]>;
+
+/** A slice's counterfactual, named by its slice and source. */
+export type ReportCounterfactual = { slice: string; source: string } & Counterfactual;
+
+/** Calibration per group, shaped for the chart. */
+export interface ReportCalibration {
+  groups: { value: string; ece: number | null; bins: NonNullable<Evaluation["groups"][number]["calibration"]>["bins"] }[];
 }
 
 export interface Report {
@@ -61,59 +72,50 @@ export interface Report {
   summary: { verdict: string; headline: string; points: string[] };
   tenant: { id: string; name: string | null };
   flow: { id: string | null; key: string | null; version: number | null; definitionHash: string | null };
-  evaluation: { id: string; trigger: string; verdict: string; reason: string | null; createdAt: string; evaluatorVersion: string };
-  window: { from: string; to: string; days: number | null } | null;
+  evaluation: { id: string; trigger: Evaluation["trigger"]; verdict: Evaluation["verdict"]; reason: string | null; createdAt: string; evaluatorVersion: string };
+  window: Evaluation["window"];
   dataset: { hash: string | null; scope: string; sampleSize: number };
-  policy: { snapshot: unknown; hash: string | null };
+  policy: { snapshot: PolicySnapshot | null; hash: string | null };
   sensitiveAttribute: string | null;
   groups: GroupRow[];
-  /** The three pinned metrics of the primary slice (every evaluator version has them). */
+  /** The three pinned metrics of the primary slice (every evaluation version has them). */
   metrics: MetricRow[];
-  /** Every slice × source of later evaluators, every metric; empty for evaluations without `results`. */
+  /** Every slice × source, every metric; empty for evaluations without `results` (upgraded v1). */
   sliceMetrics: SliceMetrics[];
   violations: string[];
-  /** Critical/warning tiers breached and regressions (later evaluators); published anyway. */
+  /** Critical/warning tiers breached and regressions; published anyway. */
   warnings: WarningRow[];
   /** Under decision rule "confident": metrics whose interval straddles the block threshold. */
   insufficientEvidence: string[];
   /** The most severe tier any metric reached (block, critical, warning), or null. */
-  highestTier: string | null;
-  decisionRule: string | null;
+  highestTier: Evaluation["highestTier"];
+  decisionRule: Evaluation["decisionRule"];
   minGroupSize: number | null;
   /** How intervals were computed (level, methods, replicates, seed), as recorded. */
-  intervals: unknown;
+  intervals: Evaluation["intervals"];
   excludedSmallCells: string[];
-  /** Optional analyses, copied as recorded (null when the evaluation has none). */
-  counterfactual: unknown;
-  replay: unknown;
+  /** Optional analyses as recorded (null when the evaluation has none). */
+  counterfactual: ReportCounterfactual[] | null;
+  replay: Evaluation["replay"];
   /** `{evaluationId, createdAt, regressions}` as recorded; per-metric deltas are in `sliceMetrics`. */
-  baseline: unknown;
-  calibration: unknown;
-  slices: unknown;
+  baseline: Evaluation["baseline"];
+  calibration: ReportCalibration | null;
   overrideTrail: TrailEntry[];
   generatedAt: string;
 }
 
 const pct = (x: number | null) => (x === null ? "n/a" : `${(x * 100).toFixed(1)}%`);
 
-/** The top-level metrics (the gateway's original three, with the policy's thresholds). */
-function metricRows(e: Record<string, unknown>, policy: Record<string, unknown>): MetricRow[] {
-  const metrics = obj(e.metrics);
-  const thresholds = obj(policy.thresholds);
-  const names = [...new Set([...Object.keys(metrics), ...Object.keys(thresholds)])];
-  return names.map((m) => metricRow(m, metrics[m], thresholds[m], str(obj(e.metricNotes)[m]), { decisionRule: str(e.decisionRule) }));
+/** Counterfactual results per slice, or null when no result has one. */
+function counterfactuals(e: Evaluation): ReportCounterfactual[] | null {
+  const found = e.results.flatMap((r) => (r.counterfactual ? [{ slice: r.slice, source: r.source, ...r.counterfactual }] : []));
+  return found.length ? found : null;
 }
 
-/** Counterfactual results per slice (later evaluators keep them in `results[]`), or null. */
-function counterfactuals(e: Record<string, unknown>): unknown {
-  const found = rawResults(e).filter((r) => r.counterfactual);
-  return found.length ? found.map((r) => ({ slice: r.slice, source: r.source, ...obj(r.counterfactual) })) : null;
-}
-
-/** Calibration per group from `groups[].calibration` (later evaluators), shaped for the chart; or null. */
-function groupCalibration(e: Record<string, unknown>): unknown {
-  const groups = (Array.isArray(e.groups) ? e.groups : []).map(obj).filter((g) => obj(g.calibration).bins);
-  return groups.length ? { groups: groups.map((g) => ({ value: String(g.value ?? ""), ece: num(obj(g.calibration).ece), bins: obj(g.calibration).bins })) } : null;
+/** Calibration per group from `groups[].calibration`, shaped for the chart; or null. */
+function groupCalibration(e: Evaluation): ReportCalibration | null {
+  const groups = e.groups.flatMap((g) => (g.calibration ? [{ value: g.value, ece: g.calibration.ece, bins: g.calibration.bins }] : []));
+  return groups.length ? { groups } : null;
 }
 
 /** Failing metrics in words: every slice's when the evaluation has results, else the top-level three. */
@@ -162,7 +164,7 @@ function summary(r: Omit<Report, "summary" | "title">): Report["summary"] {
     points.push(`${r.warnings.length} finding(s) ${tiers.length ? `reached the ${tiers.join(" or ")} level` : "were noted"} without blocking; see "Warnings".`);
   if (r.insufficientEvidence.length > 0)
     points.push(`For ${r.insufficientEvidence.length} metric(s) the data could not decide: the 95% interval straddles the block threshold; see "Insufficient evidence".`);
-  const regressions = Array.isArray(obj(r.baseline).regressions) ? (obj(r.baseline).regressions as unknown[]).length : 0;
+  const regressions = r.baseline?.regressions.length ?? 0;
   if (regressions > 0) points.push(`${regressions} metric(s) got worse than in the flow's last passing evaluation by more than the policy allows.`);
   if (v === "block") points.push(r.evaluation.trigger === "recheck" ? "The flow was paused automatically; it serves no decisions until it is fixed and published again." : "Nothing was published; the flow was left exactly as it was.");
   if (applied) points.push(`The exception was requested by ${applied.requestedBy}, approved by ${applied.approvedBy ?? "nobody"} and is valid until ${applied.expiresAt}. Reason given: "${applied.reason}".`);
@@ -172,56 +174,39 @@ function summary(r: Omit<Report, "summary" | "title">): Report["summary"] {
 
 /** Builds the report. Hashes use canonical JSON + SHA-256 (see domain/chain). */
 export async function buildReport(input: ReportInput): Promise<Report> {
-  const e = obj(input.evaluation);
-  const policy = obj(e.policy);
-  const windowObj = e.window === null || e.window === undefined ? null : obj(e.window);
-  const excluded = new Set<string>([
-    ...(Array.isArray(e.excludedFromEqualOpportunity) ? e.excludedFromEqualOpportunity.map(String) : []),
-    ...(Array.isArray(e.excludedSmallCells) ? e.excludedSmallCells.map((x) => String(typeof x === "string" ? x : obj(x).value)) : []),
-  ]);
-  const overrideId = str(e.overrideId);
-  const results = sliceResults(e, policy, input.baselineEvaluation ?? null);
-  for (const r of rawResults(e))
-    for (const x of (Array.isArray(r.excludedGroups) ? r.excludedGroups : []).map(obj))
-      excluded.add(`${String(r.slice ?? "")}: ${String(x.value ?? "")}${num(x.n) !== null ? ` (n=${num(x.n)}${x.reason ? `, ${String(x.reason)}` : ""})` : ""}`);
+  const e = input.evaluation;
+  const excluded = new Set<string>(e.excludedFromEqualOpportunity);
+  for (const r of e.results) for (const x of r.excludedGroups) excluded.add(`${r.slice}: ${x.value} (n=${x.n}${x.reason ? `, ${x.reason}` : ""})`);
   const base: Omit<Report, "summary" | "title"> = {
     format: REPORT_FORMAT,
     tenant: input.tenant,
     flow: {
-      id: str(e.flowId),
-      key: str(e.flowKey),
-      version: num(e.version),
+      id: e.flowId,
+      key: e.flowKey,
+      version: e.version,
       definitionHash: input.flowDefinition === null ? null : await sha256Hex(canonicalJson(input.flowDefinition)),
     },
-    evaluation: {
-      id: String(e.id ?? ""),
-      trigger: String(e.trigger ?? ""),
-      verdict: String(e.verdict ?? ""),
-      reason: str(e.reason),
-      createdAt: String(e.createdAt ?? ""),
-      evaluatorVersion: str(e.evaluatorVersion) ?? EVALUATOR_VERSION,
-    },
-    window: windowObj ? { from: String(windowObj.from), to: String(windowObj.to), days: num(windowObj.days) } : null,
-    dataset: { hash: str(e.datasetHash) ?? input.datasetHash, scope: input.datasetHashScope, sampleSize: num(e.sampleSize) ?? 0 },
-    policy: { snapshot: e.policy ?? null, hash: e.policy ? await sha256Hex(canonicalJson(e.policy)) : null },
-    sensitiveAttribute: str(e.sensitiveAttribute),
+    evaluation: { id: e.id, trigger: e.trigger, verdict: e.verdict, reason: e.reason, createdAt: e.createdAt, evaluatorVersion: EVALUATOR_VERSION },
+    window: e.window,
+    dataset: { hash: input.datasetHash, scope: input.datasetHashScope, sampleSize: e.sampleSize },
+    policy: { snapshot: e.policy, hash: e.policy ? await sha256Hex(canonicalJson(e.policy)) : null },
+    sensitiveAttribute: e.sensitiveAttribute,
     groups: groupRows(e.groups, excluded),
-    metrics: metricRows(e, policy),
-    sliceMetrics: results,
-    violations: Array.isArray(e.violations) ? e.violations.map(String) : [],
-    warnings: warningRows(e),
-    insufficientEvidence: Array.isArray(e.insufficientEvidence) ? e.insufficientEvidence.map(String) : [],
-    highestTier: str(e.highestTier),
-    decisionRule: str(e.decisionRule),
-    minGroupSize: num(e.minGroupSize),
-    intervals: e.intervals ?? null,
+    metrics: topLevelMetricRows(e),
+    sliceMetrics: sliceResults(e, input.baselineEvaluation ?? null),
+    violations: e.violations,
+    warnings: e.warnings,
+    insufficientEvidence: e.insufficientEvidence,
+    highestTier: e.highestTier,
+    decisionRule: e.decisionRule,
+    minGroupSize: e.minGroupSize,
+    intervals: e.intervals,
     excludedSmallCells: [...excluded],
-    counterfactual: e.counterfactual ?? counterfactuals(e),
-    replay: e.replay ?? e.replayed ?? null,
-    baseline: e.baseline ?? e.baselineDeltas ?? null,
-    calibration: e.calibration ?? groupCalibration(e),
-    slices: e.slices ?? null,
-    overrideTrail: input.overrides.map((o) => ({ ...o, appliedToThisEvaluation: o.id === overrideId })),
+    counterfactual: counterfactuals(e),
+    replay: e.replay,
+    baseline: e.baseline,
+    calibration: groupCalibration(e),
+    overrideTrail: input.overrides.map((o) => ({ ...o, appliedToThisEvaluation: o.id === e.overrideId })),
     generatedAt: input.generatedAt,
   };
   const s = summary(base);

@@ -6,8 +6,7 @@
  * counterfactual flips; the warnings with their tiers; the baseline comparison
  * and the replay. Plain tables and text (they print), every value escaped.
  */
-import type { MetricRow, Report, SliceMetrics, TierCheck } from "../domain/report.js";
-import { num, obj, str } from "../domain/report-fields.js";
+import type { MetricRow, Report, ReportCounterfactual, SliceMetrics, TierCheck } from "../domain/report.js";
 import { metricLabel } from "../domain/report-results.js";
 import { esc } from "./escape.js";
 
@@ -27,7 +26,7 @@ const STATUS: Record<string, [string, string]> = {
   unavailable: ["unavailable", "note"],
 };
 
-/** The evaluator's status, or (older evaluators) one derived from the tier checks. */
+/** The evaluator's status, or (top-level metrics carry none) one derived from the tier checks. */
 function statusCell(m: MetricRow): string {
   const derived = m.value === null ? "unavailable" : m.tiers.length === 0 ? "not_checked" : ([...m.tiers].reverse().find((t) => t.pass === false)?.tier ?? "pass");
   const [text, cls] = STATUS[m.status ?? derived] ?? [m.status ?? derived, ""];
@@ -55,7 +54,7 @@ function tierColumns(r: Report): TierCheck["tier"][] {
   return (["warning", "critical", "block"] as const).filter((t) => used.has(t));
 }
 
-/** One table of metrics against each tier (also used for the top-level metrics of older evaluations). */
+/** One table of metrics against each tier (also used for the top-level metrics of an evaluation without results). */
 export function metricsTable(metrics: MetricRow[], tiers: TierCheck["tier"][], withBaseline: boolean): string {
   if (metrics.length === 0) return `<p class="note">No metrics were computed.</p>`;
   const head = ["metric", "value", "95% interval", ...(tiers.length ? tiers.map((t) => `${t} tier`) : ["threshold"]), "result", ...(withBaseline ? ["vs baseline"] : [])];
@@ -85,13 +84,12 @@ function groupsTable(s: SliceMetrics): string {
 }
 
 /** The counterfactual of one slice: the flip rate and the pairs that flipped (all pairs are in report.json). */
-function counterfactualBlock(raw: Record<string, unknown>): string {
-  const pairs = (Array.isArray(raw.pairs) ? raw.pairs.map(obj) : []).filter((p) => (num(p.flips) ?? 0) > 0).sort((a, b) => (num(b.rate) ?? 0) - (num(a.rate) ?? 0));
+function counterfactualBlock(c: ReportCounterfactual): string {
+  const pairs = c.pairs.filter((p) => p.flips > 0).sort((a, b) => b.rate - a.rate);
   const shown = pairs.slice(0, 8);
-  const rows = shown.map((p) => `<tr><td>${esc(p.from)} → ${esc(p.to)}</td><td class="num">${esc(p.trials)}</td><td class="num">${esc(p.flips)}</td><td class="num">${pct(num(p.rate))}</td></tr>`);
-  const ci = obj(raw.interval);
-  const iv = num(ci.lower) !== null ? ` (95% interval ${pct(num(ci.lower))} to ${pct(num(ci.upper))})` : "";
-  const lead = `<p><strong>Counterfactual:</strong> ${esc(raw.flips)} of ${esc(raw.trials)} re-run decisions changed when only this slice's attribute changed: ${pct(num(raw.rate))}${iv}.${pairs.length === 0 ? " No pair of values flipped a decision." : ""}</p>`;
+  const rows = shown.map((p) => `<tr><td>${esc(p.from)} → ${esc(p.to)}</td><td class="num">${esc(p.trials)}</td><td class="num">${esc(p.flips)}</td><td class="num">${pct(p.rate)}</td></tr>`);
+  const iv = c.interval ? ` (95% interval ${pct(c.interval.lower)} to ${pct(c.interval.upper)})` : "";
+  const lead = `<p><strong>Counterfactual:</strong> ${esc(c.flips)} of ${esc(c.trials)} re-run decisions changed when only this slice's attribute changed: ${pct(c.rate)}${iv}.${pairs.length === 0 ? " No pair of values flipped a decision." : ""}</p>`;
   const more = pairs.length > shown.length ? `<p class="note">${pairs.length - shown.length} more flipping pair(s) in report.json.</p>` : "";
   return lead + (rows.length ? table(["attribute changed", "trials", "flips", "flip rate"], rows) : "") + more;
 }
@@ -100,14 +98,13 @@ function counterfactualBlock(raw: Record<string, unknown>): string {
 export function slicesSection(r: Report): string {
   const tiers = tierColumns(r);
   const withBaseline = r.sliceMetrics.some((s) => s.metrics.some((m) => m.baseline));
-  const cf = Array.isArray(r.counterfactual) ? r.counterfactual.map(obj) : [];
-  const replay = obj(r.replay);
-  const intro =
-    num(replay.requests) !== null
-      ? `<p>Results labelled <span class="src replayed">replayed</span> come from candidate version ${esc(replay.version ?? "?")} re-run on ${esc(replay.requests)} recorded requests (${esc(replay.refused ?? 0)} refused, ${esc(replay.changed ?? 0)} changed their decision); <span class="src observed">observed</span> results are the recorded decisions.</p>`
-      : "";
+  const cf = r.counterfactual ?? [];
+  const replay = r.replay;
+  const intro = replay
+    ? `<p>Results labelled <span class="src replayed">replayed</span> come from candidate version ${esc(replay.version ?? "?")} re-run on ${esc(replay.requests)} recorded requests (${esc(replay.refused)} refused, ${esc(replay.changed)} changed their decision); <span class="src observed">observed</span> results are the recorded decisions.</p>`
+    : "";
   const parts = r.sliceMetrics.map((s, i) => {
-    const c = cf.find((x) => String(x.slice ?? "") === s.slice && String(x.source ?? "observed") === s.source);
+    const c = cf.find((x) => x.slice === s.slice && x.source === s.source);
     return `<section class="slice"><h3>Slice ${esc(s.slice)} <span class="src ${esc(s.source)}">${esc(s.source)}</span></h3>
 <p class="meta">${esc(s.sourceLabel)} · ${esc(s.sampleSize.toLocaleString("en-US"))} decisions</p>
 ${metricsTable(s.metrics, tiers, withBaseline)}${i > 0 ? groupsTable(s) : ""}${c ? counterfactualBlock(c) : ""}</section>`;
@@ -119,8 +116,8 @@ export function warningsSection(r: Report): string {
   if (r.warnings.length === 0) return `<h2>Warnings (published anyway)</h2><p class="ok">None.</p>`;
   const rows = r.warnings.map((w) => {
     const cls = w.tier === "critical" ? "crit" : "warn";
-    const where = w.slice ? `${esc(w.slice)}${w.source ? ` <span class="src ${esc(w.source)}">${esc(w.source)}</span>` : ""}` : "–";
-    return `<tr><td><span class="${cls}">${esc(w.tier ?? "–")}</span></td><td>${esc(w.kind ?? "–")}</td><td>${where}</td><td>${esc(w.message)}</td></tr>`;
+    const where = w.slice ? `${esc(w.slice)} <span class="src ${esc(w.source)}">${esc(w.source)}</span>` : "–";
+    return `<tr><td><span class="${cls}">${esc(w.tier)}</span></td><td>${esc(w.kind)}</td><td>${where}</td><td>${esc(w.message)}</td></tr>`;
   });
   return `<h2>Warnings (published anyway)</h2>${table(["tier", "kind", "slice", "finding"], rows)}`;
 }
@@ -131,16 +128,14 @@ export function insufficientSection(r: Report): string {
 }
 
 export function baselineSection(r: Report): string {
-  const b = obj(r.baseline);
-  const id = str(b.evaluationId);
-  if (!id) return `<h2>Baseline</h2><p class="note">No baseline comparison in this evaluation (no earlier passing evaluation to compare with).</p>`;
-  const regs = (Array.isArray(b.regressions) ? b.regressions : []).map(obj);
-  const rows = regs.map(
+  const b = r.baseline;
+  if (!b) return `<h2>Baseline</h2><p class="note">No baseline comparison in this evaluation (no earlier passing evaluation to compare with).</p>`;
+  const rows = b.regressions.map(
     (x) =>
-      `<tr><td>${esc(x.slice)} <span class="src ${esc(x.source)}">${esc(x.source)}</span></td><td>${esc(metricLabel(String(x.metric ?? "")))}</td><td class="num">${f3(num(x.baseline))}</td><td class="num">${f3(num(x.current))}</td><td class="num fail">${f3(num(x.worsening))}</td><td class="num">${esc(x.maxRegression)}</td></tr>`,
+      `<tr><td>${esc(x.slice)} <span class="src ${esc(x.source)}">${esc(x.source)}</span></td><td>${esc(metricLabel(x.metric))}</td><td class="num">${f3(x.baseline)}</td><td class="num">${f3(x.current)}</td><td class="num fail">${f3(x.worsening)}</td><td class="num">${esc(x.maxRegression)}</td></tr>`,
   );
   const deltas = r.sliceMetrics.some((s) => s.metrics.some((m) => m.baseline)) ? ' Per-metric deltas are in the "vs baseline" column above.' : "";
-  return `<h2>Baseline</h2><p>Compared with evaluation <code>${esc(id)}</code> of ${esc(b.createdAt ?? "")} (the flow's last passing evaluation).${deltas}</p>${
+  return `<h2>Baseline</h2><p>Compared with evaluation <code>${esc(b.evaluationId)}</code> of ${esc(b.createdAt)} (the flow's last passing evaluation).${deltas}</p>${
     rows.length ? table(["slice", "metric", "baseline", "now", "worse by", "allowed"], rows) : '<p class="ok">No metric got worse by more than its allowed regression.</p>'
   }`;
 }

@@ -77,23 +77,23 @@ function optional(title: string, v: unknown, absent: string): string {
   return `<h3>${esc(title)}</h3>${v === null || v === undefined ? `<p class="note">${esc(absent)}</p>` : json(v)}`;
 }
 
-/** Older evaluators' analyses outside `results[]`: shown as recorded. Newer ones are in the slice sections. */
-function legacyAnalyses(r: Report): string {
+/** Without per-slice results (an upgraded v1 evaluation) there is no slice section to show analyses in: say so here. */
+function analysesWithoutResults(r: Report): string {
   if (r.sliceMetrics.length) return "";
   return [
-    Array.isArray(r.counterfactual) ? "" : optional("Counterfactual", r.counterfactual, "No counterfactual analysis in this evaluation."),
+    r.counterfactual ? "" : optional("Counterfactual", null, "No counterfactual analysis in this evaluation."),
     optional("Replayed results", r.replay, "No replay in this evaluation."),
   ].join("");
 }
 
 /** Decision rule, small-cell rule and interval methods in one line. */
 function method(r: Report): string {
-  const iv = (r.intervals ?? {}) as Record<string, unknown>;
+  const iv = r.intervals;
   const parts = [
     `decision rule: ${r.decisionRule ?? "point"}`,
     r.minGroupSize !== null ? `groups under ${r.minGroupSize} decisions left out of aggregates` : "",
-    typeof iv.level === "number"
-      ? `${Math.round(iv.level * 100)}% intervals: ${String(iv.groupRates ?? "wilson")} for group rates, ${iv.aggregates === "none" ? "none" : `${String(iv.aggregates ?? "poisson-bootstrap")} (${String(iv.replicates ?? "?")} replicates, seed ${String(iv.seed ?? "?")})`} for aggregates`
+    iv
+      ? `${Math.round(iv.level * 100)}% intervals: ${iv.groupRates} for group rates, ${iv.aggregates === "none" ? "none" : `${iv.aggregates} (${iv.replicates} replicates, seed ${iv.seed})`} for aggregates`
       : "no intervals recorded",
     r.highestTier ? `most severe tier reached: ${r.highestTier}` : "",
   ];
@@ -131,7 +131,7 @@ ${warningsSection(r)}
 ${insufficientSection(r)}
 ${r.sliceMetrics.length ? slicesSection(r) : `<h2>Metrics against each tier</h2>${metricsTable(r.metrics, ["warning", "critical", "block"].filter((t) => r.metrics.some((m) => m.tiers.some((x) => x.tier === t))) as ("warning" | "critical" | "block")[], false)}`}
 ${baselineSection(r)}
-${legacyAnalyses(r)}
+${analysesWithoutResults(r)}
 <h2>Override and approval trail</h2>
 ${trail(r)}
 <h2>Engineering appendix</h2>

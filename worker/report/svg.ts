@@ -4,8 +4,7 @@
  * resources, every label escaped. Sizes are fixed so the report prints the same
  * everywhere.
  */
-import type { GroupRow } from "../domain/report.js";
-import { num, obj } from "../domain/report-fields.js";
+import type { GroupRow, ReportCalibration } from "../domain/report.js";
 import { esc } from "./escape.js";
 
 const W = 640;
@@ -74,26 +73,10 @@ export function errorRateChart(groups: GroupRow[]): string {
 /**
  * Calibration plot (mean score vs observed outcome rate per bin and group) from
  * the evaluation's calibration statistics, or null when there are none usable.
- * Accepts `{groups: [{value, count[], positives[], scoreSum[]}], scoreUnit?}` or
- * `{groups: [{value, bins: [{meanScore, observedRate}]}]}`.
  */
-export function calibrationChart(calibration: unknown): string | null {
-  const c = obj(calibration);
-  const groups = Array.isArray(c.groups) ? c.groups.map(obj) : [];
-  const unit = num(c.scoreUnit) ?? 16_777_216;
-  const series = groups
-    .map((g) => {
-      let points: { s: number; o: number }[] = [];
-      if (Array.isArray(g.bins)) points = g.bins.map(obj).map((b) => ({ s: num(b.meanScore) ?? NaN, o: num(b.observedRate) ?? NaN }));
-      else if (Array.isArray(g.count) && Array.isArray(g.positives) && Array.isArray(g.scoreSum)) {
-        const count = g.count as unknown[];
-        points = count.map((n, b) => {
-          const k = num(n) ?? 0;
-          return k > 0 ? { s: (num((g.scoreSum as unknown[])[b]) ?? 0) / unit / k, o: (num((g.positives as unknown[])[b]) ?? 0) / k } : { s: NaN, o: NaN };
-        });
-      }
-      return { value: String(g.value ?? ""), points: points.filter((p) => Number.isFinite(p.s) && Number.isFinite(p.o)) };
-    })
+export function calibrationChart(calibration: ReportCalibration | null): string | null {
+  const series = (calibration?.groups ?? [])
+    .map((g) => ({ value: g.value, points: g.bins.map((b) => ({ s: b.meanScore, o: b.observedRate })).filter((p) => Number.isFinite(p.s) && Number.isFinite(p.o)) }))
     .filter((s) => s.points.length > 0);
   if (series.length === 0) return null;
   const S = 260;

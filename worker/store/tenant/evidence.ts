@@ -7,6 +7,7 @@
 import { auditContent, type ChainHead, type ChainName, evaluationContent } from "../../domain/chain.js";
 import type { AuditEntry } from "../../domain/audit-entry.js";
 import type { Evaluation } from "../../domain/evaluation.js";
+import { readEvaluationJson } from "../../domain/evaluation-read.js";
 import { type Client, type InStatement, json, read, writeBatch } from "../sql.js";
 import { type ChainedStatement, type LinkFields, readHeads } from "./chain-links.js";
 import { type LinkPage, readLinkPage } from "./chain-reads.js";
@@ -109,14 +110,14 @@ export function createEvidenceStore(db: Client, tenantId: string) {
     },
     async getEvaluation(id: string): Promise<Evaluation | null> {
       const rs = await read(db, { sql: "SELECT body FROM fairness_evaluations WHERE tenant_id = ? AND id = ?", args: [tenantId, id] });
-      return rs.rows[0] ? json<Evaluation>(rs.rows[0].body) : null;
+      return rs.rows[0] ? readEvaluationJson(rs.rows[0].body) : null;
     },
     async listEvaluations(filter: { flowId?: string; limit: number }): Promise<Evaluation[]> {
       const rs = await read(db, {
         sql: `SELECT body FROM fairness_evaluations WHERE tenant_id = ? AND (? IS NULL OR flow_id = ?) ORDER BY created_at DESC, id LIMIT ?`,
         args: [tenantId, filter.flowId ?? null, filter.flowId ?? null, filter.limit],
       });
-      return rs.rows.map((r) => json<Evaluation>(r.body)!);
+      return rs.rows.map((r) => readEvaluationJson(r.body));
     },
     /** The flow's most recent evaluation with verdict pass: the baseline for maxRegression. */
     async lastPassingEvaluation(flowId: string): Promise<Evaluation | null> {
@@ -124,7 +125,7 @@ export function createEvidenceStore(db: Client, tenantId: string) {
         sql: `SELECT body FROM fairness_evaluations WHERE tenant_id = ? AND flow_id = ? AND verdict = 'pass' ORDER BY created_at DESC, id DESC LIMIT 1`,
         args: [tenantId, flowId],
       });
-      return rs.rows[0] ? json<Evaluation>(rs.rows[0].body) : null;
+      return rs.rows[0] ? readEvaluationJson(rs.rows[0].body) : null;
     },
     /** One page of a hash chain in storage order (see chain-reads.ts). */
     linkPage(chain: ChainName, after: number, limit: number, maxChainSeq?: number): Promise<LinkPage> {
