@@ -7,7 +7,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { AppError, StoreUnavailableError } from "../domain/errors.js";
+import { AppError, StoredRecordError, StoreUnavailableError } from "../domain/errors.js";
 import { errorFields } from "../observability/logger.js";
 import type { AppEnv } from "./types.js";
 
@@ -40,6 +40,7 @@ export function handleError(err: Error, c: Context<AppEnv>): Response {
   const log = c.get("log");
   if (err instanceof AppError) {
     if (err instanceof StoreUnavailableError) log?.error("store unavailable", errorFields(err.causeError));
+    if (err instanceof StoredRecordError) log?.error("stored record invalid", { record: err.record, issues: err.issues });
     return problem(c, err.status, err.code, err.title, err.message, err.extra);
   }
   if (err instanceof HTTPException) {
