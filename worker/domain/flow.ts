@@ -46,10 +46,28 @@ export const flowDefinitionSchema = z
   });
 export type FlowDefinition = z.infer<typeof flowDefinitionSchema>;
 
+/**
+ * Names that would touch an object's prototype machinery. JSON.parse keeps
+ * `__proto__` as an own key, but a record parse silently drops it (and lookups
+ * of `constructor`/`prototype` hit inherited members), so they are refused
+ * outright instead of being quietly lost or misread.
+ */
+const RESERVED_ATTRIBUTE_NAMES = new Set(["__proto__", "constructor", "prototype"]);
+
 /** Request attributes: flat scalars (null means "not provided"). */
 export const attributesSchema = z
-  .record(attributeNameSchema, z.union([z.string().max(256), z.number().finite(), z.boolean(), z.null()]))
-  .refine((a) => Object.keys(a).length <= 200, "at most 200 attributes");
+  .unknown()
+  .superRefine((v, ctx) => {
+    if (typeof v !== "object" || v === null) return;
+    for (const k of Object.keys(v)) {
+      if (RESERVED_ATTRIBUTE_NAMES.has(k)) ctx.addIssue({ code: "custom", path: [k], message: `"${k}" is a reserved name and cannot be an attribute` });
+    }
+  })
+  .pipe(
+    z
+      .record(attributeNameSchema, z.union([z.string().max(256), z.number().finite(), z.boolean(), z.null()]))
+      .refine((a) => Object.keys(a).length <= 200, "at most 200 attributes"),
+  );
 export type Attributes = z.infer<typeof attributesSchema>;
 
 export type FlowStatus = "draft" | "active" | "paused";
