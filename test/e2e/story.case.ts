@@ -142,8 +142,21 @@ export function acceptanceStory(runtime: string, target: () => StoryTarget) {
       expect(ev.body).toMatchObject({ verdict: "block", sampleSize: 160, violations: pub.body.violations });
     });
 
+    /** Fires the daily recheck the runtime's way; over HTTP also checks this tenant's line of the report. */
+    const recheck = async (expected: Record<string, unknown>) => {
+      if (t.triggerRecheck) return t.triggerRecheck(http);
+      const r = await http.request("GET", "/api/v1/cron/fairness-recheck", { headers: { authorization: `Bearer ${t.cronSecret}` } });
+      expect(r.status).toBe(200);
+      expect(r.body.tenants.find((x: { tenantId: string }) => x.tenantId === tenantId)).toMatchObject(expected);
+    };
+    const recheckEvaluations = async () =>
+      ((await http.get(`/api/v1/fairness-evaluations?flowId=${flowId}&limit=100`, keys.publisher)).body.items as { trigger: string; verdict: string }[]).filter((e) => e.trigger === "recheck");
+    const autoPauses = async () =>
+      ((await http.get(`/api/v1/audit-log?entityType=decision_flow&entityId=${flowId}`, keys.admin)).body.items as { action: string }[]).filter((a) => a.action === "auto_pause");
+
     it(`[${runtime}] 6. four-eyes override: self-approval refused, approver approves, publish bypasses`, async () => {
-      const expiresAt = new Date(Date.now() + 4_000).toISOString();
+      // Short-lived (any future expiry within 90 days is valid), so the story can watch it expire over real HTTP.
+      const expiresAt = new Date(Date.now() + 12_000).toISOString();
       const req = await http.post("/api/v1/fairness-overrides", keys.admin, { reason: "Regulator-approved pilot, ticket RISK-42", expiresAt, flowId });
       expect(req.status).toBe(201);
       expect(req.body.status).toBe("pending");
@@ -167,25 +180,39 @@ export function acceptanceStory(runtime: string, target: () => StoryTarget) {
       expect(audit.body.items[0]).toMatchObject({ reason: "Fairness gate bypassed via active override", details: { approvedBy: "carol@acme.test" } });
     });
 
-    it(`[${runtime}] 7. after expiry the daily recheck auto-pauses the flow; recommend answers 409`, async () => {
+    it(`[${runtime}] 7a. a recheck under the active override evaluates (bypass) and the flow stays active`, async () => {
+      const o = await http.get(`/api/v1/fairness-overrides/${overrideId}`, keys.admin);
+      await recheck({ status: "checked", paused: [] });
+      // Only meaningful while the override was in force for the whole run.
+      expect(Date.now(), "the override expired before the first recheck finished; lengthen its lifetime").toBeLessThan(Date.parse(o.body.expiresAt));
+      expect((await recheckEvaluations()).map((e) => e.verdict)).toEqual(["bypass"]);
+      expect((await http.get(`/api/v1/decision-flows/${flowId}`, keys.publisher)).body.status).toBe("active");
+      expect(await autoPauses()).toEqual([]);
+    });
+
+    it(`[${runtime}] 7b. the same day, after the override's expiry, the recheck auto-pauses the flow; recommend answers 409`, async () => {
       const o = await http.get(`/api/v1/fairness-overrides/${overrideId}`, keys.admin);
       await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(o.body.expiresAt) - Date.now() + 200)));
-      if (t.triggerRecheck) await t.triggerRecheck(http);
-      else {
-        const r = await http.request("GET", "/api/v1/cron/fairness-recheck", { headers: { authorization: `Bearer ${t.cronSecret}` } });
-        expect(r.status).toBe(200);
-        const mine = r.body.tenants.find((x: { tenantId: string }) => x.tenantId === tenantId);
-        expect(mine).toMatchObject({ status: "checked", paused: [{ flowId }] });
-      }
+      await recheck({ status: "checked", paused: [{ flowId }] });
       const flow = await http.get(`/api/v1/decision-flows/${flowId}`, keys.publisher);
       expect(flow.body.status).toBe("paused");
-      const audit = await http.get(`/api/v1/audit-log?entityType=decision_flow&entityId=${flowId}`, keys.admin);
-      const pause = audit.body.items.find((a: { action: string }) => a.action === "auto_pause");
+      expect((await recheckEvaluations()).map((e) => e.verdict).sort()).toEqual(["block", "bypass"]);
+      const pauses = await autoPauses();
+      expect(pauses).toHaveLength(1);
+      const pause = pauses[0] as Record<string, any>;
       expect(pause).toMatchObject({ entityType: "decision_flow", action: "auto_pause", reason: "fairness_recheck_drift", violations: expect.any(Array) });
       expect(pause.violations.length).toBeGreaterThan(0);
       const rec = await http.post("/api/v1/recommend", keys.publisher, { customerId: "late", decisionFlowKey: "nbo-cards", attributes: { ageBand: "65+" } });
       expect(rec.status).toBe(409);
       expect(rec.body.code).toBe("flow_not_active");
+    });
+
+    it(`[${runtime}] 7c. a third recheck the same day writes no new auto_pause row`, async () => {
+      await recheck({ status: "checked", paused: [] });
+      expect((await http.get(`/api/v1/decision-flows/${flowId}`, keys.publisher)).body.status).toBe("paused");
+      // The paused flow is no longer active, so it is not evaluated or paused again.
+      expect(await recheckEvaluations()).toHaveLength(2);
+      expect(await autoPauses()).toHaveLength(1);
     });
   });
 }

@@ -2,8 +2,9 @@
  * The acceptance story against the gateway on the real Workers runtime (workerd,
  * via wrangler's unstable_startWorker with this repository's wrangler.toml),
  * backed by two real libSQL servers (sqld): one for the control store, one for
- * the "default" region's tenant databases. The daily recheck is fired through
- * the Worker's scheduled() handler, as the cron trigger would.
+ * the "default" region's tenant databases. The daily recheck and the
+ * override-expiry sweep are fired through the Worker's scheduled() handler, as
+ * their cron triggers would (it dispatches on the trigger's cron expression).
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -38,9 +39,12 @@ function bindings() {
   };
 }
 
-/** Fires scheduled() like the cron trigger; miniflare answers once the handler and its waitUntil work are done. */
-async function fireScheduled(origin: string, time = Date.now()) {
-  const r = await fetch(`${origin}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("0 3 * * *")}&time=${time}`);
+const DAILY_CRON = "0 3 * * *";
+const SWEEP_CRON = "*/15 * * * *";
+
+/** Fires scheduled() like a cron trigger; miniflare answers once the handler and its waitUntil work are done. */
+async function fireScheduled(origin: string, time = Date.now(), cron = DAILY_CRON) {
+  const r = await fetch(`${origin}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent(cron)}&time=${time}`);
   expect(r.status, await r.clone().text()).toBe(200);
 }
 
@@ -98,8 +102,14 @@ describe("[worker] edge specifics", () => {
     }
   });
 
-  it("[worker] a second scheduled run for the same day is a no-op", async () => {
-    expect(scheduledRuns).toBe(1);
+  it("[worker] wrangler.toml carries both cron triggers", () => {
+    const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+    expect(toml).toContain(`crons = ${JSON.stringify([DAILY_CRON, SWEEP_CRON]).replace('","', '", "')}`);
+  });
+
+  it("[worker] another scheduled run the same day pauses nothing twice", async () => {
+    // The story fired three same-day rechecks (under the override, after its expiry, again).
+    expect(scheduledRuns).toBe(3);
     await fireScheduled(target.baseUrl);
     const db = createLibsqlClient({ url: region.url });
     try {
@@ -138,6 +148,41 @@ describe("[worker] edge specifics", () => {
     } finally {
       await receiver.close();
     }
+  });
+
+  it("[worker] the sweep's cron trigger runs the override-expiry sweep: the flow pauses once its override expires", async () => {
+    const http = createClient(target.baseUrl);
+    const ten = await http.post("/api/v1/admin/tenants", adminToken, { name: "sweep-on-workers" });
+    const mk = async (principal: string, roles: string[]) => (await http.post(`/api/v1/admin/tenants/${ten.body.id}/api-keys`, adminToken, { principal, roles })).body.key as string;
+    const key = await mk("a@x.test", ["admin", "publisher", "operator"]);
+    const approver = await mk("b@x.test", ["approver"]);
+    const put = await http.put("/api/v1/tenant-settings", key, {
+      fairnessPolicy: { enabled: true, sensitiveAttribute: "ageBand", thresholds: { disparateImpactRatio: 0.8 }, minSampleSize: 10, windowDays: 7, continuousRecheck: true },
+    });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    const flow = await http.post("/api/v1/decision-flows", key, { key: "swept", name: "Swept", definition: PLATINUM_FLOW });
+    const lines = Array.from({ length: 12 }, (_, i) => [
+      { decisionFlowKey: "swept", customerId: `o-${i}`, attributes: { ageBand: "65+" }, selected: false, converted: true },
+      { decisionFlowKey: "swept", customerId: `y-${i}`, attributes: { ageBand: "25-34" }, selected: true, converted: true },
+    ]).flat();
+    expect((await http.request("POST", "/api/v1/decision-traces/bulk", { token: key, raw: lines.map((l) => JSON.stringify(l)).join("\n"), contentType: "application/x-ndjson" })).status).toBe(201);
+    const expiresAt = new Date(Date.now() + 3_000).toISOString();
+    const o = await http.post("/api/v1/fairness-overrides", key, { reason: "Short pilot", expiresAt, flowId: flow.body.id });
+    expect((await http.post(`/api/v1/fairness-overrides/${o.body.id}/approve`, approver)).status).toBe(200);
+    expect((await http.post("/api/v1/decision-flows/publish", key, { id: flow.body.id })).body.evaluation.verdict).toBe("bypass");
+    // Before expiry the sweep has nothing to do; the daily trigger is not what pauses here.
+    await fireScheduled(target.baseUrl, Date.now(), SWEEP_CRON);
+    expect((await http.get(`/api/v1/decision-flows/${flow.body.id}`, key)).body.status).toBe("active");
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(expiresAt) - Date.now() + 200)));
+    await fireScheduled(target.baseUrl, Date.now(), SWEEP_CRON);
+    expect((await http.get(`/api/v1/decision-flows/${flow.body.id}`, key)).body.status).toBe("paused");
+    const audit = (await http.get(`/api/v1/audit-log?entityType=decision_flow&entityId=${flow.body.id}`, key)).body.items.filter((a: { action: string }) => a.action === "auto_pause");
+    expect(audit).toHaveLength(1);
+    expect(audit[0]).toMatchObject({ reason: "fairness_recheck_drift", details: { trigger: "override_expiry_sweep", overrideIds: [o.body.id] } });
+    // Swept once: a further sweep finds nothing ended.
+    await fireScheduled(target.baseUrl, Date.now(), SWEEP_CRON);
+    const again = (await http.get(`/api/v1/audit-log?entityType=decision_flow&entityId=${flow.body.id}`, key)).body.items.filter((a: { action: string }) => a.action === "auto_pause");
+    expect(again).toHaveLength(1);
   });
 
   it("[worker] the bundle module lists every migration file", () => {
