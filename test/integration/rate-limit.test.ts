@@ -54,7 +54,7 @@ describe("decisions bucket (recommend + outcomes)", () => {
     // Outcomes draw from the same bucket.
     expectLimited(await outcome(T.keys.operator), 1);
     // Another key of the same tenant has its own bucket.
-    for (let i = 0; i < 3; i++) expect((await recommend(T.keys.operator2)).status).toBe(404);
+    for (let i = 0; i < 3; i++) expect((await recommend(T.keys.operator2!)).status).toBe(404);
 
     // 2 tokens/s: half a second buys exactly one request.
     advance(500);

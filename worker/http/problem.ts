@@ -35,6 +35,18 @@ export function problem(
   return c.newResponse(JSON.stringify(body), status as ContentfulStatusCode, { "content-type": "application/problem+json" });
 }
 
+/**
+ * True when the error comes from the client going away mid-request: the request's
+ * signal is aborted (Node's adapter, Deno and Workers abort it on disconnect), or
+ * Node's own error for a request body cut short ("aborted", ECONNRESET), which can
+ * reach us before the signal is.
+ */
+function clientClosed(err: Error, c: Context<AppEnv>): boolean {
+  if (c.req.raw.signal?.aborted) return true;
+  const code = (err as { code?: unknown }).code;
+  return (err.message === "aborted" && code === "ECONNRESET") || code === "ERR_STREAM_PREMATURE_CLOSE";
+}
+
 /** The app's onError handler. */
 export function handleError(err: Error, c: Context<AppEnv>): Response {
   const log = c.get("log");
@@ -46,6 +58,11 @@ export function handleError(err: Error, c: Context<AppEnv>): Response {
   if (err instanceof HTTPException) {
     if (err.status === 413) return problem(c, 413, "payload_too_large", "Payload too large", "The request body exceeds the size limit for this route.");
     return problem(c, err.status, "http_error", "Request failed", err.message || "The request could not be processed.");
+  }
+  if (clientClosed(err, c)) {
+    // Nobody is left to read an answer; this is the client's doing, not a server fault.
+    log?.info("client_closed", { method: c.req.method, path: c.req.path, ...errorFields(err) });
+    return problem(c, 499, "client_closed", "Client closed request", "The client closed the connection before the request was complete.");
   }
   log?.error("unhandled error", { ...errorFields(err), stack: err.stack });
   return problem(c, 500, "internal_error", "Internal error", "An unexpected error occurred; it has been logged with the request id.");

@@ -10,6 +10,7 @@ import { Cron } from "croner";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ConfigError } from "./config.js";
+import { installClientErrorHandler } from "./node-client-error.js";
 import { createServerLifecycle, type RuntimeIo, type ServedHttp, type ServerLifecycle } from "./server-lifecycle.js";
 
 export type RunningServer = ServerLifecycle;
@@ -29,7 +30,8 @@ const nodeServe: RuntimeIo["serve"] = (fetch, port, hostname) =>
           }),
       }),
     );
-    // Node-only connection hooks attach to `s` here (e.g. the clientError handler of runtime/node-client-error.ts).
+    // Parser-level rejections (oversized headers, malformed requests) answer as problem+json too.
+    installClientErrorHandler(s);
   });
 
 /** croner with `protect`: a run still going when the next one is due is skipped, not overlapped. */
