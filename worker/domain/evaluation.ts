@@ -3,11 +3,12 @@
  * The evaluation record: one zod schema shared by the API response, the 422
  * problem, the stored evaluation, the recheck job and the CLI output.
  *
- * The gateway issue's fields keep their meaning: `metrics`, `groups`,
- * `metricNotes`, `excludedFromEqualOpportunity` describe the primary sensitive
- * attribute on the observed window. Everything else — every metric with its
- * interval, tier status and sample-size hint, per slice and per source (observed
- * or replayed) — is in `results`.
+ * `metrics`, `groups`, `metricNotes` and `excludedFromEqualOpportunity`
+ * describe the primary sensitive attribute on the observed window. Everything
+ * else — every metric with its interval, tier status and sample-size hint, per
+ * slice and per source (observed or replayed) — is in `results`. Stored bodies
+ * are read back through readEvaluation (domain/evaluation-read), which also
+ * upgrades older versions.
  */
 import { z } from "zod";
 import { type GateResult, INSUFFICIENT_EVIDENCE } from "./gate.js";
