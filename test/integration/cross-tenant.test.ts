@@ -245,6 +245,26 @@ describe("tenant A's keys against tenant B's ids", () => {
     }
   });
 
+  it("API keys: A's admin lists only A's keys; revoking or rotating B's key ids is 404, same as unknown; B's keys keep working", async () => {
+    const list = await api.request("GET", "/api/v1/api-keys", { token: A.keys.admin });
+    expect(list.status).toBe(200);
+    expect(list.body.items.map((k: { id: string }) => k.id).sort()).toEqual(Object.values(A.keyIds).sort());
+    for (const m of [B.id, ...Object.values(B.keyIds), ...Object.values(B.keys)]) expect(JSON.stringify(list.body)).not.toContain(m);
+    for (const keyId of Object.values(B.keyIds)) {
+      expectSameAsUnknown(
+        await api.request("DELETE", `/api/v1/api-keys/${keyId}`, { token: A.keys.admin }),
+        await api.request("DELETE", `/api/v1/api-keys/${UNKNOWN_ID}`, { token: A.keys.admin }),
+      );
+      expectSameAsUnknown(
+        await api.request("POST", `/api/v1/api-keys/${keyId}/rotate`, { token: A.keys.admin, body: {} }),
+        await api.request("POST", `/api/v1/api-keys/${UNKNOWN_ID}/rotate`, { token: A.keys.admin, body: {} }),
+      );
+    }
+    for (const role of ["operator", "publisher", "admin", "approver", "auditor"]) {
+      expect((await api.request("GET", "/api/v1/decision-flows", { token: B.keys[role] })).status).toBe(200);
+    }
+  });
+
   it("a flow key is per tenant: A may create B's key, and it is A's flow that serves A", async () => {
     const id = await createFlow(api, A.keys.publisher, b.flowKey, PLATINUM_FLOW);
     expect(id).not.toBe(b.flowId);
