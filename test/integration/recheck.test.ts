@@ -6,11 +6,11 @@
  * by effect: a second or third run the same day pauses nothing twice and writes
  * no second auto_pause row); the auto_pause audit row carries its evidence;
  * and the status change and its audit row commit together or not at all.
+ * (Overlapping runs and repeated critical outcomes: recheck-effects.test.ts.)
  * Time moves through an injected clock.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AppDeps } from "../../worker/http/types.js";
-import { runFairnessRecheck } from "../../worker/services/recheck.js";
 import type { InStatement } from "../../worker/store/sql.js";
 import { createInProcessApp, inProcessClient, type InProcessApp } from "../helpers/in-process.js";
 import {
@@ -322,41 +322,5 @@ describe("atomicity of the auto-pause", () => {
     expect((await flow(T4, id)).status).toBe("paused");
     const pauses = (await allAudit(api, T4.keys.auditor, `entityId=${id}`)).filter((a) => a.action === "auto_pause");
     expect(pauses).toHaveLength(1);
-  });
-});
-
-describe("concurrent triggers for the same day", () => {
-  // Two instances whose schedulers fire at the same time (or the scheduler plus a manual HTTP trigger) run the same
-  // code. The tenant claim serialises them: each run evaluates what is active when it gets the claim, so the breaching
-  // flow is paused (and audited) by exactly one of them. (Over in-process HTTP the three requests happen not to
-  // overlap, so this calls the service the route calls.)
-  it("three overlapping runs each evaluate, and the effects happen once: one pause, one auto_pause row, one remediation", async () => {
-    setDay(8);
-    const T5 = await createTenant(app, "rc5");
-    expect((await api.request("PUT", "/api/v1/tenant-settings", { token: T5.keys.admin, body: policy() })).status).toBe(200);
-    const a = await createFlow(api, T5.keys.publisher, "t5-breach", PLATINUM_FLOW);
-    const b = await createFlow(api, T5.keys.publisher, "t5-fair", PLATINUM_FLOW);
-    await publishOk(T5, a);
-    await publishOk(T5, b);
-    expect((await bulk(api, T5.keys.operator, [...breachingLines("t5-breach"), ...fairLines("t5-fair")])).status).toBe(201);
-    nowMs += MINUTE;
-    const before = await tableCounts(app, T5.id);
-
-    const when = new Date(scheduled(8));
-    const reports = await Promise.all([1, 2, 3].map(() => runFairnessRecheck(app.deps, when)));
-    const mine = reports.map((r) => tenantReport(r, T5.id));
-    const after = await tableCounts(app, T5.id);
-    expect(mine.map((r) => r.status)).toEqual(["checked", "checked", "checked"]);
-    expect((await flow(T5, a)).status).toBe("paused");
-    expect((await flow(T5, b)).status).toBe("active");
-    // One run saw both flows active and paused a; the two after it found only b active.
-    expect(mine.map((r) => r.flowsChecked).sort()).toEqual([1, 1, 2]);
-    expect(mine.flatMap((r) => r.paused.map((p: { flowId: string }) => p.flowId))).toEqual([a]);
-    // Four evaluations (a once, b three times), their audit rows, and exactly one auto_pause.
-    expect(after.evaluations - before.evaluations).toBe(4);
-    expect(after.audit - before.audit).toBe(5);
-    const pauses = (await allAudit(api, T5.keys.auditor, "entityType=decision_flow")).filter((x) => x.action === "auto_pause");
-    expect(pauses.map((p) => p.entityId)).toEqual([a]);
-    expect((await api.request("GET", "/api/v1/remediations", { token: T5.keys.auditor })).body.items.map((r: { flowId: string }) => r.flowId)).toEqual([a]);
   });
 });

@@ -40,11 +40,13 @@ function statementOf(store: TenantStore, d: EffectDecision): InStatement {
 /**
  * Commits `stmts` and the statements of their effects in one atomic batch
  * (`store.write`, guarded by `guardCode`), then wakes the alert loop if an
- * alert was queued. Results are returned for `stmts`, in order.
+ * alert was queued. `keep` lets a caller that repeats work drop an effect it
+ * already caused (the recheck: no second critical alert for the same outcome).
+ * Results are returned for `stmts`, in order.
  */
-export async function writeWithEffects(store: TenantStore, stmts: InStatement[], guardCode?: string): Promise<ResultSet[]> {
+export async function writeWithEffects(store: TenantStore, stmts: InStatement[], guardCode?: string, keep: (d: EffectDecision) => boolean = () => true): Promise<ResultSet[]> {
   // Effect records get random ids of their own, independent of the caller's id source.
-  const decisions = await effectsOf(store, stmts, () => crypto.randomUUID());
+  const decisions = (await effectsOf(store, stmts, () => crypto.randomUUID())).filter(keep);
   const rs = await store.write([...stmts, ...decisions.map((d) => statementOf(store, d))], guardCode);
   if (decisions.some((d) => d.kind === "queue_alert")) store.signalOutbox();
   return rs.slice(0, stmts.length);

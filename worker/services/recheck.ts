@@ -8,11 +8,13 @@
  * overrides expiring) changes within a day. What must not repeat is the effect:
  * a paused flow is no longer listed as active, and the pause batch is guarded on
  * the flow revision the run read, so the same outcome never pauses twice nor
- * writes a second auto_pause row (or its alert). Overlapping runs for a tenant
+ * writes a second auto_pause row (or its alert); a flow that stays active at the
+ * critical tier alerts once, not on every run. Overlapping runs for a tenant
  * are serialised by a leased claim. An unreachable tenant is reported and left
  * untouched while the others are still processed.
  */
 import { AppError, ConflictError } from "../domain/errors.js";
+import type { Evaluation } from "../domain/evaluation.js";
 import type { FairnessPolicy } from "../domain/policy.js";
 import type { ControlStore } from "../store/control-store.js";
 import type { InStatement } from "../store/sql.js";
@@ -21,6 +23,7 @@ import type { TenantStore } from "../store/tenant-store.js";
 import type { FlowRecord } from "../store/tenant/flows.js";
 import { evaluationAudit } from "./audit.js";
 import { SYSTEM_RECHECK, type ServiceDeps } from "./context.js";
+import type { EffectDecision } from "../domain/effects.js";
 import { writeWithEffects } from "./effects.js";
 import { evaluateFlow } from "./evaluate.js";
 import { type PackReport, packTraces } from "./pack.js";
@@ -143,7 +146,7 @@ export async function evaluateAndPause(
       );
     }
     try {
-      await writeWithEffects(store, stmts, "flow_modified");
+      await writeWithEffects(store, stmts, "flow_modified", breach ? () => true : await keepEffects(store, flow.id, evaluation));
     } catch (e) {
       // A concurrent edit or publish won the race; that flow will be seen on the next run.
       if (e instanceof ConflictError) continue;
@@ -156,6 +159,31 @@ export async function evaluateAndPause(
     else if (evaluation.warnings.length)
       out.warnings.push({ flowId: flow.id, flowKey: flow.key, evaluationId: evaluation.id, highestTier: evaluation.highestTier, warnings: evaluation.warnings.map((w) => w.message) });
   }
+}
+
+/**
+ * What a repeated evaluation must match to count as the same outcome: verdict,
+ * version, override and which slices/metrics raised which tier. Metric values
+ * drift with every trace, so they are not part of it.
+ */
+function outcomeKey(e: Evaluation): string {
+  const raised = e.warnings.map((w) => `${w.kind}:${w.tier}:${w.slice}:${w.metric}`).sort();
+  return JSON.stringify([e.verdict, e.version, e.overrideId, e.highestTier, raised]);
+}
+
+const isCriticalAlert = (d: EffectDecision) => d.kind === "queue_alert" && d.event === "critical";
+
+/**
+ * Which effects of a non-pausing evaluation to keep: a critical alert is dropped
+ * when the flow's latest stored evaluation (any trigger: the publish alerted too)
+ * had the same outcome, so repeated runs do not re-alert an unchanged state.
+ */
+async function keepEffects(store: TenantStore, flowId: string, evaluation: Evaluation): Promise<(d: EffectDecision) => boolean> {
+  const critical = evaluation.verdict !== "block" && (evaluation.highestTier === "critical" || evaluation.warnings.some((w) => w.tier === "critical"));
+  if (!critical) return () => true;
+  const [previous] = await store.evidence.listEvaluations({ flowId, limit: 1 });
+  const same = previous !== undefined && outcomeKey(previous) === outcomeKey(evaluation);
+  return (d) => !(same && isCriticalAlert(d));
 }
 
 /** Whether a tenant's policy opts it into rechecks (daily and expiry sweep alike). */
