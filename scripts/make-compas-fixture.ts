@@ -9,17 +9,15 @@
  * Writes the kept columns of every row (original order) as gzip'd CSV plus a README
  * with the provenance and both SHA-256 digests. The tests never read the original.
  */
-import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { gzipSync } from "node:zlib";
+import { sha256Hex } from "../worker/domain/hex.js";
 import { parseCsv } from "../worker/engine/sources/csv.js";
 
 /** The columns the suites use, in the extract's order. */
 export const COMPAS_COLUMNS = ["race", "sex", "age_cat", "decile_score", "two_year_recid"] as const;
 export const COMPAS_EXTRACT_FILE = "compas-two-years.csv.gz";
-
-const sha256 = (data: Uint8Array | string) => createHash("sha256").update(data).digest("hex");
 
 /** RFC 4180 quoting, only where a value needs it. */
 const csvField = (v: string) => (/[",\r\n]/.test(v) ? `"${v.replaceAll('"', '""')}"` : v);
@@ -62,7 +60,7 @@ The test helper \`test/helpers/compas.ts\` reads only this folder.
 `;
 }
 
-function main(argv: string[]) {
+async function main(argv: string[]) {
   const source = argv[0];
   if (!source || argv.length > 1) {
     process.stderr.write("usage: tsx scripts/make-compas-fixture.ts PATH/TO/compas-scores-two-years.csv\n");
@@ -74,9 +72,9 @@ function main(argv: string[]) {
   const dir = resolve(import.meta.dirname, "../test/fixtures/compas");
   mkdirSync(dir, { recursive: true });
   writeFileSync(resolve(dir, COMPAS_EXTRACT_FILE), gz);
-  const provenance = { originalSha: sha256(raw), originalBytes: raw.length, csvSha: sha256(csv), gzSha: sha256(gz), rows, decileField };
+  const provenance = { originalSha: await sha256Hex(raw), originalBytes: raw.length, csvSha: await sha256Hex(csv), gzSha: await sha256Hex(gz), rows, decileField };
   writeFileSync(resolve(dir, "README.md"), readme(provenance));
   process.stdout.write(`${JSON.stringify({ ...provenance, csvBytes: csv.length, gzBytes: gz.length })}\n`);
 }
 
-if (import.meta.filename === resolve(process.argv[1] ?? "")) main(process.argv.slice(2));
+if (import.meta.filename === resolve(process.argv[1] ?? "")) void main(process.argv.slice(2));

@@ -13,7 +13,7 @@ import type { Evaluation } from "../../worker/domain/evaluation.js";
 import { buildReport } from "../../worker/domain/report.js";
 import { renderReportHtml } from "../../worker/report/html.js";
 
-/** SHA-256 of a file, streamed (inputs can be many gigabytes). */
+/** SHA-256 of a file, streamed (inputs can be many gigabytes; WebCrypto, behind domain/hex.ts, has no incremental digest). */
 export async function fileSha256(file: string): Promise<string> {
   const h = createHash("sha256");
   for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
