@@ -94,6 +94,32 @@ describe("tenant admins: /api/v1/api-keys", () => {
   });
 });
 
+describe("request guards on the key routes", () => {
+  it("every mutating key route needs the CSRF header (403, nothing changes) and a valid key or token (401)", async () => {
+    const k = await newKey(A, { principal: "guarded@a.test", roles: ["auditor"] });
+    const events = (await admin("GET", `/tenants/${A.id}/api-key-events`)).body.items.length;
+    const routes: [string, string, string, unknown][] = [
+      [A.keys.admin, "POST", "/api/v1/api-keys", { principal: "x", roles: ["admin"] }],
+      [A.keys.admin, "DELETE", `/api/v1/api-keys/${k.id}`, undefined],
+      [A.keys.admin, "POST", `/api/v1/api-keys/${k.id}/rotate`, {}],
+      [h.app.adminToken, "POST", `/api/v1/admin/tenants/${A.id}/api-keys`, { principal: "x", roles: ["admin"] }],
+      [h.app.adminToken, "DELETE", `/api/v1/admin/tenants/${A.id}/api-keys/${k.id}`, undefined],
+      [h.app.adminToken, "POST", `/api/v1/admin/tenants/${A.id}/api-keys/${k.id}/rotate`, {}],
+    ];
+    for (const [token, method, path, body] of routes) {
+      expectProblem(await api.request(method, path, { token, body, csrf: false }), 403, "csrf_header_missing");
+      expectProblem(await api.request(method, path, { body }), 401, "unauthorized");
+      expectProblem(await api.request(method, path, { token: "fgk_unknownunknownunknown", body }), 401, "unauthorized");
+    }
+    // A tenant key never opens the platform key routes, whatever its roles.
+    expectProblem(await api.request("GET", `/api/v1/admin/tenants/${A.id}/api-keys`, { token: A.keys.admin }), 401, "unauthorized");
+    expectProblem(await api.request("GET", `/api/v1/admin/tenants/${A.id}/api-key-events`, { token: A.keys.admin }), 401, "unauthorized");
+    expect((await admin("GET", `/tenants/${A.id}/api-key-events`)).body.items.length).toBe(events);
+    expect((await listed(A, k.id)).status).toBe("active");
+    expect((await flows(k.key)).status).toBe(200);
+  });
+});
+
 describe("event log in the control store", () => {
   it("records create, revoke and rotate with actor, tenant, key and time, never a secret", async () => {
     const k = await newKey(B, { principal: "log@b.test", roles: ["auditor"] });

@@ -15,3 +15,12 @@ export interface Principal {
   keyId: string;
   roles: Role[];
 }
+
+/**
+ * The roles in `wanted` that `held` lacks. A principal may hand out (create or
+ * rotate a key with) only roles it holds itself; anything returned here would
+ * be an escalation.
+ */
+export function rolesNotHeld(held: readonly Role[], wanted: readonly Role[]): Role[] {
+  return wanted.filter((r) => !held.includes(r));
+}

@@ -9,7 +9,7 @@
  * module: the HTTP layer generates them and passes only their hashes.
  */
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../domain/errors.js";
-import type { Principal, Role } from "../domain/roles.js";
+import { type Principal, type Role, rolesNotHeld } from "../domain/roles.js";
 import type { ApiKeyEvent, ControlStore, StoredApiKey } from "../store/control-store.js";
 import type { TenantRecord } from "../store/control-store.js";
 import type { RecheckDeps } from "./recheck.js";
@@ -89,7 +89,7 @@ async function tenantFor(deps: ApiKeyDeps, tenantId: string, actor: KeyActor): P
 
 function checkRoles(actor: KeyActor, roles: Role[]): void {
   if (actor.type !== "principal") return;
-  const extra = roles.filter((r) => !actor.principal.roles.includes(r));
+  const extra = rolesNotHeld(actor.principal.roles, roles);
   if (extra.length)
     throw new ForbiddenError("role_escalation_forbidden", `A key may only carry roles its creator holds; you do not hold: ${extra.join(", ")}.`);
 }
