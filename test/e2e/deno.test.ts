@@ -39,14 +39,16 @@ describe("[deno] operational basics", () => {
 });
 
 describe("[deno] Deno.cron", () => {
-  it("[deno] fires the scheduled recheck (every-minute schedule; waits for the next minute)", async () => {
+  it("[deno] fires the scheduled recheck and the expiry sweep (every-minute schedules; waits for the next minute)", async () => {
     // Deno.cron's finest granularity is a minute, so this waits up to ~60 s (in parallel with other files).
-    const srv = await spawnDenoServer({ FAIRGATE_RECHECK_CRON: "* * * * *" });
+    const srv = await spawnDenoServer({ FAIRGATE_RECHECK_CRON: "* * * * *", FAIRGATE_EXPIRY_SWEEP_CRON: "* * * * *" });
     try {
-      const fired = () => srv.logs.some((l) => l.includes('"msg":"fairness recheck ran"') && l.includes('"trigger":"schedule"'));
+      const ran = (msg: string) => srv.logs.some((l) => l.includes(`"msg":"${msg}"`) && l.includes('"trigger":"schedule"'));
+      const fired = () => ran("fairness recheck ran") && ran("override expiry sweep ran");
       const deadline = Date.now() + 75_000;
       while (!fired() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
-      expect(fired()).toBe(true);
+      expect(ran("fairness recheck ran")).toBe(true);
+      expect(ran("override expiry sweep ran")).toBe(true);
     } finally {
       expect(await srv.stop("SIGTERM")).toBe(0);
     }

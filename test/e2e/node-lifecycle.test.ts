@@ -65,16 +65,19 @@ describe("[node] graceful shutdown", () => {
 });
 
 describe("[node] in-process scheduler", () => {
-  it("runs the recheck on FAIRGATE_RECHECK_CRON (croner, UTC)", async () => {
-    // A six-field expression fires every second, so the test need not wait for 03:00.
-    const srv = await spawnNodeServer({ FAIRGATE_RECHECK_CRON: "* * * * * *" });
+  it("runs the recheck on FAIRGATE_RECHECK_CRON and the expiry sweep on FAIRGATE_EXPIRY_SWEEP_CRON (croner, UTC)", async () => {
+    // A six-field expression fires every second, so the test need not wait for 03:00 or a quarter hour.
+    const srv = await spawnNodeServer({ FAIRGATE_RECHECK_CRON: "* * * * * *", FAIRGATE_EXPIRY_SWEEP_CRON: "* * * * * *" });
+    const ran = (msg: string) => srv.logs.some((l) => l.includes(`"msg":"${msg}"`) && l.includes('"trigger":"schedule"'));
     try {
       const deadline = Date.now() + 15_000;
-      while (!srv.logs.some((l) => l.includes('"msg":"fairness recheck ran"') && l.includes('"trigger":"schedule"')) && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 100));
-      expect(srv.logs.some((l) => l.includes('"msg":"fairness recheck ran"') && l.includes('"trigger":"schedule"'))).toBe(true);
+      while (!(ran("fairness recheck ran") && ran("override expiry sweep ran")) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(ran("fairness recheck ran")).toBe(true);
+      expect(ran("override expiry sweep ran")).toBe(true);
     } finally {
       expect(await srv.stop()).toBe(0);
     }
+    const listening = srv.logs.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l)).find((l) => l.msg === "listening");
+    expect(listening).toMatchObject({ runtime: "node", recheckCron: "* * * * * *", expirySweepCron: "* * * * * *" });
   });
 });
