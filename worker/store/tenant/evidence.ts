@@ -2,13 +2,13 @@
  * @module store/tenant/evidence
  * Evidence a regulator reads: stored evaluations, the append-only audit log
  * (UPDATE/DELETE refused by triggers; rows hash-chained, see domain/chain.ts)
- * and recheck run markers.
+ * and the per-tenant claims that serialise recheck and sweep runs.
  */
 import { auditContent, type ChainHead, type ChainName, evaluationContent } from "../../domain/chain.js";
 import type { AuditEntry } from "../../domain/audit-entry.js";
 import type { Evaluation } from "../../domain/evaluation.js";
 import { readEvaluationJson } from "../../domain/evaluation-read.js";
-import { type Client, type InStatement, json, read, writeBatch } from "../sql.js";
+import { type Client, json, read, writeBatch } from "../sql.js";
 import { type ChainedStatement, type LinkFields, readHeads } from "./chain-links.js";
 import { type LinkPage, readLinkPage } from "./chain-reads.js";
 
@@ -135,36 +135,25 @@ export function createEvidenceStore(db: Client, tenantId: string) {
     chainHeads(): Promise<Record<ChainName, ChainHead | null>> {
       return readHeads(db, tenantId);
     },
-    async getRecheckRun(runKey: string): Promise<unknown | null> {
-      const rs = await read(db, { sql: "SELECT summary FROM recheck_runs WHERE tenant_id = ? AND run_key = ?", args: [tenantId, runKey] });
-      return rs.rows[0] ? json(rs.rows[0].summary) : null;
-    },
     /**
-     * Claims a recheck run for this tenant. True if this caller now holds the claim:
-     * no completed run exists and nobody else holds a claim newer than `staleBeforeMs`.
+     * Claims `runKey` (a lease) for this tenant. True if this caller now holds it:
+     * nobody else holds a claim newer than `staleBeforeMs`.
      */
     async claimRecheck(runKey: string, claimId: string, nowMs: number, staleBeforeMs: number): Promise<boolean> {
       await writeBatch(db, [
         {
           sql: `INSERT INTO recheck_claims (tenant_id, run_key, claim_id, claimed_at) VALUES (?, ?, ?, ?)
                 ON CONFLICT (tenant_id, run_key) DO UPDATE SET claim_id = excluded.claim_id, claimed_at = excluded.claimed_at
-                WHERE recheck_claims.claimed_at < ?
-                  AND NOT EXISTS (SELECT 1 FROM recheck_runs r WHERE r.tenant_id = recheck_claims.tenant_id AND r.run_key = recheck_claims.run_key)`,
+                WHERE recheck_claims.claimed_at < ?`,
           args: [tenantId, runKey, claimId, nowMs, staleBeforeMs],
         },
       ]);
       const rs = await read(db, { sql: "SELECT claim_id FROM recheck_claims WHERE tenant_id = ? AND run_key = ?", args: [tenantId, runKey] });
       return rs.rows[0]?.claim_id === claimId;
     },
-    /** Releases a claim after a failed run so the same day can be retried at once (else the lease expires). */
+    /** Releases a claim once its run ends, so the next run need not wait for the lease to expire. */
     async releaseRecheckClaim(runKey: string, claimId: string): Promise<void> {
       await writeBatch(db, [{ sql: "DELETE FROM recheck_claims WHERE tenant_id = ? AND run_key = ? AND claim_id = ?", args: [tenantId, runKey, claimId] }]);
-    },
-    recheckRunStmt(runKey: string, summary: unknown, now: string): InStatement {
-      return {
-        sql: "INSERT INTO recheck_runs (tenant_id, run_key, completed_at, summary) VALUES (?, ?, ?, ?)",
-        args: [tenantId, runKey, now, JSON.stringify(summary)],
-      };
     },
   };
 }
