@@ -111,6 +111,15 @@ describe("bucket table", () => {
     expect(b.size()).toBe(1);
   });
 
+  it("a clock that steps back neither drains nor refills a bucket", () => {
+    let t = 10_000;
+    const b = createTokenBuckets({ limits: { x: { perSecond: 1, burst: 2 } }, maxBuckets: 10 }, () => t);
+    expect(b.take("x", "k").ok).toBe(true);
+    t = 0;
+    expect(b.take("x", "k").ok).toBe(true);
+    expect(b.take("x", "k")).toEqual({ ok: false, retryAfterSeconds: 1 });
+  });
+
   it("a limit of 0 per second turns the limit off", () => {
     const b = createTokenBuckets({ limits: { x: { perSecond: 0, burst: 1 } }, maxBuckets: 3 }, () => 0);
     for (let i = 0; i < 100; i++) expect(b.take("x", "k").ok).toBe(true);

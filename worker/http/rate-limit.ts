@@ -48,7 +48,8 @@ export function createTokenBuckets(cfg: RateLimitConfig, now: () => number) {
       const prev = buckets.get(id);
       let tokens = limit.burst;
       if (prev) {
-        tokens = Math.min(limit.burst, prev.tokens + ((t - prev.at) / 1000) * limit.perSecond);
+        // A clock that steps back (NTP, a test) must not drain a bucket.
+        tokens = Math.min(limit.burst, prev.tokens + (Math.max(0, t - prev.at) / 1000) * limit.perSecond);
         buckets.delete(id);
       }
       const ok = tokens >= 1;
