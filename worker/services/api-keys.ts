@@ -10,8 +10,7 @@
  */
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../domain/errors.js";
 import { type Principal, type Role, rolesNotHeld } from "../domain/roles.js";
-import type { ApiKeyEvent, ControlStore, StoredApiKey } from "../store/control-store.js";
-import type { TenantRecord } from "../store/control-store.js";
+import type { ApiKeyEvent, ControlStore, StoredApiKey, TenantRecord } from "../store/control-store.js";
 import type { RecheckDeps } from "./recheck.js";
 
 /** Longest grace period a rotation may give the old key. */
@@ -217,13 +216,7 @@ export async function authenticateApiKey(
   const tenant = await control.getTenant(key.tenantId);
   if (!tenant) return null;
   const staleBefore = new Date(nowDate.getTime() - LAST_USED_RESOLUTION_MS).toISOString();
-  let touched: Promise<void> | null = null;
-  if (key.lastUsedAt === null || key.lastUsedAt < staleBefore) {
-    try {
-      touched = control.apiKeys.touch(key.id, now, staleBefore).catch(onTouchError);
-    } catch (e) {
-      onTouchError(e);
-    }
-  }
+  // Not awaited: the request goes on while the write runs; its failure is only reported.
+  const touched = key.lastUsedAt === null || key.lastUsedAt < staleBefore ? control.apiKeys.touch(key.id, now, staleBefore).catch(onTouchError) : null;
   return { key, tenant, touched };
 }
