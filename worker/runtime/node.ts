@@ -17,7 +17,7 @@ export type RunningServer = ServerLifecycle;
 
 type NodeHttpServer = ReturnType<typeof serve> & { closeIdleConnections?: () => void };
 
-const nodeServe: RuntimeIo["serve"] = (fetch, port, hostname) =>
+const nodeServe: RuntimeIo["serve"] = (fetch, port, hostname, log) =>
   new Promise<ServedHttp>((ok) => {
     const s: NodeHttpServer = serve({ fetch, port, hostname }, (info) =>
       ok({
@@ -31,7 +31,7 @@ const nodeServe: RuntimeIo["serve"] = (fetch, port, hostname) =>
       }),
     );
     // Parser-level rejections (oversized headers, malformed requests) answer as problem+json too.
-    installClientErrorHandler(s);
+    installClientErrorHandler(s, log);
   });
 
 /** croner with `protect`: a run still going when the next one is due is skipped, not overlapped. */

@@ -41,8 +41,8 @@ export interface RuntimeIo {
   stdout(line: string): void;
   /** Free text for a person at the terminal (the generated token). */
   stderr(text: string): void;
-  /** Serves `fetch` on host:port (port 0 = any free port). */
-  serve(fetch: (req: Request) => Response | Promise<Response>, port: number, hostname: string): Promise<ServedHttp>;
+  /** Serves `fetch` on host:port (port 0 = any free port); `log` is for the runtime's own connection-level events. */
+  serve(fetch: (req: Request) => Response | Promise<Response>, port: number, hostname: string, log: Logger): Promise<ServedHttp>;
   /** Runs `fn` on a UTC cron expression; the runtime's scheduler guarantees nothing about overlap. */
   schedule(name: string, cron: string, fn: () => Promise<void>): ScheduleHandle;
 }
@@ -120,7 +120,7 @@ export async function createServerLifecycle(io: RuntimeIo): Promise<ServerLifecy
       ),
     );
 
-  const server = await io.serve(app.fetch, config.PORT, config.HOST);
+  const server = await io.serve(app.fetch, config.PORT, config.HOST, logger);
   logger.info("listening", {
     port: server.port,
     host: config.HOST,
