@@ -19,7 +19,7 @@ async function startServer() {
   const cronSecret = "demo-cron-" + crypto.randomUUID();
   const proc = spawn(process.execPath, ["--import", "tsx", "worker/runtime/node.ts"], {
     cwd: ROOT,
-    env: { ...process.env, PORT: "0", FAIRGATE_DATA_DIR: dataDir, FAIRGATE_ADMIN_TOKEN: adminToken, FAIRGATE_CRON_SECRET: cronSecret, FAIRGATE_RECHECK_CRON: "off" },
+    env: { ...process.env, PORT: "0", FAIRGATE_DATA_DIR: dataDir, FAIRGATE_ADMIN_TOKEN: adminToken, FAIRGATE_CRON_SECRET: cronSecret, FAIRGATE_RECHECK_CRON: "off", FAIRGATE_EXPIRY_SWEEP_CRON: "off" },
     stdio: ["ignore", "pipe", "inherit"],
   });
   const port = await new Promise<number>((ok, fail) => {
