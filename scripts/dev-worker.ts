@@ -14,6 +14,7 @@
 import { spawn } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { generateSeed } from "../worker/domain/chain-sign.js";
 import { randomSecret } from "../worker/http/crypto.js";
 import { startSqld, type SqldServer } from "./sqld.js";
 
@@ -40,6 +41,12 @@ if (!adminToken) {
   console.log(`\nFAIRGATE_ADMIN_TOKEN is not set; this dev session uses:\n\n  ${adminToken}\n`);
 }
 
+let evidenceKey = env.FAIRGATE_EVIDENCE_SIGNING_KEY;
+if (!evidenceKey) {
+  evidenceKey = generateSeed();
+  console.log(`FAIRGATE_EVIDENCE_SIGNING_KEY is not set; this dev session signs chain heads with a fresh key (lost when it ends).\n`);
+}
+
 const vars: Record<string, string | undefined> = {
   FAIRGATE_CONTROL_DB_URL: controlUrl,
   FAIRGATE_CONTROL_DB_AUTH_TOKEN: env.FAIRGATE_CONTROL_DB_AUTH_TOKEN,
@@ -47,6 +54,7 @@ const vars: Record<string, string | undefined> = {
   FAIRGATE_DEFAULT_REGION: env.FAIRGATE_DEFAULT_REGION,
   FAIRGATE_ADMIN_TOKEN: adminToken,
   FAIRGATE_CRON_SECRET: env.FAIRGATE_CRON_SECRET,
+  FAIRGATE_EVIDENCE_SIGNING_KEY: evidenceKey,
   FAIRGATE_LOG_LEVEL: env.FAIRGATE_LOG_LEVEL,
 };
 const envFile = join(dataDir, "wrangler-dev.env");

@@ -29,7 +29,7 @@ export async function main(argv: string[], io: CheckIo = { stdout: process.stdou
       io.stdout.write(`${USAGE}\n`);
       return 0;
     }
-    if (command.kind === "verify") return await runVerify(command.file, command.json, io);
+    if (command.kind === "verify") return await runVerify(command.file, command.json, io, command.publicKey);
     return await runCheck(command.options, io);
   } catch (err) {
     if (err instanceof UsageError) io.stderr.write(`fairgate: ${err.message}\n\n${USAGE}\n`);

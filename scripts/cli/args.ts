@@ -12,7 +12,7 @@ export const USAGE = `Usage: fairgate check --input FILE --sensitive COL [--sens
                       (--decision COL | --score COL --threshold T) [--label COL]
                       [--policy FILE] [--format csv|ndjson] [--json] [--out DIR]
                       [--kernels wasm|reference] [--baseline FILE]
-       fairgate verify FILE [--json]
+       fairgate verify FILE [--public-key KEY] [--json]
 
 Runs the Fairgate fairness gate over a CSV or NDJSON file of decisions.
 
@@ -43,7 +43,10 @@ header name refers to its first occurrence.
 Exit status: 0 pass or skip, 1 blocked by the policy, 2 bad usage or bad input.
 
 fairgate verify FILE checks an evidence export (GET /api/v1/audit-log/export,
-NDJSON) offline: every hash-chain link and the chain heads.
+NDJSON) offline: every hash-chain link, the chain heads, and the signed chain
+anchors. --public-key KEY (the gateway's GET /api/v1/evidence/public-key,
+raw Ed25519 base64url) checks the signatures against a key you obtained
+independently; without it they are checked against the key inside the file.
 Exit status: 0 intact, 1 tampered or truncated, 2 bad usage or not an export.`;
 
 /** How the "selected" bit of a row is obtained. */
@@ -65,7 +68,7 @@ export interface CheckOptions {
   baseline?: string;
 }
 
-export type Command = { kind: "help" } | { kind: "check"; options: CheckOptions } | { kind: "verify"; file: string; json: boolean };
+export type Command = { kind: "help" } | { kind: "check"; options: CheckOptions } | { kind: "verify"; file: string; json: boolean; publicKey: string | null };
 
 const OPTIONS = {
   input: { type: "string" },
@@ -80,6 +83,7 @@ const OPTIONS = {
   out: { type: "string" },
   kernels: { type: "string" },
   baseline: { type: "string" },
+  "public-key": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -107,10 +111,12 @@ export function parseCommand(argv: string[]): Command {
   const [command, ...extra] = positionals;
   if (command === undefined) throw new UsageError("missing command");
   if (command === "verify") {
-    const other = Object.keys(v).filter((k) => k !== "json");
+    const other = Object.keys(v).filter((k) => k !== "json" && k !== "public-key");
     if (other.length > 0) throw new UsageError(`--${other[0]} does not apply to verify`);
     if (extra.length !== 1) throw new UsageError(extra.length === 0 ? "verify needs the export FILE" : `unexpected argument "${extra[1]}"`);
-    return { kind: "verify", file: extra[0]!, json: v.json ?? false };
+    const key = v["public-key"];
+    if (key !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(key.trim())) throw new UsageError("--public-key must be a raw Ed25519 public key in base64url (43 characters)");
+    return { kind: "verify", file: extra[0]!, json: v.json ?? false, publicKey: key?.trim() ?? null };
   }
   if (command !== "check") throw new UsageError(`unknown command "${command}"`);
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);

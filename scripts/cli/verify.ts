@@ -10,16 +10,35 @@ import type { ChainVerdict } from "../../worker/domain/chain.js";
 import type { CheckIo } from "./check.js";
 import { at } from "./errors.js";
 
+const WHOLE_CHAIN: Record<string, string> = {
+  head_mismatch: "the chain ends before its recorded head (rows removed at the end)",
+  anchor_rollback: "the chain ends before its signed anchor (rows removed or the database rolled back)",
+  anchor_mismatch: "the row at the signed anchor has another hash (the chain was rewritten)",
+  unanchored_rows: "rows beyond the signed anchor that no write announced",
+  signature_invalid: "the signed anchor's signature does not verify",
+};
+
 function describe(name: string, v: ChainVerdict): string {
   const legacy = v.legacyRows > 0 ? `, ${v.legacyRows} legacy row(s) before the chain` : "";
-  if (v.ok) return `  ${name}: ok (${v.rows} linked row(s)${legacy})`;
-  const where = v.firstBrokenId === null ? "the chain ends before its recorded head (rows removed at the end)" : `first broken row ${v.firstBrokenId}`;
-  return `  ${name}: BROKEN - ${v.reason}: ${where}`;
+  const lag = v.anchorLag > 0 ? `, ${v.anchorLag} row(s) past the anchor announced by an interrupted write` : "";
+  if (v.ok) return `  ${name}: ok (${v.rows} linked row(s)${legacy}${lag})`;
+  const counts = Object.entries(v.breakCounts).map(([r, n]) => `${r} ×${n}`).join(", ");
+  const lines = [`  ${name}: BROKEN - ${v.breakCount} finding(s): ${counts}`];
+  for (const b of v.breaks.slice(0, 20)) lines.push(`    - ${b.reason}: ${b.id === null ? (WHOLE_CHAIN[b.reason] ?? "whole chain") : `row ${b.id}${b.seq === null ? "" : ` (seq ${b.seq})`}`}`);
+  if (v.breakCount > 20) lines.push(`    … ${v.breakCount - 20} more (see --json)`);
+  return lines.join("\n");
 }
 
+const SIGNATURES: Record<string, string> = {
+  verified_with_supplied_key: "signed heads verified with the supplied public key",
+  verified_with_embedded_key: "signed heads verified with the key inside the file (pass --public-key to check origin)",
+  not_signed: "no signed heads in this export",
+  invalid: "signed heads do NOT verify",
+};
+
 /** Runs `fairgate verify`; returns 0 (intact) or 1 (tampered). Throws InputError (exit 2). */
-export async function runVerify(file: string, json: boolean, io: CheckIo): Promise<number> {
-  const verifier = createExportVerifier();
+export async function runVerify(file: string, json: boolean, io: CheckIo, publicKey: string | null = null): Promise<number> {
+  const verifier = createExportVerifier(publicKey ? { publicKey } : {});
   const input = createReadStream(file, { encoding: "utf8" });
   const opened = new Promise<void>((ok, fail) => {
     input.once("open", () => ok());
@@ -43,11 +62,11 @@ export async function runVerify(file: string, json: boolean, io: CheckIo): Promi
       }
       await verifier.push(value, lineNo);
     }
-    const verdict = verifier.result();
+    const verdict = await verifier.result();
     if (json) io.stdout.write(`${JSON.stringify(verdict, null, 2)}\n`);
     else
       io.stdout.write(
-        [`fairgate verify: ${file} (tenant ${verdict.tenantId})`, describe("audit log", verdict.chains.audit), describe("evaluations", verdict.chains.evaluation), `result: ${verdict.ok ? "INTACT" : "TAMPERED (exit 1)"}`, ""].join("\n"),
+        [`fairgate verify: ${file} (tenant ${verdict.tenantId}, ${verdict.format})`, describe("audit log", verdict.chains.audit), describe("evaluations", verdict.chains.evaluation), `  signatures: ${SIGNATURES[verdict.signatures]}`, `result: ${verdict.ok ? "INTACT" : "TAMPERED (exit 1)"}`, ""].join("\n"),
       );
     return verdict.ok ? 0 : 1;
   } catch (err) {

@@ -13,6 +13,7 @@ import { unstable_startWorker } from "wrangler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "../helpers/client.js";
 import { startSqld, type SqldServer } from "../helpers/sqld.js";
+import { generateSeed } from "../../worker/domain/chain-sign.js";
 import { startWebhookReceiver } from "../helpers/webhook-receiver.js";
 import { acceptanceStory, PLATINUM_FLOW, type StoryTarget } from "./story.case.js";
 
@@ -29,11 +30,14 @@ let scheduledRuns = 0;
 const text = (value: string) => ({ type: "plain_text" as const, value });
 const secret = (value: string) => ({ type: "secret_text" as const, value });
 
+const evidenceKey = generateSeed();
+
 function bindings() {
   return {
     FAIRGATE_CONTROL_DB_URL: secret(control.url),
     FAIRGATE_ADMIN_TOKEN: secret(adminToken),
     FAIRGATE_CRON_SECRET: secret(cronSecret),
+    FAIRGATE_EVIDENCE_SIGNING_KEY: secret(evidenceKey),
     FAIRGATE_REGIONS: text(JSON.stringify({ default: { url: region.url } })),
     FAIRGATE_LOG_LEVEL: text("warn"),
   };

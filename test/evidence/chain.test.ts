@@ -89,7 +89,7 @@ describe("paging", () => {
     let n = 0;
     for await (const chunk of exportLines(store, new Date())) for (const l of chunk.trim().split("\n")) await v.push(JSON.parse(l), ++n);
     expect(n).toBe(1101);
-    expect(v.result()).toMatchObject({ ok: true, chains: { audit: { rows: 1100 }, evaluation: { rows: 0 } } });
+    expect(await v.result()).toMatchObject({ ok: true, chains: { audit: { rows: 1100 }, evaluation: { rows: 0 } } });
     client.close();
   });
 });
@@ -123,7 +123,8 @@ describe("audit log verification over HTTP and offline", () => {
     expect((await f.api.request("GET", "/api/v1/audit-log/verify", { token: f.fx.keys.operator })).status).toBe(403);
     const file = await exportTo("good.ndjson");
     const lines = readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l));
-    expect(lines[0]).toMatchObject({ format: "fairgate-evidence/1", tenantId: f.fx.id });
+    // Format 2: the heads plus the control store's signed anchors and the key that signed them.
+    expect(lines[0]).toMatchObject({ format: "fairgate-evidence/2", tenantId: f.fx.id, anchors: { audit: { seq: expect.any(Number), signature: expect.any(String) } }, publicKey: expect.stringMatching(/^[A-Za-z0-9_-]{43}$/) });
     expect(lines[1]).toMatchObject({ chain: "audit", chainSeq: 1, prevHash: GENESIS, hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
     const { out, io: cio } = io();
     expect(await main(["verify", file], cio)).toBe(0);

@@ -15,7 +15,8 @@ import { readResult, requestInit, type RequestOptions } from "./client.js";
 import { createLogger } from "../../worker/observability/logger.js";
 import { buildDeps } from "../../worker/runtime/build-deps.js";
 import { parseEnv, regionsOf, serverEnvSchema } from "../../worker/runtime/config.js";
-import { loadMigrationsFromDisk, openLibsql } from "../../worker/runtime/node-files.js";
+import { loadMigrationsFromDisk, openLibsql, loadOrCreateSecretFile } from "../../worker/runtime/node-files.js";
+import { generateSeed } from "../../worker/domain/chain-sign.js";
 
 export interface InProcessApp {
   deps: AppDeps;
@@ -60,6 +61,7 @@ export async function createInProcessApp(
     logger: createLogger({ sink: (l) => logs.push(l) }),
     embeddedDbUrl: (id, region) => (region === "default" ? `file:tenants/${id}.db` : `file:regions/${region}/tenants/${id}.db`),
     clock: opts.clock,
+    loadOrCreateEvidenceKey: () => loadOrCreateSecretFile(join(dataDir, "evidence-signing.key"), generateSeed),
   });
   if (opts.wrap) deps = opts.wrap(deps);
   const app = createApp(deps, { alertDelivery: opts.alertDelivery });

@@ -9,6 +9,7 @@ import { ConfigError } from "../../worker/runtime/config.js";
 const base = {
   FAIRGATE_CONTROL_DB_URL: "libsql://control-acme.turso.io",
   FAIRGATE_ADMIN_TOKEN: "a-platform-token-0123456789",
+  FAIRGATE_EVIDENCE_SIGNING_KEY: "9f3c1e0a5b7d2f4e6a8c0b1d3f5e7a9c2b4d6f8e0a1c3e5b7d9f2a4c6e8b0d1f",
   FAIRGATE_REGIONS: '{"eu":{"url":"libsql://eu-acme.turso.io","authToken":"t"}}',
 };
 
@@ -30,6 +31,8 @@ describe("parseWorkerEnv", () => {
     ["missing control URL", { FAIRGATE_CONTROL_DB_URL: undefined }, /FAIRGATE_CONTROL_DB_URL/],
     ["missing admin token", { FAIRGATE_ADMIN_TOKEN: undefined }, /FAIRGATE_ADMIN_TOKEN: is required on Workers/],
     ["short admin token", { FAIRGATE_ADMIN_TOKEN: "short" }, /FAIRGATE_ADMIN_TOKEN: must be at least 16/],
+    ["missing evidence signing key", { FAIRGATE_EVIDENCE_SIGNING_KEY: undefined }, /FAIRGATE_EVIDENCE_SIGNING_KEY: is required on Workers/],
+    ["malformed evidence signing key", { FAIRGATE_EVIDENCE_SIGNING_KEY: "not-a-key" }, /FAIRGATE_EVIDENCE_SIGNING_KEY: must be a 32-byte Ed25519 seed/],
     ["missing regions", { FAIRGATE_REGIONS: undefined }, /FAIRGATE_REGIONS: is required on Workers/],
     ["embedded region", { FAIRGATE_REGIONS: '{"eu":{}}' }, /region "eu" needs a "url" on Workers/],
     ["file: region", { FAIRGATE_REGIONS: '{"eu":{"url":"file:x.db"}}' }, /FAIRGATE_REGIONS/],

@@ -64,6 +64,25 @@ export interface ChainHead {
   hash: string;
 }
 
+/** Why a chain does not verify (stable codes). */
+export type BreakReason =
+  | "hash_mismatch"
+  | "prev_mismatch"
+  | "seq_gap"
+  | "unchained_row"
+  | "head_mismatch"
+  | "anchor_rollback"
+  | "anchor_mismatch"
+  | "unanchored_rows"
+  | "signature_invalid";
+
+/** One broken link (or a whole-chain finding, with id and seq null). */
+export interface ChainBreak {
+  id: string | null;
+  seq: number | null;
+  reason: BreakReason;
+}
+
 /** The outcome of verifying one chain. */
 export interface ChainVerdict {
   ok: boolean;
@@ -71,47 +90,110 @@ export interface ChainVerdict {
   rows: number;
   /** Rows written before the chain existed (not covered by it). */
   legacyRows: number;
-  /** The first row whose link does not verify; null when ok, or when only the tail was cut. */
+  /** The first row whose link does not verify; null when ok, or when the first finding is about the whole chain. */
   firstBrokenId: string | null;
-  /** Why it broke: stable codes, null when ok. */
-  reason: "hash_mismatch" | "prev_mismatch" | "seq_gap" | "unchained_row" | "head_mismatch" | null;
+  /** Why it first broke, null when ok. */
+  reason: BreakReason | null;
+  /** Every finding, in storage order (the list stops at MAX_LISTED_BREAKS; `breakCount` counts all). */
+  breaks: ChainBreak[];
+  breakCount: number;
+  /** Findings per reason. */
+  breakCounts: Partial<Record<BreakReason, number>>;
+  /**
+   * Rows beyond the anchor that match the head the last write announced before committing:
+   * a write whose anchor update did not happen (a crash); the next write anchors them.
+   */
+  anchorLag: number;
 }
+
+/** The anchor a chain is checked against: a head kept outside the tenant database. */
+export interface AnchorView {
+  seq: number;
+  hash: string;
+  /** Rows from before chaining may precede the chain (a tenant anchored after it had such rows). */
+  legacyRowsAllowed: boolean;
+  /** The head a write announced before committing (see chain_anchors.pending_seq). */
+  pending: ChainHead | null;
+}
+
+/** How many breaks a verdict lists; the rest are only counted. */
+export const MAX_LISTED_BREAKS = 1000;
 
 /**
  * An incremental verifier: feed rows in storage order (page by page, so memory
- * stays bounded), then ask for the verdict, optionally against the stored head.
+ * stays bounded), then ask for the verdict against the stored head and, when one
+ * exists, the anchor. It walks the whole chain and reports every broken link:
+ * after a break it continues from the row as stored, so one edited row is one
+ * finding, not a cascade.
  */
-export function createChainVerifier(chain: ChainName) {
+export function createChainVerifier(chain: ChainName, opts: { anchor?: AnchorView | null } = {}) {
+  const anchor = opts.anchor ?? null;
+  const legacyAllowed = anchor ? anchor.legacyRowsAllowed : true;
   let rows = 0;
   let legacyRows = 0;
   let last: ChainHead | null = null;
-  let broken: { id: string | null; reason: NonNullable<ChainVerdict["reason"]> } | null = null;
+  let hashAtAnchor: string | null = anchor && anchor.seq === 0 ? GENESIS : null;
+  const breaks: ChainBreak[] = [];
+  const counts: Partial<Record<BreakReason, number>> = {};
+  let total = 0;
+  const report = (b: ChainBreak) => {
+    total++;
+    counts[b.reason] = (counts[b.reason] ?? 0) + 1;
+    if (breaks.length < MAX_LISTED_BREAKS) breaks.push(b);
+  };
   return {
     async push(link: ChainLink): Promise<void> {
-      if (broken) return;
       if (link.chainSeq === null) {
-        // Legacy rows may only precede the chain; an unchained row after it started was inserted around it.
-        if (last === null) legacyRows++;
-        else broken = { id: link.id, reason: "unchained_row" };
+        // Legacy rows may only precede the chain, and only where the anchor allows them.
+        if (last === null && legacyAllowed) legacyRows++;
+        else report({ id: link.id, seq: null, reason: "unchained_row" });
         return;
       }
       rows++;
       const expectedSeq = (last?.seq ?? 0) + 1;
       const expectedPrev = last?.hash ?? GENESIS;
-      if (link.chainSeq !== expectedSeq) broken = { id: link.id, reason: "seq_gap" };
-      else if (link.prevHash !== expectedPrev) broken = { id: link.id, reason: "prev_mismatch" };
-      else if (link.hash !== (await linkHash(chain, link.chainSeq, expectedPrev, link.content))) broken = { id: link.id, reason: "hash_mismatch" };
+      if (link.chainSeq !== expectedSeq) report({ id: link.id, seq: link.chainSeq, reason: "seq_gap" });
+      else if (link.prevHash !== expectedPrev) report({ id: link.id, seq: link.chainSeq, reason: "prev_mismatch" });
+      else if (link.hash !== (await linkHash(chain, link.chainSeq, expectedPrev, link.content))) report({ id: link.id, seq: link.chainSeq, reason: "hash_mismatch" });
+      if (anchor && link.chainSeq === anchor.seq) hashAtAnchor = link.hash;
       last = { seq: link.chainSeq, hash: link.hash ?? "" };
     },
     /** The verdict; with `head`, a chain whose last rows were removed fails too. */
     result(head?: ChainHead | null): ChainVerdict {
-      if (!broken && head !== undefined) {
+      if (head !== undefined) {
         const same = head === null ? last === null : last !== null && last.seq === head.seq && last.hash === head.hash;
-        if (!same) broken = { id: null, reason: "head_mismatch" };
+        if (!same) report({ id: null, seq: head?.seq ?? null, reason: "head_mismatch" });
       }
-      return { ok: broken === null, rows, legacyRows, firstBrokenId: broken?.id ?? null, reason: broken?.reason ?? null };
+      let anchorLag = 0;
+      if (anchor) {
+        const lastSeq = last?.seq ?? 0;
+        const lastHash = last?.hash ?? GENESIS;
+        if (lastSeq < anchor.seq) report({ id: null, seq: lastSeq, reason: "anchor_rollback" });
+        else if (hashAtAnchor !== anchor.hash) report({ id: null, seq: anchor.seq, reason: "anchor_mismatch" });
+        else if (lastSeq > anchor.seq) {
+          if (anchor.pending && anchor.pending.seq === lastSeq && anchor.pending.hash === lastHash) anchorLag = lastSeq - anchor.seq;
+          else report({ id: null, seq: anchor.seq + 1, reason: "unanchored_rows" });
+        }
+      }
+      const first = breaks[0] ?? null;
+      return { ok: total === 0, rows, legacyRows, firstBrokenId: first?.id ?? null, reason: first?.reason ?? null, breaks, breakCount: total, breakCounts: counts, anchorLag };
     },
   };
+}
+
+/**
+ * Compares a chain head read from the tenant database with its anchor, before a
+ * write: `match`, `behind` (rows removed or the database rolled back), `diverged`
+ * (same length, other hash), or `ahead` (rows beyond the anchor, acceptable only
+ * when they end exactly at the announced pending head and the row at the
+ * anchor's seq still has the anchored hash — the caller checks the latter).
+ */
+export function compareWithAnchor(head: ChainHead | null, anchor: AnchorView): "match" | "behind" | "diverged" | "ahead" | "ahead_unannounced" {
+  const seq = head?.seq ?? 0;
+  const hash = head?.hash ?? GENESIS;
+  if (seq < anchor.seq) return "behind";
+  if (seq === anchor.seq) return hash === anchor.hash ? "match" : "diverged";
+  return anchor.pending && anchor.pending.seq === seq && anchor.pending.hash === hash ? "ahead" : "ahead_unannounced";
 }
 
 /** Parses a JSON text column (null stays null) for chain content. */

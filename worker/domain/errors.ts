@@ -64,3 +64,15 @@ export class StoredRecordError extends AppError {
     super(503, "stored_record_invalid", "Service unavailable", "A stored record failed its integrity check; nothing was changed.");
   }
 }
+
+/**
+ * A tenant's hash chain disagrees with its anchor outside the tenant database
+ * (rolled back, truncated or rewritten): chained writes are refused until an
+ * operator has looked, so no new evidence is built on a chain that cannot be
+ * trusted. `detail` for the log names the chain and the mismatch.
+ */
+export class EvidenceIntegrityError extends AppError {
+  constructor(readonly finding: string) {
+    super(503, "evidence_integrity_failure", "Service unavailable", "The tenant's evidence chain does not match its anchor; nothing was changed. An operator must investigate.");
+  }
+}

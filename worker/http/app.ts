@@ -14,6 +14,7 @@ import { createAdminRoutes } from "./routes/admin.js";
 import { createApiKeyRoutes } from "./routes/api-keys.js";
 import { createAlertDeliveryRoutes } from "./routes/alert-deliveries.js";
 import { createAuditLogRoutes } from "./routes/audit-log.js";
+import { createEvidenceRoutes } from "./routes/evidence.js";
 import { createCronRoutes } from "./routes/cron.js";
 import { createDecisionFlowRoutes } from "./routes/decision-flows.js";
 import { createDecisionTraceRoutes } from "./routes/decision-traces.js";
@@ -104,7 +105,8 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
   tenantApi.route("/decision-traces", createDecisionTraceRoutes(deps));
   tenantApi.route("/fairness-overrides", createOverrideRoutes(deps));
   tenantApi.route("/fairness-evaluations", createEvaluationRoutes());
-  tenantApi.route("/audit-log", createAuditLogRoutes());
+  tenantApi.route("/audit-log", createAuditLogRoutes(deps));
+  tenantApi.route("/evidence", createEvidenceRoutes(deps));
   tenantApi.route("/remediations", createRemediationRoutes(deps));
   tenantApi.route("/alert-deliveries", createAlertDeliveryRoutes());
   app.route("/api/v1", tenantApi);

@@ -6,6 +6,7 @@
 import type { Context } from "hono";
 import type { z } from "zod";
 import { AppError, ValidationError } from "../domain/errors.js";
+import { assertWellFormedText } from "../domain/text.js";
 import type { AppEnv } from "./types.js";
 
 /** zod issues → a client-facing list, naming unknown keys explicitly. */
@@ -53,5 +54,7 @@ export async function jsonBody<S extends z.ZodType>(c: Context<AppEnv>, schema: 
   } catch {
     throw new ValidationError("The request body is not valid JSON.", {}, "invalid_json");
   }
+  // Before the schema: what passes must be storable exactly as it will be hashed.
+  assertWellFormedText(value);
   return parseWith(schema, value);
 }

@@ -5,7 +5,7 @@
 import type { Principal } from "../domain/roles.js";
 import type { Logger } from "../observability/logger.js";
 import type { RecheckDeps } from "../services/recheck.js";
-import type { OutboxSignal, TenantHandle } from "../services/store-types.js";
+import type { ChainAnchorStore, OutboxSignal, TenantHandle } from "../services/store-types.js";
 
 /** Where new tenants' databases go: regions are configuration. */
 export interface Placement {
@@ -50,6 +50,8 @@ export interface AppDeps extends RecheckDeps {
   limits: Limits;
   /** Commits that queued alerts are signalled here; delivery listens. */
   outbox: OutboxSignal;
+  /** Signed chain heads of every tenant, kept in the control store (evidence verification, exports). */
+  anchors: ChainAnchorStore;
 }
 
 export interface AppVariables {

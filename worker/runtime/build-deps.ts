@@ -8,7 +8,9 @@ import type { Kernels } from "../engine/kernels/types.js";
 import { createColumnarWindowReader } from "../engine/columnar-window.js";
 import { hashesEqual, randomSecret, sha256Hex } from "../http/crypto.js";
 import type { AppDeps, Placement } from "../http/types.js";
-import type { Logger } from "../observability/logger.js";
+import { errorFields, type Logger } from "../observability/logger.js";
+import { createEvidenceSigner } from "../domain/chain-sign.js";
+import { createChainAnchorStore } from "../store/chain-anchors.js";
 import { createControlStore } from "../store/control-store.js";
 import { type Client, type Migration, migrate, withDeadline } from "../store/sql.js";
 import { createTenantRegistry } from "../store/tenant-registry.js";
@@ -30,6 +32,13 @@ export interface RuntimeParts {
   /** Called once with a generated platform token when none is configured (Node/Deno print it). */
   onGeneratedAdminToken?: (token: string) => void;
   clock?: () => Date;
+  /**
+   * The evidence signing key when FAIRGATE_EVIDENCE_SIGNING_KEY is unset: Node and Deno
+   * read it from (or generate it once into) the data directory; Workers have none.
+   */
+  loadOrCreateEvidenceKey?: () => { seed: string; generatedAt: string | null };
+  /** Called once when a signing key was generated (Node/Deno report it like the admin token). */
+  onGeneratedEvidenceKey?: (publicKey: string, where: string) => void;
   /** Where commits that queued alerts are signalled; a fresh one when absent. */
   outbox?: OutboxSignal;
 }
@@ -71,8 +80,26 @@ export async function buildDeps(parts: RuntimeParts): Promise<AppDeps> {
     },
   };
 
+  let seed = parts.config.FAIRGATE_EVIDENCE_SIGNING_KEY;
+  if (!seed) {
+    if (!parts.loadOrCreateEvidenceKey) throw new Error("FAIRGATE_EVIDENCE_SIGNING_KEY is required on this runtime");
+    const loaded = parts.loadOrCreateEvidenceKey();
+    seed = loaded.seed;
+    if (loaded.generatedAt) parts.onGeneratedEvidenceKey?.((await createEvidenceSigner(seed)).publicKey, loaded.generatedAt);
+  }
+  const signer = await createEvidenceSigner(seed);
+  const anchors = createChainAnchorStore(controlClient, signer, parts.clock);
+
   const outbox = parts.outbox ?? createOutboxSignal();
-  const tenants = createTenantRegistry({ control, openClient: parts.openTenantClient, migrations: parts.migrations.tenant, outbox, storeTimeoutMs: parts.config.FAIRGATE_STORE_TIMEOUT_MS });
+  const tenants = createTenantRegistry({
+    control,
+    openClient: parts.openTenantClient,
+    migrations: parts.migrations.tenant,
+    outbox,
+    storeTimeoutMs: parts.config.FAIRGATE_STORE_TIMEOUT_MS,
+    anchors,
+    onAnchorFailure: (tenantId, e) => parts.logger.error("chain anchor not advanced; the next write repairs it", { tenantId, ...errorFields(e) }),
+  });
   const kernels = parts.kernels;
   return {
     control,
@@ -98,5 +125,6 @@ export async function buildDeps(parts: RuntimeParts): Promise<AppDeps> {
       },
     },
     outbox,
+    anchors,
   };
 }

@@ -6,7 +6,7 @@
  * isolate with zod; a bad variable fails every request with one line naming it.
  */
 import { z } from "zod";
-import { commonEnvSchema, ConfigError, parseEnv, regionsOf, type RegionConfig } from "./config.js";
+import { commonEnvSchema, ConfigError, evidenceKeySchema, parseEnv, regionsOf, type RegionConfig } from "./config.js";
 
 const NO_FILES = "file: URLs cannot work on Cloudflare Workers (no file system); use a libSQL server URL (libsql://…, https://…)";
 
@@ -18,6 +18,9 @@ const serverUrl = z
 /** Variables a Worker reads (vars and secrets). */
 export const workerEnvSchema = commonEnvSchema.extend({
   FAIRGATE_ADMIN_TOKEN: z.string({ error: "is required on Workers (set it with `wrangler secret put FAIRGATE_ADMIN_TOKEN`)" }).min(16, "must be at least 16 characters"),
+  FAIRGATE_EVIDENCE_SIGNING_KEY: z
+    .string({ error: "is required on Workers (set it with `wrangler secret put FAIRGATE_EVIDENCE_SIGNING_KEY`)" })
+    .pipe(evidenceKeySchema),
   FAIRGATE_CONTROL_DB_URL: serverUrl,
   FAIRGATE_CONTROL_DB_AUTH_TOKEN: z.string().min(1).optional(),
 });

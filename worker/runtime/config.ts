@@ -5,6 +5,7 @@
  */
 import { Cron } from "croner";
 import { z } from "zod";
+import { parseSeed } from "../domain/chain-sign.js";
 
 const regionName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "region names are lowercase letters, digits and '-'");
 
@@ -41,7 +42,22 @@ const cronExpr = z.string().refine((s) => {
 const intVar = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
 
 /** Variables shared by every runtime. */
+/** An Ed25519 seed in text form (validated here so a bad key stops the start with one line). */
+export const evidenceKeySchema = z.string().refine(
+  (s) => {
+    try {
+      parseSeed(s);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: "must be a 32-byte Ed25519 seed: 64 hex digits or 43 base64url characters" },
+);
+
 export const commonEnvSchema = z.object({
+  /** Signs chain heads; Node/Deno generate one into the data directory when unset, Workers require it. */
+  FAIRGATE_EVIDENCE_SIGNING_KEY: evidenceKeySchema.optional(),
   FAIRGATE_ADMIN_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   FAIRGATE_CRON_SECRET: z.string().min(16, "must be at least 16 characters").optional(),
   FAIRGATE_RECHECK_CRON: cronExpr.default("0 3 * * *"),

@@ -97,3 +97,20 @@ export async function openLibsql(url: string, authToken: string | undefined, dat
   }
   return createClient({ url, authToken, intMode: "number" });
 }
+
+/**
+ * Reads a generated secret from `path`, or generates it there (mode 0600) when
+ * absent. `generatedAt` is the path when this call created it (to report once),
+ * null when it already existed; a process that loses a creation race reads the winner's.
+ */
+export function loadOrCreateSecretFile(path: string, generate: () => string): { seed: string; generatedAt: string | null } {
+  if (existsSync(path)) return { seed: readFileSync(path, "utf8").trim(), generatedAt: null };
+  const value = generate();
+  try {
+    writeSecretFile(path, value + "\n");
+    return { seed: value, generatedAt: path };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") return { seed: readFileSync(path, "utf8").trim(), generatedAt: null };
+    throw e;
+  }
+}

@@ -8,7 +8,7 @@
  * is truly its own: the serve primitive, the cron primitive and the writers for
  * stdout/stderr (signal hookup stays in the entry point).
  */
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { createReferenceKernels } from "../engine/kernels/reference.js";
 import type { Kernels } from "../engine/kernels/types.js";
 import { loadWasmKernelsFromFile } from "../engine/kernels/wasm-node.js";
@@ -18,7 +18,9 @@ import { createLogger, errorFields, type Logger } from "../observability/logger.
 import { runScheduledSweep, runScheduledWork } from "../services/scheduled.js";
 import { buildDeps } from "./build-deps.js";
 import { parseEnv, regionsOf, serverEnvSchema, type ServerConfig } from "./config.js";
-import { loadMigrationsFromDisk, openLibsql } from "./node-files.js";
+import { generateSeed } from "../domain/chain-sign.js";
+import { reconcileAllAnchors } from "../services/evidence-anchors.js";
+import { loadMigrationsFromDisk, loadOrCreateSecretFile, openLibsql } from "./node-files.js";
 
 /** A listening server as the lifecycle needs it. */
 export interface ServedHttp {
@@ -58,6 +60,9 @@ export interface ServerLifecycle {
 
 const tokenNotice = (token: string) => `\nFairgate generated a platform admin token. It is shown only once; store it now:\n\n  ${token}\n\n`;
 
+const evidenceKeyNotice = (publicKey: string, where: string) =>
+  `\nFairgate generated an Ed25519 evidence signing key at ${where} (mode 0600). Back it up: signed chain heads can only be\nextended with it. Its public key (also at GET /api/v1/evidence/public-key):\n\n  ${publicKey}\n\n`;
+
 /** Starts the gateway on a runtime; throws ConfigError for a bad environment. */
 export async function createServerLifecycle(io: RuntimeIo): Promise<ServerLifecycle> {
   const config = parseEnv(serverEnvSchema, io.env);
@@ -79,6 +84,8 @@ export async function createServerLifecycle(io: RuntimeIo): Promise<ServerLifecy
     // One layout for both runtimes, so either can serve the same data directory.
     embeddedDbUrl: (id, region) => (region === "default" ? `file:tenants/${id}.db` : `file:regions/${region}/tenants/${id}.db`),
     onGeneratedAdminToken: (token) => io.stderr(tokenNotice(token)),
+    loadOrCreateEvidenceKey: () => loadOrCreateSecretFile(join(dataDir, "evidence-signing.key"), generateSeed),
+    onGeneratedEvidenceKey: (publicKey, where) => io.stderr(evidenceKeyNotice(publicKey, where)),
   });
 
   let shuttingDown = false;
@@ -119,6 +126,9 @@ export async function createServerLifecycle(io: RuntimeIo): Promise<ServerLifecy
         track(() => runScheduledSweep(deps, logger, { trigger: "schedule" }).catch((e) => logger.error("override expiry sweep failed", errorFields(e)))),
       ),
     );
+
+  // A write that committed but died before its anchor moved is repaired now; a chain that disagrees with its anchor is logged.
+  void track(() => reconcileAllAnchors(deps, logger).catch((e) => logger.error("evidence anchor reconciliation failed", errorFields(e))))();
 
   const server = await io.serve(app.fetch, config.PORT, config.HOST, logger);
   logger.info("listening", {

@@ -7,3 +7,4 @@
 export type { TenantRecord } from "../store/control-store.js";
 export type { TenantHandle } from "../store/tenant-registry.js";
 export type { OutboxSignal } from "../store/tenant/outbox-signal.js";
+export type { ChainAnchorStore } from "../store/chain-anchors.js";

@@ -9,6 +9,7 @@ import { AttributeTypeError, attributesSchema, executeFlow, type OfferMade } fro
 import type { TenantHandle } from "../store/tenant-registry.js";
 import type { TraceRecord } from "../store/tenant/traces.js";
 import type { ServiceDeps } from "./context.js";
+import { illFormedTextPath } from "../domain/text.js";
 
 export interface RecommendResult {
   traceId: string;
@@ -110,6 +111,8 @@ export async function bulkLoad(deps: ServiceDeps, handle: TenantHandle, body: st
     } catch {
       return markBad(i + 1, ["not valid JSON"]);
     }
+    const illFormed = illFormedTextPath(obj);
+    if (illFormed !== null) return markBad(i + 1, [`${illFormed}: invalid_text (a lone UTF-16 surrogate cannot be stored as sent)`]);
     const r = bulkLineSchema.safeParse(obj);
     if (!r.success) return markBad(i + 1, r.error.issues.map((iss) => `${iss.path.join(".") || "(line)"}: ${iss.message}`));
     if (r.data.timestamp && Date.parse(r.data.timestamp) > now.getTime() + MAX_FUTURE_SKEW_MS) return markBad(i + 1, ["timestamp: must not be in the future"]);

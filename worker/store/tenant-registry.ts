@@ -9,6 +9,7 @@
  * with 503 store_unavailable and holds nobody else. The registry remembers which
  * stores failed their latest operation (readiness reports the count).
  */
+import type { ChainAnchorStore } from "./chain-anchors.js";
 import type { ControlStore, TenantRecord } from "./control-store.js";
 import { createGroupCommitWriter, type GroupCommitWriter } from "./group-commit.js";
 import { StoreUnavailableError } from "../domain/errors.js";
@@ -30,6 +31,10 @@ export interface TenantRegistryDeps {
   migrations: Migration[];
   /** Told after every commit that queued alerts (delivery listens). */
   outbox?: OutboxSignal;
+  /** Chain anchors in the control store; without them chains are not anchored (tests of the store alone). */
+  anchors?: ChainAnchorStore;
+  /** Told when a committed write's anchor could not advance (repaired by the next write or at start). */
+  onAnchorFailure?: (tenantId: string, e: unknown) => void;
   /** Deadline of one tenant-database operation (and of opening one), in ms. */
   storeTimeoutMs?: number;
 }
@@ -85,7 +90,14 @@ export function createTenantRegistry(deps: TenantRegistryDeps) {
       throw mapStoreError(e);
     }
     // The delivery loop learns of new outbox rows through the registry, so the store needs no signal type.
-    const store: TenantStore = createTenantStore(client, tenant.id, { onOutbox: () => deps.outbox?.signal(store, tenant.id) });
+    const anchors = deps.anchors;
+    const anchor = anchors && {
+      read: () => anchors.get(tenant.id),
+      prepare: (heads: Parameters<typeof anchors.prepare>[1]) => anchors.prepare(tenant.id, heads),
+      advance: (heads: Parameters<typeof anchors.advance>[1]) => anchors.advance(tenant.id, heads),
+      onAdvanceFailure: (e: unknown) => deps.onAnchorFailure?.(tenant.id, e),
+    };
+    const store: TenantStore = createTenantStore(client, tenant.id, { onOutbox: () => deps.outbox?.signal(store, tenant.id), anchor });
     const traceWriter = createGroupCommitWriter<TraceRecord>((items) => store.traces.insert(items));
     return { client, handle: { tenant, store, traceWriter } };
   }
@@ -108,6 +120,8 @@ export function createTenantRegistry(deps: TenantRegistryDeps) {
     /** Creates the database for a new tenant up front, so a bad location fails at creation time. */
     async provision(tenant: TenantRecord): Promise<void> {
       await this.get(tenant);
+      // A new tenant's chains are anchored empty, so no unchained row may ever appear in them.
+      await deps.anchors?.initialize(tenant.id);
     },
     /** Waits for queued trace writes, then closes every client. */
     async close(): Promise<void> {

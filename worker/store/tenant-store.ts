@@ -12,9 +12,11 @@
  * appended by the services before they call write() (services/effects.ts).
  */
 import { type ChainHead, type ChainName, GENESIS, linkHash } from "../domain/chain.js";
+import { assertWellFormedText } from "../domain/text.js";
 import { type Client, type InStatement, mapStoreError, type ResultSet, writeBatch } from "./sql.js";
 import { headGuardStmt, headUpdateStmt, isChainConflict, pendingLinkOf, plainStatement, readHeads } from "./tenant/chain-links.js";
 import { createAlertStore } from "./tenant/alerts.js";
+import { type AnchorPort, checkAgainstAnchors, presentHeads } from "./tenant/anchor-guard.js";
 import { createRemediationStore } from "./tenant/remediations.js";
 import { createEvidenceStore } from "./tenant/evidence.js";
 import { createFlowStore } from "./tenant/flows.js";
@@ -27,7 +29,7 @@ import { createWindowReads } from "./tenant/window-reads.js";
 const CHAIN_ATTEMPTS = 10;
 
 /** Creates the store for `tenantId` over an already-migrated client. */
-export function createTenantStore(db: Client, tenantId: string, opts: { onOutbox?: () => void } = {}) {
+export function createTenantStore(db: Client, tenantId: string, opts: { onOutbox?: () => void; anchor?: AnchorPort } = {}) {
   // Chained writes of this process are serialized, so they never race each other
   // for the head; only other processes (or instances) can, and those are retried.
   let queue: Promise<unknown> = Promise.resolve();
@@ -43,7 +45,10 @@ export function createTenantStore(db: Client, tenantId: string, opts: { onOutbox
     const links = stmts.map((s) => pendingLinkOf(s));
 
     for (let attempt = 1; ; attempt++) {
+      // Anchors first: they only advance after a commit, so heads read next can only be ahead of them.
+      const anchors = opts.anchor ? await opts.anchor.read() : null;
       const read = await readHeads(db, tenantId);
+      const repairs = anchors ? await checkAgainstAnchors(db, tenantId, read, anchors) : {};
       const heads: Record<ChainName, ChainHead | null> = { ...read };
       const touched = new Set<ChainName>();
       const body: InStatement[] = [];
@@ -56,15 +61,24 @@ export function createTenantStore(db: Client, tenantId: string, opts: { onOutbox
         const prev = heads[l.chain];
         const seq = (prev?.seq ?? 0) + 1;
         const prevHash = prev?.hash ?? GENESIS;
-        const hash = await linkHash(l.chain, seq, prevHash, l.content());
+        const content = l.content();
+        // What is hashed must be exactly what the database will store (UTF-8 cannot hold a lone surrogate).
+        assertWellFormedText(content, "The record");
+        const hash = await linkHash(l.chain, seq, prevHash, content);
         body.push(l.finalize({ seq, prevHash, hash }));
         heads[l.chain] = { seq, hash };
         touched.add(l.chain);
       }
       const guards = [...touched].map((c) => headGuardStmt(tenantId, c, read[c]));
       const updates = [...touched].map((c) => headUpdateStmt(tenantId, c, heads[c]!));
+      // Announce the new heads outside the tenant database before committing them.
+      if (opts.anchor) await opts.anchor.prepare(presentHeads(heads, touched));
       try {
         const rs = await db.batch([...guards, ...body, ...updates], "write");
+        if (opts.anchor) {
+          // Committed: a failed anchor update is repaired by the next write (its heads match the announcement).
+          await opts.anchor.advance({ ...repairs, ...presentHeads(heads) }).catch((e) => opts.anchor!.onAdvanceFailure?.(e));
+        }
         return rs.slice(guards.length, guards.length + stmts.length);
       } catch (e) {
         if (isChainConflict(e) && attempt < CHAIN_ATTEMPTS) {
@@ -95,6 +109,20 @@ export function createTenantStore(db: Client, tenantId: string, opts: { onOutbox
     write(stmts: InStatement[], guardCode?: string): Promise<ResultSet[]> {
       if (!stmts.some((s) => pendingLinkOf(s))) return writeBatch(db, stmts, guardCode);
       return serialized(() => chainedWrite(stmts, guardCode));
+    },
+    /**
+     * Brings the anchors up to a crash-interrupted write (see anchor-guard.ts):
+     * "repaired", "ok", or throws EvidenceIntegrityError when the chain and its anchor disagree.
+     */
+    async reconcileAnchors(): Promise<"ok" | "repaired" | "unanchored"> {
+      if (!opts.anchor) return "unanchored";
+      return serialized(async () => {
+        const anchors = await opts.anchor!.read();
+        const repairs = await checkAgainstAnchors(db, tenantId, await readHeads(db, tenantId), anchors);
+        if (Object.keys(repairs).length === 0) return "ok";
+        await opts.anchor!.advance(repairs);
+        return "repaired";
+      });
     },
     /** Wakes this process's alert delivery loop: call after committing outbox rows. */
     signalOutbox(): void {

@@ -9,7 +9,7 @@ import { ValidationError } from "../../domain/errors.js";
 import { requireRole } from "../auth.js";
 import { parseWith } from "../body.js";
 import { exportLines, verifyChain } from "../../services/chain.js";
-import type { AppEnv } from "../types.js";
+import type { AppDeps, AppEnv } from "../types.js";
 
 const query = z.object({
   entityType: z.string().max(64).optional(),
@@ -34,18 +34,18 @@ function decodeCursor(cursor: string): number {
 const READERS = ["publisher", "admin", "approver", "auditor"] as const;
 
 /** Routes GET /api/v1/audit-log, /audit-log/verify and /audit-log/export. */
-export function createAuditLogRoutes() {
+export function createAuditLogRoutes(deps: AppDeps) {
   const app = new Hono<AppEnv>();
-  // Verifies the audit chain (and the evaluation chain) against the stored heads.
+  // Verifies both chains, every link, against the stored heads and the signed anchors outside the tenant database.
   app.get("/verify", requireRole(...READERS), async (c) => {
     const store = c.get("tenant").store;
-    const audit = await verifyChain(store, "audit");
-    const evaluations = await verifyChain(store, "evaluation");
+    const audit = await verifyChain(store, "audit", deps.anchors);
+    const evaluations = await verifyChain(store, "evaluation", deps.anchors);
     return c.json({ ...audit, ok: audit.ok && evaluations.ok, audit, evaluations });
   });
   // NDJSON with the hashes, streamed page by page, for offline `fairgate verify FILE`.
   app.get("/export", requireRole(...READERS), (c) => {
-    const lines = exportLines(c.get("tenant").store, new Date());
+    const lines = exportLines(c.get("tenant").store, deps.clock(), deps.anchors);
     const enc = new TextEncoder();
     const stream = new ReadableStream<Uint8Array>({
       async pull(ctl) {

@@ -77,3 +77,11 @@ export function headUpdateStmt(tenantId: string, chain: ChainName, head: ChainHe
 export function isChainConflict(e: unknown): boolean {
   return String((e as { message?: unknown })?.message ?? "").includes("chain_conflict");
 }
+
+/** The stored hash of link `seq` of `chain` (null when no such row). */
+export async function hashAtSeq(db: Client, tenantId: string, chain: ChainName, seq: number): Promise<string | null> {
+  const table = chain === "audit" ? "audit_log" : "fairness_evaluations";
+  const rs = await read(db, { sql: `SELECT hash FROM ${table} WHERE tenant_id = ? AND chain_seq = ?`, args: [tenantId, seq] });
+  const h = rs.rows[0]?.hash;
+  return h === null || h === undefined ? null : String(h);
+}
