@@ -1,7 +1,9 @@
 /**
- * The acceptance story of the gateway issue, black-box over HTTP. Runtime-agnostic:
- * each runtime's test file supplies a running target. Step names carry the runtime
- * name so a runtime-specific failure says which runtime broke.
+ * The acceptance story, black-box over HTTP: tenant and keys, policy, publish,
+ * traffic, a blocked publish, a four-eyes override, then three same-day rechecks
+ * (under the override, after its expiry, again). Runtime-agnostic: each runtime's
+ * test file supplies a running target. Step names carry the runtime name so a
+ * runtime-specific failure says which runtime broke.
  */
 import { describe, expect, it } from "vitest";
 import { createClient, type TestClient } from "../helpers/client.js";
