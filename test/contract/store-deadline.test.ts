@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ConflictError, StoreUnavailableError } from "../../worker/domain/errors.js";
 import { openLibsql } from "../../worker/runtime/node-files.js";
 import { mapStoreError, type SqlClient, type StoreOutcome, withDeadline } from "../../worker/store/sql.js";
+import { createStoreAvailability } from "../../worker/store/store-availability.js";
 import { holdExclusiveLock } from "../../scripts/faults/fixture.js";
 
 const dir = mkdtempSync(join(tmpdir(), "fairgate-deadline-"));
@@ -92,5 +93,25 @@ describe("deadline over the worker-thread client", () => {
     const e = await db.batch([{ sql: "INSERT INTO t (v) VALUES ('x')" }], "write").catch((err) => err);
     expect(mapStoreError(e)).toBeInstanceOf(ConflictError);
     expect(outcomes).toEqual(["answered", "answered"]);
+  });
+
+  it("short-circuits a failing store: one deadline, then fast 503s, then one probe clears it", async () => {
+    const { raw, path, count } = await setup(5000);
+    const availability = createStoreAvailability({ timeoutMs: 300, coolDownMs: 400 });
+    const db = availability.wrap("t1", raw);
+    const lock = await holdExclusiveLock(path, 10_000);
+    try {
+      await expect(db.batch([{ sql: "INSERT INTO t (v) VALUES ('a')" }], "write")).rejects.toBeInstanceOf(StoreUnavailableError);
+      expect(availability.unavailableCount()).toBe(1);
+      const t0 = performance.now();
+      await expect(db.execute("SELECT 1")).rejects.toBeInstanceOf(StoreUnavailableError);
+      expect(performance.now() - t0).toBeLessThan(150);
+    } finally {
+      await lock.release();
+    }
+    await new Promise((ok) => setTimeout(ok, 450));
+    await db.batch([{ sql: "INSERT INTO t (v) VALUES ('b')" }], "write");
+    expect(availability.unavailableCount()).toBe(0);
+    expect(await count()).toBe(1);
   });
 });

@@ -13,7 +13,8 @@ import type { ChainAnchorStore } from "./chain-anchors.js";
 import type { ControlStore, TenantRecord } from "./control-store.js";
 import { createGroupCommitWriter, type GroupCommitWriter } from "./group-commit.js";
 import { StoreUnavailableError } from "../domain/errors.js";
-import { type Client, type Migration, mapStoreError, migrate, type StoreOutcome, withDeadline } from "./sql.js";
+import { type Client, type Migration, mapStoreError, migrate } from "./sql.js";
+import { createStoreAvailability } from "./store-availability.js";
 import { createTenantStore, type TenantStore } from "./tenant-store.js";
 import type { TraceRecord } from "./tenant/traces.js";
 import type { OutboxSignal } from "./tenant/outbox-signal.js";
@@ -69,18 +70,14 @@ export function createTenantRegistry(deps: TenantRegistryDeps) {
   const open = new Map<string, Promise<{ client: Client; handle: TenantHandle }>>();
   const timeoutMs = deps.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
   /** Tenants whose latest store operation failed (deadline, lock, I/O, corruption, transport). */
-  const unavailable = new Set<string>();
-  const observe = (tenantId: string) => (o: StoreOutcome) => {
-    if (o === "answered") unavailable.delete(tenantId);
-    else unavailable.add(tenantId);
-  };
+  const availability = createStoreAvailability({ timeoutMs });
 
   async function openTenant(tenant: TenantRecord) {
     let client: Client;
     try {
-      client = withDeadline(await openWithin(Promise.resolve().then(() => deps.openClient(tenant)), timeoutMs), timeoutMs, observe(tenant.id));
+      client = availability.wrap(tenant.id, await openWithin(Promise.resolve().then(() => deps.openClient(tenant)), timeoutMs));
     } catch (e) {
-      unavailable.add(tenant.id);
+      availability.markFailed(tenant.id);
       throw mapStoreError(e);
     }
     try {
@@ -107,6 +104,8 @@ export function createTenantRegistry(deps: TenantRegistryDeps) {
     async get(tenant: TenantRecord): Promise<TenantHandle> {
       let p = open.get(tenant.id);
       if (!p) {
+        // A database that just failed to open is not reopened (a thread, a connection) on every request.
+        if (availability.coolingDown(tenant.id)) throw new StoreUnavailableError(new Error("the tenant database failed to open moments ago"));
         p = openTenant(tenant);
         open.set(tenant.id, p);
         p.catch(() => open.delete(tenant.id));
@@ -115,7 +114,7 @@ export function createTenantRegistry(deps: TenantRegistryDeps) {
     },
     /** How many tenant stores failed their latest operation (or could not be opened); a later success clears one. */
     unavailableCount(): number {
-      return unavailable.size;
+      return availability.unavailableCount();
     },
     /** Creates the database for a new tenant up front, so a bad location fails at creation time. */
     async provision(tenant: TenantRecord): Promise<void> {
