@@ -9,7 +9,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openLibsql } from "../../worker/runtime/node-files.js";
 import { withDeadline } from "../../worker/store/sql.js";
 import { startSqld, type SqldServer } from "../helpers/sqld.js";
@@ -26,3 +26,20 @@ const file = () => `file:${crypto.randomUUID()}.db`;
 storeContract("worker-thread file", async () => openLibsql(file(), undefined, dir, "thread"));
 storeContract("worker-thread file + deadline", async () => withDeadline(await openLibsql(file(), undefined, dir, "thread"), 10_000));
 storeContract("@libsql/client → sqld (http) + deadline", async () => withDeadline(createClient({ url: sqld.url, intMode: "number" }), 10_000));
+
+describe("worker-thread file: batches larger than one message", () => {
+  it("commits a many-part batch whole, and rolls it back whole when its last statement fails", async () => {
+    const db = await openLibsql(file(), undefined, dir, "thread");
+    try {
+      await db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT UNIQUE)");
+      const insert = (from: number) => ({ sql: `INSERT INTO t (v) VALUES ${Array.from({ length: 500 }, () => "(?)").join(", ")}`, args: Array.from({ length: 500 }, (_, i) => `v${from + i}`) });
+      const stmts = Array.from({ length: 240 }, (_, k) => insert(k * 500)); // 120,000 values: several messages
+      await db.batch(stmts, "write");
+      expect((await db.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(120_000);
+      await expect(db.batch([...stmts.map((s, k) => insert(200_000 + k * 500)), insert(0)], "write")).rejects.toMatchObject({ code: expect.stringMatching(/^SQLITE_CONSTRAINT/) });
+      expect((await db.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(120_000);
+    } finally {
+      db.close();
+    }
+  });
+});

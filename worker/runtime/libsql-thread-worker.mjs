@@ -8,7 +8,8 @@
  * vitest or plain node, and Deno runs it unchanged.
  *
  * Protocol (structured clone): in `{id, kind: "execute"|"batch"|"close", stmts,
- * mode, state}`, out `{id, ok, results}` or `{id, ok: false, error}`. `state` is
+ * mode, state}` (a large batch preceded by `{id, kind: "part", stmts}` messages;
+ * `{id, kind: "drop"}` discards parts of an abandoned one), out `{id, ok, results}` or `{id, ok: false, error}`. `state` is
  * an Int32Array over a SharedArrayBuffer the caller also holds: 0 pending,
  * 1 committing (claimed here), 2 abandoned (claimed by the caller's deadline).
  * A write claims 0 → 1 right before COMMIT and rolls back if the caller got there
@@ -116,6 +117,9 @@ function errorOf(e) {
   return { message: String(e?.message ?? e), code: e?.code === undefined ? undefined : String(e.code), rawCode: typeof e?.rawCode === "number" ? e.rawCode : undefined, name: String(e?.name ?? "Error") };
 }
 
+/** Parts of batches still arriving, by operation id. */
+const partsById = new Map();
+
 parentPort.on("message", (msg) => {
   if (msg.kind === "close") {
     try {
@@ -125,6 +129,22 @@ parentPort.on("message", (msg) => {
     }
     parentPort.close();
     return;
+  }
+  // A large batch arrives in parts (see VALUES_PER_MESSAGE in libsql-thread.ts); the last message carries the kind.
+  if (msg.kind === "part") {
+    const got = partsById.get(msg.id);
+    if (got) got.push(...msg.stmts);
+    else partsById.set(msg.id, [...msg.stmts]);
+    return;
+  }
+  if (msg.kind === "drop") {
+    partsById.delete(msg.id);
+    return;
+  }
+  const earlier = partsById.get(msg.id);
+  if (earlier) {
+    partsById.delete(msg.id);
+    msg.stmts = [...earlier, ...msg.stmts];
   }
   const transfer = [];
   try {

@@ -23,6 +23,34 @@ const WORKER_URL = new URL("./libsql-thread-worker.mjs", import.meta.url);
 const COMMIT_GRACE_MS = 10_000;
 const PENDING = 0;
 const ABANDONED = 2;
+/**
+ * Bound values per message. Serialising a message is synchronous on this
+ * thread: a 50,000-row bulk batch (600,000 values) in one message holds the
+ * event loop for tens of ms, so large batches go as parts with a yield between.
+ */
+const VALUES_PER_MESSAGE = 40_000;
+
+const yieldToLoop = () => new Promise<void>((ok) => setTimeout(ok, 0));
+
+type PlainStatement = { sql: string; args: unknown[] };
+
+/** Splits statements into runs of at most VALUES_PER_MESSAGE values (a statement is never split). */
+function parts(stmts: PlainStatement[]): PlainStatement[][] {
+  const out: PlainStatement[][] = [];
+  let cur: PlainStatement[] = [];
+  let values = 0;
+  for (const s of stmts) {
+    if (cur.length && values + s.args.length > VALUES_PER_MESSAGE) {
+      out.push(cur);
+      cur = [];
+      values = 0;
+    }
+    cur.push(s);
+    values += s.args.length;
+  }
+  out.push(cur);
+  return out;
+}
 
 interface Pending {
   resolve(v: SqlResult[]): void;
@@ -120,8 +148,19 @@ export function createThreadLibsqlClient(path: string, opts: ThreadClientOptions
       signal?.addEventListener("abort", onAbort, { once: true });
       pending.set(id, { resolve, reject, cleanup });
       if (pending.size === 1) w.ref();
-      const plain = stmts.map((s) => (typeof s === "string" ? { sql: s, args: [] } : { sql: s.sql, args: s.args ?? [] }));
-      w.postMessage({ id, kind, stmts: plain, mode, state });
+      const plain: PlainStatement[] = stmts.map((s) => (typeof s === "string" ? { sql: s, args: [] } : { sql: s.sql, args: s.args ?? [] }));
+      const chunks = parts(plain);
+      if (chunks.length === 1) return w.postMessage({ id, kind, stmts: plain, mode, state });
+      // The thread collects the parts and runs them as one transaction when the last arrives.
+      void (async () => {
+        for (let i = 0; i < chunks.length - 1; i++) {
+          if (!pending.has(id)) return w.postMessage({ id, kind: "drop" });
+          w.postMessage({ id, kind: "part", stmts: chunks[i] });
+          await yieldToLoop();
+        }
+        if (!pending.has(id)) return w.postMessage({ id, kind: "drop" });
+        w.postMessage({ id, kind, stmts: chunks.at(-1), mode, state });
+      })();
     });
   }
 
