@@ -14,7 +14,7 @@ export interface BaselineView {
   sensitiveAttribute: string | null;
   /** The pinned three metrics of the primary slice (present on every evaluation ever stored). */
   metrics: Partial<Record<MetricName, number | null>>;
-  /** Per-slice results (evaluations since the metrics issue). */
+  /** Per-slice results (absent in evaluations stored in the first format). */
   results?: { slice: string; source: "observed" | "replayed"; metrics: Partial<Record<MetricName, { value: number | null }>> }[];
 }
 

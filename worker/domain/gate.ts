@@ -65,7 +65,7 @@ export interface GateResult {
   reason: string | null;
   /** Block-tier breaches, as human-readable strings with 3-decimal values. */
   violations: string[];
-  /** The primary observed slice in the gateway issue's shape. */
+  /** The primary observed slice's pinned metrics, groups and notes (the evaluation's top-level fields). */
   report: MetricReport;
   /** The override that turned a block into a bypass. */
   override: OverrideView | null;
@@ -132,8 +132,8 @@ function findings(labelled: (SliceResult & { label: string })[], rule: ResolvedP
  * ("insufficient samples") or block, per `onInsufficientSamples`. A block-tier breach
  * in any result blocks; under the confident rule a straddling interval makes the
  * verdict skip with reason "insufficient evidence" (or block, per onInsufficientSamples).
- * A block with an applicable override → bypass. `input` may be a bare confusion table
- * (one slice named after policy.sensitiveAttribute, no calibration): the older call.
+ * A block with an applicable override → bypass. `input` may be a bare confusion table,
+ * read as one slice named after policy.sensitiveAttribute with no calibration.
  */
 export function decideGate(policy: FairnessPolicy | null, input: ConfusionTable | GateInput, override: OverrideView | null, opts: GateOptions = {}): GateResult {
   const gi: GateInput =

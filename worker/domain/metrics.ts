@@ -1,14 +1,14 @@
 /**
  * @module domain/metrics
  * Fairness metrics from a confusion table (Fairlearn conventions, unsigned gaps;
- * formulas and their Fairlearn/AIF360 names in docs/metrics.md). Pinned by the
- * gateway issue and unchanged:
+ * formulas and their Fairlearn/AIF360 names in docs/metrics.md). The pinned three,
+ * whose definitions the API promises:
  *  - selectionRate_g = selected / n
  *  - disparateImpactRatio = min SR / max SR
  *  - demographicParityGap = max SR − min SR
  *  - equalOpportunityGap = max TPR − min TPR, TPR_g = tp / positives (selected among
  *    converted); groups without a positive outcome have no TPR and are left out.
- * Added: equalizedOddsGap = max(TPR gap, FPR gap), predictiveParityGap (PPV),
+ * And: equalizedOddsGap = max(TPR gap, FPR gap), predictiveParityGap (PPV),
  * treatmentEqualityGap (FN/FP ratio, max − min), calibrationGap (ECE, max − min).
  * A rate that is 0/0 is null; a group without a value for a metric is left out of
  * that metric and named. Groups smaller than minGroupSize are reported but left

@@ -3,9 +3,10 @@
  * The tenant's fairness policy: the zod schema is the single source of truth for
  * its shape and limits; the inferred type is what the gate consumes.
  *
- * Fields added after the gateway issue are optional in the stored policy and get
- * their defaults in resolvePolicy(), so a policy stored before they existed keeps
- * its exact meaning and GET /tenant-settings shows exactly what was set.
+ * Every field beyond the pinned core (attribute, thresholds, sample sizes, window,
+ * recheck) is optional in the stored policy and gets its default in resolvePolicy(),
+ * so a stored policy keeps its exact meaning whatever fields it predates, and
+ * GET /tenant-settings shows exactly what was set.
  */
 import { z } from "zod";
 import { DEFAULT_CALIBRATION_BINS } from "./calibration.js";
@@ -32,7 +33,7 @@ export const maxRegressionSchema = z.strictObject(
 );
 
 /**
- * The older API's inline override block. It never bypasses anything by itself:
+ * The inline override block of PUT /tenant-settings. It never bypasses anything by itself:
  * it is turned into a pending override request that a second person must approve.
  * `approvedBy` is accepted for compatibility and ignored — approval always comes
  * from the authenticated approver.

@@ -132,7 +132,7 @@ export async function revokeOverride(deps: ServiceDeps, store: TenantStore, acto
 }
 
 /**
- * Replaces the fairness policy. An inline `override` block (the older API) becomes
+ * Replaces the fairness policy. An inline `override` block in the request becomes
  * a pending override request in the same batch — never an instant bypass.
  * `alongside` (e.g. the webhook settings of the same request) joins that batch
  * too, so a failure leaves the policy, the override and the rest all unchanged.
