@@ -294,3 +294,16 @@ describe("a crash between the tenant commit and the anchor update", () => {
     expect(ov.status).toBe(503);
   });
 });
+
+describe("the storable-text check", () => {
+  it("finds a lone surrogate anywhere, in values and keys, and copes with deep nesting", async () => {
+    const { illFormedTextPath } = await import("../../worker/domain/text.js");
+    expect(illFormedTextPath({ a: ["ok", { b: "x\ud800" }] })).toBe("a.1.b");
+    expect(illFormedTextPath({ ["k\udc00"]: 1 })).toBe("k\udc00");
+    expect(illFormedTextPath("\ud83d\ude00 fine")).toBeNull();
+    expect(illFormedTextPath("\ude00\ud83d")).toBe("(root)");
+    let deep: unknown = "end\ud800";
+    for (let i = 0; i < 100_000; i++) deep = { a: deep };
+    expect(illFormedTextPath(deep)).toMatch(/^a(\.a)*$/);
+  });
+});

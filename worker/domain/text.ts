@@ -9,22 +9,27 @@ import { ValidationError } from "./errors.js";
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** The path of the first string or key in `value` holding a lone surrogate, or null. */
-export function illFormedTextPath(value: unknown, path = ""): string | null {
-  if (typeof value === "string") return LONE_SURROGATE.test(value) ? path || "(root)" : null;
-  if (value === null || typeof value !== "object") return null;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const p = illFormedTextPath(value[i], path ? `${path}.${i}` : String(i));
-      if (p) return p;
+/**
+ * The path of the first string or key in `value` holding a lone surrogate, or null.
+ * Iterative: request bodies may nest deeper than the call stack allows.
+ */
+export function illFormedTextPath(value: unknown): string | null {
+  const stack: { v: unknown; path: string }[] = [{ v: value, path: "" }];
+  while (stack.length > 0) {
+    const { v, path } = stack.pop()!;
+    if (typeof v === "string") {
+      if (LONE_SURROGATE.test(v)) return path || "(root)";
+      continue;
     }
-    return null;
-  }
-  for (const [k, v] of Object.entries(value)) {
-    const here = path ? `${path}.${k}` : k;
-    if (LONE_SURROGATE.test(k)) return here;
-    const p = illFormedTextPath(v, here);
-    if (p) return p;
+    if (v === null || typeof v !== "object") continue;
+    const entries = Array.isArray(v) ? v.map((x, i) => [String(i), x] as const) : Object.entries(v);
+    // Pushed in reverse so the first offending member (in document order) is found first.
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [k, x] = entries[i]!;
+      const here = path ? `${path}.${k}` : k;
+      if (!Array.isArray(v) && LONE_SURROGATE.test(k)) return here;
+      stack.push({ v: x, path: here });
+    }
   }
   return null;
 }
