@@ -12,13 +12,14 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from ".
 import { type Principal, type Role, rolesNotHeld } from "../domain/roles.js";
 import type { ApiKeyEvent, ControlStore, StoredApiKey, TenantRecord } from "../store/control-store.js";
 import type { RecheckDeps } from "./recheck.js";
+import { errorFields, type Logger } from "../observability/logger.js";
 
 /** Longest grace period a rotation may give the old key. */
 export const MAX_ROTATION_GRACE_SECONDS = 7 * 24 * 3600;
 /** lastUsedAt is recorded at this resolution, so a busy key costs one write a minute, not one per request. */
 export const LAST_USED_RESOLUTION_MS = 60_000;
 
-export type ApiKeyDeps = Pick<RecheckDeps, "control" | "tenants" | "clock" | "newId">;
+export type ApiKeyDeps = Pick<RecheckDeps, "control" | "tenants" | "clock" | "newId"> & { logger?: Logger };
 
 /** Who changes a key: the platform operator, or a tenant principal (a tenant admin). */
 export type KeyActor = { type: "platform" } | { type: "principal"; principal: Principal };
@@ -102,12 +103,22 @@ function expiryOf(expiresAt: string | undefined, now: Date): string | null {
   return t.toISOString();
 }
 
-/** Writes the tenant-side audit row of a key event (the control-store event is the authoritative one). */
+/**
+ * Writes the tenant-side copy of a key event. The control-store event, committed
+ * with the key change, is the authoritative record; the copy lets the tenant's own
+ * auditors see key events. It is best effort: a tenant database that is down (or
+ * whose chain refuses writes) must not turn an already-committed revocation of a
+ * leaked key into a 503 the caller would retry.
+ */
 async function tenantAudit(deps: ApiKeyDeps, tenant: TenantRecord, e: ApiKeyEvent, after: unknown): Promise<void> {
-  const { store } = await deps.tenants.get(tenant);
-  await store.write([
-    store.evidence.auditStmt(deps.newId(), { entityType: "api_key", entityId: e.keyId, action: `api_key_${e.action}`, actor: e.actor, after, details: e.detail }, e.createdAt),
-  ]);
+  try {
+    const { store } = await deps.tenants.get(tenant);
+    await store.write([
+      store.evidence.auditStmt(deps.newId(), { entityType: "api_key", entityId: e.keyId, action: `api_key_${e.action}`, actor: e.actor, after, details: e.detail }, e.createdAt),
+    ]);
+  } catch (err) {
+    deps.logger?.warn("key event not copied to the tenant audit log; the control-store event stands", { tenantId: tenant.id, keyId: e.keyId, action: e.action, ...errorFields(err) });
+  }
 }
 
 /** Creates a key (its secret already hashed by the caller). */
