@@ -12,6 +12,7 @@ import { startGateway } from "./gateway.js";
 import type { FaultScenario } from "./scenario.js";
 
 const BASELINE_MS = 5_000;
+const RECOVERY_LIMIT_MS = 10_000;
 
 export const lockScenario: FaultScenario = {
   name: "exclusiveLockOnA",
@@ -32,7 +33,14 @@ export const lockScenario: FaultScenario = {
         ]);
         const readyz = await probe(gw.baseUrl, "/readyz");
         await lock.release();
-        const aAfter = await recommend(gw.baseUrl, a);
+        // A fails fast for a short cool-down after its last failure; then one probe succeeds and clears it.
+        const released = performance.now();
+        let aAfter = await recommend(gw.baseUrl, a);
+        while (aAfter.status !== 200 && performance.now() - released < RECOVERY_LIMIT_MS) {
+          await new Promise((ok) => setTimeout(ok, 50));
+          aAfter = await recommend(gw.baseUrl, a);
+        }
+        const recoveredMs = Math.round(performance.now() - released);
         return {
           lockSeconds: opts.lockSeconds,
           bRecommendBaseline: baseline,
@@ -41,6 +49,7 @@ export const lockScenario: FaultScenario = {
           aRecommendDuringLock: aRecommend,
           readyzDuringLock: readyz.body,
           aRecommendAfterRelease: aAfter.status,
+          aRecoveredAfterReleaseMs: recoveredMs,
           targetMs: 50,
           bP99Met: bRecommend.p99Ms < 50,
           healthzP99Met: healthz.p99Ms < 50,
