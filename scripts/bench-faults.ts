@@ -15,9 +15,10 @@ import { bulkScenario } from "./faults/bulk.js";
 import { corruptScenario } from "./faults/corrupt.js";
 import { kill9Scenario } from "./faults/kill9.js";
 import { lockScenario } from "./faults/lock.js";
+import { tamperScenario } from "./faults/tamper.js";
 import type { FaultOptions, FaultScenario } from "./faults/scenario.js";
 
-const SCENARIOS: FaultScenario[] = [kill9Scenario, lockScenario, bulkScenario, corruptScenario];
+const SCENARIOS: FaultScenario[] = [kill9Scenario, lockScenario, bulkScenario, corruptScenario, tamperScenario];
 
 const { values } = parseArgs({
   options: {
