@@ -12,9 +12,11 @@
  */
 import { z } from "zod";
 import { type GateResult, INSUFFICIENT_EVIDENCE } from "./gate.js";
-import { groupIntervals, INTERVAL_LEVEL } from "./intervals.js";
+import { groupIntervals } from "./intervals.js";
 import type { FairnessPolicy } from "./policy.js";
-import { METRIC_NAMES, type MetricName } from "./tiers.js";
+import { INTERVAL_METHODS } from "./interval-sources.js";
+import { MULTIPLICITY_METHODS } from "./multiplicity.js";
+import { DECISION_RULES, METRIC_NAMES, type MetricName } from "./tiers.js";
 
 const nullableRate = z.number().nullable();
 const intervalSchema = z.object({ lower: z.number(), upper: z.number() }).nullable();
@@ -50,9 +52,11 @@ export const groupReportSchema = z.object({
   calibration: calibrationSchema.nullable(),
 });
 
+const pairSchema = z.object({ rate: z.enum(["selectionRate", "tpr", "fpr", "ppv"]), high: z.string(), low: z.string() });
+
 const metricEvidenceSchema = z.object({
   value: nullableRate,
-  /** Poisson-bootstrap 95% interval (Wilson for the counterfactual flip rate). */
+  /** The interval at `level` (95% unless stated): see `intervalMethod`. */
   interval: intervalSchema,
   note: z.string().nullable(),
   excluded: z.array(z.string()),
@@ -65,6 +69,14 @@ const metricEvidenceSchema = z.object({
       note: z.string(),
     })
     .nullable(),
+  // Added with issue 18; absent in evaluations stored before it (read as 95%, bootstrap).
+  /** The confidence level of `interval`: 1 − alpha, or the multiplicity-adjusted level its test was run at. */
+  level: z.number().optional(),
+  intervalMethod: z.enum(INTERVAL_METHODS).nullable().optional(),
+  /** The extreme pair an analytic interval compares. */
+  pair: pairSchema.nullable().optional(),
+  /** Two one-sided tests against the deciding threshold, read off `interval`. */
+  equivalence: z.enum(["shown_within", "shown_beyond", "undetermined"]).nullable().optional(),
 });
 
 const counterfactualSchema = z.object({
@@ -150,12 +162,24 @@ export const evaluationSchema = z.object({
   highestTier: z.enum(["block", "critical", "warning"]).nullable(),
   /** Under decisionRule "confident": metrics whose interval straddles the block threshold. */
   insufficientEvidence: z.array(z.string()),
-  decisionRule: z.enum(["point", "confident"]).nullable(),
+  decisionRule: z.enum(DECISION_RULES).nullable(),
   minGroupSize: z.number().int().nullable(),
-  /** How intervals were computed; the seed reproduces every interval and sample exactly. */
+  /**
+   * How intervals were computed; the seed reproduces every interval and sample exactly.
+   * aggregates "analytic": Newcombe / Katz on each metric's extreme pair (`pair` in its evidence);
+   * the FN/FP and calibration gaps keep the bootstrap.
+   */
   intervals: z
-    .object({ level: z.number(), groupRates: z.literal("wilson"), aggregates: z.enum(["poisson-bootstrap", "none"]), replicates: z.number().int(), seed: z.number().int() })
+    .object({
+      level: z.number(),
+      groupRates: z.literal("wilson"),
+      aggregates: z.enum(["poisson-bootstrap", "analytic", "none"]),
+      replicates: z.number().int(),
+      seed: z.number().int(),
+    })
     .nullable(),
+  /** Under confident/sequential: the adjustment over the gated metrics × slices (each metric's `level` is its test's). */
+  multiplicity: z.object({ method: z.enum(MULTIPLICITY_METHODS), familySize: z.number().int(), alpha: z.number() }).nullable().optional(),
   results: z.array(sliceResultSchema),
   /** The candidate replay (publishing a draft): requests re-run, refused and whose selection changed. */
   replay: z.object({ version: z.number().int().nullable(), requests: z.number().int(), refused: z.number().int(), changed: z.number().int() }).nullable(),
@@ -221,8 +245,15 @@ export function buildEvaluation(ctx: EvaluationContext, gate: GateResult): Evalu
     decisionRule: s?.decisionRule ?? null,
     minGroupSize: s?.minGroupSize ?? null,
     intervals: s
-      ? { level: INTERVAL_LEVEL, groupRates: "wilson", aggregates: s.bootstrapReplicates > 0 ? "poisson-bootstrap" : "none", replicates: s.bootstrapReplicates, seed: s.seed }
+      ? {
+          level: 1 - s.alpha,
+          groupRates: "wilson",
+          aggregates: s.intervalMethod === "analytic" ? "analytic" : s.bootstrapReplicates > 0 ? "poisson-bootstrap" : "none",
+          replicates: s.bootstrapReplicates,
+          seed: s.seed,
+        }
       : null,
+    multiplicity: gate.multiplicity,
     results: gate.results,
     replay: ctx.replay ?? null,
     baseline: gate.baseline,

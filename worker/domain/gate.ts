@@ -11,7 +11,8 @@ import type { Resampler } from "./intervals.js";
 import { computeMetrics, type MetricReport } from "./metrics.js";
 import { type FairnessPolicy, resolvePolicy, type ResolvedPolicy } from "./policy.js";
 import type { CounterfactualResult } from "./replay.js";
-import { type ResultSource, type SliceResult, sliceResult } from "./results.js";
+import { adjustedLevels, type FamilyTest, type Multiplicity } from "./multiplicity.js";
+import { metricEvidence, type ResultBasis, type ResultSource, type SliceResult, sliceResult } from "./results.js";
 import type { SliceTable } from "./slices.js";
 import { beyond, breachText, type Interval, METRIC_NAMES, METRICS, type MetricName } from "./tiers.js";
 
@@ -76,7 +77,11 @@ export interface GateResult {
   insufficientEvidence: string[];
   baseline: { evaluationId: string; createdAt: string; regressions: Regression[] } | null;
   /** The effective settings the result was computed with (null without a policy). */
-  settings: (Pick<ResolvedPolicy, "decisionRule" | "minGroupSize" | "seed"> & { attributes: string[]; bootstrapReplicates: number }) | null;
+  settings:
+    | (Pick<ResolvedPolicy, "decisionRule" | "minGroupSize" | "seed" | "intervalMethod" | "alpha"> & { attributes: string[]; bootstrapReplicates: number })
+    | null;
+  /** Under confident/sequential: the adjustment over the family of gated tests; null under point. */
+  multiplicity: { method: Multiplicity; familySize: number; alpha: number } | null;
 }
 
 export const BYPASS_REASON = "Fairness gate bypassed via active override";
@@ -95,7 +100,9 @@ export function applicableOverride(overrides: OverrideView[], flowId: string, no
   return live[0] ?? null;
 }
 
-const ivText = (iv: Interval | null) => (iv ? `95% interval [${iv.lower.toFixed(3)}, ${iv.upper.toFixed(3)}]` : "no interval");
+/** "95%", "97.5%", "98.333%": a confidence level as a percentage. */
+export const levelText = (level: number) => `${+(level * 100).toFixed(3)}%`;
+const ivText = (iv: Interval | null, level = 0.95) => (iv ? `${levelText(level)} interval [${iv.lower.toFixed(3)}, ${iv.upper.toFixed(3)}]` : "no interval");
 
 /** The prefix naming a result in messages; the primary observed slice of a one-attribute policy has none. */
 function labelOf(r: SliceResult, single: boolean, index: number): string {
@@ -114,9 +121,9 @@ function findings(labelled: (SliceResult & { label: string })[], rule: ResolvedP
       if (e.value === null || !e.threshold) continue;
       if (e.status === "block") {
         const t = e.threshold.block!;
-        violations.push(`${r.label}${breachText(m, e.value, t)}${rule === "confident" ? ` (${ivText(e.interval)} lies wholly beyond)` : ""}`);
+        violations.push(`${r.label}${breachText(m, e.value, t)}${rule !== "point" ? ` (${ivText(e.interval, e.level)} lies wholly beyond)` : ""}`);
       } else if (e.status === "insufficient_evidence") {
-        insufficient.push(`${r.label}${INSUFFICIENT_EVIDENCE}: ${METRICS[m].label} ${e.value.toFixed(3)}, ${ivText(e.interval)} straddles threshold ${e.threshold.block}`);
+        insufficient.push(`${r.label}${INSUFFICIENT_EVIDENCE}: ${METRICS[m].label} ${e.value.toFixed(3)}, ${ivText(e.interval, e.level)} straddles threshold ${e.threshold.block}`);
       } else if (e.status === "critical" || e.status === "warning") {
         const t = e.threshold[e.status]!;
         warnings.push({ tier: e.status, kind: "threshold", slice: r.slice, source: r.source, metric: m, message: `${r.label}${breachText(m, e.value, t)} (${e.status})` });
@@ -124,6 +131,32 @@ function findings(labelled: (SliceResult & { label: string })[], rule: ResolvedP
     }
   }
   return { violations, insufficient, warnings };
+}
+
+/**
+ * Runs the multiplicity adjustment over the family of gated tests — every metric with a
+ * block threshold, a value and an interval source, in every result — and rewrites those
+ * metrics' evidence at the level each test was run at (domain/multiplicity).
+ */
+function adjustFamily(built: { result: SliceResult; basis: ResultBasis }[], rp: ResolvedPolicy): NonNullable<GateResult["multiplicity"]> {
+  const members: { r: number; metric: MetricName; test: FamilyTest }[] = [];
+  built.forEach((b, r) => {
+    for (const metric of METRIC_NAMES) {
+      const e = b.result.metrics[metric];
+      const source = b.basis.sources[metric];
+      const t = e.threshold?.block;
+      if (t === undefined || e.value === null || !source) continue;
+      members.push({ r, metric, test: { metric, threshold: t, at: (level) => source.at(level) } });
+    }
+  });
+  const levels = adjustedLevels(members.map((x) => x.test), rp.alpha, rp.multiplicity);
+  members.forEach((x, i) => {
+    const b = built[x.r]!;
+    const e = b.result.metrics[x.metric];
+    if (levels[i] === e.level) return;
+    b.result.metrics[x.metric] = metricEvidence(x.metric, e, b.basis.sources[x.metric], levels[i]!, rp, b.basis.hintGroups[x.metric], true);
+  });
+  return { method: rp.multiplicity, familySize: members.length, alpha: rp.alpha };
 }
 
 /**
@@ -145,6 +178,7 @@ export function decideGate(policy: FairnessPolicy | null, input: ConfusionTable 
     insufficientEvidence: [] as string[],
     baseline: null,
     settings: null,
+    multiplicity: null,
   };
   const primaryTable = gi.observed[0]?.table ?? { groups: [] };
   if (!policy || !policy.enabled) {
@@ -164,9 +198,19 @@ export function decideGate(policy: FairnessPolicy | null, input: ConfusionTable 
     });
   const observed = gi.observed.map((s) => build(s, "observed"));
   const replayed = (gi.replayed ?? []).map((s) => build(s, "replayed"));
-  const results = [...observed.map((x) => x.result), ...replayed.map((x) => x.result)];
+  const built = [...observed, ...replayed];
+  const multiplicity = rp.decisionRule === "point" ? null : adjustFamily(built, rp);
+  const results = built.map((x) => x.result);
   const report = observed[0]?.report ?? computeMetrics(primaryTable, { minGroupSize: rp.minGroupSize });
-  const settings = { attributes: rp.attributes, decisionRule: rp.decisionRule, minGroupSize: rp.minGroupSize, seed: rp.seed, bootstrapReplicates: resample ? rp.bootstrapReplicates : 0 };
+  const settings = {
+    attributes: rp.attributes,
+    decisionRule: rp.decisionRule,
+    minGroupSize: rp.minGroupSize,
+    seed: rp.seed,
+    intervalMethod: rp.intervalMethod,
+    alpha: rp.alpha,
+    bootstrapReplicates: resample ? rp.bootstrapReplicates : 0,
+  };
 
   const single = rp.attributes.length === 1;
   const labelled = results.map((r, i) => ({ ...r, label: labelOf(r, single, i) }));
@@ -191,6 +235,7 @@ export function decideGate(policy: FairnessPolicy | null, input: ConfusionTable 
     insufficientEvidence: gated ? insufficient : [],
     baseline,
     settings,
+    multiplicity,
   });
 
   const n = report.metrics.sampleSize;
@@ -203,8 +248,9 @@ export function decideGate(policy: FairnessPolicy | null, input: ConfusionTable 
   } else if (violations.length > 0) {
     blocking = violations;
   } else if (insufficient.length > 0) {
-    // Not a pass: the data cannot tell. The tenant's stance on too little data decides.
-    if (rp.onInsufficientSamples === "skip") return result("skip", INSUFFICIENT_EVIDENCE);
+    // Not a pass: the data cannot tell. The tenant's stance on too little data decides — except
+    // under the sequential rule, which pauses only on a sequence wholly beyond (its guarantee).
+    if (rp.onInsufficientSamples === "skip" || rp.decisionRule === "sequential") return result("skip", INSUFFICIENT_EVIDENCE);
     blocking = insufficient;
   } else {
     return result("pass", null);

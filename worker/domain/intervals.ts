@@ -44,13 +44,13 @@ export function wilson(k: number, n: number, z = Z95): Interval | null {
 }
 
 /** Wilson intervals for every rate of a group. */
-export function groupIntervals(g: GroupCounts): Record<"selectionRate" | "tpr" | "fpr" | "fnr" | "ppv", Interval | null> {
+export function groupIntervals(g: GroupCounts, z = Z95): Record<"selectionRate" | "tpr" | "fpr" | "fnr" | "ppv", Interval | null> {
   return {
-    selectionRate: wilson(g.selected, g.n),
-    tpr: wilson(g.tp, g.tp + g.fn),
-    fpr: wilson(g.fp, g.fp + g.tn),
-    fnr: wilson(g.fn, g.tp + g.fn),
-    ppv: wilson(g.tp, g.tp + g.fp),
+    selectionRate: wilson(g.selected, g.n, z),
+    tpr: wilson(g.tp, g.tp + g.fn, z),
+    fpr: wilson(g.fp, g.fp + g.tn, z),
+    fnr: wilson(g.fn, g.tp + g.fn, z),
+    ppv: wilson(g.tp, g.tp + g.fp, z),
   };
 }
 
@@ -119,6 +119,29 @@ export function bootstrapAggregates(
   calibration: readonly (CalibrationGroup | null)[] | null,
   spec: BootstrapSpec,
 ): Record<TableMetric, Interval | null> {
+  const samples = bootstrapSamples(groups, calibration, spec);
+  return Object.fromEntries(TABLE_METRICS.map((m) => [m, sampleInterval(samples[m], INTERVAL_LEVEL)])) as Record<TableMetric, Interval | null>;
+}
+
+/** A metric's bootstrap replicates, kept so intervals can be read at any level (multiplicity). */
+export interface BootstrapSample {
+  /** The defined replicate values, sorted ascending. */
+  sorted: Float64Array;
+  replicates: number;
+}
+
+/** The central `level` percentile interval of kept replicates; null when fewer than half are defined. */
+export function sampleInterval(s: BootstrapSample, level: number): Interval | null {
+  if (s.sorted.length === 0 || s.sorted.length * 2 < s.replicates) return null;
+  return { lower: quantile(s.sorted, (1 - level) / 2), upper: quantile(s.sorted, 1 - (1 - level) / 2) };
+}
+
+/** The Poisson-bootstrap replicates of every table metric (see bootstrapAggregates). */
+export function bootstrapSamples(
+  groups: readonly GroupCounts[],
+  calibration: readonly (CalibrationGroup | null)[] | null,
+  spec: BootstrapSpec,
+): Record<TableMetric, BootstrapSample> {
   const B = spec.replicates;
   const order = canonicalOrder(groups, calibration);
   const width = groups.length * CELLS_PER_GROUP;
@@ -179,7 +202,7 @@ export function bootstrapAggregates(
       if (v === v) values[m]![defined[m]!++] = v;
     }
   }
-  return Object.fromEntries(TABLE_METRICS.map((m, i) => [m, percentileInterval(values[i]!, defined[i]!, B)])) as Record<TableMetric, Interval | null>;
+  return Object.fromEntries(TABLE_METRICS.map((m, i) => [m, { sorted: values[i]!.slice(0, defined[i]!).sort(), replicates: B }])) as Record<TableMetric, BootstrapSample>;
 }
 
 /** How many more traces per group would let the interval decide; see docs/metrics.md. */

@@ -10,7 +10,8 @@
  */
 import { z } from "zod";
 import { DEFAULT_CALIBRATION_BINS } from "./calibration.js";
-import { METRICS, METRIC_NAMES, type MetricName, thresholdSpecSchema, type TierThresholds, tiersOf, type DecisionRule } from "./tiers.js";
+import { type Multiplicity, MULTIPLICITY_METHODS } from "./multiplicity.js";
+import { DECISION_RULES, METRICS, METRIC_NAMES, type MetricName, thresholdSpecSchema, type TierThresholds, tiersOf, type DecisionRule } from "./tiers.js";
 
 /** Attribute names end up in JSON paths, so they are restricted to identifiers. */
 export const attributeNameSchema = z
@@ -62,8 +63,17 @@ const policyObject = z.strictObject({
   windowDays: z.number().int().min(1).max(365).default(7),
   continuousRecheck: z.boolean().default(false),
   onInsufficientSamples: z.enum(["skip", "block"]).default("skip"),
-  /** point (default): compare estimates. confident: block only when the 95% interval is wholly beyond. */
-  decisionRule: z.enum(["point", "confident"]).optional(),
+  /**
+   * point (default): compare estimates. confident: block only when the (1 − alpha) interval is wholly
+   * beyond. sequential: block only when an anytime-valid confidence sequence across rechecks is wholly beyond.
+   */
+  decisionRule: z.enum(DECISION_RULES).optional(),
+  /** bootstrap (default): Poisson bootstrap. analytic: Wilson / Newcombe / Katz on the extreme pair. */
+  intervalMethod: z.enum(["bootstrap", "analytic"]).optional(),
+  /** Adjustment over the gated metrics × slices of one evaluation under confident/sequential (default holm). */
+  multiplicity: z.enum(MULTIPLICITY_METHODS).optional(),
+  /** Error rate of the interval rules: intervals are at 1 − alpha (default 0.05). */
+  alpha: z.number().min(0.0001).max(0.5).optional(),
   bootstrapReplicates: z.number().int().min(100).max(20_000).optional(),
   /** Seed of every random choice in an evaluation (bootstrap, samples); recorded in the evaluation. */
   seed: z.number().int().min(0).max(0xffffffff).optional(),
@@ -102,6 +112,7 @@ export const tenantSettingsSchema = z.strictObject({
 export const DEFAULT_MIN_GROUP_SIZE = 30;
 export const DEFAULT_BOOTSTRAP_REPLICATES = 1000;
 export const DEFAULT_SEED = 1;
+export const DEFAULT_ALPHA = 0.05;
 export const DEFAULT_COUNTERFACTUAL_SAMPLE_SIZE = 1000;
 export const DEFAULT_REPLAY_SAMPLE_SIZE = 10_000;
 
@@ -113,6 +124,9 @@ export interface ResolvedPolicy {
   minGroupSize: number;
   onInsufficientSamples: "skip" | "block";
   decisionRule: DecisionRule;
+  intervalMethod: "bootstrap" | "analytic";
+  multiplicity: Multiplicity;
+  alpha: number;
   bootstrapReplicates: number;
   seed: number;
   calibrationBins: number;
@@ -147,6 +161,9 @@ export function resolvePolicy(p: FairnessPolicy): ResolvedPolicy {
     minGroupSize: p.minGroupSize ?? Math.min(DEFAULT_MIN_GROUP_SIZE, minSampleSize),
     onInsufficientSamples: p.onInsufficientSamples ?? "skip",
     decisionRule: p.decisionRule ?? "point",
+    intervalMethod: p.intervalMethod ?? "bootstrap",
+    multiplicity: p.multiplicity ?? "holm",
+    alpha: p.alpha ?? DEFAULT_ALPHA,
     bootstrapReplicates: p.bootstrapReplicates ?? DEFAULT_BOOTSTRAP_REPLICATES,
     seed: p.seed ?? DEFAULT_SEED,
     calibrationBins: p.calibrationBins ?? DEFAULT_CALIBRATION_BINS,

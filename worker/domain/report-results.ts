@@ -12,7 +12,7 @@
  */
 import { type BaselineView, baselineValue } from "./baseline.js";
 import type { Evaluation } from "./evaluation.js";
-import { type Interval, METRIC_NAMES, METRICS, type MetricName, type MetricStatus, type ThresholdSpec } from "./tiers.js";
+import { type Equivalence, type Interval, METRIC_NAMES, METRICS, type MetricName, type MetricStatus, type ThresholdSpec } from "./tiers.js";
 
 export const TIER_ORDER = ["warning", "critical", "block"] as const;
 
@@ -76,6 +76,26 @@ export interface MetricRow {
   /** When the interval straddles the deciding threshold: how much more data would settle it. */
   hint: string | null;
   baseline: BaselineDelta | null;
+  /** The confidence level of `interval` (absent in evaluations stored before it was recorded: 95%). */
+  level?: number;
+  /** With an interval method on: whether the metric was shown within, shown beyond, or neither (see equivalenceText). */
+  equivalence?: Equivalence | null;
+  /** `equivalence` in plain words for a reader who is not a statistician. */
+  equivalenceText?: string | null;
+}
+
+/** "95%", "97.5%": a level as a percentage. */
+const levelPct = (level: number) => `${+(level * 100).toFixed(3)}%`;
+
+/**
+ * Equivalence in plain words. "Passed" alone would blur two different findings: the data
+ * showing the metric within its threshold, and the data being unable to show it beyond.
+ */
+export function equivalenceText(e: Equivalence, level = 0.95): string {
+  const iv = `${levelPct(level)} interval`;
+  if (e === "shown_within") return `shown within the threshold: the whole ${iv} lies on the acceptable side`;
+  if (e === "shown_beyond") return `shown beyond the threshold: the whole ${iv} lies past it`;
+  return `not shown either way: the ${iv} straddles the threshold, so a pass here means a breach was not shown, not that fairness was shown`;
 }
 
 /** The metrics of one slice (attribute or intersection) from one source (observed or replayed). */
@@ -112,6 +132,8 @@ export interface MetricInput {
   status: MetricStatus | null;
   note: string | null;
   sampleSizeHint: MetricEvidence["sampleSizeHint"];
+  level?: number | undefined;
+  equivalence?: Equivalence | null | undefined;
 }
 
 export interface RowContext {
@@ -131,8 +153,8 @@ export function metricRow(metric: string, input: MetricInput, spec: ThresholdSpe
     const t = tierSpec[tier];
     if (t === undefined) continue;
     let pass = value === null ? null : direction === "min" ? value >= t : value <= t;
-    // Under the confident rule the evaluator, not the point estimate, decides the block tier.
-    if (tier === "block" && ctx.decisionRule === "confident" && status !== null && value !== null) pass = status === "block" ? false : status === "insufficient_evidence" ? null : true;
+    // Under the confident and sequential rules the evaluator, not the point estimate, decides the block tier.
+    if (tier === "block" && (ctx.decisionRule === "confident" || ctx.decisionRule === "sequential") && status !== null && value !== null) pass = status === "block" ? false : status === "insufficient_evidence" ? null : true;
     tiers.push({ tier, threshold: t, pass });
   }
   const b = ctx.baseline;
@@ -140,7 +162,22 @@ export function metricRow(metric: string, input: MetricInput, spec: ThresholdSpe
     b && b.value !== null && value !== null
       ? { value: b.value, delta: value - b.value, worsening: direction === "min" ? b.value - value : value - b.value, maxRegression: b.maxRegression, regression: b.regression }
       : null;
-  return { metric, label: metricLabel(metric), value, interval: reportInterval(input.interval), direction, tiers, note: input.note, status, hint: hintText(input.sampleSizeHint), baseline };
+  const eq = input.equivalence ?? null;
+  return {
+    metric,
+    label: metricLabel(metric),
+    value,
+    interval: reportInterval(input.interval),
+    direction,
+    tiers,
+    note: input.note,
+    status,
+    hint: hintText(input.sampleSizeHint),
+    baseline,
+    ...(input.level !== undefined ? { level: input.level } : {}),
+    equivalence: eq,
+    equivalenceText: eq ? equivalenceText(eq, input.level) : null,
+  };
 }
 
 export function groupRows(groups: readonly EvaluationGroup[], excluded: Set<string>): GroupRow[] {

@@ -164,6 +164,15 @@ function summary(r: Omit<Report, "summary" | "title">): Report["summary"] {
     points.push(`${r.warnings.length} finding(s) ${tiers.length ? `reached the ${tiers.join(" or ")} level` : "were noted"} without blocking; see "Warnings".`);
   if (r.insufficientEvidence.length > 0)
     points.push(`For ${r.insufficientEvidence.length} metric(s) the data could not decide: the 95% interval straddles the block threshold; see "Insufficient evidence".`);
+  const eq = r.sliceMetrics.flatMap((s) => s.metrics.map((m) => m.equivalence ?? null)).filter((x) => x !== null);
+  if (eq.length > 0) {
+    const count = (k: string) => eq.filter((x) => x === k).length;
+    const [within, beyondN, open] = [count("shown_within"), count("shown_beyond"), count("undetermined")];
+    points.push(
+      `Of ${eq.length} gated metric(s), ${within} ${within === 1 ? "was" : "were"} shown within the threshold (the whole interval on the acceptable side), ${beyondN} shown beyond it, and ${open} could not be shown either way` +
+        (open > 0 ? ": for those, passing means a breach was not shown, not that fairness was shown." : "."),
+    );
+  }
   const regressions = r.baseline?.regressions.length ?? 0;
   if (regressions > 0) points.push(`${regressions} metric(s) got worse than in the flow's last passing evaluation by more than the policy allows.`);
   if (v === "block") points.push(r.evaluation.trigger === "recheck" ? "The flow was paused automatically; it serves no decisions until it is fixed and published again." : "Nothing was published; the flow was left exactly as it was.");

@@ -7,12 +7,24 @@
  * window) or `replayed` (a candidate version re-run on recorded requests).
  */
 import { type CalibrationGroup, type GroupCalibration, groupCalibration } from "./calibration.js";
-import { bootstrapAggregates, groupIntervals, type Resampler, type SampleSizeHint, sampleSizeHint } from "./intervals.js";
+import { zFor } from "./analytic.js";
+import { type IntervalMethodName, type IntervalSource, intervalSources, type PairRef } from "./interval-sources.js";
+import { groupIntervals, type Resampler, type SampleSizeHint, sampleSizeHint, wilson } from "./intervals.js";
 import { computeMetrics, type GroupReport, type MetricReport, TABLE_METRICS } from "./metrics.js";
 import type { ResolvedPolicy } from "./policy.js";
 import type { CounterfactualResult } from "./replay.js";
 import type { SliceTable } from "./slices.js";
-import { classify, decidingThreshold, type Interval, METRIC_NAMES, type MetricName, type MetricStatus, type TierThresholds } from "./tiers.js";
+import {
+  classify,
+  decidingThreshold,
+  type Equivalence,
+  equivalenceOf,
+  type Interval,
+  METRIC_NAMES,
+  type MetricName,
+  type MetricStatus,
+  type TierThresholds,
+} from "./tiers.js";
 
 export type ResultSource = "observed" | "replayed";
 
@@ -35,6 +47,14 @@ export interface MetricEvidence {
   threshold: TierThresholds | null;
   status: MetricStatus;
   sampleSizeHint: SampleSizeHint | null;
+  /** The confidence level of `interval` (1 − alpha, or the multiplicity-adjusted level the test was run at). */
+  level?: number;
+  /** How `interval` was computed. */
+  intervalMethod?: IntervalMethodName | null;
+  /** The extreme pair an analytic interval compares (highest and lowest rate). */
+  pair?: PairRef | null;
+  /** With a threshold and an interval method: whether the interval is wholly within, wholly beyond, or straddles. */
+  equivalence?: Equivalence | null;
 }
 
 export interface SliceResult {
@@ -64,8 +84,55 @@ function alignCalibration(slice: SliceTable, values: readonly string[]): (Calibr
   return values.map((v) => byValue.get(v) ?? null);
 }
 
-/** Builds the evaluated result of one slice; also returns the legacy report for the primary slice. */
-export function sliceResult(slice: SliceTable, source: ResultSource, o: ResultOptions): { result: SliceResult; report: MetricReport } {
+/** What a result's metrics were built from, kept to re-read intervals at adjusted levels. */
+export interface ResultBasis {
+  sources: Record<MetricName, IntervalSource | null>;
+  /** The groups a sample-size hint scales, per metric. */
+  hintGroups: Record<MetricName, { value: string; n: number }[]>;
+}
+
+/**
+ * A metric's evidence with its interval read from `source` at `level`: status under the
+ * decision rule, equivalence against the deciding threshold, sample-size hint.
+ */
+export function metricEvidence(
+  metric: MetricName,
+  base: Pick<MetricEvidence, "value" | "note" | "excluded">,
+  source: IntervalSource | null,
+  level: number,
+  policy: ResolvedPolicy,
+  hintGroups: { value: string; n: number }[],
+  resampled: boolean,
+): MetricEvidence {
+  const { value } = base;
+  const threshold = policy.thresholds[metric] ?? null;
+  const interval = value === null || !source ? null : source.at(level);
+  const c = classify(metric, value, interval, threshold, policy.decisionRule);
+  const hint = c.straddles && value !== null && interval && threshold ? sampleSizeHint(metric, value, interval, decidingThreshold(threshold), hintGroups) : null;
+  const why = !source
+    ? resampled
+      ? "no interval: fewer than two groups have this rate"
+      : "point estimate only (no resampler)"
+    : source.method === "katz-log"
+      ? "no interval: a group of the pair has no selected trace (Katz log interval undefined)"
+      : "no interval: too few bootstrap replicates define the metric";
+  const note = base.note ?? (value === null || interval !== null ? null : why);
+  return {
+    ...base,
+    interval,
+    note,
+    threshold,
+    status: c.status,
+    sampleSizeHint: hint,
+    level,
+    intervalMethod: source?.method ?? null,
+    pair: source?.pair ?? null,
+    equivalence: threshold && value !== null && source ? equivalenceOf(metric, interval, decidingThreshold(threshold)) : null,
+  };
+}
+
+/** Builds the evaluated result of one slice at level 1 − alpha; also returns the legacy report and the basis of its intervals. */
+export function sliceResult(slice: SliceTable, source: ResultSource, o: ResultOptions): { result: SliceResult; report: MetricReport; basis: ResultBasis } {
   const p = o.policy;
   const cal = alignCalibration(slice, slice.table.groups.map((g) => g.value));
   const bins = slice.calibration?.bins ?? 0;
@@ -73,40 +140,41 @@ export function sliceResult(slice: SliceTable, source: ResultSource, o: ResultOp
   const report = computeMetrics(slice.table, { minGroupSize: p.minGroupSize, ece });
   const keep = slice.table.groups.map((g) => g.n >= p.minGroupSize);
   const included = slice.table.groups.filter((_, i) => keep[i]);
-  const intervals = o.resample
-    ? bootstrapAggregates(included, cal ? cal.filter((_, i) => keep[i]) : null, { resample: o.resample, replicates: p.bootstrapReplicates, seed: p.seed })
-    : null;
-  const hintGroups = included.map((g) => ({ value: g.value, n: g.n }));
-
-  const evidence = (metric: MetricName, value: number | null, interval: Interval | null, note: string | null, excluded: string[], groups: { value: string; n: number }[]): MetricEvidence => {
-    const threshold = p.thresholds[metric] ?? null;
-    const c = classify(metric, value, interval, threshold, p.decisionRule);
-    const hint = c.straddles && value !== null && interval && threshold ? sampleSizeHint(metric, value, interval, decidingThreshold(threshold), groups) : null;
-    return { value, interval, note, excluded, threshold, status: c.status, sampleSizeHint: hint };
-  };
-  const intervalNote = (value: number | null, interval: Interval | null) =>
-    value === null || interval !== null ? null : o.resample ? "no interval: too few bootstrap replicates define the metric" : "point estimate only (no resampler)";
+  const tableSources = intervalSources(included, cal ? cal.filter((_, i) => keep[i]) : null, {
+    method: p.intervalMethod,
+    resample: o.resample,
+    replicates: p.bootstrapReplicates,
+    seed: p.seed,
+  });
+  const tableHint = included.map((g) => ({ value: g.value, n: g.n }));
+  const cf = o.counterfactual;
+  const sources = {
+    ...tableSources,
+    counterfactualFlipRate: cf ? { method: "wilson", pair: null, at: (level: number) => wilson(cf.flips, cf.trials, zFor(level)) } : null,
+  } as Record<MetricName, IntervalSource | null>;
+  const hintGroups = Object.fromEntries(METRIC_NAMES.map((m) => [m, tableHint])) as ResultBasis["hintGroups"];
+  hintGroups.counterfactualFlipRate = cf ? [{ value: "requests", n: cf.requests }] : [];
+  const level = 1 - p.alpha;
 
   const metrics = {} as Record<MetricName, MetricEvidence>;
   for (const m of TABLE_METRICS) {
     const d = report.aggregates[m];
-    const iv = intervals?.[m] ?? null;
-    metrics[m] = evidence(m, d.value, iv, d.note ?? intervalNote(d.value, iv), d.excluded, hintGroups);
+    metrics[m] = metricEvidence(m, { value: d.value, note: d.note, excluded: d.excluded }, sources[m], level, p, hintGroups[m], o.resample !== null);
   }
-  const cf = o.counterfactual;
-  metrics.counterfactualFlipRate = evidence(
+  metrics.counterfactualFlipRate = metricEvidence(
     "counterfactualFlipRate",
-    cf?.rate ?? null,
-    cf?.interval ?? null,
-    cf ? (cf.rate === null ? "no request could be re-run with another observed value" : null) : o.counterfactualNote,
-    [],
-    cf ? [{ value: "requests", n: cf.requests }] : [],
+    { value: cf?.rate ?? null, note: cf ? (cf.rate === null ? "no request could be re-run with another observed value" : null) : o.counterfactualNote, excluded: [] },
+    sources.counterfactualFlipRate,
+    level,
+    p,
+    hintGroups.counterfactualFlipRate,
+    o.resample !== null,
   );
 
   const groups: GroupDetail[] = report.groups.map((g, i) => ({
     ...g,
     excluded: !keep[i],
-    intervals: groupIntervals(g),
+    intervals: groupIntervals(g, p.alpha === 0.05 ? undefined : zFor(level)),
     calibration: cal?.[i] ? groupCalibration(cal[i]!, bins) : null,
   }));
   const result: SliceResult = {
@@ -119,5 +187,5 @@ export function sliceResult(slice: SliceTable, source: ResultSource, o: ResultOp
     metrics: Object.fromEntries(METRIC_NAMES.map((m) => [m, metrics[m]])) as Record<MetricName, MetricEvidence>,
     counterfactual: cf,
   };
-  return { result, report };
+  return { result, report, basis: { sources, hintGroups } };
 }

@@ -79,13 +79,24 @@ export function breachText(metric: MetricName, value: number, t: number): string
   return `${METRICS[metric].label} ${fmt(value)} ${METRICS[metric].lowerIsWorse ? "<" : ">"} threshold ${t}`;
 }
 
-/** A 95% interval. */
+/** A two-sided interval (95% unless its evidence states another level). */
 export interface Interval {
   lower: number;
   upper: number;
 }
 
-export type DecisionRule = "point" | "confident";
+export const DECISION_RULES = ["point", "confident", "sequential"] as const;
+export type DecisionRule = (typeof DECISION_RULES)[number];
+
+/** Where a metric's interval lies relative to its threshold: the two one-sided tests (TOST) read off the interval. */
+export type Equivalence = "shown_within" | "shown_beyond" | "undetermined";
+
+/** shown_within: wholly inside the threshold; shown_beyond: wholly beyond; undetermined: straddles (or no interval). */
+export function equivalenceOf(metric: MetricName, interval: Interval | null, t: number): Equivalence {
+  if (!interval) return "undetermined";
+  const side = intervalSide(metric, interval, t);
+  return side === "within" ? "shown_within" : side === "beyond" ? "shown_beyond" : "undetermined";
+}
 
 /**
  * pass / warning / critical / block: the most severe tier breached.
@@ -118,8 +129,8 @@ export function decidingThreshold(tiers: TierThresholds): number {
 
 /**
  * Classifies a metric. The decision rule applies to the block tier: `point` compares
- * the estimate, `confident` blocks only when the whole interval is beyond and reports
- * insufficient evidence when it straddles. Warning and critical tiers never block, so
+ * the estimate, `confident` and `sequential` block only when the whole interval (for
+ * sequential: the confidence sequence) is beyond and report insufficient evidence when it straddles. Warning and critical tiers never block, so
  * they compare the point estimate under either rule and err on the side of telling.
  */
 export function classify(metric: MetricName, value: number | null, interval: Interval | null, tiers: TierThresholds | null, rule: DecisionRule): Classification {

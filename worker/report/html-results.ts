@@ -66,9 +66,11 @@ export function metricsTable(metrics: MetricRow[], tiers: TierCheck["tier"][], w
   const cols = [25 + rest - tierW * n, 8, 13, ...Array.from({ length: n }, () => tierW), 11, ...(withBaseline ? [15] : [])];
   const colgroup = `<colgroup>${cols.map((w) => `<col style="width:${w.toFixed(2)}%">`).join("")}</colgroup>`;
   const rows = metrics.map((m) => {
-    const sub = [m.note, m.hint].filter((x): x is string => !!x).map((x) => `<div class="sub">${esc(x)}</div>`).join("");
+    const sub = [m.note, m.equivalenceText, m.hint].filter((x): x is string => !!x).map((x) => `<div class="sub">${esc(x)}</div>`).join("");
     const cells = tiers.length ? tiers.map((t) => `<td>${tierCell(m, m.tiers.find((x) => x.tier === t))}</td>`).join("") : `<td><span class="note">no threshold</span></td>`;
-    const ci = m.interval ? `[${f3(m.interval.low)}, ${f3(m.interval.high)}]` : "–";
+    // An interval at another level than 95% (alpha, or a multiplicity-adjusted test) says which.
+    const at = m.level !== undefined && Math.abs(m.level - 0.95) > 1e-12 ? ` at ${+(m.level * 100).toFixed(3)}%` : "";
+    const ci = m.interval ? `[${f3(m.interval.low)}, ${f3(m.interval.high)}]${at}` : "–";
     return `<tr><td>${esc(m.label)}${sub}</td><td class="num">${f3(m.value)}</td><td class="num">${esc(ci)}</td>${cells}<td>${statusCell(m)}</td>${withBaseline ? `<td>${baselineCell(m)}</td>` : ""}</tr>`;
   });
   return table(head, rows, "metrics", colgroup);
@@ -123,7 +125,7 @@ export function warningsSection(r: Report): string {
 }
 
 export function insufficientSection(r: Report): string {
-  if (r.insufficientEvidence.length === 0 && r.decisionRule !== "confident") return "";
+  if (r.insufficientEvidence.length === 0 && r.decisionRule !== "confident" && r.decisionRule !== "sequential") return "";
   return `<h2>Insufficient evidence</h2>${r.insufficientEvidence.length ? `<ul>${r.insufficientEvidence.map((x) => `<li class="warn">${esc(x)}</li>`).join("")}</ul>` : '<p class="ok">None: every gated interval lies on one side of its block threshold.</p>'}`;
 }
 
