@@ -79,13 +79,15 @@ describe("an exclusive lock on tenant A's database", () => {
 });
 
 describe("file modes", () => {
-  it("creates database files (and -wal/-shm) 0600 and data directories 0700", () => {
+  it("creates database files (and -wal/-shm) and the generated key 0600, data directories 0700", () => {
     const mode = (p: string) => statSync(p).mode & 0o777;
     expect(mode(dataDir)).toBe(0o700);
     expect(mode(join(dataDir, "tenants"))).toBe(0o700);
     const files = [join(dataDir, "control.db"), dbOf(a), dbOf(b)].flatMap((f) => [f, f + "-wal", f + "-shm"]).filter(existsSync);
     expect(files.length).toBeGreaterThanOrEqual(6);
     for (const f of files) expect([f, mode(f).toString(8)]).toEqual([f, "600"]);
+    // The evidence signing key the gateway generated on first start (no FAIRGATE_EVIDENCE_SIGNING_KEY here).
+    expect(mode(join(dataDir, "evidence-signing.key"))).toBe(0o600);
   });
 });
 
