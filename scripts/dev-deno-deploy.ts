@@ -1,0 +1,77 @@
+/**
+ * @module scripts/dev-deno-deploy
+ * `npm run dev:deno-deploy`: the Deno Deploy entry (worker/runtime/deno-deploy.ts)
+ * under Deploy's restrictions, against local libSQL servers. Starts two sqld
+ * processes (the control store and the "default" region's tenant database) with
+ * their files under $FAIRGATE_DATA_DIR/deno-deploy-dev, then `deno task
+ * deploy:local` (deno.json: --deny-ffi --deny-write --deny-run --allow-net
+ * --allow-env --allow-read=<repo>) listening on $PORT (default 8787).
+ *
+ * FAIRGATE_ADMIN_TOKEN and FAIRGATE_CRON_SECRET are passed through (a platform
+ * token is generated and printed when none is set, since the entry itself
+ * requires one); FAIRGATE_EVIDENCE_SIGNING_KEY likewise (a fresh key for the
+ * session when unset). FAIRGATE_CONTROL_DB_URL or FAIRGATE_REGIONS, when set,
+ * replace the local servers. Variables reach the entry through its environment,
+ * never argv. SIGINT/SIGTERM stop the entry gracefully, then the servers.
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { generateSeed } from "../worker/domain/chain-sign.js";
+import { randomSecret } from "../worker/http/crypto.js";
+import { startSqld, type SqldServer } from "./sqld.js";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const env = process.env;
+const dataDir = resolve(env.FAIRGATE_DATA_DIR || join(ROOT, "data"), "deno-deploy-dev");
+
+const servers: SqldServer[] = [];
+async function sqld(name: string): Promise<string> {
+  const dbPath = join(dataDir, name);
+  mkdirSync(dbPath, { recursive: true });
+  const s = await startSqld({ dbPath });
+  servers.push(s);
+  console.log(`sqld (${name}) on ${s.url}, files in ${dbPath}`);
+  return s.url;
+}
+
+const controlUrl = env.FAIRGATE_CONTROL_DB_URL || (await sqld("control"));
+const regions = env.FAIRGATE_REGIONS || JSON.stringify({ default: { url: await sqld("default") } });
+let adminToken = env.FAIRGATE_ADMIN_TOKEN;
+if (!adminToken) {
+  adminToken = randomSecret("fgp_");
+  console.log(`\nFAIRGATE_ADMIN_TOKEN is not set; this dev session uses:\n\n  ${adminToken}\n`);
+}
+let evidenceKey = env.FAIRGATE_EVIDENCE_SIGNING_KEY;
+if (!evidenceKey) {
+  evidenceKey = generateSeed();
+  console.log(`FAIRGATE_EVIDENCE_SIGNING_KEY is not set; this dev session signs chain heads with a fresh key (lost when it ends).\n`);
+}
+
+const entry = spawn(join(ROOT, "node_modules/.bin/deno"), ["task", "deploy:local"], {
+  cwd: ROOT,
+  stdio: "inherit",
+  env: {
+    ...env,
+    PORT: env.PORT || "8787",
+    FAIRGATE_CONTROL_DB_URL: controlUrl,
+    FAIRGATE_REGIONS: regions,
+    FAIRGATE_ADMIN_TOKEN: adminToken,
+    FAIRGATE_EVIDENCE_SIGNING_KEY: evidenceKey,
+  },
+});
+
+let stopping = false;
+async function stop(code: number) {
+  if (stopping) return;
+  stopping = true;
+  if (entry.exitCode === null && entry.signalCode === null) {
+    const exited = new Promise((ok) => entry.once("exit", ok));
+    entry.kill("SIGTERM");
+    await exited;
+  }
+  await Promise.all(servers.map((s) => s.stop()));
+  process.exit(code);
+}
+for (const sig of ["SIGINT", "SIGTERM"] as const) process.on(sig, () => void stop(0));
+entry.on("exit", (code) => void stop(code ?? 1));
