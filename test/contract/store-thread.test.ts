@@ -5,7 +5,7 @@
  * behind withDeadline, and @libsql/client → sqld behind withDeadline. Same
  * result shapes, same error mapping (constraints → 409, guard and chain aborts).
  */
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createClient } from "@libsql/client";
@@ -38,6 +38,26 @@ describe("worker-thread file: batches larger than one message", () => {
       expect((await db.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(120_000);
       await expect(db.batch([...stmts.map((s, k) => insert(200_000 + k * 500)), insert(0)], "write")).rejects.toMatchObject({ code: expect.stringMatching(/^SQLITE_CONSTRAINT/) });
       expect((await db.execute("SELECT count(*) AS n FROM t")).rows[0]!.n).toBe(120_000);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe("worker-thread file: idle threads", () => {
+  it("retires an idle thread and starts a new one on the next operation, data and pragmas intact", async () => {
+    const { createThreadLibsqlClient } = await import("../../worker/runtime/libsql-thread.js");
+    const path = join(dir, `${crypto.randomUUID()}.db`);
+    const db = createThreadLibsqlClient(path, { idleMs: 30 });
+    try {
+      await db.execute("CREATE TABLE t (v TEXT)");
+      await db.execute({ sql: "INSERT INTO t (v) VALUES (?)", args: ["kept"] });
+      expect(existsSync(path + "-wal")).toBe(true);
+      // The last connection to close checkpoints and removes the WAL: the thread's connection is gone.
+      for (let i = 0; i < 40 && existsSync(path + "-wal"); i++) await new Promise((ok) => setTimeout(ok, 50));
+      expect(existsSync(path + "-wal")).toBe(false);
+      expect((await db.execute("SELECT v FROM t")).rows).toEqual([{ v: "kept" }]);
+      expect((await db.execute("PRAGMA journal_mode")).rows[0]).toEqual({ journal_mode: "wal" });
     } finally {
       db.close();
     }

@@ -14,6 +14,9 @@
  * Arguments are copied (structured clone), not transferred: a caller may send
  * the same statement again (chain-head retries), so its buffers must stay usable.
  * Result BLOBs are transferred from the worker as ArrayBuffers.
+ *
+ * A thread idle for a minute is retired and the next operation starts a new
+ * one (which applies the pragmas again), so threads track active databases.
  */
 import { Worker } from "node:worker_threads";
 import type { CallOptions, InStatement, SqlClient, SqlResult } from "../store/sql.js";
@@ -21,6 +24,8 @@ import type { CallOptions, InStatement, SqlClient, SqlResult } from "../store/sq
 const WORKER_URL = new URL("./libsql-thread-worker.mjs", import.meta.url);
 /** How long an abandoned operation whose commit is already under way may still take before the caller gives up on it. */
 const COMMIT_GRACE_MS = 10_000;
+/** Idle time after which a database's thread is retired (the next operation starts a new one). */
+const DEFAULT_IDLE_MS = 60_000;
 const PENDING = 0;
 const ABANDONED = 2;
 /**
@@ -77,51 +82,78 @@ function toError(e: NonNullable<Reply["error"]>): Error {
 export interface ThreadClientOptions {
   /** SQLite busy timeout inside the thread (waits for other processes' locks). */
   busyTimeoutMs?: number;
+  /** An idle thread is retired after this long (and started again by the next operation). */
+  idleMs?: number;
+}
+
+/** One running database thread and the operations it still owes an answer. */
+interface Thread {
+  w: Worker;
+  pending: Map<number, Pending>;
+  idle?: ReturnType<typeof setTimeout>;
 }
 
 /** Opens `path` (created if absent) in its own worker thread. The thread starts now; errors surface on the first operation. */
 export function createThreadLibsqlClient(path: string, opts: ThreadClientOptions = {}): SqlClient {
-  const pending = new Map<number, Pending>();
   let nextId = 1;
-  let worker: Worker | null = null;
+  let current: Thread | null = null;
   let closed = false;
+  const idleMs = opts.idleMs ?? DEFAULT_IDLE_MS;
 
-  function failAll(e: unknown) {
-    for (const p of pending.values()) {
+  function failAll(t: Thread, e: unknown) {
+    for (const p of t.pending.values()) {
       p.cleanup();
       p.reject(e);
     }
-    pending.clear();
+    t.pending.clear();
   }
 
-  function spawn(): Worker {
+  /** Bookkeeping after an operation left `t`: unref when nothing is owed, and retire the thread if it stays idle. */
+  function settled(t: Thread) {
+    if (t.pending.size > 0) return;
+    t.w.unref();
+    clearTimeout(t.idle);
+    // A thread per tenant database is cheap while used; hundreds of idle ones are not.
+    t.idle = setTimeout(() => {
+      if (t.pending.size > 0 || current !== t) return;
+      current = null;
+      t.w.postMessage({ kind: "close" });
+    }, idleMs);
+    t.idle.unref?.();
+  }
+
+  function spawn(): Thread {
     // Plain JavaScript needs no loader: without execArgv the thread skips the parent's (tsx) start-up hooks.
     const w = new Worker(WORKER_URL, { workerData: { path, busyTimeoutMs: opts.busyTimeoutMs ?? 5000 }, execArgv: [] });
+    const t: Thread = { w, pending: new Map() };
     // An idle database thread must not keep the process alive; it is ref'd while work is outstanding.
     w.unref();
     w.on("message", (m: Reply) => {
-      const p = pending.get(m.id);
+      const p = t.pending.get(m.id);
       if (!p) return; // abandoned by its deadline: the caller has its answer already
-      pending.delete(m.id);
+      t.pending.delete(m.id);
       p.cleanup();
-      if (pending.size === 0) w.unref();
+      settled(t);
       if (m.ok) p.resolve(m.results!);
       else p.reject(toError(m.error!));
     });
-    w.on("error", (e) => failAll(e));
+    w.on("error", (e) => failAll(t, e));
     w.on("exit", () => {
-      if (worker === w) worker = null;
+      clearTimeout(t.idle);
+      if (current === t) current = null;
       // A crashed thread is replaced on the next operation; a closed client stays closed.
-      failAll(new Error(closed ? "database client is closed" : "database thread exited"));
+      failAll(t, new Error(closed ? "database client is closed" : "database thread exited"));
     });
-    return w;
+    return t;
   }
 
   function call(kind: "execute" | "batch", stmts: InStatement[], mode: string | undefined, o: CallOptions | undefined): Promise<SqlResult[]> {
     if (closed) return Promise.reject(new Error("database client is closed"));
     const signal = o?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
-    const w = (worker ??= spawn());
+    const t = (current ??= spawn());
+    const { w, pending } = t;
+    clearTimeout(t.idle);
     const id = nextId++;
     const state = new Int32Array(new SharedArrayBuffer(4));
     return new Promise<SqlResult[]>((resolve, reject) => {
@@ -130,14 +162,14 @@ export function createThreadLibsqlClient(path: string, opts: ThreadClientOptions
         if (Atomics.compareExchange(state, 0, PENDING, ABANDONED) === PENDING) {
           pending.delete(id);
           cleanup();
-          if (pending.size === 0) w.unref();
+          settled(t);
           reject(signal!.reason);
           return;
         }
         // The commit is under way: its outcome is the truth, unless it never comes.
         grace = setTimeout(() => {
           if (!pending.delete(id)) return;
-          if (pending.size === 0) w.unref();
+          settled(t);
           reject(signal!.reason);
         }, COMMIT_GRACE_MS);
       };
@@ -175,11 +207,13 @@ export function createThreadLibsqlClient(path: string, opts: ThreadClientOptions
     close() {
       if (closed) return;
       closed = true;
-      const w = worker;
-      if (!w) return;
+      const t = current;
+      current = null;
+      if (!t) return;
+      clearTimeout(t.idle);
       // Queued operations finish first (the thread handles messages in order), then the handle closes.
-      w.ref();
-      w.postMessage({ kind: "close" });
+      t.w.ref();
+      t.w.postMessage({ kind: "close" });
     },
   };
 }
