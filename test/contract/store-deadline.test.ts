@@ -95,7 +95,7 @@ describe("deadline over the worker-thread client", () => {
     expect(outcomes).toEqual(["answered", "answered"]);
   });
 
-  it("short-circuits a failing store: one deadline, then fast 503s, then one probe clears it", async () => {
+  it("short-circuits a failing store: one deadline, then fast 503s; a readiness probe clears it once writes work", async () => {
     const { raw, path, count } = await setup(5000);
     const availability = createStoreAvailability({ timeoutMs: 300, coolDownMs: 400 });
     const db = availability.wrap("t1", raw);
@@ -106,12 +106,21 @@ describe("deadline over the worker-thread client", () => {
       const t0 = performance.now();
       await expect(db.execute("SELECT 1")).rejects.toBeInstanceOf(StoreUnavailableError);
       expect(performance.now() - t0).toBeLessThan(150);
+      // A readiness probe while writers are still locked out keeps it failed (reads alone would pass).
+      await new Promise((ok) => setTimeout(ok, 450));
+      availability.probeFailed();
+      await new Promise((ok) => setTimeout(ok, 500));
+      expect(availability.unavailableCount()).toBe(1);
     } finally {
       await lock.release();
     }
-    await new Promise((ok) => setTimeout(ok, 450));
-    await db.batch([{ sql: "INSERT INTO t (v) VALUES ('b')" }], "write");
+    // After the release a probe (no tenant traffic) clears it.
+    for (let i = 0; i < 30 && availability.unavailableCount() > 0; i++) {
+      availability.probeFailed();
+      await new Promise((ok) => setTimeout(ok, 100));
+    }
     expect(availability.unavailableCount()).toBe(0);
+    await db.batch([{ sql: "INSERT INTO t (v) VALUES ('b')" }], "write");
     expect(await count()).toBe(1);
   });
 });

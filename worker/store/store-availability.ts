@@ -25,6 +25,8 @@ export function createStoreAvailability(opts: StoreAvailabilityOptions) {
   const coolDownMs = opts.coolDownMs ?? Math.min(DEFAULT_COOL_DOWN_MS, opts.timeoutMs);
   const failedAt = new Map<string, number>();
   const probing = new Set<string>();
+  /** The wrapped client of each store, for readiness probes of failed ones. */
+  const clients = new Map<string, Client>();
   const fast = () => new StoreUnavailableError(new Error("the tenant store failed recently; failing fast until a probe answers"));
 
   const coolingDown = (id: string) => {
@@ -52,11 +54,29 @@ export function createStoreAvailability(opts: StoreAvailabilityOptions) {
         probing.add(id);
         return run().finally(() => probing.delete(id));
       };
-      return {
+      const wrapped: Client = {
         execute: (stmt) => gate(() => bounded.execute(stmt)),
         batch: (stmts, mode) => gate(() => bounded.batch(stmts, mode)),
-        close: () => bounded.close(),
+        close: () => {
+          if (clients.get(id) === wrapped) clients.delete(id);
+          bounded.close();
+        },
       };
+      clients.set(id, wrapped);
+      return wrapped;
+    },
+    /**
+     * Lets one probe through to each failed store whose cool-down has passed, so
+     * a store that recovered is cleared without waiting for its tenant's traffic.
+     * The probe is a write transaction: a file locked against writers stays failed.
+     * Fire and forget; the outcome lands through the deadline wrapper.
+     */
+    probeFailed(): void {
+      for (const id of failedAt.keys()) {
+        const c = clients.get(id);
+        if (!c || probing.has(id) || coolingDown(id)) continue;
+        c.batch([{ sql: "SELECT 1" }], "write").catch(() => {});
+      }
     },
     /** How many stores failed their latest operation (never which: readiness is unauthenticated). */
     unavailableCount(): number {

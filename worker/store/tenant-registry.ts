@@ -112,8 +112,13 @@ export function createTenantRegistry(deps: TenantRegistryDeps) {
       }
       return (await p).handle;
     },
-    /** How many tenant stores failed their latest operation (or could not be opened); a later success clears one. */
+    /**
+     * How many tenant stores failed their latest operation (or could not be opened);
+     * a later success clears one. Also sends a probe to each failed open store
+     * (at most one per store per cool-down), so readiness recovers on its own.
+     */
     unavailableCount(): number {
+      availability.probeFailed();
       return availability.unavailableCount();
     },
     /** Creates the database for a new tenant up front, so a bad location fails at creation time. */
