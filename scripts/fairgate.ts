@@ -17,6 +17,7 @@ import { parseCommand, USAGE } from "./cli/args.js";
 import { type CheckIo, runCheck } from "./cli/check.js";
 import { InputError, UsageError } from "./cli/errors.js";
 import { runVerify } from "./cli/verify.js";
+import { runAuditLl144 } from "./cli/audit.js";
 
 /** Exit status for bad usage, bad input and any other failure: never mistakable for pass/block. */
 export const EXIT_ERROR = 2;
@@ -30,6 +31,7 @@ export async function main(argv: string[], io: CheckIo = { stdout: process.stdou
       return 0;
     }
     if (command.kind === "verify") return await runVerify(command.file, command.json, io, command.publicKey);
+    if (command.kind === "audit-ll144") return await runAuditLl144(command.options, io);
     return await runCheck(command.options, io);
   } catch (err) {
     if (err instanceof UsageError) io.stderr.write(`fairgate: ${err.message}\n\n${USAGE}\n`);

@@ -13,6 +13,9 @@ export const USAGE = `Usage: fairgate check --input FILE --sensitive COL [--sens
                       [--policy FILE] [--format csv|ndjson] [--json] [--out DIR]
                       [--kernels wasm|reference] [--baseline FILE]
        fairgate verify FILE [--public-key KEY] [--json]
+       fairgate audit ll144 --input FILE --sex COL --race COL (--decision COL | --score COL)
+                      [--exclude-small "justification"] [--distribution-date DATE]
+                      [--format csv|ndjson] [--json] [--out DIR]
 
 Runs the Fairgate fairness gate over a CSV or NDJSON file of decisions.
 
@@ -47,7 +50,17 @@ NDJSON) offline: every hash-chain link, the chain heads, and the signed chain
 anchors. --public-key KEY (the gateway's GET /api/v1/evidence/public-key,
 raw Ed25519 base64url) checks the signatures against a key you obtained
 independently; without it they are checked against the key inside the file.
-Exit status: 0 intact, 1 tampered or truncated, 2 bad usage or not an export.`;
+Exit status: 0 intact, 1 tampered or truncated, 2 bad usage or not an export.
+
+fairgate audit ll144 builds the NYC Local Law 144 bias-audit tables (sex, race/
+ethnicity, their intersection): count, selection rate (--decision) or scoring rate
+(--score: share above the file's median score), impact ratio against the highest
+category, and per ratio a two-sided significance test (Fisher's exact test when an
+expected cell is below 5, else a two-proportion z-test) with UGESP's one-selection
+practical-significance check. Empty sex/race cells are counted as unknown.
+--exclude-small "why" excludes categories under 2% of the individuals from the
+impact ratios (their count and rate stay). --out DIR writes DIR/ll144.json and
+DIR/ll144.html. Exit status: 0 written, 2 bad usage or bad input.`;
 
 /** How the "selected" bit of a row is obtained. */
 export type Selection = { kind: "decision"; column: string } | { kind: "score"; column: string; threshold: number };
@@ -68,7 +81,24 @@ export interface CheckOptions {
   baseline?: string;
 }
 
-export type Command = { kind: "help" } | { kind: "check"; options: CheckOptions } | { kind: "verify"; file: string; json: boolean; publicKey: string | null };
+/** Everything `fairgate audit ll144` needs, validated. */
+export interface AuditOptions {
+  input: string;
+  format: "csv" | "ndjson";
+  sex: string;
+  race: string;
+  rate: { kind: "selection"; column: string } | { kind: "scoring"; column: string };
+  excludeSmall: string | null;
+  distributionDate: string | null;
+  json: boolean;
+  out: string | null;
+}
+
+export type Command =
+  | { kind: "help" }
+  | { kind: "check"; options: CheckOptions }
+  | { kind: "verify"; file: string; json: boolean; publicKey: string | null }
+  | { kind: "audit-ll144"; options: AuditOptions };
 
 const OPTIONS = {
   input: { type: "string" },
@@ -84,6 +114,10 @@ const OPTIONS = {
   kernels: { type: "string" },
   baseline: { type: "string" },
   "public-key": { type: "string" },
+  sex: { type: "string" },
+  race: { type: "string" },
+  "exclude-small": { type: "string" },
+  "distribution-date": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -118,8 +152,11 @@ export function parseCommand(argv: string[]): Command {
     if (key !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(key.trim())) throw new UsageError("--public-key must be a raw Ed25519 public key in base64url (43 characters)");
     return { kind: "verify", file: extra[0]!, json: v.json ?? false, publicKey: key?.trim() ?? null };
   }
+  if (command === "audit") return parseAudit(v, extra);
   if (command !== "check") throw new UsageError(`unknown command "${command}"`);
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  const auditOnly = (["sex", "race", "exclude-small", "distribution-date"] as const).find((k) => v[k] !== undefined);
+  if (auditOnly) throw new UsageError(`--${auditOnly} does not apply to check`);
 
   if (!v.input) throw new UsageError("--input FILE is required");
   let format: "csv" | "ndjson";
@@ -167,6 +204,47 @@ export function parseCommand(argv: string[]): Command {
       out: v.out ?? null,
       kernels,
       ...(v.baseline !== undefined ? { baseline: v.baseline } : {}),
+    },
+  };
+}
+
+function inputFormat(input: string, format: string | undefined): "csv" | "ndjson" {
+  if (format !== undefined) {
+    if (format !== "csv" && format !== "ndjson") throw new UsageError(`--format must be csv or ndjson, not "${format}"`);
+    return format;
+  }
+  const guessed = formatFromName(input);
+  if (!guessed) throw new UsageError(`cannot tell the format of "${input}" from its extension; pass --format csv|ndjson`);
+  return guessed;
+}
+
+/** `fairgate audit ll144 …` (the only audit so far). */
+function parseAudit(v: ReturnType<typeof parse>["values"], extra: string[]): Command {
+  const [kind, ...rest] = extra;
+  if (kind !== "ll144") throw new UsageError(kind === undefined ? "audit needs a kind: ll144" : `unknown audit "${kind}"`);
+  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  const foreign = (["sensitive", "label", "threshold", "policy", "kernels", "baseline", "public-key"] as const).find((k) => v[k] !== undefined);
+  if (foreign) throw new UsageError(`--${foreign} does not apply to audit ll144`);
+  if (!v.input) throw new UsageError("--input FILE is required");
+  if (!v.sex) throw new UsageError("--sex COL is required");
+  if (!v.race) throw new UsageError("--race COL is required");
+  if (v.decision !== undefined && v.score !== undefined) throw new UsageError("--decision and --score are mutually exclusive");
+  if (v.decision === undefined && v.score === undefined) throw new UsageError("one of --decision COL or --score COL is required");
+  const excludeSmall = v["exclude-small"];
+  if (excludeSmall !== undefined && excludeSmall.trim().length < 10)
+    throw new UsageError("--exclude-small needs the justification, in words (at least 10 characters)");
+  return {
+    kind: "audit-ll144",
+    options: {
+      input: v.input,
+      format: inputFormat(v.input, v.format),
+      sex: v.sex,
+      race: v.race,
+      rate: v.decision !== undefined ? { kind: "selection", column: v.decision } : { kind: "scoring", column: v.score! },
+      excludeSmall: excludeSmall?.trim() ?? null,
+      distributionDate: v["distribution-date"]?.trim() || null,
+      json: v.json ?? false,
+      out: v.out ?? null,
     },
   };
 }
