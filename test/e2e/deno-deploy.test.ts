@@ -18,7 +18,7 @@ import { generateSeed } from "../../worker/domain/chain-sign.js";
 import { createClient } from "../helpers/client.js";
 import { denoBinary } from "../helpers/deno.js";
 import { spawnGateway, type SpawnedServer } from "../helpers/server.js";
-import { startSqld, type SqldServer } from "../helpers/sqld.js";
+import { freePort, startSqld, type SqldServer } from "../helpers/sqld.js";
 import { acceptanceStory, PLATINUM_FLOW } from "./story.case.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -145,6 +145,46 @@ describe("[deno-deploy] Deno.cron", () => {
       expect(await srv.stop("SIGTERM")).toBe(0);
     }
   }, 90_000);
+});
+
+describe("[deno-deploy] control store down at start", () => {
+  it("[deno-deploy] answers 503 not_ready while the control store is unreachable, then serves once it is up", async () => {
+    const [port, controlPort] = await Promise.all([freePort(), freePort()]);
+    const adminToken = "deploy-admin-token-" + crypto.randomUUID();
+    const p = spawn(denoBinary(), ["task", "deploy:local"], {
+      cwd: ROOT,
+      env: { ...process.env, ...deployEnv({ FAIRGATE_CONTROL_DB_URL: `http://127.0.0.1:${controlPort}` }), PORT: String(port), FAIRGATE_ADMIN_TOKEN: adminToken, FAIRGATE_RECHECK_CRON: "off", FAIRGATE_EXPIRY_SWEEP_CRON: "off" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    p.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    p.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    const late = await (async () => {
+      const base = `http://127.0.0.1:${port}`;
+      const until = async (ok: () => Promise<boolean>, what: string) => {
+        const deadline = Date.now() + 30_000;
+        while (!(await ok().catch(() => false))) {
+          if (Date.now() > deadline || p.exitCode !== null) throw new Error(`${what}:\n${out}`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      };
+      await until(async () => out.includes('"msg":"gateway failed to start"'), "no start failure logged");
+      const down = await fetch(base + "/readyz");
+      expect(down.status).toBe(503);
+      expect(down.headers.get("content-type")).toContain("application/problem+json");
+      expect(((await down.json()) as { code: string }).code).toBe("not_ready");
+      // The failed build is not cached: once the control store is up, the next request builds and is served.
+      const sqld = await startSqld({ port: controlPort });
+      try {
+        await until(async () => (await fetch(base + "/readyz")).status === 200, "never became ready");
+        expect((await createClient(base).post("/api/v1/admin/tenants", adminToken, { name: "late-control" })).status).toBe(201);
+      } finally {
+        await sqld.stop();
+      }
+      return out;
+    })().finally(() => p.kill("SIGKILL"));
+    expect(late).not.toContain(adminToken);
+  });
 });
 
 describe("[deno-deploy] configuration", () => {
