@@ -18,8 +18,6 @@
 import { ConfigError } from "./config.js";
 import { createDenoDeployRuntime, type DenoDeployRuntime, type DeployFiles } from "./deno-deploy-deps.js";
 
-const encoder = new TextEncoder();
-
 const files: DeployFiles = {
   readBytes: (url) => Deno.readFile(url),
   readText: (url) => Deno.readTextFile(url),
@@ -56,7 +54,8 @@ function start(): void {
     registerCrons(runtime, crons.signal);
   } catch (e) {
     const msg = e instanceof ConfigError ? e.message : `Fairgate failed to start: ${(e as Error).message}`;
-    Deno.stderr.writeSync(encoder.encode(msg + "\n"));
+    // One line: in Deploy's logs, or on stderr locally.
+    console.error(msg);
     // Nothing is served or scheduled, so the process ends with this code (Deploy reports the failed start).
     crons.abort();
     Deno.exitCode = e instanceof ConfigError ? 2 : 1;
