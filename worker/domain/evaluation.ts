@@ -52,6 +52,10 @@ export const groupReportSchema = z.object({
   calibration: calibrationSchema.nullable(),
 });
 
+const int = z.number().int();
+const groupCountsSchema = z.object({ value: z.string(), n: int, selected: int, labeled: int, positives: int, tp: int, fp: int, fn: int, tn: int });
+const sequenceSchema = z.object({ looks: int, since: z.string(), through: z.string(), rho: z.number(), persisted: z.boolean(), groups: z.array(groupCountsSchema) });
+
 const pairSchema = z.object({ rate: z.enum(["selectionRate", "tpr", "fpr", "ppv"]), high: z.string(), low: z.string() });
 
 const metricEvidenceSchema = z.object({
@@ -77,6 +81,8 @@ const metricEvidenceSchema = z.object({
   pair: pairSchema.nullable().optional(),
   /** Two one-sided tests against the deciding threshold, read off `interval`. */
   equivalence: z.enum(["shown_within", "shown_beyond", "undetermined"]).nullable().optional(),
+  /** decisionRule "sequential": the confidence sequence's state after this look; `interval` is computed from it (domain/sequential). */
+  sequence: sequenceSchema.nullable().optional(),
 });
 
 const counterfactualSchema = z.object({

@@ -13,10 +13,14 @@ import { type FairnessPolicy, resolvePolicy, type ResolvedPolicy } from "./polic
 import type { CounterfactualResult } from "./replay.js";
 import { adjustedLevels, type FamilyTest, type Multiplicity } from "./multiplicity.js";
 import { metricEvidence, type ResultBasis, type ResultSource, type SliceResult, sliceResult } from "./results.js";
+import { advance, mixtureRho, SEQUENTIAL_METRICS, type SequenceState, sequenceSource } from "./sequential.js";
 import type { SliceTable } from "./slices.js";
 import { beyond, breachText, type Interval, METRIC_NAMES, METRICS, type MetricName } from "./tiers.js";
 
 export type Verdict = "pass" | "skip" | "block" | "bypass";
+
+/** A result with what its intervals were built from (and the slice's table, for sequences). */
+type Built = { result: SliceResult; report: MetricReport; basis: ResultBasis; table: ConfusionTable };
 
 /** An override as the gate sees it. */
 export interface OverrideView {
@@ -53,6 +57,22 @@ export interface GateInput {
   counterfactualNote?: string;
   /** The last passing evaluation of the flow, for maxRegression. */
   baseline?: BaselineView | null;
+  /**
+   * Under decisionRule "sequential": the flow version's sequence states before this look and
+   * the observed slices of the data since their `through` (null: no kept state, the window is
+   * the look — a publish gate, or the first recheck of a version).
+   */
+  sequential?: SequentialInput | null;
+}
+
+export interface SequentialInput {
+  prior: SequenceState[];
+  increment: SliceTable[] | null;
+  /** Start of the window (where a new sequence's data begins) and end of this look's data. */
+  from: string;
+  through: string;
+  /** Whether the states are kept (the recheck); a publish gate judges the window alone and keeps nothing. */
+  persist: boolean;
 }
 
 export interface GateOptions {
@@ -82,6 +102,8 @@ export interface GateResult {
     | null;
   /** Under confident/sequential: the adjustment over the family of gated tests; null under point. */
   multiplicity: { method: Multiplicity; familySize: number; alpha: number } | null;
+  /** Under sequential with kept state: the observed sequences after this look, to be stored with the evaluation. */
+  sequences: SequenceState[];
 }
 
 export const BYPASS_REASON = "Fairness gate bypassed via active override";
@@ -134,11 +156,47 @@ function findings(labelled: (SliceResult & { label: string })[], rule: ResolvedP
 }
 
 /**
+ * Under the sequential rule: each gated proportion metric's interval becomes its confidence
+ * sequence — the prior state plus this look for observed results with kept state, else the
+ * window alone (publish gates and replayed candidates: "the same rule on the window").
+ * Returns the observed states to keep.
+ */
+function applySequences(observed: Built[], replayed: Built[], gi: GateInput, rp: ResolvedPolicy): SequenceState[] {
+  const sq = gi.sequential ?? null;
+  const keep = sq?.persist ?? false;
+  const rho = mixtureRho(rp.alpha);
+  const level = 1 - rp.alpha;
+  const kept: SequenceState[] = [];
+  const apply = (b: Built, persisted: boolean) => {
+    for (const metric of SEQUENTIAL_METRICS) {
+      const e = b.result.metrics[metric];
+      if (e.threshold?.block === undefined) continue;
+      const prior = persisted ? (sq?.prior.find((x) => x.slice === b.result.slice && x.metric === metric) ?? null) : null;
+      const look = prior && sq?.increment ? (sq.increment.find((s) => s.name === b.result.slice)?.table.groups ?? []) : b.table.groups;
+      // Without times (a bare call) the look is simply "the window".
+      const state = advance(prior, b.result.slice, metric, look, sq?.from ?? "window", sq?.through ?? "window");
+      // A state advances even when the window has no value this time, so no look's data is skipped.
+      if (persisted && keep) kept.push(state);
+      if (e.value === null) continue;
+      const source = sequenceSource(state, rp.minGroupSize, rho);
+      b.basis.sources[metric] = source;
+      b.result.metrics[metric] = {
+        ...metricEvidence(metric, e, source, level, rp, b.basis.hintGroups[metric], true),
+        sequence: { looks: state.looks, since: state.since, through: state.through, rho, persisted: persisted && keep, groups: state.groups },
+      };
+    }
+  };
+  observed.forEach((b) => apply(b, true));
+  replayed.forEach((b) => apply(b, false));
+  return kept;
+}
+
+/**
  * Runs the multiplicity adjustment over the family of gated tests — every metric with a
  * block threshold, a value and an interval source, in every result — and rewrites those
  * metrics' evidence at the level each test was run at (domain/multiplicity).
  */
-function adjustFamily(built: { result: SliceResult; basis: ResultBasis }[], rp: ResolvedPolicy): NonNullable<GateResult["multiplicity"]> {
+function adjustFamily(built: Built[], rp: ResolvedPolicy): NonNullable<GateResult["multiplicity"]> {
   const members: { r: number; metric: MetricName; test: FamilyTest }[] = [];
   built.forEach((b, r) => {
     for (const metric of METRIC_NAMES) {
@@ -154,7 +212,7 @@ function adjustFamily(built: { result: SliceResult; basis: ResultBasis }[], rp: 
     const b = built[x.r]!;
     const e = b.result.metrics[x.metric];
     if (levels[i] === e.level) return;
-    b.result.metrics[x.metric] = metricEvidence(x.metric, e, b.basis.sources[x.metric], levels[i]!, rp, b.basis.hintGroups[x.metric], true);
+    b.result.metrics[x.metric] = { ...metricEvidence(x.metric, e, b.basis.sources[x.metric], levels[i]!, rp, b.basis.hintGroups[x.metric], true), sequence: e.sequence ?? null };
   });
   return { method: rp.multiplicity, familySize: members.length, alpha: rp.alpha };
 }
@@ -179,6 +237,7 @@ export function decideGate(policy: FairnessPolicy | null, input: ConfusionTable 
     baseline: null,
     settings: null,
     multiplicity: null,
+    sequences: [] as SequenceState[],
   };
   const primaryTable = gi.observed[0]?.table ?? { groups: [] };
   if (!policy || !policy.enabled) {
@@ -188,17 +247,20 @@ export function decideGate(policy: FairnessPolicy | null, input: ConfusionTable 
   const rp = "groups" in input ? { ...resolvePolicy(policy), attributes: [policy.sensitiveAttribute] } : resolvePolicy(policy);
   const resample = opts.resample ?? null;
   const cfSource = gi.counterfactualSource ?? "observed";
-  const build = (s: SliceTable, source: ResultSource) =>
-    sliceResult(s, source, {
+  const build = (s: SliceTable, source: ResultSource): Built => ({
+    table: s.table,
+    ...sliceResult(s, source, {
       policy: rp,
       resample,
       counterfactual: source === cfSource ? (gi.counterfactual?.[s.name] ?? null) : null,
       counterfactualNote:
         source === cfSource ? (gi.counterfactualNote ?? "counterfactual not computed") : "the counterfactual is measured on the version under evaluation (the candidate)",
-    });
+    }),
+  });
   const observed = gi.observed.map((s) => build(s, "observed"));
   const replayed = (gi.replayed ?? []).map((s) => build(s, "replayed"));
   const built = [...observed, ...replayed];
+  const sequences = rp.decisionRule === "sequential" ? applySequences(observed, replayed, gi, rp) : [];
   const multiplicity = rp.decisionRule === "point" ? null : adjustFamily(built, rp);
   const results = built.map((x) => x.result);
   const report = observed[0]?.report ?? computeMetrics(primaryTable, { minGroupSize: rp.minGroupSize });
@@ -236,6 +298,7 @@ export function decideGate(policy: FairnessPolicy | null, input: ConfusionTable 
     baseline,
     settings,
     multiplicity,
+    sequences,
   });
 
   const n = report.metrics.sampleSize;

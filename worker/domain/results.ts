@@ -7,6 +7,7 @@
  * window) or `replayed` (a candidate version re-run on recorded requests).
  */
 import { type CalibrationGroup, type GroupCalibration, groupCalibration } from "./calibration.js";
+import type { GroupCounts } from "./confusion.js";
 import { zFor } from "./analytic.js";
 import { type IntervalMethodName, type IntervalSource, intervalSources, type PairRef } from "./interval-sources.js";
 import { groupIntervals, type Resampler, type SampleSizeHint, sampleSizeHint, wilson } from "./intervals.js";
@@ -55,6 +56,23 @@ export interface MetricEvidence {
   pair?: PairRef | null;
   /** With a threshold and an interval method: whether the interval is wholly within, wholly beyond, or straddles. */
   equivalence?: Equivalence | null;
+  /**
+   * Under decisionRule "sequential": the confidence sequence's state after this look (its
+   * cumulative per-group counts), from which `interval` is computed — the verdict reproduces from it.
+   */
+  sequence?: SequenceEvidence | null;
+}
+
+/** A sequence's state as recorded in the evaluation. */
+export interface SequenceEvidence {
+  looks: number;
+  since: string;
+  through: string;
+  /** The mixture parameter of the boundary (fixed in advance). */
+  rho: number;
+  /** Whether the state is kept across rechecks (false: a publish gate or a replayed candidate, the window alone). */
+  persisted: boolean;
+  groups: GroupCounts[];
 }
 
 export interface SliceResult {
@@ -108,7 +126,8 @@ export function metricEvidence(
   const threshold = policy.thresholds[metric] ?? null;
   const interval = value === null || !source ? null : source.at(level);
   const c = classify(metric, value, interval, threshold, policy.decisionRule);
-  const hint = c.straddles && value !== null && interval && threshold ? sampleSizeHint(metric, value, interval, decidingThreshold(threshold), hintGroups) : null;
+  // A confidence sequence is not centred on the window's estimate: the 1/√n hint does not apply to it.
+  const hint = c.straddles && value !== null && interval && threshold && source?.method !== "confidence-sequence" ? sampleSizeHint(metric, value, interval, decidingThreshold(threshold), hintGroups) : null;
   const why = !source
     ? resampled
       ? "no interval: fewer than two groups have this rate"

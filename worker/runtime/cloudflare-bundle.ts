@@ -19,6 +19,7 @@ import tenant0004 from "../store/migrations/tenant/0004_remediation_alerts.sql";
 import tenant0005 from "../store/migrations/tenant/0005_recheck_claims.sql";
 import tenant0006 from "../store/migrations/tenant/0006_unpacked_day_index.sql";
 import tenant0007 from "../store/migrations/tenant/0007_override_sweeps.sql";
+import tenant0008 from "../store/migrations/tenant/0008_sequential_states.sql";
 import type { WorkerBundle } from "./cloudflare-deps.js";
 
 /** The bundled kernels module and parsed migrations. */
@@ -34,6 +35,7 @@ export const workerBundle: WorkerBundle = {
       "0005_recheck_claims.sql": tenant0005,
       "0006_unpacked_day_index.sql": tenant0006,
       "0007_override_sweeps.sql": tenant0007,
+      "0008_sequential_states.sql": tenant0008,
     }),
   },
 };

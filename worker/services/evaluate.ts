@@ -6,8 +6,8 @@
  * domain function, with intervals drawn by the kernels' Poisson bootstrap.
  */
 import { buildEvaluation, type Evaluation, windowFor } from "../domain/evaluation.js";
-import { applicableOverride, decideGate, type GateInput, type GateResult } from "../domain/gate.js";
-import { type FairnessPolicy, resolvePolicy } from "../domain/policy.js";
+import { applicableOverride, decideGate, type GateInput, type GateResult, type SequentialInput } from "../domain/gate.js";
+import { type FairnessPolicy, type ResolvedPolicy, resolvePolicy } from "../domain/policy.js";
 import type { FlowRecord } from "../store/tenant/flows.js";
 import type { TenantStore } from "../store/tenant-store.js";
 import type { ServiceDeps } from "./context.js";
@@ -22,6 +22,30 @@ export interface FlowEvaluation {
    * Pass it to `evidence.evaluationStmt`, which stores and chains it.
    */
   datasetHash: string | null;
+}
+
+/**
+ * Under decisionRule "sequential": the version's kept sequence states and the observed slices
+ * of the data since they were last advanced ([through, now): the window reader's ranges are
+ * half-open, so no trace is counted twice). A publish gate keeps nothing and judges the window.
+ */
+async function sequentialInput(
+  deps: ServiceDeps,
+  store: TenantStore,
+  flow: FlowRecord,
+  version: number,
+  trigger: "publish" | "recheck",
+  rp: ResolvedPolicy,
+  w: { from: Date; to: Date },
+): Promise<SequentialInput | null> {
+  if (rp.decisionRule !== "sequential") return null;
+  const base = { from: w.from.toISOString(), through: w.to.toISOString() };
+  if (trigger === "publish") return { ...base, prior: [], increment: null, persist: false };
+  const prior = await store.sequential.list(flow.id, version);
+  const since = prior.length ? new Date(Math.min(...prior.map((s) => Date.parse(s.through)))) : null;
+  const increment = since && since < w.to ? (await deps.windowReader(store).readWindow(flow.key, rp.attributes, since, w.to, {})).slices : null;
+  // Every kept state was advanced together, so they share `through`; an empty increment (a rerun at the same instant) adds nothing.
+  return { ...base, prior, increment: since ? (increment ?? []) : null, persist: true };
 }
 
 /**
@@ -55,7 +79,7 @@ export async function evaluateFlow(
     // An empty window has no recorded request to replay: skip the sample read.
     const synthetic = usable ? await syntheticSlices(store, flow, version, trigger, rp, w) : null;
     replay = synthetic?.replay ?? null;
-    input = { observed, ...synthetic?.input, baseline: await store.evidence.lastPassingEvaluation(flow.id) };
+    input = { observed, ...synthetic?.input, baseline: await store.evidence.lastPassingEvaluation(flow.id), sequential: await sequentialInput(deps, store, flow, version, trigger, rp, w) };
   }
   const override = applicableOverride(await store.governance.activeOverridesFor(flow.id), flow.id, now);
   // Kernels.bootstrap (Wasm in production): the same seed gives the same bits everywhere.

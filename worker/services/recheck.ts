@@ -118,10 +118,15 @@ export async function evaluateAndPause(
 ): Promise<void> {
   for (const flow of flows) {
     const version = flow.activeVersion ?? flow.latestVersion;
-    const { evaluation, datasetHash } = await evaluateFlow(deps, store, flow, version, "recheck", policy);
+    const { evaluation, datasetHash, gate } = await evaluateFlow(deps, store, flow, version, "recheck", policy);
     const now = evaluation.createdAt;
     const ev = store.evidence;
-    const stmts: InStatement[] = [ev.evaluationStmt(evaluation, datasetHash), ev.auditStmt(deps.newId(), evaluationAudit(evaluation, SYSTEM_RECHECK), now)];
+    const stmts: InStatement[] = [
+      ev.evaluationStmt(evaluation, datasetHash),
+      ev.auditStmt(deps.newId(), evaluationAudit(evaluation, SYSTEM_RECHECK), now),
+      // decisionRule "sequential": the advanced sequence states, committed with the evaluation that records them.
+      ...gate.sequences.map((s) => store.sequential.upsertStmt(flow.id, version, s, evaluation.id, now)),
+    ];
     const breach = evaluation.verdict === "block";
     if (breach) {
       stmts.push(

@@ -16,12 +16,14 @@ import { assertWellFormedText } from "../domain/text.js";
 import { type Client, type InStatement, mapStoreError, type ResultSet, writeBatch } from "./sql.js";
 import { headGuardStmt, headUpdateStmt, isChainConflict, pendingLinkOf, plainStatement, readHeads } from "./tenant/chain-links.js";
 import { createAlertStore } from "./tenant/alerts.js";
+import { createAuditReads } from "./tenant/audit-reads.js";
 import { type AnchorPort, checkAgainstAnchors, presentHeads } from "./tenant/anchor-guard.js";
 import { createRemediationStore } from "./tenant/remediations.js";
 import { createEvidenceStore } from "./tenant/evidence.js";
 import { createFlowStore } from "./tenant/flows.js";
 import { createGovernanceStore } from "./tenant/governance.js";
 import { createSegmentStore } from "./tenant/segments.js";
+import { createSequentialStateStore } from "./tenant/sequential-state.js";
 import { createTraceStore } from "./tenant/traces.js";
 import { createWindowReads } from "./tenant/window-reads.js";
 
@@ -102,6 +104,10 @@ export function createTenantStore(db: Client, tenantId: string, opts: { onOutbox
     evidence: createEvidenceStore(db, tenantId),
     remediations: createRemediationStore(db, tenantId),
     alerts: createAlertStore(db, tenantId),
+    /** Range reads for regulator artifacts (LL144, evidence pack, monitoring summary). */
+    audits: createAuditReads(db, tenantId),
+    /** Kept confidence-sequence states (decisionRule "sequential"). */
+    sequential: createSequentialStateStore(db, tenantId),
     /**
      * Commits statements atomically (all or nothing); a failed guard becomes
      * ConflictError(guardCode). Results are returned for the given statements, in order.
