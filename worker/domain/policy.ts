@@ -84,6 +84,10 @@ const policyObject = z.strictObject({
   replaySampleSize: z.number().int().min(1).max(1_000_000).optional(),
   maxRegression: maxRegressionSchema.optional(),
   override: inlineOverrideSchema.optional(),
+  /** NYC LL144 bias audit: which trace attributes hold sex and race/ethnicity (request parameters override). */
+  ll144: z.strictObject({ sexAttribute: attributeNameSchema, raceAttribute: attributeNameSchema }).optional(),
+  /** Trace retention: traces older than tracesDays are deleted by the daily job (at least six months). */
+  retention: z.strictObject({ tracesDays: z.number().int().min(183).max(36_500) }).optional(),
 });
 
 export const fairnessPolicySchema = policyObject

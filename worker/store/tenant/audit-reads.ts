@@ -1,0 +1,112 @@
+/**
+ * @module store/tenant/audit-reads
+ * Reads for the regulator-facing artifacts (LL144 bias audit, evidence pack,
+ * monitoring summary): per-(sex, race) cell counts of a flow's traces in a time
+ * range, and evaluations / audit rows created in a range. Read-only; every query
+ * filters on the tenant.
+ */
+import type { Evaluation } from "../../domain/evaluation.js";
+import { readEvaluationJson } from "../../domain/evaluation-read.js";
+import { type Client, json, read } from "../sql.js";
+import { attributePath } from "./traces.js";
+
+/** One (sex, race) cell as stored: the attributes' JSON text (null when the key is absent). */
+export interface RawLl144Cell {
+  sexJson: string | null;
+  raceJson: string | null;
+  count: number;
+  selected: number;
+}
+
+export interface StoredEvaluationRow {
+  id: string;
+  createdAt: string;
+  datasetHash: string | null;
+  evaluation: Evaluation;
+}
+
+export interface AuditRangeRow {
+  id: string;
+  seq: number;
+  entityType: string;
+  entityId: string;
+  action: string;
+  actor: string;
+  reason: string | null;
+  before: unknown;
+  after: unknown;
+  details: unknown;
+  createdAt: string;
+}
+
+function auditRow(r: Record<string, unknown>): AuditRangeRow {
+  return {
+    id: String(r.id),
+    seq: Number(r.seq),
+    entityType: String(r.entity_type),
+    entityId: String(r.entity_id),
+    action: String(r.action),
+    actor: String(r.actor),
+    reason: r.reason === null ? null : String(r.reason),
+    before: json(r.before),
+    after: json(r.after),
+    details: json(r.details),
+    createdAt: String(r.created_at),
+  };
+}
+
+/** Range reads for one tenant. */
+export function createAuditReads(db: Client, tenantId: string) {
+  return {
+    /**
+     * Cell counts of the flow's traces decided in [fromMs, toMs), grouped by the two
+     * attributes' JSON values — one row per cell, however many traces (aggregated in SQL).
+     */
+    async ll144Cells(flowKey: string, fromMs: number, toMs: number, sexAttribute: string, raceAttribute: string): Promise<RawLl144Cell[]> {
+      const rs = await read(db, {
+        sql: `SELECT attributes -> ? AS sex, attributes -> ? AS race, COUNT(*) AS n, SUM(selected) AS selected
+              FROM decision_traces WHERE tenant_id = ? AND flow_key = ? AND created_at >= ? AND created_at < ?
+              GROUP BY 1, 2`,
+        args: [attributePath(sexAttribute), attributePath(raceAttribute), tenantId, flowKey, fromMs, toMs],
+      });
+      return rs.rows.map((r) => ({
+        sexJson: r.sex === null ? null : String(r.sex),
+        raceJson: r.race === null ? null : String(r.race),
+        count: Number(r.n),
+        selected: Number(r.selected),
+      }));
+    },
+    /** Evaluations created in [fromIso, toIso), oldest first. */
+    async evaluationsBetween(fromIso: string, toIso: string): Promise<StoredEvaluationRow[]> {
+      const rs = await read(db, {
+        sql: `SELECT id, created_at, dataset_hash, body FROM fairness_evaluations
+              WHERE tenant_id = ? AND created_at >= ? AND created_at < ? ORDER BY created_at, id`,
+        args: [tenantId, fromIso, toIso],
+      });
+      return rs.rows.map((r) => ({
+        id: String(r.id),
+        createdAt: String(r.created_at),
+        datasetHash: r.dataset_hash === null || r.dataset_hash === undefined ? null : String(r.dataset_hash),
+        evaluation: readEvaluationJson(r.body),
+      }));
+    },
+    /** Audit rows created in [fromIso, toIso) (all of them when `fromIso` is ""), in append order; optionally one entity type. */
+    async auditBetween(fromIso: string, toIso: string, entityType?: string): Promise<AuditRangeRow[]> {
+      const rs = await read(db, {
+        sql: `SELECT * FROM audit_log WHERE tenant_id = ? AND created_at >= ? AND created_at < ? AND (? IS NULL OR entity_type = ?) ORDER BY seq`,
+        args: [tenantId, fromIso, toIso, entityType ?? null, entityType ?? null],
+      });
+      return rs.rows.map(auditRow);
+    },
+    /** The last audit row of `entityType` created before `beforeIso` (e.g. the policy in force at a range's start). */
+    async lastAuditBefore(entityType: string, beforeIso: string): Promise<AuditRangeRow | null> {
+      const rs = await read(db, {
+        sql: `SELECT * FROM audit_log WHERE tenant_id = ? AND entity_type = ? AND created_at < ? ORDER BY seq DESC LIMIT 1`,
+        args: [tenantId, entityType, beforeIso],
+      });
+      return rs.rows[0] ? auditRow(rs.rows[0]) : null;
+    },
+  };
+}
+
+export type AuditReads = ReturnType<typeof createAuditReads>;
