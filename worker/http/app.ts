@@ -22,7 +22,6 @@ import { createEvaluationRoutes } from "./routes/fairness-evaluations.js";
 import { createOverrideRoutes } from "./routes/fairness-overrides.js";
 import { createHealthRoutes } from "./routes/health.js";
 import { createLl144Routes } from "./routes/ll144.js";
-import { createOpenApiRoutes } from "./routes/openapi.js";
 import { createOutcomeRoutes } from "./routes/outcomes.js";
 import { createRecommendRoutes } from "./routes/recommend.js";
 import { createRemediationRoutes } from "./routes/remediations.js";
@@ -106,8 +105,8 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
   tenantApi.route("/outcomes", createOutcomeRoutes(deps));
   tenantApi.route("/decision-traces", createDecisionTraceRoutes(deps));
   tenantApi.route("/fairness-overrides", createOverrideRoutes(deps));
-  tenantApi.route("/fairness-evaluations", createEvaluationRoutes());
   tenantApi.route("/fairness-evaluations", createLl144Routes());
+  tenantApi.route("/fairness-evaluations", createEvaluationRoutes());
   tenantApi.route("/audit-log", createAuditLogRoutes(deps));
   tenantApi.route("/evidence", createEvidenceRoutes(deps));
   tenantApi.route("/remediations", createRemediationRoutes(deps));
