@@ -3,7 +3,7 @@
  * The store deadline over the worker-thread file client: a write abandoned by
  * its deadline (slow, or waiting on another process's lock) rejects with
  * StoreUnavailableError and never commits, even once the thread gets to it; the
- * outcome callback sees failed → answered; constraint errors still reach
+ * outcome callback sees timed_out → answered; constraint errors still reach
  * mapStoreError raw (409), and the event loop is never held meanwhile.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -63,10 +63,10 @@ describe("deadline over the worker-thread client", () => {
     expect(stallMs).toBeLessThan(500);
     // The thread finishes the statement, finds its caller gone and rolls back; this read queues behind it.
     expect(await count()).toBe(0);
-    expect(outcomes).toEqual(["failed"]);
+    expect(outcomes).toEqual(["timed_out"]);
     await db.batch([{ sql: "INSERT INTO t (v) VALUES ('after')" }], "write");
     expect(await count()).toBe(1);
-    expect(outcomes).toEqual(["failed", "answered"]);
+    expect(outcomes).toEqual(["timed_out", "answered"]);
   });
 
   it("gives up on a write waiting for another process's exclusive lock; it never commits", async () => {

@@ -160,8 +160,11 @@ export function json<T = unknown>(v: unknown): T | null {
   return v === null || v === undefined ? null : (JSON.parse(String(v)) as T);
 }
 
-/** Outcome of one operation, as the deadline wrapper saw it: did the database answer? */
-export type StoreOutcome = "answered" | "failed";
+/**
+ * Outcome of one operation, as the deadline wrapper saw it: the database
+ * answered, failed (refused, I/O, corrupt: quickly), or ran into the deadline.
+ */
+export type StoreOutcome = "answered" | "failed" | "timed_out";
 
 /**
  * True when an error means the database did answer (a constraint, a guard, a
@@ -194,6 +197,7 @@ export function withDeadline(client: SqlClient, timeoutMs: number, onOutcome: (o
     const ac = new AbortController();
     return new Promise<T>((resolve, reject) => {
       let settled = false;
+      let timedOut = false;
       const settle = (outcome: StoreOutcome, f: () => void) => {
         if (settled) return;
         settled = true;
@@ -204,7 +208,8 @@ export function withDeadline(client: SqlClient, timeoutMs: number, onOutcome: (o
       const timer = setTimeout(() => {
         const deadline = new StoreUnavailableError(new Error(`store operation exceeded its ${timeoutMs} ms deadline`));
         ac.abort(deadline);
-        if (!client.abortable) settle("failed", () => reject(deadline));
+        timedOut = true;
+        if (!client.abortable) settle("timed_out", () => reject(deadline));
       }, timeoutMs);
       let p: Promise<T>;
       try {
@@ -214,7 +219,7 @@ export function withDeadline(client: SqlClient, timeoutMs: number, onOutcome: (o
       }
       p.then(
         (v) => settle("answered", () => resolve(v)),
-        (e) => settle(isDatabaseAnswer(e) ? "answered" : "failed", () => reject(e)),
+        (e) => settle(timedOut ? "timed_out" : isDatabaseAnswer(e) ? "answered" : "failed", () => reject(e)),
       );
     });
   }

@@ -1,11 +1,14 @@
 /**
  * @module store/store-availability
  * Which tenant stores are failing, learnt from their recent operations, and a
- * short circuit for them: after a failure (deadline, lock, I/O, corruption,
- * transport) the tenant's operations fail fast with 503 for a cool-down, then one
- * probe at a time goes through; a probe that answers clears the mark. So a locked
- * or hung database costs its tenant one deadline, not one per queued request,
- * and its requests do not pile up behind it. Per registry instance; no globals.
+ * short circuit for the slow ones. Any failure (deadline, lock, I/O, corruption,
+ * transport) marks the store unavailable until an operation answers. A store
+ * that ran into the deadline (locked, hung) is also short-circuited: its
+ * operations fail fast with 503 for a cool-down, then one probe at a time goes
+ * through. So a hung database costs its tenant one deadline, not one per queued
+ * request, and requests do not pile up behind it; a store that fails quickly
+ * (refused connection) is simply tried again, so it recovers on the next request.
+ * Per registry instance; no globals.
  */
 import { StoreUnavailableError } from "../domain/errors.js";
 import { type Client, type StoreOutcome, withDeadline } from "./sql.js";
@@ -23,33 +26,36 @@ const DEFAULT_COOL_DOWN_MS = 1_000;
 export function createStoreAvailability(opts: StoreAvailabilityOptions) {
   const now = opts.now ?? (() => Date.now());
   const coolDownMs = opts.coolDownMs ?? Math.min(DEFAULT_COOL_DOWN_MS, opts.timeoutMs);
-  const failedAt = new Map<string, number>();
+  /** When each failing store last failed, and whether that failure was slow (a deadline). */
+  const failedAt = new Map<string, { at: number; slow: boolean }>();
   const probing = new Set<string>();
+  /** Stores with a readiness probe in flight (at most one each, however often /readyz is asked). */
+  const readinessProbes = new Set<string>();
   /** The wrapped client of each store, for readiness probes of failed ones. */
   const clients = new Map<string, Client>();
   const fast = () => new StoreUnavailableError(new Error("the tenant store failed recently; failing fast until a probe answers"));
 
   const coolingDown = (id: string) => {
-    const at = failedAt.get(id);
-    return at !== undefined && now() - at < coolDownMs;
+    const f = failedAt.get(id);
+    return f !== undefined && f.slow && now() - f.at < coolDownMs;
   };
   const settle = (id: string) => (o: StoreOutcome) => {
     if (o === "answered") failedAt.delete(id);
-    else failedAt.set(id, now());
+    else failedAt.set(id, { at: now(), slow: o === "timed_out" });
   };
 
   return {
     /** True while `id` failed less than a cool-down ago (callers skip even opening it). */
     coolingDown,
-    /** Records a failure outside an operation (a database that could not be opened). */
+    /** Records a failure outside an operation (a database that could not be opened: not reopened during the cool-down). */
     markFailed(id: string): void {
-      failedAt.set(id, now());
+      failedAt.set(id, { at: now(), slow: true });
     },
     /** `client` bounded by the deadline, its outcomes recorded, short-circuited while `id` is failing. */
     wrap(id: string, client: Client): Client {
       const bounded = withDeadline(client, opts.timeoutMs, settle(id));
       const gate = <T>(run: () => Promise<T>): Promise<T> => {
-        if (!failedAt.has(id)) return run();
+        if (!failedAt.get(id)?.slow) return run();
         if (probing.has(id) || coolingDown(id)) return Promise.reject(fast());
         probing.add(id);
         return run().finally(() => probing.delete(id));
@@ -74,8 +80,11 @@ export function createStoreAvailability(opts: StoreAvailabilityOptions) {
     probeFailed(): void {
       for (const id of failedAt.keys()) {
         const c = clients.get(id);
-        if (!c || probing.has(id) || coolingDown(id)) continue;
-        c.batch([{ sql: "SELECT 1" }], "write").catch(() => {});
+        if (!c || probing.has(id) || readinessProbes.has(id) || coolingDown(id)) continue;
+        readinessProbes.add(id);
+        c.batch([{ sql: "SELECT 1" }], "write")
+          .catch(() => {})
+          .finally(() => readinessProbes.delete(id));
       }
     },
     /** How many stores failed their latest operation (never which: readiness is unauthenticated). */
