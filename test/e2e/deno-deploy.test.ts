@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateSeed } from "../../worker/domain/chain-sign.js";
 import { createClient } from "../helpers/client.js";
 import { denoBinary } from "../helpers/deno.js";
-import { spawnGateway, type SpawnedServer } from "../helpers/server.js";
+import { spawnGateway, spawnNodeServer, type SpawnedServer } from "../helpers/server.js";
 import { freePort, startSqld, type SqldServer } from "../helpers/sqld.js";
 import { acceptanceStory, PLATINUM_FLOW } from "./story.case.js";
 
@@ -184,6 +184,31 @@ describe("[deno-deploy] control store down at start", () => {
       return out;
     })().finally(() => p.kill("SIGKILL"));
     expect(late).not.toContain(adminToken);
+  });
+});
+
+describe("[deno-deploy] a control store shared with a Node gateway", () => {
+  it("[deno-deploy] a tenant the Node gateway placed in embedded files answers 503 store_unavailable; the file: URL is named in the log", async () => {
+    const node = await spawnNodeServer({ FAIRGATE_CONTROL_DB_URL: control.url, FAIRGATE_EVIDENCE_SIGNING_KEY: evidenceKey });
+    let key: string;
+    try {
+      const http = createClient(node.baseUrl);
+      const ten = await http.post("/api/v1/admin/tenants", node.adminToken, { name: "embedded-on-node" });
+      expect(ten.status).toBe(201);
+      key = (await http.post(`/api/v1/admin/tenants/${ten.body.id}/api-keys`, node.adminToken, { principal: "p@x.test", roles: ["publisher"] })).body.key;
+      expect((await http.get("/api/v1/decision-flows", key)).status).toBe(200);
+    } finally {
+      await node.stop();
+    }
+    const deploy = await spawnDeploy({ FAIRGATE_ADMIN_TOKEN: node.adminToken });
+    try {
+      const r = await createClient(deploy.baseUrl).get("/api/v1/decision-flows", key);
+      expect(r.status).toBe(503);
+      expect(r.body.code).toBe("store_unavailable");
+      expect(deploy.logs.join("\n")).toContain("file: URLs cannot work on Deno Deploy");
+    } finally {
+      expect(await deploy.stop("SIGTERM")).toBe(0);
+    }
   });
 });
 

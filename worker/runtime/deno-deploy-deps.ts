@@ -118,7 +118,15 @@ export function createDenoDeployRuntime(io: DenoDeployIo) {
         config,
         regions,
         controlClient,
-        openTenantClient: (t) => openHttpClient(t.dbUrl, regions[t.region]?.authToken),
+        openTenantClient: (t) => {
+          try {
+            return openHttpClient(t.dbUrl, regions[t.region]?.authToken);
+          } catch (e) {
+            // The request answers 503 store_unavailable, which names no cause; the reason (a file: URL) is logged here.
+            logger.error("tenant database cannot be opened here", { tenantId: t.id, region: t.region, ...errorFields(e) });
+            throw e;
+          }
+        },
         migrations,
         kernels,
         logger,
