@@ -12,6 +12,9 @@ export const USAGE = `Usage: fairgate check --input FILE --sensitive COL [--sens
                       (--decision COL | --score COL --threshold T) [--label COL]
                       [--policy FILE] [--format csv|ndjson] [--json] [--out DIR]
                       [--kernels wasm|reference] [--baseline FILE]
+                      [--decision-rule point|confident|sequential]
+                      [--interval-method bootstrap|analytic] [--multiplicity holm|bh|none]
+                      [--state FILE]
        fairgate verify FILE [--public-key KEY] [--json]
        fairgate audit ll144 --input FILE --sex COL --race COL (--decision COL | --score COL)
                       [--exclude-small "justification"] [--distribution-date DATE]
@@ -38,6 +41,12 @@ Runs the Fairgate fairness gate over a CSV or NDJSON file of decisions.
   --kernels K         wasm (default) or reference
   --baseline FILE     a previous evaluation.json: a metric worse than there by more than
                       the policy's maxRegression for it is reported as a warning
+  --decision-rule R   point, confident or sequential (replaces the policy's decisionRule)
+  --interval-method M bootstrap or analytic (replaces the policy's intervalMethod)
+  --multiplicity M    holm, bh or none (replaces the policy's multiplicity)
+  --state FILE        with the sequential rule: the confidence sequences carried from one
+                      run to the next. Each run's input is the decisions since the previous
+                      run; the file is created when missing and replaced atomically.
   -h, --help          show this help
 
 The whole file is the window (the policy's windowDays and continuousRecheck are
@@ -79,6 +88,12 @@ export interface CheckOptions {
   kernels: "wasm" | "reference";
   /** A previous evaluation to compare with (maxRegression); absent for none. */
   baseline?: string;
+  /** Replace the policy's decisionRule / intervalMethod / multiplicity when given. */
+  decisionRule?: "point" | "confident" | "sequential";
+  intervalMethod?: "bootstrap" | "analytic";
+  multiplicity?: "holm" | "bh" | "none";
+  /** The sequential state file carried between runs. */
+  stateFile?: string;
 }
 
 /** Everything `fairgate audit ll144` needs, validated. */
@@ -113,6 +128,10 @@ const OPTIONS = {
   out: { type: "string" },
   kernels: { type: "string" },
   baseline: { type: "string" },
+  "decision-rule": { type: "string" },
+  "interval-method": { type: "string" },
+  multiplicity: { type: "string" },
+  state: { type: "string" },
   "public-key": { type: "string" },
   sex: { type: "string" },
   race: { type: "string" },
@@ -190,6 +209,11 @@ export function parseCommand(argv: string[]): Command {
 
   const kernels = v.kernels ?? "wasm";
   if (kernels !== "wasm" && kernels !== "reference") throw new UsageError(`--kernels must be wasm or reference, not "${kernels}"`);
+  const decisionRule = oneOf("decision-rule", v["decision-rule"], ["point", "confident", "sequential"] as const);
+  const intervalMethod = oneOf("interval-method", v["interval-method"], ["bootstrap", "analytic"] as const);
+  const multiplicity = oneOf("multiplicity", v.multiplicity, ["holm", "bh", "none"] as const);
+  if (v.state === "") throw new UsageError("--state needs a FILE");
+  if (v.state !== undefined && decisionRule !== undefined && decisionRule !== "sequential") throw new UsageError("--state only applies with the sequential decision rule");
 
   return {
     kind: "check",
@@ -204,8 +228,19 @@ export function parseCommand(argv: string[]): Command {
       out: v.out ?? null,
       kernels,
       ...(v.baseline !== undefined ? { baseline: v.baseline } : {}),
+      ...(decisionRule !== undefined ? { decisionRule } : {}),
+      ...(intervalMethod !== undefined ? { intervalMethod } : {}),
+      ...(multiplicity !== undefined ? { multiplicity } : {}),
+      ...(v.state !== undefined ? { stateFile: v.state } : {}),
     },
   };
+}
+
+/** A flag restricted to `allowed` values (undefined when absent). */
+function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`--${flag} must be ${allowed.slice(0, -1).join(", ")} or ${allowed[allowed.length - 1]}, not "${value}"`);
+  return value as T;
 }
 
 function inputFormat(input: string, format: string | undefined): "csv" | "ndjson" {
@@ -223,7 +258,7 @@ function parseAudit(v: ReturnType<typeof parse>["values"], extra: string[]): Com
   const [kind, ...rest] = extra;
   if (kind !== "ll144") throw new UsageError(kind === undefined ? "audit needs a kind: ll144" : `unknown audit "${kind}"`);
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
-  const foreign = (["sensitive", "label", "threshold", "policy", "kernels", "baseline", "public-key"] as const).find((k) => v[k] !== undefined);
+  const foreign = (["sensitive", "label", "threshold", "policy", "kernels", "baseline", "public-key", "decision-rule", "interval-method", "multiplicity", "state"] as const).find((k) => v[k] !== undefined);
   if (foreign) throw new UsageError(`--${foreign} does not apply to audit ll144`);
   if (!v.input) throw new UsageError("--input FILE is required");
   if (!v.sex) throw new UsageError("--sex COL is required");

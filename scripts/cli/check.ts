@@ -28,6 +28,7 @@ import { at, InputError } from "./errors.js";
 import { inputSize, readRows } from "./input.js";
 import { defaultPolicy, DEFAULT_THRESHOLDS, loadPolicyFile, withAttributes } from "./policy.js";
 import { createProgress } from "./progress.js";
+import { loadState, saveState } from "./state.js";
 import { renderSummary } from "./report.js";
 import { writeReportFiles } from "./report-files.js";
 
@@ -54,17 +55,27 @@ async function loadKernels(kind: CheckOptions["kernels"]): Promise<Kernels> {
   }
 }
 
+/** --decision-rule, --interval-method and --multiplicity replace the policy's settings. */
+function withRuleFlags(policy: FairnessPolicy, o: CheckOptions): FairnessPolicy {
+  return {
+    ...policy,
+    ...(o.decisionRule ? { decisionRule: o.decisionRule } : {}),
+    ...(o.intervalMethod ? { intervalMethod: o.intervalMethod } : {}),
+    ...(o.multiplicity ? { multiplicity: o.multiplicity } : {}),
+  };
+}
+
 /** The policy to gate with; --sensitive flags replace the policy's attributes, in flag order. */
 async function policyFor(o: CheckOptions, note: (s: string) => void): Promise<FairnessPolicy> {
   if (o.policyFile === null) {
-    const policy = defaultPolicy(o.sensitive); // args guarantee at least one without --policy
+    const policy = withRuleFlags(defaultPolicy(o.sensitive), o); // args guarantee at least one without --policy
     const named = o.sensitive.length > 1 ? { sensitiveAttributes: o.sensitive } : { sensitiveAttribute: o.sensitive[0] };
     note(`no --policy given; using the default policy ${JSON.stringify({ enabled: true, ...named, thresholds: DEFAULT_THRESHOLDS })} (minSampleSize ${policy.minSampleSize})`);
     return policy;
   }
   const loaded = await loadPolicyFile(o.policyFile);
   loaded.notes.forEach(note);
-  const { policy } = loaded;
+  const policy = withRuleFlags(loaded.policy, o);
   if (o.sensitive.length === 0) return policy;
   const own = resolvePolicy(policy).attributes;
   if (!o.sensitive.includes(policy.sensitiveAttribute))
@@ -149,13 +160,21 @@ export async function runCheck(o: CheckOptions, io: CheckIo): Promise<number> {
   // come from the kernels' Poisson bootstrap with the policy's seed.
   const observed = policy.enabled ? slices.map((s) => s.sliceTable()) : [];
   const counterfactualNote = "not available in fairgate check (there is no decision flow to re-run)";
-  const gate = decideGate(policy, { observed, baseline, counterfactualNote }, null, { resample: kernels.bootstrap });
+  // --state: this file is the look's new data; the kept sequences continue from the previous run.
+  if (o.stateFile !== undefined && rp.decisionRule !== "sequential") throw new InputError(`--state only applies with the sequential decision rule (the policy's is "${rp.decisionRule}")`);
+  const prior = o.stateFile !== undefined ? await loadState(o.stateFile) : [];
+  const through = now.toISOString();
+  const sequential =
+    o.stateFile !== undefined ? { prior, increment: prior.length ? observed : null, from: prior[0]?.since ?? through, through, persist: true } : null;
+  const gate = decideGate(policy, { observed, baseline, counterfactualNote, sequential }, null, { resample: kernels.bootstrap });
   const built = buildEvaluation(
     { id: newId(), flowId: CLI_FLOW_ID, flowKey: basename(o.input), version: null, trigger: "cli", policy, window: null, now },
     gate,
   );
   // The printed document is the gateway's schema, nothing more: parsed, not assumed.
   const evaluation = evaluationSchema.parse(built);
+
+  if (o.stateFile !== undefined && policy.enabled) await saveState(o.stateFile, gate.sequences, evaluation.id, now);
 
   const json = `${JSON.stringify(evaluation, null, 2)}\n`;
   if (o.out !== null) {

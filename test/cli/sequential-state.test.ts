@@ -1,0 +1,78 @@
+/**
+ * `fairgate check --decision-rule/--interval-method/--multiplicity/--state`: the flags
+ * replace the policy's settings, and --state carries the confidence sequences from one
+ * run to the next (each run's file is the new decisions; the file is created when
+ * missing and replaced whole). In-process through main(), as inputs.test.ts.
+ */
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "../../scripts/fairgate.js";
+
+let dir: string;
+beforeAll(async () => void (dir = await mkdtemp(join(tmpdir(), "fairgate-seq-"))));
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+async function run(argv: string[]) {
+  let stdout = "";
+  let stderr = "";
+  const code = await main(argv, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, now: () => new Date("2026-01-01T00:00:00Z") });
+  return { code, stdout, stderr };
+}
+
+/** `n` rows per group: a selected `sa` times, b `sb` times. */
+async function batch(name: string, n: number, sa: number, sb: number) {
+  const rows = ["g,d"];
+  for (let i = 0; i < n; i++) rows.push(`a,${i < sa ? 1 : 0}`, `b,${i < sb ? 1 : 0}`);
+  const p = join(dir, name);
+  await writeFile(p, `${rows.join("\n")}\n`);
+  return p;
+}
+
+describe("fairgate check sequential flags", () => {
+  it("carries the sequence across runs and blocks once it is wholly beyond", async () => {
+    const policy = join(dir, "policy.json");
+    await writeFile(policy, JSON.stringify({ enabled: true, sensitiveAttribute: "g", minSampleSize: 10, thresholds: { demographicParityGap: 0.2 } }));
+    const state = join(dir, "state.json");
+    const argv = (input: string) => ["check", "--input", input, "--sensitive", "g", "--decision", "d", "--policy", policy, "--decision-rule", "sequential", "--interval-method", "analytic", "--state", state, "--json"];
+    const one = await run(argv(await batch("one.csv", 100, 50, 50)));
+    expect(one.code).toBe(0);
+    const e1 = JSON.parse(one.stdout);
+    expect(e1.decisionRule).toBe("sequential");
+    expect(e1.results[0].metrics.demographicParityGap.sequence).toMatchObject({ looks: 1, persisted: true });
+    const s1 = JSON.parse(await readFile(state, "utf8"));
+    expect(s1).toMatchObject({ format: "fairgate-sequential-state/1", evaluationId: e1.id, states: [{ slice: "g", metric: "demographicParityGap", looks: 1 }] });
+
+    const two = await run(argv(await batch("two.csv", 2000, 2000, 0)));
+    const e2 = JSON.parse(two.stdout);
+    const seq = e2.results[0].metrics.demographicParityGap.sequence;
+    expect(seq.looks).toBe(2);
+    expect(seq.groups.map((g: { n: number; selected: number }) => [g.n, g.selected])).toEqual([[2100, 2050], [2100, 50]]);
+    expect(e2.verdict).toBe("block");
+    expect(two.code).toBe(1);
+    expect(JSON.parse(await readFile(state, "utf8")).states[0].looks).toBe(2);
+    // Replaced by rename: no temporary file is left beside it.
+    expect((await readdir(dir)).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+  });
+  it("--multiplicity and --interval-method replace the policy's", async () => {
+    const input = await batch("m.csv", 100, 60, 40);
+    const r = await run(["check", "--input", input, "--sensitive", "g", "--decision", "d", "--decision-rule", "confident", "--interval-method", "analytic", "--multiplicity", "bh", "--json"]);
+    const e = JSON.parse(r.stdout);
+    expect(e.multiplicity).toEqual({ method: "bh", familySize: 1, alpha: 0.05 });
+    expect(e.intervals.aggregates).toBe("analytic");
+  });
+  it("refuses bad values and --state without the sequential rule", async () => {
+    const input = await batch("x.csv", 20, 10, 10);
+    const base = ["check", "--input", input, "--sensitive", "g", "--decision", "d"];
+    expect((await run([...base, "--decision-rule", "eventually"])).stderr).toMatch(/--decision-rule must be point, confident or sequential/);
+    expect((await run([...base, "--state", join(dir, "s.json"), "--decision-rule", "point"])).code).toBe(2);
+    const r = await run([...base, "--state", join(dir, "s.json")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--state only applies with the sequential decision rule/);
+    await writeFile(join(dir, "bad.json"), "{}");
+    const bad = await run([...base, "--decision-rule", "sequential", "--state", join(dir, "bad.json")]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/not a fairgate-sequential-state\/1 file/);
+  });
+});
