@@ -26,6 +26,8 @@ export interface InProcessApp {
   logs: string[];
   /** Same shape as fetch(): path relative to the app root. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
+  /** The app's route table (method + full path), for route-coverage checks. */
+  routes: readonly { method: string; path: string }[];
   close(): Promise<void>;
 }
 
@@ -72,6 +74,7 @@ export async function createInProcessApp(
     cronSecret,
     logs,
     fetch: async (path, init) => app.request(path, init),
+    routes: app.routes,
     async close() {
       await deps.tenants.close();
       controlClient.close();

@@ -15,6 +15,7 @@ import { createApiKeyRoutes } from "./routes/api-keys.js";
 import { createAlertDeliveryRoutes } from "./routes/alert-deliveries.js";
 import { createAuditLogRoutes } from "./routes/audit-log.js";
 import { createEvidenceRoutes } from "./routes/evidence.js";
+import { createEvidencePackRoutes } from "./routes/evidence-pack.js";
 import { createCronRoutes } from "./routes/cron.js";
 import { createDecisionFlowRoutes } from "./routes/decision-flows.js";
 import { createDecisionTraceRoutes } from "./routes/decision-traces.js";
@@ -22,6 +23,7 @@ import { createEvaluationRoutes } from "./routes/fairness-evaluations.js";
 import { createOverrideRoutes } from "./routes/fairness-overrides.js";
 import { createHealthRoutes } from "./routes/health.js";
 import { createLl144Routes } from "./routes/ll144.js";
+import { createOpenApiRoutes } from "./routes/openapi.js";
 import { createOutcomeRoutes } from "./routes/outcomes.js";
 import { createRecommendRoutes } from "./routes/recommend.js";
 import { createRemediationRoutes } from "./routes/remediations.js";
@@ -63,6 +65,7 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
   });
 
   app.route("/", createHealthRoutes(deps, isShuttingDown));
+  app.route("/", createOpenApiRoutes());
 
   app.use("/api/*", async (c, next) => {
     if (isShuttingDown()) return problem(c, 503, "shutting_down", "Service unavailable", "The server is shutting down; retry on another instance.");
@@ -108,6 +111,7 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
   tenantApi.route("/fairness-evaluations", createLl144Routes());
   tenantApi.route("/fairness-evaluations", createEvaluationRoutes());
   tenantApi.route("/audit-log", createAuditLogRoutes(deps));
+  tenantApi.route("/evidence-pack", createEvidencePackRoutes(deps));
   tenantApi.route("/evidence", createEvidenceRoutes(deps));
   tenantApi.route("/remediations", createRemediationRoutes(deps));
   tenantApi.route("/alert-deliveries", createAlertDeliveryRoutes());

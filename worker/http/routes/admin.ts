@@ -4,19 +4,14 @@
  * (create, list, revoke, rotate, and the key event log).
  */
 import { Hono } from "hono";
-import { z } from "zod";
 import { ConflictError, ValidationError } from "../../domain/errors.js";
 import { createApiKey, type KeyActor, listApiKeyEvents, listApiKeys, revokeApiKey, rotateApiKey } from "../../services/api-keys.js";
 import type { TenantRecord } from "../../services/store-types.js";
 import { platformAuth } from "../auth.js";
 import { jsonBody } from "../body.js";
 import type { AppDeps, AppEnv } from "../types.js";
-import { createKeySchema, mintSecret, rotateKeySchema, withSecret } from "./api-keys.js";
-
-const createTenantSchema = z.strictObject({
-  name: z.string().trim().min(1).max(200),
-  region: z.string().min(1).max(64).optional(),
-});
+import { createKeySchema, createTenantSchema, rotateKeySchema } from "../openapi/request-schemas.js";
+import { mintSecret, withSecret } from "./api-keys.js";
 
 /** Routes under /api/v1/admin. */
 export function createAdminRoutes(deps: AppDeps) {

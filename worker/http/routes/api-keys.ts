@@ -6,36 +6,20 @@
  * return exactly the same shapes.
  */
 import { Hono } from "hono";
-import { z } from "zod";
-import { roleSchema } from "../../domain/roles.js";
 import {
   type ApiKeyView,
   createApiKey,
   type KeyActor,
   listApiKeys,
-  MAX_ROTATION_GRACE_SECONDS,
   revokeApiKey,
   rotateApiKey,
 } from "../../services/api-keys.js";
 import { requireRole } from "../auth.js";
 import { jsonBody } from "../body.js";
+import { createKeySchema, rotateKeySchema } from "../openapi/request-schemas.js";
 import { randomSecret, sha256Hex } from "../crypto.js";
+import { tenantOperations } from "../openapi/operations-tenant.js";
 import type { AppDeps, AppEnv } from "../types.js";
-
-const expiresAt = z.iso.datetime({ offset: true, error: "must be an ISO 8601 date-time with a time zone" });
-
-export const createKeySchema = z.strictObject({
-  principal: z.string().trim().min(1).max(200),
-  roles: z.array(roleSchema).min(1).max(5).transform((r) => [...new Set(r)]),
-  expiresAt: expiresAt.optional(),
-});
-
-export const rotateKeySchema = z.strictObject({
-  /** How long the old key keeps working; 0 (the default) ends it now. */
-  graceSeconds: z.number().int().min(0).max(MAX_ROTATION_GRACE_SECONDS).default(0),
-  /** Expiry of the new key; by default the old key's. */
-  expiresAt: expiresAt.optional(),
-});
 
 /** A new secret (shown once) and the hash that is stored. */
 export async function mintSecret(): Promise<{ key: string; keyHash: string }> {
@@ -49,7 +33,7 @@ export const withSecret = (v: ApiKeyView, key: string) => ({ ...v, key });
 /** Routes under /api/v1/api-keys (tenant API; the caller's tenant only). */
 export function createApiKeyRoutes(deps: AppDeps) {
   const app = new Hono<AppEnv>();
-  app.use("*", requireRole("admin"));
+  app.use("*", requireRole(...tenantOperations.listApiKeys.roles));
   const actor = (c: { get(k: "principal"): AppEnv["Variables"]["principal"] }): KeyActor => ({ type: "principal", principal: c.get("principal") });
 
   app.get("/", async (c) => c.json({ items: await listApiKeys(deps, c.get("principal").tenantId, actor(c)) }));

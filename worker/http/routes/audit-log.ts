@@ -4,19 +4,13 @@
  * hash chain; and the streamed NDJSON export an auditor verifies offline.
  */
 import { Hono } from "hono";
-import { z } from "zod";
 import { ValidationError } from "../../domain/errors.js";
 import { requireRole } from "../auth.js";
 import { parseWith } from "../body.js";
 import { exportLines, verifyChain } from "../../services/chain.js";
+import { tenantOperations as ops } from "../openapi/operations-tenant.js";
+import { auditQuery } from "../openapi/request-schemas.js";
 import type { AppDeps, AppEnv } from "../types.js";
-
-const query = z.object({
-  entityType: z.string().max(64).optional(),
-  entityId: z.string().max(64).optional(),
-  cursor: z.string().max(64).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-});
 
 const encodeCursor = (seq: number) => btoa(`seq:${seq}`);
 function decodeCursor(cursor: string): number {
@@ -31,20 +25,18 @@ function decodeCursor(cursor: string): number {
   return Number(m[1]);
 }
 
-const READERS = ["publisher", "admin", "approver", "auditor"] as const;
-
 /** Routes GET /api/v1/audit-log, /audit-log/verify and /audit-log/export. */
 export function createAuditLogRoutes(deps: AppDeps) {
   const app = new Hono<AppEnv>();
   // Verifies both chains, every link, against the stored heads and the signed anchors outside the tenant database.
-  app.get("/verify", requireRole(...READERS), async (c) => {
+  app.get("/verify", requireRole(...ops.verifyAuditLog.roles), async (c) => {
     const store = c.get("tenant").store;
     const audit = await verifyChain(store, "audit", deps.anchors);
     const evaluations = await verifyChain(store, "evaluation", deps.anchors);
     return c.json({ ...audit, ok: audit.ok && evaluations.ok, audit, evaluations });
   });
   // NDJSON with the hashes, streamed page by page, for offline `fairgate verify FILE`.
-  app.get("/export", requireRole(...READERS), (c) => {
+  app.get("/export", requireRole(...ops.exportAuditLog.roles), (c) => {
     const lines = exportLines(c.get("tenant").store, deps.clock(), deps.anchors);
     const enc = new TextEncoder();
     const stream = new ReadableStream<Uint8Array>({
@@ -62,8 +54,8 @@ export function createAuditLogRoutes(deps: AppDeps) {
       "content-disposition": `attachment; filename="fairgate-evidence-${c.get("tenant").tenant.id}.ndjson"`,
     });
   });
-  app.get("/", requireRole(...READERS), async (c) => {
-    const q = parseWith(query, c.req.query());
+  app.get("/", requireRole(...ops.listAuditLog.roles), async (c) => {
+    const q = parseWith(auditQuery, c.req.query());
     const rows = await c.get("tenant").store.evidence.listAudit({
       entityType: q.entityType,
       entityId: q.entityId,

@@ -7,18 +7,12 @@
  * background loop). An unset secret turns the route off (404) — never open.
  */
 import { Hono } from "hono";
-import { z } from "zod";
 import { AppError, NotFoundError } from "../../domain/errors.js";
 import { runScheduledSweep, runScheduledWork } from "../../services/scheduled.js";
 import { parseWith } from "../body.js";
 import { secretsEqual } from "../crypto.js";
+import { cronQuery } from "../openapi/request-schemas.js";
 import type { AppDeps, AppEnv } from "../types.js";
-
-const query = z.object({
-  job: z.enum(["fairness-recheck", "expiry-sweep"]).default("fairness-recheck"),
-  /** Labels a recheck run (its UTC day); the sweep always judges expiry on the gateway's clock. */
-  scheduledTime: z.iso.datetime({ offset: true }).optional(),
-});
 
 /** Routes under /api/v1/cron. */
 export function createCronRoutes(deps: AppDeps) {
@@ -27,7 +21,7 @@ export function createCronRoutes(deps: AppDeps) {
     if (!deps.cronSecret) throw new NotFoundError("route");
     const m = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "");
     if (!m || !(await secretsEqual(m[1]!, deps.cronSecret))) throw new AppError(401, "unauthorized", "Unauthorized", "A valid cron secret is required.");
-    const q = parseWith(query, c.req.query());
+    const q = parseWith(cronQuery, c.req.query());
     if (q.job === "expiry-sweep") return c.json(await runScheduledSweep(deps, c.get("log"), { trigger: "http" }));
     const report = await runScheduledWork(deps, q.scheduledTime ? new Date(q.scheduledTime) : deps.clock(), c.get("log"), { trigger: "http" });
     return c.json(report);

@@ -9,6 +9,7 @@ import { AppError } from "../../domain/errors.js";
 import { packTraces } from "../../services/pack.js";
 import { bulkLoad } from "../../services/traces.js";
 import { requireRole } from "../auth.js";
+import { tenantOperations as ops } from "../openapi/operations-tenant.js";
 import type { AppDeps, AppEnv } from "../types.js";
 
 const NDJSON = /^application\/(x-ndjson|ndjson|jsonl|x-jsonlines|jsonlines)\s*(;|$)/i;
@@ -18,7 +19,7 @@ export function createDecisionTraceRoutes(deps: AppDeps) {
   const app = new Hono<AppEnv>();
   app.post(
     "/bulk",
-    requireRole("operator"),
+    requireRole(...ops.bulkTraces.roles),
     bodyLimit({
       maxSize: deps.limits.bulkMaxBytes,
       onError: () => {
@@ -34,7 +35,7 @@ export function createDecisionTraceRoutes(deps: AppDeps) {
     },
   );
   // On-demand packing of complete past days into columnar segments (also runs in the daily job).
-  app.post("/pack", requireRole("operator", "admin"), async (c) => {
+  app.post("/pack", requireRole(...ops.packTraces.roles), async (c) => {
     const r = await packTraces(deps, c.get("tenant").store);
     c.get("log").info("traces packed", { segments: r.segments, traces: r.traces });
     return c.json(r);

@@ -4,30 +4,29 @@
  * audit reports (report.json, report.html).
  */
 import { Hono } from "hono";
-import { z } from "zod";
 import { NotFoundError } from "../../domain/errors.js";
 import { renderReportHtml } from "../../report/html.js";
 import { evaluationReport } from "../../services/report.js";
 import { requireRole } from "../auth.js";
 import { parseWith } from "../body.js";
+import { tenantOperations as ops } from "../openapi/operations-tenant.js";
+import { evaluationListQuery } from "../openapi/request-schemas.js";
 import type { AppEnv } from "../types.js";
 
-const READERS = ["publisher", "admin", "approver", "auditor"] as const;
-const listQuery = z.object({ flowId: z.string().max(64).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) });
 
 /** Routes under /api/v1/fairness-evaluations. */
 export function createEvaluationRoutes() {
   const app = new Hono<AppEnv>();
-  app.get("/", requireRole(...READERS), async (c) => {
-    const q = parseWith(listQuery, c.req.query());
+  app.get("/", requireRole(...ops.listEvaluations.roles), async (c) => {
+    const q = parseWith(evaluationListQuery, c.req.query());
     return c.json({ items: await c.get("tenant").store.evidence.listEvaluations(q) });
   });
   // The audit report of one evaluation, as data and as a self-contained HTML page.
-  app.get("/:id/report.json", requireRole(...READERS), async (c) => {
+  app.get("/:id/report.json", requireRole(...ops.getEvaluationReportJson.roles), async (c) => {
     const { tenant, store } = c.get("tenant");
     return c.json(await evaluationReport(store, { id: tenant.id, name: tenant.name }, c.req.param("id"), new Date()));
   });
-  app.get("/:id/report.html", requireRole(...READERS), async (c) => {
+  app.get("/:id/report.html", requireRole(...ops.getEvaluationReportHtml.roles), async (c) => {
     const { tenant, store } = c.get("tenant");
     const report = await evaluationReport(store, { id: tenant.id, name: tenant.name }, c.req.param("id"), new Date());
     // The page is static: no scripts may run and nothing may be fetched, even if escaping ever failed.
@@ -36,7 +35,7 @@ export function createEvaluationRoutes() {
       "x-content-type-options": "nosniff",
     });
   });
-  app.get("/:id", requireRole(...READERS), async (c) => {
+  app.get("/:id", requireRole(...ops.getEvaluation.roles), async (c) => {
     const e = await c.get("tenant").store.evidence.getEvaluation(c.req.param("id"));
     if (!e) throw new NotFoundError("fairness evaluation");
     return c.json(e);

@@ -6,25 +6,23 @@
  * request in one atomic batch.
  */
 import { Hono } from "hono";
-import { alertSettingsSchema } from "../../domain/alerts.js";
-import { tenantSettingsSchema } from "../../domain/policy.js";
 import { alertSettingsStmts, publicAlertSettings } from "../../services/alerts.js";
 import { putSettings } from "../../services/governance.js";
 import { actorOf, requireRole } from "../auth.js";
 import { jsonBody } from "../body.js";
+import { tenantOperations as ops } from "../openapi/operations-tenant.js";
+import { settingsBody } from "../openapi/request-schemas.js";
 import type { AppDeps, AppEnv } from "../types.js";
-
-const settingsBody = tenantSettingsSchema.extend({ alerts: alertSettingsSchema.nullable().optional() });
 
 /** Routes under /api/v1/tenant-settings. */
 export function createTenantSettingsRoutes(deps: AppDeps) {
   const app = new Hono<AppEnv>();
-  app.get("/", requireRole("admin", "approver", "auditor"), async (c) => {
+  app.get("/", requireRole(...ops.getTenantSettings.roles), async (c) => {
     const store = c.get("tenant").store;
     const policy = await store.governance.getPolicy();
     return c.json({ fairnessPolicy: policy, alerts: publicAlertSettings(await store.alerts.getSettings()) });
   });
-  app.put("/", requireRole("admin"), async (c) => {
+  app.put("/", requireRole(...ops.putTenantSettings.roles), async (c) => {
     const body = await jsonBody(c, settingsBody);
     const store = c.get("tenant").store;
     const actor = actorOf(c);

@@ -1,0 +1,142 @@
+/**
+ * @module http/openapi/operations-tenant
+ * Operation definitions of the tenant API (`Authorization: Bearer <tenant API key>`):
+ * keys, settings, flows and the gate, decisions, overrides, evidence, remediations.
+ * The roles listed here are the ones the route files enforce (they read them from
+ * these definitions).
+ */
+import { remediationPatchSchema } from "../../services/remediation.js";
+import { bulkLineSchema } from "../../services/traces.js";
+import { defineOperation } from "./define.js";
+import { PLATINUM_EXAMPLE } from "./examples.js";
+import * as rq from "./request-schemas.js";
+import * as rs from "./response-schemas.js";
+
+export const ALL_ROLES = ["operator", "publisher", "admin", "approver", "auditor"] as const;
+export const EVIDENCE_READERS = ["publisher", "admin", "approver", "auditor"] as const;
+const OVERRIDE_READERS = ["admin", "approver", "auditor", "publisher"] as const;
+const FLOW_EXAMPLE = { id: "01J9ZF", key: "nbo-cards", name: "Next best card", status: "draft", version: 1, activeVersion: null, createdAt: "2026-12-01T08:00:00.000Z", updatedAt: "2026-12-01T08:00:00.000Z" };
+const OVERRIDE_EXAMPLE = { reason: "Documented exception while the model is retrained", expiresAt: "2026-12-08T00:00:00.000Z", flowId: "01J9ZF" };
+const KEY_BODY = { principal: "dave@acme.test", roles: ["operator"] };
+
+export const tenantOperations = {
+  listApiKeys: defineOperation({ operationId: "listApiKeys", method: "get", path: "/api/v1/api-keys", tag: "api-keys", summary: "List the tenant's API keys", description: "Never a secret or its hash.", security: "tenant", roles: ["admin"], responses: { 200: { description: "keys", schema: rs.apiKeyListSchema, example: { items: [] } } } }),
+  createApiKey: defineOperation({
+    operationId: "createApiKey", method: "post", path: "/api/v1/api-keys", tag: "api-keys", summary: "Create an API key",
+    description: "For the caller's own tenant; a role the caller does not hold → 403 `role_escalation_forbidden`. The secret is shown once.",
+    security: "tenant", roles: ["admin"], body: { schema: rq.createKeySchema, example: KEY_BODY },
+    responses: { 201: { description: "the key, with its secret", schema: rs.apiKeyWithSecretSchema } },
+    errors: { 400: ["api_key_expiry_invalid"], 403: ["role_escalation_forbidden"], 409: ["constraint_violation"] },
+  }),
+  revokeApiKey: defineOperation({
+    operationId: "revokeApiKey", method: "delete", path: "/api/v1/api-keys/{keyId}", tag: "api-keys", summary: "Revoke an API key", description: "Another tenant's key id → 404.",
+    security: "tenant", roles: ["admin"], params: rq.keyIdParam, responses: { 200: { description: "the revoked key", schema: rs.apiKeySchema } },
+    errors: { 404: ["not_found"], 409: ["api_key_already_revoked"] },
+  }),
+  rotateApiKey: defineOperation({
+    operationId: "rotateApiKey", method: "post", path: "/api/v1/api-keys/{keyId}/rotate", tag: "api-keys", summary: "Rotate an API key", description: "As the platform route, for the caller's own tenant.",
+    security: "tenant", roles: ["admin"], params: rq.keyIdParam, body: { schema: rq.rotateKeySchema, optional: true, example: { graceSeconds: 0 } },
+    responses: { 201: { description: "the new key and the replaced one", schema: rs.rotatedKeySchema } },
+    errors: { 400: ["api_key_expiry_invalid"], 403: ["role_escalation_forbidden"], 404: ["not_found"], 409: ["api_key_not_active", "constraint_violation"] },
+  }),
+  getTenantSettings: defineOperation({
+    operationId: "getTenantSettings", method: "get", path: "/api/v1/tenant-settings", tag: "settings", summary: "Read the fairness policy and alert webhook", description: "The webhook secret is never returned (`secretSet`).",
+    security: "tenant", roles: ["admin", "approver", "auditor"], responses: { 200: { description: "settings", schema: rs.tenantSettingsResponseSchema, example: { fairnessPolicy: null, alerts: null } } },
+  }),
+  putTenantSettings: defineOperation({
+    operationId: "putTenantSettings", method: "put", path: "/api/v1/tenant-settings", tag: "settings", summary: "Replace the fairness policy",
+    description: "Strict schema (unknown keys → 400 naming them). `alerts`: an object sets the webhook, null removes it, absent leaves it. An inline `override` becomes a pending override request. Policy, webhook, audit rows and override commit in one batch.",
+    security: "tenant", roles: ["admin"],
+    body: { schema: rq.settingsBody, example: { fairnessPolicy: { enabled: true, sensitiveAttribute: "ageBand", thresholds: { disparateImpactRatio: 0.8, demographicParityGap: 0.2 }, minSampleSize: 100, windowDays: 7, continuousRecheck: true } } },
+    responses: { 200: { description: "the stored settings", schema: rs.tenantSettingsPutResponseSchema } },
+    errors: { 400: ["override_expiry_invalid"], 404: ["not_found"], 409: ["constraint_violation"] },
+  }),
+  createFlow: defineOperation({
+    operationId: "createFlow", method: "post", path: "/api/v1/decision-flows", tag: "decision-flows", summary: "Create a decision flow", description: "A draft, version 1.",
+    security: "tenant", roles: ["publisher"], body: { schema: rq.createFlowSchema, example: { key: "nbo-cards", name: "Next best card", definition: PLATINUM_EXAMPLE } },
+    responses: { 201: { description: "the draft", schema: rs.flowSchema, example: FLOW_EXAMPLE } },
+    errors: { 409: ["constraint_violation"] },
+  }),
+  listFlows: defineOperation({
+    operationId: "listFlows", method: "get", path: "/api/v1/decision-flows", tag: "decision-flows", summary: "List decision flows", description: "Optionally by status.",
+    security: "tenant", roles: ALL_ROLES, query: rq.flowListQuery, responses: { 200: { description: "flows", schema: rs.flowListSchema, example: { items: [FLOW_EXAMPLE] } } },
+  }),
+  getFlow: defineOperation({
+    operationId: "getFlow", method: "get", path: "/api/v1/decision-flows/{id}", tag: "decision-flows", summary: "Read a decision flow", description: "With its latest definition.",
+    security: "tenant", roles: ALL_ROLES, params: rq.idParam, responses: { 200: { description: "the flow", schema: rs.flowSchema, example: { ...FLOW_EXAMPLE, definition: PLATINUM_EXAMPLE } } },
+    errors: { 404: ["not_found"] },
+  }),
+  editFlow: defineOperation({
+    operationId: "editFlow", method: "put", path: "/api/v1/decision-flows/{id}", tag: "decision-flows", summary: "Edit a decision flow", description: "A new draft version; the active version keeps serving.",
+    security: "tenant", roles: ["publisher"], params: rq.idParam, body: { schema: rq.editFlowSchema, example: { definition: PLATINUM_EXAMPLE } },
+    responses: { 200: { description: "the flow", schema: rs.flowSchema } }, errors: { 404: ["not_found"], 409: ["flow_modified", "constraint_violation"] },
+  }),
+  publishFlow: defineOperation({
+    operationId: "publishFlow", method: "post", path: "/api/v1/decision-flows/publish", tag: "decision-flows", summary: "Publish a flow through the fairness gate",
+    description: "Evaluates the tenant's policy over the flow's recent traces. Pass, skip or bypass (an approved, unexpired override) → 200 active; a breach → 422 `fairness_gate_blocked` with violations, metrics, groups and evaluationId. Any infrastructure error → 503, flow unchanged.",
+    security: "tenant", roles: ["publisher"], body: { schema: rq.publishFlowSchema, example: { id: "01J9ZF" } },
+    responses: { 200: { description: "published", schema: rs.publishResultSchema } },
+    errors: { 404: ["not_found"], 409: ["flow_modified", "constraint_violation"], 422: ["fairness_gate_blocked"] },
+  }),
+  recommend: defineOperation({
+    operationId: "recommend", method: "post", path: "/api/v1/recommend", tag: "decisions", summary: "Decide: run the active flow version",
+    description: "The decision trace is durable before the 200. Unknown flow → 404; not active → 409 `flow_not_active`.",
+    security: "tenant", roles: ["operator"], rateLimited: true,
+    body: { schema: rq.recommendSchema, example: { customerId: "c-1", decisionFlowKey: "nbo-cards", attributes: { tier: "gold", income: 90000, ageBand: "25-34" } } },
+    responses: { 200: { description: "the decision", schema: rs.recommendResultSchema, example: { traceId: "01J9ZT", decisionFlowKey: "nbo-cards", version: 1, selected: true, offers: [{ id: "platinum-card", propensity: 0.67 }] } } },
+    errors: { 400: ["attribute_type_mismatch"], 404: ["not_found"], 409: ["flow_not_active"] },
+  }),
+  recordOutcome: defineOperation({
+    operationId: "recordOutcome", method: "post", path: "/api/v1/outcomes", tag: "decisions", summary: "Record a decision's outcome", description: "Idempotent for the same outcome; a different one → 409 `outcome_conflict`.",
+    security: "tenant", roles: ["operator"], rateLimited: true, body: { schema: rq.outcomeSchema, example: { traceId: "01J9ZT", converted: true } },
+    responses: { 200: { description: "recorded", schema: rs.outcomeResultSchema } }, errors: { 404: ["not_found"], 409: ["outcome_conflict"] },
+  }),
+  bulkTraces: defineOperation({
+    operationId: "bulkTraces", method: "post", path: "/api/v1/decision-traces/bulk", tag: "decisions", summary: "Back-fill decision traces (NDJSON)",
+    description: "One JSON object per line (the schema below is one line). All or nothing: bad lines → 400 `bulk_invalid_lines` naming their numbers.",
+    security: "tenant", roles: ["operator"], rateLimited: true,
+    body: { schema: bulkLineSchema, contentType: "application/x-ndjson", example: '{"decisionFlowKey":"nbo-cards","customerId":"c-1","attributes":{"ageBand":"65+"},"selected":false}\n' },
+    responses: { 201: { description: "loaded", schema: rs.bulkResultSchema, example: { accepted: 1 } } },
+    errors: { 400: ["bulk_invalid_lines", "bulk_empty", "invalid_text"], 404: ["not_found"], 413: ["bulk_too_many_lines"] },
+  }),
+  packTraces: defineOperation({
+    operationId: "packTraces", method: "post", path: "/api/v1/decision-traces/pack", tag: "decisions", summary: "Pack past days into columnar segments", description: "Also part of the daily job.",
+    security: "tenant", roles: ["operator", "admin"], responses: { 200: { description: "packed", schema: rs.packResultSchema, example: { segments: 0, traces: 0 } } }, errors: { 409: ["constraint_violation"] },
+  }),
+  requestOverride: defineOperation({
+    operationId: "requestOverride", method: "post", path: "/api/v1/fairness-overrides", tag: "overrides", summary: "Request a fairness override", description: "A pending request; expiry within 90 days. A different approver must approve it.",
+    security: "tenant", roles: ["admin"], body: { schema: rq.overrideRequestSchema, example: OVERRIDE_EXAMPLE },
+    responses: { 201: { description: "pending", schema: rs.overrideSchema } }, errors: { 400: ["override_expiry_invalid"], 404: ["not_found"] },
+  }),
+  listOverrides: defineOperation({ operationId: "listOverrides", method: "get", path: "/api/v1/fairness-overrides", tag: "overrides", summary: "List overrides", description: "By status and flow.", security: "tenant", roles: OVERRIDE_READERS, query: rq.overrideListQuery, responses: { 200: { description: "overrides", schema: rs.overrideListSchema, example: { items: [] } } } }),
+  getOverride: defineOperation({ operationId: "getOverride", method: "get", path: "/api/v1/fairness-overrides/{id}", tag: "overrides", summary: "Read an override", description: "One override request and its trail.", security: "tenant", roles: OVERRIDE_READERS, params: rq.idParam, responses: { 200: { description: "the override", schema: rs.overrideSchema } }, errors: { 404: ["not_found"] } }),
+  approveOverride: defineOperation({
+    operationId: "approveOverride", method: "post", path: "/api/v1/fairness-overrides/{id}/approve", tag: "overrides", summary: "Approve an override (four eyes)", description: "Active until `expiresAt`. The requester cannot approve (403 `self_approval_forbidden`); `approvedBy` comes from the key.",
+    security: "tenant", roles: ["approver"], params: rq.idParam, body: { schema: rq.overrideApproveSchema, optional: true, example: {} },
+    responses: { 200: { description: "active", schema: rs.overrideSchema } }, errors: { 403: ["self_approval_forbidden"], 404: ["not_found"], 409: ["override_not_pending", "override_expired"] },
+  }),
+  revokeOverride: defineOperation({
+    operationId: "revokeOverride", method: "post", path: "/api/v1/fairness-overrides/{id}/revoke", tag: "overrides", summary: "Revoke an override", description: "A pending or active one.",
+    security: "tenant", roles: ["admin"], params: rq.idParam, body: { schema: rq.overrideRevokeSchema, optional: true, example: { reason: "model retrained" } },
+    responses: { 200: { description: "revoked", schema: rs.overrideSchema } }, errors: { 404: ["not_found"], 409: ["override_already_revoked"] },
+  }),
+  listEvaluations: defineOperation({ operationId: "listEvaluations", method: "get", path: "/api/v1/fairness-evaluations", tag: "evidence", summary: "List gate evaluations", description: "Every stored publish and recheck evaluation.", security: "tenant", roles: EVIDENCE_READERS, query: rq.evaluationListQuery, responses: { 200: { description: "evaluations", schema: rs.evaluationListSchema, example: { items: [] } } } }),
+  getEvaluation: defineOperation({ operationId: "getEvaluation", method: "get", path: "/api/v1/fairness-evaluations/{id}", tag: "evidence", summary: "Read a gate evaluation", description: "Policy snapshot, window, metrics, groups, verdict, violations.", security: "tenant", roles: EVIDENCE_READERS, params: rq.idParam, responses: { 200: { description: "the evaluation", schema: rs.evaluationResponseSchema } }, errors: { 404: ["not_found"] } }),
+  getEvaluationReportJson: defineOperation({ operationId: "getEvaluationReportJson", method: "get", path: "/api/v1/fairness-evaluations/{id}/report.json", tag: "evidence", summary: "An evaluation's audit report (JSON)", description: "Summary, provenance hashes, per-slice tables with intervals, override trail.", security: "tenant", roles: EVIDENCE_READERS, params: rq.idParam, responses: { 200: { description: "the report", schema: rs.reportSchema } }, errors: { 404: ["not_found"] } }),
+  getEvaluationReportHtml: defineOperation({ operationId: "getEvaluationReportHtml", method: "get", path: "/api/v1/fairness-evaluations/{id}/report.html", tag: "evidence", summary: "An evaluation's audit report (HTML)", description: "One self-contained page (inline CSS and SVG, no scripts).", security: "tenant", roles: EVIDENCE_READERS, params: rq.idParam, responses: { 200: { description: "HTML", contentType: "text/html; charset=UTF-8", example: "<!doctype html>…" } }, errors: { 404: ["not_found"] } }),
+  getLl144AuditJson: defineOperation({ operationId: "getLl144AuditJson", method: "get", path: "/api/v1/fairness-evaluations/{id}/ll144.json", tag: "evidence", summary: "NYC Local Law 144 bias audit (JSON)", description: "Selection or scoring rates and impact ratios per sex, race/ethnicity and their intersection over the evaluation's window; attributes from `?sex=&race=` or the policy's `ll144`.", security: "tenant", roles: EVIDENCE_READERS, params: rq.idParam, query: rq.ll144Query, responses: { 200: { description: "the audit", schema: rs.ll144AuditSchema } }, errors: { 404: ["not_found"] } }),
+  getLl144AuditHtml: defineOperation({ operationId: "getLl144AuditHtml", method: "get", path: "/api/v1/fairness-evaluations/{id}/ll144.html", tag: "evidence", summary: "NYC Local Law 144 bias audit (HTML)", description: "The same audit as a self-contained page.", security: "tenant", roles: EVIDENCE_READERS, params: rq.idParam, query: rq.ll144Query, responses: { 200: { description: "HTML", contentType: "text/html; charset=UTF-8", example: "<!doctype html>…" } }, errors: { 404: ["not_found"] } }),
+  listAuditLog: defineOperation({ operationId: "listAuditLog", method: "get", path: "/api/v1/audit-log", tag: "evidence", summary: "Page through the audit log", description: "Append-only; `nextCursor` pages on (null at the end).", security: "tenant", roles: EVIDENCE_READERS, query: rq.auditQuery, responses: { 200: { description: "a page", schema: rs.auditPageSchema, example: { items: [], nextCursor: null } } }, errors: { 400: ["invalid_cursor"] } }),
+  verifyAuditLog: defineOperation({ operationId: "verifyAuditLog", method: "get", path: "/api/v1/audit-log/verify", tag: "evidence", summary: "Verify both hash chains", description: "Walks the audit and evaluation chains to the end against their signed anchors and reports every break with counts.", security: "tenant", roles: EVIDENCE_READERS, responses: { 200: { description: "the verdict", schema: rs.verifyResultSchema } } }),
+  exportAuditLog: defineOperation({ operationId: "exportAuditLog", method: "get", path: "/api/v1/audit-log/export", tag: "evidence", summary: "Export the evidence (NDJSON)", description: "Rows with hashes and the signed chain heads (`fairgate-evidence/2`), verifiable offline with `fairgate verify FILE --public-key KEY`.", security: "tenant", roles: EVIDENCE_READERS, responses: { 200: { description: "NDJSON stream", contentType: "application/x-ndjson; charset=utf-8", example: '{"format":"fairgate-evidence/2",…}\n' } } }),
+  getEvidencePublicKey: defineOperation({ operationId: "getEvidencePublicKey", method: "get", path: "/api/v1/evidence/public-key", tag: "evidence", summary: "The evidence signing public key", description: "Ed25519, raw 32 bytes as base64url, with its key id; the same for every tenant.", security: "tenant", roles: ALL_ROLES, responses: { 200: { description: "the key", schema: rs.publicKeySchema } } }),
+  listRemediations: defineOperation({ operationId: "listRemediations", method: "get", path: "/api/v1/remediations", tag: "remediations", summary: "List remediation records", description: "Opened by a block or auto-pause.", security: "tenant", roles: EVIDENCE_READERS, query: rq.remediationListQuery, responses: { 200: { description: "records", schema: rs.remediationListSchema, example: { items: [] } } } }),
+  getRemediation: defineOperation({ operationId: "getRemediation", method: "get", path: "/api/v1/remediations/{id}", tag: "remediations", summary: "Read a remediation record", description: "Owner, due date, root cause, notes, status.", security: "tenant", roles: EVIDENCE_READERS, params: rq.idParam, responses: { 200: { description: "the record", schema: rs.remediationSchema } }, errors: { 404: ["not_found"] } }),
+  updateRemediation: defineOperation({
+    operationId: "updateRemediation", method: "patch", path: "/api/v1/remediations/{id}", tag: "remediations", summary: "Work on a remediation", description: "`resolved` only with a later passing evaluation of the flow, `waived` only with an approved override; a closed record no longer changes.",
+    security: "tenant", roles: ["publisher", "admin"], params: rq.idParam, body: { schema: remediationPatchSchema, example: { status: "in_progress", owner: "bob@acme.test" } },
+    responses: { 200: { description: "the record", schema: rs.remediationSchema } },
+    errors: { 400: ["remediation_evidence_missing", "remediation_evidence_unexpected"], 404: ["not_found"], 409: ["remediation_closed", "remediation_transition_invalid", "remediation_evidence_invalid", "remediation_modified"] },
+  }),
+  listAlertDeliveries: defineOperation({ operationId: "listAlertDeliveries", method: "get", path: "/api/v1/alert-deliveries", tag: "alerts", summary: "The alert delivery log", description: "Every queued alert with payload, attempts, last status or error.", security: "tenant", roles: ["admin", "approver", "auditor"], query: rq.alertDeliveryQuery, responses: { 200: { description: "deliveries", schema: rs.alertDeliveryListSchema, example: { items: [] } } } }),
+};
