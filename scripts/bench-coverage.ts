@@ -6,9 +6,12 @@
  * confusion table, and asks the domain for the Poisson-bootstrap intervals (through
  * Kernels.bootstrap, as the gateway does) and the Wilson intervals of the group rates.
  * Prints one JSON object: the true values and, per metric, the share of trials whose
- * interval contains the true value, with a 95% Wilson band for that share.
+ * interval contains the true value, with a 95% Wilson band for that share; and `grid`,
+ * the parity gap over k groups where coverage is hard (scripts/coverage-grid.ts;
+ * `--grid-trials 0` leaves it out).
  */
 import { parseArgs } from "node:util";
+import { coverageGrid, outside } from "./coverage-grid.js";
 import { seededRandom } from "./seeded-random.js";
 import type { GroupCounts } from "../worker/domain/confusion.js";
 import { bootstrapAggregates, wilson } from "../worker/domain/intervals.js";
@@ -22,6 +25,8 @@ const { values } = parseArgs({
     replicates: { type: "string", default: "1000" },
     kernels: { type: "string", default: "wasm" },
     seed: { type: "string", default: "20240601" },
+    "grid-trials": { type: "string", default: "400" },
+    "grid-replicates": { type: "string", default: "1000" },
   },
 });
 const trials = Number(values.trials);
@@ -86,6 +91,18 @@ for (let t = 0; t < trials; t++) {
   if (wt.lower <= MODEL.B.tpr && MODEL.B.tpr <= wt.upper) hits["tpr(B) wilson"]!++;
 }
 const r4 = (x: number) => Math.round(x * 10_000) / 10_000;
+const gridTrials = Number(values["grid-trials"]);
+const gridCells = gridTrials > 0 ? coverageGrid(kernels.bootstrap, gridTrials, Number(values["grid-replicates"]), base) : [];
+const grid =
+  gridTrials > 0
+    ? {
+        metric: "demographicParityGap (max − min of k selection rates)",
+        trials: gridTrials,
+        replicates: Number(values["grid-replicates"]),
+        cells: gridCells,
+        outside93to97: { bootstrap: outside(gridCells, "bootstrap"), analytic: outside(gridCells, "analytic"), simultaneous: outside(gridCells, "simultaneous") },
+      }
+    : null;
 const coverage = Object.fromEntries(
   Object.entries(hits).map(([m, h]) => {
     const band = wilson(h, trials)!;
@@ -102,6 +119,7 @@ process.stdout.write(
     truth: Object.fromEntries(Object.entries(TRUTH).map(([k, v]) => [k, r4(v)])),
     coverage,
     withinTarget: metrics.every((m) => hits[m]! / trials >= 0.93 && hits[m]! / trials <= 0.97),
+    grid,
     ms: Math.round(performance.now() - t0),
   })}\n`,
 );
