@@ -4,7 +4,10 @@
  * by line through the same domain verifier the API's /audit-log/verify uses.
  */
 import { createReadStream } from "node:fs";
+import { open, readFile } from "node:fs/promises";
 import { createInterface } from "node:readline";
+import { unzipSync } from "fflate";
+import { NotAPackError, type PackVerdict, verifyEvidencePack } from "../../worker/domain/evidence-pack.js";
 import { createExportVerifier, ExportFormatError } from "../../worker/domain/chain-export.js";
 import type { ChainVerdict } from "../../worker/domain/chain.js";
 import type { CheckIo } from "./check.js";
@@ -36,8 +39,58 @@ const SIGNATURES: Record<string, string> = {
   invalid: "signed heads do NOT verify",
 };
 
-/** Runs `fairgate verify`; returns 0 (intact) or 1 (tampered). Throws InputError (exit 2). */
+/** Whether the file starts with a ZIP signature (local file header or empty-archive end record). */
+async function isZip(file: string): Promise<boolean> {
+  let fh;
+  try {
+    fh = await open(file, "r");
+  } catch (err) {
+    throw at(file, null, `cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  try {
+    const b = Buffer.alloc(4);
+    const { bytesRead } = await fh.read(b, 0, 4, 0);
+    return bytesRead === 4 && b[0] === 0x50 && b[1] === 0x4b && ((b[2] === 3 && b[3] === 4) || (b[2] === 5 && b[3] === 6));
+  } finally {
+    await fh.close();
+  }
+}
+
+/** `fairgate verify PACK.zip`: every member hash, the chains, the signatures, the pack's audit row. */
+async function runVerifyPack(file: string, json: boolean, io: CheckIo, publicKey: string | null): Promise<number> {
+  let members: Map<string, Uint8Array>;
+  try {
+    members = new Map(Object.entries(unzipSync(new Uint8Array(await readFile(file)))));
+  } catch (err) {
+    // A ZIP signature with an unreadable body: damaged or tampered, not "not a pack".
+    const msg = `the archive is damaged (${(err as Error).message})`;
+    if (json) io.stdout.write(`${JSON.stringify({ ok: false, findings: [{ file, reason: "malformed", detail: msg }] }, null, 2)}\n`);
+    else io.stdout.write(`fairgate verify: ${file}\n  ${msg}\nresult: TAMPERED (exit 1)\n`);
+    return 1;
+  }
+  let v: PackVerdict;
+  try {
+    v = await verifyEvidencePack(members, publicKey ? { publicKey } : {});
+  } catch (err) {
+    if (err instanceof NotAPackError) throw at(file, null, err.message);
+    throw err;
+  }
+  if (json) io.stdout.write(`${JSON.stringify(v, null, 2)}\n`);
+  else {
+    const lines = [`fairgate verify: ${file} (evidence pack ${v.packId}, tenant ${v.tenantId}, ${v.members} members)`];
+    lines.push(`  audit export: audit ${v.export.chains.audit.ok ? "ok" : "BROKEN"} (${v.export.chains.audit.rows} rows), evaluations ${v.export.chains.evaluation.ok ? "ok" : "BROKEN"} (${v.export.chains.evaluation.rows} rows)`);
+    lines.push(`  signatures: ${SIGNATURES[v.export.signatures]}`);
+    for (const f of v.findings.slice(0, 50)) lines.push(`  - ${f.file}: ${f.reason}: ${f.detail}`);
+    if (v.findings.length > 50) lines.push(`  … ${v.findings.length - 50} more (see --json)`);
+    lines.push(`result: ${v.ok ? "INTACT" : "TAMPERED (exit 1)"}`, "");
+    io.stdout.write(lines.join("\n"));
+  }
+  return v.ok ? 0 : 1;
+}
+
+/** Runs `fairgate verify` on an export (NDJSON) or an evidence pack (ZIP); returns 0 (intact) or 1 (tampered). Throws InputError (exit 2). */
 export async function runVerify(file: string, json: boolean, io: CheckIo, publicKey: string | null = null): Promise<number> {
+  if (await isZip(file)) return runVerifyPack(file, json, io, publicKey);
   const verifier = createExportVerifier(publicKey ? { publicKey } : {});
   const input = createReadStream(file, { encoding: "utf8" });
   const opened = new Promise<void>((ok, fail) => {
