@@ -59,7 +59,11 @@ NDJSON) offline: every hash-chain link, the chain heads, and the signed chain
 anchors. --public-key KEY (the gateway's GET /api/v1/evidence/public-key,
 raw Ed25519 base64url) checks the signatures against a key you obtained
 independently; without it they are checked against the key inside the file.
-Exit status: 0 intact, 1 tampered or truncated, 2 bad usage or not an export.
+A ZIP file (GET /api/v1/evidence-pack) is verified as an evidence pack: every member
+against SHA256SUMS, manifest.json and the pack's audit row in the signed audit chain,
+the evaluations and policies against their chained rows, and the export as above.
+Exit status: 0 intact, 1 tampered or truncated (the member is named), 2 bad usage,
+not an export or not a pack.
 
 fairgate audit ll144 builds the NYC Local Law 144 bias-audit tables (sex, race/
 ethnicity, their intersection): count, selection rate (--decision) or scoring rate
