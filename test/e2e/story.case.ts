@@ -6,7 +6,8 @@
  * runtime-specific failure says which runtime broke.
  */
 import { describe, expect, it } from "vitest";
-import { createClient, type TestClient } from "../helpers/client.js";
+import type { TestClient } from "../helpers/client.js";
+import { createContractClient } from "../helpers/contract.js";
 
 export interface StoryTarget {
   baseUrl: string;
@@ -41,9 +42,17 @@ export function acceptanceStory(runtime: string, target: () => StoryTarget) {
 
     it(`[${runtime}] 1-2. operator creates a tenant and keys for three people`, async () => {
       t = target();
-      http = createClient(t.baseUrl);
+      // Every exchange of the story is checked against the OpenAPI document (status, content type, body schema).
+      http = createContractClient(t.baseUrl);
       expect((await http.get("/healthz")).status).toBe(200);
       expect((await http.get("/readyz")).status).toBe(200);
+      // The contract is served by every runtime: the document, and the docs page that renders it.
+      const spec = await http.get("/openapi.json");
+      expect(spec.status).toBe(200);
+      expect(spec.body).toMatchObject({ openapi: "3.1.0", paths: expect.any(Object) });
+      const docs = await http.get("/docs");
+      expect(docs.status).toBe(200);
+      expect(docs.body).toContain('fetch("/openapi.json")');
       const ten = await http.post("/api/v1/admin/tenants", t.adminToken, { name: `acme-${runtime}-${Date.now()}` });
       expect(ten.status).toBe(201);
       expect(ten.body).toMatchObject({ name: expect.any(String), region: expect.any(String), id: expect.any(String) });
