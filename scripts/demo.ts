@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { createFairgateClient } from "fairgate/client";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const step = (n: string, msg: string) => console.log(`\n\x1b[1m${n}\x1b[0m ${msg}`);
@@ -45,21 +46,21 @@ async function main() {
   const srv = external
     ? { url: external, adminToken: process.env.FAIRGATE_ADMIN_TOKEN ?? "", cronSecret: process.env.FAIRGATE_CRON_SECRET ?? "", dataDir: "(remote)", stop: () => {} }
     : await startServer();
-  const call = async (method: string, path: string, token: string, body?: unknown) => {
-    const res = await fetch(srv.url + path, {
-      method,
-      headers: { authorization: `Bearer ${token}`, "x-requested-with": "XMLHttpRequest", ...(body ? { "content-type": "application/json" } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const json = (await res.json().catch(() => null)) as any;
-    return { status: res.status, body: json };
+  // The typed client (fairgate/client): requests and responses typed from the API's own definitions.
+  const fg = createFairgateClient({ baseUrl: srv.url });
+  /** A documented success, or the demo stops with the problem it got. */
+  const ok = <R extends { ok: boolean; status: number; body: unknown }>(r: R): Extract<R, { ok: true }> => {
+    if (!r.ok) throw new Error(`unexpected ${r.status}: ${JSON.stringify(r.body)}`);
+    return r as Extract<R, { ok: true }>;
   };
   try {
     step("1.", `gateway at ${srv.url} (data: ${srv.dataDir})`);
     step("2.", "platform operator creates a tenant and keys for three people");
-    const tenant = await call("POST", "/api/v1/admin/tenants", srv.adminToken, { name: `demo-bank-${Date.now()}` });
+    const tenant = ok(await fg.call("createTenant", { token: srv.adminToken, body: { name: `demo-bank-${Date.now()}` } }));
     show(`POST /admin/tenants → ${tenant.status}`, tenant.body);
-    const key = async (principal: string, roles: string[]) => (await call("POST", `/api/v1/admin/tenants/${tenant.body.id}/api-keys`, srv.adminToken, { principal, roles })).body.key as string;
+    type Role = "operator" | "publisher" | "admin" | "approver" | "auditor";
+    const key = async (principal: string, roles: Role[]) =>
+      ok(await fg.call("createTenantApiKey", { token: srv.adminToken, params: { id: tenant.body.id }, body: { principal, roles } })).body.key;
     const admin = await key("alice@bank.example", ["admin", "auditor"]);
     const publisher = await key("bob@bank.example", ["publisher", "operator"]);
     const approver = await key("carol@bank.example", ["approver"]);
@@ -67,68 +68,74 @@ async function main() {
 
     step("3.", "admin sets the fairness policy; bob creates and publishes a flow");
     const policy = { enabled: true, sensitiveAttribute: "ageBand", thresholds: { disparateImpactRatio: 0.8, demographicParityGap: 0.2 }, minSampleSize: 100, windowDays: 7, continuousRecheck: true };
-    show("PUT /tenant-settings", (await call("PUT", "/api/v1/tenant-settings", admin, { fairnessPolicy: policy })).status);
+    show("PUT /tenant-settings", (await fg.call("putTenantSettings", { token: admin, body: { fairnessPolicy: policy } })).status);
     const definition = {
-      offers: [{ id: "platinum-card", eligibility: [{ attribute: "tier", op: "in", value: ["gold", "platinum"] }], model: { intercept: -1.0, numeric: { income: 0.00002 }, categorical: { ageBand: { "65+": -2.0 } } }, minPropensity: 0.5 }],
+      offers: [{ id: "platinum-card", eligibility: [{ attribute: "tier", op: "in" as const, value: ["gold", "platinum"] }], model: { intercept: -1.0, numeric: { income: 0.00002 }, categorical: { ageBand: { "65+": -2.0 } } }, minPropensity: 0.5 }],
       maxOffers: 1,
     };
-    const flow = await call("POST", "/api/v1/decision-flows", publisher, { key: "nbo-cards", name: "Next best card", definition });
+    const flow = ok(await fg.call("createFlow", { token: publisher, body: { key: "nbo-cards", name: "Next best card", definition } }));
     show(`POST /decision-flows → ${flow.status}`, { id: flow.body.id, status: flow.body.status, version: flow.body.version });
-    const p1 = await call("POST", "/api/v1/decision-flows/publish", publisher, { id: flow.body.id });
+    const p1 = ok(await fg.call("publishFlow", { token: publisher, body: { id: flow.body.id } }));
     show(`publish → ${p1.status}`, { verdict: p1.body.evaluation.verdict, reason: p1.body.evaluation.reason });
 
     step("4.", "200 recommendations arrive; outcomes follow for some");
     const ids: string[] = [];
     let selected = 0;
     for (let i = 0; i < 200; i++) {
-      const r = await call("POST", "/api/v1/recommend", publisher, {
-        customerId: `cust-${i}`,
-        decisionFlowKey: "nbo-cards",
-        attributes: { ageBand: ["18-24", "25-34", "45-64", "65+"][i % 4], tier: i % 5 === 0 ? "silver" : "gold", income: 40_000 + (i % 9) * 8_000 },
-      });
+      const r = ok(
+        await fg.call("recommend", {
+          token: publisher,
+          body: { customerId: `cust-${i}`, decisionFlowKey: "nbo-cards", attributes: { ageBand: ["18-24", "25-34", "45-64", "65+"][i % 4]!, tier: i % 5 === 0 ? "silver" : "gold", income: 40_000 + (i % 9) * 8_000 } },
+        }),
+      );
       ids.push(r.body.traceId);
       if (r.body.selected) selected++;
     }
-    for (const id of ids.slice(0, 60)) await call("POST", "/api/v1/outcomes", publisher, { traceId: id, converted: true });
+    for (const id of ids.slice(0, 60)) ok(await fg.call("recordOutcome", { token: publisher, body: { traceId: id, converted: true } }));
     show("recommendations", `${ids.length} traced, ${selected} with an offer; 60 outcomes recorded`);
 
     step("5.", "bob edits the flow and publishes again");
-    await call("PUT", `/api/v1/decision-flows/${flow.body.id}`, publisher, { definition: { ...definition, maxOffers: 2 } });
-    const p2 = await call("POST", "/api/v1/decision-flows/publish", publisher, { id: flow.body.id });
-    show(`publish → ${p2.status}`, { title: p2.body.title, violations: p2.body.violations, sampleSize: p2.body.metrics?.sampleSize });
-    const f2 = await call("GET", `/api/v1/decision-flows/${flow.body.id}`, publisher);
+    ok(await fg.call("editFlow", { token: publisher, params: { id: flow.body.id }, body: { definition: { ...definition, maxOffers: 2 } } }));
+    const p2 = await fg.call("publishFlow", { token: publisher, body: { id: flow.body.id } });
+    if (p2.ok) throw new Error("the breaching publish was not blocked");
+    const blocked = p2.body as typeof p2.body & { violations: string[]; metrics?: { sampleSize: number }; evaluationId: string };
+    show(`publish → ${p2.status}`, { title: blocked.title, violations: blocked.violations, sampleSize: blocked.metrics?.sampleSize });
+    const f2 = ok(await fg.call("getFlow", { token: publisher, params: { id: flow.body.id } }));
     show("flow unchanged", { status: f2.body.status, activeVersion: f2.body.activeVersion, latestVersion: f2.body.version });
 
     step("6.", "alice requests an override; she cannot approve it herself; carol approves");
-    const ov = await call("POST", "/api/v1/fairness-overrides", admin, { reason: "Pilot approved by model risk committee (MRC-2026-114)", expiresAt: new Date(Date.now() + 5_000).toISOString(), flowId: flow.body.id });
+    const ov = ok(
+      await fg.call("requestOverride", { token: admin, body: { reason: "Pilot approved by model risk committee (MRC-2026-114)", expiresAt: new Date(Date.now() + 5_000).toISOString(), flowId: flow.body.id } }),
+    );
     show(`request → ${ov.status}`, { id: ov.body.id, status: ov.body.status });
     const selfKey = await key("alice@bank.example", ["approver"]);
-    show("self-approval", (await call("POST", `/api/v1/fairness-overrides/${ov.body.id}/approve`, selfKey)).body.code);
-    const ap = await call("POST", `/api/v1/fairness-overrides/${ov.body.id}/approve`, approver);
+    const self = await fg.call("approveOverride", { token: selfKey, params: { id: ov.body.id } });
+    show("self-approval", self.ok ? "approved?!" : self.body.code);
+    const ap = ok(await fg.call("approveOverride", { token: approver, params: { id: ov.body.id } }));
     show(`carol approves → ${ap.status}`, { status: ap.body.status, approvedBy: ap.body.approvedBy, expiresAt: ap.body.expiresAt });
-    const p3 = await call("POST", "/api/v1/decision-flows/publish", publisher, { id: flow.body.id });
+    const p3 = ok(await fg.call("publishFlow", { token: publisher, body: { id: flow.body.id } }));
     show(`publish → ${p3.status}`, { verdict: p3.body.evaluation.verdict, approvedBy: p3.body.evaluation.approvedBy, version: p3.body.version });
 
     step("7.", "the override expires; the daily recheck finds drift and pauses the flow");
     await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(ap.body.expiresAt) - Date.now() + 300)));
-    const rc = await fetch(`${srv.url}/api/v1/cron/fairness-recheck`, { headers: { authorization: `Bearer ${srv.cronSecret}` } }).then((r) => r.json() as any);
-    const mine = rc.tenants.find((t: any) => t.tenantId === tenant.body.id);
-    show("recheck", { status: mine.status, paused: mine.paused.map((p: any) => ({ flowKey: p.flowKey, violations: p.violations })) });
-    const rec = await call("POST", "/api/v1/recommend", publisher, { customerId: "late", decisionFlowKey: "nbo-cards", attributes: { ageBand: "65+" } });
-    show(`recommend on the paused flow → ${rec.status}`, rec.body.code);
-    const audit = await call("GET", `/api/v1/audit-log?entityType=decision_flow&entityId=${flow.body.id}`, admin);
-    show("audit trail of the flow", audit.body.items.map((a: any) => `${a.createdAt} ${a.actor} ${a.action}${a.reason ? ` (${a.reason})` : ""}`));
+    const rc = ok(await fg.call("runCron", { token: srv.cronSecret }));
+    const mine = rc.body.tenants.find((t) => t.tenantId === tenant.body.id) as { status: string; paused: { flowKey: string; violations: string[] }[] } | undefined;
+    show("recheck", { status: mine?.status, paused: mine?.paused.map((p) => ({ flowKey: p.flowKey, violations: p.violations })) });
+    const rec = await fg.call("recommend", { token: publisher, body: { customerId: "late", decisionFlowKey: "nbo-cards", attributes: { ageBand: "65+" } } });
+    show(`recommend on the paused flow → ${rec.status}`, rec.ok ? "served?!" : rec.body.code);
+    const audit = ok(await fg.call("listAuditLog", { token: admin, query: { entityType: "decision_flow", entityId: flow.body.id } }));
+    show("audit trail of the flow", audit.body.items.map((a) => `${a.createdAt} ${a.actor} ${a.action}${a.reason ? ` (${a.reason})` : ""}`));
 
     step("8.", "the evidence: hash-chain check, and the reports of the blocked and the bypassed evaluation");
-    show("GET /audit-log/verify", (await call("GET", "/api/v1/audit-log/verify", admin)).body);
+    show("GET /audit-log/verify", ok(await fg.call("verifyAuditLog", { token: admin })).body);
     const reportDir = srv.dataDir === "(remote)" ? mkdtempSync(join(tmpdir(), "fairgate-demo-reports-")) : join(srv.dataDir, "reports");
     mkdirSync(reportDir, { recursive: true });
-    for (const [name, id] of [["blocked", p2.body.evaluationId], ["bypassed", p3.body.evaluation.id]] as const) {
-      for (const ext of ["json", "html"]) {
-        const res = await fetch(`${srv.url}/api/v1/fairness-evaluations/${id}/report.${ext}`, { headers: { authorization: `Bearer ${admin}` } });
-        if (!res.ok) throw new Error(`report.${ext} of ${name} → ${res.status}`);
+    for (const [name, id] of [["blocked", blocked.evaluationId], ["bypassed", p3.body.evaluation.id]] as const) {
+      const json = ok(await fg.call("getEvaluationReportJson", { token: admin, params: { id } }));
+      const html = ok(await fg.call("getEvaluationReportHtml", { token: admin, params: { id } }));
+      for (const [ext, text] of [["json", JSON.stringify(json.body)], ["html", html.body]] as const) {
         const file = join(reportDir, `${name}-report.${ext}`);
-        writeFileSync(file, await res.text());
+        writeFileSync(file, text);
         show(`${name} report.${ext}`, file);
       }
     }
