@@ -48,6 +48,23 @@ function baselineCell(m: MetricRow): string {
   return `was ${f3(b.value)}<br>${esc(signed(b.delta))} <span class="${how === "worse" ? "warn" : "note"}">${how}</span>${flag}`;
 }
 
+const EQUIVALENCE: Record<string, [string, string]> = {
+  shown_within: ["shown within", "ok"],
+  shown_beyond: ["shown beyond", "fail"],
+  undetermined: ["not shown either way", "note"],
+};
+
+/** Whether the interval showed the metric within or beyond its threshold, or neither; the full sentence as a tooltip. */
+function equivalenceCell(m: MetricRow): string {
+  if (!m.equivalence) return "";
+  const [text, cls] = EQUIVALENCE[m.equivalence]!;
+  return `<div class="sub ${cls}" title="${esc(m.equivalenceText ?? "")}">${esc(text)}</div>`;
+}
+
+/** What the three equivalence findings mean, once above the tables that use them. */
+const EQUIVALENCE_LEGEND =
+  '<p class="note">Under each result: <em>shown within</em> — the whole interval lies on the acceptable side of the threshold, so the data show the metric within it; <em>shown beyond</em> — the whole interval lies past it; <em>not shown either way</em> — the interval straddles it: a pass there means a breach was not shown, not that fairness was shown.</p>';
+
 /** The tiers any metric of the report uses, in order: one column each. */
 function tierColumns(r: Report): TierCheck["tier"][] {
   const used = new Set(r.sliceMetrics.flatMap((s) => s.metrics.flatMap((m) => m.tiers.map((t) => t.tier))));
@@ -66,12 +83,12 @@ export function metricsTable(metrics: MetricRow[], tiers: TierCheck["tier"][], w
   const cols = [25 + rest - tierW * n, 8, 13, ...Array.from({ length: n }, () => tierW), 11, ...(withBaseline ? [15] : [])];
   const colgroup = `<colgroup>${cols.map((w) => `<col style="width:${w.toFixed(2)}%">`).join("")}</colgroup>`;
   const rows = metrics.map((m) => {
-    const sub = [m.note, m.equivalenceText, m.hint].filter((x): x is string => !!x).map((x) => `<div class="sub">${esc(x)}</div>`).join("");
+    const sub = [m.note, m.hint].filter((x): x is string => !!x).map((x) => `<div class="sub">${esc(x)}</div>`).join("");
     const cells = tiers.length ? tiers.map((t) => `<td>${tierCell(m, m.tiers.find((x) => x.tier === t))}</td>`).join("") : `<td><span class="note">no threshold</span></td>`;
     // An interval at another level than 95% (alpha, or a multiplicity-adjusted test) says which.
     const at = m.level !== undefined && Math.abs(m.level - 0.95) > 1e-12 ? ` at ${+(m.level * 100).toFixed(3)}%` : "";
     const ci = m.interval ? `[${f3(m.interval.low)}, ${f3(m.interval.high)}]${at}` : "–";
-    return `<tr><td>${esc(m.label)}${sub}</td><td class="num">${f3(m.value)}</td><td class="num">${esc(ci)}</td>${cells}<td>${statusCell(m)}</td>${withBaseline ? `<td>${baselineCell(m)}</td>` : ""}</tr>`;
+    return `<tr><td>${esc(m.label)}${sub}</td><td class="num">${f3(m.value)}</td><td class="num">${esc(ci)}</td>${cells}<td>${statusCell(m)}${equivalenceCell(m)}</td>${withBaseline ? `<td>${baselineCell(m)}</td>` : ""}</tr>`;
   });
   return table(head, rows, "metrics", colgroup);
 }
@@ -111,7 +128,8 @@ export function slicesSection(r: Report): string {
 <p class="meta">${esc(s.sourceLabel)} · ${esc(s.sampleSize.toLocaleString("en-US"))} decisions</p>
 ${metricsTable(s.metrics, tiers, withBaseline)}${i > 0 ? groupsTable(s) : ""}${c ? counterfactualBlock(c) : ""}</section>`;
   });
-  return `<h2>Metrics by slice</h2>${intro}${parts.join("\n")}`;
+  const legend = r.sliceMetrics.some((s) => s.metrics.some((m) => m.equivalence)) ? EQUIVALENCE_LEGEND : "";
+  return `<h2>Metrics by slice</h2>${intro}${legend}${parts.join("\n")}`;
 }
 
 export function warningsSection(r: Report): string {
