@@ -1,0 +1,142 @@
+/**
+ * A fuzz driven by the OpenAPI document: for every operation, fast-check builds
+ * requests from its documented params, query and body schemas
+ * (test/helpers/schema-arbitrary) and malformed variants of them (a required key
+ * dropped, an unknown key, a wrong type, arbitrary JSON, non-JSON text, an empty
+ * body, the wrong content type, no CSRF header, no or a wrong token). Every answer
+ * must be documented for that operation (status, content type, body schema — so a
+ * problem carries one of the operation's documented codes), never a 500, and a
+ * refusal (4xx) must change nothing in the tenant or the control store.
+ */
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readResult, requestInit, type RequestOptions } from "../helpers/client.js";
+import { createContractChecker } from "../helpers/contract.js";
+import { createInProcessApp, inProcessClient, type InProcessApp } from "../helpers/in-process.js";
+import { arbitraryFor } from "../helpers/schema-arbitrary.js";
+import { createFlow, createTenant, PLATINUM_FLOW, policy, tenantDigest, type TenantFixture } from "../integration/_support.js";
+
+/** Runs per operation; SPEC_FUZZ_RUNS=60 for a deeper hunt. */
+const NUM_RUNS = Number(process.env.SPEC_FUZZ_RUNS ?? 6);
+const checker = createContractChecker();
+const doc = checker.doc;
+type Json = Record<string, any>;
+
+let app: InProcessApp;
+let T: TenantFixture;
+const pool: Record<string, string[]> = { id: [], keyId: [] };
+
+beforeAll(async () => {
+  app = await createInProcessApp();
+  T = await createTenant(app, "specfuzz", { all: { principal: "fuzzer@specfuzz.test", roles: ["operator", "publisher", "admin", "approver", "auditor"] }, spare: { principal: "spare@specfuzz.test", roles: ["operator"] } });
+  const api = inProcessClient(app);
+  expect((await api.request("PUT", "/api/v1/tenant-settings", { token: T.keys.admin, body: policy() })).status).toBe(200);
+  const flowId = await createFlow(api, T.keys.publisher, "sf-flow", PLATINUM_FLOW);
+  const pub = await api.request("POST", "/api/v1/decision-flows/publish", { token: T.keys.publisher, body: { id: flowId } });
+  expect(pub.status).toBe(200);
+  pool.id = [flowId, T.id, pub.body.evaluation.id, "does-not-exist"];
+  // Only the spare key's id is offered to revoke/rotate, so the fuzzer never locks itself out.
+  pool.keyId = [T.keyIds.spare!, "no-such-key"];
+}, 60_000);
+afterAll(async () => {
+  await app?.close();
+});
+
+/** Tenant and control-store state that a refused request must leave as it was. */
+async function digest() {
+  const api = inProcessClient(app);
+  const keys = await api.request("GET", `/api/v1/admin/tenants/${T.id}/api-keys`, { token: app.adminToken });
+  const events = await api.request("GET", `/api/v1/admin/tenants/${T.id}/api-key-events`, { token: app.adminToken });
+  const tenants = await api.request("GET", "/api/v1/admin/tenants", { token: app.adminToken });
+  return {
+    tenant: await tenantDigest(app, T),
+    keys: (keys.body.items as Json[]).map(({ lastUsedAt: _u, ...k }) => k),
+    keyEvents: events.body.items.length,
+    tenants: tenants.body.items.length,
+  };
+}
+
+const VARIANTS = ["valid", "valid", "valid", "drop", "extra", "wrongType", "anyJson", "text", "empty", "contentType", "noCsrf", "noAuth", "badAuth"] as const;
+
+function tokenFor(op: Json): string | undefined {
+  const s = op.security?.[0] ?? {};
+  if (s.tenantApiKey) return T.keys.all;
+  if (s.platformToken) return app.adminToken;
+  if (s.cronSecret) return app.cronSecret;
+  return undefined;
+}
+
+const schemaOf = (op: Json) => {
+  const content = op.requestBody?.content ?? {};
+  const [ct, media] = (Object.entries(content)[0] ?? []) as [string | undefined, Json | undefined];
+  return { ct, schema: media?.schema as Json | undefined };
+};
+
+/** One request for `op`: documented-shape values, then the chosen malformation. */
+function requestArb(template: string, method: string, op: Json) {
+  const params = (op.parameters ?? []) as Json[];
+  const path = params.filter((p) => p.in === "path").map((p) => fc.constantFrom(...(pool[p.name] ?? ["x"])).map((v) => [p.name as string, v] as const));
+  const queryParams = params.filter((p) => p.in === "query");
+  const query = fc.record(Object.fromEntries(queryParams.map((p) => [p.name, fc.oneof(arbitraryFor(p.schema, doc), fc.string({ maxLength: 12 }))])), { requiredKeys: [] });
+  const { ct, schema } = schemaOf(op);
+  const body = schema ? arbitraryFor(schema, doc) : fc.constant(undefined);
+  return fc.record({ path: fc.tuple(...path), query, body, variant: fc.constantFrom(...VARIANTS), junk: fc.jsonValue({ maxDepth: 2 }), unknownKey: fc.stringMatching(/^[a-z]{3,8}$/) }).map((g) => {
+    let url = template;
+    for (const [name, v] of g.path) url = url.replace(`{${name}}`, encodeURIComponent(v));
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(g.query)) if (v !== undefined) q.set(k, typeof v === "string" ? v : JSON.stringify(v));
+    if (g.variant === "extra" && !schema) q.set(g.unknownKey, "1");
+    if (q.size) url += `?${q}`;
+    const opts: RequestOptions = { token: tokenFor(op) };
+    let value: unknown = g.body;
+    if (schema && value && typeof value === "object" && !Array.isArray(value)) {
+      const keys = Object.keys(value);
+      if (g.variant === "drop" && keys.length) value = Object.fromEntries(Object.entries(value).slice(1));
+      if (g.variant === "extra") value = { ...value, [g.unknownKey]: g.junk };
+      if (g.variant === "wrongType" && keys.length) value = { ...value, [keys[0]!]: typeof g.junk === typeof (value as Json)[keys[0]!] ? [g.junk] : g.junk };
+    }
+    if (g.variant === "anyJson") value = g.junk;
+    if (schema && ct?.includes("ndjson")) opts.raw = g.variant === "text" ? "not json\n" : `${JSON.stringify(value)}\n`;
+    else if (schema || g.variant === "anyJson") opts.body = value;
+    if (g.variant === "text") opts.raw = "{not json";
+    if (g.variant === "empty") opts.raw = "";
+    if (g.variant === "contentType" && (opts.body !== undefined || opts.raw !== undefined)) opts.contentType = "text/plain";
+    if (ct?.includes("ndjson") && opts.raw !== undefined && g.variant !== "contentType") opts.contentType = ct;
+    // A GET carries no body (fetch refuses one): its malformations are in the query and the credentials.
+    if (method === "get") {
+      delete opts.body;
+      delete opts.raw;
+      delete opts.contentType;
+    }
+    if (g.variant === "noCsrf") opts.csrf = false;
+    if (g.variant === "noAuth") opts.token = undefined;
+    if (g.variant === "badAuth") opts.token = "fgk_not-a-real-key";
+    return { method: method.toUpperCase(), url, opts, variant: g.variant };
+  });
+}
+
+const operations = Object.entries(doc.paths as Record<string, Json>).flatMap(([template, ops]) => Object.entries(ops).map(([method, op]) => ({ template, method, op: op as Json })));
+
+describe("spec-driven fuzz", () => {
+  it("covers every documented operation", () => {
+    expect(operations.length).toBeGreaterThan(30);
+  });
+
+  for (const { template, method, op } of operations) {
+    it(`${op.operationId}: only documented answers, never a 500, refusals change nothing`, async () => {
+      let before = await digest();
+      await fc.assert(
+        fc.asyncProperty(requestArb(template, method, op), async (req) => {
+          const res = await readResult(await app.fetch(req.url, requestInit(req.method, req.opts)));
+          const ctx = `${req.method} ${req.url} [${req.variant}] ${JSON.stringify(req.opts.body ?? req.opts.raw ?? null).slice(0, 300)} → ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`;
+          expect(res.status, ctx).not.toBe(500);
+          expect(checker.check(req.method, req.url, res), ctx).toEqual([]);
+          const after = await digest();
+          if (res.status >= 400) expect(after, `a refusal changed state: ${ctx}`).toEqual(before);
+          before = after;
+        }),
+        { numRuns: NUM_RUNS },
+      );
+    }, 120_000);
+  }
+});
