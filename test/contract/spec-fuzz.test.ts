@@ -90,10 +90,11 @@ function requestArb(template: string, method: string, op: Json) {
     const opts: RequestOptions = { token: tokenFor(op) };
     let value: unknown = g.body;
     if (schema && value && typeof value === "object" && !Array.isArray(value)) {
-      const keys = Object.keys(value);
-      if (g.variant === "drop" && keys.length) value = Object.fromEntries(Object.entries(value).slice(1));
-      if (g.variant === "extra") value = { ...value, [g.unknownKey]: g.junk };
-      if (g.variant === "wrongType" && keys.length) value = { ...value, [keys[0]!]: typeof g.junk === typeof (value as Json)[keys[0]!] ? [g.junk] : g.junk };
+      const obj = value as Json;
+      const keys = Object.keys(obj);
+      if (g.variant === "drop" && keys.length) value = Object.fromEntries(Object.entries(obj).slice(1));
+      if (g.variant === "extra") value = { ...obj, [g.unknownKey]: g.junk };
+      if (g.variant === "wrongType" && keys.length) value = { ...obj, [keys[0]!]: typeof g.junk === typeof obj[keys[0]!] ? [g.junk] : g.junk };
     }
     if (g.variant === "anyJson") value = g.junk;
     if (schema && ct?.includes("ndjson")) opts.raw = g.variant === "text" ? "not json\n" : `${JSON.stringify(value)}\n`;
