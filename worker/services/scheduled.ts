@@ -13,6 +13,7 @@ import { type DrainReport, drainAllTenants } from "./alert-drain.js";
 import type { DeliveryOptions } from "./alerts.js";
 import { runExpirySweep, type SweepReport } from "./expiry-sweep.js";
 import { type RecheckDeps, type RecheckReport, runFairnessRecheck } from "./recheck.js";
+import { runRetention, type TenantRetention } from "./retention.js";
 
 export interface DrainOptions {
   drainBudgetMs?: number;
@@ -22,6 +23,8 @@ export interface DrainOptions {
 export interface ScheduledReport extends RecheckReport {
   /** The outbox drain after the recheck; null if it could not run (e.g. the control store failed). */
   alerts: DrainReport | null;
+  /** The trace-retention pass after the recheck, per tenant; null if it could not run. */
+  retention: TenantRetention[] | null;
 }
 
 export interface ScheduledSweepReport extends SweepReport {
@@ -53,7 +56,16 @@ async function drainAfter(deps: RecheckDeps, log: Logger, fields: Record<string,
 export async function runScheduledWork(deps: RecheckDeps, scheduledTime: Date, log: Logger, fields: Record<string, unknown>, opts: DrainOptions = {}): Promise<ScheduledReport> {
   const report = await runFairnessRecheck(deps, scheduledTime, (tenantId, e) => log.error("recheck failed for tenant", { tenantId, ...errorFields(e) }));
   log.info("fairness recheck ran", { runKey: report.runKey, tenants: report.tenants.length, failedTenants: report.failedTenants, ...fields });
-  return { ...report, alerts: await drainAfter(deps, log, fields, opts) };
+  // Retention runs after the recheck, so the day's evaluation still saw the traces it deletes.
+  let retention: TenantRetention[] | null = null;
+  try {
+    retention = await runRetention(deps, (tenantId, e) => log.error("trace retention failed for tenant", { tenantId, ...errorFields(e) }));
+    const deleted = retention.filter((r) => r.status === "deleted");
+    if (deleted.length) log.info("trace retention ran", { tenants: deleted.length, traces: deleted.reduce((n, r) => n + r.traces, 0), ...fields });
+  } catch (e) {
+    log.error("trace retention failed", { ...errorFields(e), ...fields });
+  }
+  return { ...report, alerts: await drainAfter(deps, log, fields, opts), retention };
 }
 
 /**

@@ -17,6 +17,7 @@ import { type Client, type InStatement, mapStoreError, type ResultSet, writeBatc
 import { headGuardStmt, headUpdateStmt, isChainConflict, pendingLinkOf, plainStatement, readHeads } from "./tenant/chain-links.js";
 import { createAlertStore } from "./tenant/alerts.js";
 import { createAuditReads } from "./tenant/audit-reads.js";
+import { createRetentionStore } from "./tenant/retention.js";
 import { type AnchorPort, checkAgainstAnchors, presentHeads } from "./tenant/anchor-guard.js";
 import { createRemediationStore } from "./tenant/remediations.js";
 import { createEvidenceStore } from "./tenant/evidence.js";
@@ -106,6 +107,8 @@ export function createTenantStore(db: Client, tenantId: string, opts: { onOutbox
     alerts: createAlertStore(db, tenantId),
     /** Range reads for regulator artifacts (LL144, evidence pack, monitoring summary). */
     audits: createAuditReads(db, tenantId),
+    /** Trace retention: plan and delete traces past the policy's retention (never evaluations or audit rows). */
+    retention: createRetentionStore(db, tenantId),
     /** Kept confidence-sequence states (decisionRule "sequential"). */
     sequential: createSequentialStateStore(db, tenantId),
     /**

@@ -35,6 +35,7 @@ export interface AuditRangeRow {
   reason: string | null;
   before: unknown;
   after: unknown;
+  violations: string[] | null;
   details: unknown;
   createdAt: string;
 }
@@ -50,6 +51,7 @@ function auditRow(r: Record<string, unknown>): AuditRangeRow {
     reason: r.reason === null ? null : String(r.reason),
     before: json(r.before),
     after: json(r.after),
+    violations: json<string[]>(r.violations),
     details: json(r.details),
     createdAt: String(r.created_at),
   };
