@@ -117,6 +117,14 @@ describe("tamper evidence against write access to the tenant database", () => {
     expect(res.status).toBe(400);
     expect(res.headers.get("content-type")).toMatch(/^application\/problem\+json/);
     expect((await res.json()).code).toBe("invalid_text");
+    // A NUL would be stored truncated ("before") but hashed in full: refused the same way.
+    const nul = await f.app.fetch("/api/v1/fairness-overrides", {
+      method: "POST",
+      headers: { authorization: `Bearer ${f.fx.keys.admin}`, "content-type": "application/json", "x-requested-with": "XMLHttpRequest" },
+      body: body.replace("\\ud800", "\\u0000"),
+    });
+    expect(nul.status).toBe(400);
+    expect((await nul.json()).code).toBe("invalid_text");
     // A surrogate pair (a real emoji, escaped) is fine.
     const ok = await f.app.fetch("/api/v1/fairness-overrides", {
       method: "POST",
@@ -257,11 +265,11 @@ describe("a crash between the tenant commit and the anchor update", () => {
       const head = (await tenant.execute("SELECT seq, hash FROM chain_heads WHERE chain = 'audit'")).rows[0]!;
       const prev = (await tenant.execute({ sql: "SELECT hash FROM audit_log WHERE chain_seq = ?", args: [Number(head.seq) - 1] })).rows[0]!;
       const signer = await createEvidenceSigner(readFileSync(join(f.app.dataDir, "evidence-signing.key"), "utf8"));
-      const s = await signer.sign({ tenantId: f.fx.id, chain: "audit", seq: Number(head.seq) - 1, hash: String(prev.hash), signedAt: new Date().toISOString() });
-      await control.execute({
-        sql: "UPDATE chain_anchors SET seq = ?, hash = ?, signed_at = ?, signature = ?, pending_seq = ?, pending_hash = ? WHERE tenant_id = ? AND chain = 'audit'",
-        args: [s.seq, s.hash, s.signedAt, s.signature, opts.announced ? Number(head.seq) : null, opts.announced ? String(head.hash) : null, f.fx.id],
-      });
+      const s = await signer.sign({ tenantId: f.fx.id, chain: "audit", seq: Number(head.seq) - 1, hash: String(prev.hash), signedAt: new Date().toISOString(), legacyRowsAllowed: false });
+      await control.execute({ sql: "UPDATE chain_anchors SET seq = ?, hash = ?, signed_at = ?, signature = ? WHERE tenant_id = ? AND chain = 'audit'", args: [s.seq, s.hash, s.signedAt, s.signature, f.fx.id] });
+      await control.execute({ sql: "DELETE FROM chain_anchor_pending WHERE tenant_id = ?", args: [f.fx.id] });
+      if (opts.announced)
+        await control.execute({ sql: "INSERT INTO chain_anchor_pending (tenant_id, chain, seq, hash, announced_at) VALUES (?, 'audit', ?, ?, ?)", args: [f.fx.id, Number(head.seq), String(head.hash), s.signedAt] });
     } finally {
       control.close();
       tenant.close();
@@ -302,8 +310,76 @@ describe("the storable-text check", () => {
     expect(illFormedTextPath({ ["k\udc00"]: 1 })).toBe("k\udc00");
     expect(illFormedTextPath("\ud83d\ude00 fine")).toBeNull();
     expect(illFormedTextPath("\ude00\ud83d")).toBe("(root)");
+    // A NUL ends a text value in the SQLite driver: stored truncated, hashed in full.
+    expect(illFormedTextPath({ reason: "before\u0000after" })).toBe("reason");
     let deep: unknown = "end\ud800";
     for (let i = 0; i < 100_000; i++) deep = { a: deep };
     expect(illFormedTextPath(deep)).toMatch(/^a(\.a)*$/);
+  });
+});
+
+describe("rows the walk must not skip, columns the queries trust, and exports that lie about their anchors", () => {
+  it("a forged row far past the head, or at a negative storage position, is reported", async () => {
+    const f = await fixture();
+    await onTenantFile(f, async (db) => {
+      await db.execute({
+        sql: `INSERT INTO audit_log (id, tenant_id, entity_type, entity_id, action, actor, created_at, chain_seq, prev_hash, hash) VALUES (?, ?, 'decision_flow', ?, 'publish', 'mallory', ?, 9000000000000000, ?, ?)`,
+        args: ["forged-audit", f.fx.id, f.flowId, new Date().toISOString(), "0".repeat(64), "f".repeat(64)],
+      });
+      const body = (await db.execute("SELECT body FROM fairness_evaluations LIMIT 1")).rows[0]!.body;
+      await db.execute({
+        sql: `INSERT INTO fairness_evaluations (rowid, tenant_id, id, flow_id, flow_key, version, trigger, verdict, body, created_at) VALUES (-1, ?, 'forged-eval', ?, 'nbo', 1, 'publish', 'pass', ?, ?)`,
+        args: [f.fx.id, f.flowId, String(body), new Date().toISOString()],
+      });
+    });
+    const v = await verify(f);
+    expect(v.ok).toBe(false);
+    expect(v.audit.breaks.some((b: any) => b.id === "forged-audit")).toBe(true);
+    expect(v.evaluations.breaks).toContainEqual({ id: "forged-eval", seq: null, reason: "unchained_row" });
+    const off = await offline(f, "forged-rows.ndjson");
+    expect(off.code).toBe(1);
+    expect(off.stdout).toContain("forged-audit");
+    expect(off.stdout).toContain("forged-eval");
+  });
+
+  it("an evaluation moved to another flow by its (unhashed) flow_id column is reported", async () => {
+    const f = await fixture();
+    await onTenantFile(f, async (db) => {
+      await db.execute({ sql: "UPDATE fairness_evaluations SET flow_id = 'other-flow' WHERE id = ?", args: [f.blockedEvaluationId] });
+    });
+    const v = await verify(f);
+    expect(v.evaluations.breaks).toEqual([{ id: f.blockedEvaluationId, seq: expect.any(Number), reason: "column_mismatch" }]);
+  });
+
+  it("an export stripped of its signed anchors, or claiming an announcement for forged rows, fails against the key", async () => {
+    const f = await fixture();
+    const res = await f.app.fetch("/api/v1/audit-log/export", { headers: { authorization: `Bearer ${f.fx.keys.auditor}` } });
+    const lines = (await res.text()).trim().split("\n");
+    const key = await publicKey(f);
+    const run = async (name: string, content: string[]) => {
+      const file = join(dir, name);
+      writeFileSync(file, content.join("\n") + "\n");
+      let out = "";
+      const code = await main(["verify", file, "--public-key", key], { stdout: { write: (s: string) => (out += s) }, stderr: { write: () => {} } });
+      return { code, out };
+    };
+    expect((await run("intact.ndjson", lines)).code).toBe(0);
+    const stripped = JSON.parse(lines[0]!);
+    stripped.anchors = { audit: null, evaluation: null };
+    expect((await run("stripped.ndjson", [JSON.stringify(stripped), ...lines.slice(1)])).code).toBe(1);
+    // A correctly linked row appended in the file, with the header's heads moved to it and a "pending" claim.
+    const auditLinks = lines.slice(1).map((l) => JSON.parse(l)).filter((l) => l.chain === "audit");
+    const last = auditLinks[auditLinks.length - 1];
+    const content = { ...last.content, id: "appended", action: "publish" };
+    const hash = await linkHash("audit", last.chainSeq + 1, last.hash, content);
+    const appended = { chain: "audit", id: "appended", chainSeq: last.chainSeq + 1, prevHash: last.hash, hash, content };
+    const header = JSON.parse(lines[0]!);
+    header.heads.audit = { seq: appended.chainSeq, hash };
+    header.anchors.audit.pending = { seq: appended.chainSeq, hash };
+    const auditEnd = lines.findLastIndex((l) => l.includes('"chain":"audit"'));
+    const forged = [JSON.stringify(header), ...lines.slice(1, auditEnd + 1), JSON.stringify(appended), ...lines.slice(auditEnd + 1)];
+    const r = await run("appended.ndjson", forged);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("unanchored_rows");
   });
 });

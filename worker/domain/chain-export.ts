@@ -13,7 +13,7 @@ import { signedHeadSchema, verifySignedHead } from "./chain-sign.js";
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 const headSchema = z.object({ seq: z.number().int().min(1), hash: hex64 }).nullable();
-const anchorSchema = signedHeadSchema.extend({ legacyRowsAllowed: z.boolean(), pending: z.object({ seq: z.number().int().min(1), hash: hex64 }).nullable() }).nullable();
+const anchorSchema = signedHeadSchema.nullable();
 
 const headerV1Schema = z.object({
   format: z.literal("fairgate-evidence/1"),
@@ -78,7 +78,9 @@ export function createExportVerifier(opts: { publicKey?: string } = {}) {
         if (!h.success) throw new ExportFormatError(`line ${lineNo}: not a fairgate-evidence/1 or /2 header`);
         header = h.data;
         const anchors = header.format === "fairgate-evidence/2" ? header.anchors : { audit: null, evaluation: null };
-        verifiers = { audit: createChainVerifier("audit", { anchor: anchors.audit }), evaluation: createChainVerifier("evaluation", { anchor: anchors.evaluation }) };
+        // Offline, announcements of interrupted writes prove nothing: rows past a signed anchor are unanchored.
+        const view = (a: z.infer<typeof anchorSchema>) => (a ? { seq: a.seq, hash: a.hash, legacyRowsAllowed: a.legacyRowsAllowed, pending: [] } : null);
+        verifiers = { audit: createChainVerifier("audit", { anchor: view(anchors.audit) }), evaluation: createChainVerifier("evaluation", { anchor: view(anchors.evaluation) }) };
         return;
       }
       const l = exportLinkSchema.safeParse(line);
@@ -93,14 +95,20 @@ export function createExportVerifier(opts: { publicKey?: string } = {}) {
         const h = header;
         const anchored = CHAINS.filter((c) => h.anchors[c] !== null);
         const key = opts.publicKey ?? h.publicKey;
+        // With a key to trust, every chain must carry a signed anchor: stripping them must not turn into "not signed".
+        const unsigned = opts.publicKey ? CHAINS.filter((c) => h.anchors[c] === null) : [];
+        for (const c of unsigned) flagSignature(chains[c]);
         if (anchored.length > 0) {
           if (!key) signatures = "invalid";
           else {
-            const results = await Promise.all(anchored.map(async (c) => ({ c, ok: await verifySignedHead(h.anchors[c]!, key) })));
+            // A signature is only good for its own tenant and chain slot.
+            const results = await Promise.all(
+              anchored.map(async (c) => ({ c, ok: h.anchors[c]!.tenantId === h.tenantId && h.anchors[c]!.chain === c && (await verifySignedHead(h.anchors[c]!, key)) })),
+            );
             for (const r of results.filter((x) => !x.ok)) flagSignature(chains[r.c]);
-            signatures = results.every((r) => r.ok) ? (opts.publicKey ? "verified_with_supplied_key" : "verified_with_embedded_key") : "invalid";
+            signatures = results.every((r) => r.ok) && unsigned.length === 0 ? (opts.publicKey ? "verified_with_supplied_key" : "verified_with_embedded_key") : "invalid";
           }
-        }
+        } else if (unsigned.length > 0) signatures = "invalid";
       } else if (opts.publicKey) {
         // The caller expects signed evidence; a format-1 file has none to offer.
         signatures = "invalid";

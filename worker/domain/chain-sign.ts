@@ -7,7 +7,9 @@
  * or rolling back a tenant database is caught by anyone holding the public key.
  *
  * Signed message: canonical JSON of
- * `{format: "fairgate-chain-head/1", tenantId, chain, seq, hash, signedAt}`.
+ * `{format: "fairgate-chain-head/2", tenantId, chain, seq, hash, signedAt, legacyRowsAllowed}`
+ * (legacyRowsAllowed: whether rows from before chaining may precede the chain —
+ * signed, so an export cannot claim it to excuse unchained rows).
  * Keys: the private key is a 32-byte Ed25519 seed (base64url, base64 or hex);
  * the public key is its 32 raw bytes, base64url; the key id is the first 16 hex
  * digits of SHA-256 over the raw public key.
@@ -16,7 +18,7 @@ import { z } from "zod";
 import { canonicalJson, type ChainName } from "./chain.js";
 import { sha256Hex } from "./hex.js";
 
-export const SIGNED_HEAD_FORMAT = "fairgate-chain-head/1";
+export const SIGNED_HEAD_FORMAT = "fairgate-chain-head/2";
 
 /** A chain head as signed and stored (seq 0 with the genesis hash: an empty chain). */
 export const signedHeadSchema = z.object({
@@ -25,6 +27,7 @@ export const signedHeadSchema = z.object({
   seq: z.number().int().min(0),
   hash: z.string().regex(/^[0-9a-f]{64}$/),
   signedAt: z.string(),
+  legacyRowsAllowed: z.boolean(),
   keyId: z.string().regex(/^[0-9a-f]{16}$/),
   signature: z.string().regex(/^[A-Za-z0-9_-]+$/),
 });
@@ -35,7 +38,7 @@ export interface EvidenceSigner {
   keyId: string;
   /** Raw public key, base64url. */
   publicKey: string;
-  sign(head: { tenantId: string; chain: ChainName; seq: number; hash: string; signedAt: string }): Promise<SignedHead>;
+  sign(head: { tenantId: string; chain: ChainName; seq: number; hash: string; signedAt: string; legacyRowsAllowed: boolean }): Promise<SignedHead>;
 }
 
 /** Why a configured key is unusable (the message names the problem, never the key). */
@@ -71,8 +74,10 @@ export function generateSeed(): string {
   return base64urlOf(crypto.getRandomValues(new Uint8Array(32)));
 }
 
-const message = (h: { tenantId: string; chain: string; seq: number; hash: string; signedAt: string }) =>
-  new TextEncoder().encode(canonicalJson({ format: SIGNED_HEAD_FORMAT, tenantId: h.tenantId, chain: h.chain, seq: h.seq, hash: h.hash, signedAt: h.signedAt }));
+const message = (h: { tenantId: string; chain: string; seq: number; hash: string; signedAt: string; legacyRowsAllowed: boolean }) =>
+  new TextEncoder().encode(
+    canonicalJson({ format: SIGNED_HEAD_FORMAT, tenantId: h.tenantId, chain: h.chain, seq: h.seq, hash: h.hash, signedAt: h.signedAt, legacyRowsAllowed: h.legacyRowsAllowed }),
+  );
 
 /** The key id of a raw public key (base64url). */
 export async function keyIdOf(publicKey: string): Promise<string> {
@@ -95,7 +100,7 @@ export async function createEvidenceSigner(seedText: string): Promise<EvidenceSi
     publicKey,
     async sign(h) {
       const sig = new Uint8Array(await crypto.subtle.sign({ name: "Ed25519" }, privateKey, message(h)));
-      return { tenantId: h.tenantId, chain: h.chain, seq: h.seq, hash: h.hash, signedAt: h.signedAt, keyId, signature: base64urlOf(sig) };
+      return { tenantId: h.tenantId, chain: h.chain, seq: h.seq, hash: h.hash, signedAt: h.signedAt, legacyRowsAllowed: h.legacyRowsAllowed, keyId, signature: base64urlOf(sig) };
     },
   };
 }

@@ -56,6 +56,8 @@ export interface ChainLink {
   prevHash: string | null;
   hash: string | null;
   content: unknown;
+  /** Stored columns that disagree with the chained content they are queried by (null or absent: none). */
+  mismatch?: string | null;
 }
 
 /** The last link of a chain, as recorded in chain_heads. */
@@ -74,7 +76,8 @@ export type BreakReason =
   | "anchor_rollback"
   | "anchor_mismatch"
   | "unanchored_rows"
-  | "signature_invalid";
+  | "signature_invalid"
+  | "column_mismatch";
 
 /** One broken link (or a whole-chain finding, with id and seq null). */
 export interface ChainBreak {
@@ -112,8 +115,12 @@ export interface AnchorView {
   hash: string;
   /** Rows from before chaining may precede the chain (a tenant anchored after it had such rows). */
   legacyRowsAllowed: boolean;
-  /** The head a write announced before committing (see chain_anchors.pending_seq). */
-  pending: ChainHead | null;
+  /**
+   * Heads writes announced before committing (chain_anchor_pending): rows beyond the
+   * anchor that end at one of them are an interrupted write, not tampering. Only the
+   * control store's own list is trusted; an export's claims are not (pass []).
+   */
+  pending: readonly ChainHead[];
 }
 
 /** How many breaks a verdict lists; the rest are only counted. */
@@ -152,6 +159,7 @@ export function createChainVerifier(chain: ChainName, opts: { anchor?: AnchorVie
       rows++;
       const expectedSeq = (last?.seq ?? 0) + 1;
       const expectedPrev = last?.hash ?? GENESIS;
+      if (link.mismatch) report({ id: link.id, seq: link.chainSeq, reason: "column_mismatch" });
       if (link.chainSeq !== expectedSeq) report({ id: link.id, seq: link.chainSeq, reason: "seq_gap" });
       else if (link.prevHash !== expectedPrev) report({ id: link.id, seq: link.chainSeq, reason: "prev_mismatch" });
       else if (link.hash !== (await linkHash(chain, link.chainSeq, expectedPrev, link.content))) report({ id: link.id, seq: link.chainSeq, reason: "hash_mismatch" });
@@ -171,7 +179,7 @@ export function createChainVerifier(chain: ChainName, opts: { anchor?: AnchorVie
         if (lastSeq < anchor.seq) report({ id: null, seq: lastSeq, reason: "anchor_rollback" });
         else if (hashAtAnchor !== anchor.hash) report({ id: null, seq: anchor.seq, reason: "anchor_mismatch" });
         else if (lastSeq > anchor.seq) {
-          if (anchor.pending && anchor.pending.seq === lastSeq && anchor.pending.hash === lastHash) anchorLag = lastSeq - anchor.seq;
+          if (anchor.pending.some((p) => p.seq === lastSeq && p.hash === lastHash)) anchorLag = lastSeq - anchor.seq;
           else report({ id: null, seq: anchor.seq + 1, reason: "unanchored_rows" });
         }
       }
@@ -185,15 +193,15 @@ export function createChainVerifier(chain: ChainName, opts: { anchor?: AnchorVie
  * Compares a chain head read from the tenant database with its anchor, before a
  * write: `match`, `behind` (rows removed or the database rolled back), `diverged`
  * (same length, other hash), or `ahead` (rows beyond the anchor, acceptable only
- * when they end exactly at the announced pending head and the row at the
- * anchor's seq still has the anchored hash — the caller checks the latter).
+ * when they end exactly at an announced head and the row at the anchor's seq
+ * still has the anchored hash — the caller checks the latter).
  */
 export function compareWithAnchor(head: ChainHead | null, anchor: AnchorView): "match" | "behind" | "diverged" | "ahead" | "ahead_unannounced" {
   const seq = head?.seq ?? 0;
   const hash = head?.hash ?? GENESIS;
   if (seq < anchor.seq) return "behind";
   if (seq === anchor.seq) return hash === anchor.hash ? "match" : "diverged";
-  return anchor.pending && anchor.pending.seq === seq && anchor.pending.hash === hash ? "ahead" : "ahead_unannounced";
+  return anchor.pending.some((p) => p.seq === seq && p.hash === hash) ? "ahead" : "ahead_unannounced";
 }
 
 /** Parses a JSON text column (null stays null) for chain content. */

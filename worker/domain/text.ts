@@ -2,12 +2,13 @@
  * @module domain/text
  * Text that does not survive storage unchanged is refused before anything is
  * written: a lone UTF-16 surrogate (which JSON allows as an escape) becomes
- * U+FFFD in the database's UTF-8, so what was hashed would no longer be what is
- * stored. Every string and object key of a value is checked.
+ * U+FFFD in the database's UTF-8, and a NUL (U+0000) ends a text value in the
+ * SQLite driver, so what was hashed would no longer be what is stored. Every
+ * string and object key of a value is checked.
  */
 import { ValidationError } from "./errors.js";
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const UNSTORABLE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]|\u0000/;
 
 /**
  * The path of the first string or key in `value` holding a lone surrogate, or null.
@@ -18,7 +19,7 @@ export function illFormedTextPath(value: unknown): string | null {
   while (stack.length > 0) {
     const { v, path } = stack.pop()!;
     if (typeof v === "string") {
-      if (LONE_SURROGATE.test(v)) return path || "(root)";
+      if (UNSTORABLE.test(v)) return path || "(root)";
       continue;
     }
     if (v === null || typeof v !== "object") continue;
@@ -27,7 +28,7 @@ export function illFormedTextPath(value: unknown): string | null {
     for (let i = entries.length - 1; i >= 0; i--) {
       const [k, x] = entries[i]!;
       const here = path ? `${path}.${k}` : k;
-      if (!Array.isArray(v) && LONE_SURROGATE.test(k)) return here;
+      if (!Array.isArray(v) && UNSTORABLE.test(k)) return here;
       stack.push({ v: x, path: here });
     }
   }
@@ -38,5 +39,5 @@ export function illFormedTextPath(value: unknown): string | null {
 export function assertWellFormedText(value: unknown, what = "The request"): void {
   const path = illFormedTextPath(value);
   if (path !== null)
-    throw new ValidationError(`${what} contains text that cannot be stored as sent (a lone UTF-16 surrogate) at ${path}.`, { errors: [{ path, code: "invalid_text", message: "lone UTF-16 surrogate" }] }, "invalid_text");
+    throw new ValidationError(`${what} contains text that cannot be stored as sent (a lone UTF-16 surrogate or a NUL character) at ${path}.`, { errors: [{ path, code: "invalid_text", message: "lone UTF-16 surrogate or NUL character" }] }, "invalid_text");
 }

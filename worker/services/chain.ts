@@ -29,11 +29,15 @@ export interface AnchoredVerdict extends ChainVerdict {
   anchor: AnchorReport | null;
 }
 
-/** An exported anchor: the signed head plus what offline verification needs to judge rows beyond it. */
-export type ExportedAnchor = SignedHead & { legacyRowsAllowed: boolean; pending: ChainHead | null };
+/** An exported anchor: the signed head, exactly as signed (announcements are not exported: offline they prove nothing). */
+export type ExportedAnchor = SignedHead;
 
 const view = (a: ChainAnchor | null): AnchorView | null => (a ? { seq: a.seq, hash: a.hash, legacyRowsAllowed: a.legacyRowsAllowed, pending: a.pending } : null);
-const exported = (a: ChainAnchor | null): ExportedAnchor | null => (a ? { ...a } : null);
+const exported = (a: ChainAnchor | null): ExportedAnchor | null => {
+  if (!a) return null;
+  const { pending: _pending, ...signed } = a;
+  return signed;
+};
 
 /**
  * Heads and anchors that belong together. Anchors are read first (they only move
@@ -48,24 +52,27 @@ async function snapshot(store: TenantStore, anchors: ChainAnchorStore | null): P
       const an = a[c];
       const h = heads[c];
       if (!an || !h || h.seq <= an.seq) return true;
-      return an.pending?.seq === h.seq && an.pending.hash === h.hash;
+      return an.pending.some((p) => p.seq === h.seq && p.hash === h.hash);
     });
     if (settled || attempt >= 3) return { heads, anchors: a };
     await new Promise((r) => setTimeout(r, 20 * (attempt + 1)));
   }
 }
 
-async function walk(store: TenantStore, chain: ChainName, head: ChainHead | null, anchor: ChainAnchor | null): Promise<ChainVerdict> {
-  const v = createChainVerifier(chain, { anchor: view(anchor) });
-  let after = 0;
-  // The walk reads at least up to the anchor, so rows a rollback removed are missed against it, not silently skipped.
-  const cap = Math.max(head?.seq ?? 0, anchor?.seq ?? 0);
+/** Feeds every row of `chain` (whatever its position or seq) to `push`. */
+async function eachLink(store: TenantStore, chain: ChainName, push: (l: Awaited<ReturnType<TenantStore["evidence"]["linkPage"]>>["links"][number]) => Promise<void>): Promise<void> {
+  let after: number | null = null;
   for (;;) {
-    const page = await store.evidence.linkPage(chain, after, PAGE, cap);
-    for (const l of page.links) await v.push(l);
+    const page = await store.evidence.linkPage(chain, after, PAGE);
+    for (const l of page.links) await push(l);
     if (page.last === null || page.links.length < PAGE) break;
     after = page.last;
   }
+}
+
+async function walk(store: TenantStore, chain: ChainName, head: ChainHead | null, anchor: ChainAnchor | null): Promise<ChainVerdict> {
+  const v = createChainVerifier(chain, { anchor: view(anchor) });
+  await eachLink(store, chain, (l) => v.push(l));
   return v.result(head);
 }
 
@@ -89,9 +96,14 @@ async function withAnchor(verdict: ChainVerdict, anchor: ChainAnchor | null, pub
 
 /** Verifies one chain against its stored head (and, given the anchor store, its signed anchor). */
 export async function verifyChain(store: TenantStore, chain: ChainName, anchors: ChainAnchorStore | null = null): Promise<AnchoredVerdict> {
-  const s = await snapshot(store, anchors);
-  const anchor = s.anchors?.[chain] ?? null;
-  return withAnchor(await walk(store, chain, s.heads[chain], anchor), anchor, anchors?.signer.publicKey ?? null);
+  // A write committing during the walk makes its rows look past the head read first: walk again (bounded).
+  for (let attempt = 0; ; attempt++) {
+    const s = await snapshot(store, anchors);
+    const anchor = s.anchors?.[chain] ?? null;
+    const verdict = await walk(store, chain, s.heads[chain], anchor);
+    const raced = !verdict.ok && attempt < 2 && JSON.stringify((await store.evidence.chainHeads())[chain]) !== JSON.stringify(s.heads[chain]);
+    if (!raced) return withAnchor(verdict, anchor, anchors?.signer.publicKey ?? null);
+  }
 }
 
 /** The first line of an export: what it is, where it came from, and the signed heads to check it against. */
@@ -109,10 +121,12 @@ export interface ExportHeader {
 
 /**
  * The export as NDJSON lines, produced lazily page by page: a header with the
- * chain heads and signed anchors, then every link of each chain up to the
- * later of head and anchor (`{"chain", "id", "chainSeq", "prevHash", "hash", "content"}`).
+ * chain heads and signed anchors, then every row of each chain in storage order
+ * (`{"chain", "id", "chainSeq", "prevHash", "hash", "content"}`).
  */
 export async function* exportLines(store: TenantStore, now: Date, anchors: ChainAnchorStore | null = null): AsyncGenerator<string> {
+  // An interrupted write is anchored first: offline, rows past the signed anchor cannot be told from forgeries.
+  if (anchors) await store.reconcileAnchors().catch(() => undefined);
   const s = await snapshot(store, anchors);
   const header: ExportHeader = {
     format: "fairgate-evidence/2",
@@ -125,11 +139,11 @@ export async function* exportLines(store: TenantStore, now: Date, anchors: Chain
   };
   yield `${JSON.stringify(header)}\n`;
   for (const chain of CHAINS) {
-    let after = 0;
-    const cap = Math.max(s.heads[chain]?.seq ?? 0, s.anchors?.[chain]?.seq ?? 0);
+    let after: number | null = null;
     for (;;) {
-      const page = await store.evidence.linkPage(chain, after, PAGE, cap);
-      if (page.links.length > 0) yield page.links.map((l) => JSON.stringify({ chain, ...l })).join("\n") + "\n";
+      const page = await store.evidence.linkPage(chain, after, PAGE);
+      // Every row, chained or not: what the database holds is what the verifier judges.
+      if (page.links.length > 0) yield page.links.map(({ mismatch: _m, ...l }) => JSON.stringify({ chain, ...l })).join("\n") + "\n";
       if (page.last === null || page.links.length < PAGE) break;
       after = page.last;
     }

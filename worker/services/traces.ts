@@ -115,7 +115,7 @@ export async function bulkLoad(deps: ServiceDeps, handle: TenantHandle, body: st
       return markBad(i + 1, ["not valid JSON"]);
     }
     const illFormed = illFormedTextPath(obj);
-    if (illFormed !== null) return markBad(i + 1, [`${illFormed}: invalid_text (a lone UTF-16 surrogate cannot be stored as sent)`]);
+    if (illFormed !== null) return markBad(i + 1, [`${illFormed}: invalid_text (a lone UTF-16 surrogate or NUL character cannot be stored as sent)`]);
     const r = bulkLineSchema.safeParse(obj);
     if (!r.success) return markBad(i + 1, r.error.issues.map((iss) => `${iss.path.join(".") || "(line)"}: ${iss.message}`));
     if (r.data.timestamp && Date.parse(r.data.timestamp) > now.getTime() + MAX_FUTURE_SKEW_MS) return markBad(i + 1, ["timestamp: must not be in the future"]);

@@ -6,18 +6,19 @@
  * unnoticed: the tenant store compares the two before each chained write and
  * advances the anchor after it (store/tenant-store.ts), verification compares
  * them (services/chain.ts), and exports carry the signed heads.
- * Anchors only move forward (a guarded upsert), whatever order processes commit in.
+ * Anchors only move forward (a guarded upsert), whatever order processes commit
+ * in; the heads writes announce before committing are kept as a set.
  */
 import type { ChainHead, ChainName } from "../domain/chain.js";
 import { GENESIS } from "../domain/chain.js";
 import { type EvidenceSigner, type SignedHead, signedHeadSchema } from "../domain/chain-sign.js";
 import { StoredRecordError } from "../domain/errors.js";
-import { type Client, read, writeBatch } from "./sql.js";
+import { type Client, type InStatement, read, writeBatch } from "./sql.js";
 
-/** A signed anchor, whether rows from before chaining may precede the chain, and the head a write is about to commit. */
+/** A signed anchor and the heads writes announced beyond it. */
 export interface ChainAnchor extends SignedHead {
-  legacyRowsAllowed: boolean;
-  pending: ChainHead | null;
+  /** Announced heads past the anchor (writes that may have committed without advancing it). */
+  pending: ChainHead[];
 }
 
 export type Anchors = Record<ChainName, ChainAnchor | null>;
@@ -26,31 +27,38 @@ const CHAINS: ChainName[] = ["audit", "evaluation"];
 
 /** Creates the anchor store over the control database. */
 export function createChainAnchorStore(db: Client, signer: EvidenceSigner, clock: () => Date = () => new Date()) {
-  async function upsert(tenantId: string, heads: Partial<Record<ChainName, ChainHead>>, legacyRowsAllowed: boolean): Promise<void> {
+  /** Signs and upserts `heads`; a chain's legacy flag is the one it was first anchored with. */
+  async function upsert(tenantId: string, heads: Partial<Record<ChainName, ChainHead>>, legacyForNew: boolean): Promise<void> {
+    const chains = CHAINS.filter((c) => heads[c]);
+    if (chains.length === 0) return;
+    const existing = await read(db, { sql: "SELECT chain, legacy_rows_allowed FROM chain_anchors WHERE tenant_id = ?", args: [tenantId] });
+    const legacyOf = new Map(existing.rows.map((r) => [String(r.chain), Number(r.legacy_rows_allowed) === 1]));
     const signedAt = clock().toISOString();
-    const stmts = [];
-    for (const chain of CHAINS) {
-      const h = heads[chain];
-      if (!h) continue;
-      const s = await signer.sign({ tenantId, chain, seq: h.seq, hash: h.hash, signedAt });
-      stmts.push({
-        sql: `INSERT INTO chain_anchors (tenant_id, chain, seq, hash, signed_at, key_id, signature, legacy_rows_allowed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-              ON CONFLICT (tenant_id, chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, signed_at = excluded.signed_at,
-                key_id = excluded.key_id, signature = excluded.signature,
-                pending_seq = CASE WHEN chain_anchors.pending_seq <= excluded.seq THEN NULL ELSE chain_anchors.pending_seq END,
-                pending_hash = CASE WHEN chain_anchors.pending_seq <= excluded.seq THEN NULL ELSE chain_anchors.pending_hash END
-              WHERE excluded.seq > chain_anchors.seq`,
-        args: [tenantId, chain, s.seq, s.hash, s.signedAt, s.keyId, s.signature, legacyRowsAllowed ? 1 : 0],
-      });
+    const stmts: InStatement[] = [];
+    for (const chain of chains) {
+      const h = heads[chain]!;
+      const s = await signer.sign({ tenantId, chain, seq: h.seq, hash: h.hash, signedAt, legacyRowsAllowed: legacyOf.get(chain) ?? legacyForNew });
+      stmts.push(
+        {
+          sql: `INSERT INTO chain_anchors (tenant_id, chain, seq, hash, signed_at, key_id, signature, legacy_rows_allowed) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (tenant_id, chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, signed_at = excluded.signed_at,
+                  key_id = excluded.key_id, signature = excluded.signature
+                WHERE excluded.seq > chain_anchors.seq`,
+          args: [tenantId, chain, s.seq, s.hash, s.signedAt, s.keyId, s.signature, s.legacyRowsAllowed ? 1 : 0],
+        },
+        // Announcements the anchor has reached are spent.
+        { sql: "DELETE FROM chain_anchor_pending WHERE tenant_id = ? AND chain = ? AND seq <= (SELECT seq FROM chain_anchors WHERE tenant_id = ? AND chain = ?)", args: [tenantId, chain, tenantId, chain] },
+      );
     }
-    if (stmts.length > 0) await writeBatch(db, stmts);
+    await writeBatch(db, stmts);
   }
 
   return {
     signer,
-    /** The tenant's anchors (null per chain that was never anchored). */
+    /** The tenant's anchors (null per chain that was never anchored), each with its announced heads. */
     async get(tenantId: string): Promise<Anchors> {
       const rs = await read(db, { sql: "SELECT * FROM chain_anchors WHERE tenant_id = ?", args: [tenantId] });
+      const pend = await read(db, { sql: "SELECT chain, seq, hash FROM chain_anchor_pending WHERE tenant_id = ? ORDER BY seq", args: [tenantId] });
       const out: Anchors = { audit: null, evaluation: null };
       for (const r of rs.rows) {
         const parsed = signedHeadSchema.safeParse({
@@ -59,12 +67,13 @@ export function createChainAnchorStore(db: Client, signer: EvidenceSigner, clock
           seq: Number(r.seq),
           hash: r.hash,
           signedAt: r.signed_at,
+          legacyRowsAllowed: Number(r.legacy_rows_allowed) === 1,
           keyId: r.key_id,
           signature: r.signature,
         });
         if (!parsed.success) throw new StoredRecordError("chain anchor", parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
-        const pending = r.pending_seq === null || r.pending_seq === undefined ? null : { seq: Number(r.pending_seq), hash: String(r.pending_hash) };
-        out[parsed.data.chain] = { ...parsed.data, legacyRowsAllowed: Number(r.legacy_rows_allowed) === 1, pending };
+        const pending = pend.rows.filter((p) => String(p.chain) === parsed.data.chain && Number(p.seq) > parsed.data.seq).map((p) => ({ seq: Number(p.seq), hash: String(p.hash) }));
+        out[parsed.data.chain] = { ...parsed.data, pending };
       }
       return out;
     },
@@ -73,20 +82,28 @@ export function createChainAnchorStore(db: Client, signer: EvidenceSigner, clock
       return upsert(tenantId, { audit: { seq: 0, hash: GENESIS }, evaluation: { seq: 0, hash: GENESIS } }, false);
     },
     /**
-     * Records the heads a chained write is about to commit (only for chains already
-     * anchored): after a crash between that commit and `advance`, exactly these rows
-     * beyond the anchor are accepted.
+     * Announces the heads a chained write is about to commit: after a crash between
+     * that commit and `advance`, exactly these rows beyond the anchor are accepted.
      */
-    async prepare(tenantId: string, heads: Partial<Record<ChainName, ChainHead>>): Promise<void> {
+    async announce(tenantId: string, heads: Partial<Record<ChainName, ChainHead>>): Promise<void> {
+      const at = clock().toISOString();
       const stmts = CHAINS.filter((c) => heads[c]).map((c) => ({
-        sql: "UPDATE chain_anchors SET pending_seq = ?, pending_hash = ? WHERE tenant_id = ? AND chain = ? AND seq < ?",
-        args: [heads[c]!.seq, heads[c]!.hash, tenantId, c, heads[c]!.seq],
+        sql: "INSERT OR IGNORE INTO chain_anchor_pending (tenant_id, chain, seq, hash, announced_at) VALUES (?, ?, ?, ?, ?)",
+        args: [tenantId, c, heads[c]!.seq, heads[c]!.hash, at],
+      }));
+      if (stmts.length > 0) await writeBatch(db, stmts);
+    },
+    /** Withdraws announcements of a write that did not commit. */
+    async withdraw(tenantId: string, heads: Partial<Record<ChainName, ChainHead>>): Promise<void> {
+      const stmts = CHAINS.filter((c) => heads[c]).map((c) => ({
+        sql: "DELETE FROM chain_anchor_pending WHERE tenant_id = ? AND chain = ? AND seq = ? AND hash = ?",
+        args: [tenantId, c, heads[c]!.seq, heads[c]!.hash],
       }));
       if (stmts.length > 0) await writeBatch(db, stmts);
     },
     /**
-     * Moves anchors forward to `heads` (clearing a pending head they reach). A chain anchored here for the first time
-     * (a tenant from before anchoring) allows the legacy rows that precede its chain.
+     * Moves anchors forward to `heads`, re-signed. A chain anchored here for the first
+     * time (a tenant from before anchoring) allows the legacy rows that precede its chain.
      */
     advance(tenantId: string, heads: Partial<Record<ChainName, ChainHead>>): Promise<void> {
       return upsert(tenantId, heads, true);

@@ -90,7 +90,8 @@ export function createTenantRegistry(deps: TenantRegistryDeps) {
     const anchors = deps.anchors;
     const anchor = anchors && {
       read: () => anchors.get(tenant.id),
-      prepare: (heads: Parameters<typeof anchors.prepare>[1]) => anchors.prepare(tenant.id, heads),
+      announce: (heads: Parameters<typeof anchors.announce>[1]) => anchors.announce(tenant.id, heads),
+      withdraw: (heads: Parameters<typeof anchors.withdraw>[1]) => anchors.withdraw(tenant.id, heads),
       advance: (heads: Parameters<typeof anchors.advance>[1]) => anchors.advance(tenant.id, heads),
       onAdvanceFailure: (e: unknown) => deps.onAnchorFailure?.(tenant.id, e),
     };

@@ -13,6 +13,7 @@
  */
 import { type ChainHead, type ChainName, GENESIS, linkHash } from "../domain/chain.js";
 import { assertWellFormedText } from "../domain/text.js";
+import { EvidenceIntegrityError } from "../domain/errors.js";
 import { type Client, type InStatement, mapStoreError, type ResultSet, writeBatch } from "./sql.js";
 import { headGuardStmt, headUpdateStmt, isChainConflict, pendingLinkOf, plainStatement, readHeads } from "./tenant/chain-links.js";
 import { createAlertStore } from "./tenant/alerts.js";
@@ -30,6 +31,8 @@ import { createWindowReads } from "./tenant/window-reads.js";
 
 /** Attempts before a chain-head race is reported as a 409 (each one re-reads the heads). */
 const CHAIN_ATTEMPTS = 10;
+/** Attempts within which a head-vs-anchor disagreement may still be another writer's race. */
+const ANCHOR_RECHECKS = 3;
 
 /** Creates the store for `tenantId` over an already-migrated client. */
 export function createTenantStore(db: Client, tenantId: string, opts: { onOutbox?: () => void; anchor?: AnchorPort } = {}) {
@@ -51,7 +54,19 @@ export function createTenantStore(db: Client, tenantId: string, opts: { onOutbox
       // Anchors first: they only advance after a commit, so heads read next can only be ahead of them.
       const anchors = opts.anchor ? await opts.anchor.read() : null;
       const read = await readHeads(db, tenantId);
-      const repairs = anchors ? await checkAgainstAnchors(db, tenantId, read, anchors) : {};
+      let repairs: Partial<Record<ChainName, ChainHead>> = {};
+      if (anchors) {
+        try {
+          repairs = await checkAgainstAnchors(db, tenantId, read, anchors);
+        } catch (e) {
+          // Another writer may have announced and committed between our two reads: read both again (bounded).
+          if (e instanceof EvidenceIntegrityError && attempt < ANCHOR_RECHECKS) {
+            await new Promise((r) => setTimeout(r, 5 * attempt));
+            continue;
+          }
+          throw e;
+        }
+      }
       const heads: Record<ChainName, ChainHead | null> = { ...read };
       const touched = new Set<ChainName>();
       const body: InStatement[] = [];
@@ -75,9 +90,14 @@ export function createTenantStore(db: Client, tenantId: string, opts: { onOutbox
       const guards = [...touched].map((c) => headGuardStmt(tenantId, c, read[c]));
       const updates = [...touched].map((c) => headUpdateStmt(tenantId, c, heads[c]!));
       // Announce the new heads outside the tenant database before committing them.
-      if (opts.anchor) await opts.anchor.prepare(presentHeads(heads, touched));
+      const announced = presentHeads(heads, touched);
+      if (opts.anchor) await opts.anchor.announce(announced);
       try {
-        const rs = await db.batch([...guards, ...body, ...updates], "write");
+        const rs = await db.batch([...guards, ...body, ...updates], "write").catch(async (e) => {
+          // Not committed: a stale announcement would let someone later append exactly these rows unnoticed.
+          await opts.anchor?.withdraw(announced).catch(() => undefined);
+          throw e;
+        });
         if (opts.anchor) {
           // Committed: a failed anchor update is repaired by the next write (its heads match the announcement).
           await opts.anchor.advance({ ...repairs, ...presentHeads(heads) }).catch((e) => opts.anchor!.onAdvanceFailure?.(e));
@@ -127,7 +147,10 @@ export function createTenantStore(db: Client, tenantId: string, opts: { onOutbox
       if (!opts.anchor) return "unanchored";
       return serialized(async () => {
         const anchors = await opts.anchor!.read();
-        const repairs = await checkAgainstAnchors(db, tenantId, await readHeads(db, tenantId), anchors);
+        const heads = await readHeads(db, tenantId);
+        const repairs = await checkAgainstAnchors(db, tenantId, heads, anchors);
+        // A tenant from before anchoring gets its anchors now, at the heads it has (its legacy rows allowed).
+        for (const c of ["audit", "evaluation"] as const) if (!anchors[c]) repairs[c] = heads[c] ?? { seq: 0, hash: GENESIS };
         if (Object.keys(repairs).length === 0) return "ok";
         await opts.anchor!.advance(repairs);
         return "repaired";

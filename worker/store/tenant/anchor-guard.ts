@@ -3,11 +3,12 @@
  * Keeps a tenant's chains and their anchors (store/chain-anchors.ts, in the
  * control store) in step around every chained write:
  * 1. before: each chain head must equal its anchor — or lie beyond it by exactly
- *    the head the previous write announced (`pending`) with the anchored row
- *    unchanged, which is a crash between a commit and its anchor update and is
- *    repaired; anything else (rolled back, truncated, rewritten, rows appended
- *    by someone else) refuses the write with EvidenceIntegrityError;
- * 2. the new heads are announced (pending) before the tenant commit;
+ *    a head some write announced, with the anchored row unchanged, which is a
+ *    write whose anchor update has not happened yet (in flight elsewhere, or its
+ *    process died) and is repaired; anything else (rolled back, truncated,
+ *    rewritten, rows appended by someone else) refuses the write with
+ *    EvidenceIntegrityError;
+ * 2. the new heads are announced before the tenant commit (withdrawn if it fails);
  * 3. after the commit the anchors advance (a failure there is repaired by step 1
  *    of the next write, or at start).
  */
@@ -20,7 +21,8 @@ import { hashAtSeq } from "./chain-links.js";
 /** The tenant's anchors, as the tenant store uses them. */
 export interface AnchorPort {
   read(): Promise<Anchors>;
-  prepare(heads: Partial<Record<ChainName, ChainHead>>): Promise<void>;
+  announce(heads: Partial<Record<ChainName, ChainHead>>): Promise<void>;
+  withdraw(heads: Partial<Record<ChainName, ChainHead>>): Promise<void>;
   advance(heads: Partial<Record<ChainName, ChainHead>>): Promise<void>;
   /** Told when an anchor could not advance after a commit (the next write, or a start, repairs it). */
   onAdvanceFailure?(e: unknown): void;

@@ -128,8 +128,8 @@ export function createEvidenceStore(db: Client, tenantId: string) {
       return rs.rows[0] ? readEvaluationJson(rs.rows[0].body) : null;
     },
     /** One page of a hash chain in storage order (see chain-reads.ts). */
-    linkPage(chain: ChainName, after: number, limit: number, maxChainSeq?: number): Promise<LinkPage> {
-      return readLinkPage(db, tenantId, chain, after, limit, maxChainSeq);
+    linkPage(chain: ChainName, after: number | null, limit: number): Promise<LinkPage> {
+      return readLinkPage(db, tenantId, chain, after, limit);
     },
     /** The heads of the tenant's chains. */
     chainHeads(): Promise<Record<ChainName, ChainHead | null>> {
