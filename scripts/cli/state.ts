@@ -16,6 +16,7 @@ import { at } from "./errors.js";
 export const STATE_FORMAT = "fairgate-sequential-state/1";
 
 const int = z.number().int().min(0);
+const groupSchema = z.strictObject({ value: z.string(), n: int, selected: int, labeled: int, positives: int, tp: int, fp: int, fn: int, tn: int });
 const fileSchema = z.strictObject({
   format: z.literal(STATE_FORMAT),
   updatedAt: z.string(),
@@ -27,7 +28,8 @@ const fileSchema = z.strictObject({
       looks: int,
       since: z.string(),
       through: z.string(),
-      groups: z.array(z.strictObject({ value: z.string(), n: int, selected: int, labeled: int, positives: int, tp: int, fp: int, fn: int, tn: int })),
+      groups: z.array(groupSchema),
+      block: z.strictObject({ index: z.number().int().min(1), since: z.string(), groups: z.array(groupSchema) }).nullable().optional(),
     }),
   ),
 });

@@ -10,7 +10,19 @@ import type { GroupCounts } from "../../worker/domain/confusion.js";
 import { buildEvaluation, evaluationSchema } from "../../worker/domain/evaluation.js";
 import { decideGate } from "../../worker/domain/gate.js";
 import { type FairnessPolicy, fairnessPolicySchema } from "../../worker/domain/policy.js";
-import { addCounts, metricSequence, mixtureRho, rateSequence } from "../../worker/domain/sequential.js";
+import {
+  addCounts,
+  advance,
+  blockAlpha,
+  blockIndex,
+  metricSequence,
+  mixtureRho,
+  rateSequence,
+  sequenceRho,
+  sequenceSource,
+  type SequenceState,
+} from "../../worker/domain/sequential.js";
+import type { Interval } from "../../worker/domain/tiers.js";
 
 const grp = (value: string, n: number, selected: number): GroupCounts => ({ value, n, selected, labeled: 0, positives: 0, tp: 0, fp: 0, fn: 0, tn: 0 });
 
@@ -55,6 +67,47 @@ function rng(seed: number) {
   };
 }
 
+/** Of two gap intervals, the one reaching further towards worse (the larger lower bound). */
+const worse = (a: Interval, b: Interval) => (b.lower > a.lower ? b : a);
+const day = (d: number) => new Date(Date.UTC(2026, 0, 1) + d * 86_400_000).toISOString();
+
+describe("restarting blocks", () => {
+  it("number looks by 14-day blocks from the start and split α/2 as (α/2)·6/(π² j²)", () => {
+    expect(blockIndex(day(0), day(13))).toBe(1);
+    expect(blockIndex(day(0), day(14))).toBe(2);
+    expect(blockIndex("window", "window")).toBeNull();
+    // Σ_j 6/(π² j²) = 1, so the blocks together spend α/2.
+    let sum = 0;
+    for (let j = 1; j <= 200_000; j++) sum += blockAlpha(0.05, j);
+    expect(sum).toBeCloseTo(0.025, 5);
+    expect(blockAlpha(0.05, 1)).toBeCloseTo((0.025 * 6) / Math.PI ** 2, 15);
+  });
+  it("a look in a new block restarts the block's counts; the since-start counts keep growing", () => {
+    const s1 = advance(null, "g", "demographicParityGap", [grp("a", 100, 50)], day(0), day(7));
+    expect(s1.block).toEqual({ index: 1, since: day(0), groups: [grp("a", 100, 50)] });
+    const s2 = advance(s1, "g", "demographicParityGap", [grp("a", 10, 5)], day(0), day(13));
+    expect(s2.block).toEqual({ index: 1, since: day(0), groups: [grp("a", 110, 55)] });
+    const s3 = advance(s2, "g", "demographicParityGap", [grp("a", 20, 20)], day(0), day(15));
+    expect(s3.block).toEqual({ index: 2, since: day(13), groups: [grp("a", 20, 20)] });
+    expect(s3.groups).toEqual([grp("a", 130, 75)]);
+  });
+  it("the interval is the since-start sequence at α/2 or the block's at α_j, whichever reaches further", () => {
+    const rho = sequenceRho(0.05);
+    const state: SequenceState = {
+      slice: "g", metric: "demographicParityGap", looks: 9, since: day(0), through: day(30),
+      groups: [grp("a", 8000, 4000), grp("b", 8000, 3900)],
+      block: { index: 3, since: day(28), groups: [grp("a", 500, 250), grp("b", 500, 100)] },
+    };
+    const src = sequenceSource(state, 1, rho);
+    const main = metricSequence("demographicParityGap", state.groups, 0.025, rho.sinceStart)!;
+    const blk = metricSequence("demographicParityGap", state.block!.groups, blockAlpha(0.05, 3), rho.block)!;
+    const ref = worse(main, blk);
+    expect(src.at(0.95)!.lower).toBeCloseTo(ref.lower, 12);
+    expect(src.at(0.95)!.upper).toBeCloseTo(ref.upper, 12);
+    expect(src.componentAt(0.95)).toBe("block"); // a 0.3 gap in the last block, 0.0125 since the start
+  });
+});
+
 describe("the time-uniform guarantee", () => {
   it("a flow whose true gap equals its threshold, looked at 100 times, is ever judged beyond in ≤ 5% of 400 runs", () => {
     const rho = mixtureRho(0.05);
@@ -78,6 +131,27 @@ describe("the time-uniform guarantee", () => {
     }
     expect(ever / runs).toBeLessThanOrEqual(0.05);
   });
+  it("with restarting blocks too: 300 runs of 120 daily looks at the threshold, ever beyond in ≤ 5%", () => {
+    const rho = sequenceRho(0.05);
+    let ever = 0;
+    for (let r = 0; r < 300; r++) {
+      const u = rng(5000 + r);
+      let state: SequenceState | null = null;
+      for (let d = 0; d < 120; d++) {
+        let a = 0, b = 0;
+        for (let i = 0; i < 100; i++) {
+          if (u() < 0.5) a++;
+          if (u() < 0.4) b++;
+        }
+        state = advance(state, "g", "demographicParityGap", [grp("a", 100, a), grp("b", 100, b)], day(0), day(d + 1));
+        if (sequenceSource(state, 1, rho).at(0.95)!.lower > 0.1) {
+          ever++;
+          break;
+        }
+      }
+    }
+    expect(ever / 300).toBeLessThanOrEqual(0.05);
+  });
 });
 
 const pol = (extra: Record<string, unknown> = {}): FairnessPolicy =>
@@ -93,7 +167,8 @@ describe("the sequential rule in the gate", () => {
     const m = gate.results[0]!.metrics.demographicParityGap;
     expect(m.intervalMethod).toBe("confidence-sequence");
     expect(m.sequence).toMatchObject({ looks: 1, persisted: false, groups: window });
-    const ref = metricSequence("demographicParityGap", window, 0.05, mixtureRho(0.05))!;
+    const rho = sequenceRho(0.05);
+    const ref = worse(metricSequence("demographicParityGap", window, 0.025, rho.sinceStart)!, metricSequence("demographicParityGap", window, blockAlpha(0.05, 1), rho.block)!);
     expect(m.interval!.lower).toBeCloseTo(ref.lower, 12);
     expect(m.interval!.upper).toBeCloseTo(ref.upper, 12);
     // Wide at 200 per group: straddles 0.2, and a straddling sequence never blocks (even with onInsufficientSamples block).
@@ -104,13 +179,15 @@ describe("the sequential rule in the gate", () => {
     expect(e.results[0]!.metrics.demographicParityGap.sequence?.groups).toEqual(window);
   });
   it("a recheck adds only the increment to the kept state and pauses once the sequence is wholly beyond", () => {
-    const prior = [{ slice: "g", metric: "demographicParityGap" as const, looks: 3, since: "2026-01-01T00:00:00.000Z", through: "2026-01-04T00:00:00.000Z", groups: [grp("a", 3000, 1500), grp("b", 3000, 600)] }];
+    const first = [grp("a", 3000, 1500), grp("b", 3000, 600)];
+    const prior = [{ slice: "g", metric: "demographicParityGap" as const, looks: 3, since: "2026-01-01T00:00:00.000Z", through: "2026-01-04T00:00:00.000Z", groups: first, block: { index: 1, since: "2026-01-01T00:00:00.000Z", groups: first } }];
     const increment = [slice([grp("a", 1000, 500), grp("b", 1000, 200)])];
     const gate = decideGate(pol(), { observed: [slice(window)], sequential: { prior, increment, from: "2026-01-01T00:00:00.000Z", through: "2026-01-05T00:00:00.000Z", persist: true } }, null);
     const cumulative = [grp("a", 4000, 2000), grp("b", 4000, 800)];
-    expect(gate.sequences).toEqual([{ ...prior[0], looks: 4, through: "2026-01-05T00:00:00.000Z", groups: cumulative }]);
+    expect(gate.sequences).toEqual([{ ...prior[0], looks: 4, through: "2026-01-05T00:00:00.000Z", groups: cumulative, block: { ...prior[0]!.block, groups: cumulative } }]);
     const m = gate.results[0]!.metrics.demographicParityGap;
-    const ref = metricSequence("demographicParityGap", cumulative, 0.05, mixtureRho(0.05))!;
+    const rho = sequenceRho(0.05);
+    const ref = worse(metricSequence("demographicParityGap", cumulative, 0.025, rho.sinceStart)!, metricSequence("demographicParityGap", cumulative, blockAlpha(0.05, 1), rho.block)!);
     expect(m.interval!.lower).toBeCloseTo(ref.lower, 12);
     expect(m.interval!.upper).toBeCloseTo(ref.upper, 12);
     expect(m.interval!.lower).toBeGreaterThan(0.2);

@@ -54,7 +54,16 @@ export const groupReportSchema = z.object({
 
 const int = z.number().int();
 const groupCountsSchema = z.object({ value: z.string(), n: int, selected: int, labeled: int, positives: int, tp: int, fp: int, fn: int, tn: int });
-const sequenceSchema = z.object({ looks: int, since: z.string(), through: z.string(), rho: z.number(), persisted: z.boolean(), groups: z.array(groupCountsSchema) });
+const sequenceSchema = z.object({
+  looks: int,
+  since: z.string(),
+  through: z.string(),
+  rho: z.number(),
+  persisted: z.boolean(),
+  groups: z.array(groupCountsSchema),
+  block: z.object({ index: int, since: z.string(), groups: z.array(groupCountsSchema), rho: z.number() }).nullable(),
+  component: z.enum(["since_start", "block"]),
+});
 
 const pairSchema = z.object({ rate: z.enum(["selectionRate", "tpr", "fpr", "ppv"]), high: z.string(), low: z.string() });
 

@@ -13,7 +13,7 @@ import { type FairnessPolicy, resolvePolicy, type ResolvedPolicy } from "./polic
 import type { CounterfactualResult } from "./replay.js";
 import { adjustedLevels, type FamilyTest, type Multiplicity } from "./multiplicity.js";
 import { metricEvidence, type ResultBasis, type ResultSource, type SliceResult, sliceResult } from "./results.js";
-import { advance, mixtureRho, SEQUENTIAL_METRICS, type SequenceState, sequenceSource } from "./sequential.js";
+import { advance, SEQUENTIAL_METRICS, type SequenceState, sequenceRho, sequenceSource } from "./sequential.js";
 import type { SliceTable } from "./slices.js";
 import { beyond, breachText, type Interval, METRIC_NAMES, METRICS, type MetricName } from "./tiers.js";
 
@@ -164,7 +164,7 @@ function findings(labelled: (SliceResult & { label: string })[], rule: ResolvedP
 function applySequences(observed: Built[], replayed: Built[], gi: GateInput, rp: ResolvedPolicy): SequenceState[] {
   const sq = gi.sequential ?? null;
   const keep = sq?.persist ?? false;
-  const rho = mixtureRho(rp.alpha);
+  const rho = sequenceRho(rp.alpha);
   const level = 1 - rp.alpha;
   const kept: SequenceState[] = [];
   const apply = (b: Built, persisted: boolean) => {
@@ -182,7 +182,16 @@ function applySequences(observed: Built[], replayed: Built[], gi: GateInput, rp:
       b.basis.sources[metric] = source;
       b.result.metrics[metric] = {
         ...metricEvidence(metric, e, source, level, rp, b.basis.hintGroups[metric], true),
-        sequence: { looks: state.looks, since: state.since, through: state.through, rho, persisted: persisted && keep, groups: state.groups },
+        sequence: {
+          looks: state.looks,
+          since: state.since,
+          through: state.through,
+          rho: rho.sinceStart,
+          persisted: persisted && keep,
+          groups: state.groups,
+          block: state.block ? { ...state.block, rho: rho.block } : null,
+          component: source.componentAt(level),
+        },
       };
     }
   };
@@ -212,7 +221,10 @@ function adjustFamily(built: Built[], rp: ResolvedPolicy): NonNullable<GateResul
     const b = built[x.r]!;
     const e = b.result.metrics[x.metric];
     if (levels[i] === e.level) return;
-    b.result.metrics[x.metric] = { ...metricEvidence(x.metric, e, b.basis.sources[x.metric], levels[i]!, rp, b.basis.hintGroups[x.metric], true), sequence: e.sequence ?? null };
+    const source = b.basis.sources[x.metric];
+    // A sequence's evidence says which of its two sequences the interval at this level came from.
+    const sequence = e.sequence && source && "componentAt" in source ? { ...e.sequence, component: (source as ReturnType<typeof sequenceSource>).componentAt(levels[i]!) } : (e.sequence ?? null);
+    b.result.metrics[x.metric] = { ...metricEvidence(x.metric, e, source, levels[i]!, rp, b.basis.hintGroups[x.metric], true), sequence };
   });
   return { method: rp.multiplicity, familySize: members.length, alpha: rp.alpha };
 }

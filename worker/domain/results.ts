@@ -73,6 +73,10 @@ export interface SequenceEvidence {
   /** Whether the state is kept across rechecks (false: a publish gate or a replayed candidate, the window alone). */
   persisted: boolean;
   groups: GroupCounts[];
+  /** The current restarting block (domain/sequential) with its own ρ; null without look times. */
+  block: { index: number; since: string; groups: GroupCounts[]; rho: number } | null;
+  /** Which sequence `interval` is: the since-start one or the block's (the one reaching furthest towards worse). */
+  component: "since_start" | "block";
 }
 
 export interface SliceResult {

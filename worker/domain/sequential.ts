@@ -17,6 +17,13 @@
  * all its groups' sequences at α/k each (Bonferroni over groups; equalized odds: α/2k
  * over TPR and FPR), so it covers the true max − min however the extreme pair is
  * chosen. The state of a sequence is the per-group cumulative counts since it began.
+ *
+ * That sequence covers the average since the version began, so a gap that appears late
+ * is diluted by the earlier data. Beside it runs a second one over fixed calendar blocks
+ * of SEQUENCE_BLOCK_DAYS from the sequence's start: block j restarts its counts and gets
+ * α_j = (α/2) · 6/(π² j²) (Σ_j α_j = α/2), the since-start sequence the other α/2. A
+ * union bound over all of them keeps P(ever wholly beyond while within) ≤ α, and a late
+ * gap is seen within about a block. Block boundaries depend on time only, never on data.
  */
 import type { GroupCounts } from "./confusion.js";
 import type { IntervalSource } from "./interval-sources.js";
@@ -32,6 +39,17 @@ export const isSequentialMetric = (m: MetricName): m is SequentialMetric => (SEQ
  * advance, never chosen from the data: any ρ > 0 keeps the guarantee).
  */
 export const SEQUENCE_TUNED_FOR = 10_000;
+/** Length of the restarting blocks, in days from the sequence's start. */
+export const SEQUENCE_BLOCK_DAYS = 14;
+/** Traces per group at which a block's boundary is tightest. */
+export const BLOCK_TUNED_FOR = 2_000;
+
+/** The current block of a sequence: its number (1, 2, …), when it began, its counts. */
+export interface SequenceBlock {
+  index: number;
+  since: string;
+  groups: GroupCounts[];
+}
 
 /** One sequence's state: per group, the counts accumulated over every look since it began. */
 export interface SequenceState {
@@ -43,6 +61,8 @@ export interface SequenceState {
   since: string;
   through: string;
   groups: GroupCounts[];
+  /** The current restarting block (absent in bare calls without times: then only the since-start sequence). */
+  block?: SequenceBlock | null;
 }
 
 /**
@@ -143,20 +163,59 @@ export function addCounts(base: readonly GroupCounts[], more: readonly GroupCoun
   return [...out.values()].sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
 }
 
-/** The next state of a sequence: `prior` (null: it begins now, with `look` as its first data) plus this look. */
-export function advance(prior: SequenceState | null, slice: string, metric: SequentialMetric, look: readonly GroupCounts[], from: string, through: string): SequenceState {
-  return {
-    slice,
-    metric,
-    looks: (prior?.looks ?? 0) + 1,
-    since: prior?.since ?? from,
-    through,
-    groups: addCounts(prior?.groups ?? [], look),
-  };
+/** The block (1, 2, …) a look ending at `through` falls in, for a sequence begun at `since`; null without valid times. */
+export function blockIndex(since: string, through: string): number | null {
+  const a = Date.parse(since);
+  const b = Date.parse(through);
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return null;
+  return Math.max(0, Math.floor((b - a) / (SEQUENCE_BLOCK_DAYS * 86_400_000))) + 1;
 }
 
-/** The interval source of a state: the sequence at any level, over groups of at least `minGroupSize`. */
-export function sequenceSource(state: SequenceState, minGroupSize: number, rho: number): IntervalSource {
-  const groups = state.groups.filter((g) => g.n >= minGroupSize);
-  return { method: "confidence-sequence", pair: null, at: (level) => metricSequence(state.metric, groups, 1 - level, rho) };
+/** The next state of a sequence: `prior` (null: it begins now, with `look` as its first data) plus this look. */
+export function advance(prior: SequenceState | null, slice: string, metric: SequentialMetric, look: readonly GroupCounts[], from: string, through: string): SequenceState {
+  const since = prior?.since ?? from;
+  const index = blockIndex(since, through);
+  const old = prior?.block ?? null;
+  // A look whose end falls in a new block starts that block with the look's data.
+  const block: SequenceBlock | null =
+    index === null ? null : old && old.index === index ? { ...old, groups: addCounts(old.groups, look) } : { index, since: prior ? prior.through : from, groups: addCounts([], look) };
+  return { slice, metric, looks: (prior?.looks ?? 0) + 1, since, through, groups: addCounts(prior?.groups ?? [], look), block };
+}
+
+/** The error rate of block j: (α/2) · 6/(π² j²). */
+export const blockAlpha = (a: number, j: number) => ((a / 2) * 6) / (Math.PI * Math.PI * j * j);
+
+export interface SequenceRho {
+  /** ρ of the since-start sequence and of the blocks (fixed in advance from the policy's alpha). */
+  sinceStart: number;
+  block: number;
+}
+
+/** The ρ values for a policy alpha. */
+export const sequenceRho = (alpha: number): SequenceRho => ({ sinceStart: mixtureRho(alpha / 2), block: mixtureRho(alpha / 2, BLOCK_TUNED_FOR) });
+
+/** Which sequence an interval came from. */
+export type SequenceComponent = "since_start" | "block";
+
+/**
+ * The interval source of a state, over groups of at least `minGroupSize`: at level 1 − a,
+ * the since-start sequence at a/2 and the current block's at α_j(a); of the two, the one
+ * reaching furthest towards "worse" (a gap: the larger lower bound; the ratio: the smaller
+ * upper bound) — it is wholly beyond whenever either is. `componentAt` says which.
+ */
+export function sequenceSource(state: SequenceState, minGroupSize: number, rho: SequenceRho): IntervalSource & { componentAt(level: number): SequenceComponent } {
+  const keep = (gs: readonly GroupCounts[]) => gs.filter((g) => g.n >= minGroupSize);
+  const groups = keep(state.groups);
+  const blockGroups = state.block ? keep(state.block.groups) : null;
+  const lowerIsWorse = state.metric === "disparateImpactRatio";
+  const pick = (level: number): { iv: Interval | null; component: SequenceComponent } => {
+    const a = 1 - level;
+    const main = metricSequence(state.metric, groups, blockGroups ? a / 2 : a, rho.sinceStart);
+    const blk = blockGroups && state.block ? metricSequence(state.metric, blockGroups, blockAlpha(a, state.block.index), rho.block) : null;
+    if (!blk) return { iv: main, component: "since_start" };
+    if (!main) return { iv: blk, component: "block" };
+    const blockWorse = lowerIsWorse ? blk.upper < main.upper : blk.lower > main.lower;
+    return blockWorse ? { iv: blk, component: "block" } : { iv: main, component: "since_start" };
+  };
+  return { method: "confidence-sequence", pair: null, at: (level) => pick(level).iv, componentAt: (level) => pick(level).component };
 }
