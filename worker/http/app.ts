@@ -23,6 +23,7 @@ import { createEvaluationRoutes } from "./routes/fairness-evaluations.js";
 import { createOverrideRoutes } from "./routes/fairness-overrides.js";
 import { createHealthRoutes } from "./routes/health.js";
 import { createLl144Routes } from "./routes/ll144.js";
+import { createMonitoringSummaryRoutes } from "./routes/monitoring-summary.js";
 import { createOpenApiRoutes } from "./routes/openapi.js";
 import { createOutcomeRoutes } from "./routes/outcomes.js";
 import { createRecommendRoutes } from "./routes/recommend.js";
@@ -112,6 +113,7 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
   tenantApi.route("/fairness-evaluations", createEvaluationRoutes());
   tenantApi.route("/audit-log", createAuditLogRoutes(deps));
   tenantApi.route("/evidence-pack", createEvidencePackRoutes(deps));
+  tenantApi.route("/monitoring-summary", createMonitoringSummaryRoutes(deps));
   tenantApi.route("/evidence", createEvidenceRoutes(deps));
   tenantApi.route("/remediations", createRemediationRoutes(deps));
   tenantApi.route("/alert-deliveries", createAlertDeliveryRoutes());
