@@ -130,9 +130,9 @@ export async function evaluateAndPause(
     const breach = evaluation.verdict === "block";
     if (breach) {
       stmts.push(
-        // Guarded on the revision read while the flow was active: if anything changed it since
-        // (a pause, a publish, an edit), the whole batch aborts and nothing is written twice.
-        ...store.flows.setStatusStmts(flow, "paused", flow.activeVersion, now),
+        // Guarded on the flow still being active on the evaluated version: if it was paused or
+        // re-published since, the whole batch aborts and nothing is written twice (a saved draft does not count).
+        ...store.flows.pauseStmts(flow, now),
         ev.auditStmt(
           deps.newId(),
           {

@@ -95,6 +95,21 @@ export function createFlowStore(db: Client, tenantId: string) {
         },
       ];
     },
+    /**
+     * Pauses `f` if it is still active on the version that was evaluated. Guarded on
+     * status and active version, not on the revision: saving a new draft changes
+     * neither what serves nor what was judged, so it must not let a breaching flow
+     * escape its pause; a pause, a publish or an archive does (the batch aborts).
+     */
+    pauseStmts(f: FlowRecord, now: string): InStatement[] {
+      return [
+        guard("flow_modified", "EXISTS (SELECT 1 FROM decision_flows WHERE tenant_id = ? AND id = ? AND status = 'active' AND active_version IS ?)", [tenantId, f.id, f.activeVersion]),
+        {
+          sql: "UPDATE decision_flows SET status = 'paused', revision = revision + 1, updated_at = ? WHERE tenant_id = ? AND id = ?",
+          args: [now, tenantId, f.id],
+        },
+      ];
+    },
   };
 }
 export type FlowStore = ReturnType<typeof createFlowStore>;
