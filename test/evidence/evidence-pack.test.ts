@@ -102,6 +102,14 @@ describe("evidence pack", () => {
     expect(r.out).toMatch(/verified with the supplied public key/);
   });
 
+  it("another key than the gateway's → exit 1 (the signatures do not verify)", async () => {
+    const file = join(dir, "pack.zip");
+    const other = "A".repeat(43);
+    const r = await verify(file, ["--public-key", other, "--json"]);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out).findings.map((f: { reason: string }) => f.reason)).toContain("signature_invalid");
+  });
+
   const kinds = () => [
     `evaluations/${evaluationIds[0]}.json`,
     `reports/${evaluationIds[0]}.json`,

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../../scripts/fairgate.js";
 import { buildLl144Audit, type Ll144Cell } from "../../worker/domain/ll144.js";
+import { renderLl144Html } from "../../worker/report/ll144-html.js";
 import { loadCompas } from "../helpers/compas.js";
 
 const rows = loadCompas();
@@ -188,5 +189,40 @@ describe("LL144 unknown categories and significance", () => {
     expect(t.test).toBe("two-proportion-z");
     expect(t.significant).toBe(true);
     expect(t.statement).toMatch(/at or above four-fifths, but .* statistically significantly lower/);
+  });
+});
+
+describe("LL144 page and CLI usage", () => {
+  it("escapes category values (user data) in the HTML page", () => {
+    const evil = `<script>alert(1)</script><img src=x onerror=alert(2)>`;
+    const html = renderLl144Html(buildLl144Audit({ rateKind: "selection", meta: { ...META, dataSource: evil }, cells: [{ sex: evil, race: "A", count: 5, positives: 1 }, { sex: "M", race: "A", count: 5, positives: 4 }] }));
+    expect(html).not.toContain("<script>");
+    expect(html).not.toContain("<img");
+    expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+  });
+
+  it("bad usage exits 2 with one line: missing --race, both --decision and --score, a justification without words", async () => {
+    const csv = join(dir, "tiny.csv");
+    writeFileSync(csv, "sex,race,d\nF,A,1\n");
+    for (const [args, message] of [
+      [["--sex", "sex", "--decision", "d"], /--race COL is required/],
+      [["--sex", "sex", "--race", "race", "--decision", "d", "--score", "d"], /mutually exclusive/],
+      [["--sex", "sex", "--race", "race", "--decision", "d", "--exclude-small", "small"], /justification/],
+      [["--sex", "sex", "--race", "race", "--decision", "d", "--sensitive", "x"], /does not apply to audit ll144/],
+    ] as const) {
+      let err = "";
+      const io = { stdout: { write: () => true }, stderr: { write: (s: string) => (err += s) } };
+      expect(await main(["audit", "ll144", "--input", csv, ...args], io)).toBe(2);
+      expect(err).toMatch(message);
+    }
+  });
+
+  it("a cell that is not 0/1 names the file, line and column", async () => {
+    const csv = join(dir, "bad.csv");
+    writeFileSync(csv, "sex,race,d\nF,A,1\nM,B,yes\n");
+    let err = "";
+    const io = { stdout: { write: () => true }, stderr: { write: (s: string) => (err += s) } };
+    expect(await main(["audit", "ll144", "--input", csv, "--sex", "sex", "--race", "race", "--decision", "d"], io)).toBe(2);
+    expect(err).toMatch(/bad\.csv:3: column "d"/);
   });
 });
