@@ -82,7 +82,7 @@ const metricEvidenceSchema = z.object({
       note: z.string(),
     })
     .nullable(),
-  // Added with issue 18; absent in evaluations stored before it (read as 95%, bootstrap).
+  // Absent in evaluations stored before intervals had a method and a level: read as 95%, bootstrap.
   /** The confidence level of `interval`: 1 − alpha, or the multiplicity-adjusted level its test was run at. */
   level: z.number().optional(),
   intervalMethod: z.enum(INTERVAL_METHODS).nullable().optional(),

@@ -4,7 +4,7 @@
  * Pure: the same definition and attributes always give the same decision.
  */
 import { z } from "zod";
-import { attributeNameSchema } from "./policy.js";
+import { attributeNameSchema, RESERVED_ATTRIBUTE_NAMES } from "./policy.js";
 
 const scalar = z.union([z.string().max(256), z.number().finite(), z.boolean()]);
 
@@ -18,10 +18,22 @@ const ruleSchema = z.discriminatedUnion("op", [
 export type EligibilityRule = z.infer<typeof ruleSchema>;
 
 const weight = z.number().finite();
+/**
+ * A record keyed by attribute names. JSON.parse keeps a "__proto__" key as an own
+ * property, but a record parse would drop it silently: it is refused first.
+ */
+const attributeRecord = <V extends z.ZodType>(value: V) =>
+  z
+    .unknown()
+    .superRefine((v, ctx) => {
+      if (v !== null && typeof v === "object" && Object.prototype.hasOwnProperty.call(v, "__proto__"))
+        ctx.addIssue({ code: "custom", path: ["__proto__"], message: '"__proto__" is a reserved name and cannot be an attribute' });
+    })
+    .pipe(z.record(attributeNameSchema, value));
 const modelSchema = z.object({
   intercept: weight,
-  numeric: z.record(attributeNameSchema, weight).default({}),
-  categorical: z.record(attributeNameSchema, z.record(z.string().max(256), weight)).default({}),
+  numeric: attributeRecord(weight).default({}),
+  categorical: attributeRecord(z.record(z.string().max(256), weight)).default({}),
 });
 
 const offerSchema = z.object({
@@ -52,7 +64,6 @@ export type FlowDefinition = z.infer<typeof flowDefinitionSchema>;
  * of `constructor`/`prototype` hit inherited members), so they are refused
  * outright instead of being quietly lost or misread.
  */
-const RESERVED_ATTRIBUTE_NAMES = new Set(["__proto__", "constructor", "prototype"]);
 
 /** Request attributes: flat scalars (null means "not provided"). */
 export const attributesSchema = z

@@ -13,10 +13,18 @@ import { DEFAULT_CALIBRATION_BINS } from "./calibration.js";
 import { type Multiplicity, MULTIPLICITY_METHODS } from "./multiplicity.js";
 import { DECISION_RULES, METRICS, METRIC_NAMES, type MetricName, thresholdSpecSchema, type TierThresholds, tiersOf, type DecisionRule } from "./tiers.js";
 
-/** Attribute names end up in JSON paths, so they are restricted to identifiers. */
+/** Names no request attribute may have (they would address an object's prototype machinery). */
+export const RESERVED_ATTRIBUTE_NAMES: ReadonlySet<string> = new Set(["__proto__", "constructor", "prototype"]);
+
+/**
+ * Attribute names end up in JSON paths, so they are restricted to identifiers; the
+ * reserved names are refused too, since no request may carry them (a policy or a
+ * flow naming one could never see a value).
+ */
 export const attributeNameSchema = z
   .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "must be an identifier (letters, digits, underscore; max 64)");
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "must be an identifier (letters, digits, underscore; max 64)")
+  .refine((n) => !RESERVED_ATTRIBUTE_NAMES.has(n), { message: "is a reserved name and cannot be an attribute" });
 
 /** Thresholds; each is optional and an absent threshold is simply not checked. */
 export const thresholdsSchema = z.strictObject(
