@@ -24,6 +24,8 @@ import { createOverrideRoutes } from "./routes/fairness-overrides.js";
 import { createHealthRoutes } from "./routes/health.js";
 import { createLl144Routes } from "./routes/ll144.js";
 import { createMonitoringSummaryRoutes } from "./routes/monitoring-summary.js";
+import { announceDeprecations } from "./openapi/deprecation.js";
+import { operationList } from "./openapi/operations.js";
 import { createOpenApiRoutes } from "./routes/openapi.js";
 import { createOutcomeRoutes } from "./routes/outcomes.js";
 import { createRecommendRoutes } from "./routes/recommend.js";
@@ -65,6 +67,8 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
     c.get("log").info("request", { method: c.req.method, path: c.req.path, status: c.res.status, durationMs: Date.now() - started });
   });
 
+  // Deprecated operations (none today) announce it on every answer: Deprecation, Sunset, Link.
+  app.use("*", announceDeprecations(operationList));
   app.route("/", createHealthRoutes(deps, isShuttingDown));
   app.route("/", createOpenApiRoutes());
 

@@ -21,6 +21,8 @@ export interface ResponseDef {
   /** Defaults to application/json. */
   contentType?: string;
   example?: unknown;
+  /** Further media types the same status may answer with (e.g. text/html on `format=html`), described as strings. */
+  alternatives?: readonly string[];
 }
 
 export interface BodyDef {
@@ -52,6 +54,29 @@ export interface OperationDef {
   errors?: Record<number, readonly string[]>;
   /** Per-key token bucket on this route (adds 429 rate_limited). */
   rateLimited?: boolean;
+  /**
+   * Set once an operation is deprecated (see the README's versioning policy): the
+   * document marks it `deprecated`, and every answer carries `Deprecation` (RFC 9745)
+   * and, when a date is set, `Sunset` (RFC 8594), plus a `Link` to the successor.
+   */
+  deprecation?: Deprecation;
+}
+
+export interface Deprecation {
+  /** When it was deprecated (ISO 8601 date-time). */
+  since: string;
+  /** When it will stop working (ISO 8601 date-time); at least 6 months after `since`. */
+  sunset?: string;
+  /** The operation to use instead (a path, e.g. `/api/v1/…`). */
+  successor?: string;
+}
+
+/** The response headers announcing a deprecation. */
+export function deprecationHeaders(d: Deprecation): Record<string, string> {
+  const h: Record<string, string> = { deprecation: `@${Math.floor(Date.parse(d.since) / 1000)}` };
+  if (d.sunset) h.sunset = new Date(d.sunset).toUTCString();
+  if (d.successor) h.link = `<${d.successor}>; rel="successor-version"`;
+  return h;
 }
 
 /** Keeps the literal types of a definition (the typed client reads them). */

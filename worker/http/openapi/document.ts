@@ -80,9 +80,11 @@ function operationObject(op: OperationDef, named: Map<z.ZodType, string>): Json 
     if (r.schema) media.schema = jsonSchema(r.schema, "output", named);
     else if (contentType.startsWith("text/html")) media.schema = { type: "string" };
     else if (contentType.includes("ndjson")) media.schema = { type: "string", description: "NDJSON: one JSON object per line" };
+    else if (contentType === "application/zip") media.schema = { type: "string", contentMediaType: "application/zip" };
     else media.schema = { type: "object" };
     if (r.example !== undefined) media.example = r.example;
-    responses[status] = { description: r.description, content: { [contentType]: media } };
+    const alternatives = Object.fromEntries((r.alternatives ?? []).map((ct) => [ct, { schema: { type: "string" } }]));
+    responses[status] = { description: r.description, content: { [contentType]: media, ...alternatives } };
   }
   for (const [status, codes] of [...errorCodesOf(op)].sort(([a], [b]) => a - b)) {
     const list = [...codes].sort();
@@ -119,6 +121,7 @@ function operationObject(op: OperationDef, named: Map<z.ZodType, string>): Json 
     description: `${op.description}\n\n**Who:** ${who}`,
     ...(op.security === "none" ? { security: [] } : { security: [{ [SECURITY_OF[op.security]]: [] }] }),
     "x-roles": roles,
+    ...(op.deprecation ? { deprecated: true, "x-deprecation": op.deprecation } : {}),
     ...(params.length ? { parameters: params } : {}),
     ...body,
     responses,

@@ -83,6 +83,12 @@ export const ll144Query = z.strictObject({
   distributionDate: z.string().max(64).optional(),
   excludeSmall: z.string().max(2000).optional(),
 });
+/** A range bound: an ISO date-time with offset, or a bare date (UTC midnight). */
+const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).transform((s) => new Date(s.length === 10 ? `${s}T00:00:00Z` : s));
+/** GET /evidence-pack: the range the pack covers. */
+export const rangeQuery = z.strictObject({ from: instant, to: instant });
+/** GET /monitoring-summary: the period, and JSON or a self-contained HTML page. */
+export const monitoringQuery = z.strictObject({ from: instant, to: instant, format: z.enum(["json", "html"]).default("json") });
 export const auditQuery = z.object({
   entityType: z.string().max(64).optional(),
   entityId: z.string().max(64).optional(),

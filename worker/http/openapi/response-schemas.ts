@@ -129,6 +129,18 @@ export const ll144AuditSchema = z.looseObject({
   statements: z.array(z.string()),
 });
 
+export const monitoringSummarySchema = z.looseObject({
+  format: z.string(),
+  tenantId: z.string(),
+  generatedAt: ts,
+  range: z.object({ from: ts, to: ts }),
+  flowsMonitored: z.number().int(),
+  evaluations: z.number().int(),
+  rechecks: z.looseObject({ evaluations: z.number().int(), days: z.number().int(), byVerdict: z.record(z.string(), z.number().int()) }),
+  chainVerification: z.looseObject({ ok: z.boolean() }),
+  statements: z.array(z.string()),
+});
+
 export const auditRowSchema = z.object({
   id: z.string(),
   seq: z.number().int(),

@@ -5,20 +5,19 @@
  * `fairgate verify PACK.zip`). Generating one is itself audited.
  */
 import { Hono } from "hono";
-import { z } from "zod";
 import { buildEvidencePack } from "../../services/evidence-pack.js";
 import { actorOf, requireRole } from "../auth.js";
 import { parseWith } from "../body.js";
+import { tenantOperations as ops } from "../openapi/operations-tenant.js";
+import { rangeQuery } from "../openapi/request-schemas.js";
 import type { AppDeps, AppEnv } from "../types.js";
 
-/** A range bound: an ISO date-time with offset, or a bare date (UTC midnight). */
-const instant = z.union([z.iso.datetime({ offset: true }), z.iso.date()]).transform((s) => new Date(s.length === 10 ? `${s}T00:00:00Z` : s));
-export const rangeQuery = z.strictObject({ from: instant, to: instant });
+// The range query and the roles come from the operation definition (http/openapi).
 
 /** Routes under /api/v1/evidence-pack. */
 export function createEvidencePackRoutes(deps: AppDeps) {
   const app = new Hono<AppEnv>();
-  app.get("/", requireRole("auditor", "admin"), async (c) => {
+  app.get("/", requireRole(...ops.getEvidencePack.roles), async (c) => {
     const q = parseWith(rangeQuery, c.req.query());
     const { tenant, store } = c.get("tenant");
     const pack = await buildEvidencePack(deps, store, { id: tenant.id, name: tenant.name }, actorOf(c), q);
