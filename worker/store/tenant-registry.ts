@@ -42,6 +42,8 @@ export interface TenantRegistryDeps {
 
 /** Used when the runtime does not say (FAIRGATE_STORE_TIMEOUT_MS's default). */
 export const DEFAULT_STORE_TIMEOUT_MS = 5_000;
+/** Least time allowed for opening a tenant database, however short the per-operation deadline. */
+const OPEN_MIN_MS = 5_000;
 
 /** Resolves to what `p` gives within `ms`, else rejects with StoreUnavailableError; a late client is closed. */
 function openWithin(p: Promise<Client>, ms: number): Promise<Client> {
@@ -75,7 +77,9 @@ export function createTenantRegistry(deps: TenantRegistryDeps) {
   async function openTenant(tenant: TenantRecord) {
     let client: Client;
     try {
-      client = availability.wrap(tenant.id, await openWithin(Promise.resolve().then(() => deps.openClient(tenant)), timeoutMs));
+      // Opening starts a thread (or a connection) under whatever load the host has: it gets at least OPEN_MIN_MS.
+      const opened = await openWithin(Promise.resolve().then(() => deps.openClient(tenant)), Math.max(timeoutMs, OPEN_MIN_MS));
+      client = availability.wrap(tenant.id, opened);
     } catch (e) {
       availability.markFailed(tenant.id);
       throw mapStoreError(e);
