@@ -50,7 +50,9 @@ async function digest() {
   const tenants = await api.request("GET", "/api/v1/admin/tenants", { token: app.adminToken });
   return {
     tenant: await tenantDigest(app, T),
-    keys: (keys.body.items as Json[]).map(({ lastUsedAt: _u, ...k }) => k),
+    // A key's status also moves with the clock (active → expired at expiresAt, rotating → revoked when
+    // its grace ends): compare the stored facts, not what the clock made of them since.
+    keys: (keys.body.items as Json[]).map(({ lastUsedAt: _u, status, ...k }) => ({ ...k, stored: status === "expired" ? "active" : status === "rotating" ? "revoked" : status })),
     keyEvents: events.body.items.length,
     tenants: tenants.body.items.length,
   };
