@@ -8,7 +8,10 @@ import { describe, expect, it } from "vitest";
 import { zFor } from "../../worker/domain/analytic.js";
 import type { ConfusionTable } from "../../worker/domain/confusion.js";
 import { buildEvaluation, evaluationSchema } from "../../worker/domain/evaluation.js";
+import { readEvaluation } from "../../worker/domain/evaluation-read.js";
 import { decideGate } from "../../worker/domain/gate.js";
+import { bootstrapSamples, sampleInterval } from "../../worker/domain/intervals.js";
+import { createReferenceKernels } from "../../worker/engine/kernels/reference.js";
 import { adjustedLevels, type FamilyTest } from "../../worker/domain/multiplicity.js";
 import { type FairnessPolicy, fairnessPolicySchema } from "../../worker/domain/policy.js";
 import { equivalenceText, sliceResults } from "../../worker/domain/report-results.js";
@@ -75,6 +78,34 @@ describe("multiplicity in the gate", () => {
     expect(gate.multiplicity).toEqual({ method: "holm", familySize: 3, alpha: 0.05 });
     // Nothing rejected: all three are run at 1 − 0.05/3.
     for (const r of gate.results) expect(r.metrics.demographicParityGap.level).toBeCloseTo(1 - 0.05 / 3, 15);
+  });
+});
+
+describe("multiplicity with the bootstrap", () => {
+  it("reads the kept replicates at the adjusted level (quantiles 1.25% and 98.75% for a family of two)", () => {
+    const resample = createReferenceKernels().bootstrap;
+    const p = fairnessPolicySchema.parse({ enabled: true, sensitiveAttribute: "g", minSampleSize: 10, minGroupSize: 1, decisionRule: "confident", bootstrapReplicates: 400, thresholds: { demographicParityGap: 0.3, disparateImpactRatio: 0.5 } });
+    const groups = [grp("a", 300, 150), grp("b", 300, 120)];
+    const gate = decideGate(p, { observed: [{ name: "g", attributes: ["g"], table: { groups }, calibration: null }] }, null, { resample });
+    const samples = bootstrapSamples(groups, null, { resample, replicates: 400, seed: 1 });
+    const m = gate.results[0]!.metrics.demographicParityGap;
+    expect(m.level).toBe(0.975);
+    expect(m.intervalMethod).toBe("poisson-bootstrap");
+    expect(m.interval).toEqual(sampleInterval(samples.demographicParityGap, 0.975));
+    expect(m.interval!.upper - m.interval!.lower).toBeGreaterThan(sampleInterval(samples.demographicParityGap, 0.95)!.upper - sampleInterval(samples.demographicParityGap, 0.95)!.lower);
+  });
+});
+
+describe("stored evaluations", () => {
+  it("keep the new fields through readEvaluation, and bodies stored without them stay readable", () => {
+    const p = pol({ thresholds: { demographicParityGap: 0.035 }, decisionRule: "confident" });
+    const e = evaluate(p, { groups: [grp("a", 500, 250), grp("b", 500, 200)] });
+    expect(readEvaluation(JSON.parse(JSON.stringify(e)))).toEqual(e);
+    const { multiplicity: _m, ...old } = JSON.parse(JSON.stringify(e));
+    for (const r of old.results) for (const k of Object.keys(r.metrics)) for (const f of ["level", "intervalMethod", "pair", "equivalence", "sequence"]) delete r.metrics[k][f];
+    const read = readEvaluation(old);
+    expect(read.results[0]!.metrics.demographicParityGap.value).toBeCloseTo(0.1, 12);
+    expect(read.results[0]!.metrics.demographicParityGap.equivalence).toBeUndefined();
   });
 });
 
