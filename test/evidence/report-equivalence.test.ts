@@ -38,4 +38,16 @@ describe("equivalence in the report", () => {
     expect(html).toContain("not shown either way</div>");
     expect(html).toMatch(/a pass there means a breach was not shown, not that fairness was shown/);
   });
+  it("under the sequential rule says where the interval comes from", async () => {
+    const policy = fairnessPolicySchema.parse({ enabled: true, sensitiveAttribute: "g", minSampleSize: 10, decisionRule: "sequential", intervalMethod: "analytic", thresholds: { demographicParityGap: 0.1 } });
+    const table = { groups: [grp("a", 1000, 500), grp("b", 1000, 490)] };
+    const prior = [{ slice: "g", metric: "demographicParityGap" as const, looks: 4, since: "2026-11-01T00:00:00.000Z", through: "2026-11-30T00:00:00.000Z", groups: table.groups, block: { index: 3, since: "2026-11-29T00:00:00.000Z", groups: table.groups } }];
+    const sequential = { prior, increment: [{ name: "g", attributes: ["g"], table, calibration: null }], from: "2026-11-24T00:00:00.000Z", through: "2026-12-01T00:00:00.000Z", persist: true };
+    const gate = decideGate(policy, { observed: [{ name: "g", attributes: ["g"], table, calibration: null }], sequential }, null);
+    const evaluation = evaluationSchema.parse(buildEvaluation({ id: "e", flowId: "f", flowKey: "k", version: 1, trigger: "recheck", policy, window: null, now: new Date("2026-12-01T00:00:00Z") }, gate));
+    const report = await buildReport({ tenant: { id: "t", name: "T" }, evaluation, flowDefinition: null, datasetHash: null, datasetHashScope: "test", overrides: [], generatedAt: "2026-12-01T00:00:00Z" });
+    const row = report.sliceMetrics[0]!.metrics.find((m) => m.metric === "demographicParityGap")!;
+    expect(row.sequenceText).toMatch(/^anytime-valid confidence sequence kept across 5 rechecks; the interval covers (all decisions since 2026-11-01|its current 14-day block \(block 3, since 2026-11-29\))$/);
+    expect(renderReportHtml(report)).toContain("anytime-valid confidence sequence kept across 5 rechecks");
+  });
 });

@@ -82,6 +82,16 @@ export interface MetricRow {
   equivalence?: Equivalence | null;
   /** `equivalence` in plain words for a reader who is not a statistician. */
   equivalenceText?: string | null;
+  /** Under decisionRule "sequential": where the interval comes from, in words. */
+  sequenceText?: string | null;
+}
+
+/** A recorded confidence sequence in words: how many looks since when, and which of its two sequences the interval is. */
+export function sequenceText(s: NonNullable<MetricEvidence["sequence"]>): string {
+  const day = (t: string) => (Number.isFinite(Date.parse(t)) ? t.slice(0, 10) : t);
+  const which = s.component === "block" && s.block ? `its current 14-day block (block ${s.block.index}, since ${day(s.block.since)})` : `all decisions since ${day(s.since)}`;
+  const kept = s.persisted ? `kept across ${s.looks} recheck${s.looks === 1 ? "" : "s"}` : "on this window alone";
+  return `anytime-valid confidence sequence ${kept}; the interval covers ${which}`;
 }
 
 /** "95%", "97.5%": a level as a percentage. */
@@ -134,6 +144,7 @@ export interface MetricInput {
   sampleSizeHint: MetricEvidence["sampleSizeHint"];
   level?: number | undefined;
   equivalence?: Equivalence | null | undefined;
+  sequence?: MetricEvidence["sequence"] | undefined;
 }
 
 export interface RowContext {
@@ -177,6 +188,7 @@ export function metricRow(metric: string, input: MetricInput, spec: ThresholdSpe
     ...(input.level !== undefined ? { level: input.level } : {}),
     equivalence: eq,
     equivalenceText: eq ? equivalenceText(eq, input.level) : null,
+    sequenceText: input.sequence ? sequenceText(input.sequence) : null,
   };
 }
 

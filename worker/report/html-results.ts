@@ -83,7 +83,7 @@ export function metricsTable(metrics: MetricRow[], tiers: TierCheck["tier"][], w
   const cols = [25 + rest - tierW * n, 8, 13, ...Array.from({ length: n }, () => tierW), 11, ...(withBaseline ? [15] : [])];
   const colgroup = `<colgroup>${cols.map((w) => `<col style="width:${w.toFixed(2)}%">`).join("")}</colgroup>`;
   const rows = metrics.map((m) => {
-    const sub = [m.note, m.hint].filter((x): x is string => !!x).map((x) => `<div class="sub">${esc(x)}</div>`).join("");
+    const sub = [m.note, m.sequenceText, m.hint].filter((x): x is string => !!x).map((x) => `<div class="sub">${esc(x)}</div>`).join("");
     const cells = tiers.length ? tiers.map((t) => `<td>${tierCell(m, m.tiers.find((x) => x.tier === t))}</td>`).join("") : `<td><span class="note">no threshold</span></td>`;
     // An interval at another level than 95% (alpha, or a multiplicity-adjusted test) says which.
     const at = m.level !== undefined && Math.abs(m.level - 0.95) > 1e-12 ? ` at ${+(m.level * 100).toFixed(3)}%` : "";
