@@ -76,8 +76,11 @@ const policyObject = z.strictObject({
    * beyond. sequential: block only when an anytime-valid confidence sequence across rechecks is wholly beyond.
    */
   decisionRule: z.enum(DECISION_RULES).optional(),
-  /** bootstrap (default): Poisson bootstrap. analytic: Wilson / Newcombe / Katz on the extreme pair. */
-  intervalMethod: z.enum(["bootstrap", "analytic"]).optional(),
+  /**
+   * bootstrap (default): Poisson bootstrap. analytic: Wilson / Newcombe / Katz on the extreme pair.
+   * simultaneous: pairwise Newcombe / Katz at a Bonferroni level, covering the true max − min over any number of groups.
+   */
+  intervalMethod: z.enum(["bootstrap", "analytic", "simultaneous"]).optional(),
   /** Adjustment over the gated metrics × slices of one evaluation under confident/sequential (default holm). */
   multiplicity: z.enum(MULTIPLICITY_METHODS).optional(),
   /** Error rate of the interval rules: intervals are at 1 − alpha (default 0.05). */
@@ -94,6 +97,11 @@ const policyObject = z.strictObject({
   override: inlineOverrideSchema.optional(),
   /** NYC LL144 bias audit: which trace attributes hold sex and race/ethnicity (request parameters override). */
   ll144: z.strictObject({ sexAttribute: attributeNameSchema, raceAttribute: attributeNameSchema }).optional(),
+  /**
+   * trace (default): sensitive attributes are stored on the trace. separate: they are stored apart,
+   * once per person under a pseudonymous customer key, and joined back only to evaluate.
+   */
+  sensitiveAttributeStorage: z.enum(["trace", "separate"]).optional(),
   /** Trace retention: traces older than tracesDays are deleted by the daily job (at least six months). */
   retention: z.strictObject({ tracesDays: z.number().int().min(183).max(36_500) }).optional(),
 });
@@ -136,7 +144,7 @@ export interface ResolvedPolicy {
   minGroupSize: number;
   onInsufficientSamples: "skip" | "block";
   decisionRule: DecisionRule;
-  intervalMethod: "bootstrap" | "analytic";
+  intervalMethod: "bootstrap" | "analytic" | "simultaneous";
   multiplicity: Multiplicity;
   alpha: number;
   bootstrapReplicates: number;

@@ -24,6 +24,7 @@ import { createOverrideRoutes } from "./routes/fairness-overrides.js";
 import { createHealthRoutes } from "./routes/health.js";
 import { createLl144Routes } from "./routes/ll144.js";
 import { createMonitoringSummaryRoutes } from "./routes/monitoring-summary.js";
+import { createProtectedAttributeRoutes } from "./routes/protected-attributes.js";
 import { announceDeprecations } from "./openapi/deprecation.js";
 import { operationList } from "./openapi/operations.js";
 import { createOpenApiRoutes } from "./routes/openapi.js";
@@ -118,6 +119,7 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
   tenantApi.route("/audit-log", createAuditLogRoutes(deps));
   tenantApi.route("/evidence-pack", createEvidencePackRoutes(deps));
   tenantApi.route("/monitoring-summary", createMonitoringSummaryRoutes(deps));
+  tenantApi.route("/protected-attributes", createProtectedAttributeRoutes(deps));
   tenantApi.route("/evidence", createEvidenceRoutes(deps));
   tenantApi.route("/remediations", createRemediationRoutes(deps));
   tenantApi.route("/alert-deliveries", createAlertDeliveryRoutes());

@@ -10,6 +10,7 @@ import type { TenantHandle } from "../store/tenant-registry.js";
 import type { InStatement } from "../store/sql.js";
 import type { TraceRecord } from "../store/tenant/traces.js";
 import type { ServiceDeps } from "./context.js";
+import { separateProtected } from "./privacy.js";
 import { illFormedTextPath } from "../domain/text.js";
 
 export interface RecommendResult {
@@ -53,7 +54,10 @@ export async function recommend(
     source: "recommend",
     createdAt: deps.clock().getTime(),
   };
-  await handle.traceWriter.write(trace);
+  // Privacy mode: the protected attributes are upserted first (idempotent per person), then the stripped trace.
+  const stored = await separateProtected(deps, store, [trace]);
+  if (stored.stmts.length) await store.write(stored.stmts);
+  await handle.traceWriter.write(stored.traces[0]!);
   return { traceId: trace.id, decisionFlowKey: flow.key, version: flow.activeVersion, selected: decision.selected, offers: decision.offers };
 }
 
@@ -165,10 +169,12 @@ export async function bulkLoad(deps: ServiceDeps, handle: TenantHandle, body: st
       errors: bad,
     }, "bulk_invalid_lines");
   }
+  // Privacy mode: traces without their protected attributes, the attributes per person in the same batch.
+  const stored = await separateProtected(deps, handle.store, traces);
   // Statements are built in slices too (one atomic batch all the same): 50,000 rows of arguments are ~70 ms of CPU.
-  const stmts: InStatement[] = [];
-  for (let i = 0; i < traces.length; i += BULK_LINES_PER_SLICE) {
-    stmts.push(...handle.store.traces.insertStmts(traces.slice(i, i + BULK_LINES_PER_SLICE)));
+  const stmts: InStatement[] = [...stored.stmts];
+  for (let i = 0; i < stored.traces.length; i += BULK_LINES_PER_SLICE) {
+    stmts.push(...handle.store.traces.insertStmts(stored.traces.slice(i, i + BULK_LINES_PER_SLICE)));
     await new Promise((ok) => setTimeout(ok, 0));
   }
   await handle.store.write(stmts);

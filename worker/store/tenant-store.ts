@@ -19,6 +19,7 @@ import { headGuardStmt, headUpdateStmt, isChainConflict, pendingLinkOf, plainSta
 import { createAlertStore } from "./tenant/alerts.js";
 import { createAuditReads } from "./tenant/audit-reads.js";
 import { createRetentionStore } from "./tenant/retention.js";
+import { createProtectedAttributeStore } from "./tenant/protected-attributes.js";
 import { type AnchorPort, checkAgainstAnchors, presentHeads } from "./tenant/anchor-guard.js";
 import { createRemediationStore } from "./tenant/remediations.js";
 import { createEvidenceStore } from "./tenant/evidence.js";
@@ -129,6 +130,8 @@ export function createTenantStore(db: Client, tenantId: string, opts: { onOutbox
     audits: createAuditReads(db, tenantId),
     /** Trace retention: plan and delete traces past the policy's retention (never evaluations or audit rows). */
     retention: createRetentionStore(db, tenantId),
+    /** Privacy mode: protected attributes by pseudonymous customer key, the tenant's secret, erasure. */
+    protectedAttributes: createProtectedAttributeStore(db, tenantId),
     /** Kept confidence-sequence states (decisionRule "sequential"). */
     sequential: createSequentialStateStore(db, tenantId),
     /**

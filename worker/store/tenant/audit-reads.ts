@@ -8,6 +8,7 @@
 import type { Evaluation } from "../../domain/evaluation.js";
 import { readEvaluationJson } from "../../domain/evaluation-read.js";
 import { type Client, json, read } from "../sql.js";
+import { PROTECTED_VALUE } from "./protected-attributes.js";
 import { attributePath } from "./traces.js";
 
 /** One (sex, race) cell as stored: the attributes' JSON text (null when the key is absent). */
@@ -66,10 +67,10 @@ export function createAuditReads(db: Client, tenantId: string) {
      */
     async ll144Cells(flowKey: string, fromMs: number, toMs: number, sexAttribute: string, raceAttribute: string): Promise<RawLl144Cell[]> {
       const rs = await read(db, {
-        sql: `SELECT attributes -> ? AS sex, attributes -> ? AS race, COUNT(*) AS n, SUM(selected) AS selected
+        sql: `SELECT COALESCE(attributes -> ?, ${PROTECTED_VALUE}) AS sex, COALESCE(attributes -> ?, ${PROTECTED_VALUE}) AS race, COUNT(*) AS n, SUM(selected) AS selected
               FROM decision_traces WHERE tenant_id = ? AND flow_key = ? AND created_at >= ? AND created_at < ?
               GROUP BY 1, 2`,
-        args: [attributePath(sexAttribute), attributePath(raceAttribute), tenantId, flowKey, fromMs, toMs],
+        args: [attributePath(sexAttribute), attributePath(sexAttribute), attributePath(raceAttribute), attributePath(raceAttribute), tenantId, flowKey, fromMs, toMs],
       });
       return rs.rows.map((r) => ({
         sexJson: r.sex === null ? null : String(r.sex),

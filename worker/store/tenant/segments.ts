@@ -5,6 +5,7 @@
  * window, and the outcome deltas that keep late outcomes visible.
  */
 import { type Client, type InStatement, guard, read, writeBatch } from "../sql.js";
+import { PROTECTED_OBJECT } from "./protected-attributes.js";
 
 /** A day's traces encoded as columns (engine/segment-codec.ts builds it): what `pack` stores. */
 export interface SegmentToStore {
@@ -40,13 +41,14 @@ export function createSegmentStore(db: Client, tenantId: string) {
     /** Up to `limit` unpacked traces of one (flow, day), in seq order. */
     async unpackedRows(flowKey: string, dayStart: number, dayEnd: number, limit: number) {
       const rs = await read(db, {
-        sql: `SELECT seq, created_at, attributes, selected, converted, score ${UNPACKED_SELECT} ORDER BY seq LIMIT ?`,
+        sql: `SELECT seq, created_at, attributes, ${PROTECTED_OBJECT} AS protected, selected, converted, score ${UNPACKED_SELECT} ORDER BY seq LIMIT ?`,
         args: [tenantId, flowKey, dayStart, dayEnd, limit],
       });
       return rs.rows.map((r) => ({
         seq: Number(r.seq),
         createdAt: Number(r.created_at),
-        attributes: JSON.parse(String(r.attributes)) as Record<string, unknown>,
+        // Privacy mode: protected attributes are encoded into the segment like trace attributes (erasure unpacks the day).
+        attributes: { ...(r.protected === null || r.protected === undefined ? {} : (JSON.parse(String(r.protected)) as Record<string, unknown>)), ...(JSON.parse(String(r.attributes)) as Record<string, unknown>) },
         selected: Number(r.selected),
         converted: r.converted === null ? null : Number(r.converted),
         score: r.score === null ? null : Number(r.score),

@@ -19,11 +19,13 @@ export interface TraceRecord {
   source: "recommend" | "bulk";
   /** Decision time, epoch milliseconds. */
   createdAt: number;
+  /** Privacy mode: the pseudonymous customer key joining the trace to its protected attributes. */
+  customerKey?: string | null;
 }
 
-const COLS = "(tenant_id, id, flow_key, version, customer_id, attributes, selected, score, offers, converted, source, created_at)";
-const ROW_PARAMS = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-// 12 parameters a row; 400 rows stays well under SQLite's bound-parameter limit.
+const COLS = "(tenant_id, id, flow_key, version, customer_id, attributes, selected, score, offers, converted, source, created_at, customer_key)";
+const ROW_PARAMS = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+// 13 parameters a row; 400 rows stays well under SQLite's bound-parameter limit.
 const ROWS_PER_INSERT = 400;
 
 /** JSON path for a validated identifier attribute name. */
@@ -46,6 +48,7 @@ export function createTraceStore(db: Client, tenantId: string) {
     t.converted === null ? null : t.converted ? 1 : 0,
     t.source,
     t.createdAt,
+    t.customerKey ?? null,
   ];
   return {
     /** Multi-row INSERT statements for `traces` (commit them in one batch). */

@@ -9,6 +9,7 @@
  */
 import type { Attributes } from "../../domain/flow.js";
 import { type Client, read } from "../sql.js";
+import { PROTECTED_OBJECT, PROTECTED_VALUE } from "./protected-attributes.js";
 import { attributePath } from "./traces.js";
 
 const USABLE = `NOT IN ('null', '""')`;
@@ -30,12 +31,19 @@ function sliceRowFrom(r: Record<string, unknown>, k: number) {
   };
 }
 
-/** `attributes -> ? AS g0, …` and "carries at least one of them" for a validated attribute list. */
+/**
+ * `attributes -> ? AS g0, …` and "carries at least one of them" for a validated attribute list.
+ * A value not on the trace is looked up in its protected attributes (privacy mode; the lookup
+ * only runs when the trace lacks the attribute), so each path is bound twice, in a row.
+ */
+function value(): string {
+  return `COALESCE(attributes -> ?, ${PROTECTED_VALUE})`;
+}
 function projection(attributes: readonly string[]) {
-  const paths = attributes.map(attributePath);
+  const paths = attributes.flatMap((a) => [attributePath(a), attributePath(a)]);
   return {
-    select: attributes.map((_, j) => `attributes -> ? AS g${j}`).join(", "),
-    anyUsable: `(${attributes.map(() => `attributes -> ? ${USABLE}`).join(" OR ")})`,
+    select: attributes.map((_, j) => `${value()} AS g${j}`).join(", "),
+    anyUsable: `(${attributes.map(() => `${value()} ${USABLE}`).join(" OR ")})`,
     paths,
   };
 }
@@ -133,12 +141,14 @@ export function createWindowReads(db: Client, tenantId: string) {
       const rs = await read(db, {
         sql: `WITH h AS (SELECT seq, ${SAMPLE_KEY} AS h FROM decision_traces
                          WHERE tenant_id = ? AND flow_key = ? AND created_at >= ? AND created_at < ? ORDER BY h, seq LIMIT ?)
-              SELECT t.seq, t.attributes, t.selected, t.converted FROM h JOIN decision_traces t ON t.seq = h.seq ORDER BY h.h, h.seq`,
+              SELECT t.seq, t.attributes, ${PROTECTED_OBJECT.replaceAll("decision_traces.", "t.")} AS protected, t.selected, t.converted
+              FROM h JOIN decision_traces t ON t.seq = h.seq ORDER BY h.h, h.seq`,
         args: [seed >>> 0, tenantId, flowKey, fromMs, toMs, limit],
       });
       return rs.rows.map((r) => ({
         seq: Number(r.seq),
-        attributes: JSON.parse(String(r.attributes)) as Attributes,
+        // Privacy mode: the request as made, its protected attributes joined back (never returned by any API).
+        attributes: { ...(r.protected === null || r.protected === undefined ? {} : (JSON.parse(String(r.protected)) as Attributes)), ...(JSON.parse(String(r.attributes)) as Attributes) },
         selected: Number(r.selected) === 1,
         converted: r.converted === null ? null : Number(r.converted) === 1,
       }));
