@@ -5,14 +5,14 @@
  * k = 2, 4 and 8 groups, n = 50, 500 and 5,000 per group — for three intervals:
  *  - bootstrap: the gate's Poisson-bootstrap percentile interval of max − min;
  *  - analytic: the gate's Newcombe interval of the extreme pair;
- *  - simultaneous: Newcombe intervals for every pair at Bonferroni level α/(k(k−1)/2),
- *    combined into [max(0, max over ordered pairs of the lower bounds), max of the
- *    upper bounds]. Whenever every pairwise interval covers its difference, this covers
- *    the true max − min, so its coverage is at least 95% — conservative (above 97%)
- *    when k is large or the gap is well separated.
+ *  - simultaneous: the gate's `intervalMethod: "simultaneous"` (domain/simultaneous):
+ *    Newcombe for every pair at Bonferroni level α/(k(k−1)/2), combined into
+ *    [max(0, max over ordered pairs of the lower bounds), max of the upper bounds].
+ *    Whenever every pairwise interval covers its difference, this covers the true
+ *    max − min, so its coverage is at least 95% — conservative (above 97%) when k is
+ *    large or the gap is well separated.
  * Model: group i selects with probability 0.3 + gap · i/(k − 1), so the true gap is `gap`.
  */
-import { newcombeDifference, zFor } from "../worker/domain/analytic.js";
 import type { GroupCounts } from "../worker/domain/confusion.js";
 import { intervalSources } from "../worker/domain/interval-sources.js";
 import type { Resampler } from "../worker/domain/intervals.js";
@@ -22,26 +22,6 @@ import { seededRandom } from "./seeded-random.js";
 export const GRID = { gaps: [0, 0.01, 0.05], groups: [2, 4, 8], sizes: [50, 500, 5000] } as const;
 const METHODS = ["bootstrap", "analytic", "simultaneous"] as const;
 type Method = (typeof METHODS)[number];
-
-/** The simultaneous-pairs interval of max − min (see the module comment). */
-export function simultaneousGap(groups: readonly GroupCounts[], level: number): Interval | null {
-  const k = groups.length;
-  if (k < 2) return null;
-  const pairs = (k * (k - 1)) / 2;
-  const z = zFor(1 - (1 - level) / pairs);
-  let lower = 0;
-  let upper = -Infinity;
-  for (let i = 0; i < k; i++)
-    for (let j = i + 1; j < k; j++) {
-      const a = groups[i]!;
-      const b = groups[j]!;
-      const iv = newcombeDifference(a.selected, a.n, b.selected, b.n, z)!;
-      // p_i − p_j ∈ [L, U] and p_j − p_i ∈ [−U, −L]: max − min is at least each lower bound, at most the largest upper.
-      lower = Math.max(lower, iv.lower, -iv.upper);
-      upper = Math.max(upper, iv.upper, -iv.lower);
-    }
-  return { lower, upper };
-}
 
 function draw(k: number, n: number, gap: number, u: () => number): GroupCounts[] {
   return Array.from({ length: k }, (_, i) => {
@@ -72,7 +52,7 @@ export function coverageGrid(resample: Resampler, trials: number, replicates: nu
           const groups = draw(k, n, gap, seededRandom(s));
           const boot = intervalSources(groups, null, { method: "bootstrap", resample, replicates, seed: s }).demographicParityGap?.at(0.95) ?? null;
           const ana = intervalSources(groups, null, { method: "analytic", resample: null, replicates, seed: s }).demographicParityGap?.at(0.95) ?? null;
-          const sim = simultaneousGap(groups, 0.95);
+          const sim = intervalSources(groups, null, { method: "simultaneous", resample: null, replicates, seed: s }).demographicParityGap?.at(0.95) ?? null;
           // A tolerance for the gap's floating-point representation (0.3 + 0.05 − 0.3 ≠ 0.05 exactly).
           const covers = (iv: Interval | null) => iv !== null && iv.lower <= gap + 1e-12 && gap - 1e-12 <= iv.upper;
           if (covers(boot)) hits.bootstrap++;

@@ -13,7 +13,8 @@ export const USAGE = `Usage: fairgate check --input FILE --sensitive COL [--sens
                       [--policy FILE] [--format csv|ndjson] [--json] [--out DIR]
                       [--kernels wasm|reference] [--baseline FILE]
                       [--decision-rule point|confident|sequential]
-                      [--interval-method bootstrap|analytic] [--multiplicity holm|bh|none]
+                      [--interval-method bootstrap|analytic|simultaneous]
+                      [--multiplicity holm|bh|none]
                       [--state FILE]
        fairgate verify FILE [--public-key KEY] [--json]
        fairgate audit ll144 --input FILE --sex COL --race COL (--decision COL | --score COL)
@@ -42,7 +43,7 @@ Runs the Fairgate fairness gate over a CSV or NDJSON file of decisions.
   --baseline FILE     a previous evaluation.json: a metric worse than there by more than
                       the policy's maxRegression for it is reported as a warning
   --decision-rule R   point, confident or sequential (replaces the policy's decisionRule)
-  --interval-method M bootstrap or analytic (replaces the policy's intervalMethod)
+  --interval-method M bootstrap, analytic or simultaneous (replaces the policy's intervalMethod)
   --multiplicity M    holm, bh or none (replaces the policy's multiplicity)
   --state FILE        with the sequential rule: the confidence sequences carried from one
                       run to the next. Each run's input is the decisions since the previous
@@ -94,7 +95,7 @@ export interface CheckOptions {
   baseline?: string;
   /** Replace the policy's decisionRule / intervalMethod / multiplicity when given. */
   decisionRule?: "point" | "confident" | "sequential";
-  intervalMethod?: "bootstrap" | "analytic";
+  intervalMethod?: "bootstrap" | "analytic" | "simultaneous";
   multiplicity?: "holm" | "bh" | "none";
   /** The sequential state file carried between runs. */
   stateFile?: string;
@@ -214,7 +215,7 @@ export function parseCommand(argv: string[]): Command {
   const kernels = v.kernels ?? "wasm";
   if (kernels !== "wasm" && kernels !== "reference") throw new UsageError(`--kernels must be wasm or reference, not "${kernels}"`);
   const decisionRule = oneOf("decision-rule", v["decision-rule"], ["point", "confident", "sequential"] as const);
-  const intervalMethod = oneOf("interval-method", v["interval-method"], ["bootstrap", "analytic"] as const);
+  const intervalMethod = oneOf("interval-method", v["interval-method"], ["bootstrap", "analytic", "simultaneous"] as const);
   const multiplicity = oneOf("multiplicity", v.multiplicity, ["holm", "bh", "none"] as const);
   if (v.state === "") throw new UsageError("--state needs a FILE");
   if (v.state !== undefined && decisionRule !== undefined && decisionRule !== "sequential") throw new UsageError("--state only applies with the sequential decision rule");

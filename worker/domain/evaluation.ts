@@ -188,7 +188,7 @@ export const evaluationSchema = z.object({
     .object({
       level: z.number(),
       groupRates: z.literal("wilson"),
-      aggregates: z.enum(["poisson-bootstrap", "analytic", "none"]),
+      aggregates: z.enum(["poisson-bootstrap", "analytic", "simultaneous", "none"]),
       replicates: z.number().int(),
       seed: z.number().int(),
     })
@@ -263,7 +263,7 @@ export function buildEvaluation(ctx: EvaluationContext, gate: GateResult): Evalu
       ? {
           level: 1 - s.alpha,
           groupRates: "wilson",
-          aggregates: s.intervalMethod === "analytic" ? "analytic" : s.bootstrapReplicates > 0 ? "poisson-bootstrap" : "none",
+          aggregates: s.intervalMethod !== "bootstrap" ? s.intervalMethod : s.bootstrapReplicates > 0 ? "poisson-bootstrap" : "none",
           replicates: s.bootstrapReplicates,
           seed: s.seed,
         }

@@ -6,17 +6,19 @@
  *
  * - bootstrap: quantiles of the kept Poisson-bootstrap replicates (domain/intervals);
  * - analytic: Newcombe (gaps) or Katz (the ratio) on the extreme pair (domain/analytic);
+ * - simultaneous: every pair at a Bonferroni level, covering the true max − min (domain/simultaneous);
  *   the FN/FP gap and the calibration gap are not differences of proportions, so they
  *   keep the bootstrap under the analytic method (the source says so).
  */
 import { extremePair, pairInterval, type RateName } from "./analytic.js";
 import type { CalibrationGroup } from "./calibration.js";
 import type { GroupCounts } from "./confusion.js";
+import { pairCount, simultaneousGap, simultaneousRatio } from "./simultaneous.js";
 import { type BootstrapSample, bootstrapSamples, type Resampler, sampleInterval } from "./intervals.js";
 import { TABLE_METRICS, type TableMetric } from "./metrics.js";
 import type { Interval } from "./tiers.js";
 
-export const INTERVAL_METHODS = ["poisson-bootstrap", "newcombe-hybrid-score", "katz-log", "wilson", "confidence-sequence"] as const;
+export const INTERVAL_METHODS = ["poisson-bootstrap", "newcombe-hybrid-score", "katz-log", "wilson", "confidence-sequence", "simultaneous-newcombe", "simultaneous-katz"] as const;
 export type IntervalMethodName = (typeof INTERVAL_METHODS)[number];
 
 /** The pair of groups an analytic interval compares: `high` has the larger rate. */
@@ -57,8 +59,35 @@ function equalizedOddsSource(groups: readonly GroupCounts[]): IntervalSource | n
   return gap(f) > gap(t) ? pairSource(groups, "fpr", "difference") : pairSource(groups, "tpr", "difference");
 }
 
+/** Simultaneous pairwise intervals (domain/simultaneous): cover the true max − min or min / max over any k. */
+function simultaneousSources(groups: readonly GroupCounts[]): Partial<Record<TableMetric, IntervalSource | null>> {
+  const gap = (rate: RateName): IntervalSource | null =>
+    pairCount(groups, rate) === 0 ? null : { method: "simultaneous-newcombe", pair: null, at: (level) => simultaneousGap(groups, rate, level) };
+  // Equalized odds = max(TPR gap, FPR gap): both families of pairs share one Bonferroni split.
+  const both = pairCount(groups, "tpr") + pairCount(groups, "fpr");
+  const odds: IntervalSource | null =
+    pairCount(groups, "tpr") === 0 || pairCount(groups, "fpr") === 0
+      ? null
+      : {
+          method: "simultaneous-newcombe",
+          pair: null,
+          at: (level) => {
+            const t = simultaneousGap(groups, "tpr", level, both);
+            const f = simultaneousGap(groups, "fpr", level, both);
+            return t && f ? { lower: Math.max(t.lower, f.lower), upper: Math.max(t.upper, f.upper) } : null;
+          },
+        };
+  return {
+    disparateImpactRatio: pairCount(groups, "selectionRate") === 0 ? null : { method: "simultaneous-katz", pair: null, at: (level) => simultaneousRatio(groups, level) },
+    demographicParityGap: gap("selectionRate"),
+    equalOpportunityGap: gap("tpr"),
+    equalizedOddsGap: odds,
+    predictiveParityGap: gap("ppv"),
+  };
+}
+
 export interface SourceOptions {
-  method: "bootstrap" | "analytic";
+  method: "bootstrap" | "analytic" | "simultaneous";
   resample: Resampler | null;
   replicates: number;
   seed: number;
@@ -83,5 +112,6 @@ export function intervalSources(
     out.equalizedOddsGap = equalizedOddsSource(groups);
     out.predictiveParityGap = pairSource(groups, "ppv", "difference");
   }
+  if (o.method === "simultaneous") Object.assign(out, simultaneousSources(groups));
   return out;
 }
