@@ -136,6 +136,12 @@ export const tenantOperations = {
     security: "tenant", roles: ["admin", "approver", "auditor"], query: rq.monitoringQuery,
     responses: { 200: { description: "the summary (JSON, or HTML with format=html)", schema: rs.monitoringSummarySchema, alternatives: ["text/html; charset=UTF-8"] } },
   }),
+  eraseProtectedAttributes: defineOperation({
+    operationId: "eraseProtectedAttributes", method: "delete", path: "/api/v1/protected-attributes/{customerId}", tag: "evidence", summary: "Erase one person's protected attributes",
+    description: "Privacy mode (`sensitiveAttributeStorage: \"separate\"`): deletes the person's stored sensitive attributes; later evaluations no longer count them, stored evaluations keep their aggregates. Audited under the pseudonymous customer key, never the customerId. Admin only.",
+    security: "tenant", roles: ["admin"], params: rq.customerIdParam,
+    responses: { 200: { description: "what was erased", schema: rs.erasureSchema, example: { erased: true, customerKey: "9f2c…", traces: 3 } } },
+  }),
   getEvidencePublicKey: defineOperation({ operationId: "getEvidencePublicKey", method: "get", path: "/api/v1/evidence/public-key", tag: "evidence", summary: "The evidence signing public key", description: "Ed25519, raw 32 bytes as base64url, with its key id; the same for every tenant.", security: "tenant", roles: ALL_ROLES, responses: { 200: { description: "the key", schema: rs.publicKeySchema } } }),
   listRemediations: defineOperation({ operationId: "listRemediations", method: "get", path: "/api/v1/remediations", tag: "remediations", summary: "List remediation records", description: "Opened by a block or auto-pause.", security: "tenant", roles: EVIDENCE_READERS, query: rq.remediationListQuery, responses: { 200: { description: "records", schema: rs.remediationListSchema, example: { items: [] } } } }),
   getRemediation: defineOperation({ operationId: "getRemediation", method: "get", path: "/api/v1/remediations/{id}", tag: "remediations", summary: "Read a remediation record", description: "Owner, due date, root cause, notes, status.", security: "tenant", roles: EVIDENCE_READERS, params: rq.idParam, responses: { 200: { description: "the record", schema: rs.remediationSchema } }, errors: { 404: ["not_found"] } }),

@@ -108,4 +108,6 @@ export const alertDeliveryQuery = z.object({
 // --- path parameters (documented; the handlers read them as plain strings) ------
 export const idParam = z.object({ id: z.string().min(1) });
 export const keyIdParam = z.object({ keyId: z.string().min(1) });
+/** DELETE /protected-attributes/{customerId}: the person, as the tenant names them in recommend/bulk. */
+export const customerIdParam = z.object({ customerId: z.string().min(1).max(256) });
 export const tenantKeyParams = z.object({ id: z.string().min(1), keyId: z.string().min(1) });

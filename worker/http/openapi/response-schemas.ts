@@ -129,6 +129,9 @@ export const ll144AuditSchema = z.looseObject({
   statements: z.array(z.string()),
 });
 
+/** Erasure of one person's protected attributes (privacy mode). */
+export const erasureSchema = z.object({ erased: z.boolean(), customerKey: z.string(), traces: z.number().int() });
+
 export const monitoringSummarySchema = z.looseObject({
   format: z.string(),
   tenantId: z.string(),
