@@ -69,9 +69,32 @@ export function createContractChecker(doc: Json = buildOpenApiDocument()) {
     return (v.errors ?? []).slice(0, 8).map((e) => `${where}: body${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
   }
 
+  /**
+   * A fetch that checks every exchange it carries (a violation throws), for the
+   * typed client: `createFairgateClient({ baseUrl, fetch: checker.fetch() })`.
+   */
+  function checkingFetch(base: typeof fetch = fetch): typeof fetch {
+    return (async (input: RequestInfo | URL, init?: RequestInit) => {
+      const res = await base(input, init);
+      const url = new URL(typeof input === "string" || input instanceof URL ? input : input.url);
+      const text = await res.clone().text();
+      const contentType = res.headers.get("content-type") ?? "";
+      let body: unknown = text;
+      try {
+        body = text ? JSON.parse(text) : null;
+      } catch {
+        /* not JSON: checked as text */
+      }
+      const problems = check(init?.method ?? "GET", url.pathname + url.search, { status: res.status, contentType, body });
+      if (problems.length) throw new Error(`Contract violation:\n  ${problems.join("\n  ")}`);
+      return res;
+    }) as typeof fetch;
+  }
+
   return {
     match,
     check,
+    fetch: checkingFetch,
     /** operationIds seen so far. */
     seen: () => new Set(seen),
     doc,
