@@ -217,6 +217,20 @@ describe("LL144 page and CLI usage", () => {
     }
   });
 
+  it("CLI: empty sex or race cells are counted as unknown, not dropped", async () => {
+    const csv = join(dir, "unknown.csv");
+    writeFileSync(csv, "sex,race,d\nF,A,1\n,A,1\nM,,0\nM,A,0\n");
+    let out = "";
+    const io = { stdout: { write: (s: string) => (out += s) }, stderr: { write: () => true } };
+    expect(await main(["audit", "ll144", "--input", csv, "--sex", "sex", "--race", "race", "--decision", "d", "--json"], io)).toBe(0);
+    const a = JSON.parse(out);
+    expect(a.individuals).toBe(4);
+    expect(a.unknown).toEqual({ count: 2, sex: 1, race: 1 });
+    expect(a.tables.sex).toMatchObject([{ category: "F", count: 1 }, { category: "M", count: 2 }]);
+    expect(a.tables.race).toMatchObject([{ category: "A", count: 3 }]);
+    expect(a.tables.intersection.map((r: { count: number }) => r.count)).toEqual([1, 1]);
+  });
+
   it("a cell that is not 0/1 names the file, line and column", async () => {
     const csv = join(dir, "bad.csv");
     writeFileSync(csv, "sex,race,d\nF,A,1\nM,B,yes\n");

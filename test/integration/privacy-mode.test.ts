@@ -148,6 +148,26 @@ describe("privacy mode (sensitiveAttributeStorage: separate)", () => {
     expect((await publish("separate")).ev.sampleSize).toBe(rows.length - 1);
   });
 
+  it("POST /recommend in privacy mode stores the trace without the protected attributes, keyed to the person", async () => {
+    const flow = await http.request("POST", "/api/v1/decision-flows", {
+      token: t.separate.pub,
+      body: { key: "live", name: "Live", definition: { offers: [{ id: "o", model: { intercept: 1 }, minPropensity: 0.5 }], maxOffers: 1 } },
+    });
+    // No traces yet: the gate skips ("no usable samples") and the flow goes live.
+    expect((await http.request("POST", "/api/v1/decision-flows/publish", { token: t.separate.pub, body: { id: flow.body.id } })).status).toBe(200);
+    const rec = await http.request("POST", "/api/v1/recommend", {
+      token: t.separate.pub,
+      body: { customerId: "walk-in-7", decisionFlowKey: "live", attributes: { race: "Asian", sex: "Female", age: "25 - 45" } },
+    });
+    expect(rec.status).toBe(200);
+    const sep = db("separate");
+    const row = (await sep.execute({ sql: "SELECT attributes, customer_key FROM decision_traces WHERE id = ?", args: [rec.body.traceId] })).rows[0]!;
+    expect(JSON.parse(String(row.attributes))).toEqual({ age: "25 - 45" });
+    const stored = (await sep.execute({ sql: "SELECT attributes FROM protected_attributes WHERE customer_key = ?", args: [String(row.customer_key)] })).rows[0]!;
+    expect(JSON.parse(String(stored.attributes))).toEqual({ race: "Asian", sex: "Female" });
+    sep.close();
+  });
+
   it("only admins erase; someone never stored is reported as not erased", async () => {
     expect((await http.request("DELETE", "/api/v1/protected-attributes/d1", { token: t.separate.pub })).status).toBe(403);
     const none = await http.request("DELETE", "/api/v1/protected-attributes/nobody", { token: t.separate.admin });
