@@ -86,4 +86,39 @@ describe("trace retention (policy retention.tracesDays)", () => {
     expect(again.body.retention[0].status).toBe("nothing_due");
     db.close();
   });
+
+  it("privacy mode: people left without traces lose their protected attributes too; people with newer traces keep them", async () => {
+    let now = new Date("2026-05-03T12:00:00Z");
+    const app2 = await createInProcessApp({ clock: () => now });
+    try {
+      const http = inProcessClient(app2);
+      const tenant = await http.request("POST", "/api/v1/admin/tenants", { token: app2.adminToken, body: { name: "retain-private" } });
+      const key = async (roles: string[], principal: string) =>
+        (await http.request("POST", `/api/v1/admin/tenants/${tenant.body.id}/api-keys`, { token: app2.adminToken, body: { principal, roles } })).body.key as string;
+      const admin = await key(["admin"], "admin@retain.test");
+      const pub = await key(["publisher", "operator"], "pub@retain.test");
+      const put = await http.request("PUT", "/api/v1/tenant-settings", {
+        token: admin,
+        body: { fairnessPolicy: { enabled: true, sensitiveAttribute: "g", thresholds: {}, minSampleSize: 1, retention: { tracesDays: 183 }, sensitiveAttributeStorage: "separate" } },
+      });
+      expect(put.status).toBe(200);
+      await http.request("POST", "/api/v1/decision-flows", { token: pub, body: { key: "f", name: "F", definition: { offers: [{ id: "o", model: { intercept: 0 }, minPropensity: 0.5 }], maxOffers: 1 } } });
+      const line = (customerId: string, at: string) => JSON.stringify({ decisionFlowKey: "f", customerId, attributes: { g: "x" }, selected: true, timestamp: at });
+      const bulk = (lines: string[]) => http.request("POST", "/api/v1/decision-traces/bulk", { token: pub, contentType: "application/x-ndjson", raw: lines.join("\n") });
+      expect((await bulk([line("gone", "2026-05-01T10:00:00Z"), line("stays", "2026-05-01T10:00:00Z")])).status).toBe(201);
+      now = new Date("2026-12-01T12:00:00Z");
+      expect((await bulk([line("stays", "2026-11-30T10:00:00Z")])).status).toBe(201);
+      const db = createClient({ url: `file:${join(app2.dataDir, "tenants", `${tenant.body.id}.db`)}`, intMode: "number" });
+      expect(Number((await db.execute("SELECT COUNT(*) FROM protected_attributes")).rows[0]![0])).toBe(2);
+      const cron = await http.request("GET", "/api/v1/cron/fairness-recheck", { token: app2.cronSecret });
+      expect(cron.body.retention[0]).toMatchObject({ status: "deleted", traces: 2 });
+      expect(Number((await db.execute("SELECT COUNT(*) FROM protected_attributes")).rows[0]![0])).toBe(1);
+      expect(Number((await db.execute("SELECT COUNT(*) FROM decision_traces")).rows[0]![0])).toBe(1);
+      const rows = await http.request("GET", "/api/v1/audit-log?entityType=decision_traces", { token: admin });
+      expect(rows.body.items.find((r: { action: string }) => r.action === "traces_retention_delete").details.protectedPeople).toBe(1);
+      db.close();
+    } finally {
+      await app2.close();
+    }
+  });
 });

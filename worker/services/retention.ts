@@ -38,7 +38,7 @@ export async function applyRetention(deps: Pick<ServiceDeps, "clock" | "newId">,
   const cutoffMs = retentionCutoff(now, days);
   const cutoff = new Date(cutoffMs).toISOString();
   const plan = await store.retention.plan(cutoffMs);
-  if (plan.traces === 0 && plan.segments === 0) return { tenantId: store.tenantId, status: "nothing_due", cutoff, traces: 0, segments: 0 };
+  if (plan.traces === 0 && plan.segments === 0 && plan.protectedPeople === 0) return { tenantId: store.tenantId, status: "nothing_due", cutoff, traces: 0, segments: 0 };
   await store.write([
     ...store.retention.deleteStmts(cutoffMs),
     store.evidence.auditStmt(
@@ -54,6 +54,7 @@ export async function applyRetention(deps: Pick<ServiceDeps, "clock" | "newId">,
           cutoff,
           traces: plan.traces,
           segments: plan.segments,
+          protectedPeople: plan.protectedPeople,
           byFlow: plan.byFlow.map((f) => ({ flowKey: f.flowKey, traces: f.traces, oldest: new Date(f.oldest).toISOString() })),
           datasetHashes: plan.datasetHashes,
           datasetHashCount: plan.datasetHashCount,

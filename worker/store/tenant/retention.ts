@@ -10,6 +10,13 @@
 import { type Client, type InStatement, read } from "../sql.js";
 
 const DAY = 86_400_000;
+/**
+ * A protected-attributes row (alias p) whose person has no trace from the cutoff on, and that was not
+ * written since the cutoff (recommend writes it just before its trace; a fresh row is never taken).
+ * Evaluated in the delete batch after the traces are gone, it is exactly "no trace left".
+ */
+const ORPHANED = `p.tenant_id = ? AND p.updated_at < ?
+  AND NOT EXISTS (SELECT 1 FROM decision_traces d WHERE d.tenant_id = p.tenant_id AND d.customer_key = p.customer_key AND d.created_at >= ?)`;
 /** Dataset hashes listed in one retention audit row at most (the count is always exact). */
 export const MAX_LISTED_HASHES = 1000;
 
@@ -18,6 +25,8 @@ export interface RetentionPlan {
   traces: number;
   byFlow: { flowKey: string; traces: number; oldest: number }[];
   segments: number;
+  /** Privacy mode: people whose protected attributes no trace will reference any more (not updated since the cutoff). */
+  protectedPeople: number;
   /** Dataset hashes of evaluations whose window reached before the cutoff on an affected flow. */
   datasetHashes: string[];
   datasetHashCount: number;
@@ -35,6 +44,7 @@ export function createRetentionStore(db: Client, tenantId: string) {
       });
       const byFlow = flows.rows.map((r) => ({ flowKey: String(r.flow_key), traces: Number(r.n), oldest: Number(r.oldest) }));
       const seg = await read(db, { sql: `SELECT COUNT(*) AS n FROM trace_segments WHERE tenant_id = ? AND day < ?`, args: [tenantId, cutoffMs / DAY] });
+      const orphans = await read(db, { sql: `SELECT COUNT(*) AS n FROM protected_attributes p WHERE ${ORPHANED}`, args: [tenantId, new Date(cutoffMs).toISOString(), cutoffMs] });
       const hashes: string[] = [];
       let hashCount = 0;
       for (const f of byFlow) {
@@ -54,6 +64,7 @@ export function createRetentionStore(db: Client, tenantId: string) {
         traces: byFlow.reduce((s, f) => s + f.traces, 0),
         byFlow,
         segments: Number(seg.rows[0]?.n ?? 0),
+        protectedPeople: Number(orphans.rows[0]?.n ?? 0),
         datasetHashes: hashes,
         datasetHashCount: hashCount,
       };
@@ -66,6 +77,8 @@ export function createRetentionStore(db: Client, tenantId: string) {
         { sql: `DELETE FROM segment_columns WHERE tenant_id = ? AND segment_id IN (${segmentsBefore})`, args: [tenantId, tenantId, day] },
         { sql: `DELETE FROM decision_traces WHERE tenant_id = ? AND created_at < ?`, args: [tenantId, cutoffMs] },
         { sql: `DELETE FROM trace_segments WHERE tenant_id = ? AND day < ?`, args: [tenantId, day] },
+        // Privacy mode: protected attributes of people left without traces go with them (data minimisation).
+        { sql: `DELETE FROM protected_attributes AS p WHERE ${ORPHANED}`, args: [tenantId, new Date(cutoffMs).toISOString(), cutoffMs] },
       ];
     },
   };
