@@ -93,7 +93,7 @@ export interface PackVerdict {
 /** Not an evidence pack at all (no manifest, or a manifest of another kind): exit 2, not "tampered". */
 export class NotAPackError extends Error {}
 
-const decoder = new TextDecoder("utf-8", { fatal: false });
+const decoder = new TextDecoder();
 const text = (b: Uint8Array) => decoder.decode(b);
 
 function parseJson(b: Uint8Array): unknown {
