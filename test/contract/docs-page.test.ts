@@ -40,7 +40,9 @@ describe("/docs", () => {
         requests.push(url);
         if (!url.startsWith(`${ORIGIN}/`)) return route.abort();
         const res = await app.fetch(url.slice(ORIGIN.length), { method: route.request().method() });
-        return route.fulfill({ status: res.status, headers: Object.fromEntries(res.headers), body: Buffer.from(await res.arrayBuffer()) });
+        const headers: Record<string, string> = {};
+        res.headers.forEach((v, k) => (headers[k] = v));
+        return route.fulfill({ status: res.status, headers, body: Buffer.from(await res.arrayBuffer()) });
       });
       await page.goto(`${ORIGIN}/docs`);
       const entries = page.locator("details[data-hay]");

@@ -102,7 +102,7 @@ export const recommendResultSchema = z.object({
   decisionFlowKey: z.string(),
   version: z.number().int(),
   selected: z.boolean(),
-  offers: z.array(z.looseObject({ id: z.string(), propensity: z.number() })),
+  offers: z.array(z.object({ id: z.string(), propensity: z.number() })),
 });
 export const outcomeResultSchema = z.object({ traceId: z.string(), converted: z.boolean() });
 export const bulkResultSchema = z.object({ accepted: z.number().int() });
