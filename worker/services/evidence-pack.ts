@@ -10,7 +10,8 @@
  * The pack is assembled in memory (the export included); its size is the
  * tenant's audit history plus three files per evaluation in the range.
  */
-import { zipSync } from "fflate";
+// The browser build: pure JS, no worker_threads (the same file on Node, Deno and Workers).
+import { zipSync } from "fflate/browser";
 import { ValidationError } from "../domain/errors.js";
 import {
   EXPORT_MEMBER,
