@@ -25,6 +25,8 @@ type Json = Record<string, any>;
 let app: InProcessApp;
 let T: TenantFixture;
 const pool: Record<string, string[]> = { id: [], keyId: [] };
+/** Known values for body fields, so valid requests also reach "found" paths (recommend, outcomes, publish). */
+const hints: Record<string, unknown[]> = {};
 
 beforeAll(async () => {
   app = await createInProcessApp();
@@ -34,7 +36,10 @@ beforeAll(async () => {
   const flowId = await createFlow(api, T.keys.publisher, "sf-flow", PLATINUM_FLOW);
   const pub = await api.request("POST", "/api/v1/decision-flows/publish", { token: T.keys.publisher, body: { id: flowId } });
   expect(pub.status).toBe(200);
+  const rec = await api.request("POST", "/api/v1/recommend", { token: T.keys.operator, body: { customerId: "c-1", decisionFlowKey: "sf-flow", attributes: { ageBand: "65+", tier: "gold" } } });
+  expect(rec.status).toBe(200);
   pool.id = [flowId, T.id, pub.body.evaluation.id, "does-not-exist"];
+  Object.assign(hints, { decisionFlowKey: ["sf-flow"], traceId: [rec.body.traceId], id: [flowId], flowId: [flowId], attributes: [{ ageBand: "65+", tier: "gold" }] });
   // Only the spare key's id is offered to revoke/rotate, so the fuzzer never locks itself out.
   pool.keyId = [T.keyIds.spare!, "no-such-key"];
 }, 60_000);
@@ -79,9 +84,9 @@ function requestArb(template: string, method: string, op: Json) {
   const params = (op.parameters ?? []) as Json[];
   const path = params.filter((p) => p.in === "path").map((p) => fc.constantFrom(...(pool[p.name] ?? ["x"])).map((v) => [p.name as string, v] as const));
   const queryParams = params.filter((p) => p.in === "query");
-  const query = fc.record(Object.fromEntries(queryParams.map((p) => [p.name, fc.oneof(arbitraryFor(p.schema, doc), fc.string({ maxLength: 12 }))])), { requiredKeys: [] });
+  const query = fc.record(Object.fromEntries(queryParams.map((p) => [p.name, fc.oneof(arbitraryFor(p.schema, doc, 0, hints), fc.string({ maxLength: 12 }))])), { requiredKeys: [] });
   const { ct, schema } = schemaOf(op);
-  const body = schema ? arbitraryFor(schema, doc) : fc.constant(undefined);
+  const body = schema ? arbitraryFor(schema, doc, 0, hints) : fc.constant(undefined);
   return fc.record({ path: fc.tuple(...path), query, body, variant: fc.constantFrom(...VARIANTS), junk: fc.jsonValue({ maxDepth: 2 }), unknownKey: fc.stringMatching(/^[a-z]{3,8}$/) }).map((g) => {
     let url = template;
     for (const [name, v] of g.path) url = url.replace(`{${name}}`, encodeURIComponent(v));

@@ -10,17 +10,24 @@ type Json = Record<string, any>;
 
 const DAY = 86_400_000;
 
+/**
+ * Known values by property name (e.g. `decisionFlowKey: ["nbo"]`): a property with a hint is drawn
+ * from them half the time, so requests also reach the paths behind "found".
+ */
+export type Hints = Record<string, readonly unknown[]>;
+
 /** An arbitrary for `schema`; `$ref`s resolve against `doc`. Depth-limited so recursive shapes stay small. */
-export function arbitraryFor(schema: Json, doc: Json, depth = 0): fc.Arbitrary<unknown> {
+export function arbitraryFor(schema: Json, doc: Json, depth = 0, hints: Hints = {}): fc.Arbitrary<unknown> {
+  const sub = (s: Json) => arbitraryFor(s, doc, depth + 1, hints);
   if (depth > 6) return fc.constant(null);
-  if (schema.$ref) return arbitraryFor(doc.components.schemas[String(schema.$ref).split("/").pop()!], doc, depth + 1);
+  if (schema.$ref) return sub(doc.components.schemas[String(schema.$ref).split("/").pop()!]);
   if ("const" in schema) return fc.constant(schema.const);
   if (schema.enum) return fc.constantFrom(...(schema.enum as unknown[]));
-  if (schema.anyOf || schema.oneOf) return fc.oneof(...((schema.anyOf ?? schema.oneOf) as Json[]).map((s) => arbitraryFor(s, doc, depth + 1)));
-  if (schema.allOf) return arbitraryFor(Object.assign({}, ...(schema.allOf as Json[])), doc, depth + 1);
+  if (schema.anyOf || schema.oneOf) return fc.oneof(...((schema.anyOf ?? schema.oneOf) as Json[]).map(sub));
+  if (schema.allOf) return sub(Object.assign({}, ...(schema.allOf as Json[])));
   const type = Array.isArray(schema.type) ? schema.type : schema.type ? [schema.type] : null;
   if (!type) return fc.jsonValue({ maxDepth: 2 });
-  if (type.length > 1) return fc.oneof(...type.map((t: string) => arbitraryFor({ ...schema, type: t }, doc, depth + 1)));
+  if (type.length > 1) return fc.oneof(...type.map((t: string) => sub({ ...schema, type: t })));
   switch (type[0]) {
     case "null":
       return fc.constant(null);
@@ -46,16 +53,16 @@ export function arbitraryFor(schema: Json, doc: Json, depth = 0): fc.Arbitrary<u
       return fc.string({ minLength, maxLength: Math.max(minLength, maxLength) });
     }
     case "array":
-      return fc.array(arbitraryFor(schema.items ?? {}, doc, depth + 1), { minLength: schema.minItems ?? 0, maxLength: Math.max(schema.minItems ?? 0, Math.min(schema.maxItems ?? 3, 3)) });
+      return fc.array(sub(schema.items ?? {}), { minLength: schema.minItems ?? 0, maxLength: Math.max(schema.minItems ?? 0, Math.min(schema.maxItems ?? 3, 3)) });
     case "object": {
       const props = (schema.properties ?? {}) as Record<string, Json>;
       if (!Object.keys(props).length) {
         if (schema.additionalProperties && typeof schema.additionalProperties === "object")
-          return fc.dictionary(fc.stringMatching(/^[a-z][a-zA-Z0-9_]{0,10}$/), arbitraryFor(schema.additionalProperties, doc, depth + 1), { maxKeys: 4 });
+          return fc.dictionary(fc.stringMatching(/^[a-z][a-zA-Z0-9_]{0,10}$/), sub(schema.additionalProperties), { maxKeys: 4 });
         return fc.constant({});
       }
       const record: Record<string, fc.Arbitrary<unknown>> = {};
-      for (const [k, s] of Object.entries(props)) record[k] = arbitraryFor(s, doc, depth + 1);
+      for (const [k, s] of Object.entries(props)) record[k] = hints[k]?.length ? fc.oneof(fc.constantFrom(...hints[k]!), sub(s)) : sub(s);
       return fc.record(record, { requiredKeys: (schema.required ?? []) as string[] });
     }
     default:
