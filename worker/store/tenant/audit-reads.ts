@@ -7,9 +7,10 @@
  */
 import type { Evaluation } from "../../domain/evaluation.js";
 import { readEvaluationJson } from "../../domain/evaluation-read.js";
-import { type Client, json, read } from "../sql.js";
+import { type Client, read } from "../sql.js";
 import { PROTECTED_VALUE } from "./protected-attributes.js";
 import { attributePath } from "./traces.js";
+import { type AuditRow, auditRowFrom } from "./evidence.js";
 
 /** One (sex, race) cell as stored: the attributes' JSON text (null when the key is absent). */
 export interface RawLl144Cell {
@@ -26,37 +27,9 @@ export interface StoredEvaluationRow {
   evaluation: Evaluation;
 }
 
-export interface AuditRangeRow {
-  id: string;
-  seq: number;
-  entityType: string;
-  entityId: string;
-  action: string;
-  actor: string;
-  reason: string | null;
-  before: unknown;
-  after: unknown;
-  violations: string[] | null;
-  details: unknown;
-  createdAt: string;
-}
+/** An audit row in a time range: the same shape GET /audit-log serves. */
+export type AuditRangeRow = AuditRow;
 
-function auditRow(r: Record<string, unknown>): AuditRangeRow {
-  return {
-    id: String(r.id),
-    seq: Number(r.seq),
-    entityType: String(r.entity_type),
-    entityId: String(r.entity_id),
-    action: String(r.action),
-    actor: String(r.actor),
-    reason: r.reason === null ? null : String(r.reason),
-    before: json(r.before),
-    after: json(r.after),
-    violations: json<string[]>(r.violations),
-    details: json(r.details),
-    createdAt: String(r.created_at),
-  };
-}
 
 /** Range reads for one tenant. */
 export function createAuditReads(db: Client, tenantId: string) {
@@ -99,7 +72,7 @@ export function createAuditReads(db: Client, tenantId: string) {
         sql: `SELECT * FROM audit_log WHERE tenant_id = ? AND created_at >= ? AND created_at < ? AND (? IS NULL OR entity_type = ?) ORDER BY seq`,
         args: [tenantId, fromIso, toIso, entityType ?? null, entityType ?? null],
       });
-      return rs.rows.map(auditRow);
+      return rs.rows.map(auditRowFrom);
     },
     /** The last audit row of `entityType` created before `beforeIso` (e.g. the policy in force at a range's start). */
     async lastAuditBefore(entityType: string, beforeIso: string): Promise<AuditRangeRow | null> {
@@ -107,7 +80,7 @@ export function createAuditReads(db: Client, tenantId: string) {
         sql: `SELECT * FROM audit_log WHERE tenant_id = ? AND entity_type = ? AND created_at < ? ORDER BY seq DESC LIMIT 1`,
         args: [tenantId, entityType, beforeIso],
       });
-      return rs.rows[0] ? auditRow(rs.rows[0]) : null;
+      return rs.rows[0] ? auditRowFrom(rs.rows[0]) : null;
     },
   };
 }

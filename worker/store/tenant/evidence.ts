@@ -21,6 +21,24 @@ export interface AuditRow extends Required<Omit<AuditEntry, "violations">> {
   createdAt: string;
 }
 
+/** An audit_log row as read back. */
+export function auditRowFrom(r: Record<string, unknown>): AuditRow {
+  return {
+    seq: Number(r.seq),
+    id: String(r.id),
+    entityType: String(r.entity_type),
+    entityId: String(r.entity_id),
+    action: String(r.action),
+    actor: String(r.actor),
+    reason: r.reason === null ? null : String(r.reason),
+    before: json(r.before),
+    after: json(r.after),
+    violations: json<string[]>(r.violations),
+    details: json(r.details),
+    createdAt: String(r.created_at),
+  };
+}
+
 const nullableJson = (v: unknown) => (v === undefined || v === null ? null : JSON.stringify(v));
 
 /** Evidence queries and statement builders for one tenant. */
@@ -64,20 +82,7 @@ export function createEvidenceStore(db: Client, tenantId: string) {
           filter.limit,
         ],
       });
-      return rs.rows.map((r) => ({
-        seq: Number(r.seq),
-        id: String(r.id),
-        entityType: String(r.entity_type),
-        entityId: String(r.entity_id),
-        action: String(r.action),
-        actor: String(r.actor),
-        reason: r.reason === null ? null : String(r.reason),
-        before: json(r.before),
-        after: json(r.after),
-        violations: json<string[]>(r.violations),
-        details: json(r.details),
-        createdAt: String(r.created_at),
-      }));
+      return rs.rows.map(auditRowFrom);
     },
     /**
      * The INSERT of an evaluation with its dataset hash — computed by the window reader in the
