@@ -15,38 +15,13 @@
  * never argv. SIGINT/SIGTERM stop the entry gracefully, then the servers.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { generateSeed } from "../worker/domain/chain-sign.js";
-import { randomSecret } from "../worker/http/crypto.js";
-import { startSqld, type SqldServer } from "./sqld.js";
+import { prepareDevEdge } from "./dev-edge.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const env = process.env;
-const dataDir = resolve(env.FAIRGATE_DATA_DIR || join(ROOT, "data"), "deno-deploy-dev");
 
-const servers: SqldServer[] = [];
-async function sqld(name: string): Promise<string> {
-  const dbPath = join(dataDir, name);
-  mkdirSync(dbPath, { recursive: true });
-  const s = await startSqld({ dbPath });
-  servers.push(s);
-  console.log(`sqld (${name}) on ${s.url}, files in ${dbPath}`);
-  return s.url;
-}
-
-const controlUrl = env.FAIRGATE_CONTROL_DB_URL || (await sqld("control"));
-const regions = env.FAIRGATE_REGIONS || JSON.stringify({ default: { url: await sqld("default") } });
-let adminToken = env.FAIRGATE_ADMIN_TOKEN;
-if (!adminToken) {
-  adminToken = randomSecret("fgp_");
-  console.log(`\nFAIRGATE_ADMIN_TOKEN is not set; this dev session uses:\n\n  ${adminToken}\n`);
-}
-let evidenceKey = env.FAIRGATE_EVIDENCE_SIGNING_KEY;
-if (!evidenceKey) {
-  evidenceKey = generateSeed();
-  console.log(`FAIRGATE_EVIDENCE_SIGNING_KEY is not set; this dev session signs chain heads with a fresh key (lost when it ends).\n`);
-}
+const { controlUrl, regions, adminToken, evidenceKey, servers } = await prepareDevEdge(env, ROOT, "deno-deploy-dev");
 
 const entry = spawn(join(ROOT, "node_modules/.bin/deno"), ["task", "deploy:local"], {
   cwd: ROOT,
