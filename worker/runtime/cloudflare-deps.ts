@@ -18,7 +18,7 @@ import { createLogger, type Logger } from "../observability/logger.js";
 import type { Client, Migration } from "../store/sql.js";
 import type { GroupCommitWriter } from "../store/group-commit.js";
 import type { TenantRegistry } from "../store/tenant-registry.js";
-import type { TraceRecord } from "../store/tenant/traces.js";
+import type { TraceWrite } from "../store/tenant/traces.js";
 import { createOutboxCollector, drainQueued } from "../services/alert-drain.js";
 import { createOutboxSignal, type OutboxSignal } from "../store/tenant/outbox-signal.js";
 import { runScheduledSweep, runScheduledWork, type ScheduledReport, type ScheduledSweepReport } from "../services/scheduled.js";
@@ -55,8 +55,8 @@ function perRequestTraceWrites(tenants: TenantRegistry): TenantRegistry {
     ...tenants,
     async get(tenant) {
       const handle = await tenants.get(tenant);
-      const traceWriter: GroupCommitWriter<TraceRecord> = {
-        write: (item) => handle.store.traces.insert([item]),
+      const traceWriter: GroupCommitWriter<TraceWrite> = {
+        write: (item) => handle.store.traces.commit([item]),
         drain: async () => {},
       };
       return { ...handle, traceWriter };

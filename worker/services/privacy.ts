@@ -36,7 +36,7 @@ export function customerKeyOf(secret: string, customerId: string): Promise<strin
 /**
  * Rewrites traces for storage under the tenant's policy: in privacy mode each trace loses its
  * protected attributes and gets its customer key; returns the protected-attribute upserts to
- * commit with (or before) the traces. In trace mode it returns the traces unchanged and no statements.
+ * commit in the same batch as the traces (never before them: nothing half-written). In trace mode it returns the traces unchanged and no statements.
  */
 export async function separateProtected(deps: Pick<ServiceDeps, "clock">, store: TenantStore, traces: TraceRecord[]): Promise<{ traces: TraceRecord[]; stmts: InStatement[] }> {
   const names = protectedNames(await store.governance.getPolicy());

@@ -54,10 +54,9 @@ export async function recommend(
     source: "recommend",
     createdAt: deps.clock().getTime(),
   };
-  // Privacy mode: the protected attributes are upserted first (idempotent per person), then the stripped trace.
+  // Privacy mode: the stripped trace and the person's protected-attribute upsert commit in the same batch.
   const stored = await separateProtected(deps, store, [trace]);
-  if (stored.stmts.length) await store.write(stored.stmts);
-  await handle.traceWriter.write(stored.traces[0]!);
+  await handle.traceWriter.write({ trace: stored.traces[0]!, alongside: stored.stmts });
   return { traceId: trace.id, decisionFlowKey: flow.key, version: flow.activeVersion, selected: decision.selected, offers: decision.offers };
 }
 

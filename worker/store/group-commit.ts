@@ -3,7 +3,9 @@
  * Group commit for decision traces: requests that arrive while a commit is in
  * flight are written together in the next batch, and every request's promise
  * resolves only after its own batch is durable. One fsync then serves many
- * recommendations without ever answering before the trace is on disk.
+ * recommendations without ever answering before the trace is on disk. An item
+ * may carry statements of its own (store/tenant/traces TraceWrite: privacy mode's
+ * protected attributes); `commit` writes them in the item's batch, atomically.
  */
 
 /** A writer that commits queued items in batches, one batch at a time. */

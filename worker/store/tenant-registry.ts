@@ -16,13 +16,14 @@ import { StoreUnavailableError } from "../domain/errors.js";
 import { type Client, type Migration, mapStoreError, migrate } from "./sql.js";
 import { createStoreAvailability } from "./store-availability.js";
 import { createTenantStore, type TenantStore } from "./tenant-store.js";
-import type { TraceRecord } from "./tenant/traces.js";
+import type { TraceWrite } from "./tenant/traces.js";
 import type { OutboxSignal } from "./tenant/outbox-signal.js";
 
 export interface TenantHandle {
   tenant: TenantRecord;
   store: TenantStore;
-  traceWriter: GroupCommitWriter<TraceRecord>;
+  /** Commits each trace with the statements it carries (its protected attributes) in the same batch. */
+  traceWriter: GroupCommitWriter<TraceWrite>;
 }
 
 export interface TenantRegistryDeps {
@@ -100,7 +101,7 @@ export function createTenantRegistry(deps: TenantRegistryDeps) {
       onAdvanceFailure: (e: unknown) => deps.onAnchorFailure?.(tenant.id, e),
     };
     const store: TenantStore = createTenantStore(client, tenant.id, { onOutbox: () => deps.outbox?.signal(store, tenant.id), anchor });
-    const traceWriter = createGroupCommitWriter<TraceRecord>((items) => store.traces.insert(items));
+    const traceWriter = createGroupCommitWriter<TraceWrite>((items) => store.traces.commit(items));
     return { client, handle: { tenant, store, traceWriter } };
   }
 

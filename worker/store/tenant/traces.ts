@@ -23,6 +23,16 @@ export interface TraceRecord {
   customerKey?: string | null;
 }
 
+/**
+ * One item of the trace writer: a trace and the statements that must commit in the
+ * same batch (privacy mode: the person's protected-attribute upsert), so neither is
+ * ever stored without the other.
+ */
+export interface TraceWrite {
+  trace: TraceRecord;
+  alongside: readonly InStatement[];
+}
+
 const COLS = "(tenant_id, id, flow_key, version, customer_id, attributes, selected, score, offers, converted, source, created_at, customer_key)";
 const ROW_PARAMS = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 // 13 parameters a row; 400 rows stays well under SQLite's bound-parameter limit.
@@ -65,6 +75,10 @@ export function createTraceStore(db: Client, tenantId: string) {
     },
     async insert(traces: TraceRecord[]): Promise<void> {
       if (traces.length) await writeBatch(db, this.insertStmts(traces));
+    },
+    /** Commits trace writes in one atomic batch: every item's `alongside` statements, in order, then the traces. */
+    async commit(items: readonly TraceWrite[]): Promise<void> {
+      if (items.length) await writeBatch(db, [...items.flatMap((i) => i.alongside), ...this.insertStmts(items.map((i) => i.trace))]);
     },
     async get(id: string): Promise<{ id: string; converted: boolean | null } | null> {
       const rs = await read(db, { sql: "SELECT id, converted FROM decision_traces WHERE tenant_id = ? AND id = ?", args: [tenantId, id] });
