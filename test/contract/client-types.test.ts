@@ -25,7 +25,7 @@ describe("fairgate/client", () => {
     expect(r.ok).toBe(true);
     if (r.ok) {
       expectTypeOf(r.body.key).toEqualTypeOf<string>();
-      expectTypeOf(r.body.status).toEqualTypeOf<"draft" | "active" | "paused">();
+      expectTypeOf(r.body.status).toEqualTypeOf<"draft" | "active" | "paused" | "archived">();
     } else expectTypeOf(r.body.code).toEqualTypeOf<string>();
 
     await fg.call("listFlows", { query: { status: "active" } });

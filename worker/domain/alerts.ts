@@ -15,7 +15,7 @@ import { type ReportInterval, reportInterval } from "./report-results.js";
 
 export const ALERT_TIERS = ["warning", "critical", "block"] as const;
 export type AlertTier = (typeof ALERT_TIERS)[number];
-export type AlertEvent = "block" | "auto_pause" | "critical" | "override";
+export type AlertEvent = "block" | "auto_pause" | "critical" | "override" | "shadow_block";
 
 /** The tenant's webhook settings (PUT /tenant-settings `alerts`). http only to loopback, else https. */
 export const alertSettingsSchema = z.strictObject({
@@ -39,6 +39,7 @@ const NEXT_STEP: Record<AlertEvent, string> = {
   block: "Open the report, check the failing group's data and features, fix the flow and publish again; if the business must go ahead, an admin requests an override and a different approver approves it.",
   auto_pause: "The flow was paused and serves no decisions. Open the report and the remediation record, find the root cause (data, feature, label, threshold or model), then publish a fixed version.",
   critical: "A metric crossed its critical tier but did not block. Review the report before it reaches the block tier.",
+  shadow_block: "Shadow mode: the gate would have blocked this publish or paused this flow, and did not. Open the report and fix the cause before the policy's enforcement is switched to enforce.",
   override: "Check that the override's reason and expiry match what was agreed; it will be visible in every report it applies to.",
 };
 

@@ -5,7 +5,11 @@
  * - publish_blocked / auto_pause → a remediation record (unless the flow already
  *   has an open one) and a block / auto_pause alert;
  * - an evaluation at the critical tier that did not block → a critical alert;
- * - override_request / override_approve / override_revoke → an override alert.
+ * - shadow_publish_blocked / shadow_auto_pause (shadow enforcement: what would have
+ *   blocked or paused) → a shadow_block alert, and no remediation: nothing was
+ *   blocked or paused, so there is no stopped flow to remediate; the evaluation,
+ *   the audit row and the alert are the evidence;
+ * - override_request / override_approve / override_reject / override_revoke → an override alert.
  * Alerts are only queued when the tenant has a webhook and the tier passes its minimum.
  * The caller (services/effects.ts) gathers the facts, turns decisions into
  * statements and commits them with the events.
@@ -35,7 +39,8 @@ export type EffectDecision =
   | { kind: "queue_alert"; id: string; event: AlertEvent; tier: AlertTier; at: string; payload: unknown };
 
 const OPENS_REMEDIATION = new Set(["publish_blocked", "auto_pause"]);
-const OVERRIDE_ACTIONS = new Set(["override_request", "override_approve", "override_revoke"]);
+const SHADOW_ACTIONS = new Set(["shadow_publish_blocked", "shadow_auto_pause"]);
+const OVERRIDE_ACTIONS = new Set(["override_request", "override_approve", "override_reject", "override_revoke"]);
 
 const isCritical = (e: Evaluation) => e.highestTier === "critical" || e.warnings.some((w) => w.tier === "critical");
 
@@ -46,7 +51,7 @@ export function flowsNeedingRemediationFacts(events: WriteEvents): string[] {
 
 /** Whether any event can imply an effect at all (when not, no facts need reading). */
 export function mayHaveEffects(events: WriteEvents): boolean {
-  return events.audits.some((a) => OPENS_REMEDIATION.has(a.action) || OVERRIDE_ACTIONS.has(a.action)) || events.evaluations.some((e) => e.verdict !== "block" && isCritical(e));
+  return events.audits.some((a) => OPENS_REMEDIATION.has(a.action) || SHADOW_ACTIONS.has(a.action) || OVERRIDE_ACTIONS.has(a.action)) || events.evaluations.some((e) => e.verdict !== "block" && isCritical(e));
 }
 
 function evaluationIdOf(details: unknown): string | undefined {
@@ -99,6 +104,10 @@ export function decideEffects(events: WriteEvents, facts: EffectFacts, tenantId:
       }
       const event = a.action === "auto_pause" ? "auto_pause" : "block";
       queue(event, "block", a.at, (id) => evaluationAlert({ id, event, tenantId, occurredAt: a.at, evaluation, reportBaseUrl: settings?.reportBaseUrl }));
+    } else if (SHADOW_ACTIONS.has(a.action)) {
+      const evaluationId = evaluationIdOf(a.details);
+      const evaluation = evaluationId ? evaluations.get(evaluationId) : undefined;
+      queue("shadow_block", "block", a.at, (id) => evaluationAlert({ id, event: "shadow_block", tenantId, occurredAt: a.at, evaluation, reportBaseUrl: settings?.reportBaseUrl }));
     } else if (OVERRIDE_ACTIONS.has(a.action)) {
       queue("override", "warning", a.at, (id) => overrideAlert({ id, tenantId, occurredAt: a.at, action: a.action, overrideId: a.entityId, actor: a.actor, reason: a.reason ?? null, after: a.after }));
     }

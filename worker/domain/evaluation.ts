@@ -13,7 +13,7 @@
 import { z } from "zod";
 import { type GateResult, INSUFFICIENT_EVIDENCE } from "./gate.js";
 import { groupIntervals } from "./intervals.js";
-import type { FairnessPolicy } from "./policy.js";
+import { ENFORCEMENT_MODES, enforcementOf, type FairnessPolicy } from "./policy.js";
 import { INTERVAL_METHODS } from "./interval-sources.js";
 import { MULTIPLICITY_METHODS } from "./multiplicity.js";
 import { DECISION_RULES, METRIC_NAMES, type MetricName } from "./tiers.js";
@@ -202,6 +202,10 @@ export const evaluationSchema = z.object({
   policy: policySnapshotSchema.nullable(),
   overrideId: z.string().nullable(),
   approvedBy: z.string().nullable(),
+  /** The policy's enforcement mode (absent on evaluations stored before it existed: enforce). */
+  enforcement: z.enum(ENFORCEMENT_MODES).optional(),
+  /** Whether the verdict blocks (block); under shadow enforcement it is recorded but nothing is blocked or paused. */
+  wouldBlock: z.boolean().optional(),
   createdAt: z.string(),
 });
 export type Evaluation = z.infer<typeof evaluationSchema>;
@@ -275,6 +279,8 @@ export function buildEvaluation(ctx: EvaluationContext, gate: GateResult): Evalu
     policy: ctx.policy,
     overrideId: gate.override?.id ?? null,
     approvedBy: gate.override?.approvedBy ?? null,
+    enforcement: enforcementOf(ctx.policy),
+    wouldBlock: gate.verdict === "block",
     createdAt: ctx.now.toISOString(),
   };
 }
@@ -283,3 +289,9 @@ export function buildEvaluation(ctx: EvaluationContext, gate: GateResult): Evalu
 export function windowFor(now: Date, days: number): { from: Date; to: Date } {
   return { from: new Date(now.getTime() - days * 86_400_000), to: now };
 }
+
+/**
+ * Whether an evaluation stops what it judged: a block under enforce. Under shadow
+ * enforcement the block is recorded (`wouldBlock`) but publish goes ahead and no flow is paused.
+ */
+export const blocksPublish = (e: Pick<Evaluation, "verdict" | "enforcement">): boolean => e.verdict === "block" && e.enforcement !== "shadow";

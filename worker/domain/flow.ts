@@ -81,7 +81,7 @@ export const attributesSchema = z
   );
 export type Attributes = z.infer<typeof attributesSchema>;
 
-export type FlowStatus = "draft" | "active" | "paused";
+export type FlowStatus = "draft" | "active" | "paused" | "archived";
 
 /** One offer made by a flow. */
 export interface OfferMade {

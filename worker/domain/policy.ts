@@ -55,6 +55,21 @@ export const inlineOverrideSchema = z.strictObject({
   approvedBy: z.string().max(200).optional(),
 });
 
+export const ENFORCEMENT_MODES = ["enforce", "shadow"] as const;
+export type Enforcement = (typeof ENFORCEMENT_MODES)[number];
+
+/** Roles that may decide an override approval stage. */
+export const APPROVAL_STAGE_ROLES = ["approver", "admin"] as const;
+export const MAX_APPROVAL_STAGES = 5;
+/** One stage of an override's approval: its name and the role that decides it. */
+export const approvalStageSchema = z.strictObject({
+  stage: z.string().trim().min(1).max(64),
+  role: z.enum(APPROVAL_STAGE_ROLES),
+});
+export type ApprovalStage = z.infer<typeof approvalStageSchema>;
+/** The default: one stage, decided by an approver (the four-eyes rule). */
+export const DEFAULT_APPROVAL_STAGES: readonly ApprovalStage[] = [{ stage: "approval", role: "approver" }];
+
 /** Most sensitive attributes a policy may intersect (cells multiply quickly). */
 export const MAX_SENSITIVE_ATTRIBUTES = 4;
 
@@ -104,6 +119,13 @@ const policyObject = z.strictObject({
   sensitiveAttributeStorage: z.enum(["trace", "separate"]).optional(),
   /** Trace retention: traces older than tracesDays are deleted by the daily job (at least six months). */
   retention: z.strictObject({ tracesDays: z.number().int().min(183).max(36_500) }).optional(),
+  /**
+   * enforce (default): a breach blocks publish and pauses on recheck. shadow: every evaluation runs,
+   * is stored, audited and alerted the same, with the verdict it would have had, but nothing is blocked or paused.
+   */
+  enforcement: z.enum(ENFORCEMENT_MODES).optional(),
+  /** Approval stages of an override request, decided in order by distinct people (default: one approver stage). */
+  overrideApprovals: z.array(approvalStageSchema).min(1).max(MAX_APPROVAL_STAGES).optional(),
 });
 
 export const fairnessPolicySchema = policyObject
@@ -112,6 +134,8 @@ export const fairnessPolicySchema = policyObject
       ctx.addIssue({ code: "custom", path: ["sensitiveAttribute"], message: "give sensitiveAttribute or sensitiveAttributes" });
     if (p.sensitiveAttributes && new Set(p.sensitiveAttributes).size !== p.sensitiveAttributes.length)
       ctx.addIssue({ code: "custom", path: ["sensitiveAttributes"], message: "attributes must be distinct" });
+    if (p.overrideApprovals && new Set(p.overrideApprovals.map((s) => s.stage)).size !== p.overrideApprovals.length)
+      ctx.addIssue({ code: "custom", path: ["overrideApprovals"], message: "stage names must be distinct" });
   })
   .transform(({ sensitiveAttribute, sensitiveAttributes, ...rest }) => {
     // The primary attribute leads the list; giving both is fine (the list may repeat it).
@@ -193,3 +217,9 @@ export function resolvePolicy(p: FairnessPolicy): ResolvedPolicy {
     maxRegression,
   };
 }
+
+/** The enforcement mode of a policy (no policy, or none set: enforce). */
+export const enforcementOf = (p: Pick<FairnessPolicy, "enforcement"> | null | undefined): Enforcement => p?.enforcement ?? "enforce";
+
+/** The approval stages an override requested under `p` must pass, in order. */
+export const approvalStagesOf = (p: Pick<FairnessPolicy, "overrideApprovals"> | null | undefined): ApprovalStage[] => [...(p?.overrideApprovals ?? DEFAULT_APPROVAL_STAGES)];

@@ -21,6 +21,7 @@ import tenant0006 from "../store/migrations/tenant/0006_unpacked_day_index.sql";
 import tenant0007 from "../store/migrations/tenant/0007_override_sweeps.sql";
 import tenant0008 from "../store/migrations/tenant/0008_sequential_states.sql";
 import tenant0009 from "../store/migrations/tenant/0009_protected_attributes.sql";
+import tenant0010 from "../store/migrations/tenant/0010_governance_depth.sql";
 import type { WorkerBundle } from "./cloudflare-deps.js";
 
 /** The bundled kernels module and parsed migrations. */
@@ -38,6 +39,7 @@ export const workerBundle: WorkerBundle = {
       "0007_override_sweeps.sql": tenant0007,
       "0008_sequential_states.sql": tenant0008,
       "0009_protected_attributes.sql": tenant0009,
+      "0010_governance_depth.sql": tenant0010,
     }),
   },
 };

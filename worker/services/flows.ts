@@ -1,8 +1,10 @@
 /**
  * @module services/flows
- * Creating and editing decision flows; every change is audited in the same batch.
+ * Creating, editing, archiving and unarchiving decision flows; every change is
+ * audited in the same batch. An archived flow is read-only: it keeps its versions,
+ * traces and evaluations, serves nothing and is not edited or published.
  */
-import { NotFoundError } from "../domain/errors.js";
+import { ConflictError, NotFoundError } from "../domain/errors.js";
 import type { FlowDefinition } from "../domain/flow.js";
 import type { FlowRecord } from "../store/tenant/flows.js";
 import type { TenantStore } from "../store/tenant-store.js";
@@ -77,6 +79,7 @@ export async function createFlow(
 export async function editFlow(deps: ServiceDeps, store: TenantStore, actor: Actor, id: string, definition: FlowDefinition): Promise<FlowView> {
   const flow = await store.flows.get(id);
   if (!flow) throw new NotFoundError("decision flow");
+  if (flow.status === "archived") throw archivedError();
   const now = deps.clock().toISOString();
   await store.write(
     [
@@ -98,4 +101,67 @@ export async function editFlow(deps: ServiceDeps, store: TenantStore, actor: Act
     "flow_modified",
   );
   return flowView({ ...flow, latestVersion: flow.latestVersion + 1, updatedAt: now, revision: flow.revision + 1 });
+}
+
+const archivedError = () => new ConflictError("flow_archived", "The decision flow is archived; unarchive it first.");
+
+/**
+ * Archives a flow (any status). An active flow stops serving at once (stored as
+ * paused underneath); the audit row records the status and active version it had.
+ */
+export async function archiveFlow(deps: ServiceDeps, store: TenantStore, actor: Actor, id: string): Promise<FlowView> {
+  const flow = await store.flows.get(id);
+  if (!flow) throw new NotFoundError("decision flow");
+  if (flow.status === "archived") throw new ConflictError("flow_archived", "The decision flow is already archived.");
+  const now = deps.clock().toISOString();
+  await store.write(
+    [
+      ...store.flows.archiveStmts(flow, now),
+      store.evidence.auditStmt(
+        deps.newId(),
+        {
+          entityType: "decision_flow",
+          entityId: flow.id,
+          action: "archive",
+          actor: actor.name,
+          before: { status: flow.status, activeVersion: flow.activeVersion },
+          after: { status: "archived", activeVersion: flow.activeVersion },
+          details: withActor({ wasServing: flow.status === "active" }, actor),
+        },
+        now,
+      ),
+    ],
+    "flow_modified",
+  );
+  return flowView({ ...flow, status: "archived", revision: flow.revision + 1, updatedAt: now });
+}
+
+/** Unarchives a flow: back to draft, or paused if it was ever published (serving again takes a publish). */
+export async function unarchiveFlow(deps: ServiceDeps, store: TenantStore, actor: Actor, id: string): Promise<FlowView> {
+  const flow = await store.flows.get(id);
+  if (!flow) throw new NotFoundError("decision flow");
+  if (flow.status !== "archived") throw new ConflictError("flow_not_archived", `The decision flow is ${flow.status}, not archived.`);
+  const now = deps.clock().toISOString();
+  // Only a published flow has an active version; archiving paused it if it was serving.
+  const status = flow.activeVersion !== null ? ("paused" as const) : ("draft" as const);
+  await store.write(
+    [
+      ...store.flows.unarchiveStmts(flow, now),
+      store.evidence.auditStmt(
+        deps.newId(),
+        {
+          entityType: "decision_flow",
+          entityId: flow.id,
+          action: "unarchive",
+          actor: actor.name,
+          before: { status: "archived", activeVersion: flow.activeVersion },
+          after: { status, activeVersion: flow.activeVersion },
+          details: withActor({}, actor),
+        },
+        now,
+      ),
+    ],
+    "flow_modified",
+  );
+  return flowView({ ...flow, status, revision: flow.revision + 1, updatedAt: now });
 }

@@ -4,7 +4,7 @@
  * different approver approves, overrides expire and can be revoked.
  */
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../domain/errors.js";
-import type { FairnessPolicy, InlineOverride } from "../domain/policy.js";
+import { enforcementOf, type FairnessPolicy, type InlineOverride } from "../domain/policy.js";
 import type { OverrideRecord } from "../store/tenant/governance.js";
 import type { TenantStore } from "../store/tenant-store.js";
 import type { InStatement } from "../store/sql.js";
@@ -151,7 +151,16 @@ export async function putSettings(
     store.governance.putPolicyStmt(clean, actor.name, now),
     store.evidence.auditStmt(
       deps.newId(),
-      { entityType: "tenant_settings", entityId: store.tenantId, action: "settings_update", actor: actor.name, before, after: clean, details: withActor({}, actor) },
+      {
+        entityType: "tenant_settings",
+        entityId: store.tenantId,
+        action: "settings_update",
+        actor: actor.name,
+        before,
+        after: clean,
+        // A change of enforcement mode (shadow ↔ enforce) is named, so it is found without diffing policies.
+        details: withActor(enforcementOf(before) !== enforcementOf(clean) ? { enforcement: { from: enforcementOf(before), to: enforcementOf(clean) } } : {}, actor),
+      },
       now,
     ),
   ];

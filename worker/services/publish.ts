@@ -3,9 +3,13 @@
  * The publish gate. A blocked or failed publish leaves the flow exactly as it
  * was; an infrastructure error never publishes (fail closed). The evaluation,
  * its audit row and the status change commit in one batch.
+ *
+ * Under shadow enforcement a blocking verdict is recorded exactly as in enforce
+ * (the evaluation with `wouldBlock`, its audit row, a `shadow_publish_blocked`
+ * row that alerts) and the publish goes ahead. An archived flow is never published (409).
  */
-import type { Evaluation } from "../domain/evaluation.js";
-import { AppError, NotFoundError } from "../domain/errors.js";
+import { blocksPublish, type Evaluation } from "../domain/evaluation.js";
+import { AppError, ConflictError, NotFoundError } from "../domain/errors.js";
 import type { TenantStore } from "../store/tenant-store.js";
 import { evaluationAudit, withActor } from "./audit.js";
 import type { Actor, ServiceDeps } from "./context.js";
@@ -51,6 +55,8 @@ export interface PublishResult {
   version: number;
   /** Critical and warning tiers breached and regressions: published anyway, recorded, returned. */
   warnings: Evaluation["warnings"];
+  /** The verdict blocks; true only under shadow enforcement (in enforce a block is a 422). The violations are the evaluation's. */
+  wouldBlock: boolean;
   evaluation: Evaluation;
 }
 
@@ -58,13 +64,15 @@ export interface PublishResult {
 export async function publishFlow(deps: ServiceDeps, store: TenantStore, actor: Actor, flowId: string): Promise<PublishResult> {
   const flow = await store.flows.get(flowId);
   if (!flow) throw new NotFoundError("decision flow");
+  if (flow.status === "archived") throw new ConflictError("flow_archived", "The decision flow is archived; unarchive it before publishing.");
   const version = flow.latestVersion;
   const { evaluation, datasetHash } = await evaluateFlow(deps, store, flow, version, "publish");
   const now = evaluation.createdAt;
   const ev = store.evidence;
   const stmts: InStatement[] = [ev.evaluationStmt(evaluation, datasetHash), ev.auditStmt(deps.newId(), evaluationAudit(evaluation, actor), now)];
 
-  if (evaluation.verdict === "block") {
+  const wouldBlock = evaluation.verdict === "block";
+  if (blocksPublish(evaluation)) {
     stmts.push(
       ev.auditStmt(
         deps.newId(),
@@ -84,6 +92,24 @@ export async function publishFlow(deps: ServiceDeps, store: TenantStore, actor: 
     throw new GateBlockedError(evaluation);
   }
 
+  if (wouldBlock) {
+    // Shadow enforcement: the block is recorded as it would have been, then the publish goes ahead.
+    stmts.push(
+      ev.auditStmt(
+        deps.newId(),
+        {
+          entityType: "decision_flow",
+          entityId: flow.id,
+          action: "shadow_publish_blocked",
+          actor: actor.name,
+          reason: "fairness gate would have blocked publish (shadow enforcement)",
+          violations: evaluation.violations,
+          details: withActor({ version, evaluationId: evaluation.id, enforcement: "shadow" }, actor),
+        },
+        now,
+      ),
+    );
+  }
   const after = { ...flow, status: "active" as const, activeVersion: version };
   stmts.push(
     ...store.flows.setStatusStmts(flow, "active", version, now),
@@ -94,7 +120,12 @@ export async function publishFlow(deps: ServiceDeps, store: TenantStore, actor: 
         entityId: flow.id,
         action: "publish",
         actor: actor.name,
-        reason: evaluation.verdict === "bypass" ? "published with fairness gate bypassed via active override" : `fairness gate ${evaluation.verdict}`,
+        reason:
+          evaluation.verdict === "bypass"
+            ? "published with fairness gate bypassed via active override"
+            : wouldBlock
+              ? "published in shadow enforcement; fairness gate would have blocked"
+              : `fairness gate ${evaluation.verdict}`,
         before: { status: flow.status, activeVersion: flow.activeVersion },
         after: { status: after.status, activeVersion: after.activeVersion },
         violations: evaluation.violations.length ? evaluation.violations : null,
@@ -104,6 +135,7 @@ export async function publishFlow(deps: ServiceDeps, store: TenantStore, actor: 
             evaluationId: evaluation.id,
             verdict: evaluation.verdict,
             approvedBy: evaluation.approvedBy,
+            ...(wouldBlock ? { wouldBlock: true, enforcement: "shadow" } : {}),
             ...(evaluation.warnings.length ? { warnings: evaluation.warnings.map((w) => ({ tier: w.tier, message: w.message })) } : {}),
           },
           actor,
@@ -113,5 +145,5 @@ export async function publishFlow(deps: ServiceDeps, store: TenantStore, actor: 
     ),
   );
   await writeWithEffects(store, stmts, "flow_modified");
-  return { id: flow.id, status: "active", version, warnings: evaluation.warnings, evaluation };
+  return { id: flow.id, status: "active", version, warnings: evaluation.warnings, wouldBlock, evaluation };
 }

@@ -12,9 +12,14 @@
  * critical tier alerts once, not on every run. Overlapping runs for a tenant
  * are serialised by a leased claim. An unreachable tenant is reported and left
  * untouched while the others are still processed.
+ *
+ * Under shadow enforcement a breach is evaluated, stored, audited
+ * (`shadow_auto_pause`) and alerted as it would have been, and the flow stays
+ * active; a repeated run with the same outcome does not re-alert. Archived flows
+ * are not active, so no run lists them.
  */
 import { AppError, ConflictError } from "../domain/errors.js";
-import type { Evaluation } from "../domain/evaluation.js";
+import { blocksPublish, type Evaluation } from "../domain/evaluation.js";
 import type { FairnessPolicy } from "../domain/policy.js";
 import type { ControlStore } from "../store/control-store.js";
 import type { InStatement } from "../store/sql.js";
@@ -39,6 +44,8 @@ export interface TenantRecheck {
   status: "checked" | "busy" | "not_enabled" | "failed";
   flowsChecked: number;
   paused: { flowId: string; flowKey: string; evaluationId: string; violations: string[] }[];
+  /** Shadow enforcement: flows that breached and would have been paused, and stayed active. */
+  wouldPause?: { flowId: string; flowKey: string; evaluationId: string; violations: string[] }[];
   /** Active flows that stayed active but raised warning/critical tiers or baseline regressions. */
   warnings: { flowId: string; flowKey: string; evaluationId: string; highestTier: string | null; warnings: string[] }[];
   evaluations: string[];
@@ -114,7 +121,7 @@ export async function evaluateAndPause(
   policy: FairnessPolicy,
   flows: FlowRecord[],
   details: Record<string, unknown>,
-  out: Pick<TenantRecheck, "flowsChecked" | "paused" | "warnings" | "evaluations">,
+  out: Pick<TenantRecheck, "flowsChecked" | "paused" | "wouldPause" | "warnings" | "evaluations">,
 ): Promise<void> {
   for (const flow of flows) {
     const version = flow.activeVersion ?? flow.latestVersion;
@@ -127,7 +134,25 @@ export async function evaluateAndPause(
       // decisionRule "sequential": the advanced sequence states, committed with the evaluation that records them.
       ...gate.sequences.map((s) => store.sequential.upsertStmt(flow.id, version, s, evaluation.id, now)),
     ];
-    const breach = evaluation.verdict === "block";
+    const breach = blocksPublish(evaluation);
+    // Shadow enforcement: the pause it would have been, recorded and alerted, without pausing.
+    const shadowBreach = evaluation.verdict === "block" && !breach;
+    if (shadowBreach)
+      stmts.push(
+        ev.auditStmt(
+          deps.newId(),
+          {
+            entityType: "decision_flow",
+            entityId: flow.id,
+            action: "shadow_auto_pause",
+            actor: SYSTEM_RECHECK.name,
+            reason: "fairness_recheck_drift",
+            violations: evaluation.violations,
+            details: { evaluationId: evaluation.id, version, enforcement: "shadow", ...details },
+          },
+          now,
+        ),
+      );
     if (breach) {
       stmts.push(
         // Guarded on the flow still being active on the evaluated version: if it was paused or
@@ -160,6 +185,7 @@ export async function evaluateAndPause(
     out.flowsChecked++;
     out.evaluations.push(evaluation.id);
     if (breach) out.paused.push({ flowId: flow.id, flowKey: flow.key, evaluationId: evaluation.id, violations: evaluation.violations });
+    else if (shadowBreach) (out.wouldPause ??= []).push({ flowId: flow.id, flowKey: flow.key, evaluationId: evaluation.id, violations: evaluation.violations });
     // Warning and critical tiers (and baseline regressions) do not pause, but the run reports them.
     else if (evaluation.warnings.length)
       out.warnings.push({ flowId: flow.id, flowKey: flow.key, evaluationId: evaluation.id, highestTier: evaluation.highestTier, warnings: evaluation.warnings.map((w) => w.message) });
@@ -176,19 +202,21 @@ function outcomeKey(e: Evaluation): string {
   return JSON.stringify([e.verdict, e.version, e.overrideId, e.highestTier, raised]);
 }
 
-const isCriticalAlert = (d: EffectDecision) => d.kind === "queue_alert" && d.event === "critical";
+const isRepeatableAlert = (d: EffectDecision) => d.kind === "queue_alert" && (d.event === "critical" || d.event === "shadow_block");
 
 /**
- * Which effects of a non-pausing evaluation to keep: a critical alert is dropped
- * when the flow's latest stored evaluation (any trigger: the publish alerted too)
- * had the same outcome, so repeated runs do not re-alert an unchanged state.
+ * Which effects of a non-pausing evaluation to keep: a critical (or, under shadow
+ * enforcement, a shadow_block) alert is dropped when the flow's latest stored
+ * evaluation (any trigger: the publish alerted too) had the same outcome, so
+ * repeated runs do not re-alert an unchanged state of a flow that stays active.
  */
 async function keepEffects(store: TenantStore, flowId: string, evaluation: Evaluation): Promise<(d: EffectDecision) => boolean> {
   const critical = evaluation.verdict !== "block" && (evaluation.highestTier === "critical" || evaluation.warnings.some((w) => w.tier === "critical"));
-  if (!critical) return () => true;
+  const shadowBlock = evaluation.verdict === "block" && !blocksPublish(evaluation);
+  if (!critical && !shadowBlock) return () => true;
   const [previous] = await store.evidence.listEvaluations({ flowId, limit: 1 });
   const same = previous !== undefined && outcomeKey(previous) === outcomeKey(evaluation);
-  return (d) => !(same && isCriticalAlert(d));
+  return (d) => !(same && isRepeatableAlert(d));
 }
 
 /** Whether a tenant's policy opts it into rechecks (daily and expiry sweep alike). */

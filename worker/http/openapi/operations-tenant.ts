@@ -58,7 +58,7 @@ export const tenantOperations = {
     errors: { 409: ["constraint_violation"] },
   }),
   listFlows: defineOperation({
-    operationId: "listFlows", method: "get", path: "/api/v1/decision-flows", tag: "decision-flows", summary: "List decision flows", description: "Optionally by status.",
+    operationId: "listFlows", method: "get", path: "/api/v1/decision-flows", tag: "decision-flows", summary: "List decision flows", description: "Optionally by status; archived flows only with `?status=archived`.",
     security: "tenant", roles: ALL_ROLES, query: rq.flowListQuery, responses: { 200: { description: "flows", schema: rs.flowListSchema, example: { items: [FLOW_EXAMPLE] } } },
   }),
   getFlow: defineOperation({
@@ -69,14 +69,28 @@ export const tenantOperations = {
   editFlow: defineOperation({
     operationId: "editFlow", method: "put", path: "/api/v1/decision-flows/{id}", tag: "decision-flows", summary: "Edit a decision flow", description: "A new draft version; the active version keeps serving.",
     security: "tenant", roles: ["publisher"], params: rq.idParam, body: { schema: rq.editFlowSchema, example: { definition: PLATINUM_EXAMPLE } },
-    responses: { 200: { description: "the flow", schema: rs.flowSchema } }, errors: { 404: ["not_found"], 409: ["flow_modified", "constraint_violation"] },
+    responses: { 200: { description: "the flow", schema: rs.flowSchema } }, errors: { 404: ["not_found"], 409: ["flow_archived", "flow_modified", "constraint_violation"] },
   }),
   publishFlow: defineOperation({
     operationId: "publishFlow", method: "post", path: "/api/v1/decision-flows/publish", tag: "decision-flows", summary: "Publish a flow through the fairness gate",
-    description: "Evaluates the tenant's policy over the flow's recent traces. Pass, skip or bypass (an approved, unexpired override) → 200 active; a breach → 422 `fairness_gate_blocked` with violations, metrics, groups and evaluationId. Any infrastructure error → 503, flow unchanged.",
+    description: "Evaluates the tenant's policy over the flow's recent traces. Pass, skip or bypass (an approved, unexpired override) → 200 active; a breach → 422 `fairness_gate_blocked` with violations, metrics, groups and evaluationId. Under the policy's `enforcement: \"shadow\"` a breach is recorded, audited and alerted the same and the publish succeeds (200 with `wouldBlock: true`). An archived flow → 409 `flow_archived`. Any infrastructure error → 503, flow unchanged.",
     security: "tenant", roles: ["publisher"], body: { schema: rq.publishFlowSchema, example: { id: "01J9ZF" } },
     responses: { 200: { description: "published", schema: rs.publishResultSchema } },
-    errors: { 404: ["not_found"], 409: ["flow_modified", "constraint_violation"], 422: ["fairness_gate_blocked"] },
+    errors: { 404: ["not_found"], 409: ["flow_archived", "flow_modified", "constraint_violation"], 422: ["fairness_gate_blocked"] },
+  }),
+  archiveFlow: defineOperation({
+    operationId: "archiveFlow", method: "post", path: "/api/v1/decision-flows/{id}/archive", tag: "decision-flows", summary: "Archive a decision flow",
+    description: "Any status; audited. An archived flow serves nothing (recommend → 409 `flow_not_active`), is skipped by the recheck and the expiry sweep, keeps its versions, traces and evaluations, and is left out of the default list (`?status=archived` lists it). It cannot be edited or published (409 `flow_archived`); an active flow is stopped at once and stays paused when unarchived.",
+    security: "tenant", roles: ["publisher"], params: rq.idParam, body: { schema: rq.emptyBodySchema, optional: true, example: {} },
+    responses: { 200: { description: "archived", schema: rs.flowSchema, example: { ...FLOW_EXAMPLE, status: "archived" } } },
+    errors: { 404: ["not_found"], 409: ["flow_archived", "flow_modified"] },
+  }),
+  unarchiveFlow: defineOperation({
+    operationId: "unarchiveFlow", method: "post", path: "/api/v1/decision-flows/{id}/unarchive", tag: "decision-flows", summary: "Unarchive a decision flow",
+    description: "Back to `draft`, or `paused` if it was ever published: serving again takes a publish through the gate. Audited. Not archived → 409 `flow_not_archived`.",
+    security: "tenant", roles: ["publisher"], params: rq.idParam, body: { schema: rq.emptyBodySchema, optional: true, example: {} },
+    responses: { 200: { description: "unarchived", schema: rs.flowSchema, example: { ...FLOW_EXAMPLE, status: "paused", activeVersion: 1 } } },
+    errors: { 404: ["not_found"], 409: ["flow_not_archived", "flow_modified"] },
   }),
   recommend: defineOperation({
     operationId: "recommend", method: "post", path: "/api/v1/recommend", tag: "decisions", summary: "Decide: run the active flow version",

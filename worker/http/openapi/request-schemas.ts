@@ -50,7 +50,10 @@ export const createFlowSchema = z.strictObject({
 });
 export const editFlowSchema = z.strictObject({ definition: flowDefinitionSchema });
 export const publishFlowSchema = z.strictObject({ id: z.string().min(1).max(64) });
-export const flowListQuery = z.object({ status: z.enum(["draft", "active", "paused"]).optional() });
+/** An action without parameters (archive, unarchive): no body, or an empty object. */
+export const emptyBodySchema = z.strictObject({});
+/** Without `status`, archived flows are left out; `?status=archived` lists them. */
+export const flowListQuery = z.object({ status: z.enum(["draft", "active", "paused", "archived"]).optional() });
 
 // --- decisions -----------------------------------------------------------------
 export const recommendSchema = z.strictObject({

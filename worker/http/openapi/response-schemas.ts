@@ -81,7 +81,7 @@ export const flowSchema = z.object({
   id: z.string(),
   key: z.string(),
   name: z.string(),
-  status: z.enum(["draft", "active", "paused"]),
+  status: z.enum(["draft", "active", "paused", "archived"]),
   version: z.number().int(),
   activeVersion: z.number().int().nullable(),
   createdAt: ts,
@@ -94,6 +94,8 @@ export const publishResultSchema = z.object({
   status: z.literal("active"),
   version: z.number().int(),
   warnings: evaluationSchema.shape.warnings,
+  /** Under shadow enforcement: the gate would have blocked (the evaluation carries the violations). */
+  wouldBlock: z.boolean(),
   evaluation: evaluationSchema,
 });
 

@@ -1,15 +1,16 @@
 /**
  * @module http/routes/decision-flows
- * Decision flows: create, list, read, edit (new draft version) and the gated publish.
+ * Decision flows: create, list, read, edit (new draft version), the gated publish,
+ * archive and unarchive. The default list leaves archived flows out.
  */
 import { Hono } from "hono";
 import { NotFoundError } from "../../domain/errors.js";
-import { createFlow, editFlow, flowView } from "../../services/flows.js";
+import { archiveFlow, createFlow, editFlow, flowView, unarchiveFlow } from "../../services/flows.js";
 import { publishFlow } from "../../services/publish.js";
 import { actorOf, requireRole } from "../auth.js";
 import { jsonBody, parseWith } from "../body.js";
 import { tenantOperations as ops } from "../openapi/operations-tenant.js";
-import { createFlowSchema, editFlowSchema, flowListQuery, publishFlowSchema } from "../openapi/request-schemas.js";
+import { createFlowSchema, editFlowSchema, emptyBodySchema, flowListQuery, publishFlowSchema } from "../openapi/request-schemas.js";
 import type { AppDeps, AppEnv } from "../types.js";
 
 /** Routes under /api/v1/decision-flows. */
@@ -31,7 +32,8 @@ export function createDecisionFlowRoutes(deps: AppDeps) {
   app.get("/", requireRole(...ops.listFlows.roles), async (c) => {
     const q = parseWith(flowListQuery, c.req.query());
     const flows = await c.get("tenant").store.flows.list(q.status);
-    return c.json({ items: flows.map((f) => flowView(f)) });
+    // Archived flows are shown only when asked for (?status=archived).
+    return c.json({ items: flows.filter((f) => q.status !== undefined || f.status !== "archived").map((f) => flowView(f)) });
   });
 
   app.get("/:id", requireRole(...ops.getFlow.roles), async (c) => {
@@ -45,6 +47,16 @@ export function createDecisionFlowRoutes(deps: AppDeps) {
   app.put("/:id", requireRole(...ops.editFlow.roles), async (c) => {
     const body = await jsonBody(c, editFlowSchema);
     return c.json(await editFlow(deps, c.get("tenant").store, actorOf(c), c.req.param("id"), body.definition));
+  });
+
+  app.post("/:id/archive", requireRole(...ops.archiveFlow.roles), async (c) => {
+    await jsonBody(c, emptyBodySchema, { optional: true });
+    return c.json(await archiveFlow(deps, c.get("tenant").store, actorOf(c), c.req.param("id")));
+  });
+
+  app.post("/:id/unarchive", requireRole(...ops.unarchiveFlow.roles), async (c) => {
+    await jsonBody(c, emptyBodySchema, { optional: true });
+    return c.json(await unarchiveFlow(deps, c.get("tenant").store, actorOf(c), c.req.param("id")));
   });
 
   return app;

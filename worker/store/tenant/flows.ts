@@ -23,7 +23,8 @@ function flowFrom(r: Record<string, unknown>): FlowRecord {
     id: String(r.id),
     key: String(r.key),
     name: String(r.name),
-    status: String(r.status) as FlowStatus,
+    // An archived flow shows as archived whatever its stored status (paused or draft) underneath.
+    status: (r.archived_at !== null && r.archived_at !== undefined ? "archived" : String(r.status)) as FlowStatus,
     latestVersion: Number(r.latest_version),
     activeVersion: r.active_version === null ? null : Number(r.active_version),
     revision: Number(r.revision),
@@ -43,10 +44,14 @@ export function createFlowStore(db: Client, tenantId: string) {
       const rs = await read(db, { sql: "SELECT * FROM decision_flows WHERE tenant_id = ? AND key = ?", args: [tenantId, key] });
       return rs.rows[0] ? flowFrom(rs.rows[0]) : null;
     },
+    /** Flows with `status` (archived ones only under "archived"); every flow, archived included, without. */
     async list(status?: FlowStatus): Promise<FlowRecord[]> {
-      const rs = status
-        ? await read(db, { sql: "SELECT * FROM decision_flows WHERE tenant_id = ? AND status = ? ORDER BY created_at, id", args: [tenantId, status] })
-        : await read(db, { sql: "SELECT * FROM decision_flows WHERE tenant_id = ? ORDER BY created_at, id", args: [tenantId] });
+      const rs =
+        status === "archived"
+          ? await read(db, { sql: "SELECT * FROM decision_flows WHERE tenant_id = ? AND archived_at IS NOT NULL ORDER BY created_at, id", args: [tenantId] })
+          : status
+            ? await read(db, { sql: "SELECT * FROM decision_flows WHERE tenant_id = ? AND status = ? AND archived_at IS NULL ORDER BY created_at, id", args: [tenantId, status] })
+            : await read(db, { sql: "SELECT * FROM decision_flows WHERE tenant_id = ? ORDER BY created_at, id", args: [tenantId] });
       return rs.rows.map(flowFrom);
     },
     async getDefinition(flowId: string, version: number): Promise<FlowDefinition | null> {
@@ -93,6 +98,28 @@ export function createFlowStore(db: Client, tenantId: string) {
           sql: "UPDATE decision_flows SET status = ?, active_version = ?, revision = revision + 1, updated_at = ? WHERE tenant_id = ? AND id = ?",
           args: [status, activeVersion, now, tenantId, f.id],
         },
+      ];
+    },
+    /**
+     * Archives `f`, guarded on the revision the caller read. An active flow is paused
+     * underneath, so it serves nothing and no recheck or sweep lists it, and it stays
+     * paused when unarchived (serving again takes a publish through the gate).
+     */
+    archiveStmts(f: FlowRecord, now: string): InStatement[] {
+      return [
+        guard("flow_modified", "EXISTS (SELECT 1 FROM decision_flows WHERE tenant_id = ? AND id = ? AND revision = ? AND archived_at IS NULL)", [tenantId, f.id, f.revision]),
+        {
+          sql: `UPDATE decision_flows SET archived_at = ?, status = CASE WHEN status = 'active' THEN 'paused' ELSE status END,
+                revision = revision + 1, updated_at = ? WHERE tenant_id = ? AND id = ?`,
+          args: [now, now, tenantId, f.id],
+        },
+      ];
+    },
+    /** Unarchives `f` (back to its stored status: paused or draft), guarded on the revision the caller read. */
+    unarchiveStmts(f: FlowRecord, now: string): InStatement[] {
+      return [
+        guard("flow_modified", "EXISTS (SELECT 1 FROM decision_flows WHERE tenant_id = ? AND id = ? AND revision = ? AND archived_at IS NOT NULL)", [tenantId, f.id, f.revision]),
+        { sql: "UPDATE decision_flows SET archived_at = NULL, revision = revision + 1, updated_at = ? WHERE tenant_id = ? AND id = ?", args: [now, tenantId, f.id] },
       ];
     },
     /**
