@@ -104,7 +104,8 @@ export class AttributeTypeError extends Error {
   }
 }
 
-function ruleHolds(rule: EligibilityRule, attrs: Attributes): boolean {
+/** Whether one eligibility rule holds for a request (a missing or null value satisfies only `neq`). */
+export function ruleHolds(rule: EligibilityRule, attrs: Attributes): boolean {
   const v = attrs[rule.attribute];
   if (v === undefined || v === null) return rule.op === "neq";
   switch (rule.op) {
@@ -128,26 +129,65 @@ export function logistic(x: number): number {
   return e / (1 + e);
 }
 
-function propensity(model: FlowDefinition["offers"][number]["model"], attrs: Attributes): number {
-  let z = model.intercept;
+export type OfferModel = FlowDefinition["offers"][number]["model"];
+
+/**
+ * One term of an offer's linear score: the intercept, a numeric weight × the request's value,
+ * or the categorical weight of the request's value. `applied` is false for terms the request
+ * does not trigger (a missing numeric value counts as 0; a category without a weight adds
+ * nothing); those are listed with contribution 0 and left out of the sum.
+ */
+export interface ScoreTerm {
+  kind: "intercept" | "numeric" | "categorical";
+  attribute: string | null;
+  value: string | number | boolean | null;
+  weight: number | null;
+  contribution: number;
+  applied: boolean;
+}
+
+/**
+ * The terms of an offer's linear score in model order (intercept, numeric, categorical).
+ * @throws AttributeTypeError when a numeric weight meets a non-numeric value.
+ */
+export function scoreTerms(model: OfferModel, attrs: Attributes): ScoreTerm[] {
+  const terms: ScoreTerm[] = [{ kind: "intercept", attribute: null, value: null, weight: model.intercept, contribution: model.intercept, applied: true }];
   for (const [name, w] of Object.entries(model.numeric)) {
     const v = attrs[name];
     // Missing numeric attributes count as 0 (pinned by the product definition).
-    if (v === undefined || v === null) continue;
+    if (v === undefined || v === null) {
+      terms.push({ kind: "numeric", attribute: name, value: null, weight: w, contribution: 0, applied: false });
+      continue;
+    }
     if (typeof v !== "number") throw new AttributeTypeError(name, "number");
-    z += w * v;
+    terms.push({ kind: "numeric", attribute: name, value: v, weight: w, contribution: w * v, applied: true });
   }
   for (const [name, table] of Object.entries(model.categorical)) {
     const v = attrs[name];
-    if (v === undefined || v === null) continue;
+    if (v === undefined || v === null) {
+      terms.push({ kind: "categorical", attribute: name, value: null, weight: null, contribution: 0, applied: false });
+      continue;
+    }
     // Own properties only: a value like "constructor" must not find Object.prototype members.
     const key = String(v);
     const w = Object.hasOwn(table, key) ? table[key] : undefined;
-    if (w !== undefined) z += w;
+    terms.push({ kind: "categorical", attribute: name, value: v, weight: w ?? null, contribution: w ?? 0, applied: w !== undefined });
   }
+  return terms;
+}
+
+/** The linear score of applied terms, summed in model order (exactly as the decision summed them). */
+export function linearScore(terms: readonly ScoreTerm[]): number {
+  let z = 0;
+  for (const t of terms) if (t.applied) z += t.contribution;
   // ±Infinity saturates to 0/1, but Infinity − Infinity has no meaning: refuse it rather than store NaN.
   if (Number.isNaN(z)) throw new AttributeTypeError("(model)", "finite score", "the attribute values make the model's linear score undefined (Infinity − Infinity)");
-  return logistic(z);
+  return z;
+}
+
+/** An offer's propensity: logistic of its linear score. */
+export function propensity(model: OfferModel, attrs: Attributes): number {
+  return logistic(linearScore(scoreTerms(model, attrs)));
 }
 
 /**

@@ -29,6 +29,8 @@ import { createSegmentStore } from "./tenant/segments.js";
 import { createSequentialStateStore } from "./tenant/sequential-state.js";
 import { createTraceStore } from "./tenant/traces.js";
 import { createWindowReads } from "./tenant/window-reads.js";
+import { createDriftReads } from "./tenant/drift-reads.js";
+import { createExplanationReads } from "./tenant/explanation-reads.js";
 
 /** Attempts before a chain-head race is reported as a 409 (each one re-reads the heads). */
 const CHAIN_ATTEMPTS = 10;
@@ -134,6 +136,10 @@ export function createTenantStore(db: Client, tenantId: string, opts: { onOutbox
     protectedAttributes: createProtectedAttributeStore(db, tenantId),
     /** Kept confidence-sequence states (decisionRule "sequential"). */
     sequential: createSequentialStateStore(db, tenantId),
+    /** Feature drift: the recorded requests of a window, capped (sampled) per window. */
+    drift: createDriftReads(db, tenantId),
+    /** One stored decision with its request, for the explanation re-run. */
+    explanations: createExplanationReads(db, tenantId),
     /**
      * Commits statements atomically (all or nothing); a failed guard becomes
      * ConflictError(guardCode). Results are returned for the given statements, in order.

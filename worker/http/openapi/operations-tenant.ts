@@ -6,6 +6,8 @@
  * these definitions).
  */
 import { remediationPatchSchema } from "../../services/remediation.js";
+import { driftReportSchema, driftRequestSchema } from "../../services/drift.js";
+import { explanationResponseSchema } from "../../services/explanation.js";
 import { bulkLineSchema } from "../../services/traces.js";
 import { defineOperation } from "./define.js";
 import { PLATINUM_EXAMPLE } from "./examples.js";
@@ -92,6 +94,14 @@ export const tenantOperations = {
     responses: { 200: { description: "unarchived", schema: rs.flowSchema, example: { ...FLOW_EXAMPLE, status: "paused", activeVersion: 1 } } },
     errors: { 404: ["not_found"], 409: ["flow_not_archived", "flow_modified"] },
   }),
+  flowDrift: defineOperation({
+    operationId: "flowDrift", method: "post", path: "/api/v1/decision-flows/{id}/drift", tag: "decision-flows", summary: "Feature drift between two windows of a flow's traces",
+    description: "Per request attribute: the population stability index (bins: categorical values, or the reference window's deciles for numbers; proportions floored at 1e-4), band `none` (< 0.1), `monitor` (0.1–0.25) or `alert` (≥ 0.25), and for numeric attributes the two-sample Kolmogorov–Smirnov D with its asymptotic p-value. Verdict `alert` when any PSI ≥ 0.25 or a KS test has p < 0.05 with D > 0.1. Windows are half-open [from, to), at most 366 days; at most 20,000 traces per window are compared (a seeded, even sample above that). Read-only: drift never pauses a flow.",
+    security: "tenant", roles: ["publisher", "auditor"], params: rq.idParam,
+    body: { schema: driftRequestSchema, example: { referenceFrom: "2026-11-01T00:00:00Z", referenceTo: "2026-11-15T00:00:00Z", currentFrom: "2026-11-24T00:00:00Z", currentTo: "2026-12-01T00:00:00Z", attributes: ["income", "tier"] } },
+    responses: { 200: { description: "the drift report", schema: driftReportSchema } },
+    errors: { 404: ["not_found"] },
+  }),
   recommend: defineOperation({
     operationId: "recommend", method: "post", path: "/api/v1/recommend", tag: "decisions", summary: "Decide: run the active flow version",
     description: "The decision trace is durable before the 200. Unknown flow → 404; not active → 409 `flow_not_active`.",
@@ -116,6 +126,13 @@ export const tenantOperations = {
   packTraces: defineOperation({
     operationId: "packTraces", method: "post", path: "/api/v1/decision-traces/pack", tag: "decisions", summary: "Pack past days into columnar segments", description: "Also part of the daily job.",
     security: "tenant", roles: ["operator", "admin"], responses: { 200: { description: "packed", schema: rs.packResultSchema, example: { segments: 0, traces: 0 } } }, errors: { 409: ["constraint_violation"] },
+  }),
+  explainTrace: defineOperation({
+    operationId: "explainTrace", method: "get", path: "/api/v1/decision-traces/{id}/explanation", tag: "decisions", summary: "The reasons behind a decision",
+    description: "Re-runs the flow version that served the trace on the stored request: per offer, eligible or not and the first failed rule, the propensity, its score terms (intercept, numeric weight × value, categorical weight) sorted by effect, and minPropensity; for a declined customer up to four principal reasons in plain words, most important first. `reproduced` says whether the re-run gives the recorded decision. Privacy mode: protected attributes are used in the re-run but their values are withheld (`withheld: true`).",
+    security: "tenant", roles: ["operator", "auditor"], params: rq.idParam,
+    responses: { 200: { description: "the explanation", schema: explanationResponseSchema } },
+    errors: { 404: ["not_found"] },
   }),
   requestOverride: defineOperation({
     operationId: "requestOverride", method: "post", path: "/api/v1/fairness-overrides", tag: "overrides", summary: "Request a fairness override", description: "A pending request; expiry within 90 days. A different approver must approve it.",
