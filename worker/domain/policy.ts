@@ -110,8 +110,8 @@ const policyObject = z.strictObject({
   replaySampleSize: z.number().int().min(1).max(1_000_000).optional(),
   maxRegression: maxRegressionSchema.optional(),
   override: inlineOverrideSchema.optional(),
-  /** NYC LL144 bias audit: which trace attributes hold sex and race/ethnicity (request parameters override). */
-  ll144: z.strictObject({ sexAttribute: attributeNameSchema, raceAttribute: attributeNameSchema }).optional(),
+  /** NYC LL144 bias audit: which trace attributes hold sex and race/ethnicity, and the rate (default selection; request parameters override). */
+  ll144: z.strictObject({ sexAttribute: attributeNameSchema, raceAttribute: attributeNameSchema, rate: z.enum(["selection", "scoring"]).optional() }).optional(),
   /**
    * trace (default): sensitive attributes are stored on the trace. separate: they are stored apart,
    * once per person under a pseudonymous customer key, and joined back only to evaluate.

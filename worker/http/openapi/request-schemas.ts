@@ -79,10 +79,12 @@ export const overrideListQuery = z.object({ status: z.enum(["pending", "active",
 
 // --- evidence --------------------------------------------------------------------
 export const evaluationListQuery = z.object({ flowId: z.string().max(64).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) });
-/** LL144 bias audit: attribute names (default: the policy's `ll144`), distribution date, small-category exclusion. */
+/** LL144 bias audit: attribute names and rate (default: the policy's `ll144`), distribution date, small-category exclusion. */
 export const ll144Query = z.strictObject({
   sex: z.string().max(64).optional(),
   race: z.string().max(64).optional(),
+  /** selection: the trace's `selected`; scoring: its `score` strictly above the window's median score. */
+  rate: z.enum(["selection", "scoring"]).optional(),
   distributionDate: z.string().max(64).optional(),
   excludeSmall: z.string().max(2000).optional(),
 });

@@ -2,8 +2,8 @@
  * @module store/tenant/audit-reads
  * Reads for the regulator-facing artifacts (LL144 bias audit, evidence pack,
  * monitoring summary): per-(sex, race) cell counts of a flow's traces in a time
- * range, and evaluations / audit rows created in a range. Read-only; every query
- * filters on the tenant.
+ * range (selected, or scored above the range's median score), and evaluations /
+ * audit rows created in a range. Read-only; every query filters on the tenant.
  */
 import type { Evaluation } from "../../domain/evaluation.js";
 import { readEvaluationJson } from "../../domain/evaluation-read.js";
@@ -17,7 +17,17 @@ export interface RawLl144Cell {
   sexJson: string | null;
   raceJson: string | null;
   count: number;
-  selected: number;
+  /** Selected (selection rate), or scoring strictly above the window's median score (scoring rate). */
+  positives: number;
+}
+
+/** The scoring-rate cells of a window: only traces with a score count; the median is over all of them. */
+export interface RawLl144ScoreCells {
+  cells: RawLl144Cell[];
+  /** The median score of the window's scored traces (mean of the two middle ones for an even count); null when none. */
+  median: number | null;
+  /** Traces of the window without a score (not individuals assessed by a scoring tool). */
+  unscored: number;
 }
 
 export interface StoredEvaluationRow {
@@ -49,8 +59,43 @@ export function createAuditReads(db: Client, tenantId: string) {
         sexJson: r.sex === null ? null : String(r.sex),
         raceJson: r.race === null ? null : String(r.race),
         count: Number(r.n),
-        selected: Number(r.selected),
+        positives: Number(r.selected),
       }));
+    },
+    /**
+     * Scoring-rate cells of the same traces, in one statement (one snapshot), all in SQL:
+     * the median is the middle one or two scores of the window's scored traces found by
+     * ORDER BY score LIMIT 1|2 OFFSET (n - 1) / 2 (SQLite sorts; at most two rows reach
+     * the median's AVG), then one grouped pass counts per cell the scored traces and those
+     * strictly above it. No trace is loaded into JS; the answer is one row per cell.
+     */
+    async ll144ScoreCells(flowKey: string, fromMs: number, toMs: number, sexAttribute: string, raceAttribute: string): Promise<RawLl144ScoreCells> {
+      const window = "tenant_id = ? AND flow_key = ? AND created_at >= ? AND created_at < ?";
+      const w = [tenantId, flowKey, fromMs, toMs];
+      const rs = await read(db, {
+        sql: `WITH scored AS (SELECT score FROM decision_traces WHERE ${window} AND score IS NOT NULL),
+                   m AS (SELECT AVG(score) AS median FROM (
+                     SELECT score FROM scored ORDER BY score LIMIT 2 - (SELECT COUNT(*) FROM scored) % 2 OFFSET ((SELECT COUNT(*) FROM scored) - 1) / 2))
+              SELECT COALESCE(attributes -> ?, ${PROTECTED_VALUE}) AS sex, COALESCE(attributes -> ?, ${PROTECTED_VALUE}) AS race,
+                     COUNT(score) AS n, COALESCE(SUM(score > (SELECT median FROM m)), 0) AS above, SUM(score IS NULL) AS unscored,
+                     (SELECT median FROM m) AS median
+              FROM decision_traces WHERE ${window}
+              GROUP BY 1, 2`,
+        args: [...w, attributePath(sexAttribute), attributePath(sexAttribute), attributePath(raceAttribute), attributePath(raceAttribute), ...w],
+      });
+      const first = rs.rows[0];
+      return {
+        cells: rs.rows
+          .filter((r) => Number(r.n) > 0)
+          .map((r) => ({
+            sexJson: r.sex === null ? null : String(r.sex),
+            raceJson: r.race === null ? null : String(r.race),
+            count: Number(r.n),
+            positives: Number(r.above),
+          })),
+        median: first === undefined || first.median === null ? null : Number(first.median),
+        unscored: rs.rows.reduce((s, r) => s + Number(r.unscored), 0),
+      };
     },
     /** Evaluations created in [fromIso, toIso), oldest first. */
     async evaluationsBetween(fromIso: string, toIso: string): Promise<StoredEvaluationRow[]> {
