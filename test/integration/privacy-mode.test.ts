@@ -51,7 +51,7 @@ describe("privacy mode (sensitiveAttributeStorage: separate)", () => {
         body: { key: "compas", name: "COMPAS", definition: { offers: [{ id: "detain", model: { intercept: 0 }, minPropensity: 0.5 }], maxOffers: 1 } },
       });
       const ndjson = rows
-        .map((r, i) => JSON.stringify({ decisionFlowKey: "compas", customerId: `d${i}`, attributes: { race: r.race, sex: r.sex, age: r.ageCat }, selected: r.decileScore >= 5, converted: r.twoYearRecid === 1, timestamp: day }))
+        .map((r, i) => JSON.stringify({ decisionFlowKey: "compas", customerId: `d${i}`, attributes: { race: r.race, sex: r.sex, age: r.ageCat }, selected: r.decileScore >= 5, score: r.decileScore / 10, converted: r.twoYearRecid === 1, timestamp: day }))
         .join("\n");
       expect((await http.request("POST", "/api/v1/decision-traces/bulk", { token: pub, raw: ndjson, contentType: "application/x-ndjson" })).status).toBe(201);
       t[mode] = { id: tenant.body.id, admin, pub, flowId: flow.body.id };
@@ -110,6 +110,14 @@ describe("privacy mode (sensitiveAttributeStorage: separate)", () => {
     const lb = (await http.request("GET", `/api/v1/fairness-evaluations/${b.id}/ll144.json`, { token: t.separate.admin })).body;
     expect(lb.tables).toEqual(la.tables);
     expect(lb.unknown).toEqual({ count: 0, sex: 0, race: 0 });
+    // The scoring rate joins the protected attributes the same way.
+    const sa = (await http.request("GET", `/api/v1/fairness-evaluations/${a.id}/ll144.json?rate=scoring`, { token: t.trace.admin })).body;
+    const sb = (await http.request("GET", `/api/v1/fairness-evaluations/${b.id}/ll144.json?rate=scoring`, { token: t.separate.admin })).body;
+    expect(sa.rateKind).toBe("scoring");
+    expect(sa.individuals).toBe(rows.length);
+    expect(sb.medianScore).toBe(sa.medianScore);
+    expect(sb.tables).toEqual(sa.tables);
+    expect(sb.unknown).toEqual({ count: 0, sex: 0, race: 0 });
   });
 
   it("the same after packing into segments (columnar path)", async () => {
