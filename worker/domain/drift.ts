@@ -241,3 +241,29 @@ export function compareWindows(reference: readonly Attributes[], current: readon
   const attributes = driftAttributes(reference, current, requested).map((a) => attributeDrift(a, reference, current));
   return { attributes, verdict: driftVerdict(attributes) };
 }
+
+/** The drift check's alert (daily job, verdict alert): what drifted, by how much, and what to do. Drift never pauses a flow. */
+export function driftAlert(input: {
+  id: string;
+  tenantId: string;
+  occurredAt: string;
+  flow: { id: string; key: string };
+  reference: { from: string; to: string };
+  current: { from: string; to: string };
+  attributes: readonly AttributeDrift[];
+}) {
+  return {
+    id: input.id,
+    event: "drift" as const,
+    tier: "warning" as const,
+    occurredAt: input.occurredAt,
+    tenantId: input.tenantId,
+    flow: { id: input.flow.id, key: input.flow.key, version: null },
+    verdict: "alert" as const,
+    reference: input.reference,
+    current: input.current,
+    drifted: input.attributes.filter((a) => a.alert).map((a) => ({ attribute: a.attribute, psi: a.psi, band: a.band, ks: a.ks, ksPValue: a.ksPValue })),
+    suggestedNextStep:
+      "The requests this flow sees have shifted. Check the drifted attributes' sources (a new channel, a pipeline change, a population change); drift does not pause the flow, but its fairness window now measures a different population — review the latest evaluation.",
+  };
+}

@@ -120,6 +120,11 @@ const policyObject = z.strictObject({
   /** Trace retention: traces older than tracesDays are deleted by the daily job (at least six months). */
   retention: z.strictObject({ tracesDays: z.number().int().min(183).max(36_500) }).optional(),
   /**
+   * Daily feature drift check of every active flow (services/drift-check.ts): the last currentDays
+   * against the referenceDays before them; results are audited, a verdict alert alerts, nothing pauses.
+   */
+  driftCheck: z.strictObject({ referenceDays: z.number().int().min(1).max(365), currentDays: z.number().int().min(1).max(90) }).optional(),
+  /**
    * enforce (default): a breach blocks publish and pauses on recheck. shadow: every evaluation runs,
    * is stored, audited and alerted the same, with the verdict it would have had, but nothing is blocked or paused.
    */

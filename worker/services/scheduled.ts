@@ -14,6 +14,7 @@ import type { DeliveryOptions } from "./alerts.js";
 import { runExpirySweep, type SweepReport } from "./expiry-sweep.js";
 import { type RecheckDeps, type RecheckReport, runFairnessRecheck } from "./recheck.js";
 import { runRetention, type TenantRetention } from "./retention.js";
+import { runDriftChecks, type TenantDriftCheck } from "./drift-check.js";
 
 export interface DrainOptions {
   drainBudgetMs?: number;
@@ -25,6 +26,8 @@ export interface ScheduledReport extends RecheckReport {
   alerts: DrainReport | null;
   /** The trace-retention pass after the recheck, per tenant; null if it could not run. */
   retention: TenantRetention[] | null;
+  /** The daily drift check (policy driftCheck) after the recheck, per tenant; null if it could not run. */
+  drift: TenantDriftCheck[] | null;
 }
 
 export interface ScheduledSweepReport extends SweepReport {
@@ -56,6 +59,15 @@ async function drainAfter(deps: RecheckDeps, log: Logger, fields: Record<string,
 export async function runScheduledWork(deps: RecheckDeps, scheduledTime: Date, log: Logger, fields: Record<string, unknown>, opts: DrainOptions = {}): Promise<ScheduledReport> {
   const report = await runFairnessRecheck(deps, scheduledTime, (tenantId, e) => log.error("recheck failed for tenant", { tenantId, ...errorFields(e) }));
   log.info("fairness recheck ran", { runKey: report.runKey, tenants: report.tenants.length, failedTenants: report.failedTenants, ...fields });
+  // The drift check (before retention, like the recheck) audits and alerts but never pauses a flow.
+  let drift: TenantDriftCheck[] | null = null;
+  try {
+    drift = await runDriftChecks(deps, (tenantId, e) => log.error("drift check failed for tenant", { tenantId, ...errorFields(e) }));
+    const alerted = drift.reduce((n, t) => n + t.flows.filter((f) => f.alerted).length, 0);
+    if (drift.some((t) => t.status === "checked")) log.info("drift check ran", { tenants: drift.filter((t) => t.status === "checked").length, alerted, ...fields });
+  } catch (e) {
+    log.error("drift check failed", { ...errorFields(e), ...fields });
+  }
   // Retention runs after the recheck, so the day's evaluation still saw the traces it deletes.
   let retention: TenantRetention[] | null = null;
   try {
@@ -65,7 +77,7 @@ export async function runScheduledWork(deps: RecheckDeps, scheduledTime: Date, l
   } catch (e) {
     log.error("trace retention failed", { ...errorFields(e), ...fields });
   }
-  return { ...report, alerts: await drainAfter(deps, log, fields, opts), retention };
+  return { ...report, alerts: await drainAfter(deps, log, fields, opts), retention, drift };
 }
 
 /**

@@ -7,6 +7,8 @@
  * Fibonacci hashing of seq), so the sample covers the window evenly and the same
  * window always gives the same sample; memory stays bounded by the cap.
  *
+ * `checkedOn` reads the audit log for the daily drift check's stored result of a day.
+ *
  * Only the trace's own attributes are read: in privacy mode the protected
  * attributes are not on the trace and are not part of the drift comparison.
  */
@@ -39,6 +41,14 @@ export function createDriftReads(db: Client, tenantId: string) {
         args: [seed >>> 0, tenantId, flowKey, fromMs, toMs, limit],
       });
       return rs.rows.map((r) => JSON.parse(String(r.attributes)) as Attributes);
+    },
+    /** Whether the daily drift check already stored its result for the flow under `runKey` (its UTC day). */
+    async checkedOn(flowId: string, runKey: string): Promise<boolean> {
+      const rs = await read(db, {
+        sql: `SELECT 1 FROM audit_log WHERE tenant_id = ? AND entity_type = 'drift_check' AND entity_id = ? AND json_extract(details, '$.runKey') = ? LIMIT 1`,
+        args: [tenantId, flowId, runKey],
+      });
+      return rs.rows.length > 0;
     },
   };
 }
