@@ -17,7 +17,7 @@ import type { PublishResult } from "../../worker/services/publish.js";
 import type { RecommendResult } from "../../worker/services/traces.js";
 import type { AuditRow } from "../../worker/store/tenant/evidence.js";
 import type { OutboxRow } from "../../worker/store/tenant/alerts.js";
-import type { OverrideRecord } from "../../worker/store/tenant/governance.js";
+import type { OverrideWithDecisions } from "../../worker/store/tenant/governance.js";
 import type { ApiKeyEvent } from "../../worker/store/control-store.js";
 
 type Out<S extends z.ZodType> = z.output<S>;
@@ -38,8 +38,8 @@ describe("service views fit their documented response schemas", () => {
     expectTypeOf<Out<typeof rs.recommendResultSchema>>().toExtend<RecommendResult>();
     expectTypeOf<PackReport>().toExtend<Out<typeof rs.packResultSchema>>();
     expectTypeOf<Out<typeof rs.packResultSchema>>().toExtend<PackReport>();
-    expectTypeOf<OverrideRecord>().toExtend<Out<typeof rs.overrideSchema>>();
-    expectTypeOf<Out<typeof rs.overrideSchema>>().toExtend<OverrideRecord>();
+    expectTypeOf<OverrideWithDecisions>().toExtend<Out<typeof rs.overrideSchema>>();
+    expectTypeOf<Out<typeof rs.overrideSchema>>().toExtend<OverrideWithDecisions>();
     expectTypeOf<RemediationRecord>().toExtend<Out<typeof rs.remediationSchema>>();
     expectTypeOf<Out<typeof rs.remediationSchema>>().toExtend<RemediationRecord>();
     expectTypeOf<AuditRow>().toExtend<Out<typeof rs.auditRowSchema>>();

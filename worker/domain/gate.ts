@@ -26,7 +26,7 @@ export type { SequentialInput };
 export interface OverrideView {
   id: string;
   flowId: string | null;
-  status: "pending" | "active" | "revoked";
+  status: "pending" | "active" | "revoked" | "rejected";
   expiresAt: string;
   requestedBy: string;
   approvedBy: string | null;

@@ -1,11 +1,15 @@
 /**
  * @module services/governance
- * Tenant settings and the four-eyes override workflow: an admin requests, a
- * different approver approves, overrides expire and can be revoked.
+ * Tenant settings and the override workflow: an admin requests; the approval
+ * stages of the tenant's policy (`overrideApprovals`, default one approver stage)
+ * are decided in order, each by a person holding the stage's role who is neither
+ * the requester nor an earlier approver; a reject at any stage ends the request,
+ * the last approval makes it active. Overrides expire and can be revoked. Every
+ * decision is an audit row in the decision's own batch.
  */
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from "../domain/errors.js";
-import { enforcementOf, type FairnessPolicy, type InlineOverride } from "../domain/policy.js";
-import type { OverrideRecord } from "../store/tenant/governance.js";
+import { approvalStagesOf, enforcementOf, type FairnessPolicy, type InlineOverride } from "../domain/policy.js";
+import type { OverrideRecord, OverrideWithDecisions, StageDecision } from "../store/tenant/governance.js";
 import type { TenantStore } from "../store/tenant-store.js";
 import type { InStatement } from "../store/sql.js";
 import { withActor } from "./audit.js";
@@ -21,14 +25,22 @@ export interface OverrideRequest {
   flowId?: string | undefined;
 }
 
-async function overrideRequestStmts(deps: ServiceDeps, store: TenantStore, actor: Actor, req: OverrideRequest, via: string): Promise<{ record: OverrideRecord; stmts: InStatement[] }> {
+async function overrideRequestStmts(
+  deps: ServiceDeps,
+  store: TenantStore,
+  actor: Actor,
+  req: OverrideRequest,
+  via: string,
+  policy: FairnessPolicy | null,
+): Promise<{ record: OverrideWithDecisions; stmts: InStatement[] }> {
   const now = deps.clock();
   const exp = Date.parse(req.expiresAt);
   if (!(exp > now.getTime())) throw new ValidationError("expiresAt must be in the future", {}, "override_expiry_invalid");
   if (exp - now.getTime() > MAX_OVERRIDE_DAYS * 86_400_000)
     throw new ValidationError(`expiresAt must be within ${MAX_OVERRIDE_DAYS} days`, {}, "override_expiry_invalid");
   if (req.flowId && !(await store.flows.get(req.flowId))) throw new NotFoundError("decision flow");
-  const record: OverrideRecord = {
+  const stages = approvalStagesOf(policy);
+  const record: OverrideWithDecisions = {
     id: deps.newId(),
     flowId: req.flowId ?? null,
     reason: req.reason,
@@ -41,6 +53,13 @@ async function overrideRequestStmts(deps: ServiceDeps, store: TenantStore, actor
     revokedBy: null,
     revokedAt: null,
     revokeReason: null,
+    // The stages are fixed when requested: a later policy change does not move a request's goalposts.
+    stages,
+    rejectedBy: null,
+    rejectedAt: null,
+    rejectReason: null,
+    decisions: [],
+    currentStage: { ...stages[0]!, index: 0 },
   };
   const stmts = [
     store.governance.insertOverrideStmt(record),
@@ -52,7 +71,7 @@ async function overrideRequestStmts(deps: ServiceDeps, store: TenantStore, actor
         action: "override_request",
         actor: actor.name,
         reason: record.reason,
-        after: { status: "pending", flowId: record.flowId, expiresAt: record.expiresAt },
+        after: { status: "pending", flowId: record.flowId, expiresAt: record.expiresAt, stages },
         details: withActor({ via }, actor),
       },
       record.requestedAt,
@@ -61,26 +80,50 @@ async function overrideRequestStmts(deps: ServiceDeps, store: TenantStore, actor
   return { record, stmts };
 }
 
-/** Requests an override (pending until a different approver approves it). */
-export async function requestOverride(deps: ServiceDeps, store: TenantStore, actor: Actor, req: OverrideRequest): Promise<OverrideRecord> {
-  const { record, stmts } = await overrideRequestStmts(deps, store, actor, req, "fairness-overrides");
+/** Requests an override (pending until every approval stage approved it). */
+export async function requestOverride(deps: ServiceDeps, store: TenantStore, actor: Actor, req: OverrideRequest): Promise<OverrideWithDecisions> {
+  const { record, stmts } = await overrideRequestStmts(deps, store, actor, req, "fairness-overrides", await store.governance.getPolicy());
   await writeWithEffects(store, stmts);
   return record;
 }
 
-/** Approves a pending override. The approver is always the authenticated caller, never the requester. */
-export async function approveOverride(deps: ServiceDeps, store: TenantStore, actor: Actor, id: string): Promise<OverrideRecord> {
+/**
+ * The checks every stage decision makes, in the order a caller should hear them:
+ * unknown → 404, holding none of the request's stage roles → 403 (as the route's role
+ * check did before stages), the requester → 403, not pending → 409, an earlier
+ * approver → 403, without the role of the stage that is up → 403. Returns the
+ * override and that stage.
+ */
+async function stageToDecide(store: TenantStore, actor: Actor, roles: readonly string[], id: string) {
   const o = await store.governance.getOverride(id);
   if (!o) throw new NotFoundError("fairness override");
-  if (o.requestedBy === actor.name) throw new ForbiddenError("self_approval_forbidden", "An override must be approved by a different person than the one who requested it.");
-  if (o.status !== "pending") throw new ConflictError("override_not_pending", `The override is ${o.status}, not pending.`);
+  const stageRoles = [...new Set(o.stages.map((s) => s.role))];
+  if (!stageRoles.some((r) => roles.includes(r))) throw new ForbiddenError("missing_role", `This override's stages are decided by the roles: ${stageRoles.join(", ")}.`);
+  if (o.requestedBy === actor.name) throw new ForbiddenError("self_approval_forbidden", "An override must be decided by a different person than the one who requested it.");
+  if (o.status !== "pending" || !o.currentStage) throw new ConflictError("override_not_pending", `The override is ${o.status}, not pending.`);
+  if (o.decisions.some((d) => d.decidedBy === actor.name))
+    throw new ForbiddenError("repeat_approver_forbidden", "Each approval stage must be decided by a different person than every earlier stage.");
+  const stage = o.currentStage;
+  if (!roles.includes(stage.role)) throw new ForbiddenError("missing_role", `Stage "${stage.stage}" of this override is decided by the role ${stage.role}.`);
+  return { o, stage };
+}
+
+/**
+ * Approves the stage of a pending override that is up. The approver is always the
+ * authenticated caller; the last stage's approval makes the override active.
+ */
+export async function approveOverride(deps: ServiceDeps, store: TenantStore, actor: Actor, id: string, roles: readonly string[] = ["approver"]): Promise<OverrideWithDecisions> {
+  const { o, stage } = await stageToDecide(store, actor, roles, id);
   const now = deps.clock();
   if (Date.parse(o.expiresAt) <= now.getTime()) throw new ConflictError("override_expired", "The override has already expired.");
   const at = now.toISOString();
+  const final = stage.index === o.stages.length - 1;
+  const decision: StageDecision = { stageIndex: stage.index, stage: stage.stage, role: stage.role, decision: "approve", decidedBy: actor.name, reason: null, decidedAt: at };
+  const next = final ? null : o.stages[stage.index + 1]!;
   await writeWithEffects(
     store,
     [
-      ...store.governance.approveStmts(id, actor.name, at),
+      ...store.governance.decideStageStmts(id, decision, final),
       store.evidence.auditStmt(
         deps.newId(),
         {
@@ -89,23 +132,55 @@ export async function approveOverride(deps: ServiceDeps, store: TenantStore, act
           action: "override_approve",
           actor: actor.name,
           reason: o.reason,
-          before: { status: o.status },
-          after: { status: "active", approvedBy: actor.name, expiresAt: o.expiresAt },
-          details: withActor({ requestedBy: o.requestedBy }, actor),
+          before: { status: o.status, stage: stage.stage },
+          after: final ? { status: "active", approvedBy: actor.name, expiresAt: o.expiresAt } : { status: "pending", nextStage: next!.stage },
+          details: withActor({ requestedBy: o.requestedBy, stage: stage.stage, stageIndex: stage.index, stages: o.stages.length, role: stage.role }, actor),
         },
         at,
       ),
     ],
     "override_not_pending",
   );
-  return { ...o, status: "active", approvedBy: actor.name, approvedAt: at };
+  const decisions = [...o.decisions, decision];
+  if (final) return { ...o, status: "active", approvedBy: actor.name, approvedAt: at, decisions, currentStage: null };
+  return { ...o, decisions, currentStage: { ...next!, index: stage.index + 1 } };
+}
+
+/** Rejects a pending override at the stage that is up: the request ends as rejected, with the reason. */
+export async function rejectOverride(deps: ServiceDeps, store: TenantStore, actor: Actor, id: string, reason: string, roles: readonly string[] = ["approver"]): Promise<OverrideWithDecisions> {
+  const { o, stage } = await stageToDecide(store, actor, roles, id);
+  const at = deps.clock().toISOString();
+  const decision: StageDecision = { stageIndex: stage.index, stage: stage.stage, role: stage.role, decision: "reject", decidedBy: actor.name, reason, decidedAt: at };
+  await writeWithEffects(
+    store,
+    [
+      ...store.governance.decideStageStmts(id, decision, false),
+      store.evidence.auditStmt(
+        deps.newId(),
+        {
+          entityType: "fairness_override",
+          entityId: id,
+          action: "override_reject",
+          actor: actor.name,
+          reason,
+          before: { status: o.status, stage: stage.stage },
+          after: { status: "rejected", rejectedBy: actor.name },
+          details: withActor({ requestedBy: o.requestedBy, stage: stage.stage, stageIndex: stage.index, stages: o.stages.length, role: stage.role }, actor),
+        },
+        at,
+      ),
+    ],
+    "override_not_pending",
+  );
+  return { ...o, status: "rejected", rejectedBy: actor.name, rejectedAt: at, rejectReason: reason, decisions: [...o.decisions, decision], currentStage: null };
 }
 
 /** Revokes a pending or active override. */
-export async function revokeOverride(deps: ServiceDeps, store: TenantStore, actor: Actor, id: string, reason: string | null): Promise<OverrideRecord> {
+export async function revokeOverride(deps: ServiceDeps, store: TenantStore, actor: Actor, id: string, reason: string | null): Promise<OverrideWithDecisions> {
   const o = await store.governance.getOverride(id);
   if (!o) throw new NotFoundError("fairness override");
   if (o.status === "revoked") throw new ConflictError("override_already_revoked", "The override is already revoked.");
+  if (o.status === "rejected") throw new ConflictError("override_rejected", "The override was rejected; there is nothing to revoke.");
   const at = deps.clock().toISOString();
   await writeWithEffects(
     store,
@@ -128,7 +203,7 @@ export async function revokeOverride(deps: ServiceDeps, store: TenantStore, acto
     ],
     "override_already_revoked",
   );
-  return { ...o, status: "revoked", revokedBy: actor.name, revokedAt: at, revokeReason: reason };
+  return { ...o, status: "revoked", revokedBy: actor.name, revokedAt: at, revokeReason: reason, currentStage: null };
 }
 
 /**
@@ -143,7 +218,7 @@ export async function putSettings(
   actor: Actor,
   policy: FairnessPolicy & { override?: InlineOverride | undefined },
   alongside: InStatement[] = [],
-): Promise<{ fairnessPolicy: FairnessPolicy; overrideRequest: OverrideRecord | null }> {
+): Promise<{ fairnessPolicy: FairnessPolicy; overrideRequest: OverrideWithDecisions | null }> {
   const { override, ...clean } = policy;
   const before = await store.governance.getPolicy();
   const now = deps.clock().toISOString();
@@ -164,9 +239,10 @@ export async function putSettings(
       now,
     ),
   ];
-  let overrideRequest: OverrideRecord | null = null;
+  let overrideRequest: OverrideWithDecisions | null = null;
   if (override?.enabled) {
-    const r = await overrideRequestStmts(deps, store, actor, override, "tenant-settings");
+    // The inline request takes the stages of the policy it arrives with.
+    const r = await overrideRequestStmts(deps, store, actor, override, "tenant-settings", clean);
     overrideRequest = r.record;
     stmts.push(...r.stmts);
   }

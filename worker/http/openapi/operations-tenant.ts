@@ -5,6 +5,7 @@
  * The roles listed here are the ones the route files enforce (they read them from
  * these definitions).
  */
+import { APPROVAL_STAGE_ROLES } from "../../domain/policy.js";
 import { remediationPatchSchema } from "../../services/remediation.js";
 import { driftReportSchema, driftRequestSchema } from "../../services/drift.js";
 import { explanationResponseSchema } from "../../services/explanation.js";
@@ -135,21 +136,28 @@ export const tenantOperations = {
     errors: { 404: ["not_found"] },
   }),
   requestOverride: defineOperation({
-    operationId: "requestOverride", method: "post", path: "/api/v1/fairness-overrides", tag: "overrides", summary: "Request a fairness override", description: "A pending request; expiry within 90 days. A different approver must approve it.",
+    operationId: "requestOverride", method: "post", path: "/api/v1/fairness-overrides", tag: "overrides", summary: "Request a fairness override", description: "A pending request; expiry within 90 days. Its approval stages (the policy's `overrideApprovals`, default one approver) must each approve it, in order, by different people.",
     security: "tenant", roles: ["admin"], body: { schema: rq.overrideRequestSchema, example: OVERRIDE_EXAMPLE },
     responses: { 201: { description: "pending", schema: rs.overrideSchema } }, errors: { 400: ["override_expiry_invalid"], 404: ["not_found"] },
   }),
   listOverrides: defineOperation({ operationId: "listOverrides", method: "get", path: "/api/v1/fairness-overrides", tag: "overrides", summary: "List overrides", description: "By status and flow.", security: "tenant", roles: OVERRIDE_READERS, query: rq.overrideListQuery, responses: { 200: { description: "overrides", schema: rs.overrideListSchema, example: { items: [] } } } }),
   getOverride: defineOperation({ operationId: "getOverride", method: "get", path: "/api/v1/fairness-overrides/{id}", tag: "overrides", summary: "Read an override", description: "One override request and its trail.", security: "tenant", roles: OVERRIDE_READERS, params: rq.idParam, responses: { 200: { description: "the override", schema: rs.overrideSchema } }, errors: { 404: ["not_found"] } }),
   approveOverride: defineOperation({
-    operationId: "approveOverride", method: "post", path: "/api/v1/fairness-overrides/{id}/approve", tag: "overrides", summary: "Approve an override (four eyes)", description: "Active until `expiresAt`. The requester cannot approve (403 `self_approval_forbidden`); `approvedBy` comes from the key.",
-    security: "tenant", roles: ["approver"], params: rq.idParam, body: { schema: rq.overrideApproveSchema, optional: true, example: {} },
-    responses: { 200: { description: "active", schema: rs.overrideSchema } }, errors: { 403: ["self_approval_forbidden"], 404: ["not_found"], 409: ["override_not_pending", "override_expired"] },
+    operationId: "approveOverride", method: "post", path: "/api/v1/fairness-overrides/{id}/approve", tag: "overrides", summary: "Approve the override's current stage",
+    description: "Decides the stage that is up (`currentStage`; the policy's `overrideApprovals`, default one `approver` stage, fixed when requested). Each stage by a holder of its role (else 403 `missing_role`) who is not the requester (403 `self_approval_forbidden`) nor an earlier stage's approver (403 `repeat_approver_forbidden`). The last stage's approval makes the override active until `expiresAt`; `approvedBy` comes from the key. Audited per stage.",
+    security: "tenant", roles: APPROVAL_STAGE_ROLES, params: rq.idParam, body: { schema: rq.overrideApproveSchema, optional: true, example: {} },
+    responses: { 200: { description: "the next stage is up, or active", schema: rs.overrideSchema } }, errors: { 403: ["self_approval_forbidden", "repeat_approver_forbidden"], 404: ["not_found"], 409: ["override_not_pending", "override_expired"] },
+  }),
+  rejectOverride: defineOperation({
+    operationId: "rejectOverride", method: "post", path: "/api/v1/fairness-overrides/{id}/reject", tag: "overrides", summary: "Reject an override at its current stage",
+    description: "Ends the pending request as `rejected` with the reason, at whichever stage is up; decided under the same rules as an approval (the stage's role, not the requester, not an earlier approver). Audited.",
+    security: "tenant", roles: APPROVAL_STAGE_ROLES, params: rq.idParam, body: { schema: rq.overrideRejectSchema, example: { reason: "The exception is not justified by the data" } },
+    responses: { 200: { description: "rejected", schema: rs.overrideSchema } }, errors: { 403: ["self_approval_forbidden", "repeat_approver_forbidden"], 404: ["not_found"], 409: ["override_not_pending"] },
   }),
   revokeOverride: defineOperation({
     operationId: "revokeOverride", method: "post", path: "/api/v1/fairness-overrides/{id}/revoke", tag: "overrides", summary: "Revoke an override", description: "A pending or active one.",
     security: "tenant", roles: ["admin"], params: rq.idParam, body: { schema: rq.overrideRevokeSchema, optional: true, example: { reason: "model retrained" } },
-    responses: { 200: { description: "revoked", schema: rs.overrideSchema } }, errors: { 404: ["not_found"], 409: ["override_already_revoked"] },
+    responses: { 200: { description: "revoked", schema: rs.overrideSchema } }, errors: { 404: ["not_found"], 409: ["override_already_revoked", "override_rejected"] },
   }),
   listEvaluations: defineOperation({ operationId: "listEvaluations", method: "get", path: "/api/v1/fairness-evaluations", tag: "evidence", summary: "List gate evaluations", description: "Every stored publish and recheck evaluation.", security: "tenant", roles: EVIDENCE_READERS, query: rq.evaluationListQuery, responses: { 200: { description: "evaluations", schema: rs.evaluationListSchema, example: { items: [] } } } }),
   getEvaluation: defineOperation({ operationId: "getEvaluation", method: "get", path: "/api/v1/fairness-evaluations/{id}", tag: "evidence", summary: "Read a gate evaluation", description: "Policy snapshot, window, metrics, groups, verdict, violations.", security: "tenant", roles: EVIDENCE_READERS, params: rq.idParam, responses: { 200: { description: "the evaluation", schema: rs.evaluationResponseSchema } }, errors: { 404: ["not_found"] } }),

@@ -75,7 +75,9 @@ export const overrideRequestSchema = z.strictObject({
 });
 export const overrideRevokeSchema = z.strictObject({ reason: z.string().trim().max(2000).optional() });
 export const overrideApproveSchema = z.strictObject({});
-export const overrideListQuery = z.object({ status: z.enum(["pending", "active", "revoked"]).optional(), flowId: z.string().max(64).optional() });
+/** A reject ends the request at the stage that is up; the reason is recorded and audited. */
+export const overrideRejectSchema = z.strictObject({ reason: z.string().trim().min(1).max(2000) });
+export const overrideListQuery = z.object({ status: z.enum(["pending", "active", "revoked", "rejected"]).optional(), flowId: z.string().max(64).optional() });
 
 // --- evidence --------------------------------------------------------------------
 export const evaluationListQuery = z.object({ flowId: z.string().max(64).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) });

@@ -54,10 +54,11 @@ export const apiKeyEventListSchema = list(
 
 export const publicAlertSettingsSchema = z.object({ webhookUrl: z.string(), minTier: z.enum(ALERT_TIERS), reportBaseUrl: z.string().nullable(), secretSet: z.literal(true) });
 
+const approvalStageSchema = z.object({ stage: z.string(), role: z.enum(["approver", "admin"]) });
 export const overrideSchema = z.object({
   id: z.string(),
   flowId: z.string().nullable(),
-  status: z.enum(["pending", "active", "revoked"]),
+  status: z.enum(["pending", "active", "revoked", "rejected"]),
   expiresAt: ts,
   requestedBy: z.string(),
   approvedBy: z.string().nullable(),
@@ -67,6 +68,17 @@ export const overrideSchema = z.object({
   revokedBy: z.string().nullable(),
   revokedAt: ts.nullable(),
   revokeReason: z.string().nullable(),
+  /** The approval stages the request must pass, in order. */
+  stages: z.array(approvalStageSchema),
+  /** Every decided stage, in order (one row per decision; a reject is the last). */
+  decisions: z.array(
+    z.object({ stageIndex: z.number().int(), stage: z.string(), role: z.string(), decision: z.enum(["approve", "reject"]), decidedBy: z.string(), reason: z.string().nullable(), decidedAt: ts }),
+  ),
+  /** The stage waiting for a decision; null unless pending. */
+  currentStage: approvalStageSchema.extend({ index: z.number().int() }).nullable(),
+  rejectedBy: z.string().nullable(),
+  rejectedAt: ts.nullable(),
+  rejectReason: z.string().nullable(),
 });
 export const overrideListSchema = list(overrideSchema);
 

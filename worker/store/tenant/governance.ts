@@ -1,9 +1,10 @@
 /**
  * @module store/tenant/governance
- * Tenant settings (the fairness policy) and fairness overrides.
+ * Tenant settings (the fairness policy), fairness overrides and the decisions of
+ * their approval stages (one row per decided stage, in order).
  */
 import type { OverrideView } from "../../domain/gate.js";
-import type { FairnessPolicy } from "../../domain/policy.js";
+import { type ApprovalStage, DEFAULT_APPROVAL_STAGES, type FairnessPolicy } from "../../domain/policy.js";
 import { type Client, type InStatement, guard, json, read } from "../sql.js";
 
 export interface OverrideRecord extends OverrideView {
@@ -12,6 +13,47 @@ export interface OverrideRecord extends OverrideView {
   revokedBy: string | null;
   revokedAt: string | null;
   revokeReason: string | null;
+  /** The approval stages this request must pass, in order (the policy's when it was requested). */
+  stages: ApprovalStage[];
+  rejectedBy: string | null;
+  rejectedAt: string | null;
+  rejectReason: string | null;
+}
+
+/** One decided approval stage. */
+export interface StageDecision {
+  stageIndex: number;
+  stage: string;
+  role: string;
+  decision: "approve" | "reject";
+  decidedBy: string;
+  reason: string | null;
+  decidedAt: string;
+}
+
+/** An override with its stage decisions and the stage waiting for a decision (null unless pending). */
+export interface OverrideWithDecisions extends OverrideRecord {
+  decisions: StageDecision[];
+  currentStage: (ApprovalStage & { index: number }) | null;
+}
+
+function decisionFrom(r: Record<string, unknown>): StageDecision {
+  return {
+    stageIndex: Number(r.stage_index),
+    stage: String(r.stage),
+    role: String(r.role),
+    decision: String(r.decision) as StageDecision["decision"],
+    decidedBy: String(r.decided_by),
+    reason: r.reason === null || r.reason === undefined ? null : String(r.reason),
+    decidedAt: String(r.decided_at),
+  };
+}
+
+/** Joins an override with its decisions (in stage order) and names the stage that is up. */
+export function withDecisions(o: OverrideRecord, decisions: StageDecision[]): OverrideWithDecisions {
+  const sorted = [...decisions].sort((a, b) => a.stageIndex - b.stageIndex);
+  const next = o.stages[sorted.length];
+  return { ...o, decisions: sorted, currentStage: o.status === "pending" && next ? { ...next, index: sorted.length } : null };
 }
 
 function overrideFrom(r: Record<string, unknown>): OverrideRecord {
@@ -29,6 +71,11 @@ function overrideFrom(r: Record<string, unknown>): OverrideRecord {
     revokedBy: s(r.revoked_by),
     revokedAt: s(r.revoked_at),
     revokeReason: s(r.revoke_reason),
+    // Requests made before stages existed (NULL) had the single default stage.
+    stages: json<ApprovalStage[]>(r.approval_stages) ?? [...DEFAULT_APPROVAL_STAGES],
+    rejectedBy: s(r.rejected_by),
+    rejectedAt: s(r.rejected_at),
+    rejectReason: s(r.reject_reason),
   };
 }
 
@@ -46,17 +93,27 @@ export function createGovernanceStore(db: Client, tenantId: string) {
         args: [tenantId, JSON.stringify(policy), now, actor],
       };
     },
-    async getOverride(id: string): Promise<OverrideRecord | null> {
+    async getOverride(id: string): Promise<OverrideWithDecisions | null> {
       const rs = await read(db, { sql: "SELECT * FROM fairness_overrides WHERE tenant_id = ? AND id = ?", args: [tenantId, id] });
-      return rs.rows[0] ? overrideFrom(rs.rows[0]) : null;
+      if (!rs.rows[0]) return null;
+      const ds = await read(db, { sql: "SELECT * FROM override_decisions WHERE tenant_id = ? AND override_id = ? ORDER BY stage_index", args: [tenantId, id] });
+      return withDecisions(overrideFrom(rs.rows[0]), ds.rows.map(decisionFrom));
     },
-    async listOverrides(filter: { status?: string; flowId?: string } = {}): Promise<OverrideRecord[]> {
-      const rs = await read(db, {
-        sql: `SELECT * FROM fairness_overrides WHERE tenant_id = ?
-              AND (? IS NULL OR status = ?) AND (? IS NULL OR flow_id = ?) ORDER BY requested_at DESC, id`,
-        args: [tenantId, filter.status ?? null, filter.status ?? null, filter.flowId ?? null, filter.flowId ?? null],
+    async listOverrides(filter: { status?: string; flowId?: string } = {}): Promise<OverrideWithDecisions[]> {
+      const where = "tenant_id = ? AND (? IS NULL OR status = ?) AND (? IS NULL OR flow_id = ?)";
+      const args = [tenantId, filter.status ?? null, filter.status ?? null, filter.flowId ?? null, filter.flowId ?? null];
+      const rs = await read(db, { sql: `SELECT * FROM fairness_overrides WHERE ${where} ORDER BY requested_at DESC, id`, args });
+      const ds = await read(db, {
+        sql: `SELECT * FROM override_decisions WHERE tenant_id = ? AND override_id IN (SELECT id FROM fairness_overrides WHERE ${where}) ORDER BY override_id, stage_index`,
+        args: [tenantId, ...args],
       });
-      return rs.rows.map(overrideFrom);
+      const byOverride = new Map<string, StageDecision[]>();
+      for (const r of ds.rows) {
+        const list = byOverride.get(String(r.override_id)) ?? [];
+        list.push(decisionFrom(r));
+        byOverride.set(String(r.override_id), list);
+      }
+      return rs.rows.map((r) => withDecisions(overrideFrom(r), byOverride.get(String(r.id)) ?? []));
     },
     /** Overrides that could apply to `flowId` (flow-specific or tenant-wide, approved). */
     async activeOverridesFor(flowId: string): Promise<OverrideRecord[]> {
@@ -90,25 +147,46 @@ export function createGovernanceStore(db: Client, tenantId: string) {
     },
     insertOverrideStmt(o: OverrideRecord): InStatement {
       return {
-        sql: `INSERT INTO fairness_overrides (tenant_id, id, flow_id, reason, expires_at, status, requested_by, requested_at)
-              VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`,
-        args: [tenantId, o.id, o.flowId, o.reason, o.expiresAt, o.requestedBy, o.requestedAt],
+        sql: `INSERT INTO fairness_overrides (tenant_id, id, flow_id, reason, expires_at, status, requested_by, requested_at, approval_stages)
+              VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
+        args: [tenantId, o.id, o.flowId, o.reason, o.expiresAt, o.requestedBy, o.requestedAt, JSON.stringify(o.stages)],
       };
     },
-    /** Approval statements; the batch aborts unless the override is still pending. */
-    approveStmts(id: string, approvedBy: string, now: string): InStatement[] {
-      return [
-        guard("override_not_pending", "EXISTS (SELECT 1 FROM fairness_overrides WHERE tenant_id = ? AND id = ? AND status = 'pending')", [tenantId, id]),
+    /**
+     * Statements deciding stage `d.stageIndex` of a pending override. The batch aborts
+     * unless the override is still pending with exactly the earlier stages decided (a
+     * concurrent decision of the same stage loses). Approving the last stage makes the
+     * override active (approvedBy = that approver); a reject ends it as rejected.
+     */
+    decideStageStmts(id: string, d: StageDecision, final: boolean): InStatement[] {
+      const stmts: InStatement[] = [
+        guard(
+          "override_not_pending",
+          "EXISTS (SELECT 1 FROM fairness_overrides WHERE tenant_id = ? AND id = ? AND status = 'pending') AND (SELECT count(*) FROM override_decisions WHERE tenant_id = ? AND override_id = ?) = ?",
+          [tenantId, id, tenantId, id, d.stageIndex],
+        ),
         {
-          sql: "UPDATE fairness_overrides SET status = 'active', approved_by = ?, approved_at = ? WHERE tenant_id = ? AND id = ?",
-          args: [approvedBy, now, tenantId, id],
+          sql: `INSERT INTO override_decisions (tenant_id, override_id, stage_index, stage, role, decision, decided_by, reason, decided_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          args: [tenantId, id, d.stageIndex, d.stage, d.role, d.decision, d.decidedBy, d.reason, d.decidedAt],
         },
       ];
+      if (d.decision === "reject")
+        stmts.push({
+          sql: "UPDATE fairness_overrides SET status = 'rejected', rejected_by = ?, rejected_at = ?, reject_reason = ? WHERE tenant_id = ? AND id = ?",
+          args: [d.decidedBy, d.decidedAt, d.reason, tenantId, id],
+        });
+      else if (final)
+        stmts.push({
+          sql: "UPDATE fairness_overrides SET status = 'active', approved_by = ?, approved_at = ? WHERE tenant_id = ? AND id = ?",
+          args: [d.decidedBy, d.decidedAt, tenantId, id],
+        });
+      return stmts;
     },
-    /** Revocation statements; the batch aborts if the override was already revoked. */
+    /** Revocation statements; the batch aborts unless the override is still pending or active. */
     revokeStmts(id: string, revokedBy: string, reason: string | null, now: string): InStatement[] {
       return [
-        guard("override_already_revoked", "EXISTS (SELECT 1 FROM fairness_overrides WHERE tenant_id = ? AND id = ? AND status <> 'revoked')", [tenantId, id]),
+        guard("override_already_revoked", "EXISTS (SELECT 1 FROM fairness_overrides WHERE tenant_id = ? AND id = ? AND status IN ('pending', 'active'))", [tenantId, id]),
         {
           sql: "UPDATE fairness_overrides SET status = 'revoked', revoked_by = ?, revoked_at = ?, revoke_reason = ? WHERE tenant_id = ? AND id = ?",
           args: [revokedBy, now, reason, tenantId, id],
