@@ -8,7 +8,10 @@
  * `shadow_block` alerts, and no remediation record (nothing was stopped).
  * A repeated shadow recheck with the same outcome does not alert again; the
  * switch shadow → enforce is an audited settings change after which the next
- * recheck pauses for real.
+ * recheck pauses for real. The last block replays the acceptance story's steps
+ * (policy, publish with no traffic, recommend traffic and outcomes, edit and
+ * publish into a breach, an approved override that bypasses, the override's
+ * expiry and the sweep it triggers) for an enforce and a shadow tenant.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInProcessApp, inProcessClient, type InProcessApp } from "../helpers/in-process.js";
@@ -160,5 +163,78 @@ describe("shadow enforcement, side by side with enforce", () => {
     expect(report(SHD).wouldPause).toBeUndefined();
     expect(await status(SHD, flows.shd.drifting)).toBe("paused");
     expect((await remediations(SHD)).length).toBe(2);
+  });
+});
+
+describe("the acceptance story's steps, enforce and shadow side by side", () => {
+  const story = { enf: { fx: null as unknown as TenantFixture, flowId: "" }, shd: { fx: null as unknown as TenantFixture, flowId: "" } };
+  const storyPolicy = (enforcement: "enforce" | "shadow") => ({
+    fairnessPolicy: { enabled: true, sensitiveAttribute: "ageBand", thresholds: { disparateImpactRatio: 0.8, demographicParityGap: 0.2 }, minSampleSize: 100, windowDays: 7, continuousRecheck: true, enforcement },
+    alerts: { webhookUrl: "http://127.0.0.1:9/hook", secret: "whsec-story-0123456789", minTier: "warning" },
+  });
+  const both = async <R>(fn: (fx: TenantFixture, flowId: string) => Promise<R>) => ({ enf: await fn(story.enf.fx, story.enf.flowId), shd: await fn(story.shd.fx, story.shd.flowId) });
+
+  it("policy, a flow published with no traffic (skip), recommend traffic with outcomes", async () => {
+    story.enf.fx = await createTenant(app, "story-enf");
+    story.shd.fx = await createTenant(app, "story-shd");
+    for (const [mode, s] of [["enforce", story.enf], ["shadow", story.shd]] as const) {
+      expect((await api.request("PUT", "/api/v1/tenant-settings", { token: s.fx.keys.admin, body: storyPolicy(mode) })).status).toBe(200);
+      s.flowId = await createFlow(api, s.fx.keys.publisher, "nbo-cards", PLATINUM_FLOW);
+      const p = await publish(s.fx, s.flowId);
+      expect(p.body).toMatchObject({ wouldBlock: false, evaluation: { verdict: "skip", reason: "no usable samples" } });
+      const traces: string[] = [];
+      for (let i = 0; i < 160; i++) {
+        const r = await api.request("POST", "/api/v1/recommend", {
+          token: s.fx.keys.operator,
+          body: { customerId: `c-${i}`, decisionFlowKey: "nbo-cards", attributes: { ageBand: i % 2 === 0 ? "65+" : "25-34", tier: i % 4 === 3 ? "silver" : "gold", income: 60_000 + (i % 10) * 5_000 } },
+        });
+        expect(r.status).toBe(200);
+        traces.push(r.body.traceId);
+      }
+      for (const id of traces.slice(0, 40)) expect((await api.request("POST", "/api/v1/outcomes", { token: s.fx.keys.operator, body: { traceId: id, converted: true } })).status).toBe(200);
+    }
+  });
+
+  it("edit and publish into the breach: enforce 422 with the flow unchanged, shadow 200 with the same violations", async () => {
+    await both((fx, id) => api.request("PUT", `/api/v1/decision-flows/${id}`, { token: fx.keys.publisher, body: { definition: { ...PLATINUM_FLOW, maxOffers: 2 } } }));
+    const r = await both((fx, id) => publish(fx, id));
+    expectProblem(r.enf, 422, "fairness_gate_blocked");
+    expect(r.shd.status, JSON.stringify(r.shd.body)).toBe(200);
+    expect(r.shd.body).toMatchObject({ version: 2, wouldBlock: true, evaluation: { verdict: "block", sampleSize: 160, violations: r.enf.body.violations } });
+    expect(r.enf.body.violations.some((v: string) => /^disparate impact ratio \d\.\d{3} < threshold 0\.8$/.test(v))).toBe(true);
+    const flowsNow = await both(async (fx, id) => (await api.request("GET", `/api/v1/decision-flows/${id}`, { token: fx.keys.auditor })).body);
+    expect(flowsNow.enf).toMatchObject({ status: "active", activeVersion: 1, version: 2 });
+    expect(flowsNow.shd).toMatchObject({ status: "active", activeVersion: 2, version: 2 });
+  });
+
+  it("an approved override bypasses in both; when it expires the sweep pauses under enforce and only records under shadow", async () => {
+    const o = await both(async (fx, id) => {
+      const req = await api.request("POST", "/api/v1/fairness-overrides", { token: fx.keys.admin, body: { reason: "Regulator-approved pilot, ticket RISK-42", expiresAt: new Date(nowMs + 86_400_000).toISOString(), flowId: id } });
+      expect((await api.request("POST", `/api/v1/fairness-overrides/${req.body.id}/approve`, { token: fx.keys.approver })).status).toBe(200);
+      return req.body.id as string;
+    });
+    const p = await both((fx, id) => publish(fx, id));
+    for (const r of [p.enf, p.shd]) expect(r.body).toMatchObject({ status: "active", wouldBlock: false, evaluation: { verdict: "bypass" } });
+
+    nowMs += 2 * 86_400_000;
+    const sweep = await api.request("GET", "/api/v1/cron/fairness-recheck?job=expiry-sweep", { headers: { authorization: `Bearer ${app.cronSecret}` } });
+    expect(sweep.status, JSON.stringify(sweep.body)).toBe(200);
+    const line = (fx: TenantFixture) => sweep.body.tenants.find((t: { tenantId: string }) => t.tenantId === fx.id);
+    expect(line(story.enf.fx)).toMatchObject({ overrides: [o.enf], paused: [{ flowId: story.enf.flowId }] });
+    expect(line(story.shd.fx)).toMatchObject({ overrides: [o.shd], paused: [], wouldPause: [{ flowId: story.shd.flowId }] });
+    expect(line(story.shd.fx).wouldPause[0].violations).toEqual(line(story.enf.fx).paused[0].violations);
+
+    const st = await both((fx, id) => status(fx, id));
+    expect(st).toEqual({ enf: "paused", shd: "active" });
+    const rows = await both(async (fx, id) => (await allAudit(api, fx.keys.auditor)).filter((a) => a.entityId === id && /auto_pause$/.test(a.action)));
+    expect(rows.enf.map((a) => [a.action, a.details.trigger])).toEqual([["auto_pause", "override_expiry_sweep"]]);
+    expect(rows.shd.map((a) => [a.action, a.details.trigger])).toEqual([["shadow_auto_pause", "override_expiry_sweep"]]);
+    expect(rows.shd[0].violations).toEqual(rows.enf[0].violations);
+    const [enfEval] = await evaluationsOf(story.enf.fx, story.enf.flowId);
+    const [shdEval] = await evaluationsOf(story.shd.fx, story.shd.flowId);
+    expect(judged(shdEval)).toEqual(judged(enfEval));
+    expect(shdEval).toMatchObject({ trigger: "recheck", verdict: "block", wouldBlock: true, enforcement: "shadow" });
+    expect((await recommend(story.shd.fx, "nbo-cards")).status).toBe(200);
+    expectProblem(await recommend(story.enf.fx, "nbo-cards"), 409, "flow_not_active");
   });
 });
