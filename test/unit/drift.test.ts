@@ -4,7 +4,7 @@
  * published Kolmogorov distribution table — never against numbers this code printed.
  */
 import { describe, expect, it } from "vitest";
-import { attributeDrift, compareWindows, decileCuts, kolmogorovQ, ksPValue, ksStatistic, psi, psiBand } from "../../worker/domain/drift.js";
+import { attributeDrift, compareWindows, decileCuts, kolmogorovQ, ksExactPValue, ksPValue, ksStatistic, psi, psiBand } from "../../worker/domain/drift.js";
 
 const rows = (attribute: string, values: (string | number | null)[]) => values.map((v) => ({ [attribute]: v }));
 const repeat = <T>(v: T, n: number) => Array.from({ length: n }, () => v);
@@ -80,7 +80,28 @@ describe("two-sample Kolmogorov–Smirnov", () => {
   it("the p-value uses λ = (√ne + 0.12 + 0.11/√ne)·D (Numerical Recipes)", () => {
     // n = m = 100: ne = 50, √50 = 7.0710678; λ = 1.3581 ⇔ D = 1.3581 / (7.0710678 + 0.12 + 0.0155563) = 0.1884515
     expect(ksPValue(0.1884515, 100, 100)).toBeCloseTo(0.05, 4);
-    expect(ksPValue(0.5, 2, 2)).toBeNull(); // ne = 1 < 4: no asymptotic p-value
+    expect(ksPValue(0.5, 0, 3)).toBeNull();
+  });
+  it("small samples get the exact p-value: the Gnedenko–Korolyuk formula for n = m", () => {
+    // P(D ≥ k/n) = 2 Σ_{j≥1} (−1)^{j−1} C(2n, n − jk) / C(2n, n)
+    // n = 5, D = 0.6 (k = 3): 2·C(10, 2)/C(10, 5) = 90/252; D = 1 (k = 5): 2·C(10, 0)/252 = 2/252
+    expect(ksExactPValue(0.6, 5, 5)).toBeCloseTo(90 / 252, 12);
+    expect(ksExactPValue(1, 5, 5)).toBeCloseTo(2 / 252, 12);
+    // n = 10, D = 0.5 (k = 5): 2·(C(20, 5) − C(20, 0))/C(20, 10) = 2·15503/184756
+    expect(ksExactPValue(0.5, 10, 10)).toBeCloseTo((2 * 15503) / 184756, 12);
+    expect(ksPValue(0.5, 10, 10)).toBe(ksExactPValue(0.5, 10, 10));
+  });
+  it("the exact p-value equals brute-force enumeration of every split (n = 3, m = 4)", () => {
+    // All C(7, 3) = 35 ways to draw the first sample from 7 distinct pooled values, equally likely under H0.
+    const pooled = [1, 2, 3, 4, 5, 6, 7];
+    const ds: number[] = [];
+    for (let mask = 0; mask < 1 << 7; mask++) {
+      const a = pooled.filter((_, i) => mask & (1 << i));
+      if (a.length !== 3) continue;
+      ds.push(ksStatistic(a, pooled.filter((_, i) => !(mask & (1 << i)))));
+    }
+    expect(ds).toHaveLength(35);
+    for (const d of [...new Set(ds)]) expect(ksExactPValue(d, 3, 4)).toBeCloseTo(ds.filter((x) => x >= d - 1e-12).length / 35, 12);
   });
 });
 

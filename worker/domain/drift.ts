@@ -21,7 +21,10 @@
  *   (Press et al., §14.3): λ = (√ne + 0.12 + 0.11/√ne)·D, ne = n·m/(n+m),
  *   Q_KS(λ) = 2 Σ_{k≥1} (−1)^{k−1} e^{−2k²λ²}; for λ < 1.18 the equivalent
  *   Jacobi-theta form 1 − (√(2π)/λ) Σ_{k≥1} e^{−(2k−1)²π²/(8λ²)} converges faster.
- *   The approximation is good for ne ≥ 4 (NR); smaller samples get no KS (null).
+ *   Small samples (n·m ≤ KS_EXACT_MAX_NM = 2500) get the exact p-value instead: the
+ *   share of the C(n+m, n) equally likely orderings of the pooled sample (lattice
+ *   paths from (0,0) to (n,m)) on which some point has |i/n − j/m| ≥ D, counted by
+ *   dynamic programming; exact for samples without ties, conservative with ties.
  * - Verdict: alert when any PSI ≥ 0.25 or any KS test has p < 0.05 with D > 0.1;
  *   monitor when any PSI is in the monitor band; none otherwise.
  * - Missing values (absent or null) are left out of both windows and counted apart.
@@ -36,8 +39,8 @@ export const PSI_MONITOR = 0.1;
 export const PSI_ALERT = 0.25;
 export const KS_ALPHA = 0.05;
 export const KS_MIN_D = 0.1;
-/** Smallest effective sample size ne = n·m/(n+m) for which the asymptotic KS p-value is reported. */
-export const KS_MIN_EFFECTIVE_N = 4;
+/** Largest n·m for which the KS p-value is computed exactly (lattice paths) rather than asymptotically. */
+export const KS_EXACT_MAX_NM = 2500;
 
 export const driftBandSchema = z.enum(["none", "monitor", "alert"]);
 export type DriftBand = z.infer<typeof driftBandSchema>;
@@ -52,7 +55,7 @@ export const attributeDriftSchema = z.object({
   /** null when either window has no value of the attribute. */
   psi: z.number().nullable(),
   band: driftBandSchema.nullable(),
-  /** Numeric attributes only (null otherwise, or when ne < 4). */
+  /** Numeric attributes only (null otherwise). ksPValue: exact for n·m ≤ 2500, else asymptotic. */
   ks: z.number().nullable(),
   ksPValue: z.number().nullable(),
   /** Whether this attribute alone raises the alert. */
@@ -135,10 +138,37 @@ export function kolmogorovQ(lambda: number): number {
   return Math.min(1, Math.max(0, 2 * s));
 }
 
-/** The asymptotic p-value of D for samples of n and m (null when ne < KS_MIN_EFFECTIVE_N). */
+/**
+ * Exact P(D ≥ d) for samples of n and m without ties: 1 − (paths staying strictly within
+ * |i/n − j/m| < d) / C(n+m, n). Counts are doubles (C(100, 50) ≈ 1e29 is far below the range).
+ */
+export function ksExactPValue(d: number, n: number, m: number): number {
+  // D is a multiple of 1/lcm(n, m): the tolerance only absorbs rounding of i/n − j/m.
+  const outside = (i: number, j: number) => Math.abs(i / n - j / m) >= d - 1e-12;
+  const inside = new Float64Array(m + 1);
+  const all = new Float64Array(m + 1);
+  for (let i = 0; i <= n; i++) {
+    for (let j = 0; j <= m; j++) {
+      if (i === 0 && j === 0) {
+        inside[0] = outside(0, 0) ? 0 : 1;
+        all[0] = 1;
+        continue;
+      }
+      // inside[j] still holds row i − 1 (the step i−1 → i); inside[j − 1] already row i.
+      const viaI = i > 0 ? inside[j]! : 0;
+      const viaJ = j > 0 ? inside[j - 1]! : 0;
+      inside[j] = outside(i, j) ? 0 : viaI + viaJ;
+      all[j] = (i > 0 ? all[j]! : 0) + (j > 0 ? all[j - 1]! : 0);
+    }
+  }
+  return Math.min(1, Math.max(0, 1 - inside[m]! / all[m]!));
+}
+
+/** The p-value of D for samples of n and m: exact when n·m ≤ KS_EXACT_MAX_NM, else asymptotic (NR). */
 export function ksPValue(d: number, n: number, m: number): number | null {
+  if (n === 0 || m === 0) return null;
+  if (n * m <= KS_EXACT_MAX_NM) return ksExactPValue(d, n, m);
   const ne = (n * m) / (n + m);
-  if (!(ne >= KS_MIN_EFFECTIVE_N)) return null;
   const r = Math.sqrt(ne);
   return kolmogorovQ((r + 0.12 + 0.11 / r) * d);
 }
@@ -184,7 +214,6 @@ export function attributeDrift(attribute: string, reference: readonly Attributes
     if (!empty) {
       ks = ksStatistic(rs, cs);
       p = ksPValue(ks, rs.length, cs.length);
-      if (p === null) ks = null;
     }
   } else {
     const index = new Map<string, number>();

@@ -68,7 +68,7 @@ export type DriftReport = z.infer<typeof driftReportSchema>;
 const METHOD: DriftReport["method"] = {
   psiFloor: PSI_FLOOR,
   psiBands: { monitor: PSI_MONITOR, alert: PSI_ALERT },
-  ks: { alpha: KS_ALPHA, minD: KS_MIN_D, pValue: "asymptotic Kolmogorov Q_KS((√ne + 0.12 + 0.11/√ne)·D), ne = n·m/(n+m) (Numerical Recipes §14.3)" },
+  ks: { alpha: KS_ALPHA, minD: KS_MIN_D, pValue: "exact (lattice paths over the C(n+m, n) orderings) for n·m ≤ 2500; else asymptotic Kolmogorov Q_KS((√ne + 0.12 + 0.11/√ne)·D), ne = n·m/(n+m) (Numerical Recipes §14.3)" },
   maxTracesPerWindow: DRIFT_MAX_TRACES,
 };
 
