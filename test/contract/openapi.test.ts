@@ -67,7 +67,7 @@ describe("OpenAPI document", () => {
       }
   });
 
-  it("GET /openapi.json serves the document; GET /docs is self-contained", async () => {
+  it("GET /openapi.json serves the document; GET /docs loads only its own assets", async () => {
     const res = await app.fetch("/openapi.json");
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual(generated);
@@ -78,6 +78,7 @@ describe("OpenAPI document", () => {
     const html = await docs.text();
     // No asset from anywhere else: no src/href to another origin.
     expect(html).not.toMatch(/(src|href)\s*=\s*["']?(https?:)?\/\//i);
-    expect(html).toContain('fetch("/openapi.json")');
+    expect(html).toContain('<script src="/docs/assets/scalar.js"></script>');
+    expect(await (await app.fetch("/docs/assets/init.js")).text()).toContain('"url":"/openapi.json"');
   });
 });

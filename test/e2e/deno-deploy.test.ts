@@ -112,6 +112,15 @@ describe("[deno-deploy] under Deploy's restrictions", () => {
     expect(JSON.stringify(r.body)).toContain((await createEvidenceSigner(evidenceKey)).publicKey);
   });
 
+  it("[deno-deploy] /docs: the page and Scalar's bundle, read from node_modules, served by the app", async () => {
+    const page = await fetch(`${server.baseUrl}/docs`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('src="/docs/assets/scalar.js"');
+    const bundle = await fetch(`${server.baseUrl}/docs/assets/scalar.js`);
+    expect(bundle.status).toBe(200);
+    expect(await bundle.text()).toBe(readFileSync(join(ROOT, "node_modules/@scalar/api-reference/dist/browser/standalone.js"), "utf8"));
+  });
+
   it("[deno-deploy] logs JSON lines without secrets and stops gracefully on SIGTERM", async () => {
     const http = createClient(server.baseUrl);
     const r = await http.request("GET", "/healthz", { headers: { "x-request-id": "req-deploy-12345" } });

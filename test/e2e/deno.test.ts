@@ -2,11 +2,15 @@
  * The acceptance story against the real Deno gateway (`deno task start`: Deno.serve,
  * native libSQL files, Wasm kernels) over real HTTP, plus graceful shutdown.
  */
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "../helpers/client.js";
 import { spawnDenoServer } from "../helpers/deno.js";
 import type { SpawnedServer } from "../helpers/server.js";
 import { acceptanceStory } from "./story.case.js";
+
+const ROOT = resolve(import.meta.dirname, "../..");
 
 let server: SpawnedServer;
 beforeAll(async () => {
@@ -18,6 +22,17 @@ afterAll(async () => {
 });
 
 acceptanceStory("deno", () => server);
+
+describe("[deno] docs", () => {
+  it("[deno] /docs: the page and Scalar's bundle, read from node_modules, served by the app", async () => {
+    const page = await fetch(`${server.baseUrl}/docs`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('src="/docs/assets/scalar.js"');
+    const bundle = await fetch(`${server.baseUrl}/docs/assets/scalar.js`);
+    expect(bundle.status).toBe(200);
+    expect(await bundle.text()).toBe(readFileSync(join(ROOT, "node_modules/@scalar/api-reference/dist/browser/standalone.js"), "utf8"));
+  });
+});
 
 describe("[deno] operational basics", () => {
   it("[deno] logs JSON lines without secrets and stops gracefully on SIGTERM", async () => {

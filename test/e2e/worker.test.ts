@@ -16,6 +16,7 @@ import { startSqld, type SqldServer } from "../helpers/sqld.js";
 import { generateSeed } from "../../worker/domain/chain-sign.js";
 import { startWebhookReceiver } from "../helpers/webhook-receiver.js";
 import { acceptanceStory, PLATINUM_FLOW, type StoryTarget } from "./story.case.js";
+import { DOCS_BUNDLE_PATH, DOCS_INIT_PATH } from "../../worker/http/openapi/docs-page.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const adminToken = "worker-admin-token-" + crypto.randomUUID();
@@ -187,6 +188,21 @@ describe("[worker] edge specifics", () => {
     await fireScheduled(target.baseUrl, Date.now(), SWEEP_CRON);
     const again = (await http.get(`/api/v1/audit-log?entityType=decision_flow&entityId=${flow.body.id}`, key)).body.items.filter((a: { action: string }) => a.action === "auto_pause");
     expect(again).toHaveLength(1);
+  });
+
+  it("[worker] /docs: Scalar's bundle is bundled as text and served by the Worker itself", async () => {
+    const page = await fetch(`${target.baseUrl}/docs`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-security-policy")).toContain("script-src 'self'");
+    const html = await page.text();
+    expect(html).toContain(`src="${DOCS_BUNDLE_PATH}"`);
+    const bundle = await fetch(`${target.baseUrl}${DOCS_BUNDLE_PATH}`);
+    expect(bundle.status).toBe(200);
+    expect(bundle.headers.get("content-type")).toMatch(/^text\/javascript/);
+    // The very file in node_modules, byte for byte (a Text module, not re-bundled as code).
+    expect(await bundle.text()).toBe(readFileSync(join(ROOT, "node_modules/@scalar/api-reference/dist/browser/standalone.js"), "utf8"));
+    const init = await fetch(`${target.baseUrl}${DOCS_INIT_PATH}`);
+    expect(await init.text()).toContain("Scalar.createApiReference");
   });
 
   it("[worker] the bundle module lists every migration file", () => {

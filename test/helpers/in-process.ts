@@ -15,7 +15,7 @@ import { readResult, requestInit, type RequestOptions } from "./client.js";
 import { createLogger } from "../../worker/observability/logger.js";
 import { buildDeps } from "../../worker/runtime/build-deps.js";
 import { parseEnv, regionsOf, serverEnvSchema } from "../../worker/runtime/config.js";
-import { loadMigrationsFromDisk, openLibsql, loadOrCreateSecretFile } from "../../worker/runtime/node-files.js";
+import { loadMigrationsFromDisk, openLibsql, loadOrCreateSecretFile, readDocsBundleFromDisk } from "../../worker/runtime/node-files.js";
 import { generateSeed } from "../../worker/domain/chain-sign.js";
 
 export interface InProcessApp {
@@ -59,6 +59,7 @@ export async function createInProcessApp(
       return opts.wrapTenantClient ? opts.wrapTenantClient(c) : c;
     },
     migrations: loadMigrationsFromDisk(),
+    docsBundle: () => readDocsBundleFromDisk(),
     kernels: opts.kernels === "reference" ? createReferenceKernels() : await loadWasmKernelsFromFile(),
     logger: createLogger({ sink: (l) => logs.push(l) }),
     embeddedDbUrl: (id, region) => (region === "default" ? `file:tenants/${id}.db` : `file:regions/${region}/tenants/${id}.db`),

@@ -73,7 +73,7 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
   // Deprecated operations (none today) announce it on every answer: Deprecation, Sunset, Link.
   app.use("*", announceDeprecations(operationList));
   app.route("/", createHealthRoutes(deps, isShuttingDown));
-  app.route("/", createOpenApiRoutes());
+  app.route("/", createOpenApiRoutes(deps));
 
   app.use("/api/*", async (c, next) => {
     if (isShuttingDown()) return problem(c, 503, "shutting_down", "Service unavailable", "The server is shutting down; retry on another instance.");

@@ -52,6 +52,12 @@ export interface AppDeps extends RecheckDeps {
   outbox: OutboxSignal;
   /** Signed chain heads of every tenant, kept in the control store (evidence verification, exports). */
   anchors: ChainAnchorStore;
+  /**
+   * The /docs renderer's browser bundle (`@scalar/api-reference`'s dist/browser/standalone.js)
+   * as text: read from node_modules on Node and Deno, bundled as a Text module on Workers.
+   * Called on the first GET /docs/assets/scalar.js; the route keeps the result.
+   */
+  docsBundle(): Promise<string>;
 }
 
 export interface AppVariables {

@@ -41,6 +41,8 @@ export interface RuntimeParts {
   onGeneratedEvidenceKey?: (publicKey: string, where: string) => void;
   /** Where commits that queued alerts are signalled; a fresh one when absent. */
   outbox?: OutboxSignal;
+  /** The /docs renderer bundle's text (Node/Deno read it from node_modules, Workers from the bundle). */
+  docsBundle: () => Promise<string>;
 }
 
 const ADMIN_TOKEN_SETTING = "platform_admin_token_sha256";
@@ -126,5 +128,6 @@ export async function buildDeps(parts: RuntimeParts): Promise<AppDeps> {
     },
     outbox,
     anchors,
+    docsBundle: parts.docsBundle,
   };
 }

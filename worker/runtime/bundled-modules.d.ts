@@ -1,7 +1,8 @@
 /**
  * @module runtime/bundled-modules
  * Module types for files the Workers bundler turns into modules (wrangler.toml
- * `[[rules]]`): SQL migrations as text and the kernels as a compiled module.
+ * `[[rules]]`): SQL migrations as text, the kernels as a compiled module, and
+ * the /docs renderer (Scalar's standalone browser bundle) as text.
  */
 declare module "*.sql" {
   const text: string;
@@ -11,4 +12,9 @@ declare module "*.sql" {
 declare module "*.wasm" {
   const module: WebAssembly.Module;
   export default module;
+}
+
+declare module "*/@scalar/api-reference/dist/browser/standalone.js" {
+  const text: string;
+  export default text;
 }

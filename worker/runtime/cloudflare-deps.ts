@@ -1,7 +1,8 @@
 /**
  * @module runtime/cloudflare-deps
  * Builds the gateway for a Worker isolate: config parsed once, libSQL over HTTP,
- * Wasm kernels from the bundled module, migrations from the bundled .sql texts.
+ * Wasm kernels from the bundled module, migrations from the bundled .sql texts,
+ * the /docs renderer from the bundled text of Scalar's standalone bundle.
  * Kept free of Workers-only types so the main typecheck covers it; the entry
  * point (cloudflare.ts) only wires it to `fetch` and `scheduled`.
  *
@@ -29,6 +30,11 @@ import { httpTransportUrl, parseWorkerEnv, type WorkerConfig } from "./cloudflar
 export interface WorkerBundle {
   kernelsModule: WebAssembly.Module;
   migrations: { control: Migration[]; tenant: Migration[] };
+}
+
+/** The /docs renderer bundle's text (wrangler.toml rule `Text`; see cloudflare-docs-bundle.ts). */
+export interface WorkerDocsBundle {
+  docsBundle: string;
 }
 
 /** Everything one isolate needs to serve requests and run the cron. */
@@ -64,7 +70,7 @@ function perRequestTraceWrites(tenants: TenantRegistry): TenantRegistry {
   };
 }
 
-async function buildState(env: Record<string, unknown>, bundle: WorkerBundle, outbox: OutboxSignal): Promise<WorkerState> {
+async function buildState(env: Record<string, unknown>, bundle: WorkerBundle & WorkerDocsBundle, outbox: OutboxSignal): Promise<WorkerState> {
   const { config, regions } = parseWorkerEnv(env);
   const logger = createLogger({ level: config.FAIRGATE_LOG_LEVEL });
   const deps = await buildDeps({
@@ -73,6 +79,7 @@ async function buildState(env: Record<string, unknown>, bundle: WorkerBundle, ou
     controlClient: openHttpClient(config.FAIRGATE_CONTROL_DB_URL, config.FAIRGATE_CONTROL_DB_AUTH_TOKEN),
     openTenantClient: (t) => openHttpClient(t.dbUrl, regions[t.region]?.authToken),
     migrations: bundle.migrations,
+    docsBundle: async () => bundle.docsBundle,
     kernels: await createWasmKernels(bundle.kernelsModule),
     logger,
     outbox,
@@ -90,7 +97,7 @@ async function buildState(env: Record<string, unknown>, bundle: WorkerBundle, ou
  * once per isolate, and a different env (tests, a config change) gets its own.
  * A failed build is not cached: the next request tries again.
  */
-export function createWorkerRuntime(bundle: WorkerBundle) {
+export function createWorkerRuntime(bundle: WorkerBundle & WorkerDocsBundle) {
   const states = new WeakMap<object, Promise<WorkerState>>();
   // One per isolate (created by the entry module): every state built here signals into it.
   const signal = createOutboxSignal();

@@ -13,6 +13,7 @@ import { PROBLEM_TYPE_BASE } from "../http/problem.js";
 import { errorFields } from "../observability/logger.js";
 import { workerBundle } from "./cloudflare-bundle.js";
 import { createWorkerRuntime } from "./cloudflare-deps.js";
+import { docsBundle } from "./cloudflare-docs-bundle.js";
 
 /**
  * Vars and secrets (see wrangler.toml): FAIRGATE_CONTROL_DB_URL,
@@ -21,7 +22,7 @@ import { createWorkerRuntime } from "./cloudflare-deps.js";
  */
 export type Env = Record<string, unknown>;
 
-const runtime = createWorkerRuntime(workerBundle);
+const runtime = createWorkerRuntime({ ...workerBundle, docsBundle });
 
 /** A problem+json answer for an isolate that cannot start (bad config, control store down). */
 function startupFailure(e: unknown): Response {

@@ -3,9 +3,9 @@
  * Builds the gateway for Deno Deploy without native code and without writing a
  * file: configuration parsed once (URL-only, secrets required), every database
  * through `@libsql/client/web` over HTTP, the Wasm kernels compiled from the
- * bytes of wasm-core/build/kernels.wasm and the migrations read as text (reading
- * the deployed source files is allowed on Deploy; writing is not). It takes the
- * two file reads it needs as functions, so it carries no Deno types and the main
+ * bytes of wasm-core/build/kernels.wasm, the migrations and the /docs renderer
+ * bundle read as text (reading the deployed files is allowed on Deploy; writing
+ * is not). It takes the file reads it needs as functions, so it carries no Deno types and the main
  * typecheck covers it; the entry point (deno-deploy.ts) wires it to `Deno.serve`,
  * `Deno.cron` and the signals.
  *
@@ -50,6 +50,8 @@ export interface DeployState {
 
 /** The repository's kernels, relative to this source file (Deploy serves the files read-only). */
 export const KERNELS_WASM_URL = new URL("../../wasm-core/build/kernels.wasm", import.meta.url);
+/** Scalar's standalone browser bundle, the /docs renderer (Deploy serves node_modules read-only with the code). */
+export const DOCS_BUNDLE_URL = new URL("../../node_modules/@scalar/api-reference/dist/browser/standalone.js", import.meta.url);
 /** worker/store/migrations/{control,tenant}/*.sql */
 export const MIGRATIONS_URL = new URL("../store/migrations/", import.meta.url);
 
@@ -128,6 +130,7 @@ export function createDenoDeployRuntime(io: DenoDeployIo) {
           }
         },
         migrations,
+        docsBundle: () => io.files.readText(DOCS_BUNDLE_URL),
         kernels,
         logger,
       });

@@ -1,9 +1,11 @@
 /**
  * @module runtime/node-files
  * File-system pieces for Node (and Deno via its Node compatibility): loading
- * migrations from disk, and embedded libSQL file clients with durable pragmas.
+ * migrations and the /docs renderer bundle from disk, and embedded libSQL file
+ * clients with durable pragmas.
  */
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createClient } from "@libsql/client";
@@ -18,6 +20,14 @@ export function loadMigrationsFromDisk(dir = MIGRATIONS_DIR): { control: Migrati
   const load = (sub: string) =>
     parseMigrations(Object.fromEntries(readdirSync(join(dir, sub)).filter((f) => f.endsWith(".sql")).map((f) => [f, readFileSync(join(dir, sub, f), "utf8")])));
   return { control: load("control"), tenant: load("tenant") };
+}
+
+/** Scalar's standalone browser bundle (the /docs renderer), from this repository's node_modules. */
+export const DOCS_BUNDLE_FILE = fileURLToPath(new URL("../../node_modules/@scalar/api-reference/dist/browser/standalone.js", import.meta.url));
+
+/** Reads the /docs renderer bundle (on first use; the route keeps it). */
+export async function readDocsBundleFromDisk(file = DOCS_BUNDLE_FILE): Promise<string> {
+  return readFile(file, "utf8");
 }
 
 /** Resolves a `file:` URL that may be relative to the data directory. */

@@ -20,7 +20,7 @@ import { buildDeps } from "./build-deps.js";
 import { parseEnv, regionsOf, serverEnvSchema, type ServerConfig } from "./config.js";
 import { generateSeed } from "../domain/chain-sign.js";
 import { reconcileAllAnchors } from "../services/evidence-anchors.js";
-import { loadMigrationsFromDisk, loadOrCreateSecretFile, openLibsql } from "./node-files.js";
+import { loadMigrationsFromDisk, loadOrCreateSecretFile, openLibsql, readDocsBundleFromDisk } from "./node-files.js";
 
 /** A listening server as the lifecycle needs it. */
 export interface ServedHttp {
@@ -79,6 +79,7 @@ export async function createServerLifecycle(io: RuntimeIo): Promise<ServerLifecy
     controlClient,
     openTenantClient: (t) => open(t.dbUrl, regions[t.region]?.authToken),
     migrations: loadMigrationsFromDisk(),
+    docsBundle: () => readDocsBundleFromDisk(),
     kernels,
     logger,
     // One layout for both runtimes, so either can serve the same data directory.
