@@ -76,8 +76,8 @@ describe("a tenant database rolled back to an earlier copy", () => {
     writeFileSync(file, await exported.text());
     const publicKey = (await api.get("/api/v1/evidence/public-key", auditor)).body.publicKey as string;
     let out = "";
-    const code = await main(["verify", file, "--public-key", publicKey], { stdout: { write: (s: string) => (out += s) }, stderr: { write: () => {} } });
-    expect(code, out).toBe(1);
+    const code = await main(["verify", file, "--public-key", publicKey], { stdout: { write: (s: string) => (out += s) }, stderr: { write: (s: string) => (out += s) } });
+    expect(code, `${out}\nexport status ${exported.status}`).toBe(1);
     expect(out).toContain("anchor_rollback");
 
     const refused = await api.post("/api/v1/decision-flows", publisher, flow("third"));

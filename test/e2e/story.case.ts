@@ -66,7 +66,7 @@ export function acceptanceStory(runtime: string, target: () => StoryTarget) {
       const spec = ok(await fg.call("openapi"));
       expect(spec.body).toMatchObject({ openapi: "3.1.0", paths: expect.any(Object) });
       const docs = ok(await fg.call("docs"));
-      expect(docs.body).toContain('fetch("/openapi.json")');
+      expect(docs.body).toContain('<script src="/docs/assets/scalar.js"></script>');
       const ten = await fg.call("createTenant", { token: t.adminToken, body: { name: `acme-${runtime}-${Date.now()}` } });
       expect(ten.status).toBe(201);
       const tenant = ok(ten).body;
