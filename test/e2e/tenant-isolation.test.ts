@@ -1,6 +1,6 @@
 /**
  * @module test/e2e/tenant-isolation
- * One tenant's trouble stays that tenant's (issue 19 C), on the real Node
+ * One tenant's trouble stays that tenant's, on the real Node
  * gateway over HTTP with real files: another process holds an exclusive lock on
  * tenant A's database → A gets 503 store_unavailable within the deadline while B
  * and /healthz answer, /readyz is degraded without naming anyone; a garbage

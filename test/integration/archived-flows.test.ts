@@ -1,5 +1,5 @@
 /**
- * Archived flows (issue 14, part 3) over HTTP: archiving an active flow stops it
+ * Archived flows over HTTP: archiving an active flow stops it
  * serving at once (recommend → 409), the daily recheck and the override-expiry
  * sweep skip it even though its traffic breaches, it keeps its history
  * (versions, evaluations, audit rows), it is hidden from the default list and

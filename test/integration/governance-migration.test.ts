@@ -1,5 +1,5 @@
 /**
- * Migration 0010 (issue 14) on a database that already holds data: a tenant
+ * Migration 0010 (governance depth) on a database that already holds data: a tenant
  * database migrated up to 0009 gets flows and overrides in every status, then
  * 0010 rebuilds fairness_overrides (status 'rejected', approval columns) and
  * adds decision_flows.archived_at. Every row survives unchanged, old requests

@@ -1,5 +1,5 @@
 /**
- * Override approvals in stages (issue 14, part 2) over HTTP. A policy's
+ * Override approvals in stages over HTTP. A policy's
  * `overrideApprovals` (default: one approver stage) is fixed on the request when
  * it is made; stages are decided in order, each by a holder of the stage's role
  * who is neither the requester nor an earlier approver; the override bypasses

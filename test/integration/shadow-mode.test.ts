@@ -1,5 +1,5 @@
 /**
- * Shadow enforcement (issue 14, part 1) over HTTP, side by side with enforce: two
+ * Shadow enforcement over HTTP, side by side with enforce: two
  * tenants with the same policy (but `enforcement`), the same flows and the same
  * traffic. The enforce tenant's publish is refused and its drifting flow paused;
  * the shadow tenant publishes everything and pauses nothing, while both record

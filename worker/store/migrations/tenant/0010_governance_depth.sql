@@ -1,4 +1,4 @@
--- Issue 14 (governance depth): archived flows and override approvals in stages.
+-- Governance depth: archived flows and override approvals in stages.
 
 -- An archived flow keeps its row, versions, traces and evaluations; archived_at set
 -- means archived (the API shows status "archived"). Archiving an active flow also
