@@ -151,9 +151,22 @@ export function formatFromName(file: string): "csv" | "ndjson" | null {
   return ext === ".csv" ? "csv" : ext === ".ndjson" || ext === ".jsonl" ? "ndjson" : null;
 }
 
+/**
+ * A base64url public key may begin with "-", which node:util would take for an option:
+ * `--public-key VALUE` is joined into `--public-key=VALUE` before parsing.
+ */
+function joinKeyValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--public-key" && i + 1 < argv.length) out.push(`--public-key=${argv[++i]}`);
+    else out.push(argv[i]!);
+  }
+  return out;
+}
+
 function parse(argv: string[]) {
   try {
-    return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    return parseArgs({ args: joinKeyValues(argv), options: OPTIONS, allowPositionals: true, strict: true });
   } catch (err) {
     // node:util names the flag in its first sentence; its follow-up advice (about "--" or
     // "--flag=-x") would break the one-line message, so keep the first line only.

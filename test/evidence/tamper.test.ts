@@ -48,7 +48,9 @@ async function offline(f: EvidenceFixture, name: string): Promise<{ code: number
   const io = { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: () => {} } };
   const code = await main(["verify", file, "--public-key", key], io);
   let json = "";
-  await main(["verify", file, "--public-key", key, "--json"], { stdout: { write: (s: string) => (json += s) }, stderr: { write: () => {} } });
+  let stderr = "";
+  await main(["verify", file, "--public-key", key, "--json"], { stdout: { write: (s: string) => (json += s) }, stderr: { write: (s: string) => (stderr += s) } });
+  if (!json) throw new Error(`fairgate verify printed no verdict: ${stderr} (export status ${res.status}, ${readFileSync(file, "utf8").length} bytes)`);
   return { code, stdout, verdict: JSON.parse(json) };
 }
 
@@ -381,5 +383,20 @@ describe("rows the walk must not skip, columns the queries trust, and exports th
     const r = await run("appended.ndjson", forged);
     expect(r.code).toBe(1);
     expect(r.out).toContain("unanchored_rows");
+  });
+});
+
+describe("fairgate verify --public-key", () => {
+  it("takes a key that begins with '-' (a base64url character), in both spellings", async () => {
+    const f = await fixture();
+    const res = await f.app.fetch("/api/v1/audit-log/export", { headers: { authorization: `Bearer ${f.fx.keys.auditor}` } });
+    const file = join(dir, "dash-key.ndjson");
+    writeFileSync(file, await res.text());
+    const quiet = { stdout: { write: () => {} }, stderr: { write: () => {} } };
+    // A well-formed key of another signer that starts with "-": parsed as a key, so the signatures fail (1), not usage (2).
+    const dashKey = "-" + (await publicKey(f)).slice(1);
+    expect(await main(["verify", file, "--public-key", dashKey], quiet)).toBe(1);
+    expect(await main(["verify", file, `--public-key=${dashKey}`], quiet)).toBe(1);
+    expect(await main(["verify", file, "--public-key", await publicKey(f)], quiet)).toBe(0);
   });
 });
