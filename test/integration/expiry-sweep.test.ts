@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AppDeps } from "../../worker/http/types.js";
 import { runExpirySweep } from "../../worker/services/expiry-sweep.js";
 import type { InStatement } from "../../worker/store/sql.js";
+import { FAILING_STATEMENT, interceptTenantWrites } from "../helpers/tenant-writes.js";
 import { createInProcessApp, inProcessClient, type InProcessApp } from "../helpers/in-process.js";
 import { type Api, allAudit, breachingLines, bulk, createFlow, createTenant, expectProblem, fairLines, PLATINUM_FLOW, policy, tableCounts, type TenantFixture } from "./_support.js";
 
@@ -23,21 +24,8 @@ const clock = () => new Date(nowMs++);
 let failMarkFor: string | null = null;
 const marksSwept = (stmts: InStatement[]) => stmts.some((s) => typeof s === "object" && s.sql.includes("override_sweeps"));
 
-function withFaults(deps: AppDeps): AppDeps {
-  const tenants = deps.tenants;
-  return {
-    ...deps,
-    tenants: {
-      ...tenants,
-      async get(t) {
-        const h = await tenants.get(t);
-        if (failMarkFor !== t.id) return h;
-        const write = (stmts: InStatement[], guardCode?: string) => h.store.write(marksSwept(stmts) ? [...stmts, "INSERT INTO no_such_table VALUES (1)"] : stmts, guardCode);
-        return { ...h, store: { ...h.store, write } };
-      },
-    },
-  };
-}
+const withFaults = (deps: AppDeps): AppDeps =>
+  interceptTenantWrites(deps, (tenantId, stmts, write) => write(failMarkFor === tenantId && marksSwept(stmts) ? [...stmts, FAILING_STATEMENT] : stmts));
 
 let app: InProcessApp;
 let api: Api;

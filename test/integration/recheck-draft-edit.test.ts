@@ -6,7 +6,7 @@
  */
 import { afterAll, expect, it } from "vitest";
 import type { AppDeps } from "../../worker/http/types.js";
-import type { InStatement } from "../../worker/store/sql.js";
+import { interceptTenantWrites } from "../helpers/tenant-writes.js";
 import { createInProcessApp, inProcessClient, type InProcessApp } from "../helpers/in-process.js";
 import { breachingLines, bulk, createFlow, createTenant, PLATINUM_FLOW, policy } from "./_support.js";
 
@@ -15,27 +15,15 @@ const clock = () => new Date(nowMs++);
 /** Runs once, right before the first batch that pauses a flow is written. */
 let beforePause: (() => Promise<void>) | null = null;
 
-function wrap(deps: AppDeps): AppDeps {
-  const tenants = deps.tenants;
-  return {
-    ...deps,
-    tenants: {
-      ...tenants,
-      async get(t) {
-        const h = await tenants.get(t);
-        const write = async (stmts: InStatement[], g?: string) => {
-          if (beforePause && stmts.some((s) => typeof s === "object" && /UPDATE decision_flows SET status/.test(s.sql))) {
-            const run = beforePause;
-            beforePause = null;
-            await run();
-          }
-          return h.store.write(stmts, g);
-        };
-        return { ...h, store: { ...h.store, write } };
-      },
-    },
-  };
-}
+const wrap = (deps: AppDeps): AppDeps =>
+  interceptTenantWrites(deps, async (_tenantId, stmts, write) => {
+    if (beforePause && stmts.some((s) => typeof s === "object" && /UPDATE decision_flows SET status/.test(s.sql))) {
+      const run = beforePause;
+      beforePause = null;
+      await run();
+    }
+    return write(stmts);
+  });
 
 let app: InProcessApp;
 afterAll(async () => app?.close());

@@ -12,6 +12,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AppDeps } from "../../worker/http/types.js";
 import type { InStatement } from "../../worker/store/sql.js";
+import { FAILING_STATEMENT, interceptTenantWrites } from "../helpers/tenant-writes.js";
 import { createInProcessApp, inProcessClient, type InProcessApp } from "../helpers/in-process.js";
 import {
   type Api,
@@ -46,25 +47,9 @@ const scheduled = (day: number, hour = 3) => new Date(DAY1 + day * DAY + hour * 
 let failAutoPauseFor: string | null = null;
 const carriesAutoPause = (stmts: InStatement[]) => stmts.some((s) => typeof s === "object" && (s.args ?? []).includes("auto_pause"));
 
-function withFaults(deps: AppDeps): AppDeps {
-  const tenants = deps.tenants;
-  return {
-    ...deps,
-    tenants: {
-      ...tenants,
-      async get(t) {
-        const h = await tenants.get(t);
-        if (failAutoPauseFor !== t.id) return h;
-        const store = {
-          ...h.store,
-          // The real batch runs — status UPDATE and audit INSERT included — and then hits a statement that fails.
-          write: (stmts: InStatement[], guardCode?: string) => h.store.write(carriesAutoPause(stmts) ? [...stmts, "INSERT INTO no_such_table VALUES (1)"] : stmts, guardCode),
-        };
-        return { ...h, store };
-      },
-    },
-  };
-}
+// The real batch runs — status UPDATE and audit INSERT included — and then hits a statement that fails.
+const withFaults = (deps: AppDeps): AppDeps =>
+  interceptTenantWrites(deps, (tenantId, stmts, write) => write(failAutoPauseFor === tenantId && carriesAutoPause(stmts) ? [...stmts, FAILING_STATEMENT] : stmts));
 
 let app: InProcessApp;
 let api: Api;
