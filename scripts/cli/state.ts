@@ -10,28 +10,16 @@ import { randomUUID } from "node:crypto";
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { z } from "zod";
-import { SEQUENTIAL_METRICS, type SequenceState } from "../../worker/domain/sequential.js";
+import { type SequenceState, sequenceStateSchemaOf } from "../../worker/domain/sequential.js";
 import { at } from "./errors.js";
 
 export const STATE_FORMAT = "fairgate-sequential-state/1";
 
-const int = z.number().int().min(0);
-const groupSchema = z.strictObject({ value: z.string(), n: int, selected: int, labeled: int, positives: int, tp: int, fp: int, fn: int, tn: int });
 const fileSchema = z.strictObject({
   format: z.literal(STATE_FORMAT),
   updatedAt: z.string(),
   evaluationId: z.string(),
-  states: z.array(
-    z.strictObject({
-      slice: z.string(),
-      metric: z.enum(SEQUENTIAL_METRICS),
-      looks: int,
-      since: z.string(),
-      through: z.string(),
-      groups: z.array(groupSchema),
-      block: z.strictObject({ index: z.number().int().min(1), since: z.string(), groups: z.array(groupSchema) }).nullable().optional(),
-    }),
-  ),
+  states: z.array(sequenceStateSchemaOf(z.strictObject)),
 });
 
 /** The kept states, or none when the file does not exist yet. */

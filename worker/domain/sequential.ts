@@ -25,6 +25,7 @@
  * union bound over all of them keeps P(ever wholly beyond while within) ≤ α, and a late
  * gap is seen within about a block. Block boundaries depend on time only, never on data.
  */
+import { z } from "zod";
 import type { GroupCounts } from "./confusion.js";
 import type { IntervalSource } from "./interval-sources.js";
 import type { Interval, MetricName } from "./tiers.js";
@@ -49,6 +50,25 @@ export interface SequenceBlock {
   index: number;
   since: string;
   groups: GroupCounts[];
+}
+
+/**
+ * The zod schema of a kept SequenceState — the one definition the tenant store
+ * (reading stored bodies) and the CLI's state file both parse with. `object` is
+ * `z.object` (unknown keys stripped) or `z.strictObject` (unknown keys refused).
+ */
+export function sequenceStateSchemaOf(object: typeof z.object | typeof z.strictObject) {
+  const int = z.number().int().min(0);
+  const group = object({ value: z.string(), n: int, selected: int, labeled: int, positives: int, tp: int, fp: int, fn: int, tn: int });
+  return object({
+    slice: z.string(),
+    metric: z.enum(SEQUENTIAL_METRICS),
+    looks: int,
+    since: z.string(),
+    through: z.string(),
+    groups: z.array(group),
+    block: object({ index: z.number().int().min(1), since: z.string(), groups: z.array(group) }).nullable().optional(),
+  });
 }
 
 /** One sequence's state: per group, the counts accumulated over every look since it began. */

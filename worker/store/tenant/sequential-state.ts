@@ -7,20 +7,10 @@
  */
 import { z } from "zod";
 import { StoredRecordError } from "../../domain/errors.js";
-import { SEQUENTIAL_METRICS, type SequenceState } from "../../domain/sequential.js";
+import { type SequenceState, sequenceStateSchemaOf } from "../../domain/sequential.js";
 import { type Client, type InStatement, json, read } from "../sql.js";
 
-const int = z.number().int().min(0);
-const groupSchema = z.object({ value: z.string(), n: int, selected: int, labeled: int, positives: int, tp: int, fp: int, fn: int, tn: int });
-const stateSchema = z.object({
-  slice: z.string(),
-  metric: z.enum(SEQUENTIAL_METRICS),
-  looks: int,
-  since: z.string(),
-  through: z.string(),
-  groups: z.array(groupSchema),
-  block: z.object({ index: z.number().int().min(1), since: z.string(), groups: z.array(groupSchema) }).nullable().optional(),
-});
+const stateSchema = sequenceStateSchemaOf(z.object);
 
 /** Sequence-state queries and statement builders for one tenant. */
 export function createSequentialStateStore(db: Client, tenantId: string) {
