@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Client } from "../../worker/store/sql.js";
+import { failingBatches } from "../helpers/failing-client.js";
 import { createInProcessApp, inProcessClient, type InProcessApp } from "../helpers/in-process.js";
 import { createTenant, type TenantFixture } from "./_support.js";
 
@@ -13,13 +14,7 @@ let app: InProcessApp;
 let fx: TenantFixture;
 let failTenantWrites = false;
 
-function faulty(c: Client): Client {
-  return {
-    execute: (s) => c.execute(s),
-    batch: (stmts, mode) => (failTenantWrites && mode === "write" ? Promise.reject(Object.assign(new Error("SQLITE_IOERR: disk I/O error"), { code: "SQLITE_IOERR" })) : c.batch(stmts, mode)),
-    close: () => c.close(),
-  };
-}
+const faulty = (c: Client): Client => failingBatches(c, (_stmts, mode) => failTenantWrites && mode === "write");
 
 beforeAll(async () => {
   app = await createInProcessApp({ wrapTenantClient: faulty });

@@ -6,6 +6,7 @@
 import { createClient as createLibsqlClient } from "@libsql/client";
 import type { Client } from "../../worker/store/sql.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { failingBatches } from "../helpers/failing-client.js";
 import { createInProcessApp, inProcessClient, type InProcessApp } from "../helpers/in-process.js";
 import { PLATINUM_FLOW } from "../e2e/story.case.js";
 
@@ -14,20 +15,7 @@ let http: ReturnType<typeof inProcessClient>;
 let failBatches = false;
 let admin = "", pub = "", tenantId = "", flowId = "";
 
-function faulty(c: Client): Client {
-  // A fake beside the real client: delegates everything, but fails write batches on demand
-  // the way a lost connection does (not a constraint error).
-  return new Proxy(c, {
-    get(target, prop, recv) {
-      if (prop === "batch" && failBatches)
-        return async () => {
-          throw Object.assign(new Error("SQLITE_IOERR: disk I/O error"), { code: "SQLITE_IOERR" });
-        };
-      const v = Reflect.get(target, prop, recv);
-      return typeof v === "function" ? v.bind(target) : v;
-    },
-  });
-}
+const faulty = (c: Client): Client => failingBatches(c, () => failBatches);
 
 beforeAll(async () => {
   app = await createInProcessApp({ wrapTenantClient: faulty, env: {} });

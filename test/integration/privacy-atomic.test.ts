@@ -9,7 +9,8 @@
  */
 import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Client, InStatement } from "../../worker/store/sql.js";
+import type { Client } from "../../worker/store/sql.js";
+import { failingBatches, sqlOf } from "../helpers/failing-client.js";
 import { createInProcessApp, inProcessClient, type InProcessApp } from "../helpers/in-process.js";
 import { createTenant, openTenantDb, type TenantFixture } from "./_support.js";
 
@@ -21,24 +22,12 @@ let failTraceWrites = false;
 /** The SQL of every batch the fault refused. */
 const refused: string[][] = [];
 
-const sqlOf = (s: InStatement) => (typeof s === "string" ? s : s.sql);
-
-function faulty(c: Client): Client {
-  return new Proxy(c, {
-    get(target, prop, recv) {
-      if (prop === "batch")
-        return async (stmts: InStatement[], mode?: "write" | "read" | "deferred") => {
-          if (failTraceWrites && stmts.some((s) => /INSERT INTO decision_traces/.test(sqlOf(s)))) {
-            refused.push(stmts.map(sqlOf));
-            throw Object.assign(new Error("SQLITE_IOERR: disk I/O error"), { code: "SQLITE_IOERR" });
-          }
-          return target.batch(stmts, mode);
-        };
-      const v = Reflect.get(target, prop, recv);
-      return typeof v === "function" ? v.bind(target) : v;
-    },
+const faulty = (c: Client): Client =>
+  failingBatches(c, (stmts) => {
+    if (!(failTraceWrites && stmts.some((s) => /INSERT INTO decision_traces/.test(sqlOf(s))))) return false;
+    refused.push(stmts.map(sqlOf));
+    return true;
   });
-}
 
 async function dbState(customerIds: string[]) {
   const db = openTenantDb(app, fx.id);

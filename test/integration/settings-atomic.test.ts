@@ -6,7 +6,8 @@
  * the same request commits every part together.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Client, InStatement } from "../../worker/store/sql.js";
+import type { Client } from "../../worker/store/sql.js";
+import { failingBatches, sqlOf } from "../helpers/failing-client.js";
 import { createInProcessApp, inProcessClient, type InProcessApp } from "../helpers/in-process.js";
 import { createTenant, policy, type TenantFixture } from "./_support.js";
 
@@ -16,22 +17,7 @@ let fx: TenantFixture;
 /** When set, any write batch touching alert_settings fails like a dropped connection. */
 let failAlertWrites = false;
 
-const sqlOf = (s: InStatement) => (typeof s === "string" ? s : s.sql);
-
-function faulty(c: Client): Client {
-  return new Proxy(c, {
-    get(target, prop, recv) {
-      if (prop === "batch")
-        return async (stmts: InStatement[], mode?: "write" | "read" | "deferred") => {
-          if (failAlertWrites && stmts.some((s) => /alert_settings/.test(sqlOf(s))))
-            throw Object.assign(new Error("SQLITE_IOERR: disk I/O error"), { code: "SQLITE_IOERR" });
-          return target.batch(stmts, mode);
-        };
-      const v = Reflect.get(target, prop, recv);
-      return typeof v === "function" ? v.bind(target) : v;
-    },
-  });
-}
+const faulty = (c: Client): Client => failingBatches(c, (stmts) => failAlertWrites && stmts.some((s) => /alert_settings/.test(sqlOf(s))));
 
 beforeAll(async () => {
   app = await createInProcessApp({ wrapTenantClient: faulty });
