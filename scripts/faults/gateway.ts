@@ -23,12 +23,15 @@ export interface BenchGateway {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Spawns the gateway; resolves once it logs "listening". Its logs are kept only for the failure message. */
-export async function startGateway(env: Record<string, string> = {}): Promise<BenchGateway> {
+/**
+ * Spawns the gateway; resolves once it logs "listening". Its logs are kept only for the failure message.
+ * `nodeArgs` go before the entry point (e.g. `--cpu-prof`, which NODE_OPTIONS may not carry).
+ */
+export async function startGateway(env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<BenchGateway> {
   const dataDir = env.FAIRGATE_DATA_DIR ?? mkdtempSync(join(tmpdir(), "fairgate-faults-"));
   const adminToken = env.FAIRGATE_ADMIN_TOKEN ?? "faults-admin-token-" + crypto.randomUUID();
   const cronSecret = env.FAIRGATE_CRON_SECRET ?? "faults-cron-secret-" + crypto.randomUUID();
-  const proc = spawn(process.execPath, ["--import", "tsx", "worker/runtime/node.ts"], {
+  const proc = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "worker/runtime/node.ts"], {
     cwd: ROOT,
     env: {
       ...process.env,

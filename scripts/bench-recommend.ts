@@ -1,0 +1,189 @@
+/**
+ * @module scripts/bench-recommend
+ * `npm run bench:recommend`: the live decision path under load, end to end. Starts
+ * the real Node gateway (embedded libSQL, a fresh temp data directory), creates a
+ * tenant, an API key, a fairness policy and a published flow over HTTP, drives
+ * `POST /api/v1/recommend` with autocannon (a distinct customerId per request),
+ * then `GET /healthz` of the same server in the same run as the ceiling of what
+ * the HTTP stack alone serves, stops the gateway and counts the trace rows it
+ * persisted. Every acknowledged (2xx) trace must be on disk: the bench exits 1
+ * when `persisted` differs from `acknowledged`.
+ *
+ * Runs a fixed number of requests (`--amount`), not a duration, so nothing is in
+ * flight when the count is taken. A short warm-up on a second flow of the same
+ * tenant (JIT, statement caches, the tenant's database thread) is not counted.
+ * The rate limiter stays on, with a limit above the load, so its cost is measured.
+ *
+ *   npm run bench:recommend -- [--connections 10] [--amount 30000] [--warmup 3000] [--profile DIR]
+ *
+ * `--profile DIR` starts the gateway under `node --cpu-prof` and leaves its
+ * .cpuprofile files in DIR (read them with scripts/cpuprofile-top.ts).
+ * Progress goes to stderr; the last line on stdout is one JSON object.
+ */
+import autocannon from "autocannon";
+import Database from "libsql";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { startGateway } from "./faults/gateway.js";
+
+const { values } = parseArgs({
+  options: {
+    connections: { type: "string", default: "10" },
+    amount: { type: "string", default: "30000" },
+    warmup: { type: "string", default: "3000" },
+    profile: { type: "string" },
+  },
+});
+
+const positiveInt = (name: string, v: string | undefined, max: number): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    process.stderr.write(`--${name} must be an integer in 1..${max}\n`);
+    process.exit(2);
+  }
+  return n;
+};
+const connections = positiveInt("connections", values.connections, 1_000);
+const amount = positiveInt("amount", values.amount, 10_000_000);
+const warmup = positiveInt("warmup", values.warmup, 1_000_000);
+const log = (msg: string) => process.stderr.write(msg + "\n");
+
+/** A flow with a rule, a numeric and a categorical weight: what a real one executes per request. */
+const FLOW = {
+  offers: [
+    {
+      id: "platinum-card",
+      eligibility: [{ attribute: "tier", op: "in", value: ["gold", "platinum"] }],
+      model: { intercept: -1.0, numeric: { income: 0.00004 }, categorical: { ageBand: { "65+": -0.5 } } },
+      minPropensity: 0.3,
+    },
+    { id: "travel-card", eligibility: [{ attribute: "tier", op: "neq", value: "basic" }], model: { intercept: 0.5 }, minPropensity: 0.5 },
+  ],
+  maxOffers: 1,
+};
+const POLICY = {
+  enabled: true,
+  sensitiveAttribute: "ageBand",
+  thresholds: { disparateImpactRatio: 0.8, demographicParityGap: 0.2 },
+  minSampleSize: 100,
+  windowDays: 7,
+  continuousRecheck: true,
+  onInsufficientSamples: "skip",
+};
+const AGE_BANDS = ["18-24", "25-34", "35-49", "50-64", "65+"];
+
+async function call(baseUrl: string, method: string, path: string, token: string, body?: unknown): Promise<any> {
+  const res = await fetch(baseUrl + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "x-requested-with": "XMLHttpRequest", "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+/** The request body of the i-th recommend: a customer of its own, attributes varying with i. */
+function recommendBody(flowKey: string, i: number): string {
+  return JSON.stringify({
+    customerId: `bench-${i}`,
+    decisionFlowKey: flowKey,
+    attributes: { tier: i % 7 === 0 ? "basic" : "gold", ageBand: AGE_BANDS[i % AGE_BANDS.length], income: 20_000 + ((i * 7919) % 80_000) },
+  });
+}
+
+function drive(opts: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((ok, fail) => {
+    autocannon(opts, (err, result) => (err ? fail(err) : ok(result)));
+  });
+}
+
+function recommendLoad(baseUrl: string, key: string, flowKey: string, n: number, start: number): Promise<autocannon.Result> {
+  let i = start;
+  return drive({
+    url: baseUrl,
+    connections,
+    amount: n,
+    requests: [
+      {
+        method: "POST",
+        path: "/api/v1/recommend",
+        headers: { authorization: `Bearer ${key}`, "x-requested-with": "XMLHttpRequest", "content-type": "application/json" },
+        setupRequest: (req) => ({ ...req, body: recommendBody(flowKey, i++) }),
+      },
+    ],
+  });
+}
+
+const dataDir = mkdtempSync(join(tmpdir(), "fairgate-bench-recommend-"));
+const env: Record<string, string> = {
+  FAIRGATE_DATA_DIR: dataDir,
+  // Above the load, so every request pays for the limiter and none is refused by it.
+  FAIRGATE_RATE_LIMIT_PER_SECOND: "1000000",
+  FAIRGATE_RATE_LIMIT_BURST: "1000000",
+};
+const nodeArgs: string[] = [];
+if (values.profile) {
+  const dir = resolve(values.profile);
+  mkdirSync(dir, { recursive: true });
+  nodeArgs.push("--cpu-prof", `--cpu-prof-dir=${dir}`);
+}
+
+const loadBefore = loadavg()[0]!;
+const gw = await startGateway(env, nodeArgs);
+let exitCode = 0;
+try {
+  const tenant = await call(gw.baseUrl, "POST", "/api/v1/admin/tenants", gw.adminToken, { name: "bench-recommend" });
+  const { key } = await call(gw.baseUrl, "POST", `/api/v1/admin/tenants/${tenant.id}/api-keys`, gw.adminToken, {
+    principal: "bench@bench-recommend.test",
+    roles: ["operator", "publisher", "admin"],
+  });
+  await call(gw.baseUrl, "PUT", "/api/v1/tenant-settings", key, { fairnessPolicy: POLICY });
+  for (const flowKey of ["offers", "warmup"]) {
+    const f = await call(gw.baseUrl, "POST", "/api/v1/decision-flows", key, { key: flowKey, name: flowKey, definition: FLOW });
+    await call(gw.baseUrl, "POST", "/api/v1/decision-flows/publish", key, { id: f.id });
+  }
+
+  log(`warm-up: ${warmup} recommends on flow "warmup" (not counted)`);
+  await recommendLoad(gw.baseUrl, key, "warmup", warmup, 0);
+  log(`load: ${amount} recommends, ${connections} connections`);
+  const r = await recommendLoad(gw.baseUrl, key, "offers", amount, warmup);
+  log(`healthz: ${amount} requests, ${connections} connections`);
+  const h = await drive({ url: gw.baseUrl + "/healthz", connections, amount });
+  await gw.stop();
+
+  const db = new Database(join(dataDir, "tenants", `${tenant.id}.db`), { readonly: true });
+  const persisted = Number((db.prepare("SELECT count(*) AS n FROM decision_traces WHERE flow_key = 'offers'").get() as { n: number }).n);
+  db.close();
+  const acknowledged = r["2xx"];
+  if (persisted !== acknowledged) exitCode = 1;
+  const result = {
+    bench: "recommend",
+    reqPerSec: Math.round(r.requests.total / r.duration),
+    p50Ms: r.latency.p50,
+    p99Ms: r.latency.p99,
+    maxMs: r.latency.max,
+    non2xx: r.non2xx + r.errors + r.timeouts,
+    acknowledged,
+    persisted,
+    healthzReqPerSec: Math.round(h.requests.total / h.duration),
+    healthzP99Ms: h.latency.p99,
+    connections,
+    amount,
+    durationS: r.duration,
+    node: process.version,
+    cpus: cpus().length,
+    loadAvg1mBefore: Math.round(loadBefore * 100) / 100,
+    loadAvg1mAfter: Math.round(loadavg()[0]! * 100) / 100,
+  };
+  process.stdout.write(JSON.stringify(result) + "\n");
+} catch (e) {
+  exitCode = 1;
+  log(`bench failed: ${(e as Error).stack ?? e}`);
+} finally {
+  await gw.stop("SIGKILL");
+  rmSync(dataDir, { recursive: true, force: true });
+}
+process.exit(exitCode);
