@@ -8,6 +8,7 @@ import { bodyLimit } from "hono/body-limit";
 import { AppError } from "../domain/errors.js";
 import { requireCsrfHeader, tenantAuth } from "./auth.js";
 import { handleError, problem } from "./problem.js";
+import { createConsoleRoutes } from "../console/app.js";
 import { installAlertDelivery } from "../services/alerts.js";
 import { createTokenBuckets, rateLimit } from "./rate-limit.js";
 import { createAdminRoutes } from "./routes/admin.js";
@@ -128,6 +129,8 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
   tenantApi.route("/remediations", createRemediationRoutes(deps));
   tenantApi.route("/alert-deliveries", createAlertDeliveryRoutes());
   app.route("/api/v1", tenantApi);
+  // The operator console: server-rendered pages over the same services and role checks.
+  app.route("/console", createConsoleRoutes(deps));
 
   app.notFound((c) => problem(c, 404, "not_found", "Not found", "No such route."));
   app.onError(handleError);

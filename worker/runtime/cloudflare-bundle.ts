@@ -12,6 +12,7 @@ import { parseMigrations } from "../store/sql.js";
 import control0001 from "../store/migrations/control/0001_init.sql";
 import control0002 from "../store/migrations/control/0002_api_key_lifecycle.sql";
 import control0003 from "../store/migrations/control/0003_chain_anchors.sql";
+import control0004 from "../store/migrations/control/0004_console_sessions.sql";
 import tenant0001 from "../store/migrations/tenant/0001_init.sql";
 import tenant0002 from "../store/migrations/tenant/0002_segments.sql";
 import tenant0003 from "../store/migrations/tenant/0003_evidence_chain.sql";
@@ -28,7 +29,7 @@ import type { WorkerBundle } from "./cloudflare-deps.js";
 export const workerBundle: WorkerBundle = {
   kernelsModule,
   migrations: {
-    control: parseMigrations({ "0001_init.sql": control0001, "0002_api_key_lifecycle.sql": control0002, "0003_chain_anchors.sql": control0003 }),
+    control: parseMigrations({ "0001_init.sql": control0001, "0002_api_key_lifecycle.sql": control0002, "0003_chain_anchors.sql": control0003, "0004_console_sessions.sql": control0004 }),
     tenant: parseMigrations({
       "0001_init.sql": tenant0001,
       "0002_segments.sql": tenant0002,

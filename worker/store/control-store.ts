@@ -5,6 +5,7 @@
  * tenant business data.
  */
 import type { Role } from "../domain/roles.js";
+import { createConsoleSessionStore } from "./console-sessions.js";
 import { type Client, type InStatement, read, writeBatch } from "./sql.js";
 
 export interface TenantRecord {
@@ -194,6 +195,8 @@ export function createControlStore(db: Client) {
     },
     /** API keys and their event log. */
     apiKeys: createApiKeyStore(db),
+    /** Console sign-in sessions (hashed ids; each lives only as long as its key). */
+    consoleSessions: createConsoleSessionStore(db),
     async getSetting(name: string): Promise<string | null> {
       const rs = await read(db, { sql: "SELECT value FROM platform_settings WHERE name = ?", args: [name] });
       return rs.rows[0] ? String(rs.rows[0].value) : null;

@@ -30,6 +30,7 @@ import { createSequentialStateStore } from "./tenant/sequential-state.js";
 import { createTraceStore } from "./tenant/traces.js";
 import { createWindowReads } from "./tenant/window-reads.js";
 import { createDriftReads } from "./tenant/drift-reads.js";
+import { createFlowSummaryReads } from "./tenant/flow-summaries.js";
 import { createExplanationReads } from "./tenant/explanation-reads.js";
 
 /** Attempts before a chain-head race is reported as a 409 (each one re-reads the heads). */
@@ -138,6 +139,8 @@ export function createTenantStore(db: Client, tenantId: string, opts: { onOutbox
     sequential: createSequentialStateStore(db, tenantId),
     /** Feature drift: the recorded requests of a window, capped (sampled) per window. */
     drift: createDriftReads(db, tenantId),
+    /** Console overviews: each flow's latest verdict in one read. */
+    flowSummaries: createFlowSummaryReads(db, tenantId),
     /** One stored decision with its request, for the explanation re-run. */
     explanations: createExplanationReads(db, tenantId),
     /**

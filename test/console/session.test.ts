@@ -1,0 +1,136 @@
+/**
+ * Console sign-in and sessions, in Chromium over real HTTP: the key is exchanged for
+ * a session (HttpOnly, SameSite=Strict cookie scoped to /console, only its hash
+ * stored), never kept in browser storage; the session acts as its key (a revoked
+ * key ends it); it expires after 8 h idle and 12 h absolute on the app's clock;
+ * sign-out ends it server-side. Also the Flows screen (last verdict, status filter)
+ * and axe-core on both pages.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Browser } from "playwright-core";
+import { type ConsoleServer, launchBrowser, personContext, seriousA11yViolations, signIn, startConsoleServer } from "../helpers/console.js";
+import { createFlow, PLATINUM_FLOW, policy, type TenantFixture } from "../integration/_support.js";
+
+const HOUR = 3600_000;
+
+describe("console sessions", () => {
+  let s: ConsoleServer;
+  let browser: Browser;
+  let fx: TenantFixture;
+  let activeId = "";
+
+  beforeAll(async () => {
+    [s, browser] = await Promise.all([startConsoleServer(), launchBrowser()]);
+    fx = await (await import("../helpers/console.js")).consoleTenant(s, `con-${crypto.randomUUID().slice(0, 8)}`);
+    expect((await s.api.request("PUT", "/api/v1/tenant-settings", { token: fx.keys.admin, body: policy() })).status).toBe(200);
+    activeId = await createFlow(s.api, fx.keys.publisher, "cards-active", PLATINUM_FLOW);
+    await createFlow(s.api, fx.keys.publisher, "cards-draft", PLATINUM_FLOW);
+    // No traces: the gate skips and the flow goes active.
+    expect((await s.api.request("POST", "/api/v1/decision-flows/publish", { token: fx.keys.publisher, body: { id: activeId } })).status).toBe(200);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await s?.close();
+  });
+
+  it("signs in with the keyboard; the key stays out of the browser; the cookie is HttpOnly, Strict, /console", async () => {
+    const { context, page, foreign } = await personContext(browser, s.baseUrl);
+    await page.goto("/console/flows");
+    expect(page.url()).toMatch(/\/console\/sign-in$/);
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await signIn(page, fx.keys.auditor);
+    const cookies = await context.cookies();
+    expect(cookies).toHaveLength(1);
+    expect(cookies[0]).toMatchObject({ name: "fairgate_session", httpOnly: true, sameSite: "Strict", path: "/console", secure: false });
+    expect(cookies[0]!.value).not.toContain(fx.keys.auditor);
+    const storage = await page.evaluate(() => JSON.stringify({ l: { ...localStorage }, s: { ...sessionStorage }, c: document.cookie }));
+    expect(storage).not.toContain(fx.keys.auditor);
+    expect(await page.content()).not.toContain(fx.keys.auditor);
+    // Only the hash of the session id is stored.
+    const rows = await s.app.deps.control.consoleSessions.findLive(cookies[0]!.value, s.now().toISOString(), "");
+    expect(rows).toBeNull();
+    expect(foreign).toEqual([]);
+    await context.close();
+  });
+
+  it("Flows: key, name, status, last verdict and when; filter by status; role-aware navigation; axe clean", async () => {
+    const { context, page, foreign } = await personContext(browser, s.baseUrl);
+    await signIn(page, fx.keys.auditor);
+    const active = page.locator('tr[data-flow-key="cards-active"]');
+    expect(await active.innerText()).toMatch(/cards-active\s+.*\s+active\s+1\s+skip\s+\d{4}-\d\d-\d\d \d\d:\d\d UTC/);
+    expect(await page.locator('tr[data-flow-key="cards-draft"]').innerText()).toContain("never evaluated");
+    const nav = page.getByRole("navigation", { name: "Console" });
+    for (const name of ["Flows", "Overrides", "Evaluations", "Audit log", "Remediations", "Sign out"]) expect(await nav.getByRole("link", { name, exact: true }).count()).toBe(1);
+    // Settings is the admin's: an auditor is not shown it, and the server refuses it.
+    expect(await nav.getByRole("link", { name: "Settings" }).count()).toBe(0);
+    expect((await page.goto("/console/settings"))!.status()).toBe(403);
+    await page.goto("/console/flows");
+    await page.getByLabel("Status").selectOption("draft");
+    await page.waitForURL("**/console/flows?status=draft");
+    expect(await page.locator("tbody tr").count()).toBe(1);
+    expect(await page.locator('tr[data-flow-key="cards-draft"]').count()).toBe(1);
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    expect((await page.goto("/console/flows?status=bogus"))!.status()).toBe(400);
+    expect(foreign).toEqual([]);
+    await context.close();
+  });
+
+  it("idle 8 h and absolute 12 h expiry on the app's clock send the person back to sign-in", async () => {
+    const { context, page } = await personContext(browser, s.baseUrl);
+    await signIn(page, fx.keys.publisher);
+    s.advance(7 * HOUR);
+    await page.goto("/console/flows");
+    expect(page.url()).toMatch(/\/console\/flows$/);
+    s.advance(4.5 * HOUR); // 11.5 h since sign-in, 4.5 h idle: still in
+    await page.goto("/console/flows");
+    expect(page.url()).toMatch(/\/console\/flows$/);
+    s.advance(0.6 * HOUR); // 12.1 h since sign-in: absolute expiry
+    await page.goto("/console/flows");
+    expect(page.url()).toMatch(/\/console\/sign-in$/);
+
+    await signIn(page, fx.keys.publisher);
+    s.advance(8 * HOUR + 60_000); // idle expiry
+    await page.goto("/console/flows");
+    expect(page.url()).toMatch(/\/console\/sign-in$/);
+    await context.close();
+  });
+
+  it("sign-out ends the session on the server; a revoked key ends its sessions; a bad key is refused", async () => {
+    const { context, page } = await personContext(browser, s.baseUrl);
+    await signIn(page, fx.keys.approver);
+    const [cookie] = await context.cookies();
+    await page.getByRole("link", { name: "Sign out" }).click();
+    await page.waitForURL("**/console/sign-in");
+    // Replaying the old cookie does not bring the session back.
+    await context.addCookies([{ ...cookie!, sameSite: "Strict" }]);
+    await page.goto("/console/flows");
+    expect(page.url()).toMatch(/\/console\/sign-in$/);
+
+    await signIn(page, fx.keys.operator);
+    expect((await s.api.request("DELETE", `/api/v1/admin/tenants/${fx.id}/api-keys/${fx.keyIds.operator}`, { token: s.app.adminToken })).status).toBe(200);
+    await page.goto("/console/flows");
+    expect(page.url()).toMatch(/\/console\/sign-in$/);
+
+    await page.getByLabel("API key").fill("fg_not-a-key");
+    const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith("/console/sign-in") && r.request().method() === "POST"), page.getByRole("button", { name: "Sign in" }).click()]);
+    expect(res.status()).toBe(401);
+    expect(await page.getByRole("alert").innerText()).toContain("not valid");
+    await context.close();
+  });
+
+  it("the axe helper does report a serious violation (an unlabelled field, an image without alt)", async () => {
+    const page = await browser.newPage();
+    await page.setContent(`<!doctype html><html lang="en"><head><title>x</title></head><body><main><input type="text"><img src="data:,"></main></body></html>`);
+    const found = await seriousA11yViolations(page);
+    expect(found.join("\n")).toMatch(/^label \(critical\)/m);
+    expect(found.join("\n")).toMatch(/^image-alt \(critical\)/m);
+    await page.close();
+  });
+
+  it("a cross-site sign-in post is refused", async () => {
+    const res = await fetch(`${s.baseUrl}/console/sign-in`, { method: "POST", headers: { origin: "https://evil.example", "content-type": "application/x-www-form-urlencoded" }, body: `apiKey=${encodeURIComponent(fx.keys.admin)}`, redirect: "manual" });
+    expect(res.status).toBe(403);
+    expect(res.headers.get("set-cookie")).toBeNull();
+    expect(await res.text()).not.toMatch(/at .*\.ts:\d+/);
+  });
+});

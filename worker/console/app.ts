@@ -1,0 +1,43 @@
+/**
+ * @module console/app
+ * `createConsoleRoutes(deps)`: the operator console, mounted by http/app at /console
+ * on every runtime. Server-rendered pages over the same services and role checks as
+ * the API: the session stands in for the bearer key (same principal), and a form's
+ * CSRF token for the X-Requested-With header. Order: assets and sign-in (no session
+ * needed), then the session check, the CSRF check on every POST, then the screens.
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { AppError, NotFoundError } from "../domain/errors.js";
+import type { AppDeps } from "../http/types.js";
+import { registerConsoleAssets } from "./assets.js";
+import { consoleError } from "./errors.js";
+import { SCREENS } from "./screens/index.js";
+import { registerSignIn } from "./screens/sign-in.js";
+import { requireCsrfToken, sessionAuth } from "./session.js";
+import type { ConsoleEnv } from "./types.js";
+
+export function createConsoleRoutes(deps: AppDeps) {
+  const app = new Hono<ConsoleEnv>();
+  app.onError(consoleError);
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: deps.limits.jsonMaxBytes,
+      onError: () => {
+        throw new AppError(413, "payload_too_large", "Payload too large", `Forms may be at most ${deps.limits.jsonMaxBytes} bytes.`);
+      },
+    }),
+  );
+  registerConsoleAssets(app);
+  registerSignIn(app, deps);
+  app.use("*", sessionAuth(deps));
+  app.use("*", requireCsrfToken);
+  app.get("/", (c) => c.redirect("/console/flows", 303));
+  for (const register of SCREENS) register(app, deps);
+  // Unknown console pages are an HTML 404 inside the console, not the API's problem+json.
+  app.all("*", () => {
+    throw new NotFoundError("page");
+  });
+  return app;
+}

@@ -1,0 +1,7 @@
+/**
+ * @module console/screens/flow
+ * (being built)
+ */
+import type { ConsoleApp } from "../types.js";
+
+export function registerFlowScreen(_app: ConsoleApp): void {}
