@@ -113,6 +113,7 @@ export async function buildDeps(parts: RuntimeParts): Promise<AppDeps> {
     logger: parts.logger,
     verifyAdminToken: async (token) => hashesEqual(await sha256Hex(token), adminHash),
     cronSecret: parts.config.FAIRGATE_CRON_SECRET ?? null,
+    recheckPool: { concurrency: parts.config.FAIRGATE_RECHECK_CONCURRENCY, budgetMs: parts.config.FAIRGATE_RECHECK_TENANT_BUDGET_MS },
     placement,
     limits: {
       jsonMaxBytes: parts.config.FAIRGATE_JSON_MAX_BYTES,

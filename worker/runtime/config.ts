@@ -79,6 +79,12 @@ export const commonEnvSchema = z.object({
   FAIRGATE_RATE_LIMIT_MAX_BUCKETS: intVar(10_000, 1, 10_000_000),
   /** Deadline of one database operation (any transport); past it the tenant's request is a 503 store_unavailable. */
   FAIRGATE_STORE_TIMEOUT_MS: intVar(5_000, 50, 120_000),
+  /** Tenants one recheck run evaluates at once (Node/Deno, and Workers without a queue; a Worker's queue batch too). */
+  FAIRGATE_RECHECK_CONCURRENCY: intVar(4, 1, 64),
+  /** How long one tenant's recheck may take before it is reported timed_out and the others go on. */
+  FAIRGATE_RECHECK_TENANT_BUDGET_MS: intVar(60_000, 100, 3_600_000),
+  /** Workers queue: delay of a failed tenant message's first retry, doubled per attempt (at most 1 h). */
+  FAIRGATE_RECHECK_RETRY_DELAY_SECONDS: intVar(30, 0, 3_600),
 });
 
 /** Node and Deno: embedded files by default. */

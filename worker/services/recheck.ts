@@ -32,10 +32,13 @@ import type { EffectDecision } from "../domain/effects.js";
 import { writeWithEffects } from "./effects.js";
 import { evaluateFlow } from "./evaluate.js";
 import { type PackReport, packTraces } from "./pack.js";
+import { BudgetExceededError, checkBudget, DEFAULT_RECHECK_CONCURRENCY, DEFAULT_RECHECK_TENANT_BUDGET_MS, type PoolOptions, runPool } from "./recheck-pool.js";
 
 export interface RecheckDeps extends ServiceDeps {
   control: ControlStore;
   tenants: TenantRegistry;
+  /** How many tenants a run rechecks at once and how long each may take (FAIRGATE_RECHECK_*); defaults when absent. */
+  recheckPool?: PoolOptions;
 }
 
 export interface TenantRecheck {
@@ -53,8 +56,10 @@ export interface TenantRecheck {
   packed?: PackReport;
   /** Why packing did not complete (the evaluation itself is unaffected). */
   packError?: string;
-  /** Stable error code when status is failed (never internal detail). */
+  /** Stable error code when status is failed (never internal detail); `timed_out` when its budget ran out. */
   error?: string;
+  /** Wall time of this tenant's recheck (the budget's measure). */
+  elapsedMs?: number;
 }
 
 export interface RecheckReport {
@@ -122,8 +127,10 @@ export async function evaluateAndPause(
   flows: FlowRecord[],
   details: Record<string, unknown>,
   out: Pick<TenantRecheck, "flowsChecked" | "paused" | "wouldPause" | "warnings" | "evaluations">,
+  signal?: AbortSignal,
 ): Promise<void> {
   for (const flow of flows) {
+    checkBudget(signal);
     const version = flow.activeVersion ?? flow.latestVersion;
     const { evaluation, datasetHash, gate } = await evaluateFlow(deps, store, flow, version, "recheck", policy);
     const now = evaluation.createdAt;
@@ -175,6 +182,8 @@ export async function evaluateAndPause(
         ),
       );
     }
+    // The evaluation may have taken the rest of the budget: a run past it commits nothing more.
+    checkBudget(signal);
     try {
       await writeWithEffects(store, stmts, "flow_modified", breach ? () => true : await keepEffects(store, flow.id, evaluation));
     } catch (e) {
@@ -222,7 +231,12 @@ async function keepEffects(store: TenantStore, flowId: string, evaluation: Evalu
 /** Whether a tenant's policy opts it into rechecks (daily and expiry sweep alike). */
 export const recheckEnabled = (policy: FairnessPolicy | null): policy is FairnessPolicy => Boolean(policy?.enabled && policy.continuousRecheck);
 
-async function recheckTenant(deps: RecheckDeps, tenantId: string, runKey: string): Promise<TenantRecheck> {
+/**
+ * Rechecks one tenant under its claim: packs, then evaluates every active flow.
+ * Throws for an infrastructure fault (the caller reports the tenant failed, or
+ * retries it); `signal` stops it before its next write once its budget is spent.
+ */
+export async function recheckTenant(deps: RecheckDeps, tenantId: string, runKey: string, signal?: AbortSignal): Promise<TenantRecheck> {
   const out = emptyTenantRecheck(tenantId);
   const tenant = await deps.control.getTenant(tenantId);
   if (!tenant) return { ...out, status: "failed", error: "tenant_missing" };
@@ -239,15 +253,20 @@ async function recheckTenant(deps: RecheckDeps, tenantId: string, runKey: string
   if (!recheckEnabled(policy)) return { ...out, status: "not_enabled" };
   const done = await withTenantClaim(deps, store, async () => {
     // Listed under the claim, so a run that waited sees what the previous one left (paused flows are gone).
-    await evaluateAndPause(deps, store, policy, await store.flows.list("active"), { runKey, trigger: "daily" }, out);
+    await evaluateAndPause(deps, store, policy, await store.flows.list("active"), { runKey, trigger: "daily" }, out, signal);
     return out;
   });
   return done ?? { ...out, status: "busy" };
 }
 
+/** The stable code a tenant's failed recheck is reported with. */
+export const recheckErrorCode = (e: unknown): string => (e instanceof BudgetExceededError ? "timed_out" : e instanceof AppError ? e.code : "internal_error");
+
 /**
- * Runs the recheck for `scheduledTime`. Never throws for a single tenant's
- * failure: that tenant's flows stay as they are and the report names it.
+ * Runs the recheck for `scheduledTime` over every tenant, `deps.recheckPool`
+ * tenants at a time, each within its budget. Never throws for a single
+ * tenant's failure or timeout: that tenant's flows stay as they are (or keep
+ * what its last completed write committed) and the report names it.
  */
 export async function runFairnessRecheck(
   deps: RecheckDeps,
@@ -256,16 +275,15 @@ export async function runFairnessRecheck(
 ): Promise<RecheckReport> {
   const runKey = recheckRunKey(scheduledTime);
   const tenants = await deps.control.listTenants();
-  const results: TenantRecheck[] = [];
-  for (const t of tenants) {
-    try {
-      results.push(await recheckTenant(deps, t.id, runKey));
-    } catch (e) {
-      onTenantError(t.id, e);
-      const code = e instanceof AppError ? e.code : "internal_error";
-      results.push({ ...emptyTenantRecheck(t.id, "failed"), error: code });
-    }
-  }
+  const pool = deps.recheckPool ?? { concurrency: DEFAULT_RECHECK_CONCURRENCY, budgetMs: DEFAULT_RECHECK_TENANT_BUDGET_MS };
+  const outcomes = await runPool(tenants, pool, (t, signal) => recheckTenant(deps, t.id, runKey, signal));
+  const results = outcomes.map((o, i): TenantRecheck => {
+    const id = tenants[i]!.id;
+    if (o.kind === "done") return { ...o.value, elapsedMs: o.elapsedMs };
+    const e = o.kind === "error" ? o.error : new BudgetExceededError();
+    onTenantError(id, e);
+    return { ...emptyTenantRecheck(id, "failed"), error: recheckErrorCode(e), elapsedMs: o.elapsedMs };
+  });
   return {
     runKey,
     scheduledTime: scheduledTime.toISOString(),

@@ -1,8 +1,11 @@
 /**
  * @module services/scheduled
  * What every scheduled trigger runs — the in-process cron (Node), `Deno.cron`,
- * the Worker's `scheduled()` and the HTTP cron route: the daily recheck or the
- * override-expiry sweep, then a drain of every tenant's alert outbox. The drain
+ * the Worker's `scheduled()` without a queue and the HTTP cron route: every
+ * tenant's daily work (recheck, drift check, retention) through a bounded pool
+ * with a per-tenant budget, or the override-expiry sweep, then a drain of every
+ * tenant's alert outbox. (With a queue, a Worker runs the same per-tenant work
+ * per message: services/recheck-queue.) The drain
  * comes second so the alerts of the run's own auto-pauses go out in the same
  * run, and it gives every runtime a periodic delivery pass that does not depend
  * on a long-lived loop (Workers have none; a restarted Node or Deno process has
@@ -12,9 +15,11 @@ import { errorFields, type Logger } from "../observability/logger.js";
 import { type DrainReport, drainAllTenants } from "./alert-drain.js";
 import type { DeliveryOptions } from "./alerts.js";
 import { runExpirySweep, type SweepReport } from "./expiry-sweep.js";
-import { type RecheckDeps, type RecheckReport, runFairnessRecheck } from "./recheck.js";
-import { runRetention, type TenantRetention } from "./retention.js";
-import { runDriftChecks, type TenantDriftCheck } from "./drift-check.js";
+import { type RecheckDeps, type RecheckReport, recheckRunKey } from "./recheck.js";
+import { DEFAULT_RECHECK_CONCURRENCY, DEFAULT_RECHECK_TENANT_BUDGET_MS, runPool } from "./recheck-pool.js";
+import type { TenantRetention } from "./retention.js";
+import type { TenantDriftCheck } from "./drift-check.js";
+import { type DailyStep, runTenantDaily, timedOutDaily } from "./tenant-daily.js";
 
 export interface DrainOptions {
   drainBudgetMs?: number;
@@ -24,9 +29,9 @@ export interface DrainOptions {
 export interface ScheduledReport extends RecheckReport {
   /** The outbox drain after the recheck; null if it could not run (e.g. the control store failed). */
   alerts: DrainReport | null;
-  /** The trace-retention pass after the recheck, per tenant; null if it could not run. */
+  /** The trace-retention pass after each tenant's recheck, per tenant. */
   retention: TenantRetention[] | null;
-  /** The daily drift check (policy driftCheck) after the recheck, per tenant; null if it could not run. */
+  /** The daily drift check (policy driftCheck) after each tenant's recheck, per tenant. */
   drift: TenantDriftCheck[] | null;
 }
 
@@ -53,30 +58,34 @@ async function drainAfter(deps: RecheckDeps, log: Logger, fields: Record<string,
 }
 
 /**
- * Runs the recheck for `scheduledTime`, then drains the outbox. A failed recheck
- * throws (the caller logs or reports it); a failed drain is reported as `alerts: null`.
+ * Runs every tenant's daily work for `scheduledTime` — recheck, drift check,
+ * retention (services/tenant-daily) — `deps.recheckPool` tenants at a time, each
+ * within its budget, then drains the outbox. A failed or timed-out tenant is
+ * reported and the others go on; the run throws only if the tenant list cannot
+ * be read (the caller logs or reports it); a failed drain is `alerts: null`.
  */
 export async function runScheduledWork(deps: RecheckDeps, scheduledTime: Date, log: Logger, fields: Record<string, unknown>, opts: DrainOptions = {}): Promise<ScheduledReport> {
-  const report = await runFairnessRecheck(deps, scheduledTime, (tenantId, e) => log.error("recheck failed for tenant", { tenantId, ...errorFields(e) }));
-  log.info("fairness recheck ran", { runKey: report.runKey, tenants: report.tenants.length, failedTenants: report.failedTenants, ...fields });
-  // The drift check (before retention, like the recheck) audits and alerts but never pauses a flow.
-  let drift: TenantDriftCheck[] | null = null;
-  try {
-    drift = await runDriftChecks(deps, (tenantId, e) => log.error("drift check failed for tenant", { tenantId, ...errorFields(e) }));
-    const alerted = drift.reduce((n, t) => n + t.flows.filter((f) => f.alerted).length, 0);
-    if (drift.some((t) => t.status === "checked")) log.info("drift check ran", { tenants: drift.filter((t) => t.status === "checked").length, alerted, ...fields });
-  } catch (e) {
-    log.error("drift check failed", { ...errorFields(e), ...fields });
-  }
-  // Retention runs after the recheck, so the day's evaluation still saw the traces it deletes.
-  let retention: TenantRetention[] | null = null;
-  try {
-    retention = await runRetention(deps, (tenantId, e) => log.error("trace retention failed for tenant", { tenantId, ...errorFields(e) }));
-    const deleted = retention.filter((r) => r.status === "deleted");
-    if (deleted.length) log.info("trace retention ran", { tenants: deleted.length, traces: deleted.reduce((n, r) => n + r.traces, 0), ...fields });
-  } catch (e) {
-    log.error("trace retention failed", { ...errorFields(e), ...fields });
-  }
+  const runKey = recheckRunKey(scheduledTime);
+  const tenants = await deps.control.listTenants();
+  const pool = deps.recheckPool ?? { concurrency: DEFAULT_RECHECK_CONCURRENCY, budgetMs: DEFAULT_RECHECK_TENANT_BUDGET_MS };
+  const onError = (tenantId: string) => (step: DailyStep, e: unknown) => log.error(`${step} failed for tenant`, { tenantId, ...errorFields(e) });
+  const outcomes = await runPool(tenants, pool, (t, signal) => runTenantDaily(deps, t.id, runKey, signal, onError(t.id)));
+  const daily = outcomes.map((o, i) => {
+    if (o.kind === "done") return o.value;
+    const tenantId = tenants[i]!.id;
+    // runTenantDaily never throws, so this is a timeout: the tenant's work goes on in the background, committing nothing more.
+    log.error("tenant daily run timed out", { tenantId, budgetMs: pool.budgetMs, ...fields });
+    return timedOutDaily(tenantId, o.elapsedMs);
+  });
+  const results = daily.map((d) => d.recheck);
+  const report: RecheckReport = { runKey, scheduledTime: scheduledTime.toISOString(), tenants: results, failedTenants: results.filter((r) => r.status === "failed").length };
+  log.info("fairness recheck ran", { runKey, tenants: results.length, failedTenants: report.failedTenants, concurrency: pool.concurrency, ...fields });
+  const drift = daily.map((d) => d.drift);
+  const alerted = drift.reduce((n, t) => n + t.flows.filter((f) => f.alerted).length, 0);
+  if (drift.some((t) => t.status === "checked")) log.info("drift check ran", { tenants: drift.filter((t) => t.status === "checked").length, alerted, ...fields });
+  const retention = daily.map((d) => d.retention);
+  const deleted = retention.filter((r) => r.status === "deleted");
+  if (deleted.length) log.info("trace retention ran", { tenants: deleted.length, traces: deleted.reduce((n, r) => n + r.traces, 0), ...fields });
   return { ...report, alerts: await drainAfter(deps, log, fields, opts), retention, drift };
 }
 
