@@ -100,4 +100,50 @@ describe("sequential recheck", () => {
     expect(dpg(e).sequence.groups.map((g: any) => g.n)).toEqual([30, 30]);
     expect((await stateRows(T, flowId)).map((r) => [r.version, r.body.looks])).toEqual([[1, 3], [2, 1]]);
   });
+
+  it("the FN/FP, calibration and flip-rate sequences keep their streams in the store and pause on the flip rate", async () => {
+    const U = await createTenant(app, "seq2");
+    const thresholds = { treatmentEqualityGap: 1000, calibrationGap: 0.9, counterfactualFlipRate: 0.5 };
+    const settings = policy({ decisionRule: "sequential", thresholds, minGroupSize: 10 });
+    expect((await api.request("PUT", "/api/v1/tenant-settings", { token: U.keys.admin, body: settings })).status).toBe(200);
+    const id = await createFlow(api, U.keys.publisher, "seq3", PLATINUM_FLOW);
+    expect((await api.request("POST", "/api/v1/decision-flows/publish", { token: U.keys.publisher, body: { id } })).status).toBe(200);
+    // Gold customers with income 100,000: "25-34" gets the offer (logit 1), "65+" does not (logit −1), so every
+    // re-run with the other age band flips — a flip rate of 1 against a threshold of 0.5.
+    const batch = (n: number) => {
+      const out = [];
+      for (let i = 0; i < n; i++)
+        for (const band of ["65+", "25-34"])
+          out.push(line("seq3", band, i % 2 === 0, { converted: i % 3 !== 0, score: 0.05 + (i % 10) / 10, attributes: { ageBand: band, tier: "gold", income: 100_000 } }));
+      return out;
+    };
+    const look = async () => {
+      const r = (await runFairnessRecheck(app.deps, new Date(nowMs))).tenants.find((t) => t.tenantId === U.id)!;
+      return (await api.request("GET", `/api/v1/fairness-evaluations/${r.evaluations[0]}`, { token: U.keys.auditor })).body;
+    };
+    expect((await bulk(api, U.keys.operator, batch(20))).status).toBe(201);
+    const first = await look();
+    const m = (e: any, k: keyof typeof thresholds) => e.results[0].metrics[k];
+    for (const k of Object.keys(thresholds) as (keyof typeof thresholds)[]) expect(m(first, k).intervalMethod).toBe("confidence-sequence");
+    expect(m(first, "counterfactualFlipRate").sequence.flips).toEqual({ n: 40, sum: 40 });
+    expect(m(first, "counterfactualFlipRate").status).toBe("insufficient_evidence");
+    // Calibration bins of the 40 labeled scored traces, by group.
+    const binTotal = (e: any) => m(e, "calibrationGap").sequence.calibration.map((g: any) => g.count.reduce((a: number, b: number) => a + b, 0));
+    expect(binTotal(first)).toEqual([20, 20]);
+
+    expect((await bulk(api, U.keys.operator, batch(300))).status).toBe(201);
+    const second = await look();
+    // Only the 600 new requests were added to the flip stream, the 300 + 20 traces per group to the bins.
+    expect(m(second, "counterfactualFlipRate").sequence.flips).toEqual({ n: 640, sum: 640 });
+    expect(binTotal(second)).toEqual([320, 320]);
+    expect(m(second, "treatmentEqualityGap").sequence.groups.map((g: any) => g.n)).toEqual([320, 320]);
+    expect(m(second, "counterfactualFlipRate").interval.lower).toBeGreaterThan(0.5);
+    expect(second.verdict).toBe("block");
+    const rows = await stateRows(U, id);
+    expect(rows.map((r) => r.metric).sort()).toEqual(["calibrationGap", "counterfactualFlipRate", "treatmentEqualityGap"]);
+    const row = (k: string) => rows.find((r) => r.metric === k)!.body;
+    expect(row("counterfactualFlipRate").flips).toEqual(m(second, "counterfactualFlipRate").sequence.flips);
+    expect(row("calibrationGap").calibration).toEqual(m(second, "calibrationGap").sequence.calibration);
+    expect((await api.request("GET", "/api/v1/audit-log/verify", { token: U.keys.auditor })).body.ok).toBe(true);
+  });
 });

@@ -54,6 +54,11 @@ export const groupReportSchema = z.object({
 
 const int = z.number().int();
 const groupCountsSchema = z.object({ value: z.string(), n: int, selected: int, labeled: int, positives: int, tp: int, fp: int, fn: int, tn: int });
+// The streams some metrics' sequences keep besides the counts (calibrationGap: bins; counterfactualFlipRate: flip shares).
+const sequenceStreams = {
+  calibration: z.array(z.object({ value: z.string(), count: z.array(int), positives: z.array(int), scoreSum: z.array(int) })).nullable().optional(),
+  flips: z.object({ n: int, sum: z.number() }).nullable().optional(),
+};
 const sequenceSchema = z.object({
   looks: int,
   since: z.string(),
@@ -61,7 +66,8 @@ const sequenceSchema = z.object({
   rho: z.number(),
   persisted: z.boolean(),
   groups: z.array(groupCountsSchema),
-  block: z.object({ index: int, since: z.string(), groups: z.array(groupCountsSchema), rho: z.number() }).nullable(),
+  ...sequenceStreams,
+  block: z.object({ index: int, since: z.string(), groups: z.array(groupCountsSchema), rho: z.number(), ...sequenceStreams }).nullable(),
   component: z.enum(["since_start", "block"]),
 });
 

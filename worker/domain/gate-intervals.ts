@@ -1,21 +1,23 @@
 /**
  * @module domain/gate-intervals
  * The two passes of the gate over its results' intervals, after every slice is built:
- * under decisionRule "sequential", replacing each gated proportion metric's interval by
+ * under decisionRule "sequential", replacing each gated metric's interval by
  * its confidence sequence (domain/sequential); under confident/sequential, the
  * multiplicity adjustment over the family of gated tests (domain/multiplicity).
  */
+import type { CalibrationTable } from "./calibration.js";
 import type { ConfusionTable } from "./confusion.js";
 import type { MetricReport } from "./metrics.js";
 import { adjustedLevels, type FamilyTest, type Multiplicity } from "./multiplicity.js";
 import type { ResolvedPolicy } from "./policy.js";
+import type { CounterfactualResult } from "./replay.js";
 import { metricEvidence, type ResultBasis, type SliceResult } from "./results.js";
-import { advance, SEQUENTIAL_METRICS, type SequenceState, sequenceRho, sequenceSource } from "./sequential.js";
+import { advance, SEQUENTIAL_METRICS, type SequenceExtra, type SequenceState, sequenceRho, sequenceSource } from "./sequential.js";
 import type { SliceTable } from "./slices.js";
 import { METRIC_NAMES, type MetricName } from "./tiers.js";
 
-/** A result with what its intervals were built from (and the slice's table, for sequences). */
-export type Built = { result: SliceResult; report: MetricReport; basis: ResultBasis; table: ConfusionTable };
+/** A result with what its intervals were built from (and the slice's table and calibration, for sequences). */
+export type Built = { result: SliceResult; report: MetricReport; basis: ResultBasis; table: ConfusionTable; calibration?: CalibrationTable | null };
 
 /**
  * Under decisionRule "sequential": the flow version's sequence states before this look and
@@ -25,6 +27,11 @@ export type Built = { result: SliceResult; report: MetricReport; basis: ResultBa
 export interface SequentialInput {
   prior: SequenceState[];
   increment: SliceTable[] | null;
+  /**
+   * The counterfactual of the version on a sample of the increment's requests, by slice
+   * (the flip-rate sequence's new data); absent: the look adds no flip data.
+   */
+  incrementCounterfactual?: Record<string, CounterfactualResult> | null;
   /** Start of the window (where a new sequence's data begins) and end of this look's data. */
   from: string;
   through: string;
@@ -33,7 +40,7 @@ export interface SequentialInput {
 }
 
 /**
- * Under the sequential rule: each gated proportion metric's interval becomes its confidence
+ * Under the sequential rule: each gated metric's interval becomes its confidence
  * sequence — the prior state plus this look for observed results with kept state, else the
  * window alone (publish gates and replayed candidates: "the same rule on the window").
  * Returns the observed states to keep.
@@ -48,9 +55,16 @@ export function applySequences(observed: Built[], replayed: Built[], sq: Sequent
       const e = b.result.metrics[metric];
       if (e.threshold?.block === undefined) continue;
       const prior = persisted ? (sq?.prior.find((x) => x.slice === b.result.slice && x.metric === metric) ?? null) : null;
-      const look = prior && sq?.increment ? (sq.increment.find((s) => s.name === b.result.slice)?.table.groups ?? []) : b.table.groups;
+      const inc = prior && sq?.increment ? { slice: sq.increment.find((s) => s.name === b.result.slice), cf: sq.incrementCounterfactual?.[b.result.slice] } : null;
+      const look = inc ? (inc.slice?.table.groups ?? []) : b.table.groups;
+      const extra: SequenceExtra =
+        metric === "calibrationGap"
+          ? { calibration: (inc ? inc.slice?.calibration?.groups : b.calibration?.groups) ?? [] }
+          : metric === "counterfactualFlipRate"
+            ? { flips: flipStream(inc ? (inc.cf ?? null) : b.result.counterfactual) }
+            : {};
       // Without times (a bare call) the look is simply "the window".
-      const state = advance(prior, b.result.slice, metric, look, sq?.from ?? "window", sq?.through ?? "window");
+      const state = advance(prior, b.result.slice, metric, look, sq?.from ?? "window", sq?.through ?? "window", extra);
       // A state advances even when the window has no value this time, so no look's data is skipped.
       if (persisted && keep) kept.push(state);
       if (e.value === null) continue;
@@ -65,6 +79,8 @@ export function applySequences(observed: Built[], replayed: Built[], sq: Sequent
           rho: rho.sinceStart,
           persisted: persisted && keep,
           groups: state.groups,
+          ...(state.calibration ? { calibration: state.calibration } : {}),
+          ...(state.flips ? { flips: state.flips } : {}),
           block: state.block ? { ...state.block, rho: rho.block } : null,
           component: source.componentAt(level),
         },
@@ -75,6 +91,9 @@ export function applySequences(observed: Built[], replayed: Built[], sq: Sequent
   replayed.forEach((b) => apply(b, false));
   return kept;
 }
+
+/** A counterfactual as a stream of per-request flip shares (none measured: no data this look). */
+const flipStream = (cf: CounterfactualResult | null): SequenceExtra["flips"] => cf?.shares ?? { n: 0, sum: 0 };
 
 /**
  * Runs the multiplicity adjustment over the family of gated tests — every metric with a

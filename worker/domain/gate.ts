@@ -178,6 +178,7 @@ export function decideGate(policy: FairnessPolicy | null, input: ConfusionTable 
   const cfSource = gi.counterfactualSource ?? "observed";
   const build = (s: SliceTable, source: ResultSource): Built => ({
     table: s.table,
+    calibration: s.calibration,
     ...sliceResult(s, source, {
       policy: rp,
       resample,

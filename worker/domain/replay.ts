@@ -130,6 +130,12 @@ export interface CounterfactualResult {
   pairsTruncated: boolean;
   /** Runs the flow refused (attribute type mismatch); not counted as trials. */
   refused: number;
+  /**
+   * Per request with at least one trial, the share of its re-runs that flip: how many such
+   * requests and the sum of their shares (the stream the sequential rule's flip-rate sequence
+   * is built on; its mean equals `rate` when every request is re-run against the same number of values).
+   */
+  shares?: { n: number; sum: number };
 }
 
 /** Bound on flow executions per slice, so a high-cardinality attribute stays cheap. */
@@ -160,6 +166,7 @@ export function counterfactualFlips(def: FlowDefinition, requests: readonly Reco
   let flips = 0;
   let refused = 0;
   let requestsRun = 0;
+  const shares = { n: 0, sum: 0 };
   for (const { attrs, value } of usable.slice(0, take)) {
     const base = run(def, attrs);
     if (!base) {
@@ -167,6 +174,7 @@ export function counterfactualFlips(def: FlowDefinition, requests: readonly Reco
       continue;
     }
     requestsRun++;
+    const before = { trials, flips };
     for (const to of values) {
       if (to === value) continue;
       const d = run(def, { ...attrs, ...raws.get(to)! });
@@ -184,6 +192,10 @@ export function counterfactualFlips(def: FlowDefinition, requests: readonly Reco
         flips++;
       }
     }
+    if (trials > before.trials) {
+      shares.n++;
+      shares.sum += (flips - before.flips) / (trials - before.trials);
+    }
   }
   const all = [...pairs.values()].map((p) => ({ ...p, rate: p.flips / p.trials }));
   all.sort((a, b) => (a.from < b.from ? -1 : a.from > b.from ? 1 : a.to < b.to ? -1 : a.to > b.to ? 1 : 0));
@@ -197,5 +209,6 @@ export function counterfactualFlips(def: FlowDefinition, requests: readonly Reco
     pairs: all.slice(0, MAX_REPORTED_PAIRS),
     pairsTruncated: all.length > MAX_REPORTED_PAIRS,
     refused,
+    shares,
   };
 }

@@ -14,6 +14,7 @@ import { groupIntervals, type Resampler, type SampleSizeHint, sampleSizeHint, wi
 import { computeMetrics, type GroupReport, type MetricReport, TABLE_METRICS } from "./metrics.js";
 import type { ResolvedPolicy } from "./policy.js";
 import type { CounterfactualResult } from "./replay.js";
+import type { StreamData } from "./sequential.js";
 import type { SliceTable } from "./slices.js";
 import {
   classify,
@@ -73,8 +74,11 @@ export interface SequenceEvidence {
   /** Whether the state is kept across rechecks (false: a publish gate or a replayed candidate, the window alone). */
   persisted: boolean;
   groups: GroupCounts[];
+  /** calibrationGap: the groups' calibration bins; counterfactualFlipRate: the flip-share stream (domain/sequential). */
+  calibration?: StreamData["calibration"];
+  flips?: StreamData["flips"];
   /** The current restarting block (domain/sequential) with its own ρ; null without look times. */
-  block: { index: number; since: string; groups: GroupCounts[]; rho: number } | null;
+  block: ({ index: number; since: string; groups: GroupCounts[]; rho: number } & StreamData) | null;
   /** Which sequence `interval` is: the since-start one or the block's (the one reaching furthest towards worse). */
   component: "since_start" | "block";
 }

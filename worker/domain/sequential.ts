@@ -16,7 +16,10 @@
  * A gap (max − min over k groups) or ratio (min / max) gets the sequence implied by
  * all its groups' sequences at α/k each (Bonferroni over groups; equalized odds: α/2k
  * over TPR and FPR), so it covers the true max − min however the extreme pair is
- * chosen. The state of a sequence is the per-group cumulative counts since it began.
+ * chosen; the FN/FP gap, the calibration gap and the counterfactual flip rate are
+ * reduced to bounded-mean streams the same way (domain/sequence-bounds). The state of
+ * a sequence is the per-group cumulative counts since it began (plus the calibration
+ * bins, or the flip-share stream, for the metrics that need them).
  *
  * That sequence covers the average since the version began, so a gap that appears late
  * is diluted by the earlier data. Beside it runs a second one over fixed calendar blocks
@@ -26,13 +29,17 @@
  * gap is seen within about a block. Block boundaries depend on time only, never on data.
  */
 import { z } from "zod";
+import type { CalibrationGroup } from "./calibration.js";
 import type { GroupCounts } from "./confusion.js";
 import type { IntervalSource } from "./interval-sources.js";
-import type { Interval, MetricName } from "./tiers.js";
+import { type FlipStream, metricSequence, type SequenceExtra } from "./sequence-bounds.js";
+import { type Interval, METRIC_NAMES, METRICS, type MetricName } from "./tiers.js";
 
-/** The metrics a confidence sequence is kept for (proportions compared across groups). */
-export const SEQUENTIAL_METRICS = ["disparateImpactRatio", "demographicParityGap", "equalOpportunityGap", "equalizedOddsGap", "predictiveParityGap"] as const;
-export type SequentialMetric = (typeof SEQUENTIAL_METRICS)[number];
+export { metricSequence, rateSequence, RATIO_BOUND_CAP, type FlipStream, type SequenceExtra } from "./sequence-bounds.js";
+
+/** The metrics a confidence sequence is kept for: every gated metric. */
+export const SEQUENTIAL_METRICS = METRIC_NAMES;
+export type SequentialMetric = MetricName;
 export const isSequentialMetric = (m: MetricName): m is SequentialMetric => (SEQUENTIAL_METRICS as readonly string[]).includes(m);
 
 /**
@@ -46,10 +53,18 @@ export const SEQUENCE_BLOCK_DAYS = 14;
 export const BLOCK_TUNED_FOR = 2_000;
 
 /** The current block of a sequence: its number (1, 2, …), when it began, its counts. */
-export interface SequenceBlock {
+export interface SequenceBlock extends StreamData {
   index: number;
   since: string;
   groups: GroupCounts[];
+}
+
+/** The streams beyond the confusion counts, kept only by the metrics that need them. */
+export interface StreamData {
+  /** calibrationGap: per group, the calibration bins since the start (of the sequence or block). */
+  calibration?: CalibrationGroup[] | null;
+  /** counterfactualFlipRate: the requests re-run and the sum of their flip shares. */
+  flips?: FlipStream | null;
 }
 
 /**
@@ -60,6 +75,12 @@ export interface SequenceBlock {
 export function sequenceStateSchemaOf(object: typeof z.object | typeof z.strictObject) {
   const int = z.number().int().min(0);
   const group = object({ value: z.string(), n: int, selected: int, labeled: int, positives: int, tp: int, fp: int, fn: int, tn: int });
+  const bins = z.array(int);
+  // Optional: states kept before these streams existed have none (their metrics kept no sequence).
+  const streams = {
+    calibration: z.array(object({ value: z.string(), count: bins, positives: bins, scoreSum: bins })).nullable().optional(),
+    flips: object({ n: int, sum: z.number().finite().min(0) }).nullable().optional(),
+  };
   return object({
     slice: z.string(),
     metric: z.enum(SEQUENTIAL_METRICS),
@@ -67,12 +88,13 @@ export function sequenceStateSchemaOf(object: typeof z.object | typeof z.strictO
     since: z.string(),
     through: z.string(),
     groups: z.array(group),
-    block: object({ index: z.number().int().min(1), since: z.string(), groups: z.array(group) }).nullable().optional(),
+    ...streams,
+    block: object({ index: z.number().int().min(1), since: z.string(), groups: z.array(group), ...streams }).nullable().optional(),
   });
 }
 
 /** One sequence's state: per group, the counts accumulated over every look since it began. */
-export interface SequenceState {
+export interface SequenceState extends StreamData {
   slice: string;
   metric: SequentialMetric;
   /** Looks so far, this one included. */
@@ -100,75 +122,6 @@ export function mixtureRho(alpha: number, m = SEQUENCE_TUNED_FOR): number {
   return ((lo + hi) / 2) * (m / 4);
 }
 
-/** The normal-mixture sequence for a rate of k in t at level 1 − a, clipped to [0, 1]; null when t = 0. */
-export function rateSequence(k: number, t: number, a: number, rho: number): Interval | null {
-  if (t === 0) return null;
-  const v = t / 4 + rho;
-  const r = Math.sqrt(v * Math.log(v / (rho * a * a))) / t;
-  const p = k / t;
-  return { lower: Math.max(0, p - r), upper: Math.min(1, p + r) };
-}
-
-type Rate = (g: GroupCounts) => { k: number; n: number };
-const RATES: Record<"sr" | "tpr" | "fpr" | "ppv", Rate> = {
-  sr: (g) => ({ k: g.selected, n: g.n }),
-  tpr: (g) => ({ k: g.tp, n: g.tp + g.fn }),
-  fpr: (g) => ({ k: g.fp, n: g.fp + g.tn }),
-  ppv: (g) => ({ k: g.tp, n: g.tp + g.fp }),
-};
-
-/** Per-group sequences of one rate, each at a / split. */
-function groupSequences(groups: readonly GroupCounts[], rate: Rate, a: number, rho: number): Interval[] {
-  return groups.map(rate).flatMap(({ k, n }) => {
-    const iv = rateSequence(k, n, a, rho);
-    return iv ? [iv] : [];
-  });
-}
-
-/** The sequence of max − min implied by the groups' sequences. */
-function gapOf(ivs: Interval[]): Interval | null {
-  if (ivs.length < 2) return null;
-  const maxLower = Math.max(...ivs.map((i) => i.lower));
-  const minUpper = Math.min(...ivs.map((i) => i.upper));
-  const maxUpper = Math.max(...ivs.map((i) => i.upper));
-  const minLower = Math.min(...ivs.map((i) => i.lower));
-  return { lower: Math.max(0, maxLower - minUpper), upper: Math.min(1, maxUpper - minLower) };
-}
-
-/** The sequence of min / max implied by the groups' sequences. */
-function ratioOf(ivs: Interval[]): Interval | null {
-  if (ivs.length < 2) return null;
-  const minLower = Math.min(...ivs.map((i) => i.lower));
-  const maxUpper = Math.max(...ivs.map((i) => i.upper));
-  const minUpper = Math.min(...ivs.map((i) => i.upper));
-  const maxLower = Math.max(...ivs.map((i) => i.lower));
-  return { lower: maxUpper > 0 ? minLower / maxUpper : 0, upper: maxLower > 0 ? Math.min(1, minUpper / maxLower) : 1 };
-}
-
-/** How many groups have a defined rate: the Bonferroni split of the level. */
-const defined = (groups: readonly GroupCounts[], rate: Rate) => groups.filter((g) => rate(g).n > 0).length;
-
-/** The confidence sequence of `metric` over cumulative `groups` at level 1 − a. */
-export function metricSequence(metric: SequentialMetric, groups: readonly GroupCounts[], a: number, rho: number): Interval | null {
-  const at = (rate: Rate, split: number) => groupSequences(groups, rate, a / Math.max(1, split), rho);
-  switch (metric) {
-    case "disparateImpactRatio":
-      return ratioOf(at(RATES.sr, defined(groups, RATES.sr)));
-    case "demographicParityGap":
-      return gapOf(at(RATES.sr, defined(groups, RATES.sr)));
-    case "equalOpportunityGap":
-      return gapOf(at(RATES.tpr, defined(groups, RATES.tpr)));
-    case "predictiveParityGap":
-      return gapOf(at(RATES.ppv, defined(groups, RATES.ppv)));
-    case "equalizedOddsGap": {
-      const split = defined(groups, RATES.tpr) + defined(groups, RATES.fpr);
-      const t = gapOf(at(RATES.tpr, split));
-      const f = gapOf(at(RATES.fpr, split));
-      return t && f ? { lower: Math.max(t.lower, f.lower), upper: Math.max(t.upper, f.upper) } : null;
-    }
-  }
-}
-
 /** Adds `more` to `base`, group by group (by value). */
 export function addCounts(base: readonly GroupCounts[], more: readonly GroupCounts[]): GroupCounts[] {
   const out = new Map(base.map((g) => [g.value, { ...g }]));
@@ -191,15 +144,60 @@ export function blockIndex(since: string, through: string): number | null {
   return Math.max(0, Math.floor((b - a) / (SEQUENCE_BLOCK_DAYS * 86_400_000))) + 1;
 }
 
-/** The next state of a sequence: `prior` (null: it begins now, with `look` as its first data) plus this look. */
-export function advance(prior: SequenceState | null, slice: string, metric: SequentialMetric, look: readonly GroupCounts[], from: string, through: string): SequenceState {
+/**
+ * Adds `more` calibration bins to `base`, group by group (by value). A group whose bin
+ * count differs from its kept one (the policy's calibrationBins changed mid-version)
+ * keeps its bins and the look's are not added: leaving out data by a rule that does not
+ * look at outcomes keeps the sequence valid on the data it has.
+ */
+export function addCalibration(base: readonly CalibrationGroup[], more: readonly CalibrationGroup[]): CalibrationGroup[] {
+  const copy = (g: CalibrationGroup) => ({ value: g.value, count: [...g.count], positives: [...g.positives], scoreSum: [...g.scoreSum] });
+  const out = new Map(base.map((g) => [g.value, copy(g)]));
+  for (const g of more) {
+    const b = out.get(g.value);
+    if (!b) out.set(g.value, copy(g));
+    else if (b.count.length === g.count.length)
+      for (let i = 0; i < g.count.length; i++) {
+        b.count[i]! += g.count[i]!;
+        b.positives[i]! += g.positives[i]!;
+        b.scoreSum[i]! += g.scoreSum[i]!;
+      }
+  }
+  return [...out.values()].sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0));
+}
+
+/** The streams of `base` plus a look's (only those the look or the base has). */
+function addStreams(base: StreamData | null, look: SequenceExtra): StreamData {
+  const out: StreamData = {};
+  if (look.calibration || base?.calibration) out.calibration = addCalibration(base?.calibration ?? [], look.calibration ?? []);
+  if (look.flips || base?.flips) out.flips = { n: (base?.flips?.n ?? 0) + (look.flips?.n ?? 0), sum: (base?.flips?.sum ?? 0) + (look.flips?.sum ?? 0) };
+  return out;
+}
+
+/**
+ * The next state of a sequence: `prior` (null: it begins now, with `look` as its first data)
+ * plus this look; `extra` carries the look's calibration bins or flip shares for the metrics kept on them.
+ */
+export function advance(
+  prior: SequenceState | null,
+  slice: string,
+  metric: SequentialMetric,
+  look: readonly GroupCounts[],
+  from: string,
+  through: string,
+  extra: SequenceExtra = {},
+): SequenceState {
   const since = prior?.since ?? from;
   const index = blockIndex(since, through);
   const old = prior?.block ?? null;
   // A look whose end falls in a new block starts that block with the look's data.
   const block: SequenceBlock | null =
-    index === null ? null : old && old.index === index ? { ...old, groups: addCounts(old.groups, look) } : { index, since: prior ? prior.through : from, groups: addCounts([], look) };
-  return { slice, metric, looks: (prior?.looks ?? 0) + 1, since, through, groups: addCounts(prior?.groups ?? [], look), block };
+    index === null
+      ? null
+      : old && old.index === index
+        ? { ...old, groups: addCounts(old.groups, look), ...addStreams(old, extra) }
+        : { index, since: prior ? prior.through : from, groups: addCounts([], look), ...addStreams(null, extra) };
+  return { slice, metric, looks: (prior?.looks ?? 0) + 1, since, through, groups: addCounts(prior?.groups ?? [], look), ...addStreams(prior, extra), block };
 }
 
 /** The error rate of block j: (α/2) · 6/(π² j²). */
@@ -225,13 +223,20 @@ export type SequenceComponent = "since_start" | "block";
  */
 export function sequenceSource(state: SequenceState, minGroupSize: number, rho: SequenceRho): IntervalSource & { componentAt(level: number): SequenceComponent } {
   const keep = (gs: readonly GroupCounts[]) => gs.filter((g) => g.n >= minGroupSize);
+  // A group's calibration bins count when the group itself is large enough (its confusion counts say).
+  const extraOf = (d: StreamData, kept: readonly GroupCounts[]): SequenceExtra => {
+    const values = new Set(kept.map((g) => g.value));
+    return { calibration: d.calibration?.filter((c) => values.has(c.value)) ?? null, flips: d.flips ?? null };
+  };
   const groups = keep(state.groups);
   const blockGroups = state.block ? keep(state.block.groups) : null;
-  const lowerIsWorse = state.metric === "disparateImpactRatio";
+  const extra = extraOf(state, groups);
+  const blockExtra = state.block && blockGroups ? extraOf(state.block, blockGroups) : {};
+  const lowerIsWorse = METRICS[state.metric].lowerIsWorse;
   const pick = (level: number): { iv: Interval | null; component: SequenceComponent } => {
     const a = 1 - level;
-    const main = metricSequence(state.metric, groups, blockGroups ? a / 2 : a, rho.sinceStart);
-    const blk = blockGroups && state.block ? metricSequence(state.metric, blockGroups, blockAlpha(a, state.block.index), rho.block) : null;
+    const main = metricSequence(state.metric, groups, blockGroups ? a / 2 : a, rho.sinceStart, extra);
+    const blk = blockGroups && state.block ? metricSequence(state.metric, blockGroups, blockAlpha(a, state.block.index), rho.block, blockExtra) : null;
     if (!blk) return { iv: main, component: "since_start" };
     if (!main) return { iv: blk, component: "block" };
     const blockWorse = lowerIsWorse ? blk.upper < main.upper : blk.lower > main.lower;

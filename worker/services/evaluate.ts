@@ -8,6 +8,8 @@
 import { buildEvaluation, type Evaluation, windowFor } from "../domain/evaluation.js";
 import { applicableOverride, decideGate, type GateInput, type GateResult, type SequentialInput } from "../domain/gate.js";
 import { type FairnessPolicy, type ResolvedPolicy, resolvePolicy } from "../domain/policy.js";
+import { counterfactualFlips, type RecordedRequest } from "../domain/replay.js";
+import { slicesOf } from "../domain/slices.js";
 import type { FlowRecord } from "../store/tenant/flows.js";
 import type { TenantStore } from "../store/tenant-store.js";
 import type { ServiceDeps } from "./context.js";
@@ -43,9 +45,26 @@ async function sequentialInput(
   if (trigger === "publish") return { ...base, prior: [], increment: null, persist: false };
   const prior = await store.sequential.list(flow.id, version);
   const since = prior.length ? new Date(Math.min(...prior.map((s) => Date.parse(s.through)))) : null;
-  const increment = since && since < w.to ? (await deps.windowReader(store).readWindow(flow.key, rp.attributes, since, w.to, {})).slices : null;
+  const kept = (m: string) => prior.some((s) => s.metric === m);
+  // The calibration gap's sequence adds the increment's calibration bins; only read when it is kept.
+  const opts = kept("calibrationGap") ? { calibrationBins: rp.calibrationBins } : {};
+  const increment = since && since < w.to ? (await deps.windowReader(store).readWindow(flow.key, rp.attributes, since, w.to, opts)).slices : null;
+  const incrementCounterfactual = since && since < w.to && kept("counterfactualFlipRate") ? await counterfactualOf(store, flow, version, rp, since, w.to) : null;
   // Every kept state was advanced together, so they share `through`; an empty increment (a rerun at the same instant) adds nothing.
-  return { ...base, prior, increment: since ? (increment ?? []) : null, persist: true };
+  return { ...base, prior, increment: since ? (increment ?? []) : null, incrementCounterfactual, persist: true };
+}
+
+/**
+ * The flip-rate sequence's new data: the version's counterfactual on a seeded sample of the
+ * requests recorded in [from, to) — requests no earlier look has seen (ranges are half-open).
+ */
+async function counterfactualOf(store: TenantStore, flow: FlowRecord, version: number, rp: ResolvedPolicy, from: Date, to: Date) {
+  if (rp.counterfactualSampleSize === 0) return null;
+  const def = await store.flows.getDefinition(flow.id, version);
+  if (!def) return null;
+  const sample = await store.window.sampleWindow(flow.key, from.getTime(), to.getTime(), rp.counterfactualSampleSize, rp.seed);
+  const requests: RecordedRequest[] = sample.map((r) => ({ attributes: r.attributes, selected: r.selected, converted: r.converted }));
+  return Object.fromEntries(slicesOf(rp.attributes).map((s) => [s.name, counterfactualFlips(def, requests, s)]));
 }
 
 /**
