@@ -56,6 +56,20 @@ export function createCalibrationAccumulator(kernels: Kernels, bins: number) {
         }
       }
     },
+    /**
+     * Adds precomputed bins (a segment summary): group i of `k`/`p`/`s` (each groups × bins)
+     * goes to accumulator code map[i].
+     */
+    addBins(map: readonly number[], k: readonly number[], p: readonly number[], s: readonly number[]): void {
+      ensure(map.length ? Math.max(...map) + 1 : 0);
+      map.forEach((to, g) => {
+        for (let b = 0; b < bins; b++) {
+          count[to * bins + b]! += k[g * bins + b]!;
+          positives[to * bins + b]! += p[g * bins + b]!;
+          sums[to * bins + b]! += s[g * bins + b]!;
+        }
+      });
+    },
     /** The table for accumulator codes named by `values` (groups without a labeled scored trace omitted). */
     table(values: readonly string[]): CalibrationTable {
       const groups = [];

@@ -17,7 +17,7 @@ import { blobBytes, blobView, DAY_MS } from "./segment-codec.js";
 import { addSliceRows, createSliceAccumulators, rowLabels, type SliceTableOptions, type WindowRead, type WindowReader, windowReaderOver } from "./window.js";
 import { dayOf, direct, hashSliceRows } from "./window-hash.js";
 
-type Accumulators = ReturnType<typeof createSliceAccumulators>;
+export type Accumulators = ReturnType<typeof createSliceAccumulators>;
 /** Kernel group codes are u16 and code dict.length means "absent": at most 65,535 values. */
 const MAX_CODES = 65_535;
 
@@ -85,35 +85,47 @@ export function combineCodes(cols: { dict: readonly string[]; codes: Uint16Array
   return { dict, codes };
 }
 
+/**
+ * Adds one segment's rows in [from, to) to every slice (and the hash) from its columns;
+ * false when it must be read row-wise instead (an attribute too diverse to pack, or an
+ * intersection with more combinations than u16 codes name).
+ */
+export async function addSegmentColumns(source: WindowSource, s: Accumulators, h: DatasetHasher | null, meta: SegmentMeta, attributes: readonly string[], from: number, to: number): Promise<boolean> {
+  // An attribute too diverse to pack in this segment: its rows are the only source.
+  if (attributes.some((a) => meta.unpackedAttributes.includes(a))) return false;
+  const data = await source.loadSegmentColumns(meta, attributes);
+  // Copy: late outcomes are patched in without touching the stored bytes.
+  let outcome = new Uint8Array(blobBytes(data.outcome));
+  for (const d of await source.segmentDeltas(meta.id)) outcome[d.pos] = d.outcome;
+  const allTime = blobView(data.time, Uint32Array);
+  const at = meta.createdMin < from || meta.createdMax >= to ? keptPositions(allTime, meta.day * DAY_MS, from, to) : null;
+  outcome = pick(outcome, at);
+  const selected = pick(blobBytes(data.selected), at);
+  const score = pick(blobView(data.score, Float32Array), at);
+  // A missing column means no trace of the segment carries the attribute: every code is "absent".
+  const cols = data.columns.map((c) => (c ? { dict: c.dict, codes: pick(blobView(c.codes, Uint16Array), at) } : { dict: [] as string[], codes: new Uint16Array(selected.length) }));
+  const inter = cols.length > 1 ? combineCodes(cols) : null;
+  if (cols.length > 1 && !inter) return false;
+  s.specs.forEach((spec, i) => {
+    const c = spec.attributes.length === 1 ? cols[i]! : inter!;
+    s.accs[i]!.addEncoded(c.dict, c.codes, selected, outcome, score);
+  });
+  // Positions are in seq order: the segment's rows are already in the hash's canonical order.
+  if (h) h.columns(meta.day, pick(allTime, at), selected, outcome, score, cols);
+  return true;
+}
+
+/** Adds one segment's rows in [from, to) read row-wise (the fallback of addSegmentColumns). */
+export async function addSegmentRows(source: WindowSource, s: Accumulators, h: DatasetHasher | null, meta: SegmentMeta, attributes: readonly string[], from: number, to: number): Promise<void> {
+  const rows = (await source.segmentSliceRows(meta.id, attributes)).filter((r) => r.createdAt >= from && r.createdAt < to);
+  const labels = rowLabels(rows, attributes.length);
+  addSliceRows(s, rows, labels);
+  if (h) hashSliceRows(direct(h), rows, labels);
+}
+
 /** Creates the columnar window reader over a tenant's window source. */
 export function createColumnarWindowReader(source: WindowSource, kernels: Kernels, opts: { pageSize?: number } = {}): WindowReader {
   const pageSize = opts.pageSize ?? 20_000;
-
-  /** Adds one segment to every slice (and the hash); false when it must be read row-wise instead. */
-  async function addSegment(s: Accumulators, h: DatasetHasher | null, meta: SegmentMeta, attributes: readonly string[], from: number, to: number): Promise<boolean> {
-    // An attribute too diverse to pack in this segment: its rows are the only source.
-    if (attributes.some((a) => meta.unpackedAttributes.includes(a))) return false;
-    const data = await source.loadSegmentColumns(meta, attributes);
-    // Copy: late outcomes are patched in without touching the stored bytes.
-    let outcome = new Uint8Array(blobBytes(data.outcome));
-    for (const d of await source.segmentDeltas(meta.id)) outcome[d.pos] = d.outcome;
-    const allTime = blobView(data.time, Uint32Array);
-    const at = meta.createdMin < from || meta.createdMax >= to ? keptPositions(allTime, meta.day * DAY_MS, from, to) : null;
-    outcome = pick(outcome, at);
-    const selected = pick(blobBytes(data.selected), at);
-    const score = pick(blobView(data.score, Float32Array), at);
-    // A missing column means no trace of the segment carries the attribute: every code is "absent".
-    const cols = data.columns.map((c) => (c ? { dict: c.dict, codes: pick(blobView(c.codes, Uint16Array), at) } : { dict: [] as string[], codes: new Uint16Array(selected.length) }));
-    const inter = cols.length > 1 ? combineCodes(cols) : null;
-    if (cols.length > 1 && !inter) return false;
-    s.specs.forEach((spec, i) => {
-      const c = spec.attributes.length === 1 ? cols[i]! : inter!;
-      s.accs[i]!.addEncoded(c.dict, c.codes, selected, outcome, score);
-    });
-    // Positions are in seq order: the segment's rows are already in the hash's canonical order.
-    if (h) h.columns(meta.day, pick(allTime, at), selected, outcome, score, cols);
-    return true;
-  }
 
   async function read(flowKey: string, attributes: readonly string[], from: Date, to: Date, o: SliceTableOptions, hash: boolean): Promise<WindowRead> {
     const f = from.getTime();
@@ -128,12 +140,7 @@ export function createColumnarWindowReader(source: WindowSource, kernels: Kernel
     const segmentsThrough = async (day: number) => {
       for (; next < segments.length && segments[next]!.day <= day; next++) {
         const meta = segments[next]!;
-        if (!(await addSegment(s, h, meta, attributes, f, t))) {
-          const rows = (await source.segmentSliceRows(meta.id, attributes)).filter((r) => r.createdAt >= f && r.createdAt < t);
-          const labels = rowLabels(rows, k);
-          addSliceRows(s, rows, labels);
-          if (h) hashSliceRows(direct(h), rows, labels);
-        }
+        if (!(await addSegmentColumns(source, s, h, meta, attributes, f, t))) await addSegmentRows(source, s, h, meta, attributes, f, t);
         await h?.settle();
       }
     };

@@ -30,6 +30,12 @@ export interface SegmentMeta {
   unpackedAttributes: string[];
   /** The seq of the segment's first trace (position 0): orders a day's segments by seq. */
   firstSeq: number;
+  /** SHA-256 (hex) of the shared columns as packed (engine/segment-summary.ts); null: not computed yet. */
+  contentHash?: string | null;
+  /** Outcome deltas recorded for the segment. */
+  deltaCount?: number;
+  /** Their set digest (domain/delta-digest.ts, 16 u32 lanes); null: not known yet. */
+  deltaDigest?: number[] | null;
 }
 
 /** A segment's shared columns and, per requested attribute, its packed column (null: not packed). */
@@ -53,6 +59,31 @@ export interface SampledRequest {
   attributes: Record<string, unknown>;
   selected: boolean;
   converted: boolean | null;
+}
+
+/** A slice summary's stored JSON body (engine/segment-summary.ts SliceSummary). */
+export interface SummaryBody {
+  v: string[];
+  c: number[];
+  k: number[];
+  p: number[];
+  s: number[];
+}
+
+/** Per-segment statistics next to the segments: what the summarised reader reads and memoises. */
+export interface SegmentStatisticsSource {
+  /** Column hashes of `attributes` and stored summaries under `keys` (JSON attribute lists) for the window's segments. */
+  windowStatistics(flowKey: string, fromMs: number, toMs: number, attributes: readonly string[], keys: readonly string[], bins: number): Promise<{
+    columnHashes: { segmentId: string; attribute: string; hash: string | null }[];
+    summaries: { segmentId: string; key: string; body: string }[];
+  }>;
+  /** Stores what was computed for a segment read without it, unless a delta committed since `deltaCount`. */
+  memoiseSegment(segmentId: string, deltaCount: number, m: {
+    contentHash?: string;
+    columnHashes?: { attribute: string; hash: string }[];
+    deltaDigest?: number[];
+    summaries?: { attributes: readonly string[]; bins: number; body: SummaryBody }[];
+  }): Promise<void>;
 }
 
 /** Where window reads come from. Every method is tenant-scoped by the implementation. */

@@ -13,7 +13,7 @@ import { groupLabel, intersectionValue, type SliceSpec, type SliceTable, slicesO
 import { createCalibrationAccumulator } from "./calibration-accumulator.js";
 import { createDatasetHasher } from "./dataset-hash.js";
 import { CONFUSION_FIELDS, type Kernels, OUTCOME_UNKNOWN } from "./kernels/types.js";
-import type { SliceWindowRow, WindowSource } from "./ports.js";
+import type { SliceWindowRow, SummaryBody, WindowSource } from "./ports.js";
 import { createDayOrderer, hashSliceRows } from "./window-hash.js";
 
 export interface SliceTableOptions {
@@ -119,6 +119,15 @@ export function createTableAccumulator(kernels: Kernels, opts: SliceTableOptions
         for (let f = 0; f < CONFUSION_FIELDS; f++) counts[to * CONFUSION_FIELDS + f]! += part[from * CONFUSION_FIELDS + f]!;
       });
       if (score) cal.add(group, score, outcome, segmentDict.length + 1, map);
+    },
+    /** Adds a segment summary (engine/segment-summary.ts) computed with this accumulator's bins. */
+    addSummary(sum: SummaryBody): void {
+      const map = sum.v.map((v) => acc.code(v));
+      grow();
+      map.forEach((to, from) => {
+        for (let f = 0; f < CONFUSION_FIELDS; f++) counts[to * CONFUSION_FIELDS + f]! += sum.c[from * CONFUSION_FIELDS + f]!;
+      });
+      cal.addBins(map, sum.k, sum.p, sum.s);
     },
     table(): ConfusionTable {
       return tableFromCounts(values, counts);

@@ -5,7 +5,7 @@
  * in transport and I/O.
  */
 import type { Kernels } from "../engine/kernels/types.js";
-import { createColumnarWindowReader } from "../engine/columnar-window.js";
+import { createSummaryWindowReader } from "../engine/summary-window.js";
 import { hashesEqual, randomSecret, sha256Hex } from "../http/crypto.js";
 import type { AppDeps, Placement } from "../http/types.js";
 import { errorFields, type Logger } from "../observability/logger.js";
@@ -109,7 +109,7 @@ export async function buildDeps(parts: RuntimeParts): Promise<AppDeps> {
     kernels,
     clock: parts.clock ?? (() => new Date()),
     newId: () => crypto.randomUUID(),
-    windowReader: (store) => createColumnarWindowReader(store.window, kernels),
+    windowReader: (store) => createSummaryWindowReader(store.window, kernels),
     logger: parts.logger,
     verifyAdminToken: async (token) => hashesEqual(await sha256Hex(token), adminHash),
     cronSecret: parts.config.FAIRGATE_CRON_SECRET ?? null,

@@ -4,8 +4,14 @@
  * unpacked traces are taken) and crash-safe (each segment and the marking of its
  * traces commit in one guarded batch), so it can run from the recheck job, on
  * demand, or be killed at any point without a trace being lost or counted twice.
+ * Each segment is stored with its content hashes and the summaries of the slices the
+ * tenant's policy evaluates (engine/segment-summary.ts), in the same batch.
  */
-import { DAY_MS, encodeSegment } from "../engine/segment-codec.js";
+import { resolvePolicy } from "../domain/policy.js";
+import { slicesOf } from "../domain/slices.js";
+import { DAY_MS, type EncodedSegment, encodeSegment } from "../engine/segment-codec.js";
+import { segmentColumnHash, segmentContentHash, summariseSegment } from "../engine/segment-summary.js";
+import type { SegmentToStore } from "../store/tenant/segments.js";
 import type { TenantStore } from "../store/tenant-store.js";
 
 export interface PackReport {
@@ -28,6 +34,9 @@ export async function packTraces(
   const maxRows = opts.maxRowsPerSegment ?? 262_144;
   const cutoff = Math.floor(deps.clock().getTime() / DAY_MS) * DAY_MS;
   const report: PackReport = { segments: 0, traces: 0 };
+  const policy = await store.governance.getPolicy();
+  const rp = policy ? resolvePolicy(policy) : null;
+  const specs = rp ? slicesOf([...rp.attributes]).map((s) => s.attributes) : [];
   for (const { flowKey, day } of await store.segments.packableDays(cutoff)) {
     const dayStart = day * DAY_MS;
     const dayEnd = Math.min(dayStart + DAY_MS, cutoff);
@@ -35,7 +44,7 @@ export async function packTraces(
       const snapshot = new Date(deps.clock().getTime() - SNAPSHOT_MARGIN_MS).toISOString();
       const rows = await store.segments.unpackedRows(flowKey, dayStart, dayEnd, maxRows);
       if (rows.length === 0) break;
-      const seg = encodeSegment(day, rows);
+      const seg = await withStatistics(encodeSegment(day, rows), specs, rp?.calibrationBins ?? 0);
       await store.segments.pack(deps.newId(), flowKey, seg, dayStart, dayEnd, rows[rows.length - 1]!.seq, snapshot, deps.clock().toISOString());
       report.segments++;
       report.traces += rows.length;
@@ -43,4 +52,20 @@ export async function packTraces(
     }
   }
   return report;
+}
+
+/**
+ * The segment with its content and column hashes and the summaries of `specs` (slices whose
+ * attributes are all packed in it). Exported for tools that write segments directly (bench:gate).
+ */
+export async function withStatistics(seg: EncodedSegment, specs: readonly (readonly string[])[], bins: number): Promise<SegmentToStore> {
+  const byName = new Map(seg.columns.map((c) => [c.attribute, c]));
+  const packable = specs.filter((attrs) => attrs.every((a) => !seg.unpackedAttributes.includes(a)));
+  const sums = bins > 0 ? summariseSegment(packable, byName, seg.selected, seg.outcome, seg.score, bins) : [];
+  return {
+    ...seg,
+    contentHash: await segmentContentHash(seg.day, seg.time, seg.selected, seg.outcome, seg.score),
+    columns: await Promise.all(seg.columns.map(async (c) => ({ ...c, hash: await segmentColumnHash(c.attribute, c.dict, c.codes) }))),
+    summaries: packable.flatMap((attributes, i) => (sums[i] ? [{ attributes, bins, body: sums[i]! }] : [])),
+  };
 }

@@ -4,8 +4,10 @@
  * (segment + columns + marking the traces, guarded), reading segments for a
  * window, and the outcome deltas that keep late outcomes visible.
  */
+import { emptyDeltaDigest } from "../../domain/delta-digest.js";
 import { type Client, type InStatement, guard, read, writeBatch } from "../sql.js";
 import { PROTECTED_OBJECT } from "./protected-attributes.js";
+import { type SegmentMemo, summaryStmts } from "./segment-summaries.js";
 
 /** A day's traces encoded as columns (engine/segment-codec.ts builds it): what `pack` stores. */
 export interface SegmentToStore {
@@ -17,8 +19,12 @@ export interface SegmentToStore {
   selected: Uint8Array;
   outcome: Uint8Array;
   score: Float32Array;
-  columns: { attribute: string; dict: string[]; codes: Uint16Array }[];
+  columns: { attribute: string; dict: string[]; codes: Uint16Array; hash?: string }[];
   unpackedAttributes: string[];
+  /** SHA-256 of the shared columns as packed (engine/segment-summary.ts); computed later when absent. */
+  contentHash?: string;
+  /** Slice summaries computed at pack (the policy's slices). */
+  summaries?: SegmentMemo["summaries"];
 }
 
 /** A typed array's bytes, as a BLOB argument. */
@@ -64,14 +70,15 @@ export function createSegmentStore(db: Client, tenantId: string) {
       const stmts: InStatement[] = [
         {
           sql: `INSERT INTO trace_segments (tenant_id, id, flow_key, day, row_count, created_min, created_max, packed_at, unpacked_attributes,
-                  time_col, selected_col, outcome_col, score_col) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                  time_col, selected_col, outcome_col, score_col, content_hash, delta_count, delta_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
           args: [tenantId, id, flowKey, seg.day, seg.rowCount, seg.createdMin, seg.createdMax, now, JSON.stringify(seg.unpackedAttributes),
-            toBlob(seg.time), toBlob(seg.selected), toBlob(seg.outcome), toBlob(seg.score)],
+            toBlob(seg.time), toBlob(seg.selected), toBlob(seg.outcome), toBlob(seg.score), seg.contentHash ?? null, JSON.stringify(emptyDeltaDigest())],
         },
         ...seg.columns.map((c) => ({
-          sql: "INSERT INTO segment_columns (tenant_id, segment_id, attribute, dict, codes) VALUES (?, ?, ?, ?, ?)",
-          args: [tenantId, id, c.attribute, JSON.stringify(c.dict), toBlob(c.codes)],
+          sql: "INSERT INTO segment_columns (tenant_id, segment_id, attribute, dict, codes, hash) VALUES (?, ?, ?, ?, ?, ?)",
+          args: [tenantId, id, c.attribute, JSON.stringify(c.dict), toBlob(c.codes), c.hash ?? null],
         })),
+        ...summaryStmts(tenantId, id, seg.summaries),
         {
           sql: `UPDATE decision_traces SET segment_id = ?, segment_pos = p.pos
                 FROM (SELECT seq, row_number() OVER (ORDER BY seq) - 1 AS pos ${UNPACKED_SELECT} AND seq <= ? ORDER BY seq LIMIT ?) AS p
@@ -85,6 +92,15 @@ export function createSegmentStore(db: Client, tenantId: string) {
                 WHERE segment_id = ? AND converted IS NOT NULL AND outcome_at >= ?`,
           args: [id, snapshotIso],
         },
+        // Outcomes that arrived while the rows were encoded may or may not be in the encoded
+        // column: the summaries and delta digest computed from it are then dropped (recomputed,
+        // with the deltas, by the first read). Normally there are none and this changes nothing.
+        {
+          sql: `UPDATE trace_segments SET delta_count = (SELECT count(*) FROM segment_outcome_deltas WHERE segment_id = ?), delta_digest = NULL
+                WHERE id = ? AND EXISTS (SELECT 1 FROM segment_outcome_deltas WHERE segment_id = ?)`,
+          args: [id, id, id],
+        },
+        { sql: "DELETE FROM segment_summaries WHERE segment_id = ? AND EXISTS (SELECT 1 FROM segment_outcome_deltas WHERE segment_id = ?)", args: [id, id] },
       ];
       await writeBatch(db, stmts, "segment_pack_conflict");
     },

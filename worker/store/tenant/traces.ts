@@ -4,7 +4,9 @@
  * evaluation live in window-reads.ts.
  */
 import type { Attributes } from "../../domain/flow.js";
+import { ConflictError } from "../../domain/errors.js";
 import { type Client, type InStatement, read, writeBatch } from "../sql.js";
+import { createSegmentSummaryStore, OUTCOME_RETRY } from "./segment-summaries.js";
 
 export interface TraceRecord {
   id: string;
@@ -45,6 +47,7 @@ export function attributePath(name: string): string {
 
 /** Trace queries and writes for one tenant. */
 export function createTraceStore(db: Client, tenantId: string) {
+  const summaries = createSegmentSummaryStore(db, tenantId);
   const args = (t: TraceRecord) => [
     tenantId,
     t.id,
@@ -91,23 +94,40 @@ export function createTraceStore(db: Client, tenantId: string) {
      * already there), "conflict" (a different one is) or "not_found".
      */
     async recordOutcome(id: string, converted: boolean, at: string): Promise<"recorded" | "unchanged" | "conflict" | "not_found"> {
-      const [upd] = await writeBatch(db, [
-        {
-          sql: "UPDATE decision_traces SET converted = ?, outcome_at = ? WHERE tenant_id = ? AND id = ? AND converted IS NULL",
-          args: [converted ? 1 : 0, at, tenantId, id],
-        },
-        // A packed trace's outcome also becomes a delta the columnar reader merges, in the same commit.
-        {
-          sql: `INSERT OR REPLACE INTO segment_outcome_deltas (tenant_id, segment_id, pos, outcome)
-                SELECT tenant_id, segment_id, segment_pos, converted FROM decision_traces
-                WHERE tenant_id = ? AND id = ? AND segment_id IS NOT NULL AND converted IS NOT NULL`,
-          args: [tenantId, id],
-        },
-      ]);
-      if (upd && upd.rowsAffected === 1) return "recorded";
-      const cur = await this.get(id);
-      if (!cur) return "not_found";
-      return cur.converted === converted ? "unchanged" : "conflict";
+      // A packed trace's outcome also updates its segment's summaries and delta digest in the
+      // same commit; those statements are built from a read, so a changed snapshot is retried.
+      for (let attempt = 0; ; attempt++) {
+        const plan = await summaries.outcomePlan(id, converted);
+        if (!plan) return "not_found";
+        if (plan.current !== null) return plan.current === converted ? "unchanged" : "conflict";
+        try {
+          const res = await writeBatch(
+            db,
+            [
+              ...plan.stmts,
+              {
+                sql: "UPDATE decision_traces SET converted = ?, outcome_at = ? WHERE tenant_id = ? AND id = ? AND converted IS NULL",
+                args: [converted ? 1 : 0, at, tenantId, id],
+              },
+              // A packed trace's outcome also becomes a delta the columnar reader merges, in the same commit.
+              {
+                sql: `INSERT OR REPLACE INTO segment_outcome_deltas (tenant_id, segment_id, pos, outcome)
+                      SELECT tenant_id, segment_id, segment_pos, converted FROM decision_traces
+                      WHERE tenant_id = ? AND id = ? AND segment_id IS NOT NULL AND converted IS NOT NULL`,
+                args: [tenantId, id],
+              },
+            ],
+            OUTCOME_RETRY,
+          );
+          if (res[plan.stmts.length]?.rowsAffected === 1) return "recorded";
+        } catch (e) {
+          if (e instanceof ConflictError && e.code === OUTCOME_RETRY && attempt < 20) continue;
+          throw e;
+        }
+        const cur = await this.get(id);
+        if (!cur) return "not_found";
+        return cur.converted === converted ? "unchanged" : "conflict";
+      }
     },
   };
 }

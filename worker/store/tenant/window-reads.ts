@@ -10,6 +10,7 @@
 import type { Attributes } from "../../domain/flow.js";
 import { type Client, read } from "../sql.js";
 import { PROTECTED_OBJECT, PROTECTED_VALUE } from "./protected-attributes.js";
+import { createSegmentSummaryStore } from "./segment-summaries.js";
 import { attributePath } from "./traces.js";
 
 const USABLE = `NOT IN ('null', '""')`;
@@ -76,6 +77,7 @@ const SAMPLE_KEY = "(((seq & 2147483647) * 2654435769 + ?) & 4294967295)";
 
 /** The window source of one tenant. */
 export function createWindowReads(db: Client, tenantId: string) {
+  const summaries = createSegmentSummaryStore(db, tenantId);
   return {
     /**
      * One page of the window [fromMs, toMs) projected to `attributes`, ordered by
@@ -185,7 +187,8 @@ export function createWindowReads(db: Client, tenantId: string) {
       const rs = await read(db, {
         // Position 0 holds the segment's lowest seq: one lookup in decision_traces_segment.
         sql: `SELECT s.id, s.day, s.row_count, s.created_min, s.created_max, s.unpacked_attributes,
-                (SELECT d.seq FROM decision_traces d WHERE d.segment_id = s.id AND d.segment_pos = 0) AS first_seq
+                (SELECT d.seq FROM decision_traces d WHERE d.segment_id = s.id AND d.segment_pos = 0) AS first_seq,
+                s.content_hash, s.delta_count, s.delta_digest
               FROM trace_segments s
               WHERE s.tenant_id = ? AND s.flow_key = ? AND s.day >= ? AND s.day <= ? AND s.created_max >= ? AND s.created_min < ?
               ORDER BY s.day, first_seq, s.id`,
@@ -199,8 +202,15 @@ export function createWindowReads(db: Client, tenantId: string) {
         createdMax: Number(r.created_max),
         unpackedAttributes: JSON.parse(String(r.unpacked_attributes)) as string[],
         firstSeq: Number(r.first_seq),
+        contentHash: r.content_hash === null || r.content_hash === undefined ? null : String(r.content_hash),
+        deltaCount: Number(r.delta_count),
+        deltaDigest: r.delta_digest === null || r.delta_digest === undefined ? null : (JSON.parse(String(r.delta_digest)) as number[]),
       }));
     },
+    /** Column hashes and stored slice summaries of the window's segments (store/tenant/segment-summaries.ts). */
+    windowStatistics: summaries.windowStatistics,
+    /** Stores what a reader computed for a segment packed without it (guarded on its delta count). */
+    memoiseSegment: summaries.memoise,
     /** Outcome deltas for a segment (late outcomes of packed traces). */
     async segmentDeltas(segmentId: string) {
       const rs = await read(db, { sql: "SELECT pos, outcome FROM segment_outcome_deltas WHERE tenant_id = ? AND segment_id = ?", args: [tenantId, segmentId] });

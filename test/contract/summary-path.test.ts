@@ -1,0 +1,142 @@
+/**
+ * Contract: the summarised path (stored per-segment summaries + the segments cut by the
+ * window's bounds + the unpacked tail) gives exactly the row path's and the columnar
+ * path's slice tables, and the same evaluation through the one evaluation path — on
+ * random data, random late outcomes (before and after the summaries exist), back-fill
+ * into packed days and random policies (attributes, bins, thresholds, bootstrap), with
+ * summaries computed at pack for the policy's slices and lazily for any other. Its
+ * `fairgate-dataset/3` hash equals an independent oracle's, cold (memoising) and warm.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { type FairnessPolicy, fairnessPolicySchema } from "../../worker/domain/policy.js";
+import { createColumnarWindowReader } from "../../worker/engine/columnar-window.js";
+import { createReferenceKernels } from "../../worker/engine/kernels/reference.js";
+import { DAY_MS } from "../../worker/engine/segment-codec.js";
+import { createSummaryWindowReader } from "../../worker/engine/summary-window.js";
+import { createRowWindowReader, type WindowReader } from "../../worker/engine/window.js";
+import { evaluateFlow } from "../../worker/services/evaluate.js";
+import { packTraces } from "../../worker/services/pack.js";
+import type { TenantStore } from "../../worker/store/tenant-store.js";
+import { oracleMerkleHash } from "../helpers/dataset-hash-oracle.js";
+import { createTestTenantStore } from "../helpers/tenant-db.js";
+import { TRACE_BASE, traceArbitrary, traceFromGen } from "../helpers/trace-gen.js";
+
+const kernels = createReferenceKernels();
+const traceArb = traceArbitrary({ a: ["x", "y", "z", null, undefined], b: [0, 1, 2, true, "1", undefined] });
+
+const policyArb = fc.record({
+  attributes: fc.constantFrom(["a"], ["b"], ["a", "b"], ["b", "a"]),
+  bins: fc.integer({ min: 2, max: 12 }),
+  dpg: fc.double({ min: 0.01, max: 0.9, noNaN: true }),
+  eog: fc.option(fc.double({ min: 0.01, max: 0.9, noNaN: true }), { nil: undefined }),
+  replicates: fc.constantFrom(0, 200),
+  windowDays: fc.integer({ min: 1, max: 10 }),
+  minSampleSize: fc.integer({ min: 1, max: 40 }),
+});
+type PolicyGen = typeof policyArb extends fc.Arbitrary<infer U> ? U : never;
+
+function policyOf(p: PolicyGen): FairnessPolicy {
+  return fairnessPolicySchema.parse({
+    enabled: true, sensitiveAttribute: p.attributes[0], sensitiveAttributes: p.attributes, calibrationBins: p.bins,
+    thresholds: { demographicParityGap: p.dpg, ...(p.eog === undefined ? {} : { equalOpportunityGap: p.eog }) },
+    minSampleSize: p.minSampleSize, minGroupSize: 1, windowDays: p.windowDays,
+    ...(p.replicates ? { decisionRule: "confident", intervalMethod: "bootstrap", bootstrapReplicates: p.replicates } : {}),
+  });
+}
+
+async function setUp(policy: FairnessPolicy, now: number) {
+  const db = await createTestTenantStore();
+  const t = new Date(now).toISOString();
+  await db.store.write([
+    db.store.governance.putPolicyStmt(policy, "test", t),
+    ...db.store.flows.createStmts(
+      { id: "flow-1", key: "f", name: "f", status: "active", latestVersion: 1, activeVersion: 1, revision: 1, createdAt: t, updatedAt: t },
+      { offers: [{ id: "o", eligibility: [], model: { intercept: 0, numeric: {}, categorical: {} }, minPropensity: 0.5 }], maxOffers: 1 },
+      "test",
+    ),
+  ]);
+  return db;
+}
+
+/** The evaluation through `reader`, with ids and clock fixed so two paths can be compared whole. */
+async function evaluation(store: TenantStore, now: number, reader: (s: TenantStore) => WindowReader) {
+  let n = 0;
+  const deps = { kernels, clock: () => new Date(now), newId: () => `id-${n++}`, windowReader: reader };
+  const flow = (await store.flows.getByKey("f"))!;
+  const r = await evaluateFlow(deps, store, flow, 1, "publish");
+  return r.evaluation;
+}
+
+async function compareAll(client: Awaited<ReturnType<typeof createTestTenantStore>>["client"], store: TenantStore, now: number) {
+  const row = createRowWindowReader(store.window, kernels, { pageSize: 7 });
+  const col = createColumnarWindowReader(store.window, kernels);
+  // Counts the segments whose columns a read loads: a warm read loads only those the window cuts.
+  let loaded = 0;
+  const counted = { ...store.window, loadSegmentColumns: (m: Parameters<TenantStore["window"]["loadSegmentColumns"]>[0], a: readonly string[]) => (loaded++, store.window.loadSegmentColumns(m, a)) };
+  const sum = createSummaryWindowReader(counted, kernels, { pageSize: 5 });
+  for (const attributes of [["a"], ["b", "a"], ["a", "b"], ["b", "a", "hc"]])
+    for (const days of [1, 3, 7, 10])
+      for (const bins of [3, 10]) {
+        const from = new Date(now - days * DAY_MS);
+        const to = new Date(now);
+        const o = { calibrationBins: bins };
+        const expected = await row.sliceTables("f", attributes, from, to, o);
+        expect(await col.sliceTables("f", attributes, from, to, o)).toEqual(expected);
+        // Cold (computes and memoises what is missing), then warm (reads only what is stored).
+        const cold = await sum.readWindow("f", attributes, from, to, o);
+        loaded = 0;
+        const warm = await sum.readWindow("f", attributes, from, to, o);
+        const cut = (await store.window.listSegments("f", from.getTime(), to.getTime())).filter(
+          (m) => m.createdMin < from.getTime() || m.createdMax >= to.getTime() || attributes.some((a) => m.unpackedAttributes.includes(a)),
+        );
+        expect(loaded).toBe(cut.length);
+        expect(cold.slices).toEqual(expected);
+        expect(warm.slices).toEqual(expected);
+        const oracle = await oracleMerkleHash(client, { tenantId: "t1", flowKey: "f", attributes, fromMs: from.getTime(), toMs: to.getTime() });
+        expect(cold.datasetHash).toBe(oracle.hash);
+        expect(warm.datasetHash).toBe(oracle.hash);
+      }
+  const evRow = await evaluation(store, now, (s) => createRowWindowReader(s.window, kernels));
+  expect(await evaluation(store, now, (s) => createColumnarWindowReader(s.window, kernels))).toEqual(evRow);
+  expect(await evaluation(store, now, (s) => createSummaryWindowReader(s.window, kernels))).toEqual(evRow);
+  return evRow;
+}
+
+describe("summarised path ≡ columnar path ≡ row path", () => {
+  it("on random data, late outcomes, back-fill and policies", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        policyArb,
+        fc.array(traceArb, { maxLength: 100 }),
+        fc.array(traceArb, { maxLength: 25 }),
+        fc.array(fc.tuple(fc.nat(), fc.boolean()), { maxLength: 40 }),
+        fc.integer({ min: 0, max: DAY_MS - 1 }),
+        async (p, initial, backfill, outcomes, nowMs) => {
+          const now = TRACE_BASE + 9 * DAY_MS + nowMs;
+          const { client, store } = await setUp(policyOf(p), now);
+          const deps = { clock: () => new Date(now), newId: () => crypto.randomUUID() };
+          const first = initial.map(traceFromGen);
+          await store.traces.insert(first.map((t, i) => (i % 7 === 3 ? { ...t, attributes: { ...t.attributes, hc: `h${i % 3}` } } : t)));
+          await packTraces(deps, store, { maxRowsPerSegment: 16 });
+          // Pack stored the policy's slices for every segment.
+          const stored = await client.execute("SELECT count(DISTINCT segment_id) AS s, count(*) AS n FROM segment_summaries");
+          const segs = await client.execute("SELECT count(*) AS n FROM trace_segments");
+          expect(stored.rows[0]!.s).toBe(segs.rows[0]!.n);
+          await compareAll(client, store, now);
+          // Late outcomes: for packed traces they update the stored summaries in their own commit.
+          const half = Math.floor(outcomes.length / 2);
+          for (const [i, conv] of outcomes.slice(0, half)) if (first.length) await store.traces.recordOutcome(first[i % first.length]!.id, conv, new Date(now).toISOString());
+          await compareAll(client, store, now);
+          await store.traces.insert(backfill.map(traceFromGen));
+          for (const [i, conv] of outcomes.slice(half)) if (first.length) await store.traces.recordOutcome(first[i % first.length]!.id, conv, new Date(now).toISOString());
+          await compareAll(client, store, now);
+          await packTraces(deps, store, { maxRowsPerSegment: 16 });
+          await compareAll(client, store, now);
+          client.close();
+        },
+      ),
+      { numRuns: 15 },
+    );
+  }, 120_000);
+});

@@ -1,0 +1,116 @@
+/**
+ * @module engine/merkle-hash
+ * The dataset hash `fairgate-dataset/3`: a Merkle tree whose leaves are the window's
+ * packed segments (hashed once, at pack) and the runs of rows between them, so an
+ * evaluation hashes a few hundred stored digests instead of every trace. Layout,
+ * ordering and how outcome deltas enter: docs/evidence.md (Dataset hash).
+ *
+ * Leaves, in the canonical (UTC day, seq) order of the window:
+ *   S (0x53) a segment wholly inside the window with every evaluated attribute packed:
+ *     u32 day ‖ u32 rows ‖ content hash[32] ‖ per evaluated attribute (policy order) its
+ *     column hash[32] (32 zero bytes: no trace of the segment carries it) ‖ u32 delta
+ *     count ‖ delta digest[64] (16 u32 lanes, domain/delta-digest.ts).
+ *   R (0x52) a maximal run of usable rows between S leaves (the unpacked tail, a segment
+ *     cut by the window's bounds or one with an attribute too diverse to pack):
+ *     u32 rows ‖ the run's `fairgate-dataset/2` hash[32] (engine/dataset-hash.ts).
+ * dataset hash = hex SHA-256(UTF-8 `fairgate-dataset/3\n${JSON attributes}\n${leaf count}\n` ‖ leaves).
+ * All integers little-endian. Unlike /2 it depends on which traces are packed: the same
+ * rows hash differently before and after a pack (the export carries the structure).
+ */
+import { DELTA_LANES } from "../domain/delta-digest.js";
+import { toHex } from "../domain/hex.js";
+import { createDatasetHasher, type DatasetHasher } from "./dataset-hash.js";
+
+export const MERKLE_HASH_FORMAT = "fairgate-dataset/3";
+const encoder = new TextEncoder();
+
+/** What an S leaf is made of (hex digests as stored). */
+export interface SegmentLeaf {
+  day: number;
+  rowCount: number;
+  contentHash: string;
+  /** Per evaluated attribute, its column hash; null when the segment has no such column. */
+  columnHashes: (string | null)[];
+  deltaCount: number;
+  deltaDigest: readonly number[];
+}
+
+function hexBytes(hex: string, into: Uint8Array, off: number): void {
+  for (let i = 0; i < 32; i++) into[off + i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+}
+
+/** The S leaf's bytes. */
+export function segmentLeafBytes(l: SegmentLeaf): Uint8Array {
+  const out = new Uint8Array(1 + 8 + 32 + 32 * l.columnHashes.length + 4 + 4 * DELTA_LANES);
+  const v = new DataView(out.buffer);
+  out[0] = 0x53;
+  v.setUint32(1, l.day, true);
+  v.setUint32(5, l.rowCount, true);
+  hexBytes(l.contentHash, out, 9);
+  l.columnHashes.forEach((h, j) => h && hexBytes(h, out, 41 + 32 * j));
+  let off = 41 + 32 * l.columnHashes.length;
+  v.setUint32(off, l.deltaCount, true);
+  off += 4;
+  for (let i = 0; i < DELTA_LANES; i++) v.setUint32(off + 4 * i, l.deltaDigest[i]!, true);
+  return out;
+}
+
+/** A dataset hasher whose rows form R leaves, with `segment()` adding an S leaf. */
+export interface MerkleHasher extends DatasetHasher {
+  /** Ends the current run of rows (if any) and appends a segment leaf. */
+  segment(leaf: SegmentLeaf): Promise<void>;
+}
+
+/** A `fairgate-dataset/3` hasher for the evaluated `attributes`; `chunkRows` as in dataset-hash.ts (tests only). */
+export function createMerkleHasher(attributes: readonly string[], chunkRows?: number): MerkleHasher {
+  const leaves: Uint8Array[] = [];
+  let run: DatasetHasher | null = null;
+  let rows = 0;
+  const current = () => (run ??= createDatasetHasher(attributes, chunkRows));
+  const close = async () => {
+    if (!run) return;
+    const r = run;
+    run = null;
+    if (r.rows === 0) return;
+    const leaf = new Uint8Array(1 + 4 + 32);
+    leaf[0] = 0x52;
+    new DataView(leaf.buffer).setUint32(1, r.rows, true);
+    hexBytes(await r.digest(), leaf, 5);
+    leaves.push(leaf);
+  };
+  return {
+    row(...a) {
+      current().row(...a);
+      rows++;
+    },
+    columns(d, t, sel, out, s, cols) {
+      const h = current();
+      const before = h.rows;
+      h.columns(d, t, sel, out, s, cols);
+      rows += h.rows - before;
+    },
+    get rows() {
+      return rows;
+    },
+    async settle() {
+      await run?.settle();
+    },
+    async segment(leaf) {
+      await close();
+      leaves.push(segmentLeafBytes(leaf));
+      rows += leaf.rowCount;
+    },
+    async digest() {
+      await close();
+      const header = encoder.encode(`${MERKLE_HASH_FORMAT}\n${JSON.stringify(attributes)}\n${leaves.length}\n`);
+      const all = new Uint8Array(header.length + leaves.reduce((x, l) => x + l.length, 0));
+      all.set(header);
+      let off = header.length;
+      for (const l of leaves) {
+        all.set(l, off);
+        off += l.length;
+      }
+      return toHex(await crypto.subtle.digest("SHA-256", all));
+    },
+  };
+}

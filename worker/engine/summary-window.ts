@@ -1,0 +1,163 @@
+/**
+ * @module engine/summary-window
+ * The summarised path, what the gate reads a window through: every packed segment
+ * wholly inside the window contributes its stored slice summaries (sufficient
+ * statistics: confusion counts and calibration bins, engine/segment-summary.ts) and
+ * its stored hashes (one Merkle leaf, engine/merkle-hash.ts) — no column is read.
+ * Only the unpacked tail and the segments cut by the window's bounds are scanned
+ * (row-wise and column-wise, as the columnar path does). A segment packed without
+ * the statistics this read needs (another attribute set, other calibration bins, or
+ * packed before they existed) is read from its columns once and the result memoised.
+ * Must give exactly the row path's and the columnar path's tables (contract-tested).
+ */
+import { deltaDigest } from "../domain/delta-digest.js";
+import { slicesOf } from "../domain/slices.js";
+import { DEFAULT_CALIBRATION_BINS } from "../domain/calibration.js";
+import { type Accumulators, addSegmentColumns, addSegmentRows } from "./columnar-window.js";
+import type { CodedColumn } from "./dataset-hash.js";
+import type { Kernels } from "./kernels/types.js";
+import { createMerkleHasher, type MerkleHasher, type SegmentLeaf } from "./merkle-hash.js";
+import type { SegmentMeta, SegmentStatisticsSource, SummaryBody, WindowSource } from "./ports.js";
+import { blobBytes, blobView } from "./segment-codec.js";
+import { segmentColumnHash, segmentContentHash, summariseSegment, summaryKey } from "./segment-summary.js";
+import { addSliceRows, createSliceAccumulators, rowLabels, type SliceTableOptions, type WindowRead, type WindowReader, windowReaderOver } from "./window.js";
+import { dayOf, direct, hashSliceRows } from "./window-hash.js";
+
+type Source = WindowSource & SegmentStatisticsSource;
+
+/** Creates the summarised window reader (the production path). */
+export function createSummaryWindowReader(source: Source, kernels: Kernels, opts: { pageSize?: number } = {}): WindowReader {
+  const pageSize = opts.pageSize ?? 20_000;
+
+  /**
+   * A segment wholly inside the window: its summaries and leaf, from what is stored or,
+   * when something is missing, from its columns (then memoised). Returns the memo write.
+   */
+  async function addWhole(
+    s: Accumulators,
+    h: MerkleHasher | null,
+    meta: SegmentMeta,
+    attributes: readonly string[],
+    keys: readonly string[],
+    bins: number,
+    stored: Map<string, SummaryBody>,
+    colHashes: Map<string, string | null>,
+    f: number,
+    t: number,
+  ): Promise<Promise<void> | null> {
+    const have = keys.every((k) => stored.has(k));
+    const hashed = !h || (meta.contentHash && meta.deltaDigest && attributes.every((a) => colHashes.get(a) !== null));
+    let memo: Parameters<Source["memoiseSegment"]>[2] | null = null;
+    let settled = true;
+    const leaf: SegmentLeaf & { columnHashes: (string | null)[] } = {
+      day: meta.day,
+      rowCount: meta.rowCount,
+      contentHash: meta.contentHash ?? "",
+      columnHashes: attributes.map((a) => colHashes.get(a) ?? null),
+      deltaCount: meta.deltaCount ?? 0,
+      deltaDigest: meta.deltaDigest ?? [],
+    };
+    let sums: (SummaryBody | null)[] = keys.map((k) => stored.get(k) ?? null);
+    if (!have || !hashed) {
+      // Cold: read the columns once, compute what is missing, memoise it.
+      const data = await source.loadSegmentColumns(meta, attributes);
+      const deltas = await source.segmentDeltas(meta.id);
+      const packed = blobBytes(data.outcome);
+      const time = blobView(data.time, Uint32Array);
+      const selected = blobBytes(data.selected);
+      const score = blobView(data.score, Float32Array);
+      const cols = new Map<string, CodedColumn>();
+      data.columns.forEach((c, j) => c && cols.set(attributes[j]!, { dict: c.dict, codes: blobView(c.codes, Uint16Array) }));
+      memo = {};
+      if (!meta.contentHash) leaf.contentHash = memo.contentHash = await segmentContentHash(meta.day, time, selected, packed, score);
+      const missing = attributes.filter((a) => cols.has(a) && !colHashes.get(a));
+      if (missing.length) {
+        memo.columnHashes = await Promise.all(missing.map(async (a) => ({ attribute: a, hash: await segmentColumnHash(a, cols.get(a)!.dict, cols.get(a)!.codes) })));
+        for (const c of memo.columnHashes) leaf.columnHashes[attributes.indexOf(c.attribute)] = c.hash;
+      }
+      // A delta that committed after the segment list was read: this read counts it, but
+      // memoises nothing (the stored values are guarded on the listed count).
+      settled = deltas.length === (meta.deltaCount ?? deltas.length);
+      if (!meta.deltaDigest || !settled) {
+        leaf.deltaDigest = memo.deltaDigest = await deltaDigest(deltas);
+        leaf.deltaCount = deltas.length;
+      }
+      if (!have) {
+        const outcome = new Uint8Array(packed);
+        for (const d of deltas) outcome[d.pos] = d.outcome;
+        const specs = s.specs.map((x) => x.attributes);
+        const computed = summariseSegment(specs, cols, selected, outcome, score, bins);
+        sums = sums.map((x, i) => x ?? computed[i] ?? null);
+        memo.summaries = specs.flatMap((attrs, i) => (!stored.has(keys[i]!) && computed[i] ? [{ attributes: attrs, bins, body: computed[i]! }] : []));
+      }
+    }
+    if (sums.every((x) => x !== null)) sums.forEach((x, i) => s.accs[i]!.addSummary(x!));
+    // An intersection with more combinations than u16 codes name: counted from the rows.
+    else await addSegmentRows(source, s, null, meta, attributes, f, t);
+    if (h) await h.segment(leaf);
+    // A memo that fails (a busy or read-only store) costs the next read a column scan, nothing else.
+    return memo && settled ? source.memoiseSegment(meta.id, leaf.deltaCount, memo).catch(() => {}) : null;
+  }
+
+  async function read(flowKey: string, attributes: readonly string[], from: Date, to: Date, o: SliceTableOptions, hash: boolean): Promise<WindowRead> {
+    const f = from.getTime();
+    const t = to.getTime();
+    const k = attributes.length;
+    const bins = o.calibrationBins ?? DEFAULT_CALIBRATION_BINS;
+    const s = createSliceAccumulators(kernels, attributes, o);
+    const keys = slicesOf([...attributes]).map((x) => summaryKey(x.attributes));
+    const h = hash ? createMerkleHasher(attributes, o.datasetChunkRows) : null;
+    const segments = await source.listSegments(flowKey, f, t);
+    const stats = segments.length ? await source.windowStatistics(flowKey, f, t, attributes, keys, bins) : { columnHashes: [], summaries: [] };
+    const summaries = new Map<string, Map<string, SummaryBody>>();
+    for (const x of stats.summaries) {
+      let m = summaries.get(x.segmentId);
+      if (!m) summaries.set(x.segmentId, (m = new Map()));
+      m.set(x.key, JSON.parse(x.body) as SummaryBody);
+    }
+    const colHashes = new Map<string, Map<string, string | null>>();
+    for (const x of stats.columnHashes) {
+      let m = colHashes.get(x.segmentId);
+      if (!m) colHashes.set(x.segmentId, (m = new Map()));
+      m.set(x.attribute, x.hash);
+    }
+    const memos: Promise<void>[] = [];
+    let next = 0;
+    // Canonical order is (day, seq): a day's segments come before its unpacked tail (see columnar-window.ts).
+    const segmentsThrough = async (day: number) => {
+      for (; next < segments.length && segments[next]!.day <= day; next++) {
+        const meta = segments[next]!;
+        const whole = meta.createdMin >= f && meta.createdMax < t && !attributes.some((a) => meta.unpackedAttributes.includes(a));
+        if (whole) {
+          const m = await addWhole(s, h, meta, attributes, keys, bins, summaries.get(meta.id) ?? new Map(), colHashes.get(meta.id) ?? new Map(), f, t);
+          if (m) memos.push(m);
+        } else if (!(await addSegmentColumns(source, s, h, meta, attributes, f, t))) await addSegmentRows(source, s, h, meta, attributes, f, t);
+        await h?.settle();
+      }
+    };
+    let after: { day: number; seq: number } | null = null;
+    for (;;) {
+      const rows = await source.readTailPage(flowKey, attributes, f, t, after, pageSize);
+      if (rows.length === 0) break;
+      const labels = rowLabels(rows, k);
+      addSliceRows(s, rows, labels);
+      for (let i = 0; i < rows.length; ) {
+        const day = dayOf(rows[i]!.createdAt);
+        let end = i + 1;
+        while (end < rows.length && dayOf(rows[end]!.createdAt) === day) end++;
+        await segmentsThrough(day);
+        if (h) hashSliceRows(direct(h), rows, labels, i, end);
+        i = end;
+      }
+      await h?.settle();
+      const last = rows[rows.length - 1]!;
+      after = { day: dayOf(last.createdAt), seq: last.seq };
+      if (rows.length < pageSize) break;
+    }
+    await segmentsThrough(Infinity);
+    await Promise.all(memos);
+    return { slices: s.tables(), datasetHash: h ? await h.digest() : "", rows: h?.rows ?? 0 };
+  }
+
+  return windowReaderOver(read);
+}
