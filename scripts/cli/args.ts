@@ -6,6 +6,7 @@
  */
 import { extname } from "node:path";
 import { parseArgs } from "node:util";
+import { type SweepRange, sweepThresholds } from "../../worker/domain/threshold-sweep.js";
 import { UsageError } from "./errors.js";
 
 export const USAGE = `Usage: fairgate check --input FILE --sensitive COL [--sensitive COL ...]
@@ -16,6 +17,8 @@ export const USAGE = `Usage: fairgate check --input FILE --sensitive COL [--sens
                       [--interval-method bootstrap|analytic|simultaneous]
                       [--multiplicity holm|bh|none]
                       [--state FILE]
+                      [--junit FILE] [--summary FILE] [--fail-on block|critical|warning]
+                      [--sweep FROM:TO:STEP] [--scoring-rate median]
        fairgate verify FILE [--public-key KEY] [--json]
        fairgate audit ll144 --input FILE --sex COL --race COL (--decision COL | --score COL)
                       [--exclude-small "justification"] [--distribution-date DATE]
@@ -33,6 +36,14 @@ Runs the Fairgate fairness gate over a CSV or NDJSON file of decisions.
   --decision COL      the decision: 0/1/true/false (1 = selected)
   --score COL         a score column; selected = score >= T (with --threshold T)
   --threshold T       the score threshold
+  --scoring-rate median
+                      with --score instead of --threshold: selected = score above the
+                      whole file's median score (NYC Local Law 144's scoring rate; the
+                      file is read twice)
+  --sweep FROM:TO:STEP
+                      with --score: also decide the gate at every threshold FROM..TO
+                      (inclusive, at most 201), in the JSON's "thresholdSweep" and as a
+                      chart in report.html; the verdict stays the --threshold one
   --policy FILE       fairnessPolicy JSON (the object, or {"fairnessPolicy": {...}}); default:
                       {"enabled":true,"sensitiveAttributes":<the --sensitive columns>,
                        "thresholds":{"disparateImpactRatio":0.8}}
@@ -48,12 +59,19 @@ Runs the Fairgate fairness gate over a CSV or NDJSON file of decisions.
   --state FILE        with the sequential rule: the confidence sequences carried from one
                       run to the next. Each run's input is the decisions since the previous
                       run; the file is created when missing and replaced atomically.
+  --junit FILE        write JUnit XML: one testcase per slice x metric (failure for a
+                      breach that fails the run, skipped for not gated or unavailable)
+  --summary FILE      write a Markdown summary (verdict, violations, per-group tables);
+                      also appended to $GITHUB_STEP_SUMMARY when that is set
+  --fail-on TIER      block (default), critical or warning: the least severe tier that
+                      fails the run (exit 1); a block verdict always does
   -h, --help          show this help
 
 The whole file is the window (the policy's windowDays and continuousRecheck are
 not used). Rows whose sensitive value is empty are not counted. In CSV, a repeated
 header name refers to its first occurrence.
-Exit status: 0 pass or skip, 1 blocked by the policy, 2 bad usage or bad input.
+Exit status: 0 pass or skip, 1 blocked by the policy (or, with --fail-on critical|
+warning, a metric at that tier or worse), 2 bad usage or bad input.
 
 fairgate verify FILE checks an evidence export (GET /api/v1/audit-log/export,
 NDJSON) offline: every hash-chain link, the chain heads, and the signed chain
@@ -77,7 +95,14 @@ impact ratios (their count and rate stay). --out DIR writes DIR/ll144.json and
 DIR/ll144.html. Exit status: 0 written, 2 bad usage or bad input.`;
 
 /** How the "selected" bit of a row is obtained. */
-export type Selection = { kind: "decision"; column: string } | { kind: "score"; column: string; threshold: number };
+export type Selection =
+  | { kind: "decision"; column: string }
+  | { kind: "score"; column: string; threshold: number }
+  /** --scoring-rate median: selected = score strictly above the whole file's median (LL144's scoring rate). */
+  | { kind: "median"; column: string };
+
+/** The least severe tier that fails the run (exit 1). */
+export type FailOn = "block" | "critical" | "warning";
 
 /** Everything `fairgate check` needs, validated. */
 export interface CheckOptions {
@@ -99,6 +124,13 @@ export interface CheckOptions {
   multiplicity?: "holm" | "bh" | "none";
   /** The sequential state file carried between runs. */
   stateFile?: string;
+  /** CI outputs: JUnit XML and a Markdown summary. */
+  junit?: string;
+  summary?: string;
+  /** Default block. */
+  failOn?: FailOn;
+  /** --sweep FROM:TO:STEP (only with a score column). */
+  sweep?: SweepRange;
 }
 
 /** Everything `fairgate audit ll144` needs, validated. */
@@ -137,6 +169,11 @@ const OPTIONS = {
   "interval-method": { type: "string" },
   multiplicity: { type: "string" },
   state: { type: "string" },
+  junit: { type: "string" },
+  summary: { type: "string" },
+  "fail-on": { type: "string" },
+  sweep: { type: "string" },
+  "scoring-rate": { type: "string" },
   "public-key": { type: "string" },
   sex: { type: "string" },
   race: { type: "string" },
@@ -211,8 +248,12 @@ export function parseCommand(argv: string[]): Command {
   if (v.decision !== undefined) {
     if (v.threshold !== undefined) throw new UsageError("--threshold only applies with --score");
     selection = { kind: "decision", column: v.decision };
+  } else if (v.score !== undefined && v["scoring-rate"] !== undefined) {
+    if (v["scoring-rate"] !== "median") throw new UsageError(`--scoring-rate must be median, not "${v["scoring-rate"]}"`);
+    if (v.threshold !== undefined) throw new UsageError("--threshold and --scoring-rate median are mutually exclusive");
+    selection = { kind: "median", column: v.score };
   } else if (v.score !== undefined) {
-    if (v.threshold === undefined) throw new UsageError("--score needs --threshold T");
+    if (v.threshold === undefined) throw new UsageError("--score needs --threshold T (or --scoring-rate median)");
     const threshold = v.threshold.trim() === "" ? NaN : Number(v.threshold);
     if (!Number.isFinite(threshold)) throw new UsageError(`--threshold must be a number, not "${v.threshold}"`);
     selection = { kind: "score", column: v.score, threshold };
@@ -232,6 +273,10 @@ export function parseCommand(argv: string[]): Command {
   const multiplicity = oneOf("multiplicity", v.multiplicity, ["holm", "bh", "none"] as const);
   if (v.state === "") throw new UsageError("--state needs a FILE");
   if (v.state !== undefined && decisionRule !== undefined && decisionRule !== "sequential") throw new UsageError("--state only applies with the sequential decision rule");
+  if (v["scoring-rate"] !== undefined && v.score === undefined) throw new UsageError("--scoring-rate only applies with --score");
+  const failOn = oneOf("fail-on", v["fail-on"], ["block", "critical", "warning"] as const);
+  for (const k of ["junit", "summary"] as const) if (v[k] === "") throw new UsageError(`--${k} needs a FILE`);
+  const sweep = v.sweep === undefined ? undefined : parseSweep(v.sweep, v.score !== undefined);
 
   return {
     kind: "check",
@@ -250,8 +295,27 @@ export function parseCommand(argv: string[]): Command {
       ...(intervalMethod !== undefined ? { intervalMethod } : {}),
       ...(multiplicity !== undefined ? { multiplicity } : {}),
       ...(v.state !== undefined ? { stateFile: v.state } : {}),
+      ...(v.junit !== undefined ? { junit: v.junit } : {}),
+      ...(v.summary !== undefined ? { summary: v.summary } : {}),
+      ...(failOn !== undefined ? { failOn } : {}),
+      ...(sweep !== undefined ? { sweep } : {}),
     },
   };
+}
+
+/** `--sweep FROM:TO:STEP`: three numbers, a non-empty range of at most 201 thresholds. */
+function parseSweep(text: string, scored: boolean): SweepRange {
+  if (!scored) throw new UsageError("--sweep only applies with --score");
+  const parts = text.split(":");
+  const nums = parts.map((p) => (p.trim() === "" ? NaN : Number(p)));
+  if (parts.length !== 3 || !nums.every(Number.isFinite)) throw new UsageError(`--sweep must be FROM:TO:STEP (three numbers), not "${text}"`);
+  const range = { from: nums[0]!, to: nums[1]!, step: nums[2]! };
+  try {
+    sweepThresholds(range);
+  } catch (err) {
+    throw new UsageError(`--sweep ${text}: ${(err as Error).message}`);
+  }
+  return range;
 }
 
 /** A flag restricted to `allowed` values (undefined when absent). */
@@ -276,7 +340,7 @@ function parseAudit(v: ReturnType<typeof parse>["values"], extra: string[]): Com
   const [kind, ...rest] = extra;
   if (kind !== "ll144") throw new UsageError(kind === undefined ? "audit needs a kind: ll144" : `unknown audit "${kind}"`);
   if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
-  const foreign = (["sensitive", "label", "threshold", "policy", "kernels", "baseline", "public-key", "decision-rule", "interval-method", "multiplicity", "state"] as const).find((k) => v[k] !== undefined);
+  const foreign = (["sensitive", "label", "threshold", "policy", "kernels", "baseline", "public-key", "decision-rule", "interval-method", "multiplicity", "state", "junit", "summary", "fail-on", "sweep", "scoring-rate"] as const).find((k) => v[k] !== undefined);
   if (foreign) throw new UsageError(`--${foreign} does not apply to audit ll144`);
   if (!v.input) throw new UsageError("--input FILE is required");
   if (!v.sex) throw new UsageError("--sex COL is required");

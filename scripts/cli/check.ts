@@ -31,6 +31,10 @@ import { createProgress } from "./progress.js";
 import { loadState, saveState } from "./state.js";
 import { renderSummary } from "./report.js";
 import { writeReportFiles } from "./report-files.js";
+import { writeCiOutputs } from "./ci-outputs.js";
+import { exitCodeFor } from "./fail-on.js";
+import { medianScoreOf } from "./scoring-rate.js";
+import { createSweep } from "./sweep.js";
 
 /** Where the CLI writes; injectable so tests and embedders need no child process. */
 export interface CheckIo {
@@ -38,13 +42,15 @@ export interface CheckIo {
   stderr: { write(s: string): unknown; isTTY?: boolean };
   now?: () => Date;
   newId?: () => string;
+  /** Where $GITHUB_STEP_SUMMARY is read from (default process.env). */
+  env?: Record<string, string | undefined>;
 }
 
 /** The literal flowId of every `fairgate check` evaluation (there is no stored flow). */
 export const CLI_FLOW_ID = "cli";
 
-/** Exit status for a verdict: only a block fails the pipeline. */
-export const exitCodeFor = (verdict: Evaluation["verdict"]): 0 | 1 => (verdict === "block" ? 1 : 0);
+/** Exit status of an evaluation under --fail-on (scripts/cli/fail-on): by default only a block fails the pipeline. */
+export { exitCodeFor };
 
 async function loadKernels(kind: CheckOptions["kernels"]): Promise<Kernels> {
   if (kind === "reference") return createReferenceKernels();
@@ -100,6 +106,14 @@ export async function runCheck(o: CheckOptions, io: CheckIo): Promise<number> {
   const slices = createSlices(attributes, kernels, undefined, rp.calibrationBins);
 
   const sel = o.selection;
+  // --scoring-rate median: a first pass finds the whole file's median score; rows above it are selected.
+  let median = NaN;
+  if (sel.kind === "median" && policy.enabled) {
+    const m = await medianScoreOf(o.input, o.format, sel.column);
+    median = m.median ?? NaN;
+    note(`scoring rate: a row is selected when its ${JSON.stringify(sel.column)} is above the median score ${m.median === null ? "(no rows)" : m.median} of all ${m.rows} rows`);
+  }
+  const sweep = o.sweep && sel.kind !== "decision" ? createSweep(sel.column, o.sweep, attributes, kernels, rp.calibrationBins) : null;
   const columns = [...attributes, ...(o.label === null ? [] : [o.label]), sel.column];
   const labelAt = o.label === null ? -1 : attributes.length;
   const selAt = columns.length - 1;
@@ -119,8 +133,9 @@ export async function runCheck(o: CheckOptions, io: CheckIo): Promise<number> {
       } else {
         const score = parseScore(cells[selAt]);
         if (score === null) throw new CellError("is empty; every row needs a score");
-        selected = score >= sel.threshold ? 1 : 0;
+        selected = (sel.kind === "score" ? score >= sel.threshold : score > median) ? 1 : 0;
         for (const s of slices) s.add(values, selected, outcome, score);
+        sweep?.add(values, outcome, score);
         return;
       }
       for (const s of slices) s.add(values, selected, outcome);
@@ -171,6 +186,8 @@ export async function runCheck(o: CheckOptions, io: CheckIo): Promise<number> {
     { id: newId(), flowId: CLI_FLOW_ID, flowKey: basename(o.input), version: null, trigger: "cli", policy, window: null, now },
     gate,
   );
+  // --sweep: the same gate decided again at each threshold, carried in the one evaluation shape.
+  if (sweep) built.thresholdSweep = sweep.result(policy, { resample: kernels.bootstrap, counterfactualNote });
   // The printed document is the gateway's schema, nothing more: parsed, not assumed.
   const evaluation = evaluationSchema.parse(built);
 
@@ -186,7 +203,9 @@ export async function runCheck(o: CheckOptions, io: CheckIo): Promise<number> {
       throw at(o.out, null, `cannot write evaluation.json and the report (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
   }
+  const failOn = o.failOn ?? "block";
+  await writeCiOutputs({ junit: o.junit, summary: o.summary, failOn, stepSummary: (io.env ?? process.env).GITHUB_STEP_SUMMARY }, evaluation, { file: basename(o.input), rows });
   for (const n of notes) io.stderr.write(`fairgate: ${n}\n`);
   io.stdout.write(o.json ? json : renderSummary(evaluation, { file: o.input, format: o.format, rows }));
-  return exitCodeFor(evaluation.verdict);
+  return exitCodeFor(evaluation, failOn);
 }

@@ -17,6 +17,7 @@ import { ENFORCEMENT_MODES, enforcementOf, type FairnessPolicy } from "./policy.
 import { INTERVAL_METHODS } from "./interval-sources.js";
 import { MULTIPLICITY_METHODS } from "./multiplicity.js";
 import { DECISION_RULES, METRIC_NAMES, type MetricName } from "./tiers.js";
+import { thresholdSweepSchema } from "./threshold-sweep.js";
 
 const nullableRate = z.number().nullable();
 const intervalSchema = z.object({ lower: z.number(), upper: z.number() }).nullable();
@@ -212,6 +213,8 @@ export const evaluationSchema = z.object({
   enforcement: z.enum(ENFORCEMENT_MODES).optional(),
   /** Whether the verdict blocks (block); under shadow enforcement it is recorded but nothing is blocked or paused. */
   wouldBlock: z.boolean().optional(),
+  /** `fairgate check --sweep`: the gated metrics re-decided at each score threshold (domain/threshold-sweep); absent otherwise. */
+  thresholdSweep: thresholdSweepSchema.optional(),
   createdAt: z.string(),
 });
 export type Evaluation = z.infer<typeof evaluationSchema>;

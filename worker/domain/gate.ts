@@ -117,8 +117,11 @@ export function applicableOverride(overrides: OverrideView[], flowId: string, no
 export const levelText = (level: number) => `${+(level * 100).toFixed(3)}%`;
 const ivText = (iv: Interval | null, level = 0.95) => (iv ? `${levelText(level)} interval [${iv.lower.toFixed(3)}, ${iv.upper.toFixed(3)}]` : "no interval");
 
-/** The prefix naming a result in messages; the primary observed slice of a one-attribute policy has none. */
-function labelOf(r: SliceResult, single: boolean, index: number): string {
+/**
+ * The prefix naming a result in messages; the primary observed slice of a one-attribute policy has none.
+ * Exported so CI outputs can tie a violation back to its slice and metric without a second naming rule.
+ */
+export function labelOf(r: Pick<SliceResult, "source" | "slice">, single: boolean, index: number): string {
   if (r.source === "observed") return single && index === 0 ? "" : `${r.slice}: `;
   return `candidate ${r.slice}: `;
 }

@@ -101,6 +101,8 @@ export interface Report {
   baseline: Evaluation["baseline"];
   calibration: ReportCalibration | null;
   overrideTrail: TrailEntry[];
+  /** `fairgate check --sweep`: the evaluation's threshold sweep, as recorded (absent without one). */
+  thresholdSweep?: Evaluation["thresholdSweep"];
   generatedAt: string;
 }
 
@@ -216,6 +218,7 @@ export async function buildReport(input: ReportInput): Promise<Report> {
     baseline: e.baseline,
     calibration: groupCalibration(e),
     overrideTrail: input.overrides.map((o) => ({ ...o, appliedToThisEvaluation: o.id === e.overrideId })),
+    ...(e.thresholdSweep ? { thresholdSweep: e.thresholdSweep } : {}),
     generatedAt: input.generatedAt,
   };
   const s = summary(base);

@@ -10,6 +10,7 @@ import type { Report } from "../domain/report.js";
 import { esc } from "./escape.js";
 import { baselineSection, insufficientSection, metricsTable, slicesSection, warningsSection } from "./html-results.js";
 import { calibrationChart, errorRateChart, selectionRateChart } from "./svg.js";
+import { sweepMetricCharts, sweepSelectionChart } from "./sweep-svg.js";
 
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1f24;max-width:900px;margin:24px auto;padding:0 20px}
@@ -100,6 +101,20 @@ function method(r: Report): string {
   return parts.filter(Boolean).join("; ");
 }
 
+/** The threshold sweep's charts and its verdict per threshold; empty without a sweep. */
+function sweepSection(r: Report): string {
+  const s = r.thresholdSweep;
+  if (!s || s.points.length === 0) return "";
+  const charts = sweepMetricCharts(s).map((c) => `<h3>Gated metrics of ${esc(c.slice)}</h3>${c.svg}`);
+  const sel = sweepSelectionChart(s);
+  const verdicts = s.points.map((p) => `<td class="num${p.verdict === "block" ? " fail" : ""}">${esc(p.threshold)}<br>${esc(p.verdict)}</td>`).join("");
+  return `<h2 id="threshold-sweep">Threshold sweep (${esc(s.column)} from ${esc(s.from)} to ${esc(s.to)}, step ${esc(s.step)})</h2>
+<p class="note">The gate decided again at each threshold on the same rows (selected = score ≥ threshold); the verdict above is the run's own threshold.</p>
+${charts.join("\n")}
+${sel ? `<h3>Selection rate by group</h3>${sel}` : ""}
+<table><tbody><tr>${verdicts}</tr></tbody></table>`;
+}
+
 /** Renders the report as a complete HTML document. */
 export function renderReportHtml(r: Report): string {
   const v = r.summary.verdict;
@@ -123,6 +138,7 @@ ${r.groups.length ? selectionRateChart(r.groups, selectionThreshold(r)) : '<p cl
 ${r.groups.length ? errorRateChart(r.groups) : '<p class="note">No groups to chart.</p>'}
 <h2>Calibration</h2>
 ${cal ?? '<p class="note" id="no-calibration">No calibration data: this evaluation has no scores with known outcomes.</p>'}
+${sweepSection(r)}
 <h2>Groups (${esc(r.sensitiveAttribute ?? "primary attribute")})</h2>
 ${groupTable(r)}
 <h2>Violations</h2>
