@@ -11,7 +11,6 @@ import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { expect } from "vitest";
 import { createInProcessApp, inProcessClient, type InProcessApp } from "./in-process.js";
 import { createTenant, type TenantFixture } from "../integration/_support.js";
 
@@ -84,7 +83,8 @@ export async function signIn(page: Page, key: string): Promise<void> {
   await page.getByLabel("API key").focus();
   await page.keyboard.type(key);
   await page.keyboard.press("Tab");
-  await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe("Sign in");
+  const focused = await page.evaluate(() => document.activeElement?.textContent);
+  if (focused !== "Sign in") throw new Error(`Tab from the API key field reached ${JSON.stringify(focused)}, not the Sign in button`);
   await Promise.all([page.waitForURL("**/console/flows"), page.keyboard.press("Enter")]);
 }
 
