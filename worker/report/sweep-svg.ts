@@ -50,14 +50,17 @@ function lineChart(title: string, sweep: ThresholdSweep, series: Series[], yLabe
       const known = s.points.filter((p) => p.v !== null && Number.isFinite(p.v));
       const poly = known.length > 1 ? `<polyline points="${known.map((p) => `${px(p.t).toFixed(1)},${py(p.v!).toFixed(1)}`).join(" ")}" fill="none" stroke="${col}" stroke-width="2"/>` : "";
       const dots = known
-        .map((p) => `<circle cx="${px(p.t).toFixed(1)}" cy="${py(p.v!).toFixed(1)}" r="${p.bad ? 4 : 2.5}" fill="${p.bad ? "#b42318" : col}"${p.bad ? ' class="sweep-block"' : ""}><title>${esc(s.label)} at ${esc(fmt(p.t))}: ${p.v!.toFixed(3)}${p.bad ? " (block)" : ""}</title></circle>`)
+        .map((p) => `<circle cx="${px(p.t).toFixed(1)}" cy="${py(p.v!).toFixed(1)}" r="${p.bad ? 4.5 : 2.5}" fill="${col}"${p.bad ? ' stroke="#101828" stroke-width="2" class="sweep-block"' : ""}><title>${esc(s.label)} at ${esc(fmt(p.t))}: ${p.v!.toFixed(3)}${p.bad ? " (block)" : ""}</title></circle>`)
         .join("");
       const limit = s.limit === undefined ? "" : `<line x1="${L}" y1="${py(s.limit)}" x2="${L + pw}" y2="${py(s.limit)}" stroke="${col}" stroke-dasharray="5 4" stroke-width="1"/>`;
       const legend = `<rect x="${L + pw + 12}" y="${T + i * 16}" width="10" height="10" fill="${col}"/><text x="${L + pw + 26}" y="${T + 9 + i * 16}" class="tick">${esc(clip(s.label))}</text>`;
       return `${limit}${poly}${dots}${legend}`;
     })
     .join("");
-  return `<svg class="chart sweep" role="img" aria-label="${esc(title)}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg">${grid}${lines}</svg>`;
+  // Block points are ringed in black rather than recoloured, so a point keeps its series' colour.
+  const anyBad = series.some((x) => x.points.some((p) => p.bad));
+  const key = anyBad ? `<circle cx="${L + pw + 17}" cy="${T + series.length * 16 + 9}" r="4.5" fill="#fff" stroke="#101828" stroke-width="2"/><text x="${L + pw + 26}" y="${T + series.length * 16 + 13}" class="tick">blocks here</text>` : "";
+  return `<svg class="chart sweep" role="img" aria-label="${esc(title)}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg">${grid}${lines}${key}</svg>`;
 }
 
 /** Per slice (at most `maxSlices`), the gated metrics against the threshold. */
