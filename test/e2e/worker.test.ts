@@ -41,6 +41,9 @@ function bindings() {
     FAIRGATE_EVIDENCE_SIGNING_KEY: secret(evidenceKey),
     FAIRGATE_REGIONS: text(JSON.stringify({ default: { url: region.url } })),
     FAIRGATE_LOG_LEVEL: text("warn"),
+    // wrangler.toml binds the recheck queue; this suite covers the deployment without one
+    // (scheduled() rechecks every tenant in its own invocation). worker-queue.test.ts covers the queue.
+    RECHECK_QUEUE: text("unbound"),
   };
 }
 

@@ -6,6 +6,11 @@
  * Kept free of Workers-only types so the main typecheck covers it; the entry
  * point (cloudflare.ts) only wires it to `fetch` and `scheduled`.
  *
+ * The daily recheck: with a queue producer bound as RECHECK_QUEUE, `scheduled`
+ * enqueues one message per tenant and `queue` (the consumer) rechecks one
+ * tenant per message, acking or retrying each (services/recheck-queue);
+ * without the binding, `scheduled` runs every tenant in its own invocation.
+ *
  * Alerts: an isolate has no life between requests, so the in-process delivery
  * loop is off. Commits that queue alerts are collected per isolate; the entry
  * point drains those tenants under `ctx.waitUntil` after the response
@@ -23,6 +28,8 @@ import type { TraceWrite } from "../store/tenant/traces.js";
 import { createOutboxCollector, drainQueued } from "../services/alert-drain.js";
 import { createOutboxSignal, type OutboxSignal } from "../store/tenant/outbox-signal.js";
 import { runScheduledSweep, runScheduledWork, type ScheduledReport, type ScheduledSweepReport } from "../services/scheduled.js";
+import { consumeRecheckMessage, enqueueTenantRechecks, type RecheckProducer } from "../services/recheck-queue.js";
+import { runPool } from "../services/recheck-pool.js";
 import { buildDeps } from "./build-deps.js";
 import { httpTransportUrl, parseWorkerEnv, type WorkerConfig } from "./cloudflare-config.js";
 
@@ -35,6 +42,23 @@ export interface WorkerBundle {
 /** The /docs renderer bundle's text (wrangler.toml rule `Text`; see cloudflare-docs-bundle.ts). */
 export interface WorkerDocsBundle {
   docsBundle: string;
+}
+
+/** The wrangler.toml binding of the recheck queue's producer. */
+export const RECHECK_QUEUE_BINDING = "RECHECK_QUEUE";
+
+/** The parts of a delivered queue message the consumer uses (a Workers `Message` fits). */
+export interface DeliveredMessage {
+  readonly body: unknown;
+  readonly attempts: number;
+  ack(): void;
+  retry(options?: { delaySeconds?: number }): void;
+}
+
+/** The queue producer bound as RECHECK_QUEUE, or null when there is none (then the recheck runs in-invocation). */
+function recheckProducer(env: Record<string, unknown>): RecheckProducer | null {
+  const q = env[RECHECK_QUEUE_BINDING] as Partial<RecheckProducer> | undefined;
+  return q && typeof q.sendBatch === "function" ? (q as RecheckProducer) : null;
 }
 
 /** Everything one isolate needs to serve requests and run the cron. */
@@ -123,10 +147,33 @@ export function createWorkerRuntime(bundle: WorkerBundle & WorkerDocsBundle) {
       const stores = outbox.take();
       return stores.length ? drainQueued(stores) : null;
     },
-    /** The recheck, then a drain of every tenant's outbox (for `scheduled()`). */
-    async scheduled(env: Record<string, unknown>, scheduledTime: Date, cron: string): Promise<ScheduledReport> {
+    /**
+     * The daily trigger (for `scheduled()`): with the queue bound, one message per
+     * tenant; without it, the recheck of every tenant here, then a drain of every outbox.
+     */
+    async scheduled(env: Record<string, unknown>, scheduledTime: Date, cron: string): Promise<ScheduledReport | { runKey: string; enqueued: number }> {
       const { deps, logger } = await state(env);
-      return runScheduledWork(deps, scheduledTime, logger, { trigger: "schedule", cron });
+      const producer = recheckProducer(env);
+      if (!producer) return runScheduledWork(deps, scheduledTime, logger, { trigger: "schedule", cron });
+      const r = await enqueueTenantRechecks(deps, producer, scheduledTime);
+      logger.info("fairness recheck enqueued", { ...r, trigger: "schedule", cron });
+      return r;
+    },
+    /**
+     * The recheck queue's consumer (for `queue()`): each message is one tenant's
+     * daily work, FAIRGATE_RECHECK_CONCURRENCY at a time, acked or retried with
+     * backoff on its own. Throws only when the isolate cannot start, and then the
+     * platform retries the whole batch.
+     */
+    async queue(env: Record<string, unknown>, messages: readonly DeliveredMessage[]): Promise<void> {
+      const { deps, logger, config } = await state(env);
+      const opts = { retryBaseSeconds: config.FAIRGATE_RECHECK_RETRY_DELAY_SECONDS, budgetMs: config.FAIRGATE_RECHECK_TENANT_BUDGET_MS };
+      // Each message is bounded by its own budget (and drain budget), so the pool needs none.
+      await runPool(messages, { concurrency: config.FAIRGATE_RECHECK_CONCURRENCY, budgetMs: null }, async (m) => {
+        const r = await consumeRecheckMessage(deps, m.body, m.attempts, logger.child({ trigger: "queue" }), opts);
+        if (r.action === "ack") m.ack();
+        else m.retry({ delaySeconds: r.delaySeconds });
+      });
     },
     /** The override-expiry sweep, then a drain of every tenant's outbox (for the sweep's cron trigger). */
     async sweep(env: Record<string, unknown>, scheduledTime: Date, cron: string): Promise<ScheduledSweepReport> {

@@ -5,7 +5,10 @@
  * `ctx.waitUntil`; `scheduled` dispatches on the cron trigger that fired: the
  * one equal to FAIRGATE_EXPIRY_SWEEP_CRON (default "*\/15 * * * *") runs the
  * override-expiry sweep, any other (wrangler.toml: "0 3 * * *") the daily
- * fairness recheck; either then drains every tenant's alert outbox. Tenant databases
+ * fairness recheck; either then drains every tenant's alert outbox. With a
+ * queue producer bound as RECHECK_QUEUE the daily trigger only enqueues one
+ * message per tenant and `queue` rechecks them (retries, dead-letter queue:
+ * wrangler.toml). Tenant databases
  * and the control store are libSQL servers reached over HTTP (Turso or sqld);
  * see docs/deployment.md.
  */
@@ -67,5 +70,10 @@ export default {
         }
       })(),
     );
+  },
+
+  async queue(batch, env) {
+    // A message left neither acked nor retried (the isolate could not start) is retried with the batch.
+    await runtime.queue(env, batch.messages);
   },
 } satisfies ExportedHandler<Env>;

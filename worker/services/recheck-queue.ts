@@ -1,0 +1,110 @@
+/**
+ * @module services/recheck-queue
+ * The daily recheck fanned out over a message queue (Cloudflare Queues on
+ * Workers): the scheduled trigger enqueues one message per tenant, and a
+ * consumer does that tenant's daily work per message — the recheck (which
+ * packs first), the drift check, trace retention, then a drain of its alert
+ * outbox: what `runScheduledWork` does for every tenant in one invocation.
+ *
+ * Each message says whether to acknowledge or retry it. An infrastructure fault
+ * (the tenant's store down, a claim held by another run for the whole wait, the
+ * budget spent) retries, with exponential backoff; the queue moves a message
+ * that keeps failing to its dead-letter queue, and the next day's run tries the
+ * tenant again. A redelivery of a message that had succeeded evaluates again
+ * and changes nothing: the pause batch is guarded on the flow revision, alerts
+ * of an unchanged outcome are not repeated, the drift check runs once per day
+ * and retention deletes only what is past its cutoff (services/recheck).
+ */
+import { z } from "zod";
+import type { Logger } from "../observability/logger.js";
+import { errorFields } from "../observability/logger.js";
+import { CRON_DRAIN_BUDGET_MS, drainTenantWithin } from "./alert-drain.js";
+import type { DeliveryOptions } from "./alerts.js";
+import { type RecheckDeps, recheckRunKey } from "./recheck.js";
+import { DEFAULT_RECHECK_TENANT_BUDGET_MS, runPool } from "./recheck-pool.js";
+import { runTenantDaily, type TenantDailyReport, timedOutDaily } from "./tenant-daily.js";
+
+/** One tenant's daily recheck, as a queue message body. Versioned so a later shape can coexist during a deploy. */
+export const recheckMessageSchema = z.strictObject({
+  v: z.literal(1),
+  job: z.literal("fairness-recheck"),
+  tenantId: z.string().min(1).max(200),
+  /** The scheduled time of the trigger that enqueued it: the run's label (its UTC day). */
+  scheduledTime: z.iso.datetime(),
+});
+export type RecheckMessage = z.infer<typeof recheckMessageSchema>;
+
+/** What the producer side needs of a queue (a Cloudflare Queue binding fits). */
+export interface RecheckProducer {
+  sendBatch(messages: Iterable<{ body: RecheckMessage; contentType?: "json" }>): Promise<unknown>;
+}
+
+/** Cloudflare Queues accepts at most 100 messages per sendBatch call. */
+export const SEND_BATCH_MAX = 100;
+
+/** Enqueues one message per tenant for `scheduledTime`; returns how many. */
+export async function enqueueTenantRechecks(deps: RecheckDeps, producer: RecheckProducer, scheduledTime: Date): Promise<{ runKey: string; enqueued: number }> {
+  const tenants = await deps.control.listTenants();
+  const iso = scheduledTime.toISOString();
+  for (let i = 0; i < tenants.length; i += SEND_BATCH_MAX)
+    await producer.sendBatch(
+      tenants.slice(i, i + SEND_BATCH_MAX).map((t) => ({ body: { v: 1, job: "fairness-recheck", tenantId: t.id, scheduledTime: iso } as const, contentType: "json" as const })),
+    );
+  return { runKey: recheckRunKey(scheduledTime), enqueued: tenants.length };
+}
+
+/** The consumer's decision for one message. */
+export type MessageAction = { action: "ack"; report: TenantDailyReport | null; reason?: string } | { action: "retry"; delaySeconds: number; report: TenantDailyReport | null; reason: string };
+
+export interface ConsumeOptions {
+  /** First retry's delay; each further attempt doubles it (at most RETRY_DELAY_MAX_SECONDS). */
+  retryBaseSeconds: number;
+  /** One message's time budget (the recheck stops before its next write past it, and the message is retried). */
+  budgetMs?: number;
+  delivery?: Partial<DeliveryOptions>;
+}
+
+export const RETRY_DELAY_MAX_SECONDS = 3_600;
+
+/** Exponential backoff for the `attempts`-th delivery (1 = the first) that failed. */
+export const retryDelaySeconds = (attempts: number, baseSeconds: number): number => Math.min(RETRY_DELAY_MAX_SECONDS, baseSeconds * 2 ** Math.max(0, attempts - 1));
+
+/** Reasons a message is acknowledged although nothing was checked: retrying would not change them. */
+const FINAL_ERRORS = new Set(["tenant_missing"]);
+
+/**
+ * Handles one delivered message body (its `attempts`-th delivery): does the
+ * tenant's daily work and says whether to ack or retry it. Never throws.
+ */
+export async function consumeRecheckMessage(deps: RecheckDeps, body: unknown, attempts: number, log: Logger, opts: ConsumeOptions): Promise<MessageAction> {
+  const parsed = recheckMessageSchema.safeParse(body);
+  if (!parsed.success) {
+    // A body no version of this code wrote: retrying cannot help, so it is dropped and logged.
+    log.error("recheck message malformed; dropped", { issue: parsed.error.issues[0]?.message });
+    return { action: "ack", report: null, reason: "malformed" };
+  }
+  const msg = parsed.data;
+  const fields = { tenantId: msg.tenantId, attempts };
+  const [outcome] = await runPool([msg], { concurrency: 1, budgetMs: opts.budgetMs ?? DEFAULT_RECHECK_TENANT_BUDGET_MS }, (m, signal) =>
+    runTenantDaily(deps, m.tenantId, recheckRunKey(new Date(m.scheduledTime)), signal, (step, e) => log.error(`${step} failed for tenant`, { ...fields, ...errorFields(e) })),
+  );
+  // runTenantDaily never throws; a timeout is the only other outcome.
+  const report = outcome!.kind === "done" ? outcome!.value : timedOutDaily(msg.tenantId, outcome!.elapsedMs);
+  if (report.failure && FINAL_ERRORS.has(report.failure)) {
+    log.warn("tenant recheck not possible; message dropped", { ...fields, reason: report.failure });
+    return { action: "ack", report, reason: report.failure };
+  }
+  if (report.failure) {
+    const delaySeconds = retryDelaySeconds(attempts, opts.retryBaseSeconds);
+    log.warn("tenant recheck will be retried", { ...fields, reason: report.failure, delaySeconds });
+    return { action: "retry", delaySeconds, report, reason: report.failure };
+  }
+  // Its alerts go out now; what cannot be delivered stays in the outbox for the next drain (this never throws).
+  await (async () => {
+    const tenant = await deps.control.getTenant(msg.tenantId);
+    if (tenant) await drainTenantWithin((await deps.tenants.get(tenant)).store, Date.now() + CRON_DRAIN_BUDGET_MS, opts.delivery);
+  })().catch(() => {});
+  const r = report.recheck;
+  log.info("tenant recheck ran", { ...fields, status: r.status, flows: r.flowsChecked, paused: r.paused.length, elapsedMs: r.elapsedMs });
+  return { action: "ack", report };
+}
