@@ -11,6 +11,7 @@
  * upgrades older versions.
  */
 import { z } from "zod";
+import { driversSchema } from "./drivers.js";
 import { type GateResult, INSUFFICIENT_EVIDENCE } from "./gate.js";
 import { groupIntervals } from "./intervals.js";
 import { ENFORCEMENT_MODES, enforcementOf, type FairnessPolicy } from "./policy.js";
@@ -206,6 +207,8 @@ export const evaluationSchema = z.object({
   /** The candidate replay (publishing a draft): requests re-run, refused and whose selection changed. */
   replay: z.object({ version: z.number().int().nullable(), requests: z.number().int(), refused: z.number().int(), changed: z.number().int() }).nullable(),
   baseline: z.object({ evaluationId: z.string(), createdAt: z.string(), regressions: z.array(regressionSchema) }).nullable(),
+  /** Parts of the evaluated version ranked by their share of each breached/warned selection metric (domain/drivers); absent without such a breach or in older evaluations. */
+  drivers: driversSchema.nullable().optional(),
   policy: policySnapshotSchema.nullable(),
   overrideId: z.string().nullable(),
   approvedBy: z.string().nullable(),
@@ -230,6 +233,8 @@ export interface EvaluationContext {
   now: Date;
   /** Summary of the candidate replay, when one ran. */
   replay?: Evaluation["replay"];
+  /** The drivers of the breached selection metrics, when they were analysed. */
+  drivers?: Evaluation["drivers"];
 }
 
 /** The most severe tier reached in any result (a blocking verdict counts as block). */
@@ -285,6 +290,7 @@ export function buildEvaluation(ctx: EvaluationContext, gate: GateResult): Evalu
     results: gate.results,
     replay: ctx.replay ?? null,
     baseline: gate.baseline,
+    ...(ctx.drivers !== undefined ? { drivers: ctx.drivers } : {}),
     policy: ctx.policy,
     overrideId: gate.override?.id ?? null,
     approvedBy: gate.override?.approvedBy ?? null,

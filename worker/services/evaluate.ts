@@ -5,15 +5,16 @@
  * sample, baseline, overrides) happen here; the decision itself is the pure
  * domain function, with intervals drawn by the kernels' Poisson bootstrap.
  */
+import { driverTargets } from "../domain/drivers.js";
 import { buildEvaluation, type Evaluation, windowFor } from "../domain/evaluation.js";
-import { applicableOverride, decideGate, type GateInput, type GateResult, type SequentialInput } from "../domain/gate.js";
+import { applicableOverride, decideGate, type GateInput, type GateResult, INSUFFICIENT_EVIDENCE, type SequentialInput } from "../domain/gate.js";
 import { type FairnessPolicy, type ResolvedPolicy, resolvePolicy } from "../domain/policy.js";
 import { counterfactualFlips, type RecordedRequest } from "../domain/replay.js";
 import { slicesOf } from "../domain/slices.js";
 import type { FlowRecord } from "../store/tenant/flows.js";
 import type { TenantStore } from "../store/tenant-store.js";
 import type { ServiceDeps } from "./context.js";
-import { syntheticSlices } from "./replay.js";
+import { breachDrivers, type SyntheticSlices, syntheticSlices } from "./replay.js";
 
 export interface FlowEvaluation {
   evaluation: Evaluation;
@@ -31,7 +32,7 @@ export interface FlowEvaluation {
  * of the data since they were last advanced ([through, now): the window reader's ranges are
  * half-open, so no trace is counted twice). A publish gate keeps nothing and judges the window.
  */
-async function sequentialInput(
+export async function sequentialInput(
   deps: ServiceDeps,
   store: TenantStore,
   flow: FlowRecord,
@@ -87,6 +88,7 @@ export async function evaluateFlow(
   let window: Evaluation["window"] = null;
   let replay: Evaluation["replay"] = null;
   let datasetHash: string | null = null;
+  let analyse: ((gate: GateResult) => Promise<Evaluation["drivers"] | undefined>) | null = null;
   if (pol?.enabled) {
     const rp = resolvePolicy(pol);
     const w = windowFor(now, pol.windowDays);
@@ -99,10 +101,30 @@ export async function evaluateFlow(
     const synthetic = usable ? await syntheticSlices(store, flow, version, trigger, rp, w) : null;
     replay = synthetic?.replay ?? null;
     input = { observed, ...synthetic?.input, baseline: await store.evidence.lastPassingEvaluation(flow.id), sequential: await sequentialInput(deps, store, flow, version, trigger, rp, w) };
+    if (usable) analyse = (gate) => driversOf(store, flow, version, rp, w, gate, synthetic?.read);
   }
   const override = applicableOverride(await store.governance.activeOverridesFor(flow.id), flow.id, now);
   // Kernels.bootstrap (Wasm in production): the same seed gives the same bits everywhere.
   const gate = decideGate(pol, input, override, { resample: (cells, replicates, seed) => deps.kernels.bootstrap(cells, replicates, seed) });
-  const evaluation = buildEvaluation({ id: deps.newId(), flowId: flow.id, flowKey: flow.key, version, trigger, policy: pol, window, now, replay }, gate);
+  const drivers = analyse ? await analyse(gate) : undefined;
+  const evaluation = buildEvaluation({ id: deps.newId(), flowId: flow.id, flowKey: flow.key, version, trigger, policy: pol, window, now, replay, drivers }, gate);
   return { evaluation, gate, datasetHash };
+}
+
+/**
+ * The drivers of a breached or warned selection metric (undefined: nothing to explain).
+ * A skip for too few samples judged nothing, so nothing is explained either.
+ */
+async function driversOf(
+  store: TenantStore,
+  flow: FlowRecord,
+  version: number,
+  rp: ResolvedPolicy,
+  w: { from: Date; to: Date },
+  gate: GateResult,
+  read: SyntheticSlices["read"],
+): Promise<Evaluation["drivers"] | undefined> {
+  if (gate.verdict === "skip" && gate.reason !== INSUFFICIENT_EVIDENCE) return undefined;
+  const targets = driverTargets(gate.results);
+  return targets.length === 0 ? undefined : breachDrivers(store, flow, version, rp, w, targets, read);
 }

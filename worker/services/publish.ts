@@ -8,7 +8,9 @@
  * (the evaluation with `wouldBlock`, its audit row, a `shadow_publish_blocked`
  * row that alerts) and the publish goes ahead. An archived flow is never published (409).
  */
+import { topDrivers } from "../domain/drivers.js";
 import { blocksPublish, type Evaluation } from "../domain/evaluation.js";
+import { classifyFailure } from "../domain/failure-class.js";
 import { AppError, ConflictError, NotFoundError } from "../domain/errors.js";
 import type { TenantStore } from "../store/tenant-store.js";
 import { evaluationAudit, withActor } from "./audit.js";
@@ -41,6 +43,10 @@ export class GateBlockedError extends AppError {
         results: evaluation.results,
         warnings: evaluation.warnings,
         insufficientEvidence: evaluation.insufficientEvidence,
+        // What to fix first: the class of the failure and the parts of the version that widen the gap most.
+        failureClass: classifyFailure(evaluation),
+        drivers: topDrivers(evaluation.drivers, 5),
+        driversReplayed: evaluation.drivers?.requests ?? 0,
         evaluationId: evaluation.id,
         override:
           "To bypass, a tenant admin requests an override (POST /api/v1/fairness-overrides with a reason and expiresAt) and a different person with the approver role approves it (POST /api/v1/fairness-overrides/{id}/approve).",

@@ -4,7 +4,9 @@
  * requests and the definition of the version under evaluation; the replay and the
  * counterfactual themselves are pure domain functions.
  */
+import { type DriverTarget, type Drivers, findDrivers } from "../domain/drivers.js";
 import type { Evaluation } from "../domain/evaluation.js";
+import type { FlowDefinition } from "../domain/flow.js";
 import type { GateInput } from "../domain/gate.js";
 import type { ResolvedPolicy } from "../domain/policy.js";
 import { counterfactualFlips, type RecordedRequest, replayCandidate } from "../domain/replay.js";
@@ -17,6 +19,8 @@ const NOT_REQUESTED = "not measured: give counterfactualFlipRate a threshold or 
 export interface SyntheticSlices {
   input: Pick<GateInput, "replayed" | "counterfactual" | "counterfactualSource" | "counterfactualNote">;
   replay: Evaluation["replay"];
+  /** The sample and definition read, when one was (the drivers analysis reuses them rather than reading again). */
+  read?: { requests: RecordedRequest[]; definition: FlowDefinition };
 }
 
 /**
@@ -62,5 +66,35 @@ export async function syntheticSlices(
       counterfactualNote: off,
     },
     replay,
+    read: { requests, definition: def },
   };
+}
+
+/**
+ * The drivers of the breached selection metrics of `version` (domain/drivers) on the
+ * window's seeded sample, at most counterfactualSampleSize requests: the sample the
+ * synthetic slices read when they read one, else read here.
+ */
+export async function breachDrivers(
+  store: TenantStore,
+  flow: FlowRecord,
+  version: number,
+  rp: ResolvedPolicy,
+  window: { from: Date; to: Date },
+  targets: DriverTarget[],
+  read: SyntheticSlices["read"],
+): Promise<Drivers> {
+  const none = (note: string): Drivers => ({ requests: 0, refused: 0, parts: 0, note, items: [] });
+  if (rp.counterfactualSampleSize === 0) return none("not analysed: counterfactualSampleSize is 0");
+  const definition = read?.definition ?? (await store.flows.getDefinition(flow.id, version));
+  if (!definition) return none(`version ${version} has no definition`);
+  // A read sample is at least counterfactualSampleSize long, and a prefix of the seeded sample is the smaller sample.
+  const requests =
+    read?.requests ??
+    (await store.window.sampleWindow(flow.key, window.from.getTime(), window.to.getTime(), rp.counterfactualSampleSize, rp.seed)).map((r) => ({
+      attributes: r.attributes,
+      selected: r.selected,
+      converted: r.converted,
+    }));
+  return findDrivers(definition, requests, targets, { sensitive: rp.attributes, limit: rp.counterfactualSampleSize });
 }
