@@ -9,7 +9,9 @@
  */
 import { z } from "zod";
 import { hmacSha256Hex } from "./hex.js";
+import { topDrivers } from "./drivers.js";
 import type { Evaluation } from "./evaluation.js";
+import { classifyFailure, type Playbooks, playbookFor } from "./failure-class.js";
 import { failingSlices } from "./remediation.js";
 import { type ReportInterval, reportInterval } from "./report-results.js";
 
@@ -87,8 +89,18 @@ function failingMetrics(e: Evaluation, tier: "block" | "critical"): FailingMetri
 }
 
 /** Builds the payload of an evaluation event (block, auto_pause, critical); without the evaluation it names only what the event knows. */
-export function evaluationAlert(input: { id: string; event: Exclude<AlertEvent, "override">; tenantId: string; occurredAt: string; evaluation: Evaluation | undefined; reportBaseUrl?: string | undefined }) {
+export function evaluationAlert(input: {
+  id: string;
+  event: Exclude<AlertEvent, "override">;
+  tenantId: string;
+  occurredAt: string;
+  evaluation: Evaluation | undefined;
+  reportBaseUrl?: string | undefined;
+  playbooks?: Playbooks | null | undefined;
+}) {
   const e = input.evaluation;
+  // A block, a pause or a shadow block has a class and a playbook; a critical tier that did not block has neither.
+  const failureClass = e && input.event !== "critical" ? classifyFailure(e) : null;
   const slices = failingSlices(e);
   const failing = (e ? failingMetrics(e, input.event === "critical" ? "critical" : "block") : []).map((f) => ({ ...f, slice: slices[0] ?? null }));
   const path = `/api/v1/fairness-evaluations/${encodeURIComponent(e?.id ?? "")}/report.html`;
@@ -106,6 +118,10 @@ export function evaluationAlert(input: { id: string; event: Exclude<AlertEvent, 
     violations: e?.violations ?? [],
     reportUrl: input.reportBaseUrl ? new URL(path, input.reportBaseUrl).toString() : path,
     suggestedNextStep: NEXT_STEP[input.event],
+    failureClass,
+    /** The first step of the tenant's playbook for the class. */
+    firstStep: failureClass ? (playbookFor(failureClass, input.playbooks)[0] ?? null) : null,
+    drivers: topDrivers(e?.drivers, 3),
   };
 }
 

@@ -17,6 +17,7 @@
 import { type AlertEvent, type AlertTier, evaluationAlert, overrideAlert, passesMinTier } from "./alerts.js";
 import type { TimedAuditEntry } from "./audit-entry.js";
 import type { Evaluation } from "./evaluation.js";
+import { classifyFailure, type Playbooks, playbookFor } from "./failure-class.js";
 import { DEFAULT_DUE_DAYS, failingSlices } from "./remediation.js";
 import type { RemediationRecord } from "./remediation-record.js";
 
@@ -32,6 +33,8 @@ export interface EffectFacts {
   alerts: { minTier: AlertTier; reportBaseUrl?: string | undefined } | null;
   /** Flows (of those the events block or pause) that already have an open remediation. */
   flowsWithOpenRemediation: ReadonlySet<string>;
+  /** The tenant's remediation playbooks (null or absent: the defaults). */
+  playbooks?: Playbooks | null;
 }
 
 export type EffectDecision =
@@ -76,6 +79,8 @@ export function decideEffects(events: WriteEvents, facts: EffectFacts, tenantId:
     if (OPENS_REMEDIATION.has(a.action)) {
       const evaluationId = evaluationIdOf(a.details);
       const evaluation = evaluationId ? evaluations.get(evaluationId) : undefined;
+      // Without the evaluation at hand nothing can be classified; its violations alone say nothing of the cause.
+      const failureClass = evaluation ? classifyFailure(evaluation) : null;
       if (!opened.has(a.entityId)) {
         opened.add(a.entityId);
         out.push({
@@ -99,15 +104,17 @@ export function decideEffects(events: WriteEvents, facts: EffectFacts, tenantId:
             revision: 1,
             createdAt: a.at,
             updatedAt: a.at,
+            failureClass,
+            playbook: failureClass ? playbookFor(failureClass, facts.playbooks) : [],
           },
         });
       }
       const event = a.action === "auto_pause" ? "auto_pause" : "block";
-      queue(event, "block", a.at, (id) => evaluationAlert({ id, event, tenantId, occurredAt: a.at, evaluation, reportBaseUrl: settings?.reportBaseUrl }));
+      queue(event, "block", a.at, (id) => evaluationAlert({ id, event, tenantId, occurredAt: a.at, evaluation, reportBaseUrl: settings?.reportBaseUrl, playbooks: facts.playbooks }));
     } else if (SHADOW_ACTIONS.has(a.action)) {
       const evaluationId = evaluationIdOf(a.details);
       const evaluation = evaluationId ? evaluations.get(evaluationId) : undefined;
-      queue("shadow_block", "block", a.at, (id) => evaluationAlert({ id, event: "shadow_block", tenantId, occurredAt: a.at, evaluation, reportBaseUrl: settings?.reportBaseUrl }));
+      queue("shadow_block", "block", a.at, (id) => evaluationAlert({ id, event: "shadow_block", tenantId, occurredAt: a.at, evaluation, reportBaseUrl: settings?.reportBaseUrl, playbooks: facts.playbooks }));
     } else if (OVERRIDE_ACTIONS.has(a.action)) {
       queue("override", "warning", a.at, (id) => overrideAlert({ id, tenantId, occurredAt: a.at, action: a.action, overrideId: a.entityId, actor: a.actor, reason: a.reason ?? null, after: a.after }));
     }

@@ -3,6 +3,7 @@
  * The remediation record: opened by a block or auto-pause, worked on until a
  * later passing evaluation resolves it or an approved override waives it.
  */
+import type { FailureClass } from "./failure-class.js";
 
 export const ROOT_CAUSES = ["data", "feature", "label", "threshold", "model"] as const;
 export type RootCause = (typeof ROOT_CAUSES)[number];
@@ -16,6 +17,10 @@ export interface FailingSlice {
 }
 
 export interface RemediationRecord {
+  /** The class of the failure that opened it (domain/failure-class); null on records opened before classes existed. */
+  failureClass: FailureClass | null;
+  /** The tenant's playbook for that class when it was opened (a copy: later playbook edits do not rewrite it). */
+  playbook: string[];
   id: string;
   flowId: string;
   flowKey: string | null;

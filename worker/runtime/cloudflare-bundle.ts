@@ -23,6 +23,7 @@ import tenant0007 from "../store/migrations/tenant/0007_override_sweeps.sql";
 import tenant0008 from "../store/migrations/tenant/0008_sequential_states.sql";
 import tenant0009 from "../store/migrations/tenant/0009_protected_attributes.sql";
 import tenant0010 from "../store/migrations/tenant/0010_governance_depth.sql";
+import tenant0012 from "../store/migrations/tenant/0012_failure_class_playbooks.sql";
 import type { WorkerBundle } from "./cloudflare-deps.js";
 
 /** The bundled kernels module and parsed migrations. */
@@ -41,6 +42,7 @@ export const workerBundle: WorkerBundle = {
       "0008_sequential_states.sql": tenant0008,
       "0009_protected_attributes.sql": tenant0009,
       "0010_governance_depth.sql": tenant0010,
+      "0012_failure_class_playbooks.sql": tenant0012,
     }),
   },
 };

@@ -28,8 +28,11 @@ export async function effectsOf(store: TenantStore, stmts: readonly InStatement[
   if (!mayHaveEffects(events)) return [];
   const settings = await store.alerts.getSettings();
   const open = new Set<string>();
-  for (const flowId of flowsNeedingRemediationFacts(events)) if (await store.remediations.activeFor(flowId)) open.add(flowId);
-  return decideEffects(events, { alerts: settings, flowsWithOpenRemediation: open }, store.tenantId, newId);
+  const needing = flowsNeedingRemediationFacts(events);
+  for (const flowId of needing) if (await store.remediations.activeFor(flowId)) open.add(flowId);
+  // Playbooks only matter to a remediation or an alert (a shadow block alerts with its first step too).
+  const playbooks = needing.length > 0 || settings ? await store.governance.getPlaybooks() : null;
+  return decideEffects(events, { alerts: settings, flowsWithOpenRemediation: open, playbooks }, store.tenantId, newId);
 }
 
 function statementOf(store: TenantStore, d: EffectDecision): InStatement {

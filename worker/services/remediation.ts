@@ -7,6 +7,8 @@
  */
 import { z } from "zod";
 import { ConflictError, NotFoundError, ValidationError } from "../domain/errors.js";
+import type { Playbooks } from "../domain/failure-class.js";
+import type { InStatement } from "../store/sql.js";
 import { checkResolution, checkTransition, checkWaiver } from "../domain/remediation.js";
 import { ROOT_CAUSES, type RemediationRecord } from "../domain/remediation-record.js";
 import type { TenantStore } from "../store/tenant-store.js";
@@ -23,6 +25,23 @@ export const remediationPatchSchema = z.strictObject({
   overrideId: z.string().min(1).max(64).optional(),
 });
 export type RemediationPatch = z.infer<typeof remediationPatchSchema>;
+
+/**
+ * The statements that set (null: clear) the tenant's remediation playbooks and audit it,
+ * for the batch of the settings change they arrive with (after the policy statement,
+ * which guarantees the settings row).
+ */
+export function playbookSettingsStmts(deps: ServiceDeps, store: TenantStore, actor: Actor, playbooks: Playbooks | null, before: Playbooks | null): InStatement[] {
+  const now = deps.clock().toISOString();
+  return [
+    store.governance.putPlaybooksStmt(playbooks),
+    store.evidence.auditStmt(
+      deps.newId(),
+      { entityType: "tenant_settings", entityId: store.tenantId, action: "playbooks_update", actor: actor.name, before, after: playbooks, details: withActor({}, actor) },
+      now,
+    ),
+  ];
+}
 
 /** Applies a patch; throws 404 / 400 / 409 (invalid transition, missing or wrong evidence, concurrent change). */
 export async function updateRemediation(deps: ServiceDeps, store: TenantStore, actor: Actor, id: string, patch: RemediationPatch): Promise<RemediationRecord> {

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { alertSettingsSchema } from "../../domain/alerts.js";
+import { playbooksSchema } from "../../domain/failure-class.js";
 import { attributesSchema, flowDefinitionSchema } from "../../domain/flow.js";
 import { tenantSettingsSchema } from "../../domain/policy.js";
 import { roleSchema } from "../../domain/roles.js";
@@ -40,7 +41,11 @@ export const cronQuery = z.object({
 });
 
 // --- tenant settings -----------------------------------------------------------
-export const settingsBody = tenantSettingsSchema.extend({ alerts: alertSettingsSchema.nullable().optional() });
+export const settingsBody = tenantSettingsSchema.extend({
+  alerts: alertSettingsSchema.nullable().optional(),
+  /** Steps per failure class for the remediations a block or pause opens: an object sets them (a class left out keeps its default), null restores the defaults, absent leaves them. */
+  remediationPlaybooks: playbooksSchema.nullable().optional(),
+});
 
 // --- decision flows ------------------------------------------------------------
 export const createFlowSchema = z.strictObject({

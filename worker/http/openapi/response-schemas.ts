@@ -13,6 +13,7 @@ import { evaluationSchema } from "../../domain/evaluation.js";
 import { flowDefinitionSchema } from "../../domain/flow.js";
 import { fairnessPolicySchema } from "../../domain/policy.js";
 import { ROOT_CAUSES } from "../../domain/remediation-record.js";
+import { FAILURE_CLASSES } from "../../domain/failure-class.js";
 import { roleSchema } from "../../domain/roles.js";
 
 const ts = z.string().describe("ISO 8601 date-time");
@@ -82,11 +83,14 @@ export const overrideSchema = z.object({
 });
 export const overrideListSchema = list(overrideSchema);
 
-export const tenantSettingsResponseSchema = z.object({ fairnessPolicy: fairnessPolicySchema.nullable(), alerts: publicAlertSettingsSchema.nullable() });
+/** Every failure class's playbook in force: the tenant's steps where set, else the default. */
+const effectivePlaybooksSchema = z.object(Object.fromEntries(FAILURE_CLASSES.map((c) => [c, z.array(z.string())])) as Record<(typeof FAILURE_CLASSES)[number], z.ZodArray<z.ZodString>>);
+export const tenantSettingsResponseSchema = z.object({ fairnessPolicy: fairnessPolicySchema.nullable(), alerts: publicAlertSettingsSchema.nullable(), remediationPlaybooks: effectivePlaybooksSchema });
 export const tenantSettingsPutResponseSchema = z.object({
   fairnessPolicy: fairnessPolicySchema,
   overrideRequest: overrideSchema.optional(),
   alerts: publicAlertSettingsSchema.nullable().optional(),
+  remediationPlaybooks: effectivePlaybooksSchema.optional(),
 });
 
 export const flowSchema = z.object({
@@ -208,6 +212,10 @@ export const remediationSchema = z.object({
   revision: z.number().int(),
   createdAt: ts,
   updatedAt: ts,
+  /** The class of the failure that opened it; null on records opened before classes existed. */
+  failureClass: z.enum(FAILURE_CLASSES).nullable(),
+  /** The tenant's playbook for that class when it was opened. */
+  playbook: z.array(z.string()),
 });
 export const remediationListSchema = list(remediationSchema);
 

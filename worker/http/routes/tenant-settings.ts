@@ -6,8 +6,10 @@
  * request in one atomic batch.
  */
 import { Hono } from "hono";
+import { effectivePlaybooks } from "../../domain/failure-class.js";
 import { alertSettingsStmts, publicAlertSettings } from "../../services/alerts.js";
 import { putSettings } from "../../services/governance.js";
+import { playbookSettingsStmts } from "../../services/remediation.js";
 import { actorOf, requireRole } from "../auth.js";
 import { jsonBody } from "../body.js";
 import { tenantOperations as ops } from "../openapi/operations-tenant.js";
@@ -20,18 +22,20 @@ export function createTenantSettingsRoutes(deps: AppDeps) {
   app.get("/", requireRole(...ops.getTenantSettings.roles), async (c) => {
     const store = c.get("tenant").store;
     const policy = await store.governance.getPolicy();
-    return c.json({ fairnessPolicy: policy, alerts: publicAlertSettings(await store.alerts.getSettings()) });
+    return c.json({ fairnessPolicy: policy, alerts: publicAlertSettings(await store.alerts.getSettings()), remediationPlaybooks: effectivePlaybooks(await store.governance.getPlaybooks()) });
   });
   app.put("/", requireRole(...ops.putTenantSettings.roles), async (c) => {
     const body = await jsonBody(c, settingsBody);
     const store = c.get("tenant").store;
     const actor = actorOf(c);
     const alerts = body.alerts !== undefined ? alertSettingsStmts(deps, store, actor, body.alerts) : [];
-    const r = await putSettings(deps, store, actor, body.fairnessPolicy, alerts);
+    const playbooks = body.remediationPlaybooks !== undefined ? playbookSettingsStmts(deps, store, actor, body.remediationPlaybooks, await store.governance.getPlaybooks()) : [];
+    const r = await putSettings(deps, store, actor, body.fairnessPolicy, [...alerts, ...playbooks]);
     return c.json({
       fairnessPolicy: r.fairnessPolicy,
       ...(r.overrideRequest ? { overrideRequest: r.overrideRequest } : {}),
       ...(body.alerts !== undefined ? { alerts: publicAlertSettings(body.alerts) } : {}),
+      ...(body.remediationPlaybooks !== undefined ? { remediationPlaybooks: effectivePlaybooks(body.remediationPlaybooks) } : {}),
     });
   });
   return app;

@@ -4,6 +4,8 @@
  * their approval stages (one row per decided stage, in order).
  */
 import type { OverrideView } from "../../domain/gate.js";
+import { StoredRecordError } from "../../domain/errors.js";
+import { type Playbooks, playbooksSchema } from "../../domain/failure-class.js";
 import { type ApprovalStage, DEFAULT_APPROVAL_STAGES, type FairnessPolicy } from "../../domain/policy.js";
 import { type Client, type InStatement, guard, json, read } from "../sql.js";
 
@@ -92,6 +94,25 @@ export function createGovernanceStore(db: Client, tenantId: string) {
               ON CONFLICT (tenant_id) DO UPDATE SET fairness_policy = excluded.fairness_policy, updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
         args: [tenantId, JSON.stringify(policy), now, actor],
       };
+    },
+    /** The tenant's remediation playbooks as stored (null: none set, every class has its default). */
+    async getPlaybooks(): Promise<Playbooks | null> {
+      const rs = await read(db, { sql: "SELECT remediation_playbooks FROM tenant_settings WHERE tenant_id = ?", args: [tenantId] });
+      const raw = rs.rows[0]?.remediation_playbooks;
+      if (raw === null || raw === undefined) return null;
+      let value: unknown;
+      try {
+        value = JSON.parse(String(raw));
+      } catch {
+        throw new StoredRecordError("remediation playbooks", ["not JSON"]);
+      }
+      const parsed = playbooksSchema.safeParse(value);
+      if (!parsed.success) throw new StoredRecordError("remediation playbooks", parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+      return parsed.data;
+    },
+    /** Sets (null: clears) the playbooks; runs after putPolicyStmt in the same batch, which guarantees the row. */
+    putPlaybooksStmt(playbooks: Playbooks | null): InStatement {
+      return { sql: "UPDATE tenant_settings SET remediation_playbooks = ? WHERE tenant_id = ?", args: [playbooks === null ? null : JSON.stringify(playbooks), tenantId] };
     },
     async getOverride(id: string): Promise<OverrideWithDecisions | null> {
       const rs = await read(db, { sql: "SELECT * FROM fairness_overrides WHERE tenant_id = ? AND id = ?", args: [tenantId, id] });

@@ -4,10 +4,32 @@
  * worked on until resolved by a passing evaluation or waived by an approved
  * override. Updates are guarded by a revision (optimistic concurrency).
  */
+import { z } from "zod";
+import { StoredRecordError } from "../../domain/errors.js";
+import { FAILURE_CLASSES } from "../../domain/failure-class.js";
 import type { FailingSlice, RemediationRecord, RemediationStatus, RootCause } from "../../domain/remediation-record.js";
 import { type Client, type InStatement, guard, json, read } from "../sql.js";
 
 const s = (v: unknown) => (v === null || v === undefined ? null : String(v));
+
+/** The class and playbook columns, read back through zod (NULL on records opened before classes existed). */
+const classSchema = z.enum(FAILURE_CLASSES).nullable();
+const playbookSchema = z.array(z.string());
+
+function classOf(r: Record<string, unknown>): Pick<RemediationRecord, "failureClass" | "playbook"> {
+  const failureClass = classSchema.safeParse(r.failure_class ?? null);
+  if (!failureClass.success) throw new StoredRecordError("remediation", ["failure_class is not a known class"]);
+  if (r.playbook === null || r.playbook === undefined) return { failureClass: failureClass.data, playbook: [] };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(String(r.playbook));
+  } catch {
+    throw new StoredRecordError("remediation", ["playbook is not JSON"]);
+  }
+  const steps = playbookSchema.safeParse(raw);
+  if (!steps.success) throw new StoredRecordError("remediation", ["playbook is not a list of steps"]);
+  return { failureClass: failureClass.data, playbook: steps.data };
+}
 
 function fromRow(r: Record<string, unknown>): RemediationRecord {
   return {
@@ -28,6 +50,7 @@ function fromRow(r: Record<string, unknown>): RemediationRecord {
     revision: Number(r.revision),
     createdAt: String(r.created_at),
     updatedAt: String(r.updated_at),
+    ...classOf(r),
   };
 }
 
@@ -36,9 +59,9 @@ export function createRemediationStore(db: Client, tenantId: string) {
   return {
     insertStmt(r: RemediationRecord): InStatement {
       return {
-        sql: `INSERT INTO remediations (tenant_id, id, flow_id, flow_key, evaluation_id, opened_by_action, failing_metrics, failing_slices, status, owner, due_at, root_cause, notes, revision, created_at, updated_at)
-              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
-        args: [tenantId, r.id, r.flowId, r.flowKey, r.evaluationId, r.openedByAction, JSON.stringify(r.failingMetrics), JSON.stringify(r.failingSlices), r.status, r.owner, r.dueAt, r.rootCause, r.notes, r.createdAt, r.updatedAt],
+        sql: `INSERT INTO remediations (tenant_id, id, flow_id, flow_key, evaluation_id, opened_by_action, failing_metrics, failing_slices, status, owner, due_at, root_cause, notes, revision, created_at, updated_at, failure_class, playbook)
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)`,
+        args: [tenantId, r.id, r.flowId, r.flowKey, r.evaluationId, r.openedByAction, JSON.stringify(r.failingMetrics), JSON.stringify(r.failingSlices), r.status, r.owner, r.dueAt, r.rootCause, r.notes, r.createdAt, r.updatedAt, r.failureClass, JSON.stringify(r.playbook)],
       };
     },
     async get(id: string): Promise<RemediationRecord | null> {
