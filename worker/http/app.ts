@@ -21,6 +21,7 @@ import { createCronRoutes } from "./routes/cron.js";
 import { createDecisionFlowRoutes } from "./routes/decision-flows.js";
 import { createDecisionTraceRoutes } from "./routes/decision-traces.js";
 import { createDriftRoutes } from "./routes/drift.js";
+import { createWhatIfRoutes } from "./routes/what-if.js";
 import { createExplanationRoutes } from "./routes/explanations.js";
 import { createEvaluationRoutes } from "./routes/fairness-evaluations.js";
 import { createOverrideRoutes } from "./routes/fairness-overrides.js";
@@ -109,11 +110,14 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
     tenantApi.use("/recommend", decisions);
     tenantApi.use("/outcomes", decisions);
     tenantApi.use("/decision-traces/bulk", rateLimit(buckets, "bulk"));
+    // A what-if replays the window once per change: it takes from the same per-key bucket as a bulk load.
+    tenantApi.use("/decision-flows/:id/what-if", rateLimit(buckets, "bulk"));
   }
   tenantApi.route("/api-keys", createApiKeyRoutes(deps));
   tenantApi.route("/tenant-settings", createTenantSettingsRoutes(deps));
   tenantApi.route("/decision-flows", createDecisionFlowRoutes(deps));
   tenantApi.route("/decision-flows", createDriftRoutes(deps));
+  tenantApi.route("/decision-flows", createWhatIfRoutes(deps));
   tenantApi.route("/recommend", createRecommendRoutes(deps));
   tenantApi.route("/outcomes", createOutcomeRoutes(deps));
   tenantApi.route("/decision-traces", createDecisionTraceRoutes(deps));

@@ -75,8 +75,11 @@ export async function createFlow(
   return flowView(flow);
 }
 
-/** Adds a new draft version; the active version keeps serving until the new one is published. */
-export async function editFlow(deps: ServiceDeps, store: TenantStore, actor: Actor, id: string, definition: FlowDefinition): Promise<FlowView> {
+/**
+ * Adds a new draft version; the active version keeps serving until the new one is published.
+ * `details` joins the edit's audit row (e.g. the what-if change the version was made from).
+ */
+export async function editFlow(deps: ServiceDeps, store: TenantStore, actor: Actor, id: string, definition: FlowDefinition, details: Record<string, unknown> = {}): Promise<FlowView> {
   const flow = await store.flows.get(id);
   if (!flow) throw new NotFoundError("decision flow");
   if (flow.status === "archived") throw archivedError();
@@ -93,7 +96,7 @@ export async function editFlow(deps: ServiceDeps, store: TenantStore, actor: Act
           actor: actor.name,
           before: { version: flow.latestVersion },
           after: { version: flow.latestVersion + 1 },
-          details: withActor({}, actor),
+          details: withActor(details, actor),
         },
         now,
       ),

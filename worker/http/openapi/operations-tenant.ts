@@ -9,6 +9,7 @@ import { APPROVAL_STAGE_ROLES } from "../../domain/policy.js";
 import { remediationPatchSchema } from "../../services/remediation.js";
 import { driftReportSchema, driftRequestSchema } from "../../services/drift.js";
 import { explanationResponseSchema } from "../../services/explanation.js";
+import { whatIfQuerySchema, whatIfRequestSchema, whatIfResultSchema } from "../../services/what-if.js";
 import { bulkLineSchema } from "../../services/traces.js";
 import { defineOperation } from "./define.js";
 import { PLATINUM_EXAMPLE } from "./examples.js";
@@ -102,6 +103,14 @@ export const tenantOperations = {
     body: { schema: driftRequestSchema, example: { referenceFrom: "2026-11-01T00:00:00Z", referenceTo: "2026-11-15T00:00:00Z", currentFrom: "2026-11-24T00:00:00Z", currentTo: "2026-12-01T00:00:00Z", attributes: ["income", "tier"] } },
     responses: { 200: { description: "the drift report", schema: driftReportSchema } },
     errors: { 404: ["not_found"] },
+  }),
+  flowWhatIf: defineOperation({
+    operationId: "flowWhatIf", method: "post", path: "/api/v1/decision-flows/{id}/what-if", tag: "decision-flows", summary: "What would pass, and at what cost",
+    description: "Single changes to the flow's latest version (or `version`) that make the policy pass on the current window: zero one weight, drop one eligibility rule, or a new global `minPropensity` for one offer (a one-dimensional search). Each is judged by the publish gate itself on what a publish of it would see (the window's observed slices plus the changed version replayed on the same seeded sample of recorded requests; no override) and carries its verdict, violations, replayed metrics and utility (selected, observed conversions kept, expected conversions from the flow's own propensities, each with its change against the version as it is), ordered by smallest utility loss. Thresholds per group of a protected attribute are never suggested and cannot be applied (disparate treatment). Nothing is stored but a `what_if` audit row. `?apply=true` with `change` (one suggestion's `change`) creates a new draft version from it (201; the edit's audit row records the change); publishing it still goes through the gate. Shares the per-key bucket of the bulk loads.",
+    security: "tenant", roles: ["publisher", "admin"], params: rq.idParam, query: whatIfQuerySchema, rateLimited: true,
+    body: { schema: whatIfRequestSchema, optional: true, example: { version: 2 } },
+    responses: { 200: { description: "the suggestions", schema: whatIfResultSchema }, 201: { description: "`apply=true`: the change applied as a new draft version", schema: whatIfResultSchema } },
+    errors: { 400: ["what_if_change_invalid", "what_if_change_required", "what_if_change_unexpected"], 404: ["not_found"], 409: ["fairness_policy_disabled", "flow_archived", "flow_modified"] },
   }),
   recommend: defineOperation({
     operationId: "recommend", method: "post", path: "/api/v1/recommend", tag: "decisions", summary: "Decide: run the active flow version",
