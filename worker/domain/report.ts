@@ -14,7 +14,9 @@
 import { canonicalJson } from "./chain.js";
 import { sha256Hex } from "./hex.js";
 import type { BaselineView } from "./baseline.js";
+import type { Driver } from "./drivers.js";
 import type { Evaluation, PolicySnapshot } from "./evaluation.js";
+import { classifyFailure, type FailureClass } from "./failure-class.js";
 import { groupRows, type GroupRow, type MetricRow, type SliceMetrics, sliceResults, topLevelMetricRows, type WarningRow } from "./report-results.js";
 
 export type { BaselineDelta, GroupRow, MetricRow, ReportInterval, SliceMetrics, TierCheck, WarningRow } from "./report-results.js";
@@ -101,12 +103,30 @@ export interface Report {
   baseline: Evaluation["baseline"];
   calibration: ReportCalibration | null;
   overrideTrail: TrailEntry[];
+  /** The parts of the evaluated version that widen each breached selection metric's gap, as recorded (null without an analysis). */
+  drivers: Evaluation["drivers"] | null;
+  /** A blocking verdict's failure class (domain/failure-class); null otherwise. */
+  failureClass: FailureClass | null;
   /** `fairgate check --sweep`: the evaluation's threshold sweep, as recorded (absent without one). */
   thresholdSweep?: Evaluation["thresholdSweep"];
   generatedAt: string;
 }
 
 const pct = (x: number | null) => (x === null ? "n/a" : `${(x * 100).toFixed(1)}%`);
+
+/** A driver in words: the part, and the metric with and without it. */
+export function driverText(d: Driver): string {
+  const part =
+    d.kind === "categorical_weight"
+      ? `the weight on ${d.attribute} = "${d.value}"`
+      : d.kind === "numeric_weight"
+        ? `the weight on ${d.attribute}`
+        : d.kind === "eligibility_rule"
+          ? `eligibility rule ${d.rule} (on ${d.attribute})`
+          : "the minimum propensity";
+  const f = (x: number | null) => (x === null ? "n/a" : x.toFixed(3));
+  return `${part} of offer "${d.offer}"${d.directUse ? " (direct use of a sensitive attribute)" : ""}: ${d.effect.metric} ${f(d.effect.before)} with it, ${f(d.effect.after)} without`;
+}
 
 /** Counterfactual results per slice, or null when no result has one. */
 function counterfactuals(e: Evaluation): ReportCounterfactual[] | null {
@@ -177,6 +197,9 @@ function summary(r: Omit<Report, "summary" | "title">): Report["summary"] {
   }
   const regressions = r.baseline?.regressions.length ?? 0;
   if (regressions > 0) points.push(`${regressions} metric(s) got worse than in the flow's last passing evaluation by more than the policy allows.`);
+  const top = r.drivers?.items[0];
+  if (top) points.push(`The part of the flow that widens the gap most: ${driverText(top)}.`);
+  if (r.failureClass) points.push(`Failure class: ${r.failureClass.replace("_", " ")}.`);
   if (v === "block") points.push(r.evaluation.trigger === "recheck" ? "The flow was paused automatically; it serves no decisions until it is fixed and published again." : "Nothing was published; the flow was left exactly as it was.");
   if (applied) points.push(`The exception was requested by ${applied.requestedBy}, approved by ${applied.approvedBy ?? "nobody"} and is valid until ${applied.expiresAt}. Reason given: "${applied.reason}".`);
   if (v === "skip" && r.evaluation.reason) points.push(`No verdict was reached: ${r.evaluation.reason}.`);
@@ -217,6 +240,8 @@ export async function buildReport(input: ReportInput): Promise<Report> {
     replay: e.replay,
     baseline: e.baseline,
     calibration: groupCalibration(e),
+    drivers: e.drivers ?? null,
+    failureClass: e.verdict === "block" || e.verdict === "bypass" ? classifyFailure(e) : null,
     overrideTrail: input.overrides.map((o) => ({ ...o, appliedToThisEvaluation: o.id === e.overrideId })),
     ...(e.thresholdSweep ? { thresholdSweep: e.thresholdSweep } : {}),
     generatedAt: input.generatedAt,

@@ -8,6 +8,7 @@
  */
 import type { Report } from "../domain/report.js";
 import { esc } from "./escape.js";
+import { driversSection } from "./html-drivers.js";
 import { baselineSection, insufficientSection, metricsTable, slicesSection, warningsSection } from "./html-results.js";
 import { calibrationChart, errorRateChart, selectionRateChart } from "./svg.js";
 import { sweepMetricCharts, sweepSelectionChart } from "./sweep-svg.js";
@@ -143,6 +144,7 @@ ${sweepSection(r)}
 ${groupTable(r)}
 <h2>Violations</h2>
 ${r.violations.length ? `<ul>${r.violations.map((x) => `<li class="fail">${esc(x)}</li>`).join("")}</ul>` : '<p class="ok">None.</p>'}
+${driversSection(r)}
 ${warningsSection(r)}
 ${insufficientSection(r)}
 ${r.sliceMetrics.length ? slicesSection(r) : `<h2>Metrics against each tier</h2>${metricsTable(r.metrics, ["warning", "critical", "block"].filter((t) => r.metrics.some((m) => m.tiers.some((x) => x.tier === t))) as ("warning" | "critical" | "block")[], false)}`}
