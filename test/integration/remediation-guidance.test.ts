@@ -113,6 +113,32 @@ describe("drivers and failure class of a block", () => {
   });
 });
 
+describe("an auto-pause", () => {
+  it("is classified the same way: the daily recheck of a live direct-use version opens a remediation with class and playbook", async () => {
+    // Published before it had traffic (the gate skips), then its own decisions breach: 65+ gold never selected.
+    const paused = await createFlow(api, A.keys.publisher, "cards-live", V2);
+    expect((await req(A, "publisher", "POST", "/api/v1/decision-flows/publish", { id: paused })).status).toBe(200);
+    const lines = [];
+    for (let i = 0; i < 10; i++) {
+      lines.push(line("cards-live", "25-34", true, { attributes: { ageBand: "25-34", tier: "gold", score: 1 } }));
+      lines.push(line("cards-live", "25-34", false, { attributes: { ageBand: "25-34", tier: "gold", score: -1 } }));
+      lines.push(line("cards-live", "65+", false, { attributes: { ageBand: "65+", tier: "gold", score: 1 } }));
+      lines.push(line("cards-live", "65+", false, { attributes: { ageBand: "65+", tier: "silver", score: 1 } }));
+    }
+    expect((await bulk(api, A.keys.operator, lines)).status).toBe(201);
+    const run = await api.request("GET", "/api/v1/cron/fairness-recheck", { headers: { authorization: `Bearer ${app.cronSecret}` } });
+    expect(run.status, JSON.stringify(run.body)).toBe(200);
+    expect((await req(A, "auditor", "GET", `/api/v1/decision-flows/${paused}`)).body.status).toBe("paused");
+    const rem = (await req(A, "auditor", "GET", `/api/v1/remediations?flowId=${paused}`)).body.items;
+    expect(rem).toHaveLength(1);
+    expect(rem[0]).toMatchObject({ openedByAction: "auto_pause", failureClass: "direct_use", playbook: PLAYBOOK });
+    const e = await req(A, "auditor", "GET", `/api/v1/fairness-evaluations/${rem[0].evaluationId}`);
+    expect(e.body.drivers.items[0]).toMatchObject({ kind: "categorical_weight", value: "65+", directUse: true, effect: { before: 0, after: 1 } });
+    const pause = ((await req(A, "auditor", "GET", "/api/v1/alert-deliveries?limit=50")).body.items as any[]).find((a) => a.event === "auto_pause");
+    expect(pause.payload).toMatchObject({ failureClass: "direct_use", firstStep: PLAYBOOK[0] });
+  });
+});
+
 describe("what-if", () => {
   it("finds the one passing change, with its utility counted by hand, and stores only an audit row", async () => {
     const before = (await req(A, "auditor", "GET", `/api/v1/fairness-evaluations?flowId=${flowId}`)).body.items.length;

@@ -158,3 +158,24 @@ describe("failure class", () => {
     expect(playbookFor("model", { threshold: ["Ask the risk team"] })).toEqual(DEFAULT_PLAYBOOKS.model);
   });
 });
+
+describe("stored drivers", () => {
+  it("an evaluation with drivers reads back through readEvaluation; one without (stored before drivers) still does; a malformed one is refused", async () => {
+    const { buildEvaluation } = await import("../../worker/domain/evaluation.js");
+    const { readEvaluation } = await import("../../worker/domain/evaluation-read.js");
+    const { decideGate } = await import("../../worker/domain/gate.js");
+    const { fairnessPolicySchema } = await import("../../worker/domain/policy.js");
+    const { StoredRecordError } = await import("../../worker/domain/errors.js");
+    const policy = fairnessPolicySchema.parse({ enabled: true, sensitiveAttribute: "ageBand", thresholds: { disparateImpactRatio: 0.8 }, minSampleSize: 4 });
+    const g = (value: string, n: number, selected: number) => ({ value, n, selected, labeled: 0, positives: 0, tp: 0, fp: 0, fn: 0, tn: 0 });
+    const gate = decideGate(policy, { observed: [{ name: "ageBand", attributes: ["ageBand"], table: { groups: [g("25-34", 4, 2), g("65+", 4, 1)] }, calibration: null }] }, null);
+    const drivers = findDrivers(caseA, requestsA, [target("disparateImpactRatio")], { sensitive: ["ageBand"], limit: 1000 });
+    const ctx = { id: "e1", flowId: "f", flowKey: "k", version: 2, trigger: "publish" as const, policy, window: null, now: new Date(0) };
+    const withDrivers = JSON.parse(JSON.stringify(buildEvaluation({ ...ctx, drivers }, gate)));
+    expect(readEvaluation(withDrivers).drivers).toEqual(drivers);
+    const before = JSON.parse(JSON.stringify(buildEvaluation(ctx, gate)));
+    expect("drivers" in before).toBe(false);
+    expect(readEvaluation(before).drivers).toBeUndefined();
+    expect(() => readEvaluation({ ...withDrivers, drivers: { items: [{ kind: "astrology" }] } })).toThrow(StoredRecordError);
+  });
+});
