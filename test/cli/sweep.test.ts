@@ -90,6 +90,32 @@ describe("--sweep FROM:TO:STEP", () => {
     expect(sweep.points[0]!.slices[0]!.metrics.disparateImpactRatio).toEqual({ value: own.disparateImpactRatio.value, interval: own.disparateImpactRatio.interval, status: own.disparateImpactRatio.status, block: 0.8 });
   });
 
+  it("each point equals a run of its own at that threshold (labels, calibration, two attributes and their intersection)", async () => {
+    const y = (v: number) => (v >= 0.5 ? 1 : 0);
+    const labeled = join(dir, "labeled.csv");
+    await writeFile(labeled, `g,h,y,score\n${A.flatMap((a, i) => [`A,${i % 2 ? "p" : "q"},${y(a)},${a}`, `B,${i % 3 ? "p" : "q"},${1 - y(B[i]!)},${B[i]}`]).join("\n")}\n`);
+    const gated = join(dir, "gated.json");
+    const thresholds = { disparateImpactRatio: 0.8, equalOpportunityGap: 0.3, calibrationGap: { warning: 0.2 }, predictiveParityGap: 0.5 };
+    await writeFile(gated, JSON.stringify({ ...POLICY, sensitiveAttributes: ["g", "h"], thresholds, minGroupSize: 3 }));
+    const args = ["check", "--input", labeled, "--policy", gated, "--label", "y", "--score", "score", "--json"];
+    const swept = evaluationSchema.parse(JSON.parse((await run([...args, "--threshold", "0.5", "--sweep", "0.2:0.8:0.3"])).stdout)).thresholdSweep!;
+    expect(swept.points.map((p) => p.threshold)).toEqual([0.2, 0.5, 0.8]);
+    for (const p of swept.points) {
+      const alone = evaluationSchema.parse(JSON.parse((await run([...args, "--threshold", String(p.threshold)])).stdout));
+      expect(p.verdict).toBe(alone.verdict);
+      expect(p.violations).toEqual(alone.violations);
+      expect(p.slices.map((s) => s.slice)).toEqual(["g", "h", "g|h"]);
+      p.slices.forEach((s, i) => {
+        const r = alone.results[i]!;
+        expect(s.groups).toEqual(r.groups.map((g) => ({ value: g.value, n: g.n, selected: g.selected, selectionRate: g.selectionRate, tpr: g.tpr, fpr: g.fpr })));
+        for (const m of Object.keys(thresholds) as (keyof typeof thresholds)[])
+          expect(s.metrics[m]).toEqual({ value: r.metrics[m].value, interval: r.metrics[m].interval, status: r.metrics[m].status, block: r.metrics[m].threshold?.block ?? null });
+      });
+      // The calibration gap has a value (labels and unit scores), so the shared calibration was exercised.
+      expect(p.slices[0]!.metrics.calibrationGap!.value).not.toBeNull();
+    }
+  });
+
   it("draws the sweep in report.html (one marker per blocking point)", async () => {
     const out = join(dir, "out");
     const r = await run([...base(), "--threshold", "0.2", "--sweep", "0.2:0.8:0.2", "--out", out]);
