@@ -22,7 +22,7 @@
  */
 import autocannon from "autocannon";
 import Database from "libsql";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -94,6 +94,26 @@ function recommendBody(flowKey: string, i: number): string {
   });
 }
 
+/**
+ * CPU time (ms) the gateway process has used so far, in total and on its main thread (the
+ * event loop: its time per request bounds what one process can serve). Linux /proc only;
+ * unlike throughput it barely moves when other work shares the machine.
+ */
+function cpuMs(pid: number | undefined): { total: number; main: number } | null {
+  if (pid === undefined) return null;
+  const ticks = (statPath: string) => {
+    // Fields after the parenthesised command name: utime and stime are the 12th and 13th.
+    const f = readFileSync(statPath, "utf8").split(") ")[1]!.split(" ");
+    return Number(f[11]) + Number(f[12]);
+  };
+  try {
+    // USER_HZ is 100 on Linux: one tick is 10 ms.
+    return { total: ticks(`/proc/${pid}/stat`) * 10, main: ticks(`/proc/${pid}/task/${pid}/stat`) * 10 };
+  } catch {
+    return null;
+  }
+}
+
 function drive(opts: autocannon.Options): Promise<autocannon.Result> {
   return new Promise((ok, fail) => {
     autocannon(opts, (err, result) => (err ? fail(err) : ok(result)));
@@ -149,7 +169,9 @@ try {
   log(`warm-up: ${warmup} recommends on flow "warmup" (not counted)`);
   await recommendLoad(gw.baseUrl, key, "warmup", warmup, 0);
   log(`load: ${amount} recommends, ${connections} connections`);
+  const cpu0 = cpuMs(gw.proc.pid);
   const r = await recommendLoad(gw.baseUrl, key, "offers", amount, warmup);
+  const cpu1 = cpuMs(gw.proc.pid);
   log(`healthz: ${amount} requests, ${connections} connections`);
   const h = await drive({ url: gw.baseUrl + "/healthz", connections, amount });
   await gw.stop();
@@ -169,6 +191,9 @@ try {
     acknowledged,
     persisted,
     healthzReqPerSec: Math.round(h.requests.total / h.duration),
+    // Gateway CPU per recommend (all threads; the main thread alone): robust to a busy machine.
+    cpuMsPerRequest: cpu0 && cpu1 ? Math.round(((cpu1.total - cpu0.total) / r.requests.total) * 1000) / 1000 : null,
+    mainThreadCpuMsPerRequest: cpu0 && cpu1 ? Math.round(((cpu1.main - cpu0.main) / r.requests.total) * 1000) / 1000 : null,
     healthzP99Ms: h.latency.p99,
     connections,
     amount,

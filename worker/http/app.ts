@@ -66,9 +66,11 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
     c.set("requestId", requestId);
     c.set("log", deps.logger.child({ requestId }));
+    // Set before the handler runs, so every response (errors included) is built with it: setting a
+    // header on a finished response makes Node's adapter rebuild it as a full Response and stream.
+    c.header("x-request-id", requestId);
     const started = Date.now();
     await next();
-    c.header("x-request-id", requestId);
     c.get("log").info("request", { method: c.req.method, path: c.req.path, status: c.res.status, durationMs: Date.now() - started });
   });
 
@@ -82,13 +84,22 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
     await next();
   });
   // JSON bodies are limited everywhere except the NDJSON bulk route, which has its own limit.
+  const jsonTooLarge = () => new AppError(413, "payload_too_large", "Payload too large", `JSON bodies may be at most ${deps.limits.jsonMaxBytes} bytes.`);
   const jsonLimit = bodyLimit({
     maxSize: deps.limits.jsonMaxBytes,
     onError: () => {
-      throw new AppError(413, "payload_too_large", "Payload too large", `JSON bodies may be at most ${deps.limits.jsonMaxBytes} bytes.`);
+      throw jsonTooLarge();
     },
   });
-  app.use("/api/*", async (c, next) => (c.req.path.endsWith("/decision-traces/bulk") ? next() : jsonLimit(c, next)));
+  app.use("/api/*", async (c, next) => {
+    if (c.req.path.endsWith("/decision-traces/bulk")) return next();
+    // A declared length is checked from the header alone (Node's parser holds the body to it); the
+    // middleware, which counts a body as it streams, is for bodies without one. Same 413 either way.
+    const length = c.req.header("content-length");
+    if (length === undefined || c.req.header("transfer-encoding") !== undefined) return jsonLimit(c, next);
+    if (Number.parseInt(length, 10) > deps.limits.jsonMaxBytes) throw jsonTooLarge();
+    return next();
+  });
 
   app.route("/api/v1/cron", createCronRoutes(deps));
   app.use("/api/v1/admin/*", requireCsrfHeader);

@@ -218,13 +218,16 @@ export async function authenticateApiKey(
   deps: Pick<ApiKeyDeps, "control" | "clock">,
   keyHash: string,
   onTouchError: (e: unknown) => void,
+  /** Where the key's tenant record comes from (the registry keeps them: records are immutable). */
+  tenantOf: (tenantId: string) => Promise<TenantRecord | null> = (id) => deps.control.getTenant(id),
 ): Promise<AuthenticatedKey | null> {
   const control: ControlStore = deps.control;
   const nowDate = deps.clock();
   const now = nowDate.toISOString();
+  // The key itself is read on every request: a revocation anywhere counts on the next one.
   const key = await control.apiKeys.findUsable(keyHash, now);
   if (!key) return null;
-  const tenant = await control.getTenant(key.tenantId);
+  const tenant = await tenantOf(key.tenantId);
   if (!tenant) return null;
   const staleBefore = new Date(nowDate.getTime() - LAST_USED_RESOLUTION_MS).toISOString();
   // Not awaited: the request goes on while the write runs; its failure is only reported.

@@ -38,8 +38,14 @@ export function customerKeyOf(secret: string, customerId: string): Promise<strin
  * protected attributes and gets its customer key; returns the protected-attribute upserts to
  * commit in the same batch as the traces (never before them: nothing half-written). In trace mode it returns the traces unchanged and no statements.
  */
-export async function separateProtected(deps: Pick<ServiceDeps, "clock">, store: TenantStore, traces: TraceRecord[]): Promise<{ traces: TraceRecord[]; stmts: InStatement[] }> {
-  const names = protectedNames(await store.governance.getPolicy());
+export async function separateProtected(
+  deps: Pick<ServiceDeps, "clock">,
+  store: TenantStore,
+  traces: TraceRecord[],
+  /** The policy, when the caller has just read it (recommend reads it with the flow); read here otherwise. */
+  policy?: FairnessPolicy | null,
+): Promise<{ traces: TraceRecord[]; stmts: InStatement[] }> {
+  const names = protectedNames(policy === undefined ? await store.governance.getPolicy() : policy);
   if (!names) return { traces, stmts: [] };
   const now = deps.clock().toISOString();
   const secret = await store.protectedAttributes.secret(now);

@@ -28,11 +28,15 @@ export async function recommend(
   input: { customerId: string; decisionFlowKey: string; attributes: Record<string, string | number | boolean | null> },
 ): Promise<RecommendResult> {
   const { store } = handle;
-  const flow = await store.flows.getByKey(input.decisionFlowKey);
-  if (!flow) throw new NotFoundError("decision flow");
+  // Status, active version and policy are read on every request (a pause elsewhere counts at once);
+  // only the version's definition, immutable, comes from the tenant's cache.
+  const serving = await store.flows.getServing(input.decisionFlowKey);
+  if (!serving) throw new NotFoundError("decision flow");
+  const { flow, policy } = serving;
   if (flow.status !== "active" || flow.activeVersion === null)
     throw new ConflictError("flow_not_active", `Decision flow "${flow.key}" is ${flow.status}; only active flows serve recommendations.`);
-  const def = await store.flows.getDefinition(flow.id, flow.activeVersion);
+  const activeVersion = flow.activeVersion;
+  const def = await handle.definitions.get(flow.id, activeVersion, () => store.flows.getDefinition(flow.id, activeVersion));
   if (!def) throw new NotFoundError("decision flow version");
   let decision;
   try {
@@ -55,7 +59,7 @@ export async function recommend(
     createdAt: deps.clock().getTime(),
   };
   // Privacy mode: the stripped trace and the person's protected-attribute upsert commit in the same batch.
-  const stored = await separateProtected(deps, store, [trace]);
+  const stored = await separateProtected(deps, store, [trace], policy);
   await handle.traceWriter.write({ trace: stored.traces[0]!, alongside: stored.stmts });
   return { traceId: trace.id, decisionFlowKey: flow.key, version: flow.activeVersion, selected: decision.selected, offers: decision.offers };
 }

@@ -9,9 +9,11 @@
  * with 503 store_unavailable and holds nobody else. The registry remembers which
  * stores failed their latest operation (readiness reports the count).
  */
+import { LRUCache } from "lru-cache";
 import type { ChainAnchorStore } from "./chain-anchors.js";
 import type { ControlStore, TenantRecord } from "./control-store.js";
 import { createGroupCommitWriter, type GroupCommitWriter } from "./group-commit.js";
+import { createDefinitionCache, type DefinitionCache } from "./definition-cache.js";
 import { StoreUnavailableError } from "../domain/errors.js";
 import { type Client, type Migration, mapStoreError, migrate } from "./sql.js";
 import { createStoreAvailability } from "./store-availability.js";
@@ -24,6 +26,8 @@ export interface TenantHandle {
   store: TenantStore;
   /** Commits each trace with the statements it carries (its protected attributes) in the same batch. */
   traceWriter: GroupCommitWriter<TraceWrite>;
+  /** This tenant's immutable (flow, version) definitions, bounded; never a flow's status or active version. */
+  definitions: DefinitionCache;
 }
 
 export interface TenantRegistryDeps {
@@ -43,6 +47,8 @@ export interface TenantRegistryDeps {
 
 /** Used when the runtime does not say (FAIRGATE_STORE_TIMEOUT_MS's default). */
 export const DEFAULT_STORE_TIMEOUT_MS = 5_000;
+/** Tenant records kept in memory (a few hundred bytes each). */
+const TENANT_RECORDS_KEPT = 10_000;
 /** Least time allowed for opening a tenant database, however short the per-operation deadline. */
 const OPEN_MIN_MS = 5_000;
 
@@ -71,6 +77,9 @@ function openWithin(p: Promise<Client>, ms: number): Promise<Client> {
 /** Creates a registry of open tenant databases. */
 export function createTenantRegistry(deps: TenantRegistryDeps) {
   const open = new Map<string, Promise<{ client: Client; handle: TenantHandle }>>();
+  // Tenant records never change once created (no statement updates or deletes one), so an
+  // authenticated request need not read its tenant from the control store again. Bounded.
+  const records = new LRUCache<string, TenantRecord>({ max: TENANT_RECORDS_KEPT });
   const timeoutMs = deps.storeTimeoutMs ?? DEFAULT_STORE_TIMEOUT_MS;
   /** Tenants whose latest store operation failed (deadline, lock, I/O, corruption, transport). */
   const availability = createStoreAvailability({ timeoutMs });
@@ -102,7 +111,7 @@ export function createTenantRegistry(deps: TenantRegistryDeps) {
     };
     const store: TenantStore = createTenantStore(client, tenant.id, { onOutbox: () => deps.outbox?.signal(store, tenant.id), anchor });
     const traceWriter = createGroupCommitWriter<TraceWrite>((items) => store.traces.commit(items));
-    return { client, handle: { tenant, store, traceWriter } };
+    return { client, handle: { tenant, store, traceWriter, definitions: createDefinitionCache() } };
   }
 
   return {
@@ -126,6 +135,14 @@ export function createTenantRegistry(deps: TenantRegistryDeps) {
     unavailableCount(): number {
       availability.probeFailed();
       return availability.unavailableCount();
+    },
+    /** The tenant's record (control store on first use, then kept: records are immutable); null for an unknown id. */
+    async recordOf(tenantId: string): Promise<TenantRecord | null> {
+      const kept = records.get(tenantId);
+      if (kept) return kept;
+      const r = await deps.control.getTenant(tenantId);
+      if (r) records.set(tenantId, r);
+      return r;
     },
     /** Creates the database for a new tenant up front, so a bad location fails at creation time. */
     async provision(tenant: TenantRecord): Promise<void> {

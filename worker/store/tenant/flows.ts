@@ -4,6 +4,7 @@
  * returned as statements so callers can commit them with an audit row atomically.
  */
 import type { FlowDefinition, FlowStatus } from "../../domain/flow.js";
+import type { FairnessPolicy } from "../../domain/policy.js";
 import { type Client, type InStatement, guard, json, read } from "../sql.js";
 
 export interface FlowRecord {
@@ -43,6 +44,21 @@ export function createFlowStore(db: Client, tenantId: string) {
     async getByKey(key: string): Promise<FlowRecord | null> {
       const rs = await read(db, { sql: "SELECT * FROM decision_flows WHERE tenant_id = ? AND key = ?", args: [tenantId, key] });
       return rs.rows[0] ? flowFrom(rs.rows[0]) : null;
+    },
+    /**
+     * What a live decision needs that may change at any moment, in one read: the flow row
+     * as it is now (status, active version: never cached, a pause by another process counts
+     * on the very next request) and the tenant's policy (it decides privacy mode).
+     */
+    async getServing(key: string): Promise<{ flow: FlowRecord; policy: FairnessPolicy | null } | null> {
+      const rs = await read(db, {
+        sql: `SELECT f.*, (SELECT s.fairness_policy FROM tenant_settings s WHERE s.tenant_id = f.tenant_id) AS fairness_policy
+              FROM decision_flows f WHERE f.tenant_id = ? AND f.key = ?`,
+        args: [tenantId, key],
+      });
+      const r = rs.rows[0];
+      if (!r) return null;
+      return { flow: flowFrom(r), policy: json<FairnessPolicy>(r.fairness_policy) };
     },
     /** Flows with `status` (archived ones only under "archived"); every flow, archived included, without. */
     async list(status?: FlowStatus): Promise<FlowRecord[]> {
