@@ -111,6 +111,8 @@ const counterfactualSchema = z.object({
   pairs: z.array(z.object({ from: z.string(), to: z.string(), trials: z.number().int(), flips: z.number().int(), rate: z.number() })),
   pairsTruncated: z.boolean(),
   refused: z.number().int(),
+  /** Requests with a trial and the sum of their flip shares (the sequential rule's flip-rate stream); absent in older evaluations. */
+  shares: z.object({ n: z.number().int(), sum: z.number() }).optional(),
 });
 
 export const sliceResultSchema = z.object({
