@@ -23,6 +23,7 @@ import tenant0007 from "../store/migrations/tenant/0007_override_sweeps.sql";
 import tenant0008 from "../store/migrations/tenant/0008_sequential_states.sql";
 import tenant0009 from "../store/migrations/tenant/0009_protected_attributes.sql";
 import tenant0010 from "../store/migrations/tenant/0010_governance_depth.sql";
+import tenant0011 from "../store/migrations/tenant/0011_segment_summaries.sql";
 import tenant0012 from "../store/migrations/tenant/0012_failure_class_playbooks.sql";
 import type { WorkerBundle } from "./cloudflare-deps.js";
 
@@ -42,6 +43,7 @@ export const workerBundle: WorkerBundle = {
       "0008_sequential_states.sql": tenant0008,
       "0009_protected_attributes.sql": tenant0009,
       "0010_governance_depth.sql": tenant0010,
+      "0011_segment_summaries.sql": tenant0011,
       "0012_failure_class_playbooks.sql": tenant0012,
     }),
   },
