@@ -12,6 +12,10 @@
  * redelivered message changes nothing; the tenant whose store is down is
  * retried with backoff and ends in the dead-letter queue, read here by a small
  * second Worker that consumes it, while the other tenants succeed.
+ *
+ * `miniflare` is wrangler's own runtime package (wrangler 4.86.0 pins it exactly),
+ * used directly because a second Worker (the dead-letter reader) is needed beside
+ * the gateway, which `unstable_startWorker` does not offer.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
