@@ -56,8 +56,17 @@ export interface ReplayResult {
   changed: number;
 }
 
-/** The candidate's confusion tables and calibration per slice on the recorded requests. */
-export function replayCandidate(def: FlowDefinition, requests: readonly RecordedRequest[], slices: readonly SliceSpec[], bins: number): ReplayResult {
+/**
+ * The candidate's confusion tables and calibration per slice on the recorded requests.
+ * `visit` sees each decision the candidate made (the what-if counts its utility in the same pass).
+ */
+export function replayCandidate(
+  def: FlowDefinition,
+  requests: readonly RecordedRequest[],
+  slices: readonly SliceSpec[],
+  bins: number,
+  visit?: (request: RecordedRequest, decision: Decision) => void,
+): ReplayResult {
   const acc = slices.map(() => ({ counts: new Map<string, GroupCounts>(), cal: new Map<string, CalibrationGroup>() }));
   let refused = 0;
   let changed = 0;
@@ -67,6 +76,7 @@ export function replayCandidate(def: FlowDefinition, requests: readonly Recorded
       refused++;
       continue;
     }
+    visit?.(r, d);
     if (d.selected !== r.selected) changed++;
     const outcome = d.selected === r.selected ? r.converted : null;
     // Scores are stored as f32; rounding here bins a replayed score exactly like a recorded one.

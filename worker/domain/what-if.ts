@@ -14,7 +14,7 @@
  */
 import { z } from "zod";
 import { ValidationError } from "./errors.js";
-import { type Attributes, AttributeTypeError, executeFlow, type FlowDefinition, propensity, ruleHolds } from "./flow.js";
+import { type Attributes, AttributeTypeError, type Decision, type FlowDefinition, propensity, ruleHolds } from "./flow.js";
 import type { FlowPart } from "./drivers.js";
 import { attributeNameSchema } from "./policy.js";
 import type { RecordedRequest } from "./replay.js";
@@ -76,23 +76,15 @@ export interface Utility {
   expectedConversions: number;
 }
 
-/** The utility of `def` on the requests (those it refuses count as not selected). */
-export function utilityOf(def: FlowDefinition, requests: readonly RecordedRequest[]): Utility {
-  const u: Utility = { selected: 0, observedConversions: 0, expectedConversions: 0 };
-  for (const r of requests) {
-    let d;
-    try {
-      d = executeFlow(def, r.attributes);
-    } catch (e) {
-      if (e instanceof AttributeTypeError) continue;
-      throw e;
-    }
-    if (!d.selected) continue;
-    u.selected++;
-    if (r.selected && r.converted === true) u.observedConversions++;
-    for (const o of d.offers) u.expectedConversions += o.propensity;
-  }
-  return u;
+/** An empty utility tally. */
+export const emptyUtility = (): Utility => ({ selected: 0, observedConversions: 0, expectedConversions: 0 });
+
+/** Adds one decision to a tally (a replay's `visit`; requests the version refuses are never visited: not selected). */
+export function tallyUtility(u: Utility, r: RecordedRequest, d: Decision): void {
+  if (!d.selected) return;
+  u.selected++;
+  if (r.selected && r.converted === true) u.observedConversions++;
+  for (const o of d.offers) u.expectedConversions += o.propensity;
 }
 
 /** Grid points of the threshold search: at most this many distinct propensities, evenly spaced by rank. */

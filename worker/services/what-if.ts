@@ -17,7 +17,7 @@ import { decideGate, type GateInput, type GateOptions, type GateResult } from ".
 import { type FairnessPolicy, type ResolvedPolicy, resolvePolicy } from "../domain/policy.js";
 import { counterfactualFlips, type RecordedRequest, replayCandidate } from "../domain/replay.js";
 import { slicesOf } from "../domain/slices.js";
-import { applyChange, byUtility, changeOfPart, searchThreshold, thresholdValues, type Utility, utilityOf, type WhatIfChange, whatIfChangeSchema } from "../domain/what-if.js";
+import { applyChange, byUtility, changeOfPart, emptyUtility, searchThreshold, tallyUtility, thresholdValues, type Utility, type WhatIfChange, whatIfChangeSchema } from "../domain/what-if.js";
 import type { TenantStore } from "../store/tenant-store.js";
 import { withActor } from "./audit.js";
 import type { Actor, ServiceDeps } from "./context.js";
@@ -90,14 +90,14 @@ const PINNED = ["disparateImpactRatio", "demographicParityGap", "equalOpportunit
 function judge(b: Bench, def: FlowDefinition): Judged & { gate: GateResult; raw: Utility } {
   const slices = slicesOf(b.rp.attributes);
   const replay = b.requests.slice(0, b.rp.replaySampleSize);
-  const replayed = replayCandidate(def, replay, slices, b.rp.calibrationBins).slices;
+  const raw = emptyUtility();
+  const replayed = replayCandidate(def, replay, slices, b.rp.calibrationBins, (r, d) => tallyUtility(raw, r, d)).slices;
   // The flip rate can change a verdict only where the policy gates on it; elsewhere it is left unmeasured.
   const cfRequests = b.requests.slice(0, b.rp.counterfactualSampleSize);
   const counterfactual = b.gatesCounterfactual ? Object.fromEntries(slices.map((s) => [s.name, counterfactualFlips(def, cfRequests, s)])) : null;
   const input: GateInput = { ...b.base, replayed, counterfactual, counterfactualSource: "replayed", counterfactualNote: "not measured by what-if (the policy does not gate on it)" };
   const gate = decideGate(b.policy, input, null, { resample: b.resample });
   const primary = gate.results.find((r) => r.source === "replayed");
-  const raw = utilityOf(def, replay);
   const ref = b.reference ?? raw;
   return {
     gate,
