@@ -1,43 +1,61 @@
 /**
  * @module scripts/bench-gate-child
- * One measured path of `bench:gate`: evaluates the bench flow R times through the
- * columnar or the row path and prints {ms (median), sampleSize, datasetHash, rss figures}.
- * The parent bundles this file and runs it with plain `node`, as a deployment
- * would, so the peak RSS is the gate's and not the dev-time TypeScript loader's.
+ * One measured path of `bench:gate`: evaluates the bench flow R times back to back through
+ * the summarised, the columnar or the row path and prints {ms (median), firstMs,
+ * sampleSize, datasetHash, results (the evaluation's results, to compare paths), peak RSS,
+ * RSS after the last run}. The parent bundles this file and runs it with plain `node`, as
+ * a deployment would, so the peak RSS is the gate's and not the dev-time TypeScript loader's.
  */
 import { parseArgs } from "node:util";
+import { windowFor } from "../worker/domain/evaluation.js";
+import { resolvePolicy } from "../worker/domain/policy.js";
 import { createColumnarWindowReader } from "../worker/engine/columnar-window.js";
 import { loadWasmKernelsFromFile } from "../worker/engine/kernels/wasm-node.js";
+import { createSummaryWindowReader } from "../worker/engine/summary-window.js";
 import { createRowWindowReader } from "../worker/engine/window.js";
 import { openLibsql } from "../worker/runtime/node-files.js";
 import { evaluateFlow } from "../worker/services/evaluate.js";
 import { createTenantStore, type TenantStore } from "../worker/store/tenant-store.js";
 
-const { values } = parseArgs({ options: { path: { type: "string" }, file: { type: "string" }, runs: { type: "string" }, now: { type: "string" }, wasm: { type: "string" } } });
+const { values } = parseArgs({ options: { path: { type: "string" }, file: { type: "string" }, runs: { type: "string" }, now: { type: "string" }, wasm: { type: "string" }, driver: { type: "string" } } });
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const mib = (kb: number) => kb / 1024;
 
-const client = await openLibsql(`file:${values.file}`, undefined, "/");
+const client = await openLibsql(`file:${values.file}`, undefined, "/", (values.driver ?? "thread") as "thread" | "native");
 const store = createTenantStore(client, "bench");
 const kernels = await loadWasmKernelsFromFile(values.wasm!);
 const flow = (await store.flows.getByKey("bench-flow"))!;
 const now = Number(values.now);
-const deps = {
-  kernels,
-  clock: () => new Date(now),
-  newId: () => crypto.randomUUID(),
-  windowReader: values.path === "columnar" ? (s: TenantStore) => createColumnarWindowReader(s.window, kernels) : (s: TenantStore) => createRowWindowReader(s.window, kernels),
+const readers = {
+  summary: (s: TenantStore) => createSummaryWindowReader(s.window, kernels),
+  columnar: (s: TenantStore) => createColumnarWindowReader(s.window, kernels),
+  row: (s: TenantStore) => createRowWindowReader(s.window, kernels),
 };
 const rssBeforeMiB = process.memoryUsage().rss / 1048576;
+const deps = { kernels, clock: () => new Date(now), newId: () => "bench-evaluation", windowReader: readers[values.path as keyof typeof readers] };
 const times: number[] = [];
 let sampleSize = 0;
 let datasetHash: string | null = null;
+let results = "";
 for (let i = 0; i < Number(values.runs); i++) {
   const t0 = performance.now();
   const r = await evaluateFlow(deps, store, flow, 1, "publish");
   times.push(performance.now() - t0);
   sampleSize = r.evaluation.sampleSize;
   datasetHash = r.datasetHash;
+  results = JSON.stringify(r.evaluation.results);
+}
+const rssAfterMiB = process.memoryUsage().rss / 1048576;
+// The window read alone (what the path costs; the rest of a verdict is policy, bootstrap, metrics).
+const policy = (await store.governance.getPolicy())!;
+const rp = resolvePolicy(policy);
+const w = windowFor(new Date(now), policy.windowDays);
+const reader = deps.windowReader(store);
+const windowTimes: number[] = [];
+for (let i = 0; i < Math.min(5, Number(values.runs)); i++) {
+  const t0 = performance.now();
+  await reader.readWindow(flow.key, rp.attributes, w.from, w.to, { calibrationBins: rp.calibrationBins });
+  windowTimes.push(performance.now() - t0);
 }
 client.close();
-process.stdout.write(JSON.stringify({ ms: median(times), sampleSize, datasetHash, rssBeforeMiB, maxRssMiB: mib(process.resourceUsage().maxRSS) }) + "\n");
+process.stdout.write(JSON.stringify({ ms: median(times), windowMs: median(windowTimes), firstMs: times[0], sampleSize, datasetHash, results, rssBeforeMiB, maxRssMiB: mib(process.resourceUsage().maxRSS), rssAfterMiB }) + "\n");

@@ -34,6 +34,20 @@ const UNPACKED_SELECT = `FROM decision_traces WHERE tenant_id = ? AND flow_key =
 
 /** Segment queries and packing for one tenant. */
 export function createSegmentStore(db: Client, tenantId: string) {
+  /** A segment with its hashes and summaries, its traces unmarked (see `pack`). */
+  const insertStmts = (id: string, flowKey: string, seg: SegmentToStore, now: string): InStatement[] => [
+    {
+      sql: `INSERT INTO trace_segments (tenant_id, id, flow_key, day, row_count, created_min, created_max, packed_at, unpacked_attributes,
+              time_col, selected_col, outcome_col, score_col, content_hash, delta_count, delta_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
+      args: [tenantId, id, flowKey, seg.day, seg.rowCount, seg.createdMin, seg.createdMax, now, JSON.stringify(seg.unpackedAttributes),
+        toBlob(seg.time), toBlob(seg.selected), toBlob(seg.outcome), toBlob(seg.score), seg.contentHash ?? null, JSON.stringify(emptyDeltaDigest())],
+    },
+    ...seg.columns.map((c) => ({
+      sql: "INSERT INTO segment_columns (tenant_id, segment_id, attribute, dict, codes, hash) VALUES (?, ?, ?, ?, ?, ?)",
+      args: [tenantId, id, c.attribute, JSON.stringify(c.dict), toBlob(c.codes), c.hash ?? null],
+    })),
+    ...summaryStmts(tenantId, id, seg.summaries),
+  ];
   return {
     /** (flow key, UTC day) pairs with unpacked traces created before `beforeMs`. */
     async packableDays(beforeMs: number): Promise<{ flowKey: string; day: number }[]> {
@@ -61,6 +75,13 @@ export function createSegmentStore(db: Client, tenantId: string) {
       }));
     },
     /**
+     * The statements storing a segment with its hashes and summaries (no trace is marked:
+     * `pack` adds that; tools that generate segments directly, bench:gate, use these alone).
+     */
+    insertStmts(id: string, flowKey: string, seg: SegmentToStore, now: string): InStatement[] {
+      return insertStmts(id, flowKey, seg, now);
+    },
+    /**
      * Writes a segment and marks exactly the traces it holds, in one atomic batch.
      * The guard aborts everything unless precisely `rowCount` traces were marked
      * (e.g. a concurrent packer got there first). Outcomes recorded since
@@ -68,17 +89,7 @@ export function createSegmentStore(db: Client, tenantId: string) {
      */
     async pack(id: string, flowKey: string, seg: SegmentToStore, dayStart: number, dayEnd: number, maxSeq: number, snapshotIso: string, now: string): Promise<void> {
       const stmts: InStatement[] = [
-        {
-          sql: `INSERT INTO trace_segments (tenant_id, id, flow_key, day, row_count, created_min, created_max, packed_at, unpacked_attributes,
-                  time_col, selected_col, outcome_col, score_col, content_hash, delta_count, delta_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
-          args: [tenantId, id, flowKey, seg.day, seg.rowCount, seg.createdMin, seg.createdMax, now, JSON.stringify(seg.unpackedAttributes),
-            toBlob(seg.time), toBlob(seg.selected), toBlob(seg.outcome), toBlob(seg.score), seg.contentHash ?? null, JSON.stringify(emptyDeltaDigest())],
-        },
-        ...seg.columns.map((c) => ({
-          sql: "INSERT INTO segment_columns (tenant_id, segment_id, attribute, dict, codes, hash) VALUES (?, ?, ?, ?, ?, ?)",
-          args: [tenantId, id, c.attribute, JSON.stringify(c.dict), toBlob(c.codes), c.hash ?? null],
-        })),
-        ...summaryStmts(tenantId, id, seg.summaries),
+        ...insertStmts(id, flowKey, seg, now),
         {
           sql: `UPDATE decision_traces SET segment_id = ?, segment_pos = p.pos
                 FROM (SELECT seq, row_number() OVER (ORDER BY seq) - 1 AS pos ${UNPACKED_SELECT} AND seq <= ? ORDER BY seq LIMIT ?) AS p
