@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
-import { type ConsoleServer, consoleTenant, launchBrowser, personContext, postForm, csrfOf, seriousA11yViolations, signIn, startConsoleServer } from "../helpers/console.js";
+import { type ConsoleServer, consoleTenant, launchBrowser, personContext, postForm, csrfOf, seriousA11yViolations, signIn, startConsoleServer, transferredBytes } from "../helpers/console.js";
 import { PLATINUM_FLOW, type TenantFixture } from "../integration/_support.js";
 
 const HOUR = 3600_000;
@@ -191,5 +191,14 @@ describe("acceptance story through the console", () => {
     expect(await page.locator("pre.diff .del").allInnerTexts()).toEqual(['-   "maxOffers": 1,']);
     expect(await page.locator("pre.diff .add").allInnerTexts()).toEqual(['+   "maxOffers": 2,']);
     expect(await seriousA11yViolations(page)).toEqual([]);
+  });
+
+  it("9. every screen of the story is well under 100 KB on the wire", async () => {
+    const page = people.bob!;
+    for (const path of ["/console/flows", `/console/flows/${flowId}`, `/console/flows/${flowId}/publish`, "/console/overrides", "/console/assets/console.css", "/console/assets/console.js"]) {
+      const bytes = await transferredBytes(page, path);
+      expect(bytes, path).toBeGreaterThan(200);
+      expect(bytes, path).toBeLessThan(100_000);
+    }
   });
 });

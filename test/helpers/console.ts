@@ -118,3 +118,11 @@ export async function postForm(page: Page, path: string, fields: Record<string, 
 export function csrfOf(page: Page): Promise<string> {
   return page.locator('input[name="_csrf"]').first().inputValue();
 }
+
+/** Opens `path` and returns the bytes it took on the wire (headers + encoded body), as Chromium counts them. */
+export async function transferredBytes(page: Page, path: string): Promise<number> {
+  const res = await page.goto(path);
+  if (!res) throw new Error(`no response for ${path}`);
+  const sizes = await res.request().sizes();
+  return sizes.responseHeadersSize + sizes.responseBodySize;
+}

@@ -8,6 +8,8 @@
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { getRuntimeKey } from "hono/adapter";
+import { compress } from "hono/compress";
 import { AppError, NotFoundError } from "../domain/errors.js";
 import type { AppDeps } from "../http/types.js";
 import { registerConsoleAssets } from "./assets.js";
@@ -20,6 +22,11 @@ import type { ConsoleEnv } from "./types.js";
 export function createConsoleRoutes(deps: AppDeps) {
   const app = new Hono<ConsoleEnv>();
   app.onError(consoleError);
+  // Pages of long histories (SVG timelines, audit tables) stay well under 100 KB on the wire. The pages reflect
+  // no free text from the request next to the CSRF token (filters are enums and numbers), so compression does
+  // not open a BREACH-style oracle on it.
+  // On Workers the runtime compresses by itself (and would encode an already-compressed body again).
+  if (getRuntimeKey() !== "workerd") app.use("*", compress());
   app.use(
     "*",
     bodyLimit({

@@ -28,7 +28,7 @@ export interface FlowHistory {
   flow: FlowView;
   /** Every version's definition, version 1 first. */
   versions: { version: number; definition: FlowDefinition | null }[];
-  /** Evidence, when the reader may see it (null otherwise): evaluations newest first, the latest one's report, the audit rows. */
+  /** Evidence, when the reader may see it (null otherwise): evaluations newest first, the latest one's report, the audit rows newest first. */
   evidence: {
     evaluations: Evaluation[];
     latestReport: Report | null;
@@ -36,7 +36,7 @@ export interface FlowHistory {
   } | null;
 }
 
-/** Most evaluations and audit rows the Flow screen reads (newest evaluations; oldest audit rows first). */
+/** Most evaluations and audit rows the Flow screen reads (the newest of each). */
 export const FLOW_HISTORY_LIMIT = 200;
 
 /**
@@ -51,7 +51,7 @@ export async function flowHistory(store: TenantStore, tenant: { id: string; name
   if (!withEvidence) return { flow: flowView(f), versions, evidence: null };
   const [evaluations, audit] = await Promise.all([
     store.evidence.listEvaluations({ flowId: f.id, limit: FLOW_HISTORY_LIMIT }),
-    store.evidence.listAudit({ entityType: "decision_flow", entityId: f.id, limit: FLOW_HISTORY_LIMIT }),
+    store.flowSummaries.latestAudit("decision_flow", f.id, FLOW_HISTORY_LIMIT),
   ]);
   const latest = evaluations[0];
   const latestReport = latest ? await evaluationReport(store, tenant, latest.id, now) : null;

@@ -43,12 +43,17 @@ function versionsSection(c: Context<ConsoleEnv>, hst: FlowHistory): Html {
 ${diff ? h`<pre class="diff" aria-describedby="diff-summary">${diff.map((l) => h`<span class="${l.kind}">${l.kind === "add" ? "+ " : l.kind === "del" ? "- " : "  "}${l.text}</span>`)}</pre>` : ""}`;
 }
 
+/** Points drawn per timeline and rows listed: the newest; the rest is in the Evaluations screen and the API. */
+const TIMELINE_POINTS = 100;
+const TABLE_ROWS = 50;
+
 function timelineSection(hst: FlowHistory): Html {
-  const evs = hst.evidence!.evaluations;
-  if (evs.length === 0) return h`<h2 id="timeline">Evaluations timeline</h2><p>No evaluations yet.</p>`;
-  const series = timelineSeries(evs);
+  const all = hst.evidence!.evaluations;
+  if (all.length === 0) return h`<h2 id="timeline">Evaluations timeline</h2><p>No evaluations yet.</p>`;
+  const series = timelineSeries(all.slice(0, TIMELINE_POINTS));
+  const evs = all.slice(0, TABLE_ROWS);
   return h`<h2 id="timeline">Evaluations timeline</h2>
-<p class="meta">${evs.length} evaluation${evs.length === 1 ? "" : "s"}, oldest left; the dashed line is the block threshold, the band the metric's interval; red points blocked.</p>
+<p class="meta">The newest ${Math.min(all.length, TIMELINE_POINTS)} evaluation${all.length === 1 ? "" : "s"}, oldest left; the dashed line is the block threshold, the band the metric's interval; red points blocked.${all.length > TABLE_ROWS ? ` The table lists the newest ${TABLE_ROWS}.` : ""}</p>
 ${series.length ? series.map((s) => h`<h3>${s.metric}</h3>${trusted(timelineChart(s))}`) : h`<p>No gated metric has been computed yet.</p>`}
 <table><caption class="meta">Evaluations, newest first</caption><thead><tr><th scope="col">When</th><th scope="col">Trigger</th><th scope="col">Version</th><th scope="col">Verdict</th><th scope="col">Samples</th><th scope="col">Violations</th></tr></thead><tbody>${evs.map(
     (e) => h`<tr data-evaluation="${e.id}"><td>${when(e.createdAt)}</td><td>${e.trigger}</td><td class="num">${e.version ?? "–"}</td><td>${badge(e.verdict)}${e.approvedBy ? h` <span class="meta">approved by ${e.approvedBy}</span>` : ""}</td><td class="num">${e.sampleSize}</td><td>${e.violations.length ? violationsList(e.violations) : "–"}</td></tr>`,
@@ -66,7 +71,7 @@ ${groupsTable(e.groups, `Groups by ${e.sensitiveAttribute ?? "the sensitive attr
 }
 
 function auditSection(hst: FlowHistory): Html {
-  const rows = [...hst.evidence!.audit].reverse();
+  const rows = hst.evidence!.audit.slice(0, TABLE_ROWS * 2);
   return h`<h2 id="history">Audit history</h2>
 ${rows.length === 0 ? h`<p>No audit rows.</p>` : h`<table><caption class="meta">Newest first</caption><thead><tr><th scope="col">When</th><th scope="col">Action</th><th scope="col">Actor</th><th scope="col">Reason</th><th scope="col">Violations</th></tr></thead><tbody>${rows.map(
   (a) => h`<tr data-action="${a.action}"><td>${when(a.createdAt)}</td><td><code>${a.action}</code></td><td>${a.actor}</td><td>${a.reason ? h`<code>${a.reason}</code>` : "–"}</td><td>${a.violations?.length ? violationsList(a.violations) : "–"}</td></tr>`,
