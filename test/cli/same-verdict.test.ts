@@ -7,8 +7,9 @@
  *
  * Left out of the comparison because they differ by design: ids and times, trigger,
  * flowId/flowKey/version (the CLI has no stored flow), window (the CLI's is the whole
- * file), replay (none on either side here), and the counterfactual flip rate's note
- * (the gateway says it was not requested; the CLI has no flow to re-run).
+ * file), replay (none on either side here), the counterfactual flip rate's note
+ * (the gateway says it was not requested; the CLI has no flow to re-run), and `drivers`
+ * (the gateway replays the flow version's parts on a breach; the CLI has no flow).
  */
 import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -129,7 +130,7 @@ async function viaGateway(api: Api, t: TenantFixture, c: Case, i: number): Promi
 
 /** What must agree: the evaluation minus the fields that differ by design (module comment). */
 function comparable(e: Evaluation) {
-  const { id: _id, createdAt: _at, trigger: _t, flowId: _f, flowKey: _k, version: _v, window: _w, replay: _r, ...rest } = e;
+  const { id: _id, createdAt: _at, trigger: _t, flowId: _f, flowKey: _k, version: _v, window: _w, replay: _r, drivers: _d, ...rest } = e;
   const results = rest.results.map((r) => ({ ...r, metrics: { ...r.metrics, counterfactualFlipRate: { ...r.metrics.counterfactualFlipRate, note: "(differs by design)" } } }));
   return { ...rest, results };
 }
