@@ -174,6 +174,7 @@ try {
   const cpu1 = cpuMs(gw.proc.pid);
   log(`healthz: ${amount} requests, ${connections} connections`);
   const h = await drive({ url: gw.baseUrl + "/healthz", connections, amount });
+  const cpu2 = cpuMs(gw.proc.pid);
   await gw.stop();
 
   const db = new Database(join(dataDir, "tenants", `${tenant.id}.db`), { readonly: true });
@@ -194,6 +195,7 @@ try {
     // Gateway CPU per recommend (all threads; the main thread alone): robust to a busy machine.
     cpuMsPerRequest: cpu0 && cpu1 ? Math.round(((cpu1.total - cpu0.total) / r.requests.total) * 1000) / 1000 : null,
     mainThreadCpuMsPerRequest: cpu0 && cpu1 ? Math.round(((cpu1.main - cpu0.main) / r.requests.total) * 1000) / 1000 : null,
+    healthzMainThreadCpuMsPerRequest: cpu1 && cpu2 ? Math.round(((cpu2.main - cpu1.main) / h.requests.total) * 1000) / 1000 : null,
     healthzP99Ms: h.latency.p99,
     connections,
     amount,

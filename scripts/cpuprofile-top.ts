@@ -5,7 +5,7 @@
  * self time, and the same summed per file (package or source module), so a
  * profile of a server under load can be read without a browser.
  *
- *   node --import tsx scripts/cpuprofile-top.ts FILE.cpuprofile [--top 30]
+ *   node --import tsx scripts/cpuprofile-top.ts FILE.cpuprofile [--top 30] [--by-count]
  *
  * Self time is attributed from the sampled stack tops (`samples` × `timeDeltas`),
  * which is what DevTools' bottom-up view shows. "(idle)" is the event loop waiting.
@@ -26,7 +26,7 @@ interface Profile {
   endTime: number;
 }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: "string", default: "30" } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: "string", default: "30" }, "by-count": { type: "boolean", default: false } } });
 if (positionals.length !== 1) {
   process.stderr.write("usage: cpuprofile-top FILE.cpuprofile [--top N]\n");
   process.exit(2);
@@ -53,7 +53,9 @@ const selfByPlace = new Map<string, number>();
 let total = 0;
 for (let i = 0; i < p.samples.length; i++) {
   const n = byId.get(p.samples[i]!)!;
-  const dt = p.timeDeltas[i] ?? 0;
+  // By count, each sample weighs the same: on a machine shared with other work, a sample's time
+  // delta also holds the time the thread waited for a core, charged to whatever it was running.
+  const dt = values["by-count"] ? 1000 : (p.timeDeltas[i] ?? 0);
   total += dt;
   const place = placeOf(n.callFrame.url);
   const fn = `${n.callFrame.functionName || "(anonymous)"}  ${place}:${n.callFrame.lineNumber + 1}`;

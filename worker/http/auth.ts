@@ -55,7 +55,8 @@ export function tenantAuth(deps: AppDeps): MiddlewareHandler<AppEnv> {
     const key = bearer(c.req.header("authorization"));
     if (!key) throw new UnauthorizedError("Send an API key as Authorization: Bearer <key>.");
     const log = c.get("log");
-    const found = await authenticateApiKey(deps, await sha256Hex(key), (e) => log.warn("api key last-use update failed", errorFields(e)), (id) => deps.tenants.recordOf(id));
+    const hash = deps.hashApiKey ? deps.hashApiKey(key) : await sha256Hex(key);
+    const found = await authenticateApiKey(deps, hash, (e) => log.warn("api key last-use update failed", errorFields(e)), (id) => deps.tenants.recordOf(id));
     if (!found) throw new UnauthorizedError("The API key is not valid.");
     const rec = found.key;
     if (found.touched) keepAlive(c, found.touched);

@@ -58,6 +58,11 @@ export interface AppDeps extends RecheckDeps {
    * Called on the first GET /docs/assets/scalar.js; the route keeps the result.
    */
   docsBundle(): Promise<string>;
+  /**
+   * SHA-256 (lowercase hex) of a presented API key, when the runtime has a synchronous one
+   * (Node, Deno: node:crypto); WebCrypto's asynchronous digest otherwise. Once per request.
+   */
+  hashApiKey?: (key: string) => string;
 }
 
 export interface AppVariables {

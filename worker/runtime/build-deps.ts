@@ -43,6 +43,8 @@ export interface RuntimeParts {
   outbox?: OutboxSignal;
   /** The /docs renderer bundle's text (Node/Deno read it from node_modules, Workers from the bundle). */
   docsBundle: () => Promise<string>;
+  /** A synchronous SHA-256 hex of an API key, where the runtime has one (AppDeps.hashApiKey). */
+  hashApiKey?: (key: string) => string;
 }
 
 const ADMIN_TOKEN_SETTING = "platform_admin_token_sha256";
@@ -130,5 +132,6 @@ export async function buildDeps(parts: RuntimeParts): Promise<AppDeps> {
     outbox,
     anchors,
     docsBundle: parts.docsBundle,
+    ...(parts.hashApiKey ? { hashApiKey: parts.hashApiKey } : {}),
   };
 }

@@ -10,6 +10,7 @@ import { Cron } from "croner";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { ConfigError } from "./config.js";
+import { createLineBatch } from "./line-batch.js";
 import { installClientErrorHandler } from "./node-client-error.js";
 import { createServerLifecycle, type RuntimeIo, type ServedHttp, type ServerLifecycle } from "./server-lifecycle.js";
 
@@ -42,10 +43,13 @@ const nodeSchedule: RuntimeIo["schedule"] = (_name, cron, fn) => {
 
 /** Starts the gateway from an environment map. */
 export function startNodeServer(env: Record<string, string | undefined>): Promise<RunningServer> {
+  const out = createLineBatch((text) => process.stdout.write(text));
+  // process.exit() (shutdown, a fatal error) runs "exit" listeners synchronously: nothing queued is lost.
+  process.once("exit", out.flush);
   return createServerLifecycle({
     runtime: "node",
     env,
-    stdout: (line) => process.stdout.write(line + "\n"),
+    stdout: (line) => out.line(line),
     stderr: (text) => process.stderr.write(text),
     serve: nodeServe,
     schedule: nodeSchedule,

@@ -8,6 +8,7 @@
  * is truly its own: the serve primitive, the cron primitive and the writers for
  * stdout/stderr (signal hookup stays in the entry point).
  */
+import { createHash } from "node:crypto";
 import { join, resolve } from "node:path";
 import { createReferenceKernels } from "../engine/kernels/reference.js";
 import type { Kernels } from "../engine/kernels/types.js";
@@ -58,6 +59,9 @@ export interface ServerLifecycle {
   shutdown(signal?: string): Promise<void>;
 }
 
+/** SHA-256 hex of a key: the same digest as WebCrypto's, without a thread-pool job and a promise per request. */
+export const syncSha256Hex = (key: string): string => createHash("sha256").update(key, "utf8").digest("hex");
+
 const tokenNotice = (token: string) => `\nFairgate generated a platform admin token. It is shown only once; store it now:\n\n  ${token}\n\n`;
 
 const evidenceKeyNotice = (publicKey: string, where: string) =>
@@ -87,6 +91,7 @@ export async function createServerLifecycle(io: RuntimeIo): Promise<ServerLifecy
     onGeneratedAdminToken: (token) => io.stderr(tokenNotice(token)),
     loadOrCreateEvidenceKey: () => loadOrCreateSecretFile(join(dataDir, "evidence-signing.key"), generateSeed),
     onGeneratedEvidenceKey: (publicKey, where) => io.stderr(evidenceKeyNotice(publicKey, where)),
+    hashApiKey: syncSha256Hex,
   });
 
   let shuttingDown = false;
