@@ -8,10 +8,11 @@ import { extname } from "node:path";
 import { parseArgs } from "node:util";
 import { type SweepRange, sweepThresholds } from "../../worker/domain/threshold-sweep.js";
 import { UsageError } from "./errors.js";
+import type { InputFormat } from "./input.js";
 
 export const USAGE = `Usage: fairgate check --input FILE --sensitive COL [--sensitive COL ...]
                       (--decision COL | --score COL --threshold T) [--label COL]
-                      [--policy FILE] [--format csv|ndjson] [--json] [--out DIR]
+                      [--policy FILE] [--format csv|ndjson|parquet|arrow] [--json] [--out DIR]
                       [--kernels wasm|reference] [--baseline FILE]
                       [--decision-rule point|confident|sequential]
                       [--interval-method bootstrap|analytic|simultaneous]
@@ -24,10 +25,12 @@ export const USAGE = `Usage: fairgate check --input FILE --sensitive COL [--sens
                       [--exclude-small "justification"] [--distribution-date DATE]
                       [--format csv|ndjson] [--json] [--out DIR]
 
-Runs the Fairgate fairness gate over a CSV or NDJSON file of decisions.
+Runs the Fairgate fairness gate over a CSV, NDJSON, Parquet or Arrow IPC file of decisions.
 
-  --input FILE        decisions, one row per decision (.csv, .ndjson or .jsonl)
-  --format F          csv or ndjson (default: from the file extension)
+  --input FILE        decisions, one row per decision (.csv, .ndjson, .jsonl, .parquet,
+                      .arrow, .feather, .ipc or .arrows)
+  --format F          csv, ndjson, parquet or arrow (audit ll144: csv or ndjson);
+                      default: from the file extension
   --sensitive COL     sensitive attribute column; repeat it to evaluate each attribute
                       and their intersection ("a|b") in one evaluation with one verdict,
                       as the gateway does for sensitiveAttributes
@@ -107,7 +110,7 @@ export type FailOn = "block" | "critical" | "warning";
 /** Everything `fairgate check` needs, validated. */
 export interface CheckOptions {
   input: string;
-  format: "csv" | "ndjson";
+  format: InputFormat;
   /** Possibly empty: then the policy's sensitiveAttribute is used. */
   sensitive: string[];
   label: string | null;
@@ -183,10 +186,15 @@ const OPTIONS = {
 } as const;
 
 /** The format implied by a file name, or null when the extension says nothing. */
-export function formatFromName(file: string): "csv" | "ndjson" | null {
+export function formatFromName(file: string): InputFormat | null {
   const ext = extname(file).toLowerCase();
+  if (ext === ".parquet" || ext === ".pq") return "parquet";
+  // Arrow IPC: the file format (.arrow, .feather v2, .ipc) and the stream format (.arrows).
+  if (ext === ".arrow" || ext === ".feather" || ext === ".ipc" || ext === ".arrows") return "arrow";
   return ext === ".csv" ? "csv" : ext === ".ndjson" || ext === ".jsonl" ? "ndjson" : null;
 }
+
+const FORMATS: readonly InputFormat[] = ["csv", "ndjson", "parquet", "arrow"];
 
 /**
  * A base64url public key may begin with "-", which node:util would take for an option:
@@ -233,13 +241,13 @@ export function parseCommand(argv: string[]): Command {
   if (auditOnly) throw new UsageError(`--${auditOnly} does not apply to check`);
 
   if (!v.input) throw new UsageError("--input FILE is required");
-  let format: "csv" | "ndjson";
+  let format: InputFormat;
   if (v.format !== undefined) {
-    if (v.format !== "csv" && v.format !== "ndjson") throw new UsageError(`--format must be csv or ndjson, not "${v.format}"`);
-    format = v.format;
+    if (!FORMATS.includes(v.format as InputFormat)) throw new UsageError(`--format must be csv, ndjson, parquet or arrow, not "${v.format}"`);
+    format = v.format as InputFormat;
   } else {
     const guessed = formatFromName(v.input);
-    if (!guessed) throw new UsageError(`cannot tell the format of "${v.input}" from its extension; pass --format csv|ndjson`);
+    if (!guessed) throw new UsageError(`cannot tell the format of "${v.input}" from its extension; pass --format csv|ndjson|parquet|arrow`);
     format = guessed;
   }
 
@@ -331,6 +339,7 @@ function inputFormat(input: string, format: string | undefined): "csv" | "ndjson
     return format;
   }
   const guessed = formatFromName(input);
+  if (guessed === "parquet" || guessed === "arrow") throw new UsageError(`audit ll144 reads csv or ndjson, not ${guessed}`);
   if (!guessed) throw new UsageError(`cannot tell the format of "${input}" from its extension; pass --format csv|ndjson`);
   return guessed;
 }

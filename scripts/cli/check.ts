@@ -26,6 +26,7 @@ import { loadBaseline } from "./baseline.js";
 import { CellError, createSlices, parseBinary, parseGroup, parseScore, TooManyGroupsError } from "./encode.js";
 import { at, InputError } from "./errors.js";
 import { inputSize, readRows } from "./input.js";
+import { createBatchSink } from "./columnar.js";
 import { defaultPolicy, DEFAULT_THRESHOLDS, loadPolicyFile, withAttributes } from "./policy.js";
 import { createProgress } from "./progress.js";
 import { loadState, saveState } from "./state.js";
@@ -145,6 +146,18 @@ export async function runCheck(o: CheckOptions, io: CheckIo): Promise<number> {
       throw err;
     }
   };
+  // Parquet, Arrow and CSV also come as column batches, counted by the kernels without a
+  // per-row object (scripts/cli/columnar); the sweep counts row by row, so it takes rows.
+  const batches = sweep
+    ? undefined
+    : createBatchSink({
+        slices,
+        attributes: attributes.length,
+        labelAt,
+        columns,
+        selection: sel.kind === "decision" ? { kind: "decision" } : { kind: "score", threshold: sel.kind === "score" ? sel.threshold : median, above: sel.kind !== "score" },
+        file: o.input,
+      });
 
   let rows = 0;
   if (policy.enabled) {
@@ -157,6 +170,7 @@ export async function runCheck(o: CheckOptions, io: CheckIo): Promise<number> {
         columns,
         required: new Set([sel.column]),
         onRow,
+        batches,
         onProgress: progress ? (b) => progress.update(b) : undefined,
         onNote: note,
       });

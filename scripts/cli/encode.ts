@@ -68,6 +68,11 @@ export interface Slice {
   parts: number[];
   /** Adds a row; `values` are the row's parsed sensitive values; `score` (with --score) feeds calibration. */
   add(values: (string | null)[], selected: number, outcome: number, score?: number): void;
+  /**
+   * Adds a batch already dictionary-encoded for this slice (the columnar path):
+   * `codes[i]` indexes `labels`, and labels.length marks a row without a usable value.
+   */
+  addEncoded(labels: readonly string[], codes: Uint16Array, selected: Uint8Array, outcome: Uint8Array, score?: Float32Array): void;
   /** Flushes the pending batch and returns the slice's confusion table. */
   table(): ConfusionTable;
   /**
@@ -140,6 +145,21 @@ export function createSlice(name: string, attributes: string[], parts: number[],
       if (scored) scores[len] = score ?? NaN;
       if (score !== undefined && (score < 0 || score > 1)) unitScores = false;
       if (++len === batchRows) flush();
+    },
+    addEncoded(labels, codes, sel, out, score) {
+      flush();
+      if (labels.length === 0) return; // no usable row in this batch
+      if (score !== undefined && unitScores) {
+        // As add(): only rows usable for this slice decide whether scores are probabilities.
+        const absent = labels.length;
+        for (let i = 0; i < codes.length; i++) if (codes[i] !== absent && !(score[i]! >= 0 && score[i]! <= 1)) unitScores = false;
+      }
+      try {
+        acc.addEncoded(labels, codes, sel.subarray(0, codes.length), out.subarray(0, codes.length), score?.subarray(0, codes.length));
+      } catch (err) {
+        if (err instanceof RangeError) throw new TooManyGroupsError(`more than 65,535 distinct values for ${JSON.stringify(name)}`);
+        throw err;
+      }
     },
     table() {
       flush();

@@ -1,11 +1,18 @@
 /**
  * @module scripts/cli/input
- * Streams the rows of a CSV or NDJSON file, chunk by chunk, handing each row's
- * requested cells to a callback. Memory is bounded by one read chunk plus the
- * records parsed from it, whatever the file size.
+ * Streams the rows of a CSV, NDJSON, Parquet or Arrow IPC file, handing each row's
+ * requested cells to a callback — or, for Parquet and Arrow, whole column batches
+ * (`onBatch`, the fast path `fairgate check` takes). Memory is bounded by one read
+ * chunk (a page per column for Parquet, a record batch for Arrow) plus what is parsed
+ * from it, whatever the file size.
  */
 import { createReadStream } from "node:fs";
-import { stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
+import { type ByteSource, type ColumnBatch, ColumnarFileError } from "../../worker/engine/sources/columns.js";
+import { readArrow } from "../../worker/engine/sources/arrow.js";
+import { readParquet } from "../../worker/engine/sources/parquet.js";
+import { type BatchSink, batchRows } from "./columnar.js";
+import { createCsvColumnReader } from "../../worker/engine/sources/csv-columns.js";
 import { createCsvParser, CsvError } from "../../worker/engine/sources/csv.js";
 import { createNdjsonParser, NdjsonError } from "../../worker/engine/sources/ndjson.js";
 import { at, InputError } from "./errors.js";
@@ -25,14 +32,23 @@ const MAX_KEYS_REMEMBERED = 200;
  */
 export type RowHandler = (line: number, cells: unknown[]) => void;
 
+/** The input formats; Parquet and Arrow IPC are columnar. */
+export type InputFormat = "csv" | "ndjson" | "parquet" | "arrow";
+
 export interface ReadOptions {
   file: string;
-  format: "csv" | "ndjson";
+  format: InputFormat;
   /** Column names to extract, in the order the handler receives them. */
   columns: string[];
   /** Columns that must have a value on every row (their absence is reported as unknown). */
   required: ReadonlySet<string>;
   onRow: RowHandler;
+  /**
+   * Parquet, Arrow and CSV hand whole column batches here instead of rows (batch columns in
+   * the order of `columns`); without it Parquet and Arrow are turned into rows for `onRow`,
+   * `line` being the row number.
+   */
+  batches?: BatchSink;
   /** Called after each chunk with the bytes read so far. */
   onProgress?: (bytesRead: number) => void;
   /** Notes for stderr (e.g. a repeated CSV header). */
@@ -53,8 +69,56 @@ export async function inputSize(file: string): Promise<number> {
   }
 }
 
-/** Streams `file`, calling `onRow` per data row. Returns the number of data rows. */
+/** Random access to a local file for the columnar readers. */
+async function fileSource(file: string, onProgress?: (bytes: number) => void) {
+  const handle = await open(file, "r");
+  const size = (await handle.stat()).size;
+  let furthest = 0;
+  const source: ByteSource = {
+    size,
+    async read(offset, length) {
+      const buf = new Uint8Array(Math.max(0, Math.min(length, size - offset)));
+      let got = 0;
+      while (got < buf.length) {
+        const { bytesRead } = await handle.read(buf, got, buf.length - got, offset + got);
+        if (bytesRead === 0) break;
+        got += bytesRead;
+      }
+      if (offset + got > furthest) onProgress?.((furthest = offset + got));
+      return got === buf.length ? buf : buf.subarray(0, got);
+    },
+  };
+  return { source, close: () => handle.close() };
+}
+
+/** Parquet or Arrow IPC: column batches to `onBatch`, or rows to `onRow`. */
+async function readColumnar(opts: ReadOptions): Promise<number> {
+  let opened: Awaited<ReturnType<typeof fileSource>>;
+  try {
+    opened = await fileSource(opts.file, opts.onProgress);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw at(opts.file, null, code === "ENOENT" ? "no such file" : `cannot read (${code ?? (err as Error).message})`);
+  }
+  const onBatch = opts.batches ? (b: ColumnBatch) => opts.batches!.add(b) : (b: ColumnBatch) => batchRows(b, opts.onRow);
+  try {
+    const read = opts.format === "parquet" ? readParquet : readArrow;
+    return await read({ source: opened.source, columns: opts.columns, onBatch });
+  } catch (err) {
+    if (err instanceof ColumnarFileError) throw at(opts.file, null, err.message);
+    if (err instanceof InputError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code) throw at(opts.file, null, `cannot read (${code})`);
+    throw err;
+  } finally {
+    await opened.close();
+  }
+}
+
+/** Streams `file`, calling `onRow` per data row (or `onBatch`, see ReadOptions). Returns the number of data rows. */
 export async function readRows(opts: ReadOptions): Promise<number> {
+  if (opts.format === "parquet" || opts.format === "arrow") return readColumnar(opts);
+  if (opts.format === "csv" && opts.batches) return readCsvColumns(opts, opts.batches);
   const stream = createReadStream(opts.file, { highWaterMark: CHUNK_BYTES, encoding: "utf8" });
   const sink = opts.format === "csv" ? csvSink(opts) : ndjsonSink(opts);
   let first = true;
@@ -74,6 +138,43 @@ export async function readRows(opts: ReadOptions): Promise<number> {
     throw err;
   } finally {
     stream.destroy();
+  }
+}
+
+/** Read size of the CSV byte path: it keeps no object per row, so big reads cost no GC. */
+const CSV_BYTES_CHUNK = 1 << 20;
+
+/** CSV through the byte path (csv-columns) into column batches. */
+async function readCsvColumns(opts: ReadOptions, sink: BatchSink): Promise<number> {
+  const reader = createCsvColumnReader({
+    columns: opts.columns,
+    numeric: sink.numeric,
+    onBatch: (b) => sink.add(b),
+    onBadNumber: (line, column, text) => sink.badNumber(line, column, text),
+    onNote: (n) => opts.onNote?.(`${opts.file}: ${n}`),
+  });
+  let handle: Awaited<ReturnType<typeof open>> | null = null;
+  try {
+    handle = await open(opts.file, "r");
+    let bytesRead = 0;
+    for (;;) {
+      // A fresh buffer each time: the reader may keep a view of the incomplete last record.
+      const buf = new Uint8Array(CSV_BYTES_CHUNK);
+      const { bytesRead: n } = await handle.read(buf, 0, buf.length, null);
+      if (n === 0) break;
+      bytesRead += n;
+      reader.push(n === buf.length ? buf : buf.subarray(0, n));
+      opts.onProgress?.(bytesRead);
+    }
+    return reader.end();
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    if (err instanceof CsvError) throw at(opts.file, err.line === 1 && /^empty file/.test(err.message) ? null : err.line, err.message.replace(/ \(line \d+\)$/, ""));
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code) throw at(opts.file, null, code === "ENOENT" ? "no such file" : `cannot read (${code})`);
+    throw err;
+  } finally {
+    await handle?.close();
   }
 }
 

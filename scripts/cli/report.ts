@@ -15,7 +15,7 @@ type SliceResult = Evaluation["results"][number];
 /** What was read, for the first line (not part of the evaluation). */
 export interface InputSummary {
   file: string;
-  format: "csv" | "ndjson";
+  format: string;
   rows: number;
 }
 
