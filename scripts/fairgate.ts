@@ -2,7 +2,8 @@
  * @module scripts/fairgate
  * The `fairgate` command line: `fairgate check` runs the fairness gate over a
  * CSV or NDJSON file in CI (exit 0 pass or skip, 1 blocked); `fairgate verify FILE`
- * checks an evidence export offline (exit 0 intact, 1 tampered). Exit 2 is bad
+ * checks an evidence export offline (exit 0 intact, 1 tampered); `fairgate hash`
+ * recomputes a window's dataset hash from a tenant database copy. Exit 2 is bad
  * usage or bad input. Errors are one line on stderr, never a stack trace.
  *
  *   node --import tsx scripts/fairgate.ts check --input data.csv --sensitive race ...
@@ -18,6 +19,7 @@ import { type CheckIo, runCheck } from "./cli/check.js";
 import { InputError, UsageError } from "./cli/errors.js";
 import { runVerify } from "./cli/verify.js";
 import { runAuditLl144 } from "./cli/audit.js";
+import { runHash } from "./cli/hash.js";
 
 /** Exit status for bad usage, bad input and any other failure: never mistakable for pass/block. */
 export const EXIT_ERROR = 2;
@@ -25,6 +27,8 @@ export const EXIT_ERROR = 2;
 /** Runs the CLI with `argv` (without node and script); returns the exit status. */
 export async function main(argv: string[], io: CheckIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   try {
+    // `hash` parses its own flags (scripts/cli/hash.ts): an offline tool apart from check's many options.
+    if (argv[0] === "hash") return await runHash(argv.slice(1), io);
     const command = parseCommand(argv);
     if (command.kind === "help") {
       io.stdout.write(`${USAGE}\n`);
