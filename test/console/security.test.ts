@@ -39,7 +39,8 @@ describe("console authorization", () => {
       startConsoleServer({ wrapTenantClient: (c) => failingBatches(c, (stmts) => fault.evaluationWrites && stmts.some((x) => sqlOf(x).includes("INSERT INTO fairness_evaluations"))) }),
       launchBrowser(),
     ]);
-    a = await consoleTenant(s, `sec-a-${crypto.randomUUID().slice(0, 8)}`);
+    const nameA = `sec-a-${crypto.randomUUID().slice(0, 8)}`;
+    a = await consoleTenant(s, nameA, { lead: { principal: `lead@${nameA}.test`, roles: ["admin", "publisher"] } });
     b = await consoleTenant(s, `sec-b-${crypto.randomUUID().slice(0, 8)}`);
     for (const fx of [a, b]) expect((await s.api.request("PUT", "/api/v1/tenant-settings", { token: fx.keys.admin, body: policy() })).status).toBe(200);
     flowA = await createFlow(s.api, a.keys.publisher, "nbo", PLATINUM_FLOW);
@@ -50,7 +51,7 @@ describe("console authorization", () => {
     const expiresAt = new Date(s.now().getTime() + 86_400_000).toISOString();
     overrideA = (await s.api.request("POST", "/api/v1/fairness-overrides", { token: a.keys.admin, body: { reason: "Pilot approved by the risk committee", expiresAt, flowId: flowA } })).body.id;
     overrideB = (await s.api.request("POST", "/api/v1/fairness-overrides", { token: b.keys.admin, body: { reason: "Pilot approved by the risk committee", expiresAt, flowId: flowB } })).body.id;
-    for (const role of ["auditor", "publisher", "approver", "admin"]) {
+    for (const role of ["auditor", "publisher", "approver", "admin", "lead"]) {
       const { page } = await personContext(browser, s.baseUrl);
       await signIn(page, a.keys[role]!);
       pages[role] = page;
@@ -138,6 +139,27 @@ describe("console authorization", () => {
     expect((await s.api.request("POST", `/api/v1/fairness-overrides/${overrideB}/approve`, { token: a.keys.approver })).status).toBe(404);
     expect((await s.api.request("GET", `/api/v1/fairness-overrides/${overrideB}`, { token: b.keys.admin })).body.status).toBe("pending");
     expect((await publisher.goto("/console/no-such-screen"))!.status()).toBe(404);
+  });
+
+  it("a blocked publish offers an admin (who also publishes) Request override, pre-set to the flow; the request is pending", async () => {
+    const lead = pages.lead!;
+    await lead.goto(`/console/flows/${flowA}/publish`);
+    const [res] = await Promise.all([lead.waitForResponse((r) => r.request().method() === "POST"), lead.getByRole("button", { name: "Publish" }).click()]);
+    expect(res.status()).toBe(422);
+    const form = lead.locator("form.override-request");
+    expect(await form.getByLabel("Applies to").inputValue()).toBe(flowA);
+    await form.getByLabel("Reason (documented, at least 10 characters)").fill("Block reviewed with model risk, ticket RISK-9");
+    await form.getByRole("button", { name: "Request override" }).click();
+    await lead.waitForURL("**/console/overrides?done=requested*");
+    const id = new URL(lead.url()).hash.slice(3);
+    const o = (await s.api.request("GET", `/api/v1/fairness-overrides/${id}`, { token: a.keys.auditor })).body;
+    expect(o).toMatchObject({ status: "pending", flowId: flowA, requestedBy: a.principals.lead, reason: "Block reviewed with model risk, ticket RISK-9" });
+    // Bad input is the API's 400, and nothing is written.
+    const before = await counts(a, flowA);
+    const bad = await postForm(lead, "/console/overrides", { _csrf: await csrfOf(lead), reason: "short", expiresAt: "2020-01-01T00:00" });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain("at least 10 characters");
+    expect(await counts(a, flowA)).toEqual(before);
   });
 
   it("a store fault while publishing is a 503 page: nothing changed, no stack trace", async () => {

@@ -124,6 +124,16 @@ describe("console sessions", () => {
     await page.goto("/console/flows");
     expect(page.url()).toMatch(/\/console\/sign-in$/);
 
+    // Signing in again ends the session the browser held before.
+    await signIn(page, fx.keys.approver);
+    const [first] = await context.cookies();
+    await signIn(page, fx.keys.approver);
+    const [second] = await context.cookies();
+    expect(second!.value).not.toBe(first!.value);
+    await context.addCookies([{ ...first!, sameSite: "Strict" }]);
+    await page.goto("/console/flows");
+    expect(page.url()).toMatch(/\/console\/sign-in$/);
+
     await signIn(page, fx.keys.operator);
     expect((await s.api.request("DELETE", `/api/v1/admin/tenants/${fx.id}/api-keys/${fx.keyIds.operator}`, { token: s.app.adminToken })).status).toBe(200);
     await page.goto("/console/flows");

@@ -55,6 +55,9 @@ export function registerSignIn(app: ConsoleApp, deps: AppDeps): void {
     const { id, hash } = await newSessionId();
     const started = await startConsoleSession(deps, await sha256Hex(key), hash, (e) => log.warn("api key last-use update failed", errorFields(e)));
     if (!started) return signInPage(c, h`<div class="notice error" role="alert"><p>That API key is not valid (unknown, revoked or expired).</p></div>`, 401);
+    // A session this browser already held ends here: one sign-in, one live session per browser.
+    const previous = presentedSessionId(c);
+    if (previous) await endConsoleSession(deps, await sha256Hex(previous));
     setSessionCookie(c, id);
     log.info("console sign-in", { tenantId: started.principal.tenantId, keyId: started.principal.keyId });
     return c.redirect("/console/flows", 303);
