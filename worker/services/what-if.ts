@@ -33,7 +33,10 @@ export const whatIfRequestSchema = z.strictObject({
 export type WhatIfRequest = z.infer<typeof whatIfRequestSchema>;
 export const whatIfQuerySchema = z.strictObject({ apply: z.enum(["true", "false"]).default("false") });
 
-/** Flow executions one what-if may spend; changes beyond it are not tried (`truncated`). */
+/**
+ * The work one what-if may do, in flow runs: each judgement counts twice its replayed requests
+ * (the replay, and the gate's own work on the result). Changes beyond it are not tried (`truncated`).
+ */
 export const MAX_WHAT_IF_RUNS = 2_000_000;
 
 const utilitySchema = z.object({
