@@ -162,6 +162,33 @@ describe("console authorization", () => {
     expect(await counts(a, flowA)).toEqual(before);
   });
 
+  it("an approver rejects with a reason, an admin revokes: each lands in its section, audited by the service", async () => {
+    const expiresAt = new Date(s.now().getTime() + 86_400_000).toISOString();
+    const mk = async () => (await s.api.request("POST", "/api/v1/fairness-overrides", { token: a.keys.admin, body: { reason: "Seasonal campaign exception", expiresAt } })).body.id as string;
+    const [toReject, toRevoke] = [await mk(), await mk()];
+    const approver = pages.approver!;
+    await approver.goto("/console/overrides");
+    const row = approver.locator(`tr[data-override="${toReject}"]`);
+    await row.getByLabel("Reason for rejecting").fill("Not justified by the data");
+    await row.getByRole("button", { name: "Reject" }).click();
+    await approver.waitForURL("**/console/overrides?done=rejected*");
+    expect(await approver.locator(`section[aria-labelledby=sec-rejected] tr[data-override="${toReject}"]`).innerText()).toContain("rejected by approver@");
+    const admin = pages.admin!;
+    await admin.goto("/console/overrides");
+    const r2 = admin.locator(`tr[data-override="${toRevoke}"]`);
+    await r2.getByLabel("Reason for revoking (optional)").fill("Campaign cancelled");
+    await r2.getByRole("button", { name: "Revoke" }).click();
+    await admin.waitForURL("**/console/overrides?done=revoked*");
+    expect(await admin.locator(`section[aria-labelledby=sec-revoked] tr[data-override="${toRevoke}"]`).innerText()).toContain("Campaign cancelled");
+    const audit = (await s.api.request("GET", "/api/v1/audit-log?entityType=fairness_override&limit=200", { token: a.keys.auditor })).body.items;
+    expect(audit.filter((x: any) => x.entityId === toReject).map((x: any) => x.action)).toEqual(["override_request", "override_reject"]);
+    expect(audit.filter((x: any) => x.entityId === toRevoke).map((x: any) => x.action)).toEqual(["override_request", "override_revoke"]);
+    // A decided request offers nothing more; deciding it again by hand is the service's 409.
+    await approver.goto("/console/overrides");
+    expect(await approver.locator(`tr[data-override="${toReject}"] button`).count()).toBe(0);
+    expect((await postForm(approver, `/console/overrides/${toReject}/approve`, { _csrf: await csrfOf(approver) })).status).toBe(409);
+  });
+
   it("a store fault while publishing is a 503 page: nothing changed, no stack trace", async () => {
     const before = await counts(a, flowA);
     const publisher = pages.publisher!;

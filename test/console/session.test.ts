@@ -75,17 +75,17 @@ describe("console sessions", () => {
     await context.close();
   });
 
-  it("a flow with 150 evaluations: the Flow page stays under 100 KB on the wire, its timeline drawn from the newest 100", async () => {
+  it("a flow with 105 evaluations: the Flow page stays under 100 KB on the wire, its timeline drawn from the newest 100", async () => {
     const id = await createFlow(s.api, fx.keys.publisher, "busy", PLATINUM_FLOW);
     expect((await bulk(s.api, fx.keys.operator, breachingLines("busy", 60))).status).toBe(201);
     const ov = await s.api.request("POST", "/api/v1/fairness-overrides", { token: fx.keys.admin, body: { reason: "Long-running pilot, ticket RISK-7", expiresAt: new Date(s.now().getTime() + 30 * 86_400_000).toISOString(), flowId: id } });
     expect((await s.api.request("POST", `/api/v1/fairness-overrides/${ov.body.id}/approve`, { token: fx.keys.approver })).status).toBe(200);
-    for (let i = 0; i < 150; i++) expect((await s.api.request("POST", "/api/v1/decision-flows/publish", { token: fx.keys.publisher, body: { id } })).status).toBe(200);
+    for (let i = 0; i < 105; i++) expect((await s.api.request("POST", "/api/v1/decision-flows/publish", { token: fx.keys.publisher, body: { id } })).status).toBe(200);
     const { context, page } = await personContext(browser, s.baseUrl);
     await signIn(page, fx.keys.auditor);
     const bytes = await transferredBytes(page, `/console/flows/${id}`);
     const raw = (await page.content()).length;
-    console.log(`flow page with 150 evaluations: ${bytes} bytes on the wire, ${raw} characters uncompressed`);
+    console.log(`flow page with 105 evaluations: ${bytes} bytes on the wire, ${raw} characters uncompressed`);
     expect(bytes).toBeLessThan(100_000);
     expect(await page.locator('svg.timeline[data-metric="disparateImpactRatio"] circle.point').count()).toBe(100);
     expect(await page.locator("#timeline ~ table tr[data-evaluation]").count()).toBe(50);
