@@ -113,7 +113,7 @@ export async function buildEvidencePack(
     range: { from: fromIso, to: toIso },
     software: { name: "fairgate", evaluatorVersion: EVALUATOR_VERSION },
     datasetHashScheme:
-      "fairgate-dataset/2: SHA-256 over the usable traces of the window in (UTC day, seq) order, in chunks of 32,768 rows (docs/evidence.md, Reports › Dataset hash); earlier evaluations may carry fairgate-dataset/1",
+      "fairgate-dataset/3: a Merkle tree over the window's packed segments (content and column hashes computed at pack, late outcomes as a delta set digest) and the runs of rows between them, each run hashed as fairgate-dataset/2 (docs/evidence.md, Dataset hash fairgate-dataset/3; recompute with fairgate hash); earlier evaluations may carry fairgate-dataset/2 (SHA-256 over the usable traces in (UTC day, seq) order, in chunks of 32,768 rows) or fairgate-dataset/1",
     files: await Promise.all([...files].map(async ([path, bytes]) => ({ path, sha256: await sha256Hex(bytes), bytes: bytes.length }))),
     evaluations,
     policies,
