@@ -67,11 +67,11 @@ describe("--junit", () => {
     const r = await run(scored("0.6", "--junit", junit));
     expect(r.code).toBe(1);
     const { root, suite, cases } = readJunit(await readFile(junit, "utf8"));
-    // 8 metrics of the one slice, plus the verdict case.
-    expect(cases).toHaveLength(9);
+    // 10 metrics of the one slice, plus the verdict case.
+    expect(cases).toHaveLength(11);
     expect(cases.filter((c) => c["@_classname"] === "g").map((c) => c["@_name"])).toEqual([
       "disparateImpactRatio", "demographicParityGap", "equalOpportunityGap", "equalizedOddsGap",
-      "predictiveParityGap", "treatmentEqualityGap", "calibrationGap", "counterfactualFlipRate",
+      "predictiveParityGap", "treatmentEqualityGap", "calibrationGap", "counterfactualFlipRate", "errorRateGap", "errorRateToOverall",
     ]);
     const by = (n: string) => cases.find((c) => c["@_classname"] === "g" && c["@_name"] === n)!;
     expect(by("disparateImpactRatio").failure!["@_message"]).toBe("disparate impact ratio 0.400 < threshold 0.8");
@@ -86,7 +86,7 @@ describe("--junit", () => {
     expect(verdict.failure!["@_message"]).toBe("BLOCK");
     // Counts agree with the cases, on the suite and the root.
     for (const s of [root, suite]) {
-      expect(Number(s["@_tests"])).toBe(9);
+      expect(Number(s["@_tests"])).toBe(11);
       expect(Number(s["@_failures"])).toBe(2);
       expect(Number(s["@_skipped"])).toBe(cases.filter((c) => c.skipped).length);
     }

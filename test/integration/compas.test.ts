@@ -29,6 +29,24 @@ function expectPublished(groups: { value: string; tp: number; fp: number; tn: nu
   expect(pct(all.fn / (all.fn + all.tp))).toBe(PROPUBLICA.all.fnr);
 }
 
+/**
+ * Error rate = (FP + FN) / labeled from ProPublica's published counts: African-American
+ * (805 + 532) / 3,696 = 36.17%, Caucasian (349 + 461) / 2,454 = 33.01%, all defendants
+ * (1,282 + 1,216) / 7,214 = 34.63%; the difference to overall is the group's minus the "all" row's.
+ */
+function expectPublishedErrorRates(groups: { value: string; errorRate?: number | null; accuracy?: number | null }[], comparison?: { overall: { errorRate: number | null }; toOverall: { errorRate: number | null }[] }) {
+  const er = (r: { tp: number; fp: number; tn: number; fn: number }) => (r.fp + r.fn) / (r.tp + r.fp + r.tn + r.fn);
+  for (const race of ["African-American", "Caucasian"] as const) {
+    const i = groups.findIndex((x) => x.value === race);
+    expect(groups[i]!.errorRate).toBeCloseTo(er(PROPUBLICA[race]), 12);
+    expect(groups[i]!.accuracy).toBeCloseTo(1 - er(PROPUBLICA[race]), 12);
+    if (comparison) expect(comparison.toOverall[i]!.errorRate).toBeCloseTo(er(PROPUBLICA[race]) - er(PROPUBLICA.all), 12);
+  }
+  expect(pct(er(PROPUBLICA["African-American"]))).toBe(36.17);
+  expect(pct(er(PROPUBLICA.Caucasian))).toBe(33.01);
+  if (comparison) expect(pct(comparison.overall.errorRate)).toBe(34.63);
+}
+
 describe("COMPAS (ProPublica table) through the kernels", () => {
   it("has all 7,214 defendants", () => expect(rows.length).toBe(7214));
   for (const [name, make] of [
@@ -46,7 +64,9 @@ describe("COMPAS (ProPublica table) through the kernels", () => {
         outcome[i] = r.twoYearRecid;
       });
       acc.add(group, selected, outcome);
-      expectPublished(computeMetrics(acc.table()).groups);
+      const m = computeMetrics(acc.table());
+      expectPublished(m.groups);
+      expectPublishedErrorRates(m.groups, m.comparison);
     });
   }
 });
@@ -88,5 +108,13 @@ describe("COMPAS through the gateway (bulk NDJSON → publish gate)", () => {
     // TPR = selected among positives = 1 − FNR, from the published rates.
     expect(aa.tpr).toBeCloseTo(1 - 0.2799, 3);
     expect(cc.tpr).toBeCloseTo(1 - 0.4772, 3);
+    // The stored evaluation's error rates; its overall pools the groups of at least minGroupSize (30),
+    // so Native American defendants (18) are compared but not pooled.
+    expectPublishedErrorRates(ev.body.groups);
+    const overall = ev.body.results[0].overall;
+    const native = ev.body.groups.find((g: { value: string }) => g.value === "Native American");
+    expect(native).toMatchObject({ n: 18, excluded: true });
+    expect(overall.labeled).toBe(7214 - 18);
+    expect(aa.toOverall.errorRate).toBeCloseTo(aa.errorRate - overall.errorRate, 12);
   });
 });

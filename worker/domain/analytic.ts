@@ -118,6 +118,7 @@ export const RATE_OF = {
   tpr: (g: GroupCounts) => ({ k: g.tp, n: g.tp + g.fn }),
   fpr: (g: GroupCounts) => ({ k: g.fp, n: g.fp + g.tn }),
   ppv: (g: GroupCounts) => ({ k: g.tp, n: g.tp + g.fp }),
+  errorRate: (g: GroupCounts) => ({ k: g.fp + g.fn, n: g.tp + g.fp + g.fn + g.tn }),
 } as const;
 export type RateName = keyof typeof RATE_OF;
 

@@ -31,6 +31,16 @@ const calibrationSchema = z.object({
   bins: z.array(z.object({ lower: z.number(), upper: z.number(), n: z.number().int(), meanScore: z.number(), observedRate: z.number() })),
 });
 
+const rateSetSchema = z.object({
+  selectionRate: nullableRate,
+  tpr: nullableRate,
+  fpr: nullableRate,
+  fnr: nullableRate,
+  ppv: nullableRate,
+  errorRate: nullableRate,
+  accuracy: nullableRate,
+});
+
 export const groupReportSchema = z.object({
   value: z.string(),
   n: z.number().int(),
@@ -47,6 +57,12 @@ export const groupReportSchema = z.object({
   fnr: nullableRate,
   ppv: nullableRate,
   fnFpRatio: nullableRate,
+  // Absent in evaluations stored before the slice error rate existed.
+  /** (FP + FN) / labeled, and accuracy = 1 − errorRate (Fairlearn `error_rate`, `accuracy_score`). */
+  errorRate: nullableRate.optional(),
+  accuracy: nullableRate.optional(),
+  /** Each rate minus the slice's overall rate (Fairlearn `MetricFrame.by_group − overall`). */
+  toOverall: rateSetSchema.optional(),
   /** Below minGroupSize: reported, left out of every aggregate. */
   excluded: z.boolean(),
   /** Wilson 95% intervals of the rates. */
@@ -73,7 +89,7 @@ const sequenceSchema = z.object({
   component: z.enum(["since_start", "block"]),
 });
 
-const pairSchema = z.object({ rate: z.enum(["selectionRate", "tpr", "fpr", "ppv"]), high: z.string(), low: z.string() });
+const pairSchema = z.object({ rate: z.enum(["selectionRate", "tpr", "fpr", "ppv", "errorRate"]), high: z.string(), low: z.string() });
 
 const metricEvidenceSchema = z.object({
   value: nullableRate,
@@ -115,6 +131,10 @@ const counterfactualSchema = z.object({
   shares: z.object({ n: z.number().int(), sum: z.number() }).optional(),
 });
 
+/** Metrics added after evaluations were first stored: an older body has no entry for them and reads as not computed. */
+const ADDED_METRICS = new Set<MetricName>(["errorRateGap", "errorRateToOverall"]);
+const NOT_COMPUTED = { value: null, interval: null, note: "not computed when this evaluation was made", excluded: [], threshold: null, status: "unavailable" as const, sampleSizeHint: null };
+
 export const sliceResultSchema = z.object({
   /** The attribute, or the attributes joined by "|" for their intersection. */
   slice: z.string(),
@@ -124,8 +144,15 @@ export const sliceResultSchema = z.object({
   sampleSize: z.number().int(),
   groups: z.array(groupReportSchema),
   excludedGroups: z.array(z.object({ value: z.string(), n: z.number().int(), reason: z.string() })),
-  metrics: z.object(Object.fromEntries(METRIC_NAMES.map((m) => [m, metricEvidenceSchema])) as Record<MetricName, typeof metricEvidenceSchema>),
+  metrics: z.object(
+    Object.fromEntries(METRIC_NAMES.map((m) => [m, ADDED_METRICS.has(m) ? metricEvidenceSchema.default(NOT_COMPUTED) : metricEvidenceSchema])) as Record<
+      MetricName,
+      typeof metricEvidenceSchema
+    >,
+  ),
   counterfactual: counterfactualSchema.nullable(),
+  /** The slice's overall rates (pooled over the groups in the aggregates) that each group's `toOverall` compares with. */
+  overall: rateSetSchema.extend({ n: z.number().int(), labeled: z.number().int() }).optional(),
 });
 
 const warningSchema = z.object({

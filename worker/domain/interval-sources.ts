@@ -7,8 +7,9 @@
  * - bootstrap: quantiles of the kept Poisson-bootstrap replicates (domain/intervals);
  * - analytic: Newcombe (gaps) or Katz (the ratio) on the extreme pair (domain/analytic);
  * - simultaneous: every pair at a Bonferroni level, covering the true max − min (domain/simultaneous);
- *   the FN/FP gap and the calibration gap are not differences of proportions, so they
- *   keep the bootstrap under the analytic method (the source says so).
+ *   the FN/FP gap, the calibration gap and the error rate above overall are not
+ *   differences of two proportions, so they keep the bootstrap under the analytic and
+ *   simultaneous methods (the source says so).
  */
 import { extremePair, pairInterval, type RateName } from "./analytic.js";
 import type { CalibrationGroup } from "./calibration.js";
@@ -83,6 +84,7 @@ function simultaneousSources(groups: readonly GroupCounts[]): Partial<Record<Tab
     equalOpportunityGap: gap("tpr"),
     equalizedOddsGap: odds,
     predictiveParityGap: gap("ppv"),
+    errorRateGap: gap("errorRate"),
   };
 }
 
@@ -111,6 +113,7 @@ export function intervalSources(
     out.equalOpportunityGap = pairSource(groups, "tpr", "difference");
     out.equalizedOddsGap = equalizedOddsSource(groups);
     out.predictiveParityGap = pairSource(groups, "ppv", "difference");
+    out.errorRateGap = pairSource(groups, "errorRate", "difference");
   }
   if (o.method === "simultaneous") Object.assign(out, simultaneousSources(groups));
   return out;

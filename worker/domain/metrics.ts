@@ -9,8 +9,11 @@
  *  - equalOpportunityGap = max TPR − min TPR, TPR_g = tp / positives (selected among
  *    converted); groups without a positive outcome have no TPR and are left out.
  * And: equalizedOddsGap = max(TPR gap, FPR gap), predictiveParityGap (PPV),
- * treatmentEqualityGap (FN/FP ratio, max − min), calibrationGap (ECE, max − min).
- * A rate that is 0/0 is null; a group without a value for a metric is left out of
+ * treatmentEqualityGap (FN/FP ratio, max − min), calibrationGap (ECE, max − min),
+ * errorRateGap (error rate = (FP + FN) / labeled, max − min) and errorRateToOverall
+ * (the largest group error rate minus the slice's overall one, Fairlearn's
+ * `difference(method="to_overall")` read one-sided). Every group also carries each
+ * rate's difference to the overall rate (`toOverall`). A rate that is 0/0 is null; a group without a value for a metric is left out of
  * that metric and named. Groups smaller than minGroupSize are reported but left
  * out of every aggregate.
  */
@@ -26,6 +29,37 @@ export interface GroupReport extends GroupCounts {
   ppv: number | null;
   /** FN / FP (treatment equality); null when FP = 0. */
   fnFpRatio: number | null;
+  /** (FP + FN) / labeled and its complement (TP + TN) / labeled; null without a labeled trace. */
+  errorRate: number | null;
+  accuracy: number | null;
+}
+
+/** The per-group rates compared with the overall rate of the slice. */
+export const GROUP_RATES = ["selectionRate", "tpr", "fpr", "fnr", "ppv", "errorRate", "accuracy"] as const;
+export type GroupRateName = (typeof GROUP_RATES)[number];
+export type RateSet = Record<GroupRateName, number | null>;
+
+/** Every compared rate of one set of counts (a group, or the pooled counts of a slice). */
+export function rateSet(g: Omit<GroupCounts, "value">): RateSet {
+  const labeled = g.tp + g.fp + g.fn + g.tn;
+  return {
+    selectionRate: rate(g.selected, g.n),
+    tpr: rate(g.tp, g.tp + g.fn),
+    fpr: rate(g.fp, g.fp + g.tn),
+    fnr: rate(g.fn, g.tp + g.fn),
+    ppv: rate(g.tp, g.tp + g.fp),
+    errorRate: rate(g.fp + g.fn, labeled),
+    accuracy: rate(g.tp + g.tn, labeled),
+  };
+}
+
+/**
+ * The slice's overall rates (pooled counts of the groups in the aggregates: n ≥ minGroupSize)
+ * and, per group, each rate minus the overall one (Fairlearn's `by_group − overall`).
+ */
+export interface OverallComparison {
+  overall: RateSet & { n: number; labeled: number };
+  toOverall: RateSet[];
 }
 
 /** The metrics computed from confusion counts (+ calibration); the flip rate comes from replay. */
@@ -58,6 +92,8 @@ export interface MetricReport {
   /** Groups below minGroupSize: reported in `groups`, left out of every aggregate. */
   excludedGroups: { value: string; n: number }[];
   aggregates: AggregateDetails;
+  /** The slice's overall rates and each group's (aligned with `groups`) differences to them. */
+  comparison: OverallComparison;
 }
 
 /** num/den, or null when the denominator is 0. */
@@ -75,7 +111,21 @@ export function groupReport(g: GroupCounts): GroupReport {
     fnr: rate(g.fn, g.tp + g.fn),
     ppv: rate(g.tp, g.tp + g.fp),
     fnFpRatio: rate(g.fn, g.fp),
+    errorRate: rate(g.fp + g.fn, g.tp + g.fp + g.fn + g.tn),
+    accuracy: rate(g.tp + g.tn, g.tp + g.fp + g.fn + g.tn),
   };
+}
+
+/** The overall rates over `included` and every group's differences to them (null where either side is null). */
+export function compareToOverall(groups: readonly GroupCounts[], included: readonly GroupCounts[]): OverallComparison {
+  const pooled = { n: 0, selected: 0, labeled: 0, positives: 0, tp: 0, fp: 0, fn: 0, tn: 0 };
+  for (const g of included) for (const k of Object.keys(pooled) as (keyof typeof pooled)[]) pooled[k] += g[k];
+  const overall = rateSet(pooled);
+  const toOverall = groups.map((g) => {
+    const own = rateSet(g);
+    return Object.fromEntries(GROUP_RATES.map((r) => [r, own[r] === null || overall[r] === null ? null : own[r]! - overall[r]!])) as RateSet;
+  });
+  return { overall: { ...overall, n: pooled.n, labeled: pooled.tp + pooled.fp + pooled.fn + pooled.tn }, toOverall };
 }
 
 /** Per-group counts as parallel arrays: the hot loop of the bootstrap reads these, not objects. */
@@ -120,6 +170,8 @@ const enum V {
   PPG = 4,
   TEG = 5,
   CAL = 6,
+  ERG = 7,
+  ERTO = 8,
 }
 
 /**
@@ -131,6 +183,7 @@ const enum V {
 export function aggregateValues(c: CountColumns, ece: ArrayLike<number | null> | null, out: Float64Array): void {
   let srMin = Infinity, srMax = -Infinity, tprMin = Infinity, tprMax = -Infinity, fprMin = Infinity, fprMax = -Infinity;
   let ppvMin = Infinity, ppvMax = -Infinity, teMin = Infinity, teMax = -Infinity, calMin = Infinity, calMax = -Infinity;
+  let errMin = Infinity, errMax = -Infinity, errors = 0, decided = 0;
   let labeled = 0;
   for (let i = 0; i < c.size; i++) {
     const n = c.n[i]!, tp = c.tp[i]!, fp = c.fp[i]!, fn = c.fn[i]!, tn = c.tn[i]!;
@@ -160,6 +213,14 @@ export function aggregateValues(c: CountColumns, ece: ArrayLike<number | null> |
       if (v < teMin) teMin = v;
       if (v > teMax) teMax = v;
     }
+    const l = tp + fp + fn + tn;
+    if (l > 0) {
+      const v = (fp + fn) / l;
+      if (v < errMin) errMin = v;
+      if (v > errMax) errMax = v;
+      errors += fp + fn;
+      decided += l;
+    }
     const e = ece ? ece[i] : null;
     if (e !== null && e !== undefined) {
       if (e < calMin) calMin = e;
@@ -175,6 +236,9 @@ export function aggregateValues(c: CountColumns, ece: ArrayLike<number | null> |
   out[V.PPG] = gap(ppvMin, ppvMax, labels);
   out[V.TEG] = gap(teMin, teMax, labels);
   out[V.CAL] = ece ? gap(calMin, calMax) : NaN;
+  out[V.ERG] = gap(errMin, errMax);
+  // The overall error rate pools the same groups, so the largest group rate is never below it.
+  out[V.ERTO] = decided > 0 ? errMax - errors / decided : NaN;
 }
 
 const detail = (value: number, note: string, excluded: string[]): AggregateDetail =>
@@ -209,6 +273,8 @@ export function aggregateDetails(groups: readonly GroupCounts[], ece: readonly (
       groups.length === 0 ? emptyNote : !ece ? "no calibration data (scores) for this slice" : why("no group has a labeled trace with a score"),
       ece ? groups.filter((_, i) => ece[i] === null || ece[i] === undefined).map((g) => g.value) : [],
     ),
+    errorRateGap: detail(v[V.ERG]!, why("no group has a labeled trace (error rate undefined)"), without((g) => g.tp + g.fp + g.fn + g.tn === 0)),
+    errorRateToOverall: detail(v[V.ERTO]!, why("no group has a labeled trace (error rate undefined)"), without((g) => g.tp + g.fp + g.fn + g.tn === 0)),
   };
 }
 
@@ -241,5 +307,6 @@ export function computeMetrics(table: ConfusionTable, opts: { minGroupSize?: num
     excludedFromEqualOpportunity: aggregates.equalOpportunityGap.excluded,
     excludedGroups,
     aggregates,
+    comparison: compareToOverall(table.groups, included),
   };
 }

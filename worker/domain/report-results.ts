@@ -40,6 +40,9 @@ export interface GroupRow {
   tpr: number | null;
   fpr: number | null;
   ppv: number | null;
+  /** (FP + FN) / labeled, and its difference to the slice's overall error rate (null in evaluations made before it existed). */
+  errorRate: number | null;
+  errorRateToOverall: number | null;
   /** Left out of gaps because the cell is too small (or has no positives). */
   excluded: boolean;
 }
@@ -202,6 +205,8 @@ export function groupRows(groups: readonly EvaluationGroup[], excluded: Set<stri
     tpr: g.tpr,
     fpr: g.fpr,
     ppv: g.ppv,
+    errorRate: g.errorRate ?? null,
+    errorRateToOverall: g.toOverall?.errorRate ?? null,
     excluded: excluded.has(g.value) || g.excluded,
   }));
 }

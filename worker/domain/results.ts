@@ -11,7 +11,7 @@ import type { GroupCounts } from "./confusion.js";
 import { zFor } from "./analytic.js";
 import { type IntervalMethodName, type IntervalSource, intervalSources, type PairRef } from "./interval-sources.js";
 import { groupIntervals, type Resampler, type SampleSizeHint, sampleSizeHint, wilson } from "./intervals.js";
-import { computeMetrics, type GroupReport, type MetricReport, TABLE_METRICS } from "./metrics.js";
+import { computeMetrics, type GroupReport, type MetricReport, type OverallComparison, type RateSet, TABLE_METRICS } from "./metrics.js";
 import type { ResolvedPolicy } from "./policy.js";
 import type { CounterfactualResult } from "./replay.js";
 import type { StreamData } from "./sequential.js";
@@ -36,6 +36,8 @@ export interface GroupDetail extends GroupReport {
   excluded: boolean;
   intervals: Record<"selectionRate" | "tpr" | "fpr" | "fnr" | "ppv", Interval | null>;
   calibration: GroupCalibration | null;
+  /** Each rate minus the slice's overall rate (Fairlearn `by_group − overall`); null where either is undefined. */
+  toOverall: RateSet;
 }
 
 /** Everything known about one metric of one slice. */
@@ -92,6 +94,8 @@ export interface SliceResult {
   excludedGroups: { value: string; n: number; reason: string }[];
   metrics: Record<MetricName, MetricEvidence>;
   counterfactual: CounterfactualResult | null;
+  /** The slice's overall rates: the pooled counts of the groups in the aggregates (n ≥ minGroupSize). */
+  overall: OverallComparison["overall"];
 }
 
 export interface ResultOptions {
@@ -203,6 +207,7 @@ export function sliceResult(slice: SliceTable, source: ResultSource, o: ResultOp
     excluded: !keep[i],
     intervals: groupIntervals(g, p.alpha === 0.05 ? undefined : zFor(level)),
     calibration: cal?.[i] ? groupCalibration(cal[i]!, bins) : null,
+    toOverall: report.comparison.toOverall[i]!,
   }));
   const result: SliceResult = {
     slice: slice.name,
@@ -213,6 +218,7 @@ export function sliceResult(slice: SliceTable, source: ResultSource, o: ResultOp
     excludedGroups: report.excludedGroups.map((g) => ({ ...g, reason: `n ${g.n} < minGroupSize ${p.minGroupSize}` })),
     metrics: Object.fromEntries(METRIC_NAMES.map((m) => [m, metrics[m]])) as Record<MetricName, MetricEvidence>,
     counterfactual: cf,
+    overall: report.comparison.overall,
   };
   return { result, report, basis: { sources, hintGroups } };
 }

@@ -50,14 +50,43 @@ export interface FlipStream {
 }
 
 type Rate = (g: GroupCounts) => { k: number; n: number };
-const RATES: Record<"sr" | "tpr" | "fpr" | "ppv" | "fnShare", Rate> = {
+const RATES: Record<"sr" | "tpr" | "fpr" | "ppv" | "fnShare" | "err", Rate> = {
   sr: (g) => ({ k: g.selected, n: g.n }),
   tpr: (g) => ({ k: g.tp, n: g.tp + g.fn }),
   fpr: (g) => ({ k: g.fp, n: g.fp + g.tn }),
   ppv: (g) => ({ k: g.tp, n: g.tp + g.fp }),
   // Among a group's errors, the share that are false negatives: q = FN / (FN + FP), so FN / FP = q / (1 − q).
   fnShare: (g) => ({ k: g.fn, n: g.fn + g.fp }),
+  err: (g) => ({ k: g.fp + g.fn, n: g.tp + g.fp + g.fn + g.tn }),
 };
+
+/**
+ * max_g (e_g − Σ_h w_h e_h) with the weights w_h = labeled_h / labeled held at their
+ * observed values: e_g − Σ w_h e_h = (1 − w_g) e_g − Σ_{h≠g} w_h e_h, which is increasing
+ * in e_g and decreasing in every other e_h, so its range over the groups' sequences is
+ * [(1 − w_g) l_g − Σ_{h≠g} w_h u_h, (1 − w_g) u_g − Σ_{h≠g} w_h l_h]; the max over g follows.
+ */
+function aboveOverallOf(groups: readonly GroupCounts[], a: number, rho: number): Interval | null {
+  const rated = groups.map(RATES.err).filter((c) => c.n > 0);
+  if (rated.length < 2) return null;
+  const total = rated.reduce((s, c) => s + c.n, 0);
+  const ivs = rated.map((c) => rateSequence(c.k, c.n, a / rated.length, rho)!);
+  const w = rated.map((c) => c.n / total);
+  let lower = -Infinity;
+  let upper = -Infinity;
+  ivs.forEach((g, i) => {
+    let lo = (1 - w[i]!) * g.lower;
+    let hi = (1 - w[i]!) * g.upper;
+    ivs.forEach((h, j) => {
+      if (j === i) return;
+      lo -= w[j]! * h.upper;
+      hi -= w[j]! * h.lower;
+    });
+    lower = Math.max(lower, lo);
+    upper = Math.max(upper, hi);
+  });
+  return { lower: Math.max(0, lower), upper: Math.min(1, upper) };
+}
 
 /** Per-group sequences of one rate, each at a. */
 function groupSequences(groups: readonly GroupCounts[], rate: Rate, a: number, rho: number): Interval[] {
@@ -152,5 +181,9 @@ export function metricSequence(metric: MetricName, groups: readonly GroupCounts[
     }
     case "counterfactualFlipRate":
       return extra.flips ? rateSequence(extra.flips.sum, extra.flips.n, a, rho) : null;
+    case "errorRateGap":
+      return gapOf(at(RATES.err, defined(groups, RATES.err)));
+    case "errorRateToOverall":
+      return aboveOverallOf(groups, a, rho);
   }
 }

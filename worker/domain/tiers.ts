@@ -17,6 +17,8 @@ export const METRIC_NAMES = [
   "treatmentEqualityGap",
   "calibrationGap",
   "counterfactualFlipRate",
+  "errorRateGap",
+  "errorRateToOverall",
 ] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 
@@ -34,6 +36,8 @@ export const METRICS: Record<MetricName, { label: string; lowerIsWorse: boolean;
   treatmentEqualityGap: { label: "treatment equality gap", lowerIsWorse: false, max: 1_000_000 },
   calibrationGap: { label: "calibration gap", lowerIsWorse: false, max: 1 },
   counterfactualFlipRate: { label: "counterfactual flip rate", lowerIsWorse: false, max: 1 },
+  errorRateGap: { label: "error rate gap", lowerIsWorse: false, max: 1 },
+  errorRateToOverall: { label: "error rate above overall", lowerIsWorse: false, max: 1 },
 };
 
 export const TIERS = ["warning", "critical", "block"] as const;

@@ -12,6 +12,8 @@ import { esc } from "./escape.js";
 
 const f3 = (v: number | null) => (v === null ? "n/a" : v.toFixed(3));
 const pct = (v: number | null) => (v === null ? "n/a" : `${(v * 100).toFixed(1)}%`);
+/** A signed difference of rates in percentage points (the group against the slice's overall rate). */
+export const pp = (v: number | null) => (v === null ? "n/a" : `${v > 0 ? "+" : v < 0 ? "−" : "±"}${Math.abs(v * 100).toFixed(1)} pp`);
 const signed = (v: number) => `${v > 0 ? "+" : v < 0 ? "−" : "±"}${Math.abs(v).toFixed(3)}`;
 const table = (head: string[], rows: string[], cls = "", colgroup = "") =>
   `<table${cls ? ` class="${cls}"` : ""}>${colgroup}<thead><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>${rows.join("")}</tbody></table>`;
@@ -97,9 +99,9 @@ function groupsTable(s: SliceMetrics): string {
   if (s.groups.length === 0) return "";
   const rows = s.groups.map((g) => {
     const ci = g.selectionRateInterval ? `[${f3(g.selectionRateInterval.low)}, ${f3(g.selectionRateInterval.high)}]` : "–";
-    return `<tr><td>${esc(g.value)}${g.excluded ? ' <span class="note">(small cell, left out)</span>' : ""}</td><td class="num">${g.n}</td><td class="num">${g.selected}</td><td class="num">${pct(g.selectionRate)}</td><td class="num">${esc(ci)}</td><td class="num">${pct(g.tpr)}</td><td class="num">${pct(g.fpr)}</td><td class="num">${pct(g.ppv)}</td></tr>`;
+    return `<tr><td>${esc(g.value)}${g.excluded ? ' <span class="note">(small cell, left out)</span>' : ""}</td><td class="num">${g.n}</td><td class="num">${g.selected}</td><td class="num">${pct(g.selectionRate)}</td><td class="num">${esc(ci)}</td><td class="num">${pct(g.tpr)}</td><td class="num">${pct(g.fpr)}</td><td class="num">${pct(g.ppv)}</td><td class="num">${pct(g.errorRate)}</td><td class="num">${pp(g.errorRateToOverall)}</td></tr>`;
   });
-  return `<p class="caption">Groups of this slice (${esc(s.source)})</p>${table(["group", "n", "selected", "selection rate", "95% interval", "TPR", "FPR", "PPV"], rows)}`;
+  return `<p class="caption">Groups of this slice (${esc(s.source)})</p>${table(["group", "n", "selected", "selection rate", "95% interval", "TPR", "FPR", "PPV", "error rate", "vs overall"], rows)}`;
 }
 
 /** The counterfactual of one slice: the flip rate and the pairs that flipped (all pairs are in report.json). */

@@ -9,7 +9,7 @@
 import type { Report } from "../domain/report.js";
 import { esc } from "./escape.js";
 import { driversSection } from "./html-drivers.js";
-import { baselineSection, insufficientSection, metricsTable, slicesSection, warningsSection } from "./html-results.js";
+import { baselineSection, insufficientSection, metricsTable, pp, slicesSection, warningsSection } from "./html-results.js";
 import { calibrationChart, errorRateChart, selectionRateChart } from "./svg.js";
 import { sweepMetricCharts, sweepSelectionChart } from "./sweep-svg.js";
 
@@ -61,9 +61,9 @@ function groupTable(r: Report): string {
   if (r.groups.length === 0) return `<p class="note">No groups: no usable decisions in the evaluated data.</p>`;
   const rows = r.groups.map((g) => {
     const ci = g.selectionRateInterval ? `[${f3(g.selectionRateInterval.low)}, ${f3(g.selectionRateInterval.high)}]` : "–";
-    return `<tr><td>${esc(g.value)}${g.excluded ? ' <span class="note">(small cell, left out of gaps)</span>' : ""}</td><td class="num">${g.n}</td><td class="num">${g.selected}</td><td class="num">${pct(g.selectionRate)}</td><td class="num">${esc(ci)}</td><td class="num">${pct(g.tpr)}</td><td class="num">${pct(g.fpr)}</td><td class="num">${pct(g.ppv)}</td></tr>`;
+    return `<tr><td>${esc(g.value)}${g.excluded ? ' <span class="note">(small cell, left out of gaps)</span>' : ""}</td><td class="num">${g.n}</td><td class="num">${g.selected}</td><td class="num">${pct(g.selectionRate)}</td><td class="num">${esc(ci)}</td><td class="num">${pct(g.tpr)}</td><td class="num">${pct(g.fpr)}</td><td class="num">${pct(g.ppv)}</td><td class="num">${pct(g.errorRate)}</td><td class="num">${pp(g.errorRateToOverall)}</td></tr>`;
   });
-  return `<table><thead><tr><th>group</th><th>n</th><th>selected</th><th>selection rate</th><th>95% interval</th><th>TPR</th><th>FPR</th><th>PPV</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
+  return `<table><thead><tr><th>group</th><th>n</th><th>selected</th><th>selection rate</th><th>95% interval</th><th>TPR</th><th>FPR</th><th>PPV</th><th>error rate</th><th>vs overall</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
 }
 
 function trail(r: Report): string {
