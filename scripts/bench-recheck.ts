@@ -96,6 +96,9 @@ async function main() {
     FAIRGATE_EVIDENCE_SIGNING_KEY: generateSeed(),
     FAIRGATE_FILE_DRIVER: args.driver,
     FAIRGATE_LOG_LEVEL: "error",
+    // The setup's control-store writes queue behind each other (every chained write advances the
+    // tenant's anchor there); on a loaded machine the default 5 s deadline fails some of them.
+    FAIRGATE_STORE_TIMEOUT_MS: "60000",
   });
   const regions = regionsOf(config);
   const open = (url: string) => openLibsql(url, undefined, dataDir, config.FAIRGATE_FILE_DRIVER);
@@ -206,9 +209,11 @@ async function main() {
     };
 
     const others = Array.from({ length: TENANTS - 1 }, (_, i) => i + 1);
-    const created = await runPool(others, { concurrency: 8, budgetMs: null }, async (i) => {
+    let done = 1;
+    const created = await runPool(others, { concurrency: 4, budgetMs: null }, async (i) => {
       const t = await createTenant(i);
       copySegments(t.id);
+      if (++done % 100 === 0) log("tenants set up", { done, ms: Math.round(performance.now() - setupStarted) });
       return t;
     });
     const failed = created.filter((o) => o.kind !== "done");
