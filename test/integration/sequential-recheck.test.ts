@@ -101,9 +101,9 @@ describe("sequential recheck", () => {
     expect((await stateRows(T, flowId)).map((r) => [r.version, r.body.looks])).toEqual([[1, 3], [2, 1]]);
   });
 
-  it("the FN/FP, calibration and flip-rate sequences keep their streams in the store and pause on the flip rate", async () => {
+  it("the FN/FP, calibration, flip-rate and error-rate sequences keep their streams in the store and pause on the flip rate", async () => {
     const U = await createTenant(app, "seq2");
-    const thresholds = { treatmentEqualityGap: 1000, calibrationGap: 0.9, counterfactualFlipRate: 0.5 };
+    const thresholds = { treatmentEqualityGap: 1000, calibrationGap: 0.9, counterfactualFlipRate: 0.5, errorRateToOverall: 0.9 };
     const settings = policy({ decisionRule: "sequential", thresholds, minGroupSize: 10 });
     expect((await api.request("PUT", "/api/v1/tenant-settings", { token: U.keys.admin, body: settings })).status).toBe(200);
     const id = await createFlow(api, U.keys.publisher, "seq3", PLATINUM_FLOW);
@@ -140,7 +140,12 @@ describe("sequential recheck", () => {
     expect(m(second, "counterfactualFlipRate").interval.lower).toBeGreaterThan(0.5);
     expect(second.verdict).toBe("block");
     const rows = await stateRows(U, id);
-    expect(rows.map((r) => r.metric).sort()).toEqual(["calibrationGap", "counterfactualFlipRate", "treatmentEqualityGap"]);
+    expect(rows.map((r) => r.metric).sort()).toEqual(["calibrationGap", "counterfactualFlipRate", "errorRateToOverall", "treatmentEqualityGap"]);
+    // The recheck's stored evaluation carries the slice error rates: (FP + FN) / labeled per group, against the pooled overall.
+    const res = second.results[0];
+    const er = (g: any) => (g.fp + g.fn) / (g.tp + g.fp + g.fn + g.tn);
+    for (const g of res.groups) expect(g.toOverall.errorRate).toBeCloseTo(er(g) - res.overall.errorRate, 12);
+    expect(m(second, "errorRateToOverall").sequence.groups.map((g: any) => g.labeled)).toEqual([320, 320]);
     const row = (k: string) => rows.find((r) => r.metric === k)!.body;
     expect(row("counterfactualFlipRate").flips).toEqual(m(second, "counterfactualFlipRate").sequence.flips);
     expect(row("calibrationGap").calibration).toEqual(m(second, "calibrationGap").sequence.calibration);
