@@ -14,10 +14,12 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { tableFromArrays, tableToIPC } from "apache-arrow";
 import { parse as parseYaml } from "yaml";
 import { main } from "../../scripts/fairgate.js";
 import { evaluationSchema } from "../../worker/domain/evaluation.js";
-import { PROPUBLICA, writeCompasCsv } from "../helpers/compas.js";
+import { loadCompas, PROPUBLICA, writeCompasCsv } from "../helpers/compas.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const run = promisify(execFile);
@@ -94,6 +96,30 @@ describe("npm pack of the CLI", () => {
     const code = await main(COMPAS_ARGS(), { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: () => true }, env: {} });
     expect(code).toBe(1);
     expect(stable(ev)).toEqual(stable(JSON.parse(stdout)));
+  });
+
+  it("reads Parquet (zstd, written by DuckDB) and Arrow IPC (apache-arrow) with the bundled readers, exactly as CSV", async () => {
+    const parquet = join(tmp, "compas.parquet");
+    const db = await DuckDBInstance.create(":memory:");
+    const c = await db.connect();
+    try {
+      await c.run(`COPY (SELECT race, decile_score::INTEGER AS decile_score, two_year_recid::INTEGER AS two_year_recid FROM read_csv('${compas}', header = true)) TO '${parquet}' (FORMAT parquet, COMPRESSION zstd)`);
+    } finally {
+      c.closeSync();
+    }
+    const rows = loadCompas();
+    const arrow = join(tmp, "compas.arrow");
+    await writeFile(arrow, tableToIPC(tableFromArrays({ race: rows.map((r) => r.race), decile_score: Int32Array.from(rows, (r) => r.decileScore), two_year_recid: Int32Array.from(rows, (r) => r.twoYearRecid) }), "file"));
+    const bin = join(app, "node_modules/fairgate/bin/fairgate.mjs");
+    const args = (input: string) => ["check", "--input", input, "--sensitive", "race", "--label", "two_year_recid", "--score", "decile_score", "--threshold", "5", "--json"];
+    const [fromCsv, fromParquet, fromArrow] = await Promise.all([compas, parquet, arrow].map((f) => spawn(process.execPath, [bin, ...args(f)], { cwd: app, env: cleanEnv() })));
+    for (const r of [fromCsv, fromParquet, fromArrow]) expect(r!.code, r!.stderr).toBe(1);
+    const same = (r: Proc) => {
+      const { flowKey: _k, ...rest } = stable(JSON.parse(r.stdout));
+      return rest;
+    };
+    expect(same(fromParquet!)).toEqual(same(fromCsv!));
+    expect(same(fromArrow!)).toEqual(same(fromCsv!));
   });
 
   it("loads the Wasm file inside the package (a missing one is exit 2, not a silent fallback)", async () => {
