@@ -192,3 +192,83 @@ describe("what-if", () => {
     expect(pub.body).toMatchObject({ version: 3, evaluation: { verdict: "pass" } });
   });
 });
+
+/**
+ * A threshold breach, counted by hand. One offer, p = logistic(score), offered at p ≥ 0.7; no
+ * weight on the sensitive attribute. Window (recorded by a fair version):
+ *   25-34: 10 × score 2 (p 0.881, selected), 10 × score 0.5 (p 0.622, not)
+ *   65+:   10 × score 0.5 (p 0.622, selected), 10 × score −1 (p 0.269, not)
+ * At 0.7: 25-34 10/20, 65+ 0/20 → DIR 0, blocked. minPropensity → 0: everyone → DIR 1, the top
+ * driver → class threshold. The search tries the propensities nearest 0.7 first: 0.622 (25-34
+ * 20/20, 65+ 10/20: DIR 0.5), 0.881 (DIR 0), 0.269 (20/20 and 20/20: DIR 1, passes).
+ * Zeroing the score weight (p = 0.5 < 0.7 for all) selects nobody: DIR is undefined, which a
+ * DIR-only policy does not block — it is suggested last, with 0 expected conversions.
+ */
+describe("a threshold breach", () => {
+  const sigma = (z: number) => 1 / (1 + Math.exp(-z));
+  const LOANS = { offers: [{ id: "loan", eligibility: [], model: { intercept: 0, numeric: { score: 1 }, categorical: {} }, minPropensity: 0.7 }], maxOffers: 1 };
+  let loans = "";
+  let res: any;
+  beforeAll(async () => {
+    expect((await req(B, "admin", "PUT", "/api/v1/tenant-settings", policy())).status).toBe(200);
+    loans = await createFlow(api, B.keys.publisher, "loans", LOANS);
+    const lines = [];
+    for (let i = 0; i < 10; i++) {
+      lines.push(line("loans", "25-34", true, { attributes: { ageBand: "25-34", score: 2 } }));
+      lines.push(line("loans", "25-34", false, { attributes: { ageBand: "25-34", score: 0.5 } }));
+      lines.push(line("loans", "65+", true, { attributes: { ageBand: "65+", score: 0.5 } }));
+      lines.push(line("loans", "65+", false, { attributes: { ageBand: "65+", score: -1 } }));
+    }
+    expect((await bulk(api, B.keys.operator, lines)).status).toBe(201);
+    res = await req(B, "publisher", "POST", "/api/v1/decision-flows/publish", { id: loans });
+  });
+
+  it("is classed threshold, its top driver the offer's minPropensity; the remediation carries the default threshold playbook", async () => {
+    expectProblem(res, 422, "fairness_gate_blocked");
+    expect(res.body.failureClass).toBe("threshold");
+    expect(res.body.drivers).toEqual([expect.objectContaining({ kind: "min_propensity", offer: "loan", directUse: false, effect: { metric: "disparateImpactRatio", slice: "ageBand", before: 0, after: 1 } })]);
+    const rem = (await req(B, "auditor", "GET", `/api/v1/remediations?flowId=${loans}`)).body.items;
+    expect(rem[0].failureClass).toBe("threshold");
+    expect(rem[0].playbook[0]).toMatch(/^Recalibrate the operating point/);
+  });
+
+  it("what-if suggests the nearest passing global threshold first, then the change that selects nobody; the threshold draft publishes", async () => {
+    const r = await req(B, "publisher", "POST", `/api/v1/decision-flows/${loans}/what-if`, {});
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.suggestions.map((x: any) => x.change)).toEqual([
+      { type: "set_min_propensity", offer: "loan", minPropensity: sigma(-1) },
+      { type: "zero_weight", offer: "loan", attribute: "score" },
+    ]);
+    const [t, z] = r.body.suggestions;
+    expect(t.metrics.disparateImpactRatio).toBe(1);
+    expect(t.utility).toMatchObject({ selected: 40, selectedDelta: 30, observedConversions: 20, observedConversionsDelta: 10 });
+    expect(t.utility.expectedConversions).toBeCloseTo(10 * sigma(2) + 20 * sigma(0.5) + 10 * sigma(-1), 10);
+    expect(r.body.current.utility.expectedConversions).toBeCloseTo(10 * sigma(2), 10);
+    expect(z).toMatchObject({ verdict: "pass", metrics: { disparateImpactRatio: null }, utility: { selected: 0, expectedConversions: 0 } });
+    // Weight, then the threshold's grid: 0.622 and 0.881 fail, 0.269 passes (the rest of the grid is not needed).
+    expect(r.body.evaluated).toBe(4);
+    const applied = await req(B, "publisher", "POST", `/api/v1/decision-flows/${loans}/what-if?apply=true`, { change: t.change });
+    expect(applied.status, JSON.stringify(applied.body)).toBe(201);
+    const pub = await req(B, "publisher", "POST", "/api/v1/decision-flows/publish", { id: loans });
+    expect(pub.status, JSON.stringify(pub.body)).toBe(200);
+    expect(pub.body).toMatchObject({ version: 2, evaluation: { verdict: "pass" } });
+  });
+});
+
+describe("what-if rate limit", () => {
+  it("takes from the per-key bulk bucket: past its burst the next call is 429 before any work", async () => {
+    let t = Date.parse("2031-09-02T00:00:00.000Z");
+    const limited = await createInProcessApp({ clock: () => new Date(t), env: { FAIRGATE_BULK_RATE_LIMIT_PER_MINUTE: "1", FAIRGATE_BULK_RATE_LIMIT_BURST: "1" } });
+    try {
+      const c = inProcessClient(limited);
+      const fx = await createTenant(limited, "limited");
+      const call = () => c.request("POST", "/api/v1/decision-flows/no-such-flow/what-if", { token: fx.keys.publisher, body: {} });
+      expectProblem(await call(), 404, "not_found");
+      expectProblem(await call(), 429, "rate_limited");
+      t += 60_000;
+      expectProblem(await call(), 404, "not_found");
+    } finally {
+      await limited.close();
+    }
+  });
+});

@@ -48,14 +48,17 @@ describe("threshold search", () => {
     expect(values).toEqual([0, s(1)]);
   });
 
-  it("finds the lowest passing value on a monotone predicate, by grid then bisection, and says when none passes", () => {
+  it("finds the passing value nearest the current threshold, by grid (nearest first) then bisection, and says when none passes", () => {
     const values = Array.from({ length: 1000 }, (_, i) => i / 1000);
     expect(gridOf(values)).toHaveLength(16);
-    const r = searchThreshold(values, (t) => t >= 0.4271);
-    expect(r.threshold).toBeCloseTo(0.428, 12);
+    // Passing below 0.3 only, current 0.7: the nearest passing value is 0.299 (or just above it after six bisection steps).
+    const down = searchThreshold(values, 0.7, (t) => t <= 0.2991);
+    expect(down.threshold).toBeLessThanOrEqual(0.299);
+    expect(down.threshold).toBeGreaterThan(0.29);
     // 16 grid points at most, then at most 6 bisection steps.
-    expect(r.tried).toBeLessThanOrEqual(22);
-    expect(searchThreshold(values, () => false)).toEqual({ threshold: null, tried: 16 });
-    expect(searchThreshold([0, 0.3, 0.6], (t) => t >= 0.3)).toEqual({ threshold: 0.3, tried: 2 });
+    expect(down.tried).toBeLessThanOrEqual(22);
+    // Both sides pass: the nearer side wins.
+    expect(searchThreshold([0.1, 0.45, 0.6], 0.5, (t) => t !== 0.45)).toEqual({ threshold: 0.6, tried: 2 });
+    expect(searchThreshold(values, 0.5, () => false)).toEqual({ threshold: null, tried: 16 });
   });
 });

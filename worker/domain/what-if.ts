@@ -119,26 +119,44 @@ export function gridOf(values: readonly number[], k = THRESHOLD_GRID): number[] 
 }
 
 /**
- * The lowest threshold of `values` that `passes`, searched on the grid, then refined by
- * bisection between the first passing grid point and the grid point below it. A lower
- * threshold never makes fewer offers, so among passing thresholds it keeps the most
- * expected conversions. Every returned threshold passed `passes` itself; bisection only
- * narrows where to look (pass/fail need not be monotone, so it may miss a lower one).
+ * The passing threshold of `values` nearest the current one — the smallest move of the
+ * operating point. Grid points are tried nearest first; then bisection between the first
+ * passing grid point and the farthest failing grid point on its side narrows towards the
+ * current threshold. Every returned threshold passed `passes` itself; bisection assumes
+ * pass/fail does not flip back on that side, so it may miss a nearer passing value.
  */
-export function searchThreshold(values: readonly number[], passes: (t: number) => boolean, refineSteps = 6): { threshold: number | null; tried: number } {
+export function searchThreshold(values: readonly number[], current: number, passes: (t: number) => boolean, refineSteps = 6): { threshold: number | null; tried: number } {
   let tried = 0;
   const test = (t: number) => (tried++, passes(t));
-  const grid = gridOf(values);
-  const first = grid.findIndex((t) => test(t));
-  if (first < 0) return { threshold: null, tried };
-  let hi = values.indexOf(grid[first]!);
-  let lo = first === 0 ? -1 : values.indexOf(grid[first - 1]!);
+  const dist = (t: number) => Math.abs(t - current);
+  const grid = gridOf(values).sort((a, b) => dist(a) - dist(b) || a - b);
+  const failed = new Set<number>();
+  let found: number | null = null;
+  for (const t of grid) {
+    if (test(t)) {
+      found = t;
+      break;
+    }
+    failed.add(t);
+  }
+  if (found === null) return { threshold: null, tried };
+  const f = found;
+  // Values strictly between the current threshold and the passing grid point, nearest the current first.
+  const between = values.filter((t) => (f < current ? t < current && t > f : t > current && t < f)).sort((a, b) => dist(a) - dist(b));
+  let lo = -1;
+  between.forEach((t, i) => {
+    if (failed.has(t)) lo = i;
+  });
+  let hi = between.length;
+  let best = f;
   for (let s = 0; s < refineSteps && hi - lo > 1; s++) {
     const mid = Math.floor((lo + hi) / 2);
-    if (test(values[mid]!)) hi = mid;
-    else lo = mid;
+    if (test(between[mid]!)) {
+      hi = mid;
+      best = between[mid]!;
+    } else lo = mid;
   }
-  return { threshold: values[hi]!, tried };
+  return { threshold: best, tried };
 }
 
 /** Passing first, by smallest utility loss: most expected conversions, then observed, then selected. */

@@ -209,7 +209,7 @@ export async function whatIf(deps: ServiceDeps, store: TenantStore, actor: Actor
     def.offers.forEach((o, i) => {
       if (truncated || evaluated >= budget) return void (truncated = true);
       const judgedAt = new Map<number, Judged>();
-      const { threshold } = searchThreshold(thresholdValues(def, i, requests.slice(0, rp.replaySampleSize)), (t) => {
+      const { threshold } = searchThreshold(thresholdValues(def, i, requests.slice(0, rp.replaySampleSize)), o.minPropensity, (t) => {
         if (evaluated >= budget) return (truncated = true), false;
         const { ok, j } = passes(applyChange(def, { type: "set_min_propensity", offer: o.id, minPropensity: t }));
         judgedAt.set(t, strip(j));
