@@ -191,6 +191,40 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("console authorization
     expect((await postForm(approver, `/console/overrides/${toReject}/approve`, { _csrf: await csrfOf(approver) })).status).toBe(409);
   });
 
+  it("two approval stages: Approve is offered only to who may decide the stage that is up (not the requester, not the earlier approver)", async () => {
+    // Tenant B: an approver stage, then an admin stage; a second admin decides the second stage.
+    const stages = policy({ overrideApprovals: [{ stage: "risk", role: "approver" }, { stage: "compliance", role: "admin" }] });
+    expect((await s.api.request("PUT", "/api/v1/tenant-settings", { token: b.keys.admin, body: stages })).status).toBe(200);
+    const second = await s.api.request("POST", `/api/v1/admin/tenants/${b.id}/api-keys`, { token: s.app.adminToken, body: { principal: "second-admin@b.test", roles: ["admin", "approver"] } });
+    const requester = await s.api.request("POST", `/api/v1/admin/tenants/${b.id}/api-keys`, { token: s.app.adminToken, body: { principal: b.principals.admin, roles: ["admin", "approver"] } });
+    const id = (await s.api.request("POST", "/api/v1/fairness-overrides", { token: b.keys.admin, body: { reason: "Two-stage exception request", expiresAt: new Date(s.now().getTime() + 86_400_000).toISOString() } })).body.id;
+    const open = async (key: string) => {
+      const { context, page } = await personContext(browser, s.baseUrl);
+      await signIn(page, key);
+      await page.goto("/console/overrides");
+      return { context, page, approve: page.locator(`tr[data-override="${id}"]`).getByRole("button", { name: "Approve" }) };
+    };
+    const approverB = await open(b.keys.approver!);
+    const secondB = await open(second.body.key);
+    const requesterB = await open(requester.body.key);
+    // Stage 1 (approver role): the approver and the second admin (who holds approver too) may; the requester may not.
+    expect(await approverB.approve.count()).toBe(1);
+    expect(await secondB.approve.count()).toBe(1);
+    expect(await requesterB.approve.count()).toBe(0);
+    await approverB.approve.click();
+    await approverB.page.waitForURL("**/console/overrides?done=approved*");
+    // Stage 2 (admin role): the earlier approver is out (and lacks the role), the requester is out, the second admin decides.
+    expect(await approverB.page.locator(`tr[data-override="${id}"]`).getByRole("button", { name: "Approve" }).count()).toBe(0);
+    await requesterB.page.reload();
+    expect(await requesterB.approve.count()).toBe(0);
+    await secondB.page.reload();
+    expect(await secondB.page.locator(`tr[data-override="${id}"]`).innerText()).toMatch(/risk \(approver\): approved by approver@[\s\S]*compliance \(admin\): waiting/);
+    await secondB.approve.click();
+    await secondB.page.waitForURL("**/console/overrides?done=approved*");
+    expect((await s.api.request("GET", `/api/v1/fairness-overrides/${id}`, { token: b.keys.auditor })).body).toMatchObject({ status: "active", approvedBy: "second-admin@b.test" });
+    for (const p of [approverB, secondB, requesterB]) await p.context.close();
+  });
+
   it("a store fault while publishing is a 503 page: nothing changed, no stack trace", async () => {
     const before = await counts(a, flowA);
     const publisher = pages.publisher!;
