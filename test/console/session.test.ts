@@ -157,6 +157,26 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("console sessions", ()
     await page.close();
   });
 
+  it("user data renders as text: a flow name with markup is escaped and never runs", async () => {
+    const XSS = `<img src=x onerror="alert(1)"><script>alert(2)</script>`;
+    const created = await s.api.request("POST", "/api/v1/decision-flows", { token: fx.keys.publisher, body: { key: "xss-flow", name: XSS, definition: PLATINUM_FLOW } });
+    expect(created.status).toBe(201);
+    const { context, page } = await personContext(browser, s.baseUrl);
+    const dialogs: string[] = [];
+    page.on("dialog", (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    await signIn(page, fx.keys.publisher);
+    for (const path of ["/console/flows", `/console/flows/${created.body.id}`, `/console/flows/${created.body.id}/publish`]) {
+      await page.goto(path);
+      expect(await page.getByText(XSS).first().isVisible(), path).toBe(true);
+      expect(await page.locator("main img, main script").count(), path).toBe(0);
+    }
+    expect(dialogs).toEqual([]);
+    await context.close();
+  });
+
   it("a cross-site sign-in post is refused", async () => {
     const res = await fetch(`${s.baseUrl}/console/sign-in`, { method: "POST", headers: { origin: "https://evil.example", "content-type": "application/x-www-form-urlencoded" }, body: `apiKey=${encodeURIComponent(fx.keys.admin)}`, redirect: "manual" });
     expect(res.status).toBe(403);
