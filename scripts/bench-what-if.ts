@@ -9,7 +9,7 @@
  * publishes with drivers off (counterfactualSampleSize 0 also turns the counterfactual off,
  * so the difference bounds the drivers' cost from above), and R what-ifs (every single
  * change + a threshold search per offer, each replayed on ≤ replaySampleSize requests and
- * judged by decideGate). Prints one JSON object (medians, ms).
+ * judged by decideGate). Prints one JSON object (medians, ms; CPU time of the process beside wall time).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -33,6 +33,8 @@ const { values } = parseArgs({ options: { traces: { type: "string", default: "50
 const n = Number(values.traces);
 const runs = Number(values.runs);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+// CPU time (user + system, every thread of the process): steadier than wall time on a shared machine.
+const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 
 const dir = mkdtempSync(join(tmpdir(), "fairgate-bench-what-if-"));
 const client = await openLibsql(`file:${join(dir, "tenant.db")}`, undefined, "/");
@@ -108,17 +110,23 @@ await store.write([store.governance.putPolicyStmt(policyOf({}), "bench", t)]);
 const sample = (await store.window.sampleWindow("bench-flow", now - 7 * DAY_MS, now, 1000, 1)).map((r) => ({ attributes: r.attributes, selected: r.selected, converted: r.converted }));
 const targets = [{ slice: { name: "ageBand", attributes: ["ageBand"] }, metric: "disparateImpactRatio" as const, excluded: new Set<string>() }];
 const driverMs: number[] = [];
+const driverCpuMs: number[] = [];
 for (let r = 0; r < runs; r++) {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   findDrivers(biased, sample, targets, { sensitive: ["ageBand"], limit: 1000 });
+  driverCpuMs.push(cpuMs(process.cpuUsage(c0)));
   driverMs.push(performance.now() - t0);
 }
 
 const whatIfMs: number[] = [];
+const whatIfCpuMs: number[] = [];
 let result: Awaited<ReturnType<typeof whatIf>> | null = null;
 for (let r = 0; r < runs; r++) {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   result = await whatIf(deps, store, actor, "f1", {}, false);
+  whatIfCpuMs.push(cpuMs(process.cpuUsage(c0)));
   whatIfMs.push(performance.now() - t0);
 }
 client.close();
@@ -132,9 +140,11 @@ console.log(
     blockedPublishMs: Math.round(withDrivers.ms),
     blockedPublishNoDriversMs: Math.round(withoutDrivers.ms),
     findDriversMs: Math.round(median(driverMs)),
+    findDriversCpuMs: Math.round(median(driverCpuMs)),
     driverRequests: sample.length,
     topDriver: withDrivers.drivers,
     whatIfMs: Math.round(median(whatIfMs)),
+    whatIfCpuMs: Math.round(median(whatIfCpuMs)),
     whatIfRequests: result!.requests,
     whatIfEvaluated: result!.evaluated,
     whatIfPassing: result!.suggestions.length,
