@@ -74,8 +74,8 @@ export async function runHash(argv: string[], io: CheckIo): Promise<number> {
     // Hide every stored digest and summary: the reader recomputes them from the columns and deltas.
     const raw = {
       ...store.window,
-      listSegments: async (f: string, a: number, b: number) => (await store.window.listSegments(f, a, b)).map((m) => ({ ...m, contentHash: null, deltaDigest: null, deltaCount: undefined })),
-      windowStatistics: async () => ({ columnHashes: [], summaries: [] }),
+      listSegments: async (f: string, a: number, b: number) => (await store.window.listSegments(f, a, b)).map((m) => ({ ...m, contentHash: null, columnHashes: {}, deltaDigest: null, deltaCount: undefined })),
+      windowStatistics: async () => ({ summaries: [] }),
       memoiseSegment: async () => {},
     };
     const v3 = await createSummaryWindowReader(raw, kernels).readWindow(q.flowKey, q.attributes, q.from, q.to);

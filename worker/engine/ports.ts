@@ -32,6 +32,8 @@ export interface SegmentMeta {
   firstSeq: number;
   /** SHA-256 (hex) of the shared columns as packed (engine/segment-summary.ts); null: not computed yet. */
   contentHash?: string | null;
+  /** Per attribute, its packed column's SHA-256 (hex), or null: no column; not listed: not computed yet. */
+  columnHashes?: Record<string, string | null>;
   /** Outcome deltas recorded for the segment. */
   deltaCount?: number;
   /** Their set digest (domain/delta-digest.ts, 16 u32 lanes); null: not known yet. */
@@ -72,15 +74,14 @@ export interface SummaryBody {
 
 /** Per-segment statistics next to the segments: what the summarised reader reads and memoises. */
 export interface SegmentStatisticsSource {
-  /** Column hashes of `attributes` and stored summaries under `keys` (JSON attribute lists) for the window's segments. */
-  windowStatistics(flowKey: string, fromMs: number, toMs: number, attributes: readonly string[], keys: readonly string[], bins: number): Promise<{
-    columnHashes: { segmentId: string; attribute: string; hash: string | null }[];
+  /** Stored summaries under `keys` (JSON attribute lists) for the window's segments. */
+  windowStatistics(flowKey: string, fromMs: number, toMs: number, keys: readonly string[], bins: number): Promise<{
     summaries: { segmentId: string; key: string; body: string }[];
   }>;
   /** Stores what was computed for a segment read without it, unless a delta committed since `deltaCount`. */
   memoiseSegment(segmentId: string, deltaCount: number, m: {
     contentHash?: string;
-    columnHashes?: { attribute: string; hash: string }[];
+    columnHashes?: { attribute: string; hash: string | null }[];
     deltaDigest?: number[];
     summaries?: { attributes: readonly string[]; bins: number; body: SummaryBody }[];
   }): Promise<void>;

@@ -41,19 +41,19 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
     keys: readonly string[],
     bins: number,
     stored: Map<string, SummaryBody>,
-    colHashes: Map<string, string | null>,
     f: number,
     t: number,
   ): Promise<Promise<void> | null> {
     const have = keys.every((k) => stored.has(k));
-    const hashed = !h || (meta.contentHash && meta.deltaDigest && attributes.every((a) => colHashes.get(a) !== null));
+    const known = meta.columnHashes ?? {};
+    const hashed = !h || (meta.contentHash && meta.deltaDigest && attributes.every((a) => a in known));
     let memo: Parameters<Source["memoiseSegment"]>[2] | null = null;
     let settled = true;
     const leaf: SegmentLeaf & { columnHashes: (string | null)[] } = {
       day: meta.day,
       rowCount: meta.rowCount,
       contentHash: meta.contentHash ?? "",
-      columnHashes: attributes.map((a) => colHashes.get(a) ?? null),
+      columnHashes: attributes.map((a) => known[a] ?? null),
       deltaCount: meta.deltaCount ?? 0,
       deltaDigest: meta.deltaDigest ?? [],
     };
@@ -70,9 +70,10 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
       data.columns.forEach((c, j) => c && cols.set(attributes[j]!, { dict: c.dict, codes: blobView(c.codes, Uint16Array) }));
       memo = {};
       if (!meta.contentHash) leaf.contentHash = memo.contentHash = await segmentContentHash(meta.day, time, selected, packed, score);
-      const missing = attributes.filter((a) => cols.has(a) && !colHashes.get(a));
+      const missing = attributes.filter((a) => !(a in known));
       if (missing.length) {
-        memo.columnHashes = await Promise.all(missing.map(async (a) => ({ attribute: a, hash: await segmentColumnHash(a, cols.get(a)!.dict, cols.get(a)!.codes) })));
+        // null records "no column for this attribute", so the next read need not look again.
+        memo.columnHashes = await Promise.all(missing.map(async (a) => ({ attribute: a, hash: cols.has(a) ? await segmentColumnHash(a, cols.get(a)!.dict, cols.get(a)!.codes) : null })));
         for (const c of memo.columnHashes) leaf.columnHashes[attributes.indexOf(c.attribute)] = c.hash;
       }
       // A delta that committed after the segment list was read: this read counts it, but
@@ -108,18 +109,12 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
     const keys = slicesOf([...attributes]).map((x) => summaryKey(x.attributes));
     const h = hash ? createMerkleHasher(attributes, o.datasetChunkRows) : null;
     const segments = await source.listSegments(flowKey, f, t);
-    const stats = segments.length ? await source.windowStatistics(flowKey, f, t, attributes, keys, bins) : { columnHashes: [], summaries: [] };
+    const stats = segments.length ? await source.windowStatistics(flowKey, f, t, keys, bins) : { summaries: [] };
     const summaries = new Map<string, Map<string, SummaryBody>>();
     for (const x of stats.summaries) {
       let m = summaries.get(x.segmentId);
       if (!m) summaries.set(x.segmentId, (m = new Map()));
       m.set(x.key, JSON.parse(x.body) as SummaryBody);
-    }
-    const colHashes = new Map<string, Map<string, string | null>>();
-    for (const x of stats.columnHashes) {
-      let m = colHashes.get(x.segmentId);
-      if (!m) colHashes.set(x.segmentId, (m = new Map()));
-      m.set(x.attribute, x.hash);
     }
     const memos: Promise<void>[] = [];
     let next = 0;
@@ -129,7 +124,7 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
         const meta = segments[next]!;
         const whole = meta.createdMin >= f && meta.createdMax < t && !attributes.some((a) => meta.unpackedAttributes.includes(a));
         if (whole) {
-          const m = await addWhole(s, h, meta, attributes, keys, bins, summaries.get(meta.id) ?? new Map(), colHashes.get(meta.id) ?? new Map(), f, t);
+          const m = await addWhole(s, h, meta, attributes, keys, bins, summaries.get(meta.id) ?? new Map(), f, t);
           if (m) memos.push(m);
         } else if (!(await addSegmentColumns(source, s, h, meta, attributes, f, t))) await addSegmentRows(source, s, h, meta, attributes, f, t);
         await h?.settle();

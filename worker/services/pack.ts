@@ -65,7 +65,11 @@ export async function withStatistics(seg: EncodedSegment, specs: readonly (reado
   return {
     ...seg,
     contentHash: await segmentContentHash(seg.day, seg.time, seg.selected, seg.outcome, seg.score),
-    columns: await Promise.all(seg.columns.map(async (c) => ({ ...c, hash: await segmentColumnHash(c.attribute, c.dict, c.codes) }))),
+    // The policy's attributes without a column in this segment are recorded as such (null).
+    columnHashes: Object.fromEntries([
+      ...specs.flat().filter((a) => !byName.has(a) && !seg.unpackedAttributes.includes(a)).map((a) => [a, null] as const),
+      ...(await Promise.all(seg.columns.map(async (c) => [c.attribute, await segmentColumnHash(c.attribute, c.dict, c.codes)] as const))),
+    ]),
     summaries: packable.flatMap((attributes, i) => (sums[i] ? [{ attributes, bins, body: sums[i]! }] : [])),
   };
 }

@@ -62,6 +62,7 @@ export function createProtectedAttributeStore(db: Client, tenantId: string) {
         { sql: `DELETE FROM segment_outcome_deltas WHERE tenant_id = ? AND segment_id IN (${days})`, args: [tenantId, ...a] },
         { sql: `DELETE FROM segment_columns WHERE tenant_id = ? AND segment_id IN (${days})`, args: [tenantId, ...a] },
         { sql: `DELETE FROM segment_summaries WHERE tenant_id = ? AND segment_id IN (${days})`, args: [tenantId, ...a] },
+        { sql: `DELETE FROM segment_stats WHERE tenant_id = ? AND segment_id IN (${days})`, args: [tenantId, ...a] },
         // The IN list is computed before the UPDATE changes any row.
         { sql: `UPDATE decision_traces SET segment_id = NULL, segment_pos = NULL WHERE tenant_id = ? AND segment_id IN (${days})`, args: [tenantId, ...a] },
         // Those segments now hold no trace; a segment always holds its traces otherwise (pack marks exactly row_count).

@@ -76,6 +76,7 @@ export function createRetentionStore(db: Client, tenantId: string) {
         { sql: `DELETE FROM segment_outcome_deltas WHERE tenant_id = ? AND segment_id IN (${segmentsBefore})`, args: [tenantId, tenantId, day] },
         { sql: `DELETE FROM segment_columns WHERE tenant_id = ? AND segment_id IN (${segmentsBefore})`, args: [tenantId, tenantId, day] },
         { sql: `DELETE FROM segment_summaries WHERE tenant_id = ? AND segment_id IN (${segmentsBefore})`, args: [tenantId, tenantId, day] },
+        { sql: `DELETE FROM segment_stats WHERE tenant_id = ? AND segment_id IN (${segmentsBefore})`, args: [tenantId, tenantId, day] },
         { sql: `DELETE FROM decision_traces WHERE tenant_id = ? AND created_at < ?`, args: [tenantId, cutoffMs] },
         { sql: `DELETE FROM trace_segments WHERE tenant_id = ? AND day < ?`, args: [tenantId, day] },
         // Privacy mode: protected attributes of people left without traces go with them (data minimisation).

@@ -25,7 +25,8 @@ export interface StoredSummary {
 /** What a reader may memoise for one segment (everything optional; existing values win). */
 export interface SegmentMemo {
   contentHash?: string;
-  columnHashes?: { attribute: string; hash: string }[];
+  /** null: the segment has no column for the attribute. */
+  columnHashes?: { attribute: string; hash: string | null }[];
   deltaDigest?: number[];
   summaries?: { attributes: readonly string[]; bins: number; body: StoredSummary }[];
 }
@@ -52,24 +53,15 @@ export function summaryStmts(tenantId: string, segmentId: string, summaries: Seg
 /** Per-segment statistics of one tenant. */
 export function createSegmentSummaryStore(db: Client, tenantId: string) {
   return {
-    /**
-     * For the flow's segments overlapping [fromMs, toMs): the column hashes of `attributes`
-     * and the stored summaries under `keys` (JSON attribute lists) with `bins` bins.
-     */
-    async windowStatistics(flowKey: string, fromMs: number, toMs: number, attributes: readonly string[], keys: readonly string[], bins: number) {
+    /** For the flow's segments overlapping [fromMs, toMs): the stored summaries under `keys` (JSON attribute lists) with `bins` bins. */
+    async windowStatistics(flowKey: string, fromMs: number, toMs: number, keys: readonly string[], bins: number) {
       const w = [tenantId, flowKey, Math.floor(fromMs / 86_400_000), Math.floor(toMs / 86_400_000), fromMs, toMs];
-      const cols = await read(db, {
-        sql: `SELECT segment_id, attribute, hash FROM segment_columns WHERE tenant_id = ? AND segment_id IN (${WINDOW_SEGMENTS})
-              AND attribute IN (${attributes.map(() => "?").join(", ")})`,
-        args: [tenantId, ...w, ...attributes],
-      });
       const sums = await read(db, {
         sql: `SELECT segment_id, attributes, body FROM segment_summaries WHERE tenant_id = ? AND segment_id IN (${WINDOW_SEGMENTS})
               AND bins = ? AND attributes IN (${keys.map(() => "?").join(", ")})`,
         args: [tenantId, ...w, bins, ...keys],
       });
       return {
-        columnHashes: cols.rows.map((r) => ({ segmentId: String(r.segment_id), attribute: String(r.attribute), hash: r.hash === null || r.hash === undefined ? null : String(r.hash) })),
         summaries: sums.rows.map((r) => ({ segmentId: String(r.segment_id), key: String(r.attributes), body: String(r.body) })),
       };
     },
@@ -79,15 +71,16 @@ export function createSegmentSummaryStore(db: Client, tenantId: string) {
      * Hashes of packed bytes never change and are written whenever still missing.
      */
     async memoise(segmentId: string, deltaCount: number, m: SegmentMemo): Promise<void> {
-      const same = { sql: "(SELECT delta_count FROM trace_segments WHERE tenant_id = ? AND id = ?) = ?", args: [tenantId, segmentId, deltaCount] };
+      const same = { sql: "(SELECT delta_count FROM segment_stats WHERE tenant_id = ? AND segment_id = ?) = ?", args: [tenantId, segmentId, deltaCount] };
       const stmts: InStatement[] = [
-        ...(m.contentHash ? [{ sql: "UPDATE trace_segments SET content_hash = ? WHERE tenant_id = ? AND id = ? AND content_hash IS NULL", args: [m.contentHash, tenantId, segmentId] }] : []),
+        ...(m.contentHash ? [{ sql: "UPDATE segment_stats SET content_hash = ? WHERE tenant_id = ? AND segment_id = ? AND content_hash IS NULL", args: [m.contentHash, tenantId, segmentId] }] : []),
+        // Attribute names are validated identifiers: safe inside a quoted JSON path.
         ...(m.columnHashes ?? []).map((c) => ({
-          sql: "UPDATE segment_columns SET hash = ? WHERE tenant_id = ? AND segment_id = ? AND attribute = ? AND hash IS NULL",
-          args: [c.hash, tenantId, segmentId, c.attribute],
+          sql: `UPDATE segment_stats SET column_hashes = json_set(column_hashes, '$."${c.attribute}"', ${c.hash === null ? "json('null')" : "?"}) WHERE tenant_id = ? AND segment_id = ?`,
+          args: [...(c.hash === null ? [] : [c.hash]), tenantId, segmentId],
         })),
         ...(m.deltaDigest
-          ? [{ sql: "UPDATE trace_segments SET delta_digest = ? WHERE tenant_id = ? AND id = ? AND delta_digest IS NULL AND delta_count = ?", args: [JSON.stringify(m.deltaDigest), tenantId, segmentId, deltaCount] }]
+          ? [{ sql: "UPDATE segment_stats SET delta_digest = ? WHERE tenant_id = ? AND segment_id = ? AND delta_digest IS NULL AND delta_count = ?", args: [JSON.stringify(m.deltaDigest), tenantId, segmentId, deltaCount] }]
           : []),
         ...summaryStmts(tenantId, segmentId, m.summaries, same),
       ];
@@ -164,7 +157,7 @@ export function createSegmentSummaryStore(db: Client, tenantId: string) {
       if (lanes.length !== DELTA_LANES) throw new Error("delta digest lanes");
       const add = digestAdd(lanes);
       stmts.push({
-        sql: `UPDATE trace_segments SET delta_count = delta_count + 1, delta_digest = ${add.sql} WHERE tenant_id = ? AND id = ? AND ${open}`,
+        sql: `UPDATE segment_stats SET delta_count = delta_count + 1, delta_digest = ${add.sql} WHERE tenant_id = ? AND segment_id = ? AND ${open}`,
         args: [...add.args, tenantId, segmentId, tenantId, traceId],
       });
       return { current: null, stmts };

@@ -19,10 +19,12 @@ export interface SegmentToStore {
   selected: Uint8Array;
   outcome: Uint8Array;
   score: Float32Array;
-  columns: { attribute: string; dict: string[]; codes: Uint16Array; hash?: string }[];
+  columns: { attribute: string; dict: string[]; codes: Uint16Array }[];
   unpackedAttributes: string[];
   /** SHA-256 of the shared columns as packed (engine/segment-summary.ts); computed later when absent. */
   contentHash?: string;
+  /** Per attribute, its column's hash, or null: the segment has no column for it. */
+  columnHashes?: Record<string, string | null>;
   /** Slice summaries computed at pack (the policy's slices). */
   summaries?: SegmentMemo["summaries"];
 }
@@ -38,14 +40,18 @@ export function createSegmentStore(db: Client, tenantId: string) {
   const insertStmts = (id: string, flowKey: string, seg: SegmentToStore, now: string): InStatement[] => [
     {
       sql: `INSERT INTO trace_segments (tenant_id, id, flow_key, day, row_count, created_min, created_max, packed_at, unpacked_attributes,
-              time_col, selected_col, outcome_col, score_col, content_hash, delta_count, delta_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`,
+              time_col, selected_col, outcome_col, score_col) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       args: [tenantId, id, flowKey, seg.day, seg.rowCount, seg.createdMin, seg.createdMax, now, JSON.stringify(seg.unpackedAttributes),
-        toBlob(seg.time), toBlob(seg.selected), toBlob(seg.outcome), toBlob(seg.score), seg.contentHash ?? null, JSON.stringify(emptyDeltaDigest())],
+        toBlob(seg.time), toBlob(seg.selected), toBlob(seg.outcome), toBlob(seg.score)],
     },
     ...seg.columns.map((c) => ({
-      sql: "INSERT INTO segment_columns (tenant_id, segment_id, attribute, dict, codes, hash) VALUES (?, ?, ?, ?, ?, ?)",
-      args: [tenantId, id, c.attribute, JSON.stringify(c.dict), toBlob(c.codes), c.hash ?? null],
+      sql: "INSERT INTO segment_columns (tenant_id, segment_id, attribute, dict, codes) VALUES (?, ?, ?, ?, ?)",
+      args: [tenantId, id, c.attribute, JSON.stringify(c.dict), toBlob(c.codes)],
     })),
+    {
+      sql: "INSERT INTO segment_stats (tenant_id, segment_id, content_hash, column_hashes, delta_count, delta_digest) VALUES (?, ?, ?, ?, 0, ?)",
+      args: [tenantId, id, seg.contentHash ?? null, JSON.stringify(seg.columnHashes ?? {}), JSON.stringify(emptyDeltaDigest())],
+    },
     ...summaryStmts(tenantId, id, seg.summaries),
   ];
   return {
@@ -107,8 +113,8 @@ export function createSegmentStore(db: Client, tenantId: string) {
         // column: the summaries and delta digest computed from it are then dropped (recomputed,
         // with the deltas, by the first read). Normally there are none and this changes nothing.
         {
-          sql: `UPDATE trace_segments SET delta_count = (SELECT count(*) FROM segment_outcome_deltas WHERE segment_id = ?), delta_digest = NULL
-                WHERE id = ? AND EXISTS (SELECT 1 FROM segment_outcome_deltas WHERE segment_id = ?)`,
+          sql: `UPDATE segment_stats SET delta_count = (SELECT count(*) FROM segment_outcome_deltas WHERE segment_id = ?), delta_digest = NULL
+                WHERE segment_id = ? AND EXISTS (SELECT 1 FROM segment_outcome_deltas WHERE segment_id = ?)`,
           args: [id, id, id],
         },
         { sql: "DELETE FROM segment_summaries WHERE segment_id = ? AND EXISTS (SELECT 1 FROM segment_outcome_deltas WHERE segment_id = ?)", args: [id, id] },

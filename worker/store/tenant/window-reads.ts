@@ -188,8 +188,8 @@ export function createWindowReads(db: Client, tenantId: string) {
         // Position 0 holds the segment's lowest seq: one lookup in decision_traces_segment.
         sql: `SELECT s.id, s.day, s.row_count, s.created_min, s.created_max, s.unpacked_attributes,
                 (SELECT d.seq FROM decision_traces d WHERE d.segment_id = s.id AND d.segment_pos = 0) AS first_seq,
-                s.content_hash, s.delta_count, s.delta_digest
-              FROM trace_segments s
+                st.content_hash, st.column_hashes, st.delta_count, st.delta_digest
+              FROM trace_segments s LEFT JOIN segment_stats st ON st.segment_id = s.id
               WHERE s.tenant_id = ? AND s.flow_key = ? AND s.day >= ? AND s.day <= ? AND s.created_max >= ? AND s.created_min < ?
               ORDER BY s.day, first_seq, s.id`,
         args: [tenantId, flowKey, Math.floor(fromMs / 86_400_000), Math.floor(toMs / 86_400_000), fromMs, toMs],
@@ -203,7 +203,9 @@ export function createWindowReads(db: Client, tenantId: string) {
         unpackedAttributes: JSON.parse(String(r.unpacked_attributes)) as string[],
         firstSeq: Number(r.first_seq),
         contentHash: r.content_hash === null || r.content_hash === undefined ? null : String(r.content_hash),
-        deltaCount: Number(r.delta_count),
+        columnHashes: r.column_hashes === null || r.column_hashes === undefined ? {} : (JSON.parse(String(r.column_hashes)) as Record<string, string | null>),
+        // No stats row (cannot happen after migration 0011): unknown, so nothing is memoised.
+        deltaCount: r.delta_count === null || r.delta_count === undefined ? -1 : Number(r.delta_count),
         deltaDigest: r.delta_digest === null || r.delta_digest === undefined ? null : (JSON.parse(String(r.delta_digest)) as number[]),
       }));
     },
