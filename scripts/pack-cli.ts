@@ -6,7 +6,8 @@
  * kernels sit beside it. A generated package.json (name "fairgate", a bin, no
  * dependencies) and `npm pack` give dist/fairgate-<version>.tgz, which installs offline
  * and runs on plain Node 20 — no tsx, no TypeScript, no dev dependencies. The root
- * package (the gateway) is left as it is.
+ * package (the gateway) is left as it is. The one native module the CLI can reach,
+ * @libsql/client (`fairgate hash` only), is an optional peer dependency instead.
  *
  *   npm run pack:cli            -> dist/cli/ (the package) and dist/fairgate-x.y.z.tgz
  *
@@ -41,8 +42,48 @@ const wasmBesideBundle: Plugin = {
   },
 };
 
+/**
+ * `fairgate hash` reads a tenant database through @libsql/client, whose native driver
+ * (libsql, one binary per platform) cannot live in a single-file bundle. The package
+ * keeps it out: the bundle gets a stand-in that loads the real driver when `hash`
+ * runs — from beside the installed package, where `npm install @libsql/client`
+ * (an optional peer dependency) puts it — and otherwise refuses in one line (exit 2).
+ * `fairgate check`, `verify` and `audit` never touch it.
+ */
+function optionalLibsql(version: string): Plugin {
+  return {
+    name: "optional-libsql",
+    setup(b) {
+      b.onResolve({ filter: /^@libsql\/client$/ }, (args) => ({ path: args.path, namespace: "optional-libsql" }));
+      b.onLoad({ filter: /.*/, namespace: "optional-libsql" }, () => ({
+        resolveDir: join(root, "scripts/cli"),
+        loader: "js",
+        contents: `import { createRequire } from "node:module";
+import { InputError } from "./errors.ts";
+export function createClient(config) {
+  let driver;
+  try {
+    driver = createRequire(import.meta.url)("@libsql/client");
+  } catch {
+    throw new InputError("fairgate hash reads a tenant database and needs its driver: npm install @libsql/client@${version} beside fairgate");
+  }
+  return driver.createClient(config);
+}
+`,
+      }));
+    },
+  };
+}
+
 async function main(): Promise<void> {
-  const rootPkg = JSON.parse(await readFile(join(root, "package.json"), "utf8")) as { version: string; description?: string; engines?: Record<string, string> };
+  const rootPkg = JSON.parse(await readFile(join(root, "package.json"), "utf8")) as {
+    version: string;
+    description?: string;
+    engines?: Record<string, string>;
+    dependencies: Record<string, string>;
+  };
+  const libsqlVersion = rootPkg.dependencies["@libsql/client"];
+  if (!libsqlVersion) throw new Error("package.json no longer depends on @libsql/client; update scripts/pack-cli.ts");
   await rm(pkgDir, { recursive: true, force: true });
   await mkdir(join(pkgDir, "bin"), { recursive: true });
 
@@ -56,7 +97,7 @@ async function main(): Promise<void> {
     // Bundled CommonJS packages may call require() for Node built-ins; ESM has none of its own.
     banner: { js: 'import { createRequire as __fgCreateRequire } from "node:module"; const require = __fgCreateRequire(import.meta.url);' },
     legalComments: "linked",
-    plugins: [wasmBesideBundle],
+    plugins: [wasmBesideBundle, optionalLibsql(libsqlVersion)],
     logLevel: "warning",
   });
   await copyFile(join(root, "wasm-core/build/kernels.wasm"), join(pkgDir, "kernels.wasm"));
@@ -74,6 +115,9 @@ async function main(): Promise<void> {
     exports: { ".": "./fairgate.mjs" },
     files,
     engines: rootPkg.engines ?? { node: ">=20" },
+    // Only `fairgate hash` needs it (see optionalLibsql); npm does not install optional peers.
+    peerDependencies: { "@libsql/client": libsqlVersion },
+    peerDependenciesMeta: { "@libsql/client": { optional: true } },
   };
   await writeFile(join(pkgDir, "package.json"), `${JSON.stringify(pkg, null, 2)}\n`);
   await writeFile(join(pkgDir, "README.md"), PACKAGE_README);
@@ -105,6 +149,8 @@ evaluation (exit 0 pass or skip, 1 blocked, 2 bad usage or input).
     npx fairgate --help
 
 Node 20 or later; no dependencies (one bundled ESM file and the Wasm kernels).
+\`fairgate hash\` (recomputing a dataset hash from a tenant database) also needs the
+database driver: \`npm install @libsql/client\` beside it (an optional peer dependency).
 `;
 
 await main();

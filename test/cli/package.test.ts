@@ -75,6 +75,8 @@ describe("npm pack of the CLI", () => {
     const pkg = JSON.parse(await readFile(join(app, "node_modules/fairgate/package.json"), "utf8"));
     expect(pkg).toMatchObject({ name: "fairgate", bin: { fairgate: "bin/fairgate.mjs" }, type: "module" });
     expect(pkg.dependencies ?? {}).toEqual({});
+    // The one native driver (fairgate hash only) is an optional peer: npm installs nothing for it.
+    expect(pkg.peerDependenciesMeta).toEqual({ "@libsql/client": { optional: true } });
     // Installed alone: nothing else came along, so neither tsx nor typescript can be resolved from here.
     expect((await readdir(join(app, "node_modules"))).filter((n) => !n.startsWith("."))).toEqual(["fairgate"]);
   });
@@ -120,6 +122,12 @@ describe("npm pack of the CLI", () => {
     };
     expect(same(fromParquet!)).toEqual(same(fromCsv!));
     expect(same(fromArrow!)).toEqual(same(fromCsv!));
+  });
+
+  it("fairgate hash without the optional database driver refuses in one line (exit 2)", async () => {
+    const r = await spawn("npx", ["--no", "fairgate", "hash", "--db", join(tmp, "tenant.db"), "--tenant", "t", "--flow", "f", "--attributes", "race", "--from", "2026-01-01T00:00:00Z", "--to", "2026-01-02T00:00:00Z"], { cwd: app, env: cleanEnv() });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^fairgate: fairgate hash reads a tenant database and needs its driver: npm install @libsql\/client@\d+\.\d+\.\d+ beside fairgate$/);
   });
 
   it("loads the Wasm file inside the package (a missing one is exit 2, not a silent fallback)", async () => {
