@@ -1,66 +1,152 @@
 /**
  * @module scripts/bench-cli
- * Benchmarks `fairgate check` end to end (a real child process) on a generated
- * file and prints ONE JSON object on stdout: throughput and peak RSS, next to the
- * peak RSS of the same command on a tiny file (the process's fixed cost).
+ * `fairgate check` end to end (a real child process) against DuckDB on the same rows.
+ * DuckDB (the dev dependency @duckdb/node-api) writes a zstd Parquet file of N rows with
+ * four columns (group, decision, label, score) and the same rows as CSV, then runs its
+ * own GROUP BY computing the same confusion counts (n, selected, positives, TP per group)
+ * over each file; `fairgate check --sensitive group --label label --decision decision`
+ * reads the same columns. Every run's counts are checked against DuckDB's. A third file of
+ * `--big-rows` rows (default 100 M, 0 skips it; ~10 s to write) gives the peak RSS on a
+ * large Parquet file.
  *
- *   npx tsx scripts/bench-cli.ts [--rows N] [--format csv|ndjson] [--kernels wasm|reference]
+ * fairgate's rate is rows / (run − the same command on a 100-row file), so process start
+ * and module loading are not counted, as DuckDB's in-process query time does not count
+ * its own. Each figure is the best of `--runs` runs, with the range. The last line is one
+ * JSON object: {parquet: {rows, fairgateRowsPerSec, duckdbRowsPerSec, peakRssMiB}, csv: {…}, big: {…}}.
+ *
+ *   npx tsx scripts/bench-cli.ts [--rows N] [--big-rows N] [--runs K] [--kernels wasm|reference]
  */
 import { execFile } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { writeSyntheticDecisions } from "./cli/synthetic.js";
+import { DuckDBInstance } from "@duckdb/node-api";
 
 const CLI = resolve(import.meta.dirname, "fairgate.ts");
 
-/** Runs the CLI on `file`; returns wall seconds, peak RSS (KiB, as the CLI reports it) and exit code. */
-function runCli(file: string, kernels: string): Promise<{ seconds: number; maxRssKiB: number; code: number }> {
-  const args = ["--import", "tsx", CLI, "check", "--input", file, "--sensitive", "group", "--label", "label"];
-  args.push("--score", "score", "--threshold", "0.5", "--json", "--kernels", kernels);
+interface GroupCounts {
+  value: string;
+  n: number;
+  selected: number;
+  positives: number;
+  tp: number;
+}
+
+/** Runs the CLI on `file`; wall seconds, peak RSS (KiB, as the CLI reports it) and the primary slice's counts. */
+function runCli(file: string, kernels: string): Promise<{ seconds: number; maxRssKiB: number; groups: GroupCounts[] }> {
+  const args = ["--import", "tsx", CLI, "check", "--input", file, "--sensitive", "group", "--label", "label", "--decision", "decision", "--json", "--kernels", kernels];
   const t0 = performance.now();
   return new Promise((done, fail) => {
-    execFile(process.execPath, args, { env: { ...process.env, FAIRGATE_DEBUG_RSS: "1" }, maxBuffer: 16 << 20 }, (err, _stdout, stderr) => {
+    execFile(process.execPath, args, { env: { ...process.env, FAIRGATE_DEBUG_RSS: "1" }, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       const seconds = (performance.now() - t0) / 1000;
       const rss = /maxRSS (\d+) KiB/.exec(stderr);
       const code = err ? Number((err as { code?: unknown }).code ?? -1) : 0;
       if (!rss || code === 2) return fail(new Error(`fairgate failed (exit ${code}): ${stderr.trim()}`));
-      done({ seconds, maxRssKiB: Number(rss[1]), code });
+      const ev = JSON.parse(stdout) as { groups: GroupCounts[] };
+      done({ seconds, maxRssKiB: Number(rss[1]), groups: ev.groups.map(({ value, n, selected, positives, tp }) => ({ value, n, selected, positives, tp })) });
     });
   });
 }
 
 const { values } = parseArgs({
-  options: { rows: { type: "string", default: "2000000" }, format: { type: "string", default: "csv" }, kernels: { type: "string", default: "wasm" } },
+  options: {
+    rows: { type: "string", default: "10000000" },
+    "big-rows": { type: "string", default: "100000000" },
+    runs: { type: "string", default: "3" },
+    kernels: { type: "string", default: "wasm" },
+  },
 });
 const rows = Number(values.rows);
-const format = values.format === "ndjson" ? "ndjson" : "csv";
-const dir = await mkdtemp(join(tmpdir(), "fairgate-bench-"));
-try {
-  const big = join(dir, `big.${format}`);
-  const tiny = join(dir, `tiny.${format}`);
+const bigRows = Number(values["big-rows"]);
+const runs = Math.max(1, Number(values.runs));
+const log = (s: string) => process.stderr.write(`bench-cli: ${s}\n`);
+
+const db = await DuckDBInstance.create(":memory:");
+const duck = await db.connect();
+const dir = await mkdtemp(join(tmpdir(), "fairgate-bench-cli-"));
+
+/**
+ * N rows, a pure function of the row index: four groups (hash-assigned, not in sequence, so
+ * nothing compresses to a pattern), decisions with a group-dependent rate, labels ~1/3.
+ */
+const rowsSql = (n: number) => `SELECT ['A','B','C','D'][(hash(i) % 4)::INTEGER + 1] AS "group",
+    (hash(i * 7 + 3) % 100) < 40 + 10 * (hash(i) % 4) AS decision,
+    ((hash(i * 13 + 5) % 3) = 1)::INTEGER AS label,
+    ((hash(i * 31 + 7) % 1000) / 1000.0)::DOUBLE AS score
+  FROM range(${n}) t(i)`;
+
+async function writeFiles(name: string, n: number, csv: boolean): Promise<{ parquet: string; csv: string | null; seconds: number }> {
   const t0 = performance.now();
-  const bytes = await writeSyntheticDecisions(big, rows, format);
-  const generateSeconds = (performance.now() - t0) / 1000;
-  await writeSyntheticDecisions(tiny, 100, format);
-  const baseline = await runCli(tiny, values.kernels);
-  const run = await runCli(big, values.kernels);
-  const result = {
-    rows,
-    format,
-    kernels: values.kernels,
-    bytes,
-    generateSeconds: +generateSeconds.toFixed(2),
-    seconds: +run.seconds.toFixed(2),
-    baselineSeconds: +baseline.seconds.toFixed(2),
-    rowsPerSec: Math.round(rows / Math.max(1e-9, run.seconds - baseline.seconds)),
-    mbPerSec: +(bytes / 1_048_576 / Math.max(1e-9, run.seconds - baseline.seconds)).toFixed(1),
-    maxRssKiB: run.maxRssKiB,
-    baselineMaxRssKiB: baseline.maxRssKiB,
-    extraRssKiB: run.maxRssKiB - baseline.maxRssKiB,
+  const parquet = join(dir, `${name}.parquet`);
+  await duck.run(`COPY (${rowsSql(n)}) TO '${parquet}' (FORMAT parquet, COMPRESSION zstd)`);
+  const csvFile = csv ? join(dir, `${name}.csv`) : null;
+  if (csvFile) await duck.run(`COPY (SELECT * FROM '${parquet}') TO '${csvFile}' (HEADER)`);
+  return { parquet, csv: csvFile, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** DuckDB's own GROUP BY: the same counts fairgate's kernels produce. */
+async function duckdbCounts(from: string): Promise<{ seconds: number; groups: GroupCounts[] }> {
+  const t0 = performance.now();
+  const r = await duck.runAndReadAll(`SELECT "group" AS value, count(*) AS n, sum(decision::INTEGER) AS selected, sum(label) AS positives,
+    sum((decision AND label = 1)::INTEGER) AS tp FROM ${from} GROUP BY "group" ORDER BY "group"`);
+  const seconds = (performance.now() - t0) / 1000;
+  const groups = r.getRowObjectsJson().map((g) => ({ value: String(g.value), n: Number(g.n), selected: Number(g.selected), positives: Number(g.positives), tp: Number(g.tp) }));
+  return { seconds, groups };
+}
+
+const range = (xs: number[]) => [Math.round(Math.min(...xs)), Math.round(Math.max(...xs))];
+
+/** Both tools on one format: best rate of `runs`, the range, peak RSS; counts must agree. */
+async function compare(format: "parquet" | "csv", file: string, tiny: string, n: number) {
+  const fg: number[] = [];
+  const dd: number[] = [];
+  let peak = 0;
+  for (let k = 0; k < runs; k++) {
+    const base = await runCli(tiny, values.kernels);
+    const run = await runCli(file, values.kernels);
+    const duckdb = await duckdbCounts(format === "parquet" ? `'${file}'` : `read_csv('${file}', header = true)`);
+    if (JSON.stringify(run.groups) !== JSON.stringify(duckdb.groups)) throw new Error(`${format}: fairgate and DuckDB disagree: ${JSON.stringify(run.groups)} vs ${JSON.stringify(duckdb.groups)}`);
+    fg.push(n / Math.max(1e-9, run.seconds - base.seconds));
+    dd.push(n / duckdb.seconds);
+    peak = Math.max(peak, run.maxRssKiB);
+    log(`${format} run ${k + 1}: fairgate ${(fg.at(-1)! / 1e6).toFixed(1)} M rows/s (${run.seconds.toFixed(2)} s, tiny file ${base.seconds.toFixed(2)} s), DuckDB ${(dd.at(-1)! / 1e6).toFixed(1)} M rows/s`);
+  }
+  const best = Math.max(...fg);
+  const duckBest = Math.max(...dd);
+  return {
+    rows: n,
+    bytes: (await stat(file)).size,
+    fairgateRowsPerSec: Math.round(best),
+    duckdbRowsPerSec: Math.round(duckBest),
+    ratio: +(best / duckBest).toFixed(3),
+    fairgateRange: range(fg),
+    duckdbRange: range(dd),
+    peakRssMiB: +(peak / 1024).toFixed(1),
   };
-  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+try {
+  const main = await writeFiles("decisions", rows, true);
+  const tiny = await writeFiles("tiny", 100, true);
+  log(`wrote ${rows} rows as zstd Parquet and CSV in ${main.seconds.toFixed(1)} s`);
+  const parquet = await compare("parquet", main.parquet, tiny.parquet, rows);
+  const csv = await compare("csv", main.csv!, tiny.csv!, rows);
+  let big: { rows: number; peakRssMiB: number; fairgateRowsPerSec: number; writeSeconds: number } | null = null;
+  if (bigRows > 0) {
+    await rm(main.parquet);
+    await rm(main.csv!);
+    const b = await writeFiles("big", bigRows, false);
+    log(`wrote ${bigRows} rows as zstd Parquet in ${b.seconds.toFixed(1)} s`);
+    const base = await runCli(tiny.parquet, values.kernels);
+    const run = await runCli(b.parquet, values.kernels);
+    const duckdb = await duckdbCounts(`'${b.parquet}'`);
+    if (JSON.stringify(run.groups) !== JSON.stringify(duckdb.groups)) throw new Error("big parquet: fairgate and DuckDB disagree");
+    big = { rows: bigRows, peakRssMiB: +(run.maxRssKiB / 1024).toFixed(1), fairgateRowsPerSec: Math.round(bigRows / Math.max(1e-9, run.seconds - base.seconds)), writeSeconds: +b.seconds.toFixed(1) };
+  }
+  process.stdout.write(`${JSON.stringify({ kernels: values.kernels, runs, parquet, csv, big })}\n`);
 } finally {
+  duck.closeSync();
+  db.closeSync();
   await rm(dir, { recursive: true, force: true });
 }

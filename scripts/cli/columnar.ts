@@ -169,6 +169,8 @@ export function createBatchSink(o: BatchSinkOptions): BatchSink {
       const size = col.dict.length;
       lut[size] = OUTCOME_UNKNOWN; // the null code (any code past the dictionary)
       const src = col.codes;
+      // A [0, 1] (or [0], [1]-free) dictionary of bytes without nulls: the codes are the bytes.
+      if (src instanceof Uint8Array && size <= 2 && lut[0] === 0 && (size === 1 || lut[1] === 1) && src.indexOf(size) === -1) return src;
       let bad = 0;
       for (let i = 0; i < n; i++) {
         const k = src[i]!;

@@ -156,16 +156,27 @@ async function readCsvColumns(opts: ReadOptions, sink: BatchSink): Promise<numbe
   let handle: Awaited<ReturnType<typeof open>> | null = null;
   try {
     handle = await open(opts.file, "r");
+    // One buffer for the whole file: the incomplete last record moves to its front and the
+    // next read lands after it (it grows only for a record longer than a chunk).
+    let buf = new Uint8Array(2 * CSV_BYTES_CHUNK);
+    let have = 0;
     let bytesRead = 0;
     for (;;) {
-      // A fresh buffer each time: the reader may keep a view of the incomplete last record.
-      const buf = new Uint8Array(CSV_BYTES_CHUNK);
-      const { bytesRead: n } = await handle.read(buf, 0, buf.length, null);
+      if (buf.length - have < CSV_BYTES_CHUNK) {
+        const grown = new Uint8Array(buf.length * 2);
+        grown.set(buf.subarray(0, have));
+        buf = grown;
+      }
+      const { bytesRead: n } = await handle.read(buf, have, CSV_BYTES_CHUNK, null);
       if (n === 0) break;
       bytesRead += n;
-      reader.push(n === buf.length ? buf : buf.subarray(0, n));
+      have += n;
+      const rest = reader.parse(buf, have, false);
+      buf.copyWithin(0, rest, have);
+      have -= rest;
       opts.onProgress?.(bytesRead);
     }
+    if (have > 0) reader.parse(buf, have, true);
     return reader.end();
   } catch (err) {
     if (err instanceof InputError) throw err;

@@ -39,11 +39,15 @@ function createByteDictionary() {
   let lengths = new Uint32Array(64);
   let slots = new Int32Array(128).fill(-1);
   let hashes = new Uint32Array(128);
+  // Fields of at most 4 bytes (labels, 0/1, true, most group codes) are compared as one
+  // number — length × 2^32 + the bytes — instead of byte by byte.
+  let shortKeys = new Float64Array(128).fill(-1);
   const decoder = new TextDecoder();
   const rehash = () => {
     const size = slots.length * 2;
     const s2 = new Int32Array(size).fill(-1);
     const h2 = new Uint32Array(size);
+    const k2 = new Float64Array(size).fill(-1);
     for (let i = 0; i < slots.length; i++) {
       const e = slots[i]!;
       if (e === -1) continue;
@@ -51,24 +55,41 @@ function createByteDictionary() {
       while (s2[j] !== -1) j = (j + 1) & (size - 1);
       s2[j] = e;
       h2[j] = hashes[i]!;
+      k2[j] = shortKeys[i]!;
     }
     slots = s2;
     hashes = h2;
+    shortKeys = k2;
   };
   return {
     cells,
     /** The code of bytes buf[s..e), adding them on first sight. */
     code(buf: Uint8Array, s: number, e: number): number {
-      let h = 0x811c9dc5;
-      for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
-      h >>>= 0;
+      const len = e - s;
+      let h: number;
+      let key = -1;
+      if (len <= 4) {
+        let packed = 0;
+        for (let i = s; i < e; i++) packed = (packed << 8) | buf[i]!;
+        key = len * 4294967296 + (packed >>> 0);
+        h = Math.imul(packed ^ (len << 29), 0x9e3779b1) >>> 0;
+        const mask = slots.length - 1;
+        for (let j = h & mask; ; j = (j + 1) & mask) {
+          const entry = slots[j]!;
+          if (entry === -1) break;
+          if (shortKeys[j] === key) return entry;
+        }
+      } else {
+        h = 0x811c9dc5;
+        for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+        h >>>= 0;
+      }
       const mask = slots.length - 1;
       let j = h & mask;
-      const len = e - s;
       for (;;) {
         const entry = slots[j]!;
         if (entry === -1) break;
-        if (hashes[j] === h && lengths[entry] === len) {
+        if (key === -1 && hashes[j] === h && lengths[entry] === len) {
           const at = starts[entry]!;
           let same = true;
           for (let i = 0; i < len; i++) if (arena[at + i] !== buf[s + i]) (same = false), (i = len);
@@ -97,6 +118,7 @@ function createByteDictionary() {
       cells.push(decoder.decode(buf.subarray(s, e)));
       slots[j] = entry;
       hashes[j] = h;
+      shortKeys[j] = key;
       if (cells.length * 2 > slots.length) rehash();
       return entry;
     },
@@ -134,7 +156,16 @@ function parseDecimal(buf: Uint8Array, s: number, e: number): number {
   return neg ? -v : v;
 }
 
-/** Creates the reader: `push(bytes)` per chunk, `end()` once; returns the data rows seen. */
+/** Byte classes of the record scan: 1 = a byte that ends or breaks an unquoted field. */
+const SPECIAL = new Uint8Array(256);
+SPECIAL[COMMA] = SPECIAL[LF] = SPECIAL[CR] = SPECIAL[QUOTE] = 1;
+
+/**
+ * Creates the reader. Either `push(bytes)` per chunk, or — to reuse one buffer and copy
+ * nothing — `parse(buf, length, last)`, which returns where the incomplete last record
+ * starts for the caller to move to the front before reading on. `end()` once; it returns
+ * the number of data rows.
+ */
 export function createCsvColumnReader(opts: CsvColumnsOptions) {
   const batchRows = opts.batchRows ?? 65_536;
   const k = opts.columns.length;
@@ -143,14 +174,15 @@ export function createCsvColumnReader(opts: CsvColumnsOptions) {
   const numbers = opts.columns.map((_, c) => (opts.numeric.has(c) ? new Float64Array(batchRows) : null));
   const valid = opts.columns.map((_, c) => (opts.numeric.has(c) ? new Uint8Array(batchRows) : null));
   const lines = new Uint32Array(batchRows);
-  const seen = new Uint8Array(k); // per record: which requested columns had their field
   const decoder = new TextDecoder();
   let len = 0;
   let rows = 0;
   let firstRow = 0;
   let header: string[] | null = null;
   let slotsOfField: number[][] = []; // field index → requested columns it fills
+  let firstSlot = new Int32Array(0); // field index → its first requested column, or -1
   let fieldOf: number[] = [];
+  let lastNeeded = -1; // highest field index any requested column needs
   let carry: Uint8Array | null = null;
   let line = 1;
   let pendingCR = false;
@@ -179,39 +211,41 @@ export function createCsvColumnReader(opts: CsvColumnsOptions) {
       slotsOfField[i]!.push(slot);
       return i;
     });
+    firstSlot = Int32Array.from(slotsOfField, (sl) => (sl.length ? sl[0]! : -1));
+    lastNeeded = Math.max(-1, ...fieldOf);
   };
 
-  /** A field's value into its requested columns; bytes buf[s..e) (unescaped). */
-  const store = (slots: number[], buf: Uint8Array, s: number, e: number, recordLine: number) => {
-    for (const c of slots) {
-      seen[c] = 1;
-      const d = dicts[c];
-      if (d) {
-        codes[c]![len] = d.code(buf, s, e);
-        continue;
-      }
-      let v = parseDecimal(buf, s, e);
-      let ok = 1;
-      if (v !== v) {
-        const text = decoder.decode(buf.subarray(s, e));
-        const t = text.trim();
-        if (t === "") ok = 0;
-        else {
-          v = Number(t);
-          if (!Number.isFinite(v)) opts.onBadNumber(recordLine, c, text);
-        }
-      }
-      numbers[c]![len] = ok ? v : 0;
-      valid[c]![len] = ok;
+  /** One requested column's value from bytes buf[s..e) (unescaped). */
+  const store = (c: number, buf: Uint8Array, s: number, e: number, recordLine: number) => {
+    const d = dicts[c];
+    if (d !== null) {
+      codes[c]![len] = d!.code(buf, s, e);
+      return;
     }
+    let v = parseDecimal(buf, s, e);
+    let ok = 1;
+    if (v !== v) {
+      const text = decoder.decode(buf.subarray(s, e));
+      const t = text.trim();
+      if (t === "") ok = 0;
+      else {
+        v = Number(t);
+        if (!Number.isFinite(v)) opts.onBadNumber(recordLine, c, text);
+      }
+    }
+    numbers[c]![len] = ok ? v : 0;
+    valid[c]![len] = ok;
   };
+
+  /** The header record, field by field, with the same quoting rules (slow path, once). */
+  const headerField = (buf: Uint8Array, s: number, e: number, into: string[]) => void into.push(decoder.decode(buf.subarray(s, e)));
 
   /**
    * Parses complete records of buf[from..to); returns where the first incomplete record
    * starts (to when none), so the caller can carry it into the next chunk. `last` = no
    * more input: the final record needs no newline.
    */
-  function parse(buf: Uint8Array, from: number, to: number, last: boolean): number {
+  function parseRecords(buf: Uint8Array, from: number, to: number, last: boolean): number {
     let p = from;
     while (p < to) {
       if (pendingCR) {
@@ -226,12 +260,9 @@ export function createCsvColumnReader(opts: CsvColumnsOptions) {
       let nl = 0; // newlines inside quoted fields of this record
       let field = 0;
       const headerFields: string[] | null = header === null ? [] : null;
-      if (header !== null) seen.fill(0);
-      let complete = false;
       let blank = false;
       for (;;) {
         // One field.
-        const fs = p;
         let s = p;
         let e: number;
         let src = buf;
@@ -244,18 +275,16 @@ export function createCsvColumnReader(opts: CsvColumnsOptions) {
               if (buf[q] === LF) nl++;
               q++;
             }
-            if (q >= to) break;
             if (q + 1 < to && buf[q + 1] === QUOTE) {
               escaped = true;
               q += 2;
               continue;
             }
-            if (q + 1 >= to && !last) break; // the next chunk may hold the second quote
             break;
           }
           if (q >= to || (q + 1 >= to && !last)) {
             if (last && q >= to) throw new CsvError(recordLine, `unterminated quoted field starting on line ${recordLine}`);
-            return recordStart; // incomplete
+            return recordStart; // incomplete: the next chunk may hold the rest (or a second quote)
           }
           s = p + 1;
           e = q;
@@ -273,23 +302,20 @@ export function createCsvColumnReader(opts: CsvColumnsOptions) {
           }
           if (p < to && buf[p] !== COMMA && buf[p] !== LF && buf[p] !== CR) throw new CsvError(recordLine + nl, `unexpected character after a closing quote (line ${recordLine + nl})`);
         } else {
-          while (p < to) {
-            const c = buf[p]!;
-            if (c === COMMA || c === LF || c === CR) break;
-            if (c === QUOTE) throw new CsvError(recordLine + nl, `unexpected quote inside an unquoted field (line ${recordLine + nl})`);
-            p++;
-          }
+          while (p < to && SPECIAL[buf[p]!] === 0) p++;
+          if (p < to && buf[p] === QUOTE) throw new CsvError(recordLine + nl, `unexpected quote inside an unquoted field (line ${recordLine + nl})`);
           e = p;
           if (p >= to && !last) return recordStart; // incomplete
         }
-        if (headerFields !== null) headerFields.push(decoder.decode(src.subarray(s, e)));
-        else {
-          const slots = slotsOfField[field];
-          if (slots !== undefined && slots.length > 0) store(slots, src, s, e, recordLine);
+        if (headerFields !== null) headerField(src, s, e, headerFields);
+        else if (field < firstSlot.length && firstSlot[field]! >= 0) {
+          const slots = slotsOfField[field]!;
+          store(slots[0]!, src, s, e, recordLine);
+          for (let i = 1; i < slots.length; i++) store(slots[i]!, src, s, e, recordLine);
         }
         if (p >= to) {
-          complete = true;
-          blank = field === 0 && e === fs; // end of input right after an empty first field
+          // End of input: the last record needs no newline.
+          blank = field === 0 && e - s === 0;
           break;
         }
         const c = buf[p++]!;
@@ -297,22 +323,20 @@ export function createCsvColumnReader(opts: CsvColumnsOptions) {
           field++;
           continue;
         }
-        // Record end.
-        blank = field === 0 && e - s === 0;
+        // Record end (LF or CR; a CR's LF is skipped at the next record).
+        blank = field === 0 && e - s === 0; // as the text parser: one empty field, quoted or not
         if (c === CR) pendingCR = true;
-        complete = true;
         break;
       }
       line += nl + 1;
-      if (!complete) return recordStart;
       if (blank) continue; // a blank line is no record
       if (headerFields !== null) {
         setHeader(headerFields, recordLine);
         continue;
       }
-      for (let c = 0; c < k; c++) {
-        if (seen[c] === 0)
-          throw new CsvError(recordLine, `row has ${field + 1} fields, header has ${header!.length}; column ${JSON.stringify(opts.columns[c])} is field ${fieldOf[c]! + 1}`);
+      if (field < lastNeeded) {
+        const c = fieldOf.findIndex((f) => f > field);
+        throw new CsvError(recordLine, `row has ${field + 1} fields, header has ${header!.length}; column ${JSON.stringify(opts.columns[c])} is field ${fieldOf[c]! + 1}`);
       }
       lines[len] = recordLine;
       rows++;
@@ -321,34 +345,38 @@ export function createCsvColumnReader(opts: CsvColumnsOptions) {
     return to;
   }
 
+  /** Skips a UTF-8 BOM at the very start (spreadsheet exports add one). */
+  const skipBom = (buf: Uint8Array, from: number) => {
+    if (!bom) return from;
+    bom = false;
+    return buf[from] === 0xef && buf[from + 1] === 0xbb && buf[from + 2] === 0xbf ? from + 3 : from;
+  };
+
   return {
+    /** Parses buf[0..length); returns where the incomplete last record starts (length when none). */
+    parse(buf: Uint8Array, length: number, last: boolean): number {
+      const rest = parseRecords(buf, skipBom(buf, 0), length, last);
+      if (length - rest > MAX_RECORD_BYTES) throw new CsvError(line, `record longer than ${MAX_RECORD_BYTES} bytes`);
+      return rest;
+    },
     push(chunk: Uint8Array): void {
       let buf = chunk;
-      let from = 0;
-      if (bom) {
-        bom = false;
-        if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) from = 3; // spreadsheet exports add a BOM
-      }
       if (carry !== null) {
-        const joined = new Uint8Array(carry.length + chunk.length);
-        joined.set(carry);
-        joined.set(chunk, carry.length);
-        buf = joined;
+        buf = new Uint8Array(carry.length + chunk.length);
+        buf.set(carry);
+        buf.set(chunk, carry.length);
         carry = null;
       }
       // An incomplete last record is parsed again, whole, with the next chunk (lines are
       // only counted for complete records).
-      const rest = parse(buf, from, buf.length, false);
-      if (rest < buf.length) {
-        if (buf.length - rest > MAX_RECORD_BYTES) throw new CsvError(line, `record longer than ${MAX_RECORD_BYTES} bytes`);
-        carry = buf.slice(rest);
-      }
+      const rest = this.parse(buf, buf.length, false);
+      if (rest < buf.length) carry = buf.slice(rest);
     },
     end(): number {
       if (carry !== null) {
         const buf = carry;
         carry = null;
-        parse(buf, 0, buf.length, true);
+        parseRecords(buf, 0, buf.length, true);
       }
       flush();
       if (header === null) throw new CsvError(1, "empty file: no header row");
