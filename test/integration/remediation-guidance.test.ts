@@ -136,6 +136,11 @@ describe("an auto-pause", () => {
     expect(e.body.drivers.items[0]).toMatchObject({ kind: "categorical_weight", value: "65+", directUse: true, effect: { before: 0, after: 1 } });
     const pause = ((await req(A, "auditor", "GET", "/api/v1/alert-deliveries?limit=50")).body.items as any[]).find((a) => a.event === "auto_pause");
     expect(pause.payload).toMatchObject({ failureClass: "direct_use", firstStep: PLAYBOOK[0] });
+    // The recorded decisions breach on their own and every publish is judged on them too: no draft can pass yet, and the what-if says why.
+    const w = await req(A, "publisher", "POST", `/api/v1/decision-flows/${paused}/what-if`, {});
+    expect(w.status, JSON.stringify(w.body)).toBe(200);
+    expect(w.body).toMatchObject({ suggestions: [], evaluated: 7 });
+    expect(w.body.note).toMatch(/recorded in the window breach the policy on their own/);
   });
 });
 
