@@ -128,9 +128,9 @@ describe("bucket table", () => {
 });
 
 describe("configuration", () => {
-  it("defaults are generous (1000/s, burst 2000; bulk 600/min, burst 100) and bad values name the variable", () => {
+  it("defaults are generous (5000/s, burst 10000; bulk 600/min, burst 100) and bad values name the variable", () => {
     const cfg = parseEnv(serverEnvSchema, {});
-    expect([cfg.FAIRGATE_RATE_LIMIT_PER_SECOND, cfg.FAIRGATE_RATE_LIMIT_BURST, cfg.FAIRGATE_BULK_RATE_LIMIT_PER_MINUTE, cfg.FAIRGATE_BULK_RATE_LIMIT_BURST]).toEqual([1000, 2000, 600, 100]);
+    expect([cfg.FAIRGATE_RATE_LIMIT_PER_SECOND, cfg.FAIRGATE_RATE_LIMIT_BURST, cfg.FAIRGATE_BULK_RATE_LIMIT_PER_MINUTE, cfg.FAIRGATE_BULK_RATE_LIMIT_BURST]).toEqual([5000, 10000, 600, 100]);
     for (const [name, value] of [
       ["FAIRGATE_RATE_LIMIT_PER_SECOND", "-1"],
       ["FAIRGATE_RATE_LIMIT_BURST", "0"],

@@ -70,8 +70,9 @@ export const commonEnvSchema = z.object({
   FAIRGATE_BULK_MAX_BYTES: intVar(16 * 1024 * 1024, 1024, 256 * 1024 * 1024),
   FAIRGATE_BULK_MAX_LINES: intVar(50_000, 1, 1_000_000),
   /** Per-key token bucket on recommend + outcomes: sustained requests/s (0 = off) and burst. */
-  FAIRGATE_RATE_LIMIT_PER_SECOND: intVar(1_000, 0, 1_000_000),
-  FAIRGATE_RATE_LIMIT_BURST: intVar(2_000, 1, 10_000_000),
+  // Above what one process serves from one key (bench:recommend), so a default stops a runaway key, not traffic.
+  FAIRGATE_RATE_LIMIT_PER_SECOND: intVar(5_000, 0, 1_000_000),
+  FAIRGATE_RATE_LIMIT_BURST: intVar(10_000, 1, 10_000_000),
   /** Per-key token bucket on bulk trace loads: sustained requests/minute (0 = off) and burst. */
   FAIRGATE_BULK_RATE_LIMIT_PER_MINUTE: intVar(600, 0, 1_000_000),
   FAIRGATE_BULK_RATE_LIMIT_BURST: intVar(100, 1, 1_000_000),
