@@ -260,6 +260,30 @@ describe("a threshold breach", () => {
   });
 });
 
+describe("shadow enforcement", () => {
+  it("a shadow block alerts with class, drivers and first step, and opens no remediation", async () => {
+    const C = await createTenant(app, "guide-c");
+    const settings = { ...policy({ enforcement: "shadow" }), alerts: { webhookUrl: "http://127.0.0.1:9/hook", secret: "whsec-guidance-0123456789", minTier: "warning" } };
+    expect((await req(C, "admin", "PUT", "/api/v1/tenant-settings", settings)).status).toBe(200);
+    const id = await createFlow(api, C.keys.publisher, "cards", V2);
+    const lines = [];
+    for (let i = 0; i < 10; i++) {
+      lines.push(line("cards", "25-34", true, { attributes: { ageBand: "25-34", tier: "gold", score: 1 } }));
+      lines.push(line("cards", "65+", true, { attributes: { ageBand: "65+", tier: "gold", score: 1 } }));
+    }
+    expect((await bulk(api, C.keys.operator, lines)).status).toBe(201);
+    const pub = await req(C, "publisher", "POST", "/api/v1/decision-flows/publish", { id });
+    expect(pub.status, JSON.stringify(pub.body)).toBe(200);
+    expect(pub.body.wouldBlock).toBe(true);
+    const alert = ((await req(C, "auditor", "GET", "/api/v1/alert-deliveries?limit=50")).body.items as any[]).find((a) => a.event === "shadow_block");
+    expect(alert.payload.failureClass).toBe("direct_use");
+    // All gold here: the threshold at 0 closes the gap as fully as the weight (a tie, listed in kind order).
+    expect(alert.payload.drivers.map((d: any) => [d.kind, d.contribution])).toEqual([["categorical_weight", 1], ["min_propensity", 1]]);
+    expect(alert.payload.firstStep).toMatch(/^Remove the weight or eligibility rule that reads the sensitive attribute/);
+    expect((await req(C, "auditor", "GET", "/api/v1/remediations")).body.items).toEqual([]);
+  });
+});
+
 describe("what-if rate limit", () => {
   it("takes from the per-key bulk bucket: past its burst the next call is 429 before any work", async () => {
     let t = Date.parse("2031-09-02T00:00:00.000Z");
