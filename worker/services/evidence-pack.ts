@@ -58,12 +58,13 @@ export async function buildEvidencePack(
   const files = new Map<string, Uint8Array>();
   const put = (path: string, body: string) => files.set(path, enc.encode(body));
 
-  // Evaluations as chained ({id, tenantId, verdict, body, datasetHash, createdAt}) and their reports.
+  // Evaluations as chained ({id, tenantId, verdict, body, datasetHash, createdAt}: the body as written,
+  // not its read-back shape, which gains fields added since) and their reports.
   const rows = await store.audits.evaluationsBetween(fromIso, toIso);
   const evaluations: PackManifest["evaluations"] = [];
   for (const r of rows) {
     const e = r.evaluation;
-    put(`evaluations/${r.id}.json`, `${JSON.stringify({ id: r.id, tenantId: store.tenantId, verdict: e.verdict, body: e, datasetHash: r.datasetHash, createdAt: r.createdAt }, null, 2)}\n`);
+    put(`evaluations/${r.id}.json`, `${JSON.stringify({ id: r.id, tenantId: store.tenantId, verdict: e.verdict, body: r.body, datasetHash: r.datasetHash, createdAt: r.createdAt }, null, 2)}\n`);
     const report = await evaluationReport(store, tenant, r.id, now);
     put(`reports/${r.id}.json`, `${JSON.stringify(report, null, 2)}\n`);
     put(`reports/${r.id}.html`, renderReportHtml(report));

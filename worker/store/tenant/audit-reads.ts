@@ -34,7 +34,10 @@ export interface StoredEvaluationRow {
   id: string;
   createdAt: string;
   datasetHash: string | null;
+  /** What callers read: the body through readEvaluation (older shapes upgraded, fields added since defaulted). */
   evaluation: Evaluation;
+  /** The body exactly as written and chained (JSON-decoded), for evidence that must equal the chain. */
+  body: unknown;
 }
 
 /** An audit row in a time range: the same shape GET /audit-log serves. */
@@ -109,6 +112,8 @@ export function createAuditReads(db: Client, tenantId: string) {
         createdAt: String(r.created_at),
         datasetHash: r.dataset_hash === null || r.dataset_hash === undefined ? null : String(r.dataset_hash),
         evaluation: readEvaluationJson(r.body),
+        // readEvaluationJson has parsed it already, so this cannot throw.
+        body: JSON.parse(String(r.body)) as unknown,
       }));
     },
     /** Audit rows created in [fromIso, toIso) (all of them when `fromIso` is ""), in append order; optionally one entity type. */
