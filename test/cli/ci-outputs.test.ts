@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../scripts/fairgate.js";
+import { METRIC_NAMES } from "../../worker/domain/tiers.js";
 
 const A = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
 const B = [0.1, 0.1, 0.2, 0.2, 0.3, 0.3, 0.4, 0.5, 0.6, 0.9];
@@ -67,8 +68,8 @@ describe("--junit", () => {
     const r = await run(scored("0.6", "--junit", junit));
     expect(r.code).toBe(1);
     const { root, suite, cases } = readJunit(await readFile(junit, "utf8"));
-    // 10 metrics of the one slice, plus the verdict case.
-    expect(cases).toHaveLength(11);
+    // Every metric of the catalogue for the one slice, plus the verdict case.
+    expect(cases).toHaveLength(METRIC_NAMES.length + 1);
     expect(cases.filter((c) => c["@_classname"] === "g").map((c) => c["@_name"])).toEqual([
       "disparateImpactRatio", "demographicParityGap", "equalOpportunityGap", "equalizedOddsGap",
       "predictiveParityGap", "treatmentEqualityGap", "calibrationGap", "counterfactualFlipRate", "errorRateGap", "errorRateToOverall",
@@ -86,10 +87,23 @@ describe("--junit", () => {
     expect(verdict.failure!["@_message"]).toBe("BLOCK");
     // Counts agree with the cases, on the suite and the root.
     for (const s of [root, suite]) {
-      expect(Number(s["@_tests"])).toBe(11);
+      expect(Number(s["@_tests"])).toBe(METRIC_NAMES.length + 1);
       expect(Number(s["@_failures"])).toBe(2);
       expect(Number(s["@_skipped"])).toBe(cases.filter((c) => c.skipped).length);
     }
+  });
+
+  it("with two attributes has a case per metric of each attribute and of their intersection", async () => {
+    const two = join(dir, "two.csv");
+    await writeFile(two, `g,h,d\n${Array.from({ length: 40 }, (_, i) => `${i % 2 ? "A" : "B"},${i % 4 < 2 ? "p" : "q"},${i % 3 ? 1 : 0}`).join("\n")}\n`);
+    const junit = join(dir, "two.xml");
+    await run(["check", "--input", two, "--sensitive", "g", "--sensitive", "h", "--decision", "d", "--junit", junit]);
+    const { cases } = readJunit(await readFile(junit, "utf8"));
+    // The metric catalogue, per slice in the gateway's order (each attribute, then "g|h"), then the verdict.
+    expect(cases.map((c) => `${c["@_classname"]}/${c["@_name"]}`)).toEqual([
+      ...["g", "h", "g|h"].flatMap((slice) => METRIC_NAMES.map((m) => `${slice}/${m}`)),
+      "fairgate/verdict",
+    ]);
   });
 
   it("follows --fail-on: the warning-tier gap fails only under warning, the exit status with it", async () => {

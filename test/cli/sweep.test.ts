@@ -127,6 +127,13 @@ describe("--sweep FROM:TO:STEP", () => {
     expect(html).toMatch(/<svg class="chart sweep"[^>]*aria-label="Selection rate by group of g by threshold"/);
     const saved = evaluationSchema.parse(JSON.parse(await readFile(join(out, "evaluation.json"), "utf8")));
     expect(saved.thresholdSweep!.points).toHaveLength(4);
+    // The Markdown summary lists the verdict and the gated metrics at each threshold (DI ratio 0.4 = 0.2/0.5 at 0.6).
+    const md = join(dir, "sweep.md");
+    await run([...base(), "--threshold", "0.2", "--sweep", "0.2:0.8:0.2", "--summary", md]);
+    const text = await readFile(md, "utf8");
+    expect(text).toContain("| threshold | verdict | disparate impact ratio | demographic parity gap |");
+    expect(text).toContain("| 0.6 | block | 0.400 ❌ | 0.300 |");
+    expect(text).toContain("| 0.2 | pass | 0.889 | 0.100 |");
   });
 
   it("refuses a malformed or oversized range, and a sweep without a score", async () => {
