@@ -16,22 +16,40 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
+/**
+ * A class, not a closure per method: every request makes two child loggers (request id,
+ * then tenant), and a child is then one small object rather than five new functions.
+ */
+class JsonLogger implements Logger {
+  constructor(
+    private readonly min: number,
+    private readonly sink: (line: string) => void,
+    private readonly base: Record<string, unknown>,
+  ) {}
+  private emit(level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
+    if (ORDER[level] < this.min) return;
+    this.sink(JSON.stringify({ time: new Date().toISOString(), level, msg, ...this.base, ...fields }));
+  }
+  debug(msg: string, fields?: Record<string, unknown>): void {
+    this.emit("debug", msg, fields);
+  }
+  info(msg: string, fields?: Record<string, unknown>): void {
+    this.emit("info", msg, fields);
+  }
+  warn(msg: string, fields?: Record<string, unknown>): void {
+    this.emit("warn", msg, fields);
+  }
+  error(msg: string, fields?: Record<string, unknown>): void {
+    this.emit("error", msg, fields);
+  }
+  child(fields: Record<string, unknown>): Logger {
+    return new JsonLogger(this.min, this.sink, { ...this.base, ...fields });
+  }
+}
+
 /** Creates a logger writing JSON lines to `sink` (stdout on Node; console on Workers/Deno). */
 export function createLogger(opts: { level?: LogLevel; sink?: (line: string) => void; base?: Record<string, unknown> } = {}): Logger {
-  const min = ORDER[opts.level ?? "info"];
-  const sink = opts.sink ?? ((line: string) => console.log(line));
-  const base = opts.base ?? {};
-  const emit = (level: LogLevel, msg: string, fields?: Record<string, unknown>) => {
-    if (ORDER[level] < min) return;
-    sink(JSON.stringify({ time: new Date().toISOString(), level, msg, ...base, ...fields }));
-  };
-  return {
-    debug: (m, f) => emit("debug", m, f),
-    info: (m, f) => emit("info", m, f),
-    warn: (m, f) => emit("warn", m, f),
-    error: (m, f) => emit("error", m, f),
-    child: (fields) => createLogger({ level: opts.level ?? "info", sink, base: { ...base, ...fields } }),
-  };
+  return new JsonLogger(ORDER[opts.level ?? "info"], opts.sink ?? ((line: string) => console.log(line)), opts.base ?? {});
 }
 
 /** Loggable summary of an unknown error: name and message only for operators (never sent to clients). */
