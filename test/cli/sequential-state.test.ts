@@ -55,6 +55,29 @@ describe("fairgate check sequential flags", () => {
     // Replaced by rename: no temporary file is left beside it.
     expect((await readdir(dir)).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   });
+  it("a calibration-gap sequence carries its bins in the state file from run to run", async () => {
+    const policy = join(dir, "cal-policy.json");
+    await writeFile(policy, JSON.stringify({ enabled: true, sensitiveAttribute: "g", minSampleSize: 10, minGroupSize: 1, thresholds: { calibrationGap: 0.5 } }));
+    const state = join(dir, "cal-state.json");
+    // Scores 0.25 and 0.75 (bins 2 and 7), one outcome in two: 40 labeled scored rows per group and run.
+    const file = async (name: string) => {
+      const rows = ["g,s,y"];
+      for (let i = 0; i < 20; i++) for (const g of ["a", "b"]) rows.push(`${g},0.25,${i % 2}`, `${g},0.75,${i % 2}`);
+      const p = join(dir, name);
+      await writeFile(p, `${rows.join("\n")}\n`);
+      return p;
+    };
+    const argv = (input: string) => ["check", "--input", input, "--sensitive", "g", "--score", "s", "--threshold", "0.5", "--label", "y", "--policy", policy, "--decision-rule", "sequential", "--state", state, "--json"];
+    const one = JSON.parse((await run(argv(await file("c1.csv")))).stdout);
+    expect(one.results[0].metrics.calibrationGap.sequence.calibration.map((c: { count: number[] }) => [c.count[2], c.count[7]])).toEqual([[20, 20], [20, 20]]);
+    const two = JSON.parse((await run(argv(await file("c2.csv")))).stdout);
+    const seq = two.results[0].metrics.calibrationGap.sequence;
+    expect(seq.looks).toBe(2);
+    expect(seq.calibration.map((c: { count: number[]; positives: number[] }) => [c.count[2], c.count[7], c.positives[2]])).toEqual([[40, 40, 20], [40, 40, 20]]);
+    expect(two.results[0].metrics.calibrationGap.intervalMethod).toBe("confidence-sequence");
+    const kept = JSON.parse(await readFile(state, "utf8")).states.find((x: { metric: string }) => x.metric === "calibrationGap");
+    expect(kept.calibration).toEqual(seq.calibration);
+  });
   it("--multiplicity and --interval-method replace the policy's", async () => {
     const input = await batch("m.csv", 100, 60, 40);
     const r = await run(["check", "--input", input, "--sensitive", "g", "--decision", "d", "--decision-rule", "confident", "--interval-method", "analytic", "--multiplicity", "bh", "--json"]);
