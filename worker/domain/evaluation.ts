@@ -219,7 +219,7 @@ export const evaluationSchema = z.object({
   /**
    * How intervals were computed; the seed reproduces every interval and sample exactly.
    * aggregates "analytic": Newcombe / Katz on each metric's extreme pair (`pair` in its evidence);
-   * the FN/FP and calibration gaps keep the bootstrap.
+   * the FN/FP gap, the calibration gap and the error rate above overall keep the bootstrap.
    */
   intervals: z
     .object({
