@@ -154,6 +154,50 @@ function unpack(buf: Uint8Array, pos: number, width: number, mask: number, out: 
     for (; i < take; i++) out[k++] = (buf[pos + (i >> 3)]! >> (i & 7)) & 1;
     return k;
   }
+  if ((width === 2 || width === 4) && out instanceof Uint8Array) {
+    // Not word-aligned: one byte store per value, whole input bytes at a time.
+    const per = 8 / width;
+    let p = pos;
+    let i = 0;
+    for (; i + per <= take; i += per) {
+      let b = buf[p++]!;
+      for (let j = 0; j < per; j++) {
+        out[k++] = b & mask;
+        b >>= width;
+      }
+    }
+    const b = buf[p]!;
+    for (let j = 0; i < take; i++, j++) out[k++] = (b >> (j * width)) & mask;
+    return k;
+  }
+  if (width <= 8) {
+    // Eight values in `width` bytes: the group as two 32-bit words, each value cut out at
+    // j × width. The shifts are the same for every group, so the branches predict.
+    let p = pos;
+    let i = 0;
+    for (; i + 8 <= take; i += 8) {
+      const lo = buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16) | (buf[p + 3]! << 24);
+      const hi = width > 4 ? buf[p + 4]! | (buf[p + 5]! << 8) | (buf[p + 6]! << 16) | (buf[p + 7]! << 24) : 0;
+      p += width;
+      for (let j = 0, bit = 0; j < 8; j++, bit += width) {
+        const v = bit + width <= 32 ? lo >>> bit : bit >= 32 ? hi >>> (bit - 32) : (lo >>> bit) | (hi << (32 - bit));
+        out[k++] = v & mask;
+      }
+    }
+    // The last, partial group.
+    let acc = 0;
+    let bits = 0;
+    for (; i < take; i++) {
+      while (bits < width) {
+        acc |= buf[p++]! << bits;
+        bits += 8;
+      }
+      out[k++] = acc & mask;
+      acc >>>= width;
+      bits -= width;
+    }
+    return k;
+  }
   if (width > 24) throw new ColumnarFileError(`unsupported bit width ${width}`);
   // A bit window of at most 31 bits: refill a byte at a time, take `width` bits.
   let p = pos;
@@ -176,18 +220,24 @@ function unpack(buf: Uint8Array, pos: number, width: number, mask: number, out: 
  * (the common case, usually one RLE run, so no array is built), else 1 = present, 0 = null.
  */
 function readValidity(buf: Uint8Array, pos: number, end: number, rows: number): Uint8Array | null {
-  // Fast check: a single RLE run of 1s covering every row.
+  // Fast check: RLE runs of 1s only (writers emit one or a few) covering every row.
   let p = pos;
-  let header = 0;
-  let shift = 0;
-  for (;;) {
-    const b = buf[p++];
-    if (b === undefined) break;
-    header |= (b & 0x7f) << shift;
-    if (b < 0x80) break;
-    shift += 7;
+  let covered = 0;
+  while (covered < rows && p < end) {
+    let header = 0;
+    let shift = 0;
+    for (;;) {
+      const b = buf[p++];
+      if (b === undefined) break;
+      header |= (b & 0x7f) << shift;
+      if (b < 0x80) break;
+      shift += 7;
+    }
+    if ((header & 1) !== 0 || buf[p] !== 1) break;
+    covered += header >>> 1;
+    p++;
   }
-  if ((header & 1) === 0 && header >>> 1 >= rows && buf[p] === 1) return null;
+  if (covered >= rows) return null;
   const valid = new Uint8Array(rows);
   readHybrid(buf, pos, end, 1, valid, rows);
   let present = 0;
