@@ -153,6 +153,14 @@ describe("failure class", () => {
     expect(classifyFailure(blocked({ disparateImpactRatio: 0.5 }, undefined))).toBe("model");
   });
 
+  it("a block on the counterfactual flip rate alone is direct use, not a label gap (flips come from changing only the sensitive attribute)", () => {
+    // The flip rate is not outcome-based, and no selection metric breached, so there are no drivers.
+    expect(classifyFailure(blocked({ counterfactualFlipRate: 0.3 }, ds()))).toBe("direct_use");
+    // Beside an outcome-metric block it is still direct use; an outcome metric alone stays a label gap.
+    expect(classifyFailure(blocked({ counterfactualFlipRate: 0.3, equalOpportunityGap: 0.4 }, null))).toBe("direct_use");
+    expect(classifyFailure(blocked({ errorRateGap: 0.4 }, null))).toBe("label_gap");
+  });
+
   it("a tenant's playbook replaces the default for its class only", () => {
     expect(playbookFor("threshold", { threshold: ["Ask the risk team"] })).toEqual(["Ask the risk team"]);
     expect(playbookFor("model", { threshold: ["Ask the risk team"] })).toEqual(DEFAULT_PLAYBOOKS.model);

@@ -5,7 +5,9 @@
  * Classes, decided in this order (the first that applies):
  *  1. insufficient_data — the block rests on no metric breach at all: too few samples,
  *     or (confident/sequential rule) intervals that straddle their thresholds;
- *  2. direct_use — a driver reads a sensitive attribute and widens the gap. Named before
+ *  2. direct_use — a driver reads a sensitive attribute and widens the gap, or the
+ *     counterfactual flip rate blocks (a flip is the version deciding differently when
+ *     only the sensitive attribute changes: it reads it). Named before
  *     the weaker-evidence case below because direct use of a protected attribute has to be
  *     removed or justified whatever the sample says;
  *  3. insufficient_data — every blocking metric's interval straddles its threshold (a
@@ -80,6 +82,8 @@ export function classifyFailure(e: Evaluation): FailureClass {
   if (noBreach || (e.results.length > 0 && blocking.length === 0 && e.insufficientEvidence.length > 0)) return "insufficient_data";
   const drivers = e.drivers?.items ?? [];
   if (drivers.some((d) => d.directUse && d.contribution > 0)) return "direct_use";
+  // Not an outcome metric: the flow re-run with only the sensitive value changed decides otherwise.
+  if (blocking.some((b) => b.metric === "counterfactualFlipRate")) return "direct_use";
   const straddle = (m: MetricName, ev: (typeof blocking)[number]["ev"]) => ev.interval !== null && ev.value !== null && ev.threshold?.block !== undefined && intervalSide(m, ev.interval, ev.threshold.block) === "straddles";
   if (blocking.length > 0 && blocking.every((b) => straddle(b.metric, b.ev))) return "insufficient_data";
   if (blocking.length > 0 && !blocking.some((b) => SELECTION.has(b.metric))) return "label_gap";
