@@ -139,7 +139,7 @@ async function setUp(n: number, days: number, tail: number, rowMax: number) {
   return { dir, file, now, segments, setupMs };
 }
 
-type ChildResult = { ms: number; windowMs: number; firstMs: number; sampleSize: number; datasetHash: string; results: string; rssBeforeMiB: number; maxRssMiB: number; rssAfterMiB: number };
+type ChildResult = { ms: number; windowMs: number; bootstrapMs: number; firstMs: number; sampleSize: number; datasetHash: string; results: string; rssBeforeMiB: number; maxRssMiB: number; rssAfterMiB: number };
 
 async function main() {
   const { values } = parseArgs({
@@ -181,7 +181,7 @@ async function main() {
     else rmSync(s.dir, { recursive: true, force: true });
     const r1 = (x: number | undefined) => (x === undefined ? null : Math.round(x * 10) / 10);
     const result = {
-      traces: n, days, verdictMs: r1(summary.ms), windowMs: r1(summary.windowMs), columnarWindowMs: r1(columnar?.windowMs), rowWindowMs: r1(row?.windowMs), columnarMs: r1(columnar?.ms), rowPathMs: r1(row?.ms), peakRssMiB: r1(summary.maxRssMiB),
+      traces: n, days, verdictMs: r1(summary.ms), windowMs: r1(summary.windowMs), bootstrapMs: r1(summary.bootstrapMs), columnarWindowMs: r1(columnar?.windowMs), rowWindowMs: r1(row?.windowMs), columnarMs: r1(columnar?.ms), rowPathMs: r1(row?.ms), peakRssMiB: r1(summary.maxRssMiB),
       steadyRssMiB: r1(summary.rssAfterMiB), rssBeforeEvaluationMiB: r1(summary.rssBeforeMiB), firstVerdictMs: r1(summary.firstMs), sampleSize: summary.sampleSize, segments: s.segments, tail: Number(values.tail),
       setupMs: Math.round(s.setupMs), setup: n <= Number(values["row-max"]) ? "rows + pack" : "segments written directly",
       columnarPeakRssMiB: r1(columnar?.maxRssMiB), rowPeakRssMiB: r1(row?.maxRssMiB),
