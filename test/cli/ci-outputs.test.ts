@@ -142,6 +142,25 @@ describe("--junit", () => {
     expect(md).not.toMatch(/[^\\]<y/);
   });
 
+  it("a skip on insufficient evidence fails no case under --fail-on warning, as it fails no run (the XML agrees with the exit status)", async () => {
+    // Confident rule, 2,000 rows per group, selected 1,000 (A) and 900 (B): the DI ratio 0.9's interval straddles its
+    // threshold 0.9 (verdict skip, insufficient evidence), while the parity gap 0.05 is wholly below its block tier and
+    // above its warning tier 0.02 (a warning finding). A skip never fails the run, so no case may fail either.
+    const many = join(dir, "many.csv");
+    await writeFile(many, `g,d\n${Array.from({ length: 4000 }, (_, i) => (i < 2000 ? `A,${i < 1000 ? 1 : 0}` : `B,${i < 2900 ? 1 : 0}`)).join("\n")}\n`);
+    const pol = join(dir, "skip-policy.json");
+    await writeFile(pol, JSON.stringify({ enabled: true, sensitiveAttribute: "g", thresholds: { disparateImpactRatio: 0.9, demographicParityGap: { warning: 0.02, block: 0.35 } }, minSampleSize: 10, minGroupSize: 5, decisionRule: "confident" }));
+    const junit = join(dir, "skip-warning.xml");
+    const r = await run(["check", "--input", many, "--policy", pol, "--decision", "d", "--junit", junit, "--fail-on", "warning", "--json"]);
+    const e = JSON.parse(r.stdout);
+    expect(e.verdict).toBe("skip");
+    expect(e.warnings.map((w: { tier: string; metric: string }) => `${w.tier}:${w.metric}`)).toEqual(["warning:demographicParityGap"]);
+    expect(r.code).toBe(0);
+    const { cases } = readJunit(await readFile(junit, "utf8"));
+    expect(cases.find((c) => c["@_classname"] === "fairgate")!.skipped!["@_message"]).toBe("insufficient evidence");
+    expect(cases.filter((c) => c.failure).map((c) => `${c["@_classname"]}/${c["@_name"]}`)).toEqual([]);
+  });
+
   it("a too-small sample that skips leaves every metric skipped and the run green", async () => {
     const tiny = join(dir, "tiny.csv");
     await writeFile(tiny, "g,d\nA,1\nB,0\n");
