@@ -23,8 +23,9 @@ describe("[node] operational basics", () => {
     const r = await http.request("GET", "/healthz", { headers: { "x-request-id": "req-abcdef123" } });
     expect(r.status).toBe(200);
     expect(r.headers.get("x-request-id")).toBe("req-abcdef123");
-    const lines = server.logs.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
-    expect(lines.some((l) => l.requestId === "req-abcdef123" && l.msg === "request")).toBe(true);
+    // The gateway writes its log lines once per event-loop turn: the line may arrive just after the answer.
+    const logged = () => server.logs.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l)).some((l) => l.requestId === "req-abcdef123" && l.msg === "request");
+    await expect.poll(logged, { timeout: 10_000 }).toBe(true);
     const all = server.logs.join("\n");
     expect(all).not.toContain(server.adminToken);
     expect(all).not.toContain("fgk_");

@@ -7,6 +7,7 @@
  * into one per turn. Lines are never reordered or dropped, except those of the
  * last turn when the process is killed outright (SIGKILL); on any exit that runs
  * JavaScript, `flush()` writes what is left first (node.ts calls it on "exit").
+ * A request's log line may therefore reach stdout just after its response.
  */
 
 /** Batches lines for `write` (which gets whole lines, each ending in "\n"). */
