@@ -181,6 +181,8 @@ describe("what-if", () => {
     expectProblem(await whatIf(A, "operator", {}), 403);
     expectProblem(await whatIf(B, "publisher", {}), 404, "not_found");
     expect((await whatIf(A, "admin", {})).status).toBe(200);
+    // Applying makes a new version, which only a publisher may (as PUT /decision-flows/{id}): an admin may ask, not apply.
+    expectProblem(await whatIf(A, "admin", { change: { type: "zero_weight", offer: "card", attribute: "ageBand", value: "65+" } }, "?apply=true"), 403, "missing_role");
     expect((await req(A, "auditor", "GET", `/api/v1/decision-flows/${flowId}`)).body.version).toBe(2);
   });
 
