@@ -1,9 +1,9 @@
 /**
- * The acceptance story through the console, in Chromium over real HTTP. The admin's
- * policy is set through the API (the Settings screen is not built yet) and the traffic
+ * The acceptance story through the console, in Chromium over real HTTP. The traffic
  * arrives through the API, as it would from the decisioning system; everything a person
- * does — publish, edit, the blocked publish, the override request, its approval, the
- * bypassed publish, reading the auto-pause — is done on the console's pages, with the
+ * does — the admin's policy on the Settings screen, publish, edit, the blocked publish,
+ * the override request, its approval, the bypassed publish, reading the auto-pause — is
+ * done on the console's pages, with the
  * keyboard where the issue asks for it. The recheck after the override's expiry runs
  * through the cron route on the app's moved clock.
  */
@@ -41,9 +41,14 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("acceptance story thro
     await s?.close();
   });
 
-  it("1. the admin sets the policy (through the API: no Settings screen yet); a flow exists", async () => {
+  it("1. the admin sets the policy on the Settings screen; a flow exists", async () => {
     const policy = { fairnessPolicy: { enabled: true, sensitiveAttribute: "ageBand", thresholds: { disparateImpactRatio: 0.8, demographicParityGap: 0.2 }, minSampleSize: 100, windowDays: 7, continuousRecheck: true } };
-    expect((await s.api.request("PUT", "/api/v1/tenant-settings", { token: fx.keys.admin, body: policy })).status).toBe(200);
+    const admin = people.adminApprover!;
+    await admin.getByRole("link", { name: "Settings", exact: true }).click();
+    await admin.getByLabel("Fairness policy (JSON)").fill(JSON.stringify(policy.fairnessPolicy, null, 2));
+    await admin.getByRole("button", { name: "Save policy" }).click();
+    await admin.waitForURL("**/console/settings?saved=1");
+    expect((await s.api.request("GET", "/api/v1/tenant-settings", { token: fx.keys.admin })).body.fairnessPolicy).toMatchObject(policy.fairnessPolicy);
     const created = await s.api.request("POST", "/api/v1/decision-flows", { token: fx.keys.bob, body: { key: "nbo-cards", name: "Next best card", definition: PLATINUM_FLOW } });
     expect(created.status).toBe(201);
     flowId = created.body.id;

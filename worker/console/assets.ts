@@ -12,6 +12,8 @@ const CSS = `
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1f24;margin:0;background:#f6f8fa}
 a{color:#0b4f9c}a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,textarea:focus-visible{outline:3px solid #b35900;outline-offset:2px}
 .skip{position:absolute;left:-9999px}.skip:focus{left:8px;top:8px;background:#fff;padding:4px 8px;z-index:9}
+.vh{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
+.chain-ok{border-color:#1a7f37;background:#f2fbf4}.chain-broken{border-color:#cf222e;background:#fff5f5}
 header.top{background:#1b1f24;color:#fff;padding:8px 20px;display:flex;flex-wrap:wrap;gap:16px;align-items:center}
 header.top .brand{font-weight:700;margin-right:12px;color:#fff}
 header.top nav ul{list-style:none;display:flex;flex-wrap:wrap;gap:4px 14px;margin:0;padding:0}

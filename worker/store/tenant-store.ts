@@ -31,6 +31,7 @@ import { createTraceStore } from "./tenant/traces.js";
 import { createWindowReads } from "./tenant/window-reads.js";
 import { createDriftReads } from "./tenant/drift-reads.js";
 import { createFlowSummaryReads } from "./tenant/flow-summaries.js";
+import { createConsoleReads } from "./tenant/console-reads.js";
 import { createExplanationReads } from "./tenant/explanation-reads.js";
 
 /** Attempts before a chain-head race is reported as a 409 (each one re-reads the heads). */
@@ -141,6 +142,8 @@ export function createTenantStore(db: Client, tenantId: string, opts: { onOutbox
     drift: createDriftReads(db, tenantId),
     /** Console overviews: each flow's latest verdict in one read. */
     flowSummaries: createFlowSummaryReads(db, tenantId),
+    /** Console lists: paged evaluations and audit rows (keyset, newest first) and the audit filter's choices. */
+    consoleReads: createConsoleReads(db, tenantId),
     /** One stored decision with its request, for the explanation re-run. */
     explanations: createExplanationReads(db, tenantId),
     /**

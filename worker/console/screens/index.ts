@@ -10,8 +10,11 @@ import type { ConsoleApp } from "../types.js";
 import { registerFlowScreen } from "./flow.js";
 import { registerFlowsScreen } from "./flows.js";
 import { registerOverridesScreen } from "./overrides.js";
-import { registerPlaceholderScreens } from "./placeholders.js";
+import { registerAuditLogScreen } from "./audit-log.js";
+import { registerEvaluationsScreen } from "./evaluations.js";
 import { registerPublishScreen } from "./publish.js";
+import { registerRemediationsScreen } from "./remediations.js";
+import { registerSettingsScreen } from "./settings.js";
 
 export type RegisterScreen = (app: ConsoleApp, deps: AppDeps) => void;
 
@@ -20,6 +23,8 @@ export const SCREENS: RegisterScreen[] = [
   registerPublishScreen,
   registerFlowScreen,
   registerOverridesScreen,
-  // Evaluations, Audit log, Remediations, Settings: "not built yet" pages until replaced.
-  (app) => registerPlaceholderScreens(app),
+  registerEvaluationsScreen,
+  registerAuditLogScreen,
+  registerRemediationsScreen,
+  registerSettingsScreen,
 ];

@@ -1,0 +1,92 @@
+/**
+ * @module services/console-evidence
+ * Read models of the console's Evaluations, Audit log and Settings screens: a page of
+ * evaluations with the flows to filter by; a page of the audit log with its filter's
+ * choices and the verdict of both hash chains (the same verifier GET /audit-log/verify
+ * runs); and the policy dry run — what today's window would say for every active flow
+ * under an edited policy, through the one evaluation path (`evaluateFlow`), with
+ * nothing written. Pure reads; nothing here writes.
+ */
+import type { FairnessPolicy } from "../domain/policy.js";
+import type { ChainAnchorStore } from "../store/chain-anchors.js";
+import type { TenantStore } from "../store/tenant-store.js";
+import type { AuditListRow, AuditPageFilter, EvaluationListRow, EvaluationPageFilter } from "../store/tenant/console-reads.js";
+import { type AnchoredVerdict, verifyChain } from "./chain.js";
+import type { ServiceDeps } from "./context.js";
+import { evaluateFlow } from "./evaluate.js";
+
+export interface EvaluationsPage {
+  rows: EvaluationListRow[];
+  /** The cursor of the next (older) page, null at the end. */
+  next: { createdAt: string; id: string } | null;
+  /** Every flow (archived ones too: their evaluations stay evidence), for the filter. */
+  flows: { id: string; key: string }[];
+}
+
+export async function evaluationsPage(store: TenantStore, f: EvaluationPageFilter): Promise<EvaluationsPage> {
+  const [rows, live, archived] = await Promise.all([store.consoleReads.evaluationPage({ ...f, limit: f.limit + 1 }), store.flows.list(), store.flows.list("archived")]);
+  const page = rows.slice(0, f.limit);
+  const last = page[page.length - 1];
+  return {
+    rows: page,
+    next: rows.length > f.limit && last ? { createdAt: last.createdAt, id: last.id } : null,
+    flows: [...live, ...archived].map((x) => ({ id: x.id, key: x.key })).sort((a, b) => a.key.localeCompare(b.key)),
+  };
+}
+
+export interface AuditLogPage {
+  rows: AuditListRow[];
+  /** The seq to page on from (older rows), null at the end. */
+  nextBeforeSeq: number | null;
+  facets: { entityTypes: string[]; actions: string[]; actors: string[] };
+  /** Both chains verified against their stored heads and signed anchors. */
+  chains: { audit: AnchoredVerdict; evaluation: AnchoredVerdict };
+}
+
+export async function auditLogPage(store: TenantStore, anchors: ChainAnchorStore | null, f: AuditPageFilter): Promise<AuditLogPage> {
+  const [rows, facets, audit, evaluation] = await Promise.all([
+    store.consoleReads.auditPage({ ...f, limit: f.limit + 1 }),
+    store.consoleReads.auditFacets(),
+    verifyChain(store, "audit", anchors),
+    verifyChain(store, "evaluation", anchors),
+  ]);
+  const page = rows.slice(0, f.limit);
+  const last = page[page.length - 1];
+  return { rows: page, nextBeforeSeq: rows.length > f.limit && last ? last.seq : null, facets, chains: { audit, evaluation } };
+}
+
+export interface DryRunRow {
+  flowId: string;
+  flowKey: string;
+  version: number;
+  verdict: string;
+  sampleSize: number;
+  violations: string[];
+  /** What the gate's verdict rests on when it is not a plain pass/block (skip reason, override). */
+  reason: string | null;
+}
+
+/**
+ * What the daily recheck would say today for each active flow's serving version under
+ * `policy` (not the stored one). The evaluations are built and discarded: nothing is
+ * written, so no evaluation, audit row, pause or alert comes of it.
+ */
+export async function policyDryRun(deps: ServiceDeps, store: TenantStore, policy: FairnessPolicy): Promise<DryRunRow[]> {
+  const flows = await store.flows.list("active");
+  const out: DryRunRow[] = [];
+  // One at a time: each evaluation reads a whole window, and a tenant may have hundreds of flows.
+  for (const flow of flows) {
+    const version = flow.activeVersion ?? flow.latestVersion;
+    const { evaluation, gate } = await evaluateFlow(deps, store, flow, version, "recheck", policy);
+    out.push({
+      flowId: flow.id,
+      flowKey: flow.key,
+      version,
+      verdict: evaluation.verdict,
+      sampleSize: evaluation.sampleSize,
+      violations: evaluation.violations,
+      reason: gate.reason,
+    });
+  }
+  return out;
+}
