@@ -59,6 +59,14 @@ interface Grouped {
   codes: Uint16Array;
 }
 
+/** out[i] = table[src[i]] for byte codes (monomorphic loops: the hot path of dictionary columns). */
+function mapBytesU16(src: Uint8Array, table: Uint16Array, out: Uint16Array, n: number): void {
+  for (let i = 0; i < n; i++) out[i] = table[src[i]!]!;
+}
+function mapBytesU8(src: Uint8Array, table: Uint8Array, out: Uint8Array, n: number): void {
+  for (let i = 0; i < n; i++) out[i] = table[src[i]!]!;
+}
+
 /** A cell as parseGroup/parseBinary/parseScore expect it (bigints as numbers or text). */
 const plain = (c: Cell): unknown => (typeof c === "bigint" ? (Number.isSafeInteger(Number(c)) ? Number(c) : c.toString()) : c);
 
@@ -115,9 +123,16 @@ export function createBatchSink(o: BatchSinkOptions): BatchSink {
       const table = Uint16Array.from(map, (m) => (m === -1 ? absent : m));
       const src = col.codes;
       const size = table.length;
-      for (let i = 0; i < n; i++) {
-        const k = src[i]!;
-        codes[i] = k < size ? table[k]! : absent;
+      if (src instanceof Uint8Array) {
+        // Byte codes (dictionaries under 255 entries): a full 256-entry table, no branch.
+        const t = new Uint16Array(256).fill(absent);
+        t.set(table.subarray(0, Math.min(size, 256)));
+        mapBytesU16(src, t, codes, n);
+      } else {
+        for (let i = 0; i < n; i++) {
+          const k = src[i]!;
+          codes[i] = k < size ? table[k]! : absent;
+        }
       }
       return { labels: labels.slice(), codes };
     }
@@ -171,15 +186,18 @@ export function createBatchSink(o: BatchSinkOptions): BatchSink {
       const src = col.codes;
       // A [0, 1] (or [0], [1]-free) dictionary of bytes without nulls: the codes are the bytes.
       if (src instanceof Uint8Array && size <= 2 && lut[0] === 0 && (size === 1 || lut[1] === 1) && src.indexOf(size) === -1) return src;
-      let bad = 0;
-      for (let i = 0; i < n; i++) {
-        const k = src[i]!;
-        const v = lut[k < size ? k : size]!;
-        out[i] = v;
-        bad |= v === INVALID ? 1 : 0;
-        bad |= v === OUTCOME_UNKNOWN && emptyMessage !== null ? 2 : 0;
+      if (src instanceof Uint8Array) {
+        const t = new Uint8Array(256).fill(OUTCOME_UNKNOWN);
+        t.set(lut.subarray(0, Math.min(size, 256)));
+        mapBytesU8(src, t, out, n);
+      } else {
+        for (let i = 0; i < n; i++) {
+          const k = src[i]!;
+          out[i] = lut[k < size ? k : size]!;
+        }
       }
-      if (bad) {
+      const view = out.subarray(0, n);
+      if (view.indexOf(INVALID) !== -1 || (emptyMessage !== null && view.indexOf(OUTCOME_UNKNOWN) !== -1)) {
         for (let i = 0; i < n; i++) {
           if (out[i] === INVALID) failAt(batch, c, i, cellMessage(parseBinary, cellAt(col, i)));
           if (out[i] === OUTCOME_UNKNOWN && emptyMessage !== null) failAt(batch, c, i, emptyMessage);

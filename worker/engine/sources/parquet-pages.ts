@@ -170,6 +170,27 @@ function unpack(buf: Uint8Array, pos: number, width: number, mask: number, out: 
     for (let j = 0; i < take; i++, j++) out[k++] = (b >> (j * width)) & mask;
     return k;
   }
+  if (width === 3) {
+    // DuckDB's indices into a dictionary of 4-7 entries: eight values in 24 bits.
+    let p = pos;
+    let i = 0;
+    for (; i + 8 <= take; i += 8) {
+      const v = buf[p]! | (buf[p + 1]! << 8) | (buf[p + 2]! << 16);
+      p += 3;
+      out[k] = v & 7;
+      out[k + 1] = (v >> 3) & 7;
+      out[k + 2] = (v >> 6) & 7;
+      out[k + 3] = (v >> 9) & 7;
+      out[k + 4] = (v >> 12) & 7;
+      out[k + 5] = (v >> 15) & 7;
+      out[k + 6] = (v >> 18) & 7;
+      out[k + 7] = v >> 21;
+      k += 8;
+    }
+    const v = (buf[p] ?? 0) | ((buf[p + 1] ?? 0) << 8) | ((buf[p + 2] ?? 0) << 16);
+    for (let j = 0; i < take; i++, j++) out[k++] = (v >> (3 * j)) & 7;
+    return k;
+  }
   if (width <= 8) {
     // Eight values in `width` bytes: the group as two 32-bit words, each value cut out at
     // j × width. The shifts are the same for every group, so the branches predict.
@@ -243,6 +264,20 @@ function readValidity(buf: Uint8Array, pos: number, end: number, rows: number): 
   let present = 0;
   for (let i = 0; i < rows; i++) present += valid[i]!;
   return present === rows ? null : valid;
+}
+
+/**
+ * True when every code is below `size`, proven cheaply: the OR of all bytes (four at a
+ * time) bounds every byte code. False means "check one by one", not "corrupt".
+ */
+function indicesBelow(codes: Uint8Array | Uint16Array | Uint32Array, size: number): boolean {
+  if (!(codes instanceof Uint8Array) || codes.byteOffset % 4 !== 0) return false;
+  const words = new Uint32Array(codes.buffer, codes.byteOffset, codes.length >> 2);
+  let or = 0;
+  for (let i = 0; i < words.length; i++) or |= words[i]!;
+  for (let i = words.length * 4; i < codes.length; i++) or |= codes[i]!;
+  or = (or | (or >>> 8) | (or >>> 16) | (or >>> 24)) & 0xff;
+  return or < size;
 }
 
 /** A code array wide enough for `size` entries plus the null code. */
@@ -390,7 +425,8 @@ export function decodeDataPage(header: PageHeader, page: Uint8Array, col: PageCo
     const codes = codeArray(size, n);
     if (width > 0) readHybrid(body, pos + 1, body.length, width, codes, n);
     // Indices of `width` bits cannot exceed a dictionary of 2^width entries or more.
-    if (width >= 31 || 2 ** width > size) for (let i = 0; i < n; i++) if (codes[i]! >= size) throw new ColumnarFileError(`corrupt page: dictionary index ${codes[i]} of ${size} entries`);
+    if ((width >= 31 || 2 ** width > size) && !indicesBelow(codes, size))
+      for (let i = 0; i < n; i++) if (codes[i]! >= size) throw new ColumnarFileError(`corrupt page: dictionary index ${codes[i]} of ${size} entries`);
     dense = { kind: "dict", codes, dict: dict!.cells };
   } else if (type === "BOOLEAN") {
     if (encoding === "RLE") {
