@@ -96,7 +96,7 @@ export function renderJunit(e: Evaluation, failOn: FailOn = "block"): string {
   const lines = [
     `<?xml version="1.0" encoding="UTF-8"?>`,
     `<testsuites name="${attr(suite)}" ${counts}>`,
-    `  <testsuite name="${attr(suite)}" ${counts} timestamp="${attr(e.createdAt.replace(/Z$/, ""))}">`,
+    `  <testsuite name="${attr(suite)}" ${counts} timestamp="${attr(e.createdAt.replace(/(\.\d+)?Z$/, ""))}">`,
     `    <properties>`,
     ...(
       [

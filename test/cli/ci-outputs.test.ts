@@ -85,6 +85,8 @@ describe("--junit", () => {
     expect(by("predictiveParityGap").skipped!["@_message"]).toMatch(/^not gated/);
     const verdict = cases.find((c) => c["@_classname"] === "fairgate")!;
     expect(verdict.failure!["@_message"]).toBe("BLOCK");
+    // The suite's timestamp as the JUnit schema types it (ISO 8601 to the second, no zone, no fraction).
+    expect(suite["@_timestamp"]).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/);
     // Counts agree with the cases, on the suite and the root.
     for (const s of [root, suite]) {
       expect(Number(s["@_tests"])).toBe(METRIC_NAMES.length + 1);
