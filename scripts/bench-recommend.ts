@@ -114,6 +114,31 @@ function cpuMs(pid: number | undefined): { total: number; main: number } | null 
   }
 }
 
+/**
+ * Latency of a durable commit on this disk right now (WAL, synchronous=FULL, as the gateway
+ * commits): 200 small transactions on a scratch file in the data directory. Every acknowledged
+ * recommend waits for at least one such commit (its group-commit batch), and on average for
+ * part of the one in flight before it, so at N connections throughput is at most about
+ * N / (1.5 × commit time) whatever the CPU does.
+ */
+function commitLatency(dir: string): { p50Ms: number; p99Ms: number } {
+  const db = new Database(join(dir, "commit-probe.db"));
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA synchronous = FULL");
+  db.exec("CREATE TABLE t (v TEXT)");
+  const ins = db.prepare("INSERT INTO t VALUES (?)");
+  const ms: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    const t0 = performance.now();
+    db.transaction(() => ins.run("x".repeat(300))).immediate();
+    ms.push(performance.now() - t0);
+  }
+  db.close();
+  ms.sort((a, b) => a - b);
+  const round = (x: number) => Math.round(x * 100) / 100;
+  return { p50Ms: round(ms[100]!), p99Ms: round(ms[198]!) };
+}
+
 function drive(opts: autocannon.Options): Promise<autocannon.Result> {
   return new Promise((ok, fail) => {
     autocannon(opts, (err, result) => (err ? fail(err) : ok(result)));
@@ -152,6 +177,7 @@ if (values.profile) {
 }
 
 const loadBefore = loadavg()[0]!;
+const commit = commitLatency(dataDir);
 const gw = await startGateway(env, nodeArgs);
 let exitCode = 0;
 try {
@@ -197,6 +223,9 @@ try {
     mainThreadCpuMsPerRequest: cpu0 && cpu1 ? Math.round(((cpu1.main - cpu0.main) / r.requests.total) * 1000) / 1000 : null,
     healthzMainThreadCpuMsPerRequest: cpu1 && cpu2 ? Math.round(((cpu2.main - cpu1.main) / h.requests.total) * 1000) / 1000 : null,
     healthzP99Ms: h.latency.p99,
+    // A durable commit on this disk at the start (see commitLatency).
+    commitP50Ms: commit.p50Ms,
+    commitP99Ms: commit.p99Ms,
     connections,
     amount,
     durationS: r.duration,
