@@ -60,6 +60,22 @@ describe("by hand, α 0.05, ρ 25", () => {
     expect(iv.upper).toBe(RATIO_BOUND_CAP);
     expect(iv.lower).toBe(0);
   });
+  it("FN/FP gap: a group without a false positive is left out as the point metric leaves it out, the level still split over every group with an error", () => {
+    // a: FN 1000/FP 1000 (1.0), b: FN 1100/FP 1000 (1.1) — the point gap 0.1 over a and b; z: FN 3000, FP 0 (no ratio, excluded).
+    // With z in it the sequence was [26.85, 1e9]: "0.100 > threshold 1", wholly beyond, from a group the value leaves out.
+    const groups = [counts("a", { tp: 500, fp: 1000, fn: 1000, tn: 500 }), counts("b", { tp: 500, fp: 1000, fn: 1100, tn: 500 }), counts("z", { tp: 500, fp: 0, fn: 3000, tn: 500 })];
+    const odds = (q: number) => q / (1 - q);
+    // a: q = 1000/2000, b: q = 1100/2100, each at α/3 (three groups have errors).
+    const ra = radius(2000, 0.05 / 3, 25);
+    const rb = radius(2100, 0.05 / 3, 25);
+    const iv = metricSequence("treatmentEqualityGap", groups, 0.05, 25)!;
+    expect(iv.lower).toBe(Math.max(0, odds(1100 / 2100 - rb) - odds(0.5 + ra)));
+    expect(iv.lower).toBe(0);
+    expect(iv.upper).toBeCloseTo(odds(1100 / 2100 + rb) - odds(0.5 - ra), 10);
+    const gate = decideGate(pol({ thresholds: { treatmentEqualityGap: 1 } }), { observed: [{ name: "g", attributes: ["g"], table: { groups }, calibration: null }], sequential: { prior: [], increment: null, from: day(0), through: day(1), persist: false } }, null);
+    expect(gate.results[0]!.metrics.treatmentEqualityGap).toMatchObject({ value: expect.closeTo(0.1, 12), status: "pass", excluded: ["z"] });
+    expect(gate.verdict).toBe("pass");
+  });
   it("calibration gap: every bin's outcome rate at α/(2 groups · 10 bins); ECE between the nearest and the farthest point", () => {
     // a: bins 2 and 7 with 5000 labeled traces each, mean scores 0.25 / 0.75, observed 0.40 / 0.60 (ECE 0.15);
     // b: the same scores, observed 0.25 / 0.75 (ECE 0). Streams: 2 groups × 10 bins, a = 0.05/20 = 0.0025.

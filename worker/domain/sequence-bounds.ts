@@ -166,7 +166,11 @@ export function metricSequence(metric: MetricName, groups: readonly GroupCounts[
     }
     case "treatmentEqualityGap": {
       // Each group's FN / FP = q/(1 − q) for its FN share q of errors; a monotone map keeps the sequence's coverage.
-      const qs = at(RATES.fnShare, defined(groups, RATES.fnShare));
+      // The level is split over every group with an error, so all their sequences hold at once; the gap then takes
+      // the groups the point metric takes (a false positive, FN/FP defined) — any subset of sequences that all hold
+      // bounds that subset's gap, and its lower bound never exceeds the whole gap's.
+      const split = defined(groups, RATES.fnShare);
+      const qs = groupSequences(groups.filter((g) => g.fp > 0), RATES.fnShare, a / Math.max(1, split), rho);
       return gapOf(qs.map((q) => ({ lower: odds(q.lower), upper: odds(q.upper) })), RATIO_BOUND_CAP);
     }
     case "calibrationGap": {
