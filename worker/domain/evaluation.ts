@@ -89,6 +89,23 @@ const sequenceSchema = z.object({
   component: z.enum(["since_start", "block"]),
 });
 
+/**
+ * Where an evaluate request's rows came from. `rows`: samples sent, or the flow's traces in the
+ * window; `usable`: rows carrying at least one evaluated sensitive value (the rest are counted in
+ * `withoutGroup`: for a trace join, customers missing from the lookup); `withoutLabel`: usable
+ * rows without a label (they count for selection metrics, not for error rates).
+ */
+export const evaluateInputSchema = z.object({
+  mode: z.enum(["inline", "trace-join"]),
+  rows: z.number().int(),
+  usable: z.number().int(),
+  withoutGroup: z.number().int(),
+  /** request: the samples' own labels; lookup: the caller's labelLookup; recorded: the traces' recorded outcomes. */
+  labels: z.enum(["request", "lookup", "recorded"]),
+  withoutLabel: z.number().int(),
+});
+export type EvaluateInput = z.infer<typeof evaluateInputSchema>;
+
 const pairSchema = z.object({ rate: z.enum(["selectionRate", "tpr", "fpr", "ppv", "errorRate"]), high: z.string(), low: z.string() });
 
 const metricEvidenceSchema = z.object({
@@ -191,7 +208,7 @@ export const evaluationSchema = z.object({
   flowId: z.string().nullable(),
   flowKey: z.string().nullable(),
   version: z.number().int().nullable(),
-  trigger: z.enum(["publish", "recheck", "cli"]),
+  trigger: z.enum(["publish", "recheck", "cli", "evaluate"]),
   verdict: z.enum(["pass", "skip", "block", "bypass"]),
   reason: z.string().nullable(),
   sensitiveAttribute: z.string().nullable(),
@@ -247,6 +264,8 @@ export const evaluationSchema = z.object({
   wouldBlock: z.boolean().optional(),
   /** `fairgate check --sweep`: the gated metrics re-decided at each score threshold (domain/threshold-sweep); absent otherwise. */
   thresholdSweep: thresholdSweepSchema.optional(),
+  /** POST /fairness/evaluate: what the rows were, as counts only (the caller's samples and lookups are not stored); absent otherwise. */
+  input: evaluateInputSchema.optional(),
   createdAt: z.string(),
 });
 export type Evaluation = z.infer<typeof evaluationSchema>;
@@ -264,6 +283,8 @@ export interface EvaluationContext {
   replay?: Evaluation["replay"];
   /** The drivers of the breached selection metrics, when they were analysed. */
   drivers?: Evaluation["drivers"];
+  /** POST /fairness/evaluate: the counts of what was evaluated. */
+  input?: EvaluateInput;
 }
 
 /** The most severe tier reached in any result (a blocking verdict counts as block). */
@@ -325,6 +346,7 @@ export function buildEvaluation(ctx: EvaluationContext, gate: GateResult): Evalu
     approvedBy: gate.override?.approvedBy ?? null,
     enforcement: enforcementOf(ctx.policy),
     wouldBlock: gate.verdict === "block",
+    ...(ctx.input !== undefined ? { input: ctx.input } : {}),
     createdAt: ctx.now.toISOString(),
   };
 }

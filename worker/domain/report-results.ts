@@ -217,6 +217,8 @@ function sourceLabel(e: Evaluation, source: SliceResult["source"]): string {
     const requests = e.replay?.requests ?? null;
     return `replayed: candidate ${version !== null ? `version ${version}` : "version"} re-run on ${requests !== null ? requests.toLocaleString("en-US") : "the"} recorded requests`;
   }
+  if (e.trigger === "evaluate")
+    return e.window ? "observed: the flow's recorded decisions in the window, grouped by the caller's lookup" : "observed: the samples sent to POST /fairness/evaluate";
   return e.trigger === "cli" ? "observed: the decisions in the input file" : "observed: live decisions of the flow in the window";
 }
 

@@ -161,8 +161,10 @@ function failingPoints(r: Omit<Report, "summary" | "title">): string[] {
 function summary(r: Omit<Report, "summary" | "title">): Report["summary"] {
   // A `fairgate check` evaluation names its input file as flowKey: it is a file, not a flow.
   const cli = r.evaluation.trigger === "cli";
-  const flow = r.flow.key && !cli ? `decision flow "${r.flow.key}"${r.flow.version !== null ? ` (version ${r.flow.version})` : ""}` : "the decisions file";
-  const span = r.window?.days ? `over the last ${r.window.days} day${r.window.days === 1 ? "" : "s"}` : "over the evaluated data";
+  // An evaluate request's samples are neither a file nor a flow (a trace join names its flow by key).
+  const flow = r.flow.key && !cli ? `decision flow "${r.flow.key}"${r.flow.version !== null ? ` (version ${r.flow.version})` : ""}` : r.evaluation.trigger === "evaluate" ? "the submitted samples" : "the decisions file";
+  // A trace join's window is the caller's [from, to), not the last days before the evaluation.
+  const span = r.window?.days && r.evaluation.trigger === "evaluate" ? `from ${r.window.from} to ${r.window.to}` : r.window?.days ? `over the last ${r.window.days} day${r.window.days === 1 ? "" : "s"}` : "over the evaluated data";
   const applied = r.overrideTrail.find((o) => o.appliedToThisEvaluation);
   const v = r.evaluation.verdict;
   const headline =

@@ -24,6 +24,7 @@ import { createDriftRoutes } from "./routes/drift.js";
 import { createWhatIfRoutes } from "./routes/what-if.js";
 import { createExplanationRoutes } from "./routes/explanations.js";
 import { createEvaluationRoutes } from "./routes/fairness-evaluations.js";
+import { createFairnessEvaluateRoutes } from "./routes/fairness-evaluate.js";
 import { createOverrideRoutes } from "./routes/fairness-overrides.js";
 import { createHealthRoutes } from "./routes/health.js";
 import { createLl144Routes } from "./routes/ll144.js";
@@ -83,7 +84,7 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
     if (isShuttingDown()) return problem(c, 503, "shutting_down", "Service unavailable", "The server is shutting down; retry on another instance.");
     await next();
   });
-  // JSON bodies are limited everywhere except the NDJSON bulk route, which has its own limit.
+  // JSON bodies are limited everywhere except the NDJSON bulk route and the evaluate route, which have their own limits.
   const jsonTooLarge = () => new AppError(413, "payload_too_large", "Payload too large", `JSON bodies may be at most ${deps.limits.jsonMaxBytes} bytes.`);
   const jsonLimit = bodyLimit({
     maxSize: deps.limits.jsonMaxBytes,
@@ -92,7 +93,7 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
     },
   });
   app.use("/api/*", async (c, next) => {
-    if (c.req.path.endsWith("/decision-traces/bulk")) return next();
+    if (c.req.path.endsWith("/decision-traces/bulk") || c.req.path === "/api/v1/fairness/evaluate") return next();
     // A declared length is checked from the header alone (Node's parser holds the body to it); the
     // middleware, which counts a body as it streams, is for bodies without one. Same 413 either way.
     const length = c.req.header("content-length");
@@ -123,6 +124,8 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
     tenantApi.use("/decision-traces/bulk", rateLimit(buckets, "bulk"));
     // A what-if replays the window once per change: it takes from the same per-key bucket as a bulk load.
     tenantApi.use("/decision-flows/:id/what-if", rateLimit(buckets, "bulk"));
+    // An evaluate request counts up to 100,000 samples or a whole window: the same bucket again.
+    tenantApi.use("/fairness/evaluate", rateLimit(buckets, "bulk"));
   }
   tenantApi.route("/api-keys", createApiKeyRoutes(deps));
   tenantApi.route("/tenant-settings", createTenantSettingsRoutes(deps));
@@ -136,6 +139,7 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
   tenantApi.route("/fairness-overrides", createOverrideRoutes(deps));
   tenantApi.route("/fairness-evaluations", createLl144Routes());
   tenantApi.route("/fairness-evaluations", createEvaluationRoutes());
+  tenantApi.route("/fairness", createFairnessEvaluateRoutes(deps));
   tenantApi.route("/audit-log", createAuditLogRoutes(deps));
   tenantApi.route("/evidence-pack", createEvidencePackRoutes(deps));
   tenantApi.route("/monitoring-summary", createMonitoringSummaryRoutes(deps));

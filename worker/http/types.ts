@@ -36,6 +36,8 @@ export interface Limits {
   bulkMaxBytes: number;
   /** Most lines in one bulk body. */
   bulkMaxLines: number;
+  /** Largest POST /fairness/evaluate body in bytes (default 16 MiB; it is exempt from jsonMaxBytes). */
+  evaluateMaxBytes?: number;
   /** Per-key token buckets ("decisions", "bulk"); absent = no rate limiting. */
   rateLimits?: RateLimitConfig;
 }

@@ -121,6 +121,7 @@ export async function buildDeps(parts: RuntimeParts): Promise<AppDeps> {
       jsonMaxBytes: parts.config.FAIRGATE_JSON_MAX_BYTES,
       bulkMaxBytes: parts.config.FAIRGATE_BULK_MAX_BYTES,
       bulkMaxLines: parts.config.FAIRGATE_BULK_MAX_LINES,
+      evaluateMaxBytes: parts.config.FAIRGATE_EVALUATE_MAX_BYTES,
       rateLimits: {
         limits: {
           decisions: { perSecond: parts.config.FAIRGATE_RATE_LIMIT_PER_SECOND, burst: parts.config.FAIRGATE_RATE_LIMIT_BURST },

@@ -69,6 +69,8 @@ export const commonEnvSchema = z.object({
   FAIRGATE_JSON_MAX_BYTES: intVar(1024 * 1024, 1024, 64 * 1024 * 1024),
   FAIRGATE_BULK_MAX_BYTES: intVar(16 * 1024 * 1024, 1024, 256 * 1024 * 1024),
   FAIRGATE_BULK_MAX_LINES: intVar(50_000, 1, 1_000_000),
+  /** POST /fairness/evaluate has its own body limit (100,000 inline samples or a trace join's lookups). */
+  FAIRGATE_EVALUATE_MAX_BYTES: intVar(16 * 1024 * 1024, 1024, 256 * 1024 * 1024),
   /** Per-key token bucket on recommend + outcomes: sustained requests/s (0 = off) and burst. */
   // Above what one process serves from one key (bench:recommend), so a default stops a runaway key, not traffic.
   FAIRGATE_RATE_LIMIT_PER_SECOND: intVar(5_000, 0, 1_000_000),

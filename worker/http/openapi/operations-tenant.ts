@@ -10,6 +10,7 @@ import { remediationPatchSchema } from "../../services/remediation.js";
 import { driftReportSchema, driftRequestSchema } from "../../services/drift.js";
 import { explanationResponseSchema } from "../../services/explanation.js";
 import { whatIfQuerySchema, whatIfRequestSchema, whatIfResultSchema } from "../../services/what-if.js";
+import { evaluateRequestSchema } from "../../services/evaluate-request.js";
 import { bulkLineSchema } from "../../services/traces.js";
 import { defineOperation } from "./define.js";
 import { PLATINUM_EXAMPLE } from "./examples.js";
@@ -170,6 +171,18 @@ export const tenantOperations = {
   }),
   listEvaluations: defineOperation({ operationId: "listEvaluations", method: "get", path: "/api/v1/fairness-evaluations", tag: "evidence", summary: "List gate evaluations", description: "Every stored publish and recheck evaluation.", security: "tenant", roles: EVIDENCE_READERS, query: rq.evaluationListQuery, responses: { 200: { description: "evaluations", schema: rs.evaluationListSchema, example: { items: [] } } } }),
   getEvaluation: defineOperation({ operationId: "getEvaluation", method: "get", path: "/api/v1/fairness-evaluations/{id}", tag: "evidence", summary: "Read a gate evaluation", description: "Policy snapshot, window, metrics, groups, verdict, violations.", security: "tenant", roles: EVIDENCE_READERS, params: rq.idParam, responses: { 200: { description: "the evaluation", schema: rs.evaluationResponseSchema } }, errors: { 404: ["not_found"] } }),
+  evaluateFairness: defineOperation({
+    operationId: "evaluateFairness", method: "post", path: "/api/v1/fairness/evaluate", tag: "evidence", summary: "Evaluate inline samples or a trace join",
+    description:
+      "The gate's evaluation (the same slices, kernels, `decideGate` and evaluation shape as publish, recheck and `fairgate check`) of rows the caller brings. `mode: \"inline\"`: up to 100,000 `samples`, each with `group` (the policy's primary attribute) or `groups` (attribute → value), `decision` 0/1, optional `label` 0/1 and `score` in [0, 1]; more samples → 413 `evaluate_too_many_samples`. `mode: \"trace-join\"`: the flow's recorded traces in [`from`, `to`) joined on customerId with `groupLookup` (and `labelLookup`, which then replaces the recorded outcomes); traces of customers missing from the lookup are not usable and counted in `input.withoutGroup`. `policy` omitted: the tenant's policy; given: parsed with the tenant policy's schema (unknown keys → 400 with the zod issues). **The samples, customerIds and lookups are not stored**: only the aggregates, as an evaluation with trigger `evaluate` (no flowId, so it never becomes a flow's baseline or latest verdict; `GET /fairness-evaluations/{id}` and its reports read it) and one `fairness_evaluate` audit row, in one chained batch. No flow, override or remediation changes. The body limit is `FAIRGATE_EVALUATE_MAX_BYTES` (default 16 MiB; the general JSON limit does not apply). Shares the per-key bucket of the bulk loads.",
+    security: "tenant", roles: ["publisher", "admin", "auditor"], rateLimited: true,
+    body: {
+      schema: evaluateRequestSchema,
+      example: { mode: "inline", samples: [{ group: "F", decision: 1, label: 1 }, { group: "M", decision: 0, label: 1, score: 0.31 }, { groups: { sex: "F", race: "B" }, decision: 1 }] },
+    },
+    responses: { 201: { description: "the stored evaluation and its id", schema: rs.evaluateResultSchema } },
+    errors: { 400: ["evaluate_too_many_groups"], 404: ["not_found"], 409: ["fairness_policy_disabled"], 413: ["evaluate_too_many_samples"] },
+  }),
   getEvaluationReportJson: defineOperation({ operationId: "getEvaluationReportJson", method: "get", path: "/api/v1/fairness-evaluations/{id}/report.json", tag: "evidence", summary: "An evaluation's audit report (JSON)", description: "Summary, provenance hashes, per-slice tables with intervals, override trail.", security: "tenant", roles: EVIDENCE_READERS, params: rq.idParam, responses: { 200: { description: "the report", schema: rs.reportSchema } }, errors: { 404: ["not_found"] } }),
   getEvaluationReportHtml: defineOperation({ operationId: "getEvaluationReportHtml", method: "get", path: "/api/v1/fairness-evaluations/{id}/report.html", tag: "evidence", summary: "An evaluation's audit report (HTML)", description: "One self-contained page (inline CSS and SVG, no scripts).", security: "tenant", roles: EVIDENCE_READERS, params: rq.idParam, responses: { 200: { description: "HTML", contentType: "text/html; charset=UTF-8", example: "<!doctype html>…" } }, errors: { 404: ["not_found"] } }),
   getLl144AuditJson: defineOperation({ operationId: "getLl144AuditJson", method: "get", path: "/api/v1/fairness-evaluations/{id}/ll144.json", tag: "evidence", summary: "NYC Local Law 144 bias audit (JSON)", description: "Selection or scoring rates and impact ratios per sex, race/ethnicity and their intersection over the evaluation's window; attributes from `?sex=&race=` or the policy's `ll144`.", security: "tenant", roles: EVIDENCE_READERS, params: rq.idParam, query: rq.ll144Query, responses: { 200: { description: "the audit", schema: rs.ll144AuditSchema } }, errors: { 404: ["not_found"] } }),

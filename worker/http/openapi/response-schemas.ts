@@ -128,6 +128,8 @@ export const packResultSchema = z.object({ segments: z.number().int(), traces: z
 
 export const evaluationResponseSchema = evaluationSchema;
 export const evaluationListSchema = list(evaluationSchema);
+/** POST /fairness/evaluate: the stored evaluation (trigger "evaluate") and its id. */
+export const evaluateResultSchema = z.object({ evaluationId: z.string(), evaluation: evaluationSchema });
 export const reportSchema = z.looseObject({
   format: z.string(),
   title: z.string(),

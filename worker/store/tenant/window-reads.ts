@@ -155,6 +155,28 @@ export function createWindowReads(db: Client, tenantId: string) {
         converted: r.converted === null ? null : Number(r.converted) === 1,
       }));
     },
+    /**
+     * One page of every trace of [fromMs, toMs) with its customerId, in (created_at, seq) order
+     * after the given position (packed traces keep their rows, so this is the whole window): the
+     * trace join of POST /fairness/evaluate, which takes the groups from the caller's lookup
+     * instead of the trace's attributes, so no attribute is read here.
+     */
+    async customerPage(flowKey: string, fromMs: number, toMs: number, after: { createdAt: number; seq: number } | null, limit: number) {
+      const rs = await read(db, {
+        sql: `SELECT seq, created_at, customer_id, selected, converted, score FROM decision_traces
+              WHERE tenant_id = ? AND flow_key = ? AND created_at >= ? AND created_at < ? AND (created_at, seq) > (?, ?)
+              ORDER BY created_at, seq LIMIT ?`,
+        args: [tenantId, flowKey, fromMs, toMs, after?.createdAt ?? -1, after?.seq ?? -1, limit],
+      });
+      return rs.rows.map((r) => ({
+        seq: Number(r.seq),
+        createdAt: Number(r.created_at),
+        customerId: String(r.customer_id),
+        selected: Number(r.selected),
+        converted: r.converted === null ? null : Number(r.converted),
+        score: r.score === null ? null : Number(r.score),
+      }));
+    },
     /** A segment's shared columns plus the packed columns of `attributes` (two reads, no BLOB repeated). */
     async loadSegmentColumns(meta: { id: string }, attributes: readonly string[]) {
       const seg = await read(db, {
