@@ -113,9 +113,13 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("console evidence scre
 
   it("Audit log: filters by entity, action, actor and date; pages by seq; the chains are intact", async () => {
     const page = pages.auditor!;
-    await page.goto("/console/audit-log");
-    for (const chain of ["audit", "evaluation"]) expect(await page.locator(`[data-chain="${chain}"]`).getAttribute("data-chain-ok")).toBe("true");
+    // The badges are their own page (a link without the script) that the console's script loads into the log.
+    await page.goto("/console/audit-log/verify");
     expect(await page.locator('[data-chain="audit"]').innerText()).toMatch(/intact[\s\S]*audit chain[\s\S]*\d+ rows verified/);
+    await page.goto("/console/audit-log");
+    for (const chain of ["audit", "evaluation"]) expect(await page.locator(`#chains [data-chain="${chain}"]`).getAttribute("data-chain-ok")).toBe("true");
+    const verified = (await api("GET", "/api/v1/audit-log/verify", a.keys.auditor)).body;
+    expect(await page.locator('[data-chain="audit"]').innerText()).toContain(`${verified.audit.rows} rows verified`);
     const rows = page.locator("#audit tbody tr");
     expect(await rows.count()).toBe(50);
     const all = (await api("GET", "/api/v1/audit-log?limit=200", a.keys.auditor)).body.items as any[];
@@ -148,8 +152,9 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("console evidence scre
 
   it("an auditor sees the three screens with no mutation control; axe finds nothing serious; pages stay small", async () => {
     const page = pages.auditor!;
-    for (const path of ["/console/evaluations", "/console/audit-log", "/console/remediations", `/console/remediations/${remediationA}`]) {
+    for (const path of ["/console/evaluations", "/console/audit-log", "/console/audit-log/verify", "/console/remediations", `/console/remediations/${remediationA}`]) {
       expect((await page.goto(path))!.status(), path).toBe(200);
+      if (path === "/console/audit-log") await page.locator("#chains [data-chain]").first().waitFor();
       expect(await page.locator('form[method="post"]').count(), path).toBe(0);
       expect(await page.getByRole("button", { name: "Save remediation" }).count(), path).toBe(0);
       expect(await seriousA11yViolations(page), path).toEqual([]);
@@ -237,7 +242,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("console evidence scre
     }
     const page = pages.auditor!;
     await page.goto("/console/audit-log");
-    const badge = page.locator('[data-chain="audit"]');
+    const badge = page.locator('#chains [data-chain="audit"]');
     expect(await badge.getAttribute("data-chain-ok")).toBe("false");
     expect(await badge.innerText()).toMatch(/broken[\s\S]*audit chain/);
     expect(await badge.locator(`li[data-break-seq="${victim.seq}"]`).innerText()).toContain(victim.id);

@@ -53,11 +53,19 @@ ul.violations li{color:#82071e;font-weight:600}
 .sign-in{max-width:560px;margin:60px auto;background:#fff;padding:24px 28px;border:1px solid #d0d7de;border-radius:8px}
 `;
 
-/** Saves the "Filter" click: a filter select submits its form when changed (the button stays for keyboards and no-script). */
+/** Saves the "Filter" click: a filter select submits its form when changed (the button stays for keyboards and no-script); loads deferred sections. */
 const JS = `
 document.addEventListener("change", function (e) {
   var t = e.target;
   if (t && t.matches && t.matches("select[data-autosubmit]") && t.form) t.form.requestSubmit();
+});
+// A section with data-fragment is replaced by the section of the same id on the page it names (the Audit
+// log's chain badges: verifying walks every row, so it is its own request and the list does not wait for it).
+document.querySelectorAll("[data-fragment]").forEach(function (el) {
+  fetch(el.getAttribute("data-fragment"), { credentials: "same-origin" }).then(function (r) { return r.ok ? r.text() : null; }).then(function (t) {
+    var got = t && new DOMParser().parseFromString(t, "text/html").getElementById(el.id);
+    if (got) el.replaceWith(document.adoptNode(got));
+  }).catch(function () {});
 });
 `;
 

@@ -2,7 +2,7 @@
  * @module services/console-evidence
  * Read models of the console's Evaluations, Audit log and Settings screens: a page of
  * evaluations with the flows to filter by; a page of the audit log with its filter's
- * choices and the verdict of both hash chains (the same verifier GET /audit-log/verify
+ * choices; the verdict of both hash chains (the same verifier GET /audit-log/verify
  * runs); and the policy dry run — what today's window would say for every active flow
  * under an edited policy, through the one evaluation path (`evaluateFlow`), with
  * nothing written. Pure reads; nothing here writes.
@@ -39,20 +39,23 @@ export interface AuditLogPage {
   /** The seq to page on from (older rows), null at the end. */
   nextBeforeSeq: number | null;
   facets: { entityTypes: string[]; actions: string[]; actors: string[] };
-  /** Both chains verified against their stored heads and signed anchors. */
-  chains: { audit: AnchoredVerdict; evaluation: AnchoredVerdict };
 }
 
-export async function auditLogPage(store: TenantStore, anchors: ChainAnchorStore | null, f: AuditPageFilter): Promise<AuditLogPage> {
-  const [rows, facets, audit, evaluation] = await Promise.all([
-    store.consoleReads.auditPage({ ...f, limit: f.limit + 1 }),
-    store.consoleReads.auditFacets(),
-    verifyChain(store, "audit", anchors),
-    verifyChain(store, "evaluation", anchors),
-  ]);
+export async function auditLogPage(store: TenantStore, f: AuditPageFilter): Promise<AuditLogPage> {
+  const [rows, facets] = await Promise.all([store.consoleReads.auditPage({ ...f, limit: f.limit + 1 }), store.consoleReads.auditFacets()]);
   const page = rows.slice(0, f.limit);
   const last = page[page.length - 1];
-  return { rows: page, nextBeforeSeq: rows.length > f.limit && last ? last.seq : null, facets, chains: { audit, evaluation } };
+  return { rows: page, nextBeforeSeq: rows.length > f.limit && last ? last.seq : null, facets };
+}
+
+/**
+ * Both chains verified against their stored heads and signed anchors (what GET /audit-log/verify
+ * answers). It walks every row, so it grows with the tenant's history: the console asks for it
+ * in its own request rather than with every page of the log.
+ */
+export async function chainVerdicts(store: TenantStore, anchors: ChainAnchorStore | null): Promise<{ audit: AnchoredVerdict; evaluation: AnchoredVerdict }> {
+  const [audit, evaluation] = await Promise.all([verifyChain(store, "audit", anchors), verifyChain(store, "evaluation", anchors)]);
+  return { audit, evaluation };
 }
 
 export interface DryRunRow {

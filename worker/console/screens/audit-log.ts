@@ -3,7 +3,9 @@
  * Screen 6, Audit log: the append-only log newest first, filtered by entity type, action,
  * actor and a date range (UTC days, both ends included), paged by seq; above it a badge per
  * hash chain with the verify result of services/chain (the verifier GET /audit-log/verify
- * runs): intact with the rows checked, or broken at which rows and why. The filters are
+ * runs): intact with the rows checked, or broken at which rows and why. Verifying walks every
+ * row, so the badges are their own request (/audit-log/verify, loaded into the page by the
+ * console's script; a link without it) and a page of the log never waits for it. The filters are
  * choices read from the log itself and dates, and the page carries no CSRF token (it has
  * no form that posts), so the compressed page is no oracle for one.
  */
@@ -14,7 +16,7 @@ import { parseWith } from "../../http/body.js";
 import { tenantOperations as ops } from "../../http/openapi/operations-tenant.js";
 import type { AppDeps } from "../../http/types.js";
 import { type AnchoredVerdict } from "../../services/chain.js";
-import { auditLogPage } from "../../services/console-evidence.js";
+import { auditLogPage, chainVerdicts } from "../../services/console-evidence.js";
 import { violationsList } from "../evidence.js";
 import { type Html, h, when } from "../html.js";
 import { page } from "../layout.js";
@@ -58,11 +60,10 @@ function filterParams(q: AuditLogQuery): URLSearchParams {
 }
 
 export function registerAuditLogScreen(app: ConsoleApp, deps: AppDeps): void {
-  // The verify route has the same readers (EVIDENCE_READERS), so the list's roles cover the chain badge too.
   app.get("/audit-log", requireRole(...ops.listAuditLog.roles), async (c) => {
     const q = parseWith(auditLogQuery, c.req.query());
     if (q.from && q.to && q.from > q.to) throw new ValidationError("The range is invalid: from is after to", {}, "invalid_range");
-    const r = await auditLogPage(c.get("tenant").store, deps.anchors, {
+    const r = await auditLogPage(c.get("tenant").store, {
       entityType: q.entityType,
       action: q.action,
       actor: q.actor,
@@ -78,7 +79,7 @@ export function registerAuditLogScreen(app: ConsoleApp, deps: AppDeps): void {
     next?.set("before", String(r.nextBeforeSeq));
     const filtered = keep.size > 0;
     const body = h`<h1>Audit log</h1>
-<section aria-labelledby="chains"><h2 id="chains">Hash chains</h2>${chainBadge("audit", r.chains.audit)}${chainBadge("evaluation", r.chains.evaluation)}</section>
+<div aria-live="polite"><section id="chains" aria-labelledby="chains-title" data-fragment="/console/audit-log/verify"><h2 id="chains-title">Hash chains</h2><p><a href="/console/audit-log/verify">Verify the hash chains</a> <span class="meta">(walks every row; loaded by itself)</span></p></section></div>
 <h2 id="rows">Rows</h2>
 <form method="get" action="/console/audit-log" class="row" role="search" aria-label="Filter the audit log">
 ${select("entityType", "Entity", "all entities", r.facets.entityTypes, q.entityType)}${select("action", "Action", "all actions", r.facets.actions, q.action)}${select("actor", "Actor", "all actors", r.facets.actors, q.actor)}
@@ -94,5 +95,13 @@ ${
 }
 <nav aria-label="Audit log pages" class="row">${q.before ? h`<a href="${firstHref}">Newest</a>` : ""}${next ? h`<a href="/console/audit-log?${next.toString()}" rel="next">Older rows</a>` : h`<span class="meta">End of the log.</span>`}</nav>`;
     return page(c, { title: "Audit log", nav: "audit-log", body });
+  });
+
+  // The chain badges: their own page (and the section the Audit log loads into itself), as GET /audit-log/verify.
+  app.get("/audit-log/verify", requireRole(...ops.verifyAuditLog.roles), async (c) => {
+    const v = await chainVerdicts(c.get("tenant").store, deps.anchors);
+    const body = h`<h1>Hash chains</h1><section id="chains" aria-labelledby="chains-title"><h2 id="chains-title">Hash chains</h2>${chainBadge("audit", v.audit)}${chainBadge("evaluation", v.evaluation)}</section>
+<p><a href="/console/audit-log">Back to the audit log</a></p>`;
+    return page(c, { title: "Hash chains", nav: "audit-log", body });
   });
 }
