@@ -238,3 +238,23 @@ describe("refusals store nothing", () => {
     expect((await tableCounts(app, B.id)).evaluations).toBe(0);
   });
 });
+
+describe("rate limit", () => {
+  it("takes from the per-key bulk bucket: past its burst the next request is 429 rate_limited, and stores nothing", async () => {
+    const limited = await createInProcessApp({ env: { FAIRGATE_BULK_RATE_LIMIT_BURST: "1", FAIRGATE_BULK_RATE_LIMIT_PER_MINUTE: "1" } });
+    try {
+      const T = await createTenant(limited, "evalrate");
+      const http = inProcessClient(limited);
+      const body = { mode: "inline", samples: [{ group: "a", decision: 1 }], policy: COMPAS_POLICY };
+      expect((await http.request("POST", PATH, { token: T.keys.publisher, body })).status).toBe(201);
+      const r = await http.request("POST", PATH, { token: T.keys.publisher, body });
+      expectProblem(r, 429, "rate_limited");
+      expect(Number(r.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      // Another key of the same tenant is not affected: buckets are per key.
+      expect((await http.request("POST", PATH, { token: T.keys.admin, body })).status).toBe(201);
+      expect((await tableCounts(limited, T.id)).evaluations).toBe(2);
+    } finally {
+      await limited.close();
+    }
+  });
+});
