@@ -7,7 +7,8 @@
  * dependencies) and `npm pack` give dist/fairgate-<version>.tgz, which installs offline
  * and runs on plain Node 20 — no tsx, no TypeScript, no dev dependencies. The root
  * package (the gateway) is left as it is. The one native module the CLI can reach,
- * @libsql/client (`fairgate hash` only), is an optional peer dependency instead.
+ * @libsql/client (`fairgate hash` only), is an optional peer dependency instead; so is
+ * playwright-core, which `check --out` uses for report.pdf when it (and Chromium) is there.
  *
  *   npm run pack:cli            -> dist/cli/ (the package) and dist/fairgate-x.y.z.tgz
  *
@@ -84,6 +85,8 @@ async function main(): Promise<void> {
   };
   const libsqlVersion = rootPkg.dependencies["@libsql/client"];
   if (!libsqlVersion) throw new Error("package.json no longer depends on @libsql/client; update scripts/pack-cli.ts");
+  const playwrightVersion = rootPkg.dependencies["playwright-core"];
+  if (!playwrightVersion) throw new Error("package.json no longer depends on playwright-core; update scripts/pack-cli.ts");
   await rm(pkgDir, { recursive: true, force: true });
   await mkdir(join(pkgDir, "bin"), { recursive: true });
 
@@ -98,6 +101,8 @@ async function main(): Promise<void> {
     banner: { js: 'import { createRequire as __fgCreateRequire } from "node:module"; const require = __fgCreateRequire(import.meta.url);' },
     legalComments: "linked",
     plugins: [wasmBesideBundle, optionalLibsql(libsqlVersion)],
+    // report.pdf only (runtime/chromium-pdf imports it dynamically and notes its absence): resolved beside the package at run time.
+    external: ["playwright-core"],
     logLevel: "warning",
   });
   await copyFile(join(root, "wasm-core/build/kernels.wasm"), join(pkgDir, "kernels.wasm"));
@@ -116,8 +121,9 @@ async function main(): Promise<void> {
     files,
     engines: rootPkg.engines ?? { node: ">=20" },
     // Only `fairgate hash` needs it (see optionalLibsql); npm does not install optional peers.
-    peerDependencies: { "@libsql/client": libsqlVersion },
-    peerDependenciesMeta: { "@libsql/client": { optional: true } },
+    // report.pdf needs playwright-core and a Chromium; without them check --out notes it and goes on.
+    peerDependencies: { "@libsql/client": libsqlVersion, "playwright-core": playwrightVersion },
+    peerDependenciesMeta: { "@libsql/client": { optional: true }, "playwright-core": { optional: true } },
   };
   await writeFile(join(pkgDir, "package.json"), `${JSON.stringify(pkg, null, 2)}\n`);
   await writeFile(join(pkgDir, "README.md"), PACKAGE_README);
@@ -151,6 +157,9 @@ evaluation (exit 0 pass or skip, 1 blocked, 2 bad usage or input).
 Node 20 or later; no dependencies (one bundled ESM file and the Wasm kernels).
 \`fairgate hash\` (recomputing a dataset hash from a tenant database) also needs the
 database driver: \`npm install @libsql/client\` beside it (an optional peer dependency).
+\`check --out DIR\` also writes report.pdf when playwright-core (\`npm install playwright-core\`,
+another optional peer) and a Chromium (/usr/bin/chromium or FAIRGATE_CHROMIUM_PATH) are there;
+otherwise it says so in one line on stderr.
 `;
 
 await main();

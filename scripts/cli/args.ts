@@ -52,7 +52,9 @@ Runs the Fairgate fairness gate over a CSV, NDJSON, Parquet or Arrow IPC file of
                        "thresholds":{"disparateImpactRatio":0.8}}
   --json              print the evaluation as JSON on stdout: the gateway's evaluation
                       schema (trigger "cli", flowId "cli", flowKey = the input file name)
-  --out DIR           also write DIR/evaluation.json, DIR/report.json and DIR/report.html
+  --out DIR           also write DIR/evaluation.json, DIR/report.json and DIR/report.html,
+                      and DIR/report.pdf when Chromium and playwright-core are there
+                      (FAIRGATE_CHROMIUM_PATH: the browser, or "off"; else a note on stderr)
   --kernels K         wasm (default) or reference
   --baseline FILE     a previous evaluation.json: a metric worse than there by more than
                       the policy's maxRegression for it is reported as a warning

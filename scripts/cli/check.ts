@@ -212,7 +212,8 @@ export async function runCheck(o: CheckOptions, io: CheckIo): Promise<number> {
     try {
       await mkdir(o.out, { recursive: true });
       await writeFile(join(o.out, "evaluation.json"), json);
-      await writeReportFiles(o.out, evaluation, o.input, now, baseline);
+      const pdfNote = await writeReportFiles(o.out, evaluation, o.input, now, baseline, io.env ?? process.env);
+      if (pdfNote) note(pdfNote);
     } catch (err) {
       throw at(o.out, null, `cannot write evaluation.json and the report (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }

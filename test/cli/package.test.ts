@@ -9,7 +9,7 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -75,8 +75,8 @@ describe("npm pack of the CLI", () => {
     const pkg = JSON.parse(await readFile(join(app, "node_modules/fairgate/package.json"), "utf8"));
     expect(pkg).toMatchObject({ name: "fairgate", bin: { fairgate: "bin/fairgate.mjs" }, type: "module" });
     expect(pkg.dependencies ?? {}).toEqual({});
-    // The one native driver (fairgate hash only) is an optional peer: npm installs nothing for it.
-    expect(pkg.peerDependenciesMeta).toEqual({ "@libsql/client": { optional: true } });
+    // The one native driver (fairgate hash only) and playwright-core (report.pdf only) are optional peers: npm installs nothing for them.
+    expect(pkg.peerDependenciesMeta).toEqual({ "@libsql/client": { optional: true }, "playwright-core": { optional: true } });
     // Installed alone: nothing else came along, so neither tsx nor typescript can be resolved from here.
     expect((await readdir(join(app, "node_modules"))).filter((n) => !n.startsWith("."))).toEqual(["fairgate"]);
   });
@@ -128,6 +128,29 @@ describe("npm pack of the CLI", () => {
     const r = await spawn("npx", ["--no", "fairgate", "hash", "--db", join(tmp, "tenant.db"), "--tenant", "t", "--flow", "f", "--attributes", "race", "--from", "2026-01-01T00:00:00Z", "--to", "2026-01-02T00:00:00Z"], { cwd: app, env: cleanEnv() });
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toMatch(/^fairgate: fairgate hash reads a tenant database and needs its driver: npm install @libsql\/client@\d+\.\d+\.\d+ beside fairgate$/);
+  });
+
+  it("check --out writes report.pdf only with playwright-core beside it (an optional peer); without, one line on stderr", async () => {
+    const without = join(tmp, "out-without");
+    const r = await spawn("npx", ["--no", "fairgate", ...COMPAS_ARGS(), "--out", without], { cwd: app, env: cleanEnv() });
+    expect(r.code, r.stderr).toBe(1);
+    expect(existsSync(join(without, "report.html"))).toBe(true);
+    expect(existsSync(join(without, "report.pdf"))).toBe(false);
+    const why = existsSync("/usr/bin/chromium") ? "playwright-core is not installed \\(npm install playwright-core\\)" : ".+";
+    expect(r.stderr.split("\n").filter((l) => l.includes("report.pdf"))).toEqual([expect.stringMatching(new RegExp(`^fairgate: report\\.pdf not written: ${why}$`))]);
+    // Skipped only on a developer machine without Chromium; in CI (.ci/run installs it) a missing one fails.
+    if (!existsSync("/usr/bin/chromium") && !process.env.CI) return;
+    const peer = join(app, "node_modules/playwright-core");
+    await symlink(join(ROOT, "node_modules/playwright-core"), peer, "dir");
+    try {
+      const withPeer = join(tmp, "out-with");
+      const w = await spawn("npx", ["--no", "fairgate", ...COMPAS_ARGS(), "--out", withPeer], { cwd: app, env: cleanEnv() });
+      expect(w.code, w.stderr).toBe(1);
+      expect(w.stderr).not.toContain("report.pdf");
+      expect((await readFile(join(withPeer, "report.pdf"))).subarray(0, 5).toString("latin1")).toBe("%PDF-");
+    } finally {
+      await rm(peer, { force: true });
+    }
   });
 
   it("loads the Wasm file inside the package (a missing one is exit 2, not a silent fallback)", async () => {

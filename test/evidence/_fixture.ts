@@ -4,6 +4,7 @@
  * audit rows, evaluations (block and bypass) and an override trail.
  */
 import { expect } from "vitest";
+import type { AppDeps } from "../../worker/http/types.js";
 import { createInProcessApp, inProcessClient, type InProcessApp } from "../helpers/in-process.js";
 import { breachingLines, bulk, createFlow, createTenant, PLATINUM_FLOW, policy, type TenantFixture } from "../integration/_support.js";
 
@@ -18,8 +19,8 @@ export interface EvidenceFixture {
 }
 
 /** Builds the story: policy, flow, breaching traffic, blocked publish, approved override, bypassed publish. */
-export async function blockedAndBypassed(opts: { groupValue?: string; env?: Record<string, string> } = {}): Promise<EvidenceFixture> {
-  const app = await createInProcessApp({ env: opts.env });
+export async function blockedAndBypassed(opts: { groupValue?: string; env?: Record<string, string>; wrap?: (deps: AppDeps) => AppDeps } = {}): Promise<EvidenceFixture> {
+  const app = await createInProcessApp({ env: opts.env, wrap: opts.wrap });
   const api = inProcessClient(app);
   const fx = await createTenant(app, `ev-${crypto.randomUUID().slice(0, 8)}`);
   expect((await api.request("PUT", "/api/v1/tenant-settings", { token: fx.keys.admin, body: policy() })).status).toBe(200);

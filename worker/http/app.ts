@@ -138,7 +138,7 @@ export function createApp(deps: AppDeps, opts: AppOptions = {}) {
   tenantApi.route("/decision-traces", createExplanationRoutes());
   tenantApi.route("/fairness-overrides", createOverrideRoutes(deps));
   tenantApi.route("/fairness-evaluations", createLl144Routes());
-  tenantApi.route("/fairness-evaluations", createEvaluationRoutes());
+  tenantApi.route("/fairness-evaluations", createEvaluationRoutes(deps));
   tenantApi.route("/fairness", createFairnessEvaluateRoutes(deps));
   tenantApi.route("/audit-log", createAuditLogRoutes(deps));
   tenantApi.route("/evidence-pack", createEvidencePackRoutes(deps));

@@ -4,6 +4,7 @@
  */
 import type { Principal } from "../domain/roles.js";
 import type { Logger } from "../observability/logger.js";
+import type { PdfRenderer } from "../report/pdf.js";
 import type { RecheckDeps } from "../services/recheck.js";
 import type { ChainAnchorStore, OutboxSignal, TenantHandle } from "../services/store-types.js";
 
@@ -65,6 +66,11 @@ export interface AppDeps extends RecheckDeps {
    * (Node, Deno: node:crypto); WebCrypto's asynchronous digest otherwise. Once per request.
    */
   hashApiKey?: (key: string) => string;
+  /**
+   * Prints a report page to PDF (report.pdf): the Node runtime's headless Chromium
+   * (runtime/chromium-pdf); absent on Workers and Deno, where report.pdf is 501 pdf_unavailable.
+   */
+  pdfRenderer?: PdfRenderer;
 }
 
 export interface AppVariables {

@@ -8,6 +8,7 @@ import type { Kernels } from "../engine/kernels/types.js";
 import { createSummaryWindowReader } from "../engine/summary-window.js";
 import { hashesEqual, randomSecret, sha256Hex } from "../http/crypto.js";
 import type { AppDeps, Placement } from "../http/types.js";
+import type { PdfRenderer } from "../report/pdf.js";
 import { errorFields, type Logger } from "../observability/logger.js";
 import { createEvidenceSigner } from "../domain/chain-sign.js";
 import { createChainAnchorStore } from "../store/chain-anchors.js";
@@ -45,6 +46,8 @@ export interface RuntimeParts {
   docsBundle: () => Promise<string>;
   /** A synchronous SHA-256 hex of an API key, where the runtime has one (AppDeps.hashApiKey). */
   hashApiKey?: (key: string) => string;
+  /** Renders report.pdf (Node: headless Chromium); null or absent → 501 pdf_unavailable. */
+  pdfRenderer?: PdfRenderer | null;
 }
 
 const ADMIN_TOKEN_SETTING = "platform_admin_token_sha256";
@@ -134,5 +137,6 @@ export async function buildDeps(parts: RuntimeParts): Promise<AppDeps> {
     anchors,
     docsBundle: parts.docsBundle,
     ...(parts.hashApiKey ? { hashApiKey: parts.hashApiKey } : {}),
+    ...(parts.pdfRenderer ? { pdfRenderer: parts.pdfRenderer } : {}),
   };
 }

@@ -101,6 +101,12 @@ export const serverEnvSchema = commonEnvSchema.extend({
   /** thread: native driver in one worker thread per file (default); native: same driver on the main thread; client: @libsql/client. */
   FAIRGATE_FILE_DRIVER: z.enum(["thread", "native", "client"]).default("thread"),
   FAIRGATE_SHUTDOWN_TIMEOUT_MS: intVar(10_000, 100, 600_000),
+  /** report.pdf (Node): unset = /usr/bin/chromium (or another usual path) when present, "off", or the browser's path (checked at start). */
+  FAIRGATE_CHROMIUM_PATH: z.string().min(1).optional(),
+  /** PDF renders at once (one page each in the one browser); more wait in order. */
+  FAIRGATE_PDF_CONCURRENCY: intVar(2, 1, 16),
+  /** One PDF render's budget, waiting included; past it the request is a 503 pdf_timeout. */
+  FAIRGATE_PDF_TIMEOUT_MS: intVar(30_000, 1_000, 300_000),
 });
 export type ServerConfig = z.infer<typeof serverEnvSchema>;
 

@@ -12,6 +12,7 @@ import { pathToFileURL } from "node:url";
 import { ConfigError } from "./config.js";
 import { createLineBatch } from "./line-batch.js";
 import { installClientErrorHandler } from "./node-client-error.js";
+import { createNodePdfRenderer } from "./node-pdf.js";
 import { createServerLifecycle, type RuntimeIo, type ServedHttp, type ServerLifecycle } from "./server-lifecycle.js";
 
 export type RunningServer = ServerLifecycle;
@@ -53,6 +54,7 @@ export function startNodeServer(env: Record<string, string | undefined>): Promis
     stderr: (text) => process.stderr.write(text),
     serve: nodeServe,
     schedule: nodeSchedule,
+    pdfRenderer: createNodePdfRenderer,
   });
 }
 

@@ -15,6 +15,7 @@ import type { Kernels } from "../engine/kernels/types.js";
 import { loadWasmKernelsFromFile } from "../engine/kernels/wasm-node.js";
 import { createApp } from "../http/app.js";
 import type { AppDeps } from "../http/types.js";
+import type { PdfRenderer } from "../report/pdf.js";
 import { createLogger, errorFields, type Logger } from "../observability/logger.js";
 import { runScheduledSweep, runScheduledWork } from "../services/scheduled.js";
 import { buildDeps } from "./build-deps.js";
@@ -48,6 +49,8 @@ export interface RuntimeIo {
   serve(fetch: (req: Request) => Response | Promise<Response>, port: number, hostname: string, log: Logger): Promise<ServedHttp>;
   /** Runs `fn` on a UTC cron expression; the runtime's scheduler guarantees nothing about overlap. */
   schedule(name: string, cron: string, fn: () => Promise<void>): ScheduleHandle;
+  /** The runtime's PDF renderer (Node: headless Chromium); absent or null → report.pdf is 501. May throw ConfigError. */
+  pdfRenderer?(config: ServerConfig, logger: Logger): PdfRenderer | null;
 }
 
 export interface ServerLifecycle {
@@ -73,6 +76,8 @@ export async function createServerLifecycle(io: RuntimeIo): Promise<ServerLifecy
   const logger = createLogger({ level: config.FAIRGATE_LOG_LEVEL, sink: io.stdout });
   const dataDir = resolve(config.FAIRGATE_DATA_DIR);
   const regions = regionsOf(config);
+  // Before any store opens: a bad FAIRGATE_CHROMIUM_PATH stops the start like any other bad variable.
+  const pdfRenderer = io.pdfRenderer?.(config, logger) ?? null;
   const kernels: Kernels = config.FAIRGATE_KERNELS === "wasm" ? await loadWasmKernelsFromFile() : createReferenceKernels();
   const open = (url: string, authToken: string | undefined) => openLibsql(url, authToken, dataDir, config.FAIRGATE_FILE_DRIVER);
   const controlClient = await open(config.FAIRGATE_CONTROL_DB_URL ?? "file:control.db", config.FAIRGATE_CONTROL_DB_AUTH_TOKEN);
@@ -92,6 +97,7 @@ export async function createServerLifecycle(io: RuntimeIo): Promise<ServerLifecy
     loadOrCreateEvidenceKey: () => loadOrCreateSecretFile(join(dataDir, "evidence-signing.key"), generateSeed),
     onGeneratedEvidenceKey: (publicKey, where) => io.stderr(evidenceKeyNotice(publicKey, where)),
     hashApiKey: syncSha256Hex,
+    pdfRenderer,
   });
 
   let shuttingDown = false;
@@ -161,6 +167,7 @@ export async function createServerLifecycle(io: RuntimeIo): Promise<ServerLifecy
       const result = await Promise.race([finished, timeout]);
       clearTimeout(timer);
       await deps.tenants.close();
+      await pdfRenderer?.close();
       controlClient.close();
       logger.info("stopped", { signal, result });
     })());

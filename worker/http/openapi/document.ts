@@ -22,7 +22,7 @@ const SECURITY_OF = { tenant: "tenantApiKey", platform: "platformToken", cron: "
 
 const STATUS_TEXT: Record<number, string> = {
   400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 409: "Conflict", 413: "Payload too large",
-  415: "Unsupported media type", 422: "Unprocessable (the fairness gate blocked)", 429: "Rate limited", 500: "Internal error", 503: "Unavailable",
+  415: "Unsupported media type", 422: "Unprocessable (the fairness gate blocked)", 429: "Rate limited", 500: "Internal error", 501: "Not implemented", 503: "Unavailable",
 };
 
 /** JSON Schema of a zod schema, without the draft marker (OpenAPI 3.1 fixes the dialect). */
@@ -80,7 +80,7 @@ function operationObject(op: OperationDef, named: Map<z.ZodType, string>): Json 
     if (r.schema) media.schema = jsonSchema(r.schema, "output", named);
     else if (contentType.startsWith("text/html")) media.schema = { type: "string" };
     else if (contentType.includes("ndjson")) media.schema = { type: "string", description: "NDJSON: one JSON object per line" };
-    else if (contentType === "application/zip") media.schema = { type: "string", contentMediaType: "application/zip" };
+    else if (contentType === "application/zip" || contentType === "application/pdf") media.schema = { type: "string", contentMediaType: contentType };
     else media.schema = { type: "object" };
     if (r.example !== undefined) media.example = r.example;
     const alternatives = Object.fromEntries((r.alternatives ?? []).map((ct) => [ct, { schema: { type: "string" } }]));

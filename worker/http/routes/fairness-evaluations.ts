@@ -1,21 +1,23 @@
 /**
  * @module http/routes/fairness-evaluations
  * Stored gate evaluations (every publish and recheck evaluation) and their
- * audit reports (report.json, report.html).
+ * audit reports (report.json, report.html, and report.pdf where the runtime
+ * has a PDF renderer — the same HTML page printed by it).
  */
 import { Hono } from "hono";
-import { NotFoundError } from "../../domain/errors.js";
+import { AppError, NotFoundError } from "../../domain/errors.js";
 import { renderReportHtml } from "../../report/html.js";
+import { PDF_UNAVAILABLE } from "../../report/pdf.js";
 import { evaluationReport } from "../../services/report.js";
 import { requireRole } from "../auth.js";
 import { parseWith } from "../body.js";
 import { tenantOperations as ops } from "../openapi/operations-tenant.js";
 import { evaluationListQuery } from "../openapi/request-schemas.js";
-import type { AppEnv } from "../types.js";
+import type { AppDeps, AppEnv } from "../types.js";
 
 
 /** Routes under /api/v1/fairness-evaluations. */
-export function createEvaluationRoutes() {
+export function createEvaluationRoutes(deps: Pick<AppDeps, "pdfRenderer">) {
   const app = new Hono<AppEnv>();
   app.get("/", requireRole(...ops.listEvaluations.roles), async (c) => {
     const q = parseWith(evaluationListQuery, c.req.query());
@@ -32,6 +34,21 @@ export function createEvaluationRoutes() {
     // The page is static: no scripts may run and nothing may be fetched, even if escaping ever failed.
     return c.html(renderReportHtml(report), 200, {
       "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+      "x-content-type-options": "nosniff",
+    });
+  });
+  // The same page as report.html, printed: what people attach to a ticket or a regulator's file.
+  app.get("/:id/report.pdf", requireRole(...ops.getEvaluationReportPdf.roles), async (c) => {
+    const renderer = deps.pdfRenderer;
+    // Checked first: without a renderer no id can succeed, so no store read is spent on it.
+    if (!renderer) throw new AppError(PDF_UNAVAILABLE.status, PDF_UNAVAILABLE.code, PDF_UNAVAILABLE.title, PDF_UNAVAILABLE.detail);
+    const { tenant, store } = c.get("tenant");
+    const report = await evaluationReport(store, { id: tenant.id, name: tenant.name }, c.req.param("id"), new Date());
+    const pdf = await renderer.render(renderReportHtml(report));
+    const name = `fairgate-report-${report.evaluation.id.replace(/[^A-Za-z0-9._-]/g, "_")}.pdf`;
+    return c.body(pdf as Uint8Array<ArrayBuffer>, 200, {
+      "content-type": "application/pdf",
+      "content-disposition": `attachment; filename="${name}"`,
       "x-content-type-options": "nosniff",
     });
   });
