@@ -9,7 +9,9 @@
  * log's chain badge verifies them on every request), 200 remediations and a few overrides.
  * Then every screen is requested `runs` times in a row with a signed-in admin's cookie and
  * gzip; the time is the loopback round trip to the last byte (so it includes the server's
- * whole render), the bytes are what went over the wire. Target: p95 < 50 ms per screen.
+ * whole render), the bytes are what went over the wire. Target: p95 < 50 ms per screen. The
+ * chain verification (`auditVerify`, the Audit log's badges, loaded by themselves) walks every
+ * row and is reported beside the screens, not as one of them.
  * Progress goes to stderr; the last line on stdout is one JSON object.
  */
 import { request, Agent } from "node:http";
@@ -109,6 +111,7 @@ try {
     overrides: "/console/overrides",
     evaluations: "/console/evaluations",
     auditLog: "/console/audit-log",
+    auditLogFiltered: `/console/audit-log?action=auto_pause&actor=${encodeURIComponent("person-3@bench-console.test")}`,
     auditVerify: "/console/audit-log/verify",
     remediations: "/console/remediations",
     remediation: `/console/remediations/${opened?.id ?? "none"}`,
@@ -129,7 +132,7 @@ try {
     log(`${name.padEnd(13)} p50 ${out[name]!.p50Ms} ms  p95 ${out[name]!.p95Ms} ms  ${bytes} B`);
   }
   agent.destroy();
-  const over = Object.entries(out).filter(([, v]) => v.p95Ms >= 50).map(([k]) => k);
+  const over = Object.entries(out).filter(([k, v]) => k !== "auditVerify" && v.p95Ms >= 50).map(([k]) => k);
   console.log(JSON.stringify({ screens: out, seedMs, runs: RUNS, flows: FLOWS, evaluations: EVALUATIONS, auditRows: verify.audit.rows, chainsOk: verify.ok, over50Ms: over, loadAvg: [round(loadBefore), round(loadavg()[0]!)] }));
 } finally {
   await s.close();

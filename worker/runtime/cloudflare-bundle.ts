@@ -25,6 +25,7 @@ import tenant0009 from "../store/migrations/tenant/0009_protected_attributes.sql
 import tenant0010 from "../store/migrations/tenant/0010_governance_depth.sql";
 import tenant0011 from "../store/migrations/tenant/0011_segment_summaries.sql";
 import tenant0012 from "../store/migrations/tenant/0012_failure_class_playbooks.sql";
+import tenant0013 from "../store/migrations/tenant/0013_console_audit_filters.sql";
 import type { WorkerBundle } from "./cloudflare-deps.js";
 
 /** The bundled kernels module and parsed migrations. */
@@ -45,6 +46,7 @@ export const workerBundle: WorkerBundle = {
       "0010_governance_depth.sql": tenant0010,
       "0011_segment_summaries.sql": tenant0011,
       "0012_failure_class_playbooks.sql": tenant0012,
+      "0013_console_audit_filters.sql": tenant0013,
     }),
   },
 };

@@ -89,23 +89,30 @@ export function createConsoleReads(db: Client, tenantId: string) {
         approvedBy: str(r.approved_by),
       }));
     },
-    /** One page of audit rows, newest first (the seq primary key read backwards when unfiltered). */
+    /**
+     * One page of audit rows, newest first. Only the filters given become conditions (a
+     * `? IS NULL OR col = ?` term would keep SQLite from any index): unfiltered, the seq
+     * primary key is read backwards; by action or actor, that column's index in seq order
+     * (audit_log_action, audit_log_actor, migration 0013); by entity type, audit_log_entity.
+     */
     async auditPage(f: AuditPageFilter): Promise<AuditListRow[]> {
+      const where = ["tenant_id = ?"];
+      const args: (string | number)[] = [tenantId];
+      const add = (cond: string, v: string | number | undefined) => {
+        if (v === undefined) return;
+        where.push(cond);
+        args.push(v);
+      };
+      add("entity_type = ?", f.entityType);
+      add("action = ?", f.action);
+      add("actor = ?", f.actor);
+      add("created_at >= ?", f.from);
+      add("created_at < ?", f.to);
+      add("seq < ?", f.beforeSeq);
       const rs = await read(db, {
         sql: `SELECT seq, id, entity_type, entity_id, action, actor, reason, violations, created_at FROM audit_log
-              WHERE tenant_id = ? AND (? IS NULL OR entity_type = ?) AND (? IS NULL OR action = ?) AND (? IS NULL OR actor = ?)
-                AND (? IS NULL OR created_at >= ?) AND (? IS NULL OR created_at < ?) AND (? IS NULL OR seq < ?)
-              ORDER BY seq DESC LIMIT ?`,
-        args: [
-          tenantId,
-          f.entityType ?? null, f.entityType ?? null,
-          f.action ?? null, f.action ?? null,
-          f.actor ?? null, f.actor ?? null,
-          f.from ?? null, f.from ?? null,
-          f.to ?? null, f.to ?? null,
-          f.beforeSeq ?? null, f.beforeSeq ?? null,
-          f.limit,
-        ],
+              WHERE ${where.join(" AND ")} ORDER BY seq DESC LIMIT ?`,
+        args: [...args, f.limit],
       });
       return rs.rows.map((r) => ({
         seq: Number(r.seq),
