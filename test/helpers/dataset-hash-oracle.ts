@@ -90,7 +90,7 @@ function hashRowsV2(rows: Row[], attributes: readonly string[], chunkRows: numbe
 }
 
 /**
- * The `fairgate-dataset/3` (Merkle) hash, naively: one SQL read of the window's segments
+ * The `fairgate-dataset/3` (Merkle) hash, naively: one SQL read of the window's segments (S leaves, C when cut by the window)
  * with their BLOBs, dictionaries and deltas, one of every trace row with its segment; each
  * leaf's bytes built with Buffer and node:crypto from the layout in docs/evidence.md, never
  * from stored hashes, summaries or the engine.
@@ -109,7 +109,10 @@ export async function oracleMerkleHash(
   const whole = new Map<string, { day: number; lo: number; leaf: Buffer }>();
   for (const s of segs.rows) {
     const unpacked = JSON.parse(String(s.unpacked_attributes)) as string[];
-    if (Number(s.created_min) < q.fromMs || Number(s.created_max) >= q.toMs || q.attributes.some((a) => unpacked.includes(a))) continue;
+    if (q.attributes.some((a) => unpacked.includes(a))) continue;
+    // Cut by the window's bounds: a C leaf, the S fields plus the kept ms-of-day range.
+    const dayStart = Number(s.day) * DAY_MS;
+    const cut = Number(s.created_min) < q.fromMs || Number(s.created_max) >= q.toMs;
     const n = Number(s.row_count);
     const blob = (x: unknown) => Buffer.from(x as ArrayBuffer);
     const score = blob(s.score_col);
@@ -135,7 +138,8 @@ export async function oracleMerkleHash(
       const e = createHash("sha512").update(Buffer.concat([Buffer.from("fairgate-delta/1\n"), u32(Number(d.pos)), Buffer.from([Number(d.outcome)])])).digest();
       for (let i = 0; i < 16; i++) lanes[i] = (lanes[i]! + e.readUInt32LE(4 * i)) % 4294967296;
     }
-    const leaf = Buffer.concat([Buffer.from("S"), u32(Number(s.day)), u32(n), content, ...cols, u32(deltas.rows.length), ...lanes.map(u32)]);
+    const bounds = cut ? [u32(Math.max(0, q.fromMs - dayStart)), u32(Math.min(DAY_MS, q.toMs - dayStart))] : [];
+    const leaf = Buffer.concat([Buffer.from(cut ? "C" : "S"), u32(Number(s.day)), u32(n), content, ...cols, u32(deltas.rows.length), ...lanes.map(u32), ...bounds]);
     whole.set(String(s.id), { day: Number(s.day), lo: Number(s.lo), leaf });
   }
   const rs = await client.execute({

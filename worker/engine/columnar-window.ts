@@ -11,7 +11,7 @@
  */
 import { intersectionValue } from "../domain/slices.js";
 import type { Kernels } from "./kernels/types.js";
-import type { SegmentMeta, WindowSource } from "./ports.js";
+import type { OutcomeDelta, SegmentColumns, SegmentMeta, WindowSource } from "./ports.js";
 import { createDatasetHasher, type DatasetHasher } from "./dataset-hash.js";
 import { blobBytes, blobView, DAY_MS } from "./segment-codec.js";
 import { addSliceRows, createSliceAccumulators, rowLabels, type SliceTableOptions, type WindowRead, type WindowReader, windowReaderOver } from "./window.js";
@@ -90,13 +90,23 @@ export function combineCodes(cols: { dict: readonly string[]; codes: Uint16Array
  * false when it must be read row-wise instead (an attribute too diverse to pack, or an
  * intersection with more combinations than u16 codes name).
  */
-export async function addSegmentColumns(source: WindowSource, s: Accumulators, h: DatasetHasher | null, meta: SegmentMeta, attributes: readonly string[], from: number, to: number): Promise<boolean> {
+export async function addSegmentColumns(
+  source: WindowSource,
+  s: Accumulators,
+  h: DatasetHasher | null,
+  meta: SegmentMeta,
+  attributes: readonly string[],
+  from: number,
+  to: number,
+  /** The segment's columns and deltas when the caller has read them already. */
+  pre?: { data: SegmentColumns; deltas: readonly OutcomeDelta[] },
+): Promise<boolean> {
   // An attribute too diverse to pack in this segment: its rows are the only source.
   if (attributes.some((a) => meta.unpackedAttributes.includes(a))) return false;
-  const data = await source.loadSegmentColumns(meta, attributes);
+  const data = pre?.data ?? (await source.loadSegmentColumns(meta, attributes));
   // Copy: late outcomes are patched in without touching the stored bytes.
   let outcome = new Uint8Array(blobBytes(data.outcome));
-  for (const d of await source.segmentDeltas(meta.id)) outcome[d.pos] = d.outcome;
+  for (const d of pre?.deltas ?? (await source.segmentDeltas(meta.id))) outcome[d.pos] = d.outcome;
   const allTime = blobView(data.time, Uint32Array);
   const at = meta.createdMin < from || meta.createdMax >= to ? keptPositions(allTime, meta.day * DAY_MS, from, to) : null;
   outcome = pick(outcome, at);

@@ -10,8 +10,10 @@
  *     u32 day ‖ u32 rows ‖ content hash[32] ‖ per evaluated attribute (policy order) its
  *     column hash[32] (32 zero bytes: no trace of the segment carries it) ‖ u32 delta
  *     count ‖ delta digest[64] (16 u32 lanes, domain/delta-digest.ts).
- *   R (0x52) a maximal run of usable rows between S leaves (the unpacked tail, a segment
- *     cut by the window's bounds or one with an attribute too diverse to pack):
+ *   C (0x43) a segment the window's bounds cut, every evaluated attribute packed: the S
+ *     leaf's fields ‖ u32 from ‖ u32 to, the kept part of its day in ms of the day [from, to).
+ *   R (0x52) a maximal run of usable rows between S/C leaves (the unpacked tail, a segment
+ *     with an attribute too diverse to pack):
  *     u32 rows ‖ the run's `fairgate-dataset/2` hash[32] (engine/dataset-hash.ts).
  * dataset hash = hex SHA-256(UTF-8 `fairgate-dataset/3\n${JSON attributes}\n${leaf count}\n` ‖ leaves).
  * All integers little-endian. Unlike /2 it depends on which traces are packed: the same
@@ -33,6 +35,8 @@ export interface SegmentLeaf {
   columnHashes: (string | null)[];
   deltaCount: number;
   deltaDigest: readonly number[];
+  /** A segment the window's bounds cut: the kept part of its day, [from, to) in ms of the day (a C leaf). */
+  cut?: { from: number; to: number } | null;
 }
 
 function hexBytes(hex: string, into: Uint8Array, off: number): void {
@@ -41,9 +45,9 @@ function hexBytes(hex: string, into: Uint8Array, off: number): void {
 
 /** The S leaf's bytes. */
 export function segmentLeafBytes(l: SegmentLeaf): Uint8Array {
-  const out = new Uint8Array(1 + 8 + 32 + 32 * l.columnHashes.length + 4 + 4 * DELTA_LANES);
+  const out = new Uint8Array(1 + 8 + 32 + 32 * l.columnHashes.length + 4 + 4 * DELTA_LANES + (l.cut ? 8 : 0));
   const v = new DataView(out.buffer);
-  out[0] = 0x53;
+  out[0] = l.cut ? 0x43 : 0x53;
   v.setUint32(1, l.day, true);
   v.setUint32(5, l.rowCount, true);
   hexBytes(l.contentHash, out, 9);
@@ -52,6 +56,11 @@ export function segmentLeafBytes(l: SegmentLeaf): Uint8Array {
   v.setUint32(off, l.deltaCount, true);
   off += 4;
   for (let i = 0; i < DELTA_LANES; i++) v.setUint32(off + 4 * i, l.deltaDigest[i]!, true);
+  if (l.cut) {
+    off += 4 * DELTA_LANES;
+    v.setUint32(off, l.cut.from, true);
+    v.setUint32(off + 4, l.cut.to, true);
+  }
   return out;
 }
 

@@ -4,8 +4,9 @@
  * wholly inside the window contributes its stored slice summaries (sufficient
  * statistics: confusion counts and calibration bins, engine/segment-summary.ts) and
  * its stored hashes (one Merkle leaf, engine/merkle-hash.ts) — no column is read.
- * Only the unpacked tail and the segments cut by the window's bounds are scanned
- * (row-wise and column-wise, as the columnar path does). A segment packed without
+ * Only the unpacked tail (row-wise) and the segments the window's bounds cut (their
+ * columns, as the columnar path does; hashed by their stored leaf plus the bounds) are
+ * scanned. A segment packed without
  * the statistics this read needs (another attribute set, other calibration bins, or
  * packed before they existed) is read from its columns once and the result memoised.
  * Must give exactly the row path's and the columnar path's tables (contract-tested).
@@ -18,7 +19,7 @@ import type { CodedColumn } from "./dataset-hash.js";
 import type { Kernels } from "./kernels/types.js";
 import { createMerkleHasher, type MerkleHasher, type SegmentLeaf } from "./merkle-hash.js";
 import type { SegmentMeta, SegmentStatisticsSource, SummaryBody, WindowSource } from "./ports.js";
-import { blobBytes, blobView } from "./segment-codec.js";
+import { blobBytes, blobView, DAY_MS } from "./segment-codec.js";
 import { segmentColumnHash, segmentContentHash, summariseSegment, summaryKey } from "./segment-summary.js";
 import { addSliceRows, createSliceAccumulators, rowLabels, type SliceTableOptions, type WindowRead, type WindowReader, windowReaderOver } from "./window.js";
 import { dayOf, direct, hashSliceRows } from "./window-hash.js";
@@ -44,6 +45,9 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
     f: number,
     t: number,
   ): Promise<Promise<void> | null> {
+    // Cut by the window's bounds: counted from its columns, hashed as the segment plus the bounds (a C leaf).
+    const dayStart = meta.day * DAY_MS;
+    const cut = meta.createdMin < f || meta.createdMax >= t ? { from: Math.max(0, f - dayStart), to: Math.min(DAY_MS, t - dayStart) } : null;
     const have = keys.every((k) => stored.has(k));
     const known = meta.columnHashes ?? {};
     const hashed = !h || (meta.contentHash && meta.deltaDigest && attributes.every((a) => a in known));
@@ -56,12 +60,15 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
       columnHashes: attributes.map((a) => known[a] ?? null),
       deltaCount: meta.deltaCount ?? 0,
       deltaDigest: meta.deltaDigest ?? [],
+      cut,
     };
+    let pre: { data: Awaited<ReturnType<Source["loadSegmentColumns"]>>; deltas: Awaited<ReturnType<Source["segmentDeltas"]>> } | null = null;
     let sums: (SummaryBody | null)[] = keys.map((k) => stored.get(k) ?? null);
-    if (!have || !hashed) {
-      // Cold: read the columns once, compute what is missing, memoise it.
+    if (!have || !hashed || cut) {
+      // Cold (or cut): read the columns once, compute what is missing, memoise it.
       const data = await source.loadSegmentColumns(meta, attributes);
       const deltas = await source.segmentDeltas(meta.id);
+      pre = { data, deltas };
       const packed = blobBytes(data.outcome);
       const time = blobView(data.time, Uint32Array);
       const selected = blobBytes(data.selected);
@@ -92,7 +99,9 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
         memo.summaries = specs.flatMap((attrs, i) => (!stored.has(keys[i]!) && computed[i] ? [{ attributes: attrs, bins, body: computed[i]! }] : []));
       }
     }
-    if (sums.every((x) => x !== null)) sums.forEach((x, i) => s.accs[i]!.addSummary(x!));
+    if (cut) {
+      if (!(await addSegmentColumns(source, s, null, meta, attributes, f, t, pre!))) await addSegmentRows(source, s, null, meta, attributes, f, t);
+    } else if (sums.every((x) => x !== null)) sums.forEach((x, i) => s.accs[i]!.addSummary(x!));
     // An intersection with more combinations than u16 codes name: counted from the rows.
     else await addSegmentRows(source, s, null, meta, attributes, f, t);
     if (h) await h.segment(leaf);
@@ -122,8 +131,7 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
     const segmentsThrough = async (day: number) => {
       for (; next < segments.length && segments[next]!.day <= day; next++) {
         const meta = segments[next]!;
-        const whole = meta.createdMin >= f && meta.createdMax < t && !attributes.some((a) => meta.unpackedAttributes.includes(a));
-        if (whole) {
+        if (!attributes.some((a) => meta.unpackedAttributes.includes(a))) {
           const m = await addWhole(s, h, meta, attributes, keys, bins, summaries.get(meta.id) ?? new Map(), f, t);
           if (m) memos.push(m);
         } else if (!(await addSegmentColumns(source, s, h, meta, attributes, f, t))) await addSegmentRows(source, s, h, meta, attributes, f, t);
