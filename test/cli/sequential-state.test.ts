@@ -55,6 +55,39 @@ describe("fairgate check sequential flags", () => {
     // Replaced by rename: no temporary file is left beside it.
     expect((await readdir(dir)).filter((f) => f.endsWith(".tmp"))).toEqual([]);
   });
+  it("the allocation of α over groups is kept in the state file: a group admitted later joins at its own share, earlier ones keep theirs", async () => {
+    const policy = join(dir, "alloc-policy.json");
+    await writeFile(policy, JSON.stringify({ enabled: true, sensitiveAttribute: "g", minSampleSize: 10, minGroupSize: 30, thresholds: { demographicParityGap: 0.5 } }));
+    const state = join(dir, "alloc-state.json");
+    const csv = async (name: string, counts: Record<string, number>) => {
+      const rows = ["g,d"];
+      for (const [g, n] of Object.entries(counts)) for (let i = 0; i < n; i++) rows.push(`${g},${i % 2}`);
+      const p = join(dir, name);
+      await writeFile(p, `${rows.join("\n")}\n`);
+      return p;
+    };
+    const argv = (input: string) => ["check", "--input", input, "--sensitive", "g", "--decision", "d", "--policy", policy, "--decision-rule", "sequential", "--state", state, "--json"];
+    // Run 1: a and b pass minGroupSize 30, c (10 rows) does not — a and b are the first cohort, 0.9 / 2 each.
+    expect((await run(argv(await csv("alloc1.csv", { a: 100, b: 100, c: 10 })))).code).toBe(0);
+    const first = JSON.parse(await readFile(state, "utf8")).states[0].allocation;
+    expect(first).toEqual([{ value: "a", cohort: 1, look: 1, weight: 0.45 }, { value: "b", cohort: 1, look: 1, weight: 0.45 }]);
+    // Run 2: c reaches 50 — the second cohort, 0.1 · 6/π² = 0.0607927; a and b unchanged.
+    const two = await run(argv(await csv("alloc2.csv", { a: 100, b: 100, c: 40 })));
+    const kept = JSON.parse(await readFile(state, "utf8")).states[0].allocation;
+    expect(kept.slice(0, 2)).toEqual(first);
+    expect(kept[2]).toEqual({ value: "c", cohort: 2, look: 2, weight: expect.closeTo(0.0607927, 7) });
+    expect(JSON.parse(two.stdout).results[0].metrics.demographicParityGap.sequence.allocation).toEqual(kept);
+    // A state file written before allocations: read, and allocated at its next look (the 4th) as a first cohort of all three.
+    const old = join(dir, "old-state.json");
+    const g = (value: string, n: number) => ({ value, n, selected: n / 2, labeled: 0, positives: 0, tp: 0, fp: 0, fn: 0, tn: 0 });
+    const body = { slice: "g", metric: "demographicParityGap", looks: 3, since: "2025-12-01T00:00:00.000Z", through: "2025-12-04T00:00:00.000Z", groups: [g("a", 300), g("b", 300), g("c", 40)] };
+    await writeFile(old, JSON.stringify({ format: "fairgate-sequential-state/1", updatedAt: "2025-12-04T00:00:00.000Z", evaluationId: "e0", states: [body] }));
+    const up = await run([...argv(await csv("alloc3.csv", { a: 100, b: 100 })).slice(0, -3), "--state", old, "--json"]);
+    expect(up.code).toBe(0);
+    const upgraded = JSON.parse(await readFile(old, "utf8")).states[0];
+    expect(upgraded.looks).toBe(4);
+    expect(upgraded.allocation).toEqual(["a", "b", "c"].map((value) => ({ value, cohort: 1, look: 4, weight: expect.closeTo(0.3, 12) })));
+  });
   it("a calibration-gap sequence carries its bins in the state file from run to run", async () => {
     const policy = join(dir, "cal-policy.json");
     await writeFile(policy, JSON.stringify({ enabled: true, sensitiveAttribute: "g", minSampleSize: 10, minGroupSize: 1, thresholds: { calibrationGap: 0.5 } }));

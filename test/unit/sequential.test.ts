@@ -92,6 +92,7 @@ describe("restarting blocks", () => {
     expect(s3.groups).toEqual([grp("a", 130, 75)]);
   });
   it("the interval is the since-start sequence at α/2 or the block's at α_j, whichever reaches further", () => {
+    // No allocation kept: a and b form the first cohort, 0.9 of each level shared evenly (0.45 each).
     const rho = sequenceRho(0.05);
     const state: SequenceState = {
       slice: "g", metric: "demographicParityGap", looks: 9, since: day(0), through: day(30),
@@ -99,8 +100,8 @@ describe("restarting blocks", () => {
       block: { index: 3, since: day(28), groups: [grp("a", 500, 250), grp("b", 500, 100)] },
     };
     const src = sequenceSource(state, 1, rho);
-    const main = metricSequence("demographicParityGap", state.groups, 0.025, rho.sinceStart)!;
-    const blk = metricSequence("demographicParityGap", state.block!.groups, blockAlpha(0.05, 3), rho.block)!;
+    const main = metricSequence("demographicParityGap", state.groups, 0.025 * 0.9, rho.sinceStart)!;
+    const blk = metricSequence("demographicParityGap", state.block!.groups, blockAlpha(0.05, 3) * 0.9, rho.block)!;
     const ref = worse(main, blk);
     expect(src.at(0.95)!.lower).toBeCloseTo(ref.lower, 12);
     expect(src.at(0.95)!.upper).toBeCloseTo(ref.upper, 12);
@@ -168,7 +169,8 @@ describe("the sequential rule in the gate", () => {
     expect(m.intervalMethod).toBe("confidence-sequence");
     expect(m.sequence).toMatchObject({ looks: 1, persisted: false, groups: window });
     const rho = sequenceRho(0.05);
-    const ref = worse(metricSequence("demographicParityGap", window, 0.025, rho.sinceStart)!, metricSequence("demographicParityGap", window, blockAlpha(0.05, 1), rho.block)!);
+    // a and b are the first cohort: 0.9 of each level, split evenly (metricSequence's even split over the two).
+    const ref = worse(metricSequence("demographicParityGap", window, 0.025 * 0.9, rho.sinceStart)!, metricSequence("demographicParityGap", window, blockAlpha(0.05, 1) * 0.9, rho.block)!);
     expect(m.interval!.lower).toBeCloseTo(ref.lower, 12);
     expect(m.interval!.upper).toBeCloseTo(ref.upper, 12);
     // Wide at 200 per group: straddles 0.2, and a straddling sequence never blocks (even with onInsufficientSamples block).
@@ -184,10 +186,13 @@ describe("the sequential rule in the gate", () => {
     const increment = [slice([grp("a", 1000, 500), grp("b", 1000, 200)])];
     const gate = decideGate(pol(), { observed: [slice(window)], sequential: { prior, increment, from: "2026-01-01T00:00:00.000Z", through: "2026-01-05T00:00:00.000Z", persist: true } }, null);
     const cumulative = [grp("a", 4000, 2000), grp("b", 4000, 800)];
-    expect(gate.sequences).toEqual([{ ...prior[0], looks: 4, through: "2026-01-05T00:00:00.000Z", groups: cumulative, block: { ...prior[0]!.block, groups: cumulative } }]);
+    // The prior was kept without an allocation: this look (the 4th) gives it one, a and b in the first cohort at 0.45.
+    const allocation = [{ value: "a", cohort: 1, look: 4, weight: 0.45 }, { value: "b", cohort: 1, look: 4, weight: 0.45 }];
+    expect(gate.sequences).toEqual([{ ...prior[0], looks: 4, through: "2026-01-05T00:00:00.000Z", groups: cumulative, allocation, block: { ...prior[0]!.block, groups: cumulative } }]);
     const m = gate.results[0]!.metrics.demographicParityGap;
+    expect(m.sequence?.allocation).toEqual(allocation);
     const rho = sequenceRho(0.05);
-    const ref = worse(metricSequence("demographicParityGap", cumulative, 0.025, rho.sinceStart)!, metricSequence("demographicParityGap", cumulative, blockAlpha(0.05, 1), rho.block)!);
+    const ref = worse(metricSequence("demographicParityGap", cumulative, 0.025 * 0.9, rho.sinceStart)!, metricSequence("demographicParityGap", cumulative, blockAlpha(0.05, 1) * 0.9, rho.block)!);
     expect(m.interval!.lower).toBeCloseTo(ref.lower, 12);
     expect(m.interval!.upper).toBeCloseTo(ref.upper, 12);
     expect(m.interval!.lower).toBeGreaterThan(0.2);

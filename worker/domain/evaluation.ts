@@ -84,6 +84,9 @@ const sequenceSchema = z.object({
   rho: z.number(),
   persisted: z.boolean(),
   groups: z.array(groupCountsSchema),
+  // Absent in evaluations stored before allocations: their levels were split over the groups present at that look.
+  /** Each group's share w_g of the level: its streams ran at a·w_g (a/2·w_g since start, α_j(a)·w_g in the block). */
+  allocation: z.array(z.object({ value: z.string(), cohort: int, look: int, weight: z.number() })).optional(),
   ...sequenceStreams,
   block: z.object({ index: int, since: z.string(), groups: z.array(groupCountsSchema), rho: z.number(), ...sequenceStreams }).nullable(),
   component: z.enum(["since_start", "block"]),

@@ -64,7 +64,8 @@ export function applySequences(observed: Built[], replayed: Built[], sq: Sequent
             ? { flips: flipStream(inc ? (inc.cf ?? null) : b.result.counterfactual) }
             : {};
       // Without times (a bare call) the look is simply "the window".
-      const state = advance(prior, b.result.slice, metric, look, sq?.from ?? "window", sq?.through ?? "window", extra);
+      // minGroupSize decides which groups join the allocation (their share of α, fixed from then on).
+      const state = advance(prior, b.result.slice, metric, look, sq?.from ?? "window", sq?.through ?? "window", extra, rp.minGroupSize);
       // A state advances even when the window has no value this time, so no look's data is skipped.
       if (persisted && keep) kept.push(state);
       if (e.value === null) continue;
@@ -79,6 +80,8 @@ export function applySequences(observed: Built[], replayed: Built[], sq: Sequent
           rho: rho.sinceStart,
           persisted: persisted && keep,
           groups: state.groups,
+          // Each group's share of the level: the interval reproduces from these, the counts and `level`.
+          allocation: state.allocation ?? [],
           ...(state.calibration ? { calibration: state.calibration } : {}),
           ...(state.flips ? { flips: state.flips } : {}),
           block: state.block ? { ...state.block, rho: rho.block } : null,

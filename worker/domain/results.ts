@@ -14,7 +14,7 @@ import { groupIntervals, type Resampler, type SampleSizeHint, sampleSizeHint, wi
 import { computeMetrics, type GroupReport, type MetricReport, type OverallComparison, type RateSet, TABLE_METRICS } from "./metrics.js";
 import type { ResolvedPolicy } from "./policy.js";
 import type { CounterfactualResult } from "./replay.js";
-import type { StreamData } from "./sequential.js";
+import type { GroupAllocation, StreamData } from "./sequential.js";
 import type { SliceTable } from "./slices.js";
 import {
   classify,
@@ -76,6 +76,8 @@ export interface SequenceEvidence {
   /** Whether the state is kept across rechecks (false: a publish gate or a replayed candidate, the window alone). */
   persisted: boolean;
   groups: GroupCounts[];
+  /** Each admitted group's share of the level (domain/sequential's allocation); absent in evaluations stored before it. */
+  allocation?: GroupAllocation[];
   /** calibrationGap: the groups' calibration bins; counterfactualFlipRate: the flip-share stream (domain/sequential). */
   calibration?: StreamData["calibration"];
   flips?: StreamData["flips"];

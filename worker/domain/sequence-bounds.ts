@@ -12,8 +12,11 @@
  * A metric built from several streams splits a over them (Bonferroni): all hold at
  * once with probability ≥ 1 − a, and then the metric, a function of the streams'
  * means, lies in the range interval arithmetic gives it — at every look, so the
- * result is itself anytime-valid. The split is over the streams that have data at
- * that look.
+ * result is itself anytime-valid. Over looks that holds only if each stream keeps one
+ * level for all time: the kept sequences pass `weights` (the allocation of
+ * domain/sequential, each group's share fixed when it was admitted). Without weights
+ * the split is even over the streams with data — right for one look at a fixed set of
+ * groups, not across looks whose groups change.
  */
 import { type CalibrationGroup, SCORE_UNIT } from "./calibration.js";
 import type { GroupCounts } from "./confusion.js";
@@ -66,11 +69,12 @@ const RATES: Record<"sr" | "tpr" | "fpr" | "ppv" | "fnShare" | "err", Rate> = {
  * in e_g and decreasing in every other e_h, so its range over the groups' sequences is
  * [(1 − w_g) l_g − Σ_{h≠g} w_h u_h, (1 − w_g) u_g − Σ_{h≠g} w_h l_h]; the max over g follows.
  */
-function aboveOverallOf(groups: readonly GroupCounts[], a: number, rho: number): Interval | null {
-  const rated = groups.map(RATES.err).filter((c) => c.n > 0);
+function aboveOverallOf(groups: readonly GroupCounts[], levelOf: (g: GroupCounts, split: number) => number, rho: number): Interval | null {
+  const ratedGroups = groups.filter((g) => RATES.err(g).n > 0);
+  const rated = ratedGroups.map(RATES.err);
   if (rated.length < 2) return null;
   const total = rated.reduce((s, c) => s + c.n, 0);
-  const ivs = rated.map((c) => rateSequence(c.k, c.n, a / rated.length, rho)!);
+  const ivs = rated.map((c, i) => rateSequence(c.k, c.n, levelOf(ratedGroups[i]!, rated.length), rho)!);
   const w = rated.map((c) => c.n / total);
   let lower = -Infinity;
   let upper = -Infinity;
@@ -88,10 +92,17 @@ function aboveOverallOf(groups: readonly GroupCounts[], a: number, rho: number):
   return { lower: Math.max(0, lower), upper: Math.min(1, upper) };
 }
 
-/** Per-group sequences of one rate, each at a. */
-function groupSequences(groups: readonly GroupCounts[], rate: Rate, a: number, rho: number): Interval[] {
-  return groups.map(rate).flatMap(({ k, n }) => {
-    const iv = rateSequence(k, n, a, rho);
+/** Each admitted group's share of a sequence's level, by value (domain/sequential's allocation). */
+export type GroupWeights = ReadonlyMap<string, number>;
+
+/** The level of a group's stream: a given for each group by `levelOf`. */
+type LevelOf = (g: GroupCounts) => number;
+
+/** Per-group sequences of one rate, each at its group's level. */
+function groupSequences(groups: readonly GroupCounts[], rate: Rate, levelOf: LevelOf, rho: number): Interval[] {
+  return groups.flatMap((g) => {
+    const { k, n } = rate(g);
+    const iv = rateSequence(k, n, levelOf(g), rho);
     return iv ? [iv] : [];
   });
 }
@@ -125,6 +136,7 @@ const odds = (q: number) => (q >= 1 ? RATIO_BOUND_CAP : Math.min(RATIO_BOUND_CAP
  * s̄_b to the nearest and the farthest point of [l_b, u_b].
  */
 function eceRange(g: CalibrationGroup, a: number, rho: number): Interval | null {
+  // a is the level of each of the group's bins.
   let total = 0;
   let lower = 0;
   let upper = 0;
@@ -147,8 +159,20 @@ const defined = (groups: readonly GroupCounts[], rate: Rate) => groups.filter((g
  * The confidence sequence of `metric` over cumulative `groups` (and, for the calibration
  * gap and the flip rate, `extra`) at level 1 − a; null when it has fewer than the streams it needs.
  */
-export function metricSequence(metric: MetricName, groups: readonly GroupCounts[], a: number, rho: number, extra: SequenceExtra = {}): Interval | null {
-  const at = (rate: Rate, split: number) => groupSequences(groups, rate, a / Math.max(1, split), rho);
+export function metricSequence(
+  metric: MetricName,
+  groups: readonly GroupCounts[],
+  a: number,
+  rho: number,
+  extra: SequenceExtra = {},
+  weights: GroupWeights | null = null,
+): Interval | null {
+  // With weights a group's streams share a·w_g (`parts` of them: TPR and FPR for equalized odds) and a group
+  // without a weight is left out; without, a is split evenly over `split` streams.
+  const share = (value: string) => (weights ? (weights.get(value) ?? 0) : 1);
+  groups = weights ? groups.filter((g) => share(g.value) > 0) : groups;
+  const levelOf = (g: { value: string }, split: number, parts = 1) => (weights ? (a * share(g.value)) / parts : a / Math.max(1, split));
+  const at = (rate: Rate, split: number, parts = 1) => groupSequences(groups, rate, (g) => levelOf(g, split, parts), rho);
   switch (metric) {
     case "disparateImpactRatio":
       return ratioOf(at(RATES.sr, defined(groups, RATES.sr)));
@@ -160,8 +184,8 @@ export function metricSequence(metric: MetricName, groups: readonly GroupCounts[
       return gapOf(at(RATES.ppv, defined(groups, RATES.ppv)));
     case "equalizedOddsGap": {
       const split = defined(groups, RATES.tpr) + defined(groups, RATES.fpr);
-      const t = gapOf(at(RATES.tpr, split));
-      const f = gapOf(at(RATES.fpr, split));
+      const t = gapOf(at(RATES.tpr, split, 2));
+      const f = gapOf(at(RATES.fpr, split, 2));
       return t && f ? { lower: Math.max(t.lower, f.lower), upper: Math.max(t.upper, f.upper) } : null;
     }
     case "treatmentEqualityGap": {
@@ -170,15 +194,16 @@ export function metricSequence(metric: MetricName, groups: readonly GroupCounts[
       // the groups the point metric takes (a false positive, FN/FP defined) — any subset of sequences that all hold
       // bounds that subset's gap, and its lower bound never exceeds the whole gap's.
       const split = defined(groups, RATES.fnShare);
-      const qs = groupSequences(groups.filter((g) => g.fp > 0), RATES.fnShare, a / Math.max(1, split), rho);
+      const qs = groupSequences(groups.filter((g) => g.fp > 0), RATES.fnShare, (g) => levelOf(g, split), rho);
       return gapOf(qs.map((q) => ({ lower: odds(q.lower), upper: odds(q.upper) })), RATIO_BOUND_CAP);
     }
     case "calibrationGap": {
       // Bonferroni over every bin of every group with calibration data (bins fixed by the policy, not by the data).
-      const cal = (extra.calibration ?? []).filter((g) => g.count.some((c) => c > 0));
+      // With weights a group's a·w_g is split over its own bins.
+      const cal = (extra.calibration ?? []).filter((g) => g.count.some((c) => c > 0) && share(g.value) > 0);
       const streams = cal.reduce((s, g) => s + g.count.length, 0);
       const ranges = cal.flatMap((g) => {
-        const r = eceRange(g, a / Math.max(1, streams), rho);
+        const r = eceRange(g, weights ? levelOf(g, 0, g.count.length) : a / Math.max(1, streams), rho);
         return r ? [r] : [];
       });
       return gapOf(ranges);
@@ -188,6 +213,6 @@ export function metricSequence(metric: MetricName, groups: readonly GroupCounts[
     case "errorRateGap":
       return gapOf(at(RATES.err, defined(groups, RATES.err)));
     case "errorRateToOverall":
-      return aboveOverallOf(groups, a, rho);
+      return aboveOverallOf(groups, levelOf, rho);
   }
 }

@@ -13,12 +13,16 @@
  * i.e. p̂_t ± √((t/4 + ρ) log((t/4 + ρ)/(ρ α²))) / t covers the running mean of the
  * (possibly drifting) conditional rates at every t simultaneously.
  *
- * A gap (max − min over k groups) or ratio (min / max) gets the sequence implied by
- * all its groups' sequences at α/k each (Bonferroni over groups; equalized odds: α/2k
- * over TPR and FPR), so it covers the true max − min however the extreme pair is
- * chosen; the FN/FP gap, the calibration gap and the counterfactual flip rate are
- * reduced to bounded-mean streams the same way (domain/sequence-bounds). The state of
- * a sequence is the per-group cumulative counts since it began (plus the calibration
+ * A gap (max − min over groups) or ratio (min / max) gets the sequence implied by all
+ * its groups' sequences, group g at α·w_g (a union bound over groups; equalized odds:
+ * α·w_g/2 for TPR and for FPR), so it covers the true max − min however the extreme pair
+ * is chosen; the FN/FP gap, the calibration gap and the counterfactual flip rate are
+ * reduced to bounded-mean streams the same way (domain/sequence-bounds). The shares w_g
+ * are the sequence's allocation: fixed when g first reaches minGroupSize and never
+ * changed, Σ w_g ≤ 1 over every group that could ever appear (allocate). A split over the
+ * groups present at each look would not do: it runs early looks at α/2 and later ones at
+ * α/8, and the union over time of those levels exceeds α. The state of a sequence is the
+ * per-group cumulative counts since it began and the allocation (plus the calibration
  * bins, or the flip-share stream, for the metrics that need them).
  *
  * That sequence covers the average since the version began, so a gap that appears late
@@ -32,10 +36,10 @@ import { z } from "zod";
 import type { CalibrationGroup } from "./calibration.js";
 import type { GroupCounts } from "./confusion.js";
 import type { IntervalSource } from "./interval-sources.js";
-import { type FlipStream, metricSequence, type SequenceExtra } from "./sequence-bounds.js";
+import { type FlipStream, type GroupWeights, metricSequence, type SequenceExtra } from "./sequence-bounds.js";
 import { type Interval, METRIC_NAMES, METRICS, type MetricName } from "./tiers.js";
 
-export { metricSequence, rateSequence, RATIO_BOUND_CAP, type FlipStream, type SequenceExtra } from "./sequence-bounds.js";
+export { metricSequence, rateSequence, RATIO_BOUND_CAP, type FlipStream, type GroupWeights, type SequenceExtra } from "./sequence-bounds.js";
 
 /** The metrics a confidence sequence is kept for: every gated metric. */
 export const SEQUENTIAL_METRICS = METRIC_NAMES;
@@ -51,6 +55,58 @@ export const SEQUENCE_TUNED_FOR = 10_000;
 export const SEQUENCE_BLOCK_DAYS = 14;
 /** Traces per group at which a block's boundary is tightest. */
 export const BLOCK_TUNED_FOR = 2_000;
+
+/**
+ * The share of α held back for groups that reach minGroupSize after the first cohort.
+ * Late groups are the exception (a rechecked flow's first look is a whole window), so
+ * the first cohort keeps 90%: its streams' radii grow by about 1% (√ of the log of the
+ * level) against an even split of all of α, while a late cohort still gets a usable level.
+ */
+export const SEQUENCE_LATE_SHARE = 0.1;
+
+/** One group's share of a sequence's α: fixed at the look it was admitted (reached minGroupSize), never changed. */
+export interface GroupAllocation {
+  value: string;
+  /** 1 for the groups admitted together first, 2 for the next look that admitted any, … */
+  cohort: number;
+  /** The look (1, 2, …) that admitted it. */
+  look: number;
+  /** w_g: the group's streams run at a·w_g of the sequence's level a (Σ over all groups ≤ 1). */
+  weight: number;
+}
+
+/**
+ * The weight of cohort c, shared evenly by its groups: 1 − L for the first, then
+ * L · 6/(π² (c − 1)²), L = SEQUENCE_LATE_SHARE. Σ_c = (1 − L) + L · Σ_m 6/(π² m²) = 1.
+ */
+export const cohortWeight = (c: number) => (c === 1 ? 1 - SEQUENCE_LATE_SHARE : (SEQUENCE_LATE_SHARE * 6) / (Math.PI * Math.PI * (c - 1) * (c - 1)));
+
+/**
+ * The allocation after a look: `prior` unchanged, plus the groups whose cumulative
+ * counts reach `minGroupSize` now, as the next cohort. The first cohort opens only once
+ * two groups qualify (no gap or ratio exists with one, so one group would hold 1 − L
+ * alone). Admission depends on the groups' trace counts, never on their outcomes, and a
+ * weight is never revised, so each group's streams keep one level for all time and the
+ * union bound Σ_g a·w_g ≤ a holds over every look together.
+ */
+export function allocate(prior: readonly GroupAllocation[], groups: readonly GroupCounts[], minGroupSize: number, look: number): GroupAllocation[] {
+  const have = new Set(prior.map((x) => x.value));
+  const fresh = groups.filter((g) => g.n >= minGroupSize && !have.has(g.value)).map((g) => g.value);
+  if (fresh.length === 0 || (prior.length === 0 && fresh.length < 2)) return [...prior];
+  const cohort = prior.reduce((m, x) => Math.max(m, x.cohort), 0) + 1;
+  const weight = cohortWeight(cohort) / fresh.length;
+  return [...prior, ...fresh.sort().map((value) => ({ value, cohort, look, weight }))];
+}
+
+/**
+ * The weights a state's intervals use. A state kept before allocations existed has none:
+ * it is given one as if its sequence had begun at this look (every group of at least
+ * minGroupSize in the first cohort) — advance() stores exactly that at its next look.
+ */
+export function allocationOf(state: Pick<SequenceState, "allocation" | "groups" | "looks">, minGroupSize: number): GroupWeights {
+  const a = state.allocation ?? allocate([], state.groups, minGroupSize, state.looks);
+  return new Map(a.map((x) => [x.value, x.weight]));
+}
 
 /** The current block of a sequence: its number (1, 2, …), when it began, its counts. */
 export interface SequenceBlock extends StreamData {
@@ -81,6 +137,12 @@ export function sequenceStateSchemaOf(object: typeof z.object | typeof z.strictO
     calibration: z.array(object({ value: z.string(), count: bins, positives: bins, scoreSum: bins })).nullable().optional(),
     flips: object({ n: int, sum: z.number().finite().min(0) }).nullable().optional(),
   };
+  // Optional: states kept before allocations existed have none (allocationOf says how they are upgraded).
+  // A file whose weights sum past 1 would spend more than α: refused.
+  const allocation = z
+    .array(object({ value: z.string(), cohort: z.number().int().min(1), look: z.number().int().min(1), weight: z.number().gt(0).max(1) }))
+    .refine((xs) => xs.reduce((s, x) => s + x.weight, 0) <= 1 + 1e-9, "the weights of an allocation sum to at most 1")
+    .optional();
   return object({
     slice: z.string(),
     metric: z.enum(SEQUENTIAL_METRICS),
@@ -88,6 +150,7 @@ export function sequenceStateSchemaOf(object: typeof z.object | typeof z.strictO
     since: z.string(),
     through: z.string(),
     groups: z.array(group),
+    allocation,
     ...streams,
     block: object({ index: z.number().int().min(1), since: z.string(), groups: z.array(group), ...streams }).nullable().optional(),
   });
@@ -103,6 +166,8 @@ export interface SequenceState extends StreamData {
   since: string;
   through: string;
   groups: GroupCounts[];
+  /** Each admitted group's share of α (absent only in states kept before allocations existed: see allocationOf). */
+  allocation?: GroupAllocation[];
   /** The current restarting block (absent in bare calls without times: then only the since-start sequence). */
   block?: SequenceBlock | null;
 }
@@ -176,7 +241,8 @@ function addStreams(base: StreamData | null, look: SequenceExtra): StreamData {
 
 /**
  * The next state of a sequence: `prior` (null: it begins now, with `look` as its first data)
- * plus this look; `extra` carries the look's calibration bins or flip shares for the metrics kept on them.
+ * plus this look; `extra` carries the look's calibration bins or flip shares for the metrics kept on them;
+ * groups reaching `minGroupSize` join the allocation (a prior without one starts it at this look).
  */
 export function advance(
   prior: SequenceState | null,
@@ -186,6 +252,7 @@ export function advance(
   from: string,
   through: string,
   extra: SequenceExtra = {},
+  minGroupSize = 1,
 ): SequenceState {
   const since = prior?.since ?? from;
   const index = blockIndex(since, through);
@@ -197,7 +264,10 @@ export function advance(
       : old && old.index === index
         ? { ...old, groups: addCounts(old.groups, look), ...addStreams(old, extra) }
         : { index, since: prior ? prior.through : from, groups: addCounts([], look), ...addStreams(null, extra) };
-  return { slice, metric, looks: (prior?.looks ?? 0) + 1, since, through, groups: addCounts(prior?.groups ?? [], look), ...addStreams(prior, extra), block };
+  const looks = (prior?.looks ?? 0) + 1;
+  const groups = addCounts(prior?.groups ?? [], look);
+  const allocation = allocate(prior?.allocation ?? [], groups, minGroupSize, looks);
+  return { slice, metric, looks, since, through, groups, allocation, ...addStreams(prior, extra), block };
 }
 
 /** The error rate of block j: (α/2) · 6/(π² j²). */
@@ -216,13 +286,16 @@ export const sequenceRho = (alpha: number): SequenceRho => ({ sinceStart: mixtur
 export type SequenceComponent = "since_start" | "block";
 
 /**
- * The interval source of a state, over groups of at least `minGroupSize`: at level 1 − a,
- * the since-start sequence at a/2 and the current block's at α_j(a); of the two, the one
+ * The interval source of a state, over allocated groups of at least `minGroupSize`: at level 1 − a,
+ * the since-start sequence at a/2 and the current block's at α_j(a), each split over the
+ * groups by the allocation's weights (a block is its own family at α_j: the same weights
+ * serve it, its groups being a subset of the admitted ones); of the two, the one
  * reaching furthest towards "worse" (a gap: the larger lower bound; the ratio: the smaller
  * upper bound) — it is wholly beyond whenever either is. `componentAt` says which.
  */
 export function sequenceSource(state: SequenceState, minGroupSize: number, rho: SequenceRho): IntervalSource & { componentAt(level: number): SequenceComponent } {
-  const keep = (gs: readonly GroupCounts[]) => gs.filter((g) => g.n >= minGroupSize);
+  const weights = allocationOf(state, minGroupSize);
+  const keep = (gs: readonly GroupCounts[]) => gs.filter((g) => g.n >= minGroupSize && weights.has(g.value));
   // A group's calibration bins count when the group itself is large enough (its confusion counts say).
   const extraOf = (d: StreamData, kept: readonly GroupCounts[]): SequenceExtra => {
     const values = new Set(kept.map((g) => g.value));
@@ -235,8 +308,8 @@ export function sequenceSource(state: SequenceState, minGroupSize: number, rho: 
   const lowerIsWorse = METRICS[state.metric].lowerIsWorse;
   const pick = (level: number): { iv: Interval | null; component: SequenceComponent } => {
     const a = 1 - level;
-    const main = metricSequence(state.metric, groups, blockGroups ? a / 2 : a, rho.sinceStart, extra);
-    const blk = blockGroups && state.block ? metricSequence(state.metric, blockGroups, blockAlpha(a, state.block.index), rho.block, blockExtra) : null;
+    const main = metricSequence(state.metric, groups, blockGroups ? a / 2 : a, rho.sinceStart, extra, weights);
+    const blk = blockGroups && state.block ? metricSequence(state.metric, blockGroups, blockAlpha(a, state.block.index), rho.block, blockExtra, weights) : null;
     if (!blk) return { iv: main, component: "since_start" };
     if (!main) return { iv: blk, component: "block" };
     const blockWorse = lowerIsWorse ? blk.upper < main.upper : blk.lower > main.lower;
