@@ -1,6 +1,6 @@
 /**
  * @module scripts/bench-console
- * `npm run bench:console -- [--runs 40] [--flows 200] [--evaluations 2000] [--audit 10000]`:
+ * `npm run bench:console -- [--runs 100] [--flows 200] [--evaluations 2000] [--audit 10000]`:
  * how long each console screen takes to render for a large tenant. Seeds, on the real app
  * served over loopback HTTP (scripts/console-demo): 200 flows made through the API, each
  * published once through the gate (one of them on blocking traffic, which opens a
@@ -9,7 +9,8 @@
  * log's chain badge verifies them on every request), 200 remediations and a few overrides.
  * Then every screen is requested `runs` times in a row with a signed-in admin's cookie and
  * gzip; the time is the loopback round trip to the last byte (so it includes the server's
- * whole render), the bytes are what went over the wire. Target: p95 < 50 ms per screen. The
+ * whole render) and, beside it, the app's own handling time from its request log line
+ * (`durationMs`, whole milliseconds); the bytes are what went over the wire. Target: p95 < 50 ms per screen. The
  * chain verification (`auditVerify`, the Audit log's badges, loaded by themselves) walks every
  * row and is reported beside the screens, not as one of them.
  * Progress goes to stderr; the last line on stdout is one JSON object.
@@ -22,7 +23,7 @@ import type { InStatement } from "../worker/store/sql.js";
 import { consoleCookie, demoTenant, startDemoServer } from "./console-demo.js";
 
 const { values } = parseArgs({
-  options: { runs: { type: "string", default: "40" }, flows: { type: "string", default: "200" }, evaluations: { type: "string", default: "2000" }, audit: { type: "string", default: "10000" } },
+  options: { runs: { type: "string", default: "100" }, flows: { type: "string", default: "200" }, evaluations: { type: "string", default: "2000" }, audit: { type: "string", default: "10000" } },
 });
 const RUNS = Number(values.runs);
 const FLOWS = Number(values.flows);
@@ -38,7 +39,16 @@ const FLOW = {
 };
 const POLICY = { enabled: true, sensitiveAttribute: "ageBand", thresholds: { disparateImpactRatio: 0.8 }, minSampleSize: 10, windowDays: 7, continuousRecheck: true };
 
-const s = await startDemoServer();
+// The app's own request log line carries its handling time (durationMs): the server-side figure beside the round trip.
+const served: { path: string; ms: number }[] = [];
+let listening = false;
+const s = await startDemoServer({
+  onLog: (line) => {
+    if (!listening || !line.includes('"request"')) return;
+    const j = JSON.parse(line) as { msg?: string; path?: string; durationMs?: number };
+    if (j.msg === "request" && j.path && typeof j.durationMs === "number") served.push({ path: j.path, ms: j.durationMs });
+  },
+});
 const loadBefore = loadavg()[0]!;
 try {
   const t0 = performance.now();
@@ -117,19 +127,23 @@ try {
     remediation: `/console/remediations/${opened?.id ?? "none"}`,
     settings: "/console/settings",
   };
-  const out: Record<string, { p50Ms: number; p95Ms: number; bytes: number }> = {};
+  const out: Record<string, { p50Ms: number; p95Ms: number; serverP50Ms: number; serverP95Ms: number; bytes: number }> = {};
+  listening = true;
   for (const [name, path] of Object.entries(screens)) {
     for (let i = 0; i < 3; i++) await get(path);
+    served.length = 0;
     const ms: number[] = [];
     let bytes = 0;
-    for (let i = 0; i < RUNS; i++) {
+    // The verification walks every row (seconds under load): fewer repeats, it is reported, not gated.
+    for (let i = 0; i < (name === "auditVerify" ? Math.min(RUNS, 10) : RUNS); i++) {
       const r = await get(path);
       if (r.status !== 200) throw new Error(`${path}: ${r.status} ${await (await fetch(s.baseUrl + path, { headers: { cookie } })).text().then((t) => t.replace(/<[^>]+>/g, " ").slice(-600))}`);
       ms.push(r.ms);
       bytes = r.bytes;
     }
-    out[name] = { p50Ms: round(pctl(ms, 0.5)), p95Ms: round(pctl(ms, 0.95)), bytes };
-    log(`${name.padEnd(13)} p50 ${out[name]!.p50Ms} ms  p95 ${out[name]!.p95Ms} ms  ${bytes} B`);
+    const server = served.filter((x) => path.startsWith(x.path)).map((x) => x.ms);
+    out[name] = { p50Ms: round(pctl(ms, 0.5)), p95Ms: round(pctl(ms, 0.95)), serverP50Ms: pctl(server, 0.5), serverP95Ms: pctl(server, 0.95), bytes };
+    log(`${name.padEnd(16)} round trip p50 ${out[name]!.p50Ms} ms  p95 ${out[name]!.p95Ms} ms · server p50 ${out[name]!.serverP50Ms} ms  p95 ${out[name]!.serverP95Ms} ms · ${bytes} B`);
   }
   agent.destroy();
   const over = Object.entries(out).filter(([k, v]) => k !== "auditVerify" && v.p95Ms >= 50).map(([k]) => k);

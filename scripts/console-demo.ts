@@ -33,7 +33,7 @@ export interface DemoServer {
   close(): Promise<void>;
 }
 
-export async function startDemoServer(opts: { clock?: () => Date } = {}): Promise<DemoServer> {
+export async function startDemoServer(opts: { clock?: () => Date; onLog?: (line: string) => void } = {}): Promise<DemoServer> {
   const dataDir = mkdtempSync(join(tmpdir(), "fairgate-console-demo-"));
   const adminToken = "demo-admin-" + crypto.randomUUID();
   const cronSecret = "demo-cron-" + crypto.randomUUID();
@@ -55,7 +55,7 @@ export async function startDemoServer(opts: { clock?: () => Date } = {}): Promis
     migrations: loadMigrationsFromDisk(),
     docsBundle: () => readDocsBundleFromDisk(),
     kernels: await loadWasmKernelsFromFile(),
-    logger: createLogger({ sink: () => undefined }),
+    logger: createLogger({ sink: (l) => opts.onLog?.(l) }),
     embeddedDbUrl: (id, region) => (region === "default" ? `file:tenants/${id}.db` : `file:regions/${region}/tenants/${id}.db`),
     clock: opts.clock,
     loadOrCreateEvidenceKey: () => loadOrCreateSecretFile(join(dataDir, "evidence-signing.key"), generateSeed),

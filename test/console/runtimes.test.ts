@@ -3,7 +3,8 @@
  * Workers runtime (workerd through wrangler's unstable_startWorker, this repository's
  * wrangler.toml, control and tenant stores on real sqld servers): sign-in page and
  * assets from the app itself, sign-in over a form post, the Flows and Overrides
- * screens, and a publish through the console with its CSRF token. (Chromium runs
+ * screens, a publish through the console with its CSRF token, then the Evaluations,
+ * Audit log (a filtered page, the chain badges) and Remediations screens. (Chromium runs
  * against Node in the other console tests; these are plain HTTP.)
  */
 import { join, resolve } from "node:path";
@@ -67,6 +68,17 @@ async function consoleRoundTrip(base: string, adminToken: string) {
   expect(pub.status).toBe(200);
   expect(await pub.text()).toMatch(/<span class="badge badge-skip">skip<\/span> Published version 1; the gate skipped: no fairness policy configured/);
   expect((await api.get(`/api/v1/decision-flows/${flow.body.id}`, key.body.key)).body.status).toBe("active");
+  // The evidence screens on this runtime's store (migration 0013's indexes included): the publish's evaluation, audit rows, intact chains.
+  const evaluations = await fetch(`${base}/console/evaluations`, { headers: { cookie } });
+  expect(evaluations.status).toBe(200);
+  expect(await evaluations.text()).toMatch(/<span class="badge badge-skip">skip<\/span>/);
+  const audit = await fetch(`${base}/console/audit-log?action=publish`, { headers: { cookie } });
+  expect(audit.status).toBe(200);
+  expect(await audit.text()).toContain('data-action="publish"');
+  const chains = await (await fetch(`${base}/console/audit-log/verify`, { headers: { cookie } })).text();
+  expect(chains).toContain('data-chain="audit" data-chain-ok="true"');
+  expect(chains).toContain('data-chain="evaluation" data-chain-ok="true"');
+  expect((await fetch(`${base}/console/remediations`, { headers: { cookie } })).status).toBe(200);
   const out = await fetch(`${base}/console/sign-out`, { headers: { cookie }, redirect: "manual" });
   expect(out.status).toBe(303);
   expect((await fetch(`${base}/console/flows`, { headers: { cookie }, redirect: "manual" })).headers.get("location")).toBe("/console/sign-in");
