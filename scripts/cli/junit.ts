@@ -18,7 +18,11 @@ import { failingTiers, failsRun } from "./fail-on.js";
 /** XML 1.0 forbids most control characters and lone surrogates even as references: replaced by U+FFFD. */
 const NOT_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
-/** Escapes text for an XML attribute value or element content. */
+/**
+ * Escapes text for an XML attribute value or element content. Tab, CR and LF become
+ * character references: a parser normalises them to spaces when literal in an attribute
+ * value (XML 1.0 §3.3.3), and turns a literal CR into LF in content (§2.11).
+ */
 export function xmlEscape(s: string): string {
   return s
     .replace(NOT_XML_CHAR, "\uFFFD")
@@ -27,6 +31,8 @@ export function xmlEscape(s: string): string {
     .replace(/>/g, "&gt;")
     .replace(/"/g, "&quot;")
     .replace(/'/g, "&apos;")
+    .replace(/\t/g, "&#9;")
+    .replace(/\r/g, "&#13;")
     .replace(/\n/g, "&#10;");
 }
 

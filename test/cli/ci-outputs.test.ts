@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../scripts/fairgate.js";
+import { xmlEscape } from "../../scripts/cli/junit.js";
 import { METRIC_NAMES } from "../../worker/domain/tiers.js";
 
 const A = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
@@ -127,6 +128,14 @@ describe("--junit", () => {
     expect(r.code).toBe(1);
     const gap = readJunit(await readFile(junit, "utf8")).cases.find((c) => c["@_name"] === "demographicParityGap")!;
     expect(gap.failure).toMatchObject({ "@_type": "critical", "@_message": "demographic parity gap 0.300 > threshold 0.15 (critical)" });
+  });
+
+  it("escapes tab, CR and LF in attribute values as character references (a parser would normalise them to spaces)", () => {
+    // XML 1.0 §3.3.3: literal tab, CR and LF in an attribute value become spaces; &#9; &#13; &#10; survive.
+    expect(xmlEscape("a\tb\rc\nd")).toBe("a&#9;b&#13;c&#10;d");
+    const xml = `<x v="${xmlEscape("a\tb\r\nc")}"/>`;
+    expect(xml).toBe('<x v="a&#9;b&#13;&#10;c"/>');
+    expect(new XMLParser({ ignoreAttributes: false, htmlEntities: true }).parse(xml).x["@_v"]).toBe("a\tb\r\nc");
   });
 
   it("escapes slice names and texts (valid XML for any column name)", async () => {
