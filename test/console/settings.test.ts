@@ -5,13 +5,15 @@
  * flow, what today's window says under the edited policy — and stores nothing (the
  * evaluation and audit counts of the tenant database are unchanged), and what it says is
  * what the real recheck says once the policy is saved; saving goes through the settings
- * service (audited, with the admin as actor) and needs the CSRF token. An auditor is not
+ * service (audited, with the admin as actor), needs the CSRF token and fails closed (503) on
+ * a store fault. An auditor is not
  * shown the screen and a forged post is 403; axe finds nothing serious on any state of it.
  */
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
 import { type ConsoleServer, consoleTenant, csrfOf, launchBrowser, personContext, postForm, seriousA11yViolations, signIn, startConsoleServer, CHROMIUM } from "../helpers/console.js";
+import { failingBatches, sqlOf } from "../helpers/failing-client.js";
 import { bulk, breachingLines, createFlow, fairLines, PLATINUM_FLOW, policy, tableCounts, type TenantFixture } from "../integration/_support.js";
 
 describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("console Settings: policy editor and dry run", () => {
@@ -23,10 +25,15 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("console Settings: pol
   // The stored policy hardly gates (DIR 0.01); the edited one (DIR 0.8) is what the biased flow breaches.
   const lenient = policy({ thresholds: { disparateImpactRatio: 0.01 } }).fairnessPolicy;
   const strict = policy({ thresholds: { disparateImpactRatio: 0.8 } }).fairnessPolicy;
+  /** Set by a test to make the next settings write fail like a lost disk. */
+  const fault = { settingsWrites: false };
   const stored = async () => (await s.api.request("GET", "/api/v1/tenant-settings", { token: fx.keys.auditor })).body.fairnessPolicy;
 
   beforeAll(async () => {
-    [s, browser] = await Promise.all([startConsoleServer(), launchBrowser()]);
+    [s, browser] = await Promise.all([
+      startConsoleServer({ wrapTenantClient: (c) => failingBatches(c, (stmts) => fault.settingsWrites && stmts.some((x) => sqlOf(x).includes("INSERT INTO tenant_settings"))) }),
+      launchBrowser(),
+    ]);
     fx = await consoleTenant(s, `set-${crypto.randomUUID().slice(0, 8)}`);
     expect((await s.api.request("PUT", "/api/v1/tenant-settings", { token: fx.keys.admin, body: { fairnessPolicy: lenient } })).status).toBe(200);
     for (const key of ["biased", "fair", "idle"]) flows[key] = await createFlow(s.api, fx.keys.publisher, key, PLATINUM_FLOW);
@@ -112,7 +119,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("console Settings: pol
     expect(recheck.violations).toEqual(shown);
   });
 
-  it("saving without the CSRF token is 403 and saves nothing; an auditor is not shown Settings and is refused", async () => {
+  it("saving without the CSRF token is 403, a store fault 503, and nothing is saved; an auditor is not shown Settings and is refused", async () => {
     const admin = pages.admin!;
     await admin.goto("/console/settings");
     const before = await stored();
@@ -123,6 +130,20 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("console Settings: pol
     expect(wrong.status).toBe(403);
     expect(await stored()).toEqual(before);
     expect(await csrfOf(admin)).toMatch(/^[0-9a-f]{64}$/);
+
+    // A store fault while saving: a 503 page, fail-closed, nothing saved, no stack trace.
+    await admin.goto("/console/settings");
+    await editor(admin).fill(JSON.stringify(lenient, null, 2));
+    fault.settingsWrites = true;
+    try {
+      const [res] = await Promise.all([admin.waitForResponse((r) => r.request().method() === "POST"), admin.getByRole("button", { name: "Save policy" }).click()]);
+      expect(res.status()).toBe(503);
+    } finally {
+      fault.settingsWrites = false;
+    }
+    expect(await admin.getByRole("alert").innerText()).toContain("nothing was changed");
+    expect(await admin.content()).not.toMatch(/SQLITE|\bat .+:\d+:\d+/);
+    expect(await stored()).toEqual(before);
 
     // The admin's screen: an auditor is not shown it and is refused, reading or posting.
     const auditor = pages.auditor!;
