@@ -142,9 +142,17 @@ describe("sequential recheck", () => {
     const rows = await stateRows(U, id);
     expect(rows.map((r) => r.metric).sort()).toEqual(["calibrationGap", "counterfactualFlipRate", "errorRateToOverall", "treatmentEqualityGap"]);
     // The recheck's stored evaluation carries the slice error rates: (FP + FN) / labeled per group, against the pooled overall.
+    // By hand, per group (both bands get the same lines): selected when i is even, converted when i % 3 ≠ 0, so by i mod 6
+    // TP {2, 4}, FP {0}, FN {1, 5}, TN {3}. batch(20), i = 0..19: TP 6, FP 4, FN 7, TN 3; batch(300): TP 100, FP 50, FN 100, TN 50.
+    // Each group: TP 106, FP 54, FN 107, TN 53 — 161 errors of 320, error rate 0.503125; pooled: 322 / 640 = 0.503125;
+    // so each group's errorRate − overall is 0.
     const res = second.results[0];
-    const er = (g: any) => (g.fp + g.fn) / (g.tp + g.fp + g.fn + g.tn);
-    for (const g of res.groups) expect(g.toOverall.errorRate).toBeCloseTo(er(g) - res.overall.errorRate, 12);
+    expect(res.groups.map((g: any) => [g.value, g.tp, g.fp, g.fn, g.tn])).toEqual([["25-34", 106, 54, 107, 53], ["65+", 106, 54, 107, 53]]);
+    expect(res.overall.errorRate).toBeCloseTo(0.503125, 12);
+    for (const g of res.groups) {
+      expect(g.errorRate).toBeCloseTo(0.503125, 12);
+      expect(g.toOverall.errorRate).toBeCloseTo(0, 12);
+    }
     expect(m(second, "errorRateToOverall").sequence.groups.map((g: any) => g.labeled)).toEqual([320, 320]);
     const row = (k: string) => rows.find((r) => r.metric === k)!.body;
     expect(row("counterfactualFlipRate").flips).toEqual(m(second, "counterfactualFlipRate").sequence.flips);
