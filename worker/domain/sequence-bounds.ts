@@ -152,7 +152,7 @@ function eceRange(g: CalibrationGroup, a: number, rho: number): Interval | null 
   return total === 0 ? null : { lower: lower / total, upper: upper / total };
 }
 
-/** How many groups have a defined rate: the Bonferroni split of the level. */
+/** How many groups have a defined rate: the even Bonferroni split of the level when no weights are given. */
 const defined = (groups: readonly GroupCounts[], rate: Rate) => groups.filter((g) => rate(g).n > 0).length;
 
 /**
