@@ -124,7 +124,8 @@ describe("flags", () => {
     expect(usage(base)).toMatch(/one of --decision/);
     expect(usage(["check", "--input", "d.csv", "--decision", "d"])).toMatch(/--sensitive COL is required/);
     expect(usage(["check", "--input", "d.txt", "--sensitive", "g", "--decision", "d"])).toMatch(/--format csv\|ndjson/);
-    expect(usage([...base, "--decision", "d", "--format", "xml"])).toMatch(/--format must be csv or ndjson/);
+    expect(usage([...base, "--decision", "d", "--format", "xml"])).toMatch(/--format must be csv, ndjson, parquet or arrow, not "xml"/);
+    expect(usage(["audit", "ll144", "--input", "d.parquet", "--sex", "s", "--race", "r", "--decision", "d"])).toMatch(/audit ll144 reads csv or ndjson, not parquet/);
     expect(usage([...base, "--decision", "d", "--kernels", "gpu"])).toMatch(/--kernels must be wasm or reference/);
     expect(usage([...base, "--decision", "d", "extra"])).toMatch(/unexpected argument "extra"/);
     expect(usage([...base, "--label", "--decision", "d"])).toMatch(/^Option '--label' argument is ambiguous \(missing value\?\)$/);
