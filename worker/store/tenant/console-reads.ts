@@ -91,12 +91,15 @@ export function createConsoleReads(db: Client, tenantId: string) {
     },
     /**
      * One page of audit rows, newest first. Only the filters given become conditions (a
-     * `? IS NULL OR col = ?` term would keep SQLite from any index): unfiltered, the seq
-     * primary key is read backwards; by action or actor, that column's index in seq order
-     * (audit_log_action, audit_log_actor, migration 0013); by entity type, audit_log_entity.
+     * `? IS NULL OR col = ?` term would keep SQLite from any index): unfiltered or by date,
+     * the seq primary key is read backwards; by action or actor, that column's index in seq
+     * order (audit_log_action, audit_log_actor, migration 0013); by entity type, audit_log_entity.
      */
     async auditPage(f: AuditPageFilter): Promise<AuditListRow[]> {
-      const where = ["tenant_id = ?"];
+      // Without a column filter, `+tenant_id` keeps the planner off the tenant_id-led indexes (each would
+      // mean sorting the whole log): the primary key is walked backwards and the walk stops at the page.
+      const byColumn = f.entityType !== undefined || f.action !== undefined || f.actor !== undefined;
+      const where = [byColumn ? "tenant_id = ?" : "+tenant_id = ?"];
       const args: (string | number)[] = [tenantId];
       const add = (cond: string, v: string | number | undefined) => {
         if (v === undefined) return;
