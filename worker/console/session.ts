@@ -39,6 +39,18 @@ function isHttps(c: Context): boolean {
   return new URL(c.req.url).protocol === "https:" || c.req.header("x-forwarded-proto") === "https";
 }
 
+/**
+ * The origin the browser sees this console at. On Node and Deno the app serves plain HTTP, so on https it sits
+ * behind a TLS-terminating proxy: the request URL says http://host while the browser's pages are https://host
+ * (X-Forwarded-Proto, and X-Forwarded-Host where the proxy rewrites Host). Trusting those headers is safe for
+ * the purpose this serves (is a POST from the console's own page?): a page on another site cannot set them on
+ * the victim's request, and a client that can set headers needs no forged Origin.
+ */
+export function consoleOrigin(c: Context): string {
+  const u = new URL(c.req.url);
+  return `${isHttps(c) ? "https:" : u.protocol}//${c.req.header("x-forwarded-host") || u.host}`;
+}
+
 /** Sets the session cookie: HttpOnly, SameSite=Strict, Secure on https, scoped to /console. */
 export function setSessionCookie(c: Context, id: string): void {
   setCookie(c, SESSION_COOKIE, id, { httpOnly: true, sameSite: "Strict", secure: isHttps(c), path: CONSOLE_PATH, maxAge: Math.floor(SESSION_ABSOLUTE_MS / 1000) });

@@ -14,7 +14,7 @@ import { errorFields } from "../../observability/logger.js";
 import { endConsoleSession, startConsoleSession } from "../../services/console-sessions.js";
 import { type Html, h } from "../html.js";
 import { bare } from "../layout.js";
-import { clearSessionCookie, formOf, newSessionId, presentedSessionId, setSessionCookie } from "../session.js";
+import { clearSessionCookie, consoleOrigin, formOf, newSessionId, presentedSessionId, setSessionCookie } from "../session.js";
 import type { ConsoleApp, ConsoleEnv } from "../types.js";
 
 function signInPage(c: Context, message: Html | null, status = 200): Response {
@@ -40,7 +40,7 @@ function sameOrigin(c: Context): boolean {
   const site = c.req.header("sec-fetch-site");
   if (site && site !== "same-origin" && site !== "none") return false;
   const origin = c.req.header("origin");
-  return !origin || origin === new URL(c.req.url).origin;
+  return !origin || origin === new URL(c.req.url).origin || origin === consoleOrigin(c);
 }
 
 /** Registers GET/POST /sign-in and GET /sign-out (before the session check: they work without one). */
@@ -63,11 +63,16 @@ export function registerSignIn(app: ConsoleApp, deps: AppDeps): void {
     return c.redirect("/console/flows", 303);
   });
 
-  // A link, so it sits in the navigation. Safe as a GET: the session cookie is SameSite=Strict,
-  // so a link from another site arrives without it and signs nobody out.
+  // A link, so it sits in the navigation. Safe as a GET only because it acts on nothing but a request that
+  // carries the session from the console itself: a link from another site arrives without the SameSite=Strict
+  // cookie, and answering it with a deleting Set-Cookie would still sign the person out in their browser (the
+  // browser applies it to a top-level navigation); a same-site page on another origin (a sibling subdomain)
+  // does send the cookie, and is refused by Sec-Fetch-Site.
   app.get("/sign-out", async (c) => {
     const id = presentedSessionId(c);
-    if (id) await endConsoleSession(deps, await sha256Hex(id));
+    if (!id) return c.redirect("/console/sign-in", 303);
+    if (!sameOrigin(c)) return c.redirect("/console/flows", 303);
+    await endConsoleSession(deps, await sha256Hex(id));
     clearSessionCookie(c);
     return c.redirect("/console/sign-in", 303);
   });
