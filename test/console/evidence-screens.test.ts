@@ -182,8 +182,9 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("console evidence scre
     await page.getByLabel("Status").selectOption("in_progress");
     await page.getByLabel("Root cause").selectOption("feature");
     await page.getByLabel("Notes").fill("Age band leaks through the tier feature");
-    await page.getByRole("button", { name: "Save remediation" }).click();
-    await page.waitForURL(`**/console/remediations/${remediationA}?saved=1`);
+    // Saved with the keyboard: Enter on the focused button.
+    await page.getByRole("button", { name: "Save remediation" }).focus();
+    await Promise.all([page.waitForURL(`**/console/remediations/${remediationA}?saved=1`), page.keyboard.press("Enter")]);
     expect(await page.getByRole("status").innerText()).toContain("Remediation saved");
     const after = (await api("GET", `/api/v1/remediations/${remediationA}`, a.keys.auditor)).body;
     expect(after).toMatchObject({ owner: "bob@acme.test", dueAt: "2099-03-01T12:00:00.000Z", status: "in_progress", rootCause: "feature", notes: "Age band leaks through the tier feature", revision: stored.revision + 1 });

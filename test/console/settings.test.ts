@@ -89,7 +89,13 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("console Settings: pol
     await page.goto("/console/settings");
     await editor(page).fill(JSON.stringify(strict, null, 2));
     const before = { counts: await tableCounts(s.app, fx.id), audit: (await s.api.request("GET", "/api/v1/audit-log?limit=200", { token: fx.keys.auditor })).body.items.length, policy: await stored() };
-    const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith("/console/settings/dry-run")), page.getByRole("button", { name: "Dry run" }).click()]);
+    // With the keyboard: Tab from the editor reaches Save policy, then Dry run; Enter runs it.
+    await editor(page).focus();
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Save policy");
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Dry run");
+    const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith("/console/settings/dry-run")), page.waitForURL("**/console/settings/dry-run"), page.keyboard.press("Enter")]);
     expect(res.status()).toBe(200);
     const rows = page.locator("table.dry-run tbody tr");
     expect(await rows.evaluateAll((trs) => trs.map((t) => t.getAttribute("data-flow-key")).sort())).toEqual(["biased", "fair"]);
