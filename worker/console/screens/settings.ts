@@ -9,7 +9,6 @@
  */
 import type { Context } from "hono";
 import { z } from "zod";
-import type { FairnessPolicy } from "../../domain/policy.js";
 import { assertWellFormedText } from "../../domain/text.js";
 import { actorOf, requireRole } from "../../http/auth.js";
 import { describeIssues, parseWith } from "../../http/body.js";
@@ -25,7 +24,7 @@ import { formOf } from "../session.js";
 import type { ConsoleApp, ConsoleEnv } from "../types.js";
 
 type Issue = { path: string; message: string };
-type Parsed = { ok: true; policy: FairnessPolicy & { override?: unknown } } | { ok: false; issues: Issue[] };
+type Parsed = { ok: true; policy: z.infer<typeof settingsBody>["fairnessPolicy"] } | { ok: false; issues: Issue[] };
 
 /** The textarea's text as the PUT body's fairnessPolicy: JSON first, then the API's schema; issues keep the policy's own paths. */
 export function parsePolicyText(text: string): Parsed {
@@ -89,7 +88,7 @@ export function registerSettingsScreen(app: ConsoleApp, deps: AppDeps): void {
     const { policy: text } = parseWith(policyField, { policy: (await formOf(c)).policy ?? "" });
     const p = parsePolicyText(text);
     if (!p.ok) return render(c, { text, issues: p.issues, status: 400 });
-    await putSettings(deps, c.get("tenant").store, actorOf(c), p.policy as Parameters<typeof putSettings>[3]);
+    await putSettings(deps, c.get("tenant").store, actorOf(c), p.policy);
     return c.redirect("/console/settings?saved=1", 303);
   });
 
