@@ -11,6 +11,7 @@ import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { serve, type ServerType } from "@hono/node-server";
 import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { AppDeps } from "../../worker/http/types.js";
 import type { Client } from "../../worker/store/sql.js";
 import { createInProcessApp, inProcessClient, type InProcessApp } from "./in-process.js";
 import { createTenant, type TenantFixture } from "../integration/_support.js";
@@ -29,10 +30,10 @@ export interface ConsoleServer {
 }
 
 /** The app on a real HTTP port, its clock starting at the real time and moved only by `advance`. */
-export async function startConsoleServer(opts: { wrapTenantClient?: (c: Client) => Client } = {}): Promise<ConsoleServer> {
+export async function startConsoleServer(opts: { wrapTenantClient?: (c: Client) => Client; wrap?: (deps: AppDeps) => AppDeps } = {}): Promise<ConsoleServer> {
   let offset = 0;
   const now = () => new Date(Date.now() + offset);
-  const app = await createInProcessApp({ clock: now, wrapTenantClient: opts.wrapTenantClient });
+  const app = await createInProcessApp({ clock: now, wrapTenantClient: opts.wrapTenantClient, wrap: opts.wrap });
   const server: ServerType = await new Promise((ok) => {
     const s = serve({ fetch: (req) => app.fetch(req as unknown as string), port: 0, hostname: "127.0.0.1" }, () => ok(s));
   });
