@@ -1,7 +1,7 @@
 /**
  * @module services/console-evidence
- * Read models of the console's Evaluations, Audit log and Settings screens: a page of
- * evaluations with the flows to filter by; a page of the audit log with its filter's
+ * Read models of the console's Evaluations, Audit log, Remediations and Settings screens: a
+ * page of evaluations with the flows to filter by; a page of remediations; a page of the audit log with its filter's
  * choices; the verdict of both hash chains (the same verifier GET /audit-log/verify
  * runs); and the policy dry run — what today's window would say for every active flow
  * under an edited policy, through the one evaluation path (`evaluateFlow`), with
@@ -10,7 +10,7 @@
 import type { FairnessPolicy } from "../domain/policy.js";
 import type { ChainAnchorStore } from "../store/chain-anchors.js";
 import type { TenantStore } from "../store/tenant-store.js";
-import type { AuditListRow, AuditPageFilter, EvaluationListRow, EvaluationPageFilter } from "../store/tenant/console-reads.js";
+import type { AuditListRow, AuditPageFilter, EvaluationListRow, EvaluationPageFilter, RemediationListRow, RemediationPageFilter } from "../store/tenant/console-reads.js";
 import { type AnchoredVerdict, verifyChain } from "./chain.js";
 import type { ServiceDeps } from "./context.js";
 import { evaluateFlow } from "./evaluate.js";
@@ -32,6 +32,19 @@ export async function evaluationsPage(store: TenantStore, f: EvaluationPageFilte
     next: rows.length > f.limit && last ? { createdAt: last.createdAt, id: last.id } : null,
     flows: [...live, ...archived].map((x) => ({ id: x.id, key: x.key })).sort((a, b) => a.key.localeCompare(b.key)),
   };
+}
+
+export interface RemediationsPage {
+  rows: RemediationListRow[];
+  /** The cursor of the next (older) page, null at the end. */
+  next: { createdAt: string; id: string } | null;
+}
+
+export async function remediationsPage(store: TenantStore, f: RemediationPageFilter): Promise<RemediationsPage> {
+  const rows = await store.consoleReads.remediationPage({ ...f, limit: f.limit + 1 });
+  const page = rows.slice(0, f.limit);
+  const last = page[page.length - 1];
+  return { rows: page, next: rows.length > f.limit && last ? { createdAt: last.createdAt, id: last.id } : null };
 }
 
 export interface AuditLogPage {

@@ -1,13 +1,15 @@
 /**
  * @module console/screens/remediations
  * Screen 7, Remediations: the records a block or auto-pause opened — owner, due date,
- * status, failure class — filtered by status; each record's page shows what failed, the
+ * status, failure class — filtered by status and paged newest first by a (created_at, id)
+ * keyset cursor, as the Evaluations screen is; each record's page shows what failed, the
  * playbook copied when it was opened, and, to a person whose role may update it (the API's
  * PATCH /remediations/{id} roles), a form that goes through the same service
  * (`updateRemediation`) and schema (`remediationPatchSchema`) as the API, so a forbidden
  * transition or missing evidence is refused the same way.
  */
 import type { Context } from "hono";
+import { z } from "zod";
 import { NotFoundError } from "../../domain/errors.js";
 import { ROOT_CAUSES, type RemediationRecord } from "../../domain/remediation-record.js";
 import { actorOf, requireRole } from "../../http/auth.js";
@@ -15,6 +17,7 @@ import { parseWith } from "../../http/body.js";
 import { tenantOperations as ops } from "../../http/openapi/operations-tenant.js";
 import { remediationListQuery } from "../../http/openapi/request-schemas.js";
 import type { AppDeps } from "../../http/types.js";
+import { remediationsPage } from "../../services/console-evidence.js";
 import { remediationPatchSchema, updateRemediation } from "../../services/remediation.js";
 import { violationsList } from "../evidence.js";
 import { type Html, badge, h, pct, when } from "../html.js";
@@ -23,7 +26,13 @@ import { formOf } from "../session.js";
 import type { ConsoleApp, ConsoleEnv } from "../types.js";
 
 const STATUSES = ["open", "in_progress", "resolved", "waived"] as const;
-export const REMEDIATIONS_SHOWN = 100;
+export const REMEDIATIONS_PAGE_SIZE = 50;
+
+/** The screen's query: the API's status filter plus the keyset cursor; anything else (or a malformed cursor) is a 400. */
+const remediationsQuery = remediationListQuery.pick({ status: true }).extend({
+  beforeAt: z.iso.datetime().optional(),
+  beforeId: z.string().min(1).max(64).optional(),
+}).strict();
 
 const closed = (r: RemediationRecord) => r.status === "resolved" || r.status === "waived";
 /** datetime-local has no zone: the console's times are UTC, and the label says so. */
@@ -67,8 +76,14 @@ function editForm(c: Context<ConsoleEnv>, r: RemediationRecord): Html {
 
 export function registerRemediationsScreen(app: ConsoleApp, deps: AppDeps): void {
   app.get("/remediations", requireRole(...ops.listRemediations.roles), async (c) => {
-    const q = parseWith(remediationListQuery.pick({ status: true }), { status: c.req.query("status") || undefined });
-    const rows = await c.get("tenant").store.remediations.list({ status: q.status, limit: REMEDIATIONS_SHOWN });
+    const raw = c.req.query();
+    const q = parseWith(remediationsQuery, { ...raw, status: raw.status || undefined });
+    const before = q.beforeAt && q.beforeId ? { createdAt: q.beforeAt, id: q.beforeId } : undefined;
+    const r = await remediationsPage(c.get("tenant").store, { status: q.status, before, limit: REMEDIATIONS_PAGE_SIZE });
+    const rows = r.rows;
+    const keep = new URLSearchParams(q.status ? { status: q.status } : {});
+    const nextHref = r.next ? `/console/remediations?${new URLSearchParams({ ...Object.fromEntries(keep), beforeAt: r.next.createdAt, beforeId: r.next.id })}` : null;
+    const firstHref = `/console/remediations${keep.size ? `?${keep}` : ""}`;
     const body = h`<h1>Remediations</h1>
 <form method="get" action="/console/remediations" class="row" role="search" aria-label="Filter remediations">
 <div><label for="status">Status</label><select id="status" name="status" data-autosubmit>${opt("", "all", q.status ?? null)}${STATUSES.map((s) => opt(s, s, q.status ?? null))}</select></div>
@@ -76,10 +91,11 @@ export function registerRemediationsScreen(app: ConsoleApp, deps: AppDeps): void
 ${
   rows.length === 0
     ? h`<p>No remediations${q.status ? h` with status ${q.status}` : ""}.</p>`
-    : h`<table id="remediations"><caption class="meta">The newest ${rows.length === REMEDIATIONS_SHOWN ? REMEDIATIONS_SHOWN : rows.length}${q.status ? h` ${q.status}` : ""} remediation${rows.length === 1 ? "" : "s"}</caption><thead><tr><th scope="col">Remediation</th><th scope="col">Flow</th><th scope="col">Opened by</th><th scope="col">Failure class</th><th scope="col">Status</th><th scope="col">Owner</th><th scope="col">Due</th></tr></thead><tbody>${rows.map(
+    : h`<table id="remediations"><caption class="meta">${before ? "Older" : "Newest"}${q.status ? h` ${q.status}` : ""} remediations, newest first (${rows.length} on this page)</caption><thead><tr><th scope="col">Remediation</th><th scope="col">Flow</th><th scope="col">Opened by</th><th scope="col">Failure class</th><th scope="col">Status</th><th scope="col">Owner</th><th scope="col">Due</th></tr></thead><tbody>${rows.map(
         (r) => h`<tr data-remediation="${r.id}"><td><a href="/console/remediations/${r.id}">${r.id}</a><br>${when(r.createdAt)}</td><td><a href="/console/flows/${r.flowId}">${r.flowKey ?? r.flowId}</a></td><td><code>${r.openedByAction}</code></td><td>${r.failureClass ? h`<code>${r.failureClass}</code>` : "–"}</td><td>${badge(r.status)}</td><td>${r.owner ?? h`<span class="meta">unassigned</span>`}</td><td>${when(r.dueAt)}</td></tr>`,
       )}</tbody></table>`
-}`;
+}
+<nav aria-label="Remediation pages" class="row">${before ? h`<a href="${firstHref}">Newest</a>` : ""}${nextHref ? h`<a href="${nextHref}" rel="next">Older remediations</a>` : h`<span class="meta">End of the list.</span>`}</nav>`;
     return page(c, { title: "Remediations", nav: "remediations", body });
   });
 

@@ -1,6 +1,6 @@
 /**
  * @module store/tenant/console-reads
- * Paged list reads for the console's Evaluations and Audit log screens. Each page is
+ * Paged list reads for the console's Evaluations, Audit log and Remediations screens. Each page is
  * one keyset query (newest first, "older than this row" as the cursor), so the cost
  * of a page does not grow with the tenant's history, and no row outside the page has
  * its JSON body parsed: evaluation bodies are only touched for the page's own rows,
@@ -33,6 +33,26 @@ export interface AuditListRow {
   reason: string | null;
   violations: string[] | null;
   createdAt: string;
+}
+
+/** A remediation as the list shows it (what failed, the playbook and notes are left to its own page). */
+export interface RemediationListRow {
+  id: string;
+  flowId: string;
+  flowKey: string | null;
+  openedByAction: string;
+  failureClass: string | null;
+  status: string;
+  owner: string | null;
+  dueAt: string | null;
+  createdAt: string;
+}
+
+export interface RemediationPageFilter {
+  status?: string;
+  /** Rows strictly older than this one (its created_at and id), newest first. */
+  before?: { createdAt: string; id: string };
+  limit: number;
 }
 
 export interface EvaluationPageFilter {
@@ -126,6 +146,27 @@ export function createConsoleReads(db: Client, tenantId: string) {
         actor: String(r.actor),
         reason: str(r.reason),
         violations: json<string[]>(r.violations),
+        createdAt: String(r.created_at),
+      }));
+    },
+    /** One page of remediations, newest first, by the same (created_at, id) keyset as the evaluations. */
+    async remediationPage(f: RemediationPageFilter): Promise<RemediationListRow[]> {
+      const b = f.before ?? null;
+      const rs = await read(db, {
+        sql: `SELECT id, flow_id, flow_key, opened_by_action, failure_class, status, owner, due_at, created_at FROM remediations
+              WHERE tenant_id = ? AND (? IS NULL OR status = ?) AND (? IS NULL OR created_at < ? OR (created_at = ? AND id < ?))
+              ORDER BY created_at DESC, id DESC LIMIT ?`,
+        args: [tenantId, f.status ?? null, f.status ?? null, b?.createdAt ?? null, b?.createdAt ?? null, b?.createdAt ?? null, b?.id ?? null, f.limit],
+      });
+      return rs.rows.map((r) => ({
+        id: String(r.id),
+        flowId: String(r.flow_id),
+        flowKey: str(r.flow_key),
+        openedByAction: String(r.opened_by_action),
+        failureClass: str(r.failure_class),
+        status: String(r.status),
+        owner: str(r.owner),
+        dueAt: str(r.due_at),
         createdAt: String(r.created_at),
       }));
     },
