@@ -15,7 +15,7 @@ import { convert, DEFAULT_PARSERS } from "hyparquet/src/convert.js";
 import { parquetMetadata, parquetSchema } from "hyparquet/src/metadata.js";
 import type { ColumnChunk, ColumnDecoder, Compressors, FileMetaData, PageHeader, SchemaTree } from "hyparquet/src/types.js";
 import { type ByteSource, type ColumnBatch, ColumnarFileError, columnLength, type DecodedColumn, sliceColumn } from "./columns.js";
-import { decodeDataPage, type PageColumn, type PageDictionary, toCell } from "./parquet-pages.js";
+import { decodeDataPage, type PageColumn, type PageDictionary, type PageScratch, toCell } from "./parquet-pages.js";
 
 /** Most rows per batch: the kernels' batch size. */
 const MAX_BATCH_ROWS = 65_536;
@@ -32,6 +32,7 @@ export interface ParquetReadOptions {
   source: ByteSource;
   /** Top-level column names, in the order batches carry them. */
   columns: string[];
+  /** The batch's columns are views of buffers reused for later pages: consume (or copy) them before returning. */
   onBatch(batch: ColumnBatch): void;
 }
 
@@ -87,7 +88,7 @@ function resolveColumns(metadata: FileMetaData, names: string[], codecs: Compres
  * Pages of one column chunk, read through a window over the source so a chunk is never
  * held whole (a 100 M-row row group is fine).
  */
-function createChunkCursor(source: ByteSource, chunk: ColumnChunk, col: PageColumn, name: string) {
+function createChunkCursor(source: ByteSource, chunk: ColumnChunk, col: PageColumn, name: string, scratch: PageScratch) {
   const meta = chunk.meta_data;
   if (!meta) throw new ColumnarFileError(`column ${JSON.stringify(name)} has no metadata in a row group`);
   const start = Number(meta.dictionary_page_offset || meta.data_page_offset);
@@ -147,7 +148,7 @@ function createChunkCursor(source: ByteSource, chunk: ColumnChunk, col: PageColu
             continue;
           }
           if (h.type !== "DATA_PAGE" && h.type !== "DATA_PAGE_V2") continue; // index pages carry no rows
-          return decodeDataPage(h, body, column, dict);
+          return decodeDataPage(h, body, column, dict, scratch);
         } catch (err) {
           if (err instanceof ColumnarFileError) throw new ColumnarFileError(`column ${JSON.stringify(name)}: ${err.message}`);
           throw new ColumnarFileError(`column ${JSON.stringify(name)}: cannot decode a page (${(err as Error).message})`);
@@ -169,13 +170,15 @@ export async function readParquet(opts: ParquetReadOptions): Promise<number> {
     codecs.ZSTD = (input, length) => zstd.decode(input, length);
   }
   const resolved = resolveColumns(metadata, opts.columns, codecs);
+  // One page buffer per column for the whole file (a column's page is consumed before its next).
+  const scratch: PageScratch[] = resolved.map(() => ({ bytes: new Uint8Array(0) }));
   let firstRow = 0;
   for (const group of metadata.row_groups) {
     const rows = Number(group.num_rows);
     const cursors = resolved.map((r, i) => {
       const chunk = group.columns[r.index];
       if (!chunk) throw new ColumnarFileError(`a row group has no column ${JSON.stringify(opts.columns[i])}`);
-      return createChunkCursor(opts.source, chunk, r.column, opts.columns[i]!);
+      return createChunkCursor(opts.source, chunk, r.column, opts.columns[i]!, scratch[i]!);
     });
     const pages: (DecodedColumn | null)[] = cursors.map(() => null);
     const offsets = cursors.map(() => 0);
