@@ -95,7 +95,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("console evidence scre
     await page.goto("/console/evaluations?verdict=block");
     const [res] = await Promise.all([page.waitForResponse((r) => r.url().endsWith("/report.html")), page.getByRole("link", { name: `HTML report of ${blockedEvaluation}` }).click()]);
     expect(res.status()).toBe(200);
-    expect(res.headers()["content-security-policy"]).toBe("default-src 'none'; style-src 'unsafe-inline'; img-src data:");
+    expect(res.headers()["content-security-policy"]).toBe("default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
     const apiHtml = await s.app.fetch(`/api/v1/fairness-evaluations/${blockedEvaluation}/report.html`, { headers: { authorization: `Bearer ${a.keys.auditor}` } });
     // Same renderer, same report (the generation time aside).
     const strip = (t: string) => t.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z/g, "T");

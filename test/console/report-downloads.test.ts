@@ -3,7 +3,9 @@
  * PDF renderer (runtime/chromium-pdf, what the Node runtime builds), the Evaluations screen
  * offers a "PDF" download per evaluation, served by the session with report.html's roles
  * (an operator 403, another tenant's id 404) as the API's report.pdf; without a renderer
- * the link is not there and the route is the API's 501 pdf_unavailable. axe finds nothing serious on the screen either way.
+ * the link is not there and the route is the API's 501 pdf_unavailable. The report.html
+ * page is served under a static-page CSP that also refuses framing (Chromium shows no
+ * frame of it), a <base> and form targets. axe finds nothing serious on the screen either way.
  */
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -26,7 +28,7 @@ async function blockedEvaluation(s: ConsoleServer, fx: TenantFixture): Promise<s
   return (await api("GET", `/api/v1/fairness-evaluations?flowId=${flow}`, fx.keys.auditor)).body.items[0].id;
 }
 
-describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("console report downloads: PDF where there is a renderer", () => {
+describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("console report downloads: PDF where there is a renderer, report.html's CSP", () => {
   let withPdf: ConsoleServer;
   let without: ConsoleServer;
   let renderer: PdfRenderer;
@@ -99,5 +101,28 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("console report downlo
     const res = await page.goto(`/console/evaluations/${evaluationPlain}/report.pdf`);
     expect(res!.status()).toBe(501);
     expect(await res!.text()).toContain("pdf_unavailable");
+  });
+
+  it("report.html: the static-page CSP also has frame-ancestors, base-uri and form-action 'none'; Chromium will not frame it", async () => {
+    const page = pages.auditor!;
+    const res = await page.goto(`/console/evaluations/${evaluationA}/report.html`);
+    expect(res!.status()).toBe(200);
+    const csp = res!.headers()["content-security-policy"]!;
+    const directives = csp.split(";").map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k!, v.join(" ")]);
+    expect(Object.fromEntries(directives)).toEqual({ "default-src": "'none'", "style-src": "'unsafe-inline'", "img-src": "data:", "frame-ancestors": "'none'", "base-uri": "'none'", "form-action": "'none'" });
+    // Framed by a page of its own origin (which 'self' would allow): frame-ancestors 'none' refuses every parent.
+    await page.goto("/console/evaluations");
+    const framed = await page.evaluate(async (src) => {
+      const f = document.createElement("iframe");
+      f.src = src;
+      document.body.append(f);
+      await new Promise((ok) => setTimeout(ok, 1500));
+      try {
+        return f.contentDocument?.body?.innerText ?? "(no document)";
+      } catch {
+        return "(blocked)";
+      }
+    }, `/console/evaluations/${evaluationA}/report.html`);
+    expect(framed).not.toContain("nbo");
   });
 });

@@ -2,8 +2,8 @@
  * @module console/screens/evaluations
  * Screen 5, Evaluations: every stored publish and recheck evaluation, newest first, with
  * its verdict badge, filtered by flow and verdict and paged by a keyset cursor; each opens
- * the report renderer's own HTML page (report/html, under the same static-page CSP as the
- * API's report.html) and downloads the report or the evaluation as JSON, and the report as
+ * the report renderer's own HTML page (report/html, under the API's report.html static-page
+ * CSP, with framing, <base> and form targets also refused) and downloads the report or the evaluation as JSON, and the report as
  * a PDF where the app has a PDF renderer (deps.pdfRenderer; the link is not shown without
  * one, and the route answers the API's 501 pdf_unavailable). The same roles and the same
  * report service as the API's fairness-evaluations routes.
@@ -37,7 +37,12 @@ const evaluationsQuery = z.strictObject({
 /** The API's download name: an id's characters outside a safe file-name set become "_". */
 const pdfName = (id: string) => `fairgate-report-${id.replace(/[^A-Za-z0-9._-]/g, "_")}.pdf`;
 
-const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+/**
+ * The API's static-page policy plus what default-src does not cover: served by the console, the page sits on
+ * the console's origin beside the session cookie, so it may not be framed (clickjacking), carry a <base> that
+ * re-points its links, or submit a form anywhere.
+ */
+const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 export function registerEvaluationsScreen(app: ConsoleApp, deps: AppDeps): void {
   const pdf = deps.pdfRenderer ?? null;
