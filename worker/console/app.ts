@@ -22,9 +22,11 @@ import type { ConsoleEnv } from "./types.js";
 export function createConsoleRoutes(deps: AppDeps) {
   const app = new Hono<ConsoleEnv>();
   app.onError(consoleError);
-  // Pages of long histories (SVG timelines, audit tables) stay well under 100 KB on the wire. The pages reflect
-  // no free text from the request next to the CSRF token (filters are enums and numbers), so compression does
-  // not open a BREACH-style oracle on it.
+  // Pages of long histories (SVG timelines, audit tables) stay well under 100 KB on the wire. Compression is no
+  // BREACH-style oracle on the CSRF token: the pages that reflect free text from the query (escaped) — the
+  // Evaluations flowId and the Audit log actor filters, kept in their form and page links — carry no token (they
+  // have no form that posts), and the pages that carry one reflect only enums, numbers and the tenant's own ids.
+  // A cross-site page's requests come without the SameSite=Strict cookie in any case, so it cannot drive them.
   // On Workers the runtime compresses by itself (and would encode an already-compressed body again).
   if (getRuntimeKey() !== "workerd") app.use("*", compress());
   app.use(
