@@ -4,9 +4,17 @@
  * verification and the NDJSON export. Audit rows are ordered by their
  * autoincrement seq, evaluations by rowid (insertion order): the verifier then
  * also notices rows inserted out of order.
+ *
+ * A page is a keyset read of the table's own rowid b-tree (seq is the audit log's
+ * rowid): `pos > after` is a range on the primary key and `+tenant_id` keeps the
+ * planner off the tenant_id-led indexes, so a page reads its own rows and no more.
+ * (With `tenant_id = ? AND (? IS NULL OR pos > ?)` SQLite searched audit_log_actor /
+ * fairness_evaluations_flow by tenant and sorted the rest of the log in a temp
+ * b-tree on every page, each page sorting every row after it.) A tenant's database
+ * holds that tenant only; were it shared, the walk would still pass each row once.
  */
 import { auditContent, type ChainLink, type ChainName, evaluationContent } from "../../domain/chain.js";
-import { type Client, read } from "../sql.js";
+import { type Client, read, type SqlValue } from "../sql.js";
 
 /** A page of links plus the cursor to continue after. */
 export interface LinkPage {
@@ -37,18 +45,28 @@ function evaluationColumnMismatch(r: Record<string, unknown>): string | null {
 }
 
 /**
+ * The page query (exported for its query-plan test). No `? IS NULL OR` term: the first
+ * page has no position bound at all (a forged row at a negative rowid is still read),
+ * every later one a plain range on the rowid.
+ */
+export function linkPageStatement(tenantId: string, chain: ChainName, after: number | null, limit: number): { sql: string; args: SqlValue[] } {
+  const [select, pos] =
+    chain === "audit"
+      ? ["SELECT seq AS pos, * FROM audit_log", "seq"]
+      : ["SELECT rowid AS pos, id, tenant_id, flow_id, flow_key, version, trigger, verdict, body, dataset_hash, created_at, chain_seq, prev_hash, hash FROM fairness_evaluations", "rowid"];
+  return after === null
+    ? { sql: `${select} WHERE +tenant_id = ? ORDER BY ${pos} LIMIT ?`, args: [tenantId, limit] }
+    : { sql: `${select} WHERE ${pos} > ? AND +tenant_id = ? ORDER BY ${pos} LIMIT ?`, args: [after, tenantId, limit] };
+}
+
+/**
  * One page of `chain` after storage position `after` (null: from the very first
  * row, whatever its position — a forged row at a negative rowid is still read).
  * Every row of the tenant is returned, chained or not: rows beyond the head are
  * the verifier's to judge, not the query's to hide.
  */
 export async function readLinkPage(db: Client, tenantId: string, chain: ChainName, after: number | null, limit: number): Promise<LinkPage> {
-  const sql =
-    chain === "audit"
-      ? `SELECT seq AS pos, * FROM audit_log WHERE tenant_id = ? AND (? IS NULL OR seq > ?) ORDER BY seq LIMIT ?`
-      : `SELECT rowid AS pos, id, tenant_id, flow_id, flow_key, version, trigger, verdict, body, dataset_hash, created_at, chain_seq, prev_hash, hash
-         FROM fairness_evaluations WHERE tenant_id = ? AND (? IS NULL OR rowid > ?) ORDER BY rowid LIMIT ?`;
-  const rs = await read(db, { sql, args: [tenantId, after, after, limit] });
+  const rs = await read(db, linkPageStatement(tenantId, chain, after, limit));
   const links = rs.rows.map((r) => ({
     id: String(r.id),
     chainSeq: nullableNumber(r.chain_seq),
