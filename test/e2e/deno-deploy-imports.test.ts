@@ -27,9 +27,15 @@ const FILE_RUNTIME = /worker\/(runtime\/(node[^/]*|libsql-[^/]*|server-lifecycle
  * evidence-pack zip) imports `module` to make a `require` for its optional
  * worker-thread mode; the gateway calls only `zipSync`, which never uses it, and
  * `module` itself is plain JS in Deno (the run under --deny-ffi/--deny-write in
- * deno-deploy.test.ts exercises the rest).
+ * deno-deploy.test.ts exercises the rest). lru-cache's node build (the tenant
+ * handle's definition cache and the registry) publishes its metrics on
+ * `diagnostics_channel`, an in-process event API Deno implements in JS with no
+ * permission, file or native code behind it.
  */
-const ALLOWED_BUILTINS: { builtin: string; importer: RegExp }[] = [{ builtin: "module", importer: /^node_modules\/fflate\/esm\/index\.mjs$/ }];
+const ALLOWED_BUILTINS: { builtin: string; importer: RegExp }[] = [
+  { builtin: "module", importer: /^node_modules\/fflate\/esm\/index\.mjs$/ },
+  { builtin: "diagnostics_channel", importer: /^node_modules\/lru-cache\/dist\/esm\/node\/index(\.min)?\.js$/ },
+];
 
 interface DenoInfo {
   modules: { specifier: string; kind: string; dependencies?: { specifier: string }[] }[];
