@@ -15,6 +15,11 @@ import { authenticateApiKey } from "./api-keys.js";
 export const SESSION_IDLE_MS = 8 * 3600_000;
 /** A session ends this long after sign-in, however busy. */
 export const SESSION_ABSOLUTE_MS = 12 * 3600_000;
+/**
+ * Live sessions one key may hold; signing in beyond it ends the key's oldest. With the
+ * key's dead rows deleted at each sign-in, a key holder cannot grow the table beyond it.
+ */
+export const SESSIONS_PER_KEY = 50;
 /** The idle clock is moved on at this resolution (one control-store write a minute per session). */
 const TOUCH_RESOLUTION_MS = 60_000;
 
@@ -42,8 +47,8 @@ export async function startConsoleSession(
   if (!found) return null;
   const now = deps.clock();
   const expiresAt = new Date(now.getTime() + SESSION_ABSOLUTE_MS).toISOString();
-  const sweepBefore = new Date(now.getTime() - 86_400_000).toISOString();
-  await deps.control.consoleSessions.create({ idHash: sessionHash, tenantId: found.key.tenantId, keyId: found.key.id, createdAt: now.toISOString(), expiresAt }, sweepBefore);
+  const sweep = { before: new Date(now.getTime() - 86_400_000).toISOString(), idleBefore: new Date(now.getTime() - SESSION_IDLE_MS).toISOString(), keepPerKey: SESSIONS_PER_KEY };
+  await deps.control.consoleSessions.create({ idHash: sessionHash, tenantId: found.key.tenantId, keyId: found.key.id, createdAt: now.toISOString(), expiresAt }, sweep);
   const k = found.key;
   return { principal: { tenantId: k.tenantId, principal: k.principal, keyId: k.id, roles: k.roles }, expiresAt };
 }

@@ -28,15 +28,37 @@ export interface LiveConsoleSession {
   expiresAt: string;
 }
 
+/** What a sign-in clears in its own batch (see `create`). */
+export interface SessionSweep {
+  /** Every tenant's sessions past their absolute expiry before this go. */
+  before: string;
+  /** The signing-in key's sessions last seen at or before this (idle-expired) go. */
+  idleBefore: string;
+  /** The key keeps at most this many sessions, the new one included (its newest). */
+  keepPerKey: number;
+}
+
 export function createConsoleSessionStore(db: Client) {
   return {
     /**
-     * Stores a new session; sessions past their absolute expiry by more than a day are
-     * swept in the same batch, so the table does not grow without a cleanup job.
+     * Stores a new session. In the same batch, so the table does not grow without a cleanup
+     * job: every session past its absolute expiry by more than a day goes; the signing-in key's
+     * own signed-out, expired and idle-expired rows go now; and of the key's live sessions only
+     * the newest `keepPerKey - 1` stay beside the new one (a key holder signing in again and
+     * again, from many addresses, holds a bounded number of rows).
      */
-    async create(s: NewConsoleSession, sweepBefore: string): Promise<void> {
+    async create(s: NewConsoleSession, sweep: SessionSweep): Promise<void> {
       await writeBatch(db, [
-        { sql: "DELETE FROM console_sessions WHERE expires_at < ?", args: [sweepBefore] },
+        { sql: "DELETE FROM console_sessions WHERE expires_at < ?", args: [sweep.before] },
+        {
+          sql: "DELETE FROM console_sessions WHERE key_id = ? AND (revoked_at IS NOT NULL OR expires_at <= ? OR last_seen_at <= ?)",
+          args: [s.keyId, s.createdAt, sweep.idleBefore],
+        },
+        {
+          sql: `DELETE FROM console_sessions WHERE key_id = ? AND id_hash IN (
+                  SELECT id_hash FROM console_sessions WHERE key_id = ? ORDER BY created_at DESC, id_hash DESC LIMIT -1 OFFSET ?)`,
+          args: [s.keyId, s.keyId, Math.max(0, sweep.keepPerKey - 1)],
+        },
         {
           sql: "INSERT INTO console_sessions (id_hash, tenant_id, key_id, created_at, last_seen_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
           args: [s.idHash, s.tenantId, s.keyId, s.createdAt, s.createdAt, s.expiresAt],

@@ -4,7 +4,8 @@
  * session (services/console-sessions) and forgotten: the key is not put in the
  * cookie, the page or any browser storage. The sign-in form has no session to carry
  * a CSRF token, so its POST is accepted only from the console's own origin
- * (Origin / Sec-Fetch-Site), which a cross-site form cannot fake.
+ * (Origin / Sec-Fetch-Site), which a cross-site form cannot fake. Sign-ins are rate
+ * limited per client address (console/sign-in-limit): beyond it, a 429 page with Retry-After.
  */
 import type { Context } from "hono";
 import { ForbiddenError } from "../../domain/errors.js";
@@ -15,6 +16,7 @@ import { endConsoleSession, startConsoleSession } from "../../services/console-s
 import { type Html, h } from "../html.js";
 import { bare } from "../layout.js";
 import { clearSessionCookie, consoleOrigin, formOf, newSessionId, presentedSessionId, setSessionCookie } from "../session.js";
+import { createSignInLimiter } from "../sign-in-limit.js";
 import type { ConsoleApp, ConsoleEnv } from "../types.js";
 
 function signInPage(c: Context, message: Html | null, status = 200): Response {
@@ -45,10 +47,18 @@ function sameOrigin(c: Context): boolean {
 
 /** Registers GET/POST /sign-in and GET /sign-out (before the session check: they work without one). */
 export function registerSignIn(app: ConsoleApp, deps: AppDeps): void {
+  const takeSignIn = createSignInLimiter(deps);
   app.get("/sign-in", (c) => signInPage(c, null));
 
   app.post("/sign-in", async (c) => {
     if (!sameOrigin(c)) throw new ForbiddenError("cross_site_sign_in", "Sign-in is accepted only from the console's own page.");
+    // After the origin check: a cross-site page cannot spend the person's own allowance by posting from their browser.
+    const allowed = takeSignIn(c);
+    if (!allowed.ok) {
+      c.get("log").info("rate limited", { limit: "console-sign-in", retryAfterSeconds: allowed.retryAfterSeconds });
+      c.header("retry-after", String(allowed.retryAfterSeconds));
+      return signInPage(c, h`<div class="notice error" role="alert"><p>Too many sign-in attempts from this address. Try again in ${allowed.retryAfterSeconds} s.</p></div>`, 429);
+    }
     const key = (await formOf(c as Context<ConsoleEnv>)).apiKey?.trim() ?? "";
     if (!key) return signInPage(c, h`<div class="notice error" role="alert"><p>Paste your API key.</p></div>`, 400);
     const log = c.get("log");
