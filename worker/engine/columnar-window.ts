@@ -15,7 +15,8 @@ import type { OutcomeDelta, SegmentColumns, SegmentMeta, WindowSource } from "./
 import { createDatasetHasher, type DatasetHasher } from "./dataset-hash.js";
 import { blobBytes, blobView, DAY_MS } from "./segment-codec.js";
 import { addSliceRows, createSliceAccumulators, rowLabels, type SliceTableOptions, type WindowRead, type WindowReader, windowReaderOver } from "./window.js";
-import { dayOf, direct, hashSliceRows } from "./window-hash.js";
+import { direct, hashSliceRows } from "./window-hash.js";
+import { mergeSegmentsAndTail } from "./window-merge.js";
 
 export type Accumulators = ReturnType<typeof createSliceAccumulators>;
 /** Kernel group codes are u16 and code dict.length means "absent": at most 65,535 values. */
@@ -140,41 +141,15 @@ export function createColumnarWindowReader(source: WindowSource, kernels: Kernel
   async function read(flowKey: string, attributes: readonly string[], from: Date, to: Date, o: SliceTableOptions, hash: boolean): Promise<WindowRead> {
     const f = from.getTime();
     const t = to.getTime();
-    const k = attributes.length;
     const s = createSliceAccumulators(kernels, attributes, o);
     const h = hash ? createDatasetHasher(attributes, o.datasetChunkRows) : null;
     const segments = await source.listSegments(flowKey, f, t);
-    let next = 0;
-    // Canonical order is (day, seq): a day's segments (in seq order) come before its unpacked
-    // tail (higher seqs; see WindowSource.listSegments), so segments are merged in by day.
-    const segmentsThrough = async (day: number) => {
-      for (; next < segments.length && segments[next]!.day <= day; next++) {
-        const meta = segments[next]!;
+    await mergeSegmentsAndTail({
+      source, s, h, segments, flowKey, attributes, from: f, to: t, pageSize,
+      addSegment: async (meta) => {
         if (!(await addSegmentColumns(source, s, h, meta, attributes, f, t))) await addSegmentRows(source, s, h, meta, attributes, f, t);
-        await h?.settle();
-      }
-    };
-    // The tail arrives in (day, seq) order from its index: hashed as it streams, never buffered.
-    let after: { day: number; seq: number } | null = null;
-    for (;;) {
-      const rows = await source.readTailPage(flowKey, attributes, f, t, after, pageSize);
-      if (rows.length === 0) break;
-      const labels = rowLabels(rows, k);
-      addSliceRows(s, rows, labels);
-      for (let i = 0; i < rows.length; ) {
-        const day = dayOf(rows[i]!.createdAt);
-        let end = i + 1;
-        while (end < rows.length && dayOf(rows[end]!.createdAt) === day) end++;
-        await segmentsThrough(day);
-        if (h) hashSliceRows(direct(h), rows, labels, i, end);
-        i = end;
-      }
-      await h?.settle();
-      const last = rows[rows.length - 1]!;
-      after = { day: dayOf(last.createdAt), seq: last.seq };
-      if (rows.length < pageSize) break;
-    }
-    await segmentsThrough(Infinity);
+      },
+    });
     return { slices: s.tables(), datasetHash: h ? await h.digest() : "", rows: h?.rows ?? 0 };
   }
 

@@ -21,8 +21,8 @@ import { createMerkleHasher, type MerkleHasher, type SegmentLeaf } from "./merkl
 import type { SegmentMeta, SegmentStatisticsSource, SummaryBody, WindowSource } from "./ports.js";
 import { blobBytes, blobView, DAY_MS } from "./segment-codec.js";
 import { segmentColumnHash, segmentContentHash, summariseSegment, summaryKey } from "./segment-summary.js";
-import { addSliceRows, createSliceAccumulators, rowLabels, type SliceTableOptions, type WindowRead, type WindowReader, windowReaderOver } from "./window.js";
-import { dayOf, direct, hashSliceRows } from "./window-hash.js";
+import { createSliceAccumulators, type SliceTableOptions, type WindowRead, type WindowReader, windowReaderOver } from "./window.js";
+import { mergeSegmentsAndTail } from "./window-merge.js";
 
 type Source = WindowSource & SegmentStatisticsSource;
 
@@ -112,7 +112,6 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
   async function read(flowKey: string, attributes: readonly string[], from: Date, to: Date, o: SliceTableOptions, hash: boolean): Promise<WindowRead> {
     const f = from.getTime();
     const t = to.getTime();
-    const k = attributes.length;
     const bins = o.calibrationBins ?? DEFAULT_CALIBRATION_BINS;
     const s = createSliceAccumulators(kernels, attributes, o);
     const keys = slicesOf([...attributes]).map((x) => summaryKey(x.attributes));
@@ -126,38 +125,15 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
       m.set(x.key, JSON.parse(x.body) as SummaryBody);
     }
     const memos: Promise<void>[] = [];
-    let next = 0;
-    // Canonical order is (day, seq): a day's segments come before its unpacked tail (see columnar-window.ts).
-    const segmentsThrough = async (day: number) => {
-      for (; next < segments.length && segments[next]!.day <= day; next++) {
-        const meta = segments[next]!;
+    await mergeSegmentsAndTail({
+      source, s, h, segments, flowKey, attributes, from: f, to: t, pageSize,
+      addSegment: async (meta) => {
         if (!attributes.some((a) => meta.unpackedAttributes.includes(a))) {
           const m = await addWhole(s, h, meta, attributes, keys, bins, summaries.get(meta.id) ?? new Map(), f, t);
           if (m) memos.push(m);
         } else if (!(await addSegmentColumns(source, s, h, meta, attributes, f, t))) await addSegmentRows(source, s, h, meta, attributes, f, t);
-        await h?.settle();
-      }
-    };
-    let after: { day: number; seq: number } | null = null;
-    for (;;) {
-      const rows = await source.readTailPage(flowKey, attributes, f, t, after, pageSize);
-      if (rows.length === 0) break;
-      const labels = rowLabels(rows, k);
-      addSliceRows(s, rows, labels);
-      for (let i = 0; i < rows.length; ) {
-        const day = dayOf(rows[i]!.createdAt);
-        let end = i + 1;
-        while (end < rows.length && dayOf(rows[end]!.createdAt) === day) end++;
-        await segmentsThrough(day);
-        if (h) hashSliceRows(direct(h), rows, labels, i, end);
-        i = end;
-      }
-      await h?.settle();
-      const last = rows[rows.length - 1]!;
-      after = { day: dayOf(last.createdAt), seq: last.seq };
-      if (rows.length < pageSize) break;
-    }
-    await segmentsThrough(Infinity);
+      },
+    });
     await Promise.all(memos);
     return { slices: s.tables(), datasetHash: h ? await h.digest() : "", rows: h?.rows ?? 0 };
   }
