@@ -92,6 +92,23 @@ export class TooManyGroupsError extends Error {}
  * Creates a slice over `parts` of the sensitive values (`attributes` names them);
  * `calibrationBins` is the policy's (resolvePolicy), as in the gateway.
  */
+/**
+ * A row's group value in the slice made of `parts` (indices into the row's sensitive
+ * `values`): the attribute's value, or for an intersection the domain's intersection label
+ * (escapes a "|" inside a value), as the gateway names it. Null when the row lacks a value
+ * the slice needs (unusable for it). Shared by the slices here and `--sweep`'s (cli/sweep).
+ */
+export function sliceValue(values: readonly (string | null)[], parts: readonly number[]): string | null {
+  if (parts.length === 1) return values[parts[0]!] ?? null;
+  const vs: string[] = [];
+  for (const p of parts) {
+    const v = values[p];
+    if (v === null || v === undefined) return null;
+    vs.push(v);
+  }
+  return intersectionValue(vs);
+}
+
 export function createSlice(name: string, attributes: string[], parts: number[], kernels: Kernels, batchRows = BATCH_ROWS, calibrationBins?: number): Slice {
   const acc = createTableAccumulator(kernels, calibrationBins === undefined ? {} : { calibrationBins });
   const group = new Uint16Array(batchRows);
@@ -119,21 +136,8 @@ export function createSlice(name: string, attributes: string[], parts: number[],
     name,
     parts,
     add(values, sel, out, score) {
-      let value: string;
-      if (parts.length === 1) {
-        const v = values[parts[0]!];
-        if (v === null || v === undefined) return;
-        value = v;
-      } else {
-        const vs: string[] = [];
-        for (const p of parts) {
-          const v = values[p];
-          if (v === null || v === undefined) return; // unusable for the intersection
-          vs.push(v);
-        }
-        // The domain's intersection label (escapes a "|" inside a value), as the gateway names it.
-        value = intersectionValue(vs);
-      }
+      const value = sliceValue(values, parts);
+      if (value === null) return;
       group[len] = code(value);
       selected[len] = sel;
       outcome[len] = out;

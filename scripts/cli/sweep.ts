@@ -16,11 +16,11 @@
 import type { CalibrationTable } from "../../worker/domain/calibration.js";
 import { decideGate } from "../../worker/domain/gate.js";
 import type { FairnessPolicy } from "../../worker/domain/policy.js";
-import { intersectionValue, type SliceTable, slicesOf } from "../../worker/domain/slices.js";
+import { type SliceTable, slicesOf } from "../../worker/domain/slices.js";
 import { type SweepRange, sweepPointOf, sweepThresholds, type ThresholdSweep } from "../../worker/domain/threshold-sweep.js";
 import type { Kernels } from "../../worker/engine/kernels/types.js";
 import { createTableAccumulator } from "../../worker/engine/window.js";
-import { BATCH_ROWS, TooManyGroupsError } from "./encode.js";
+import { BATCH_ROWS, sliceValue, TooManyGroupsError } from "./encode.js";
 
 export interface Sweep {
   /** Counts a row at every threshold; `values` are the row's parsed sensitive values. */
@@ -75,20 +75,9 @@ function createSweepSlice(name: string, attributes: string[], parts: number[], t
   let calibration: CalibrationTable | null | undefined;
   return {
     add(values, out, score) {
-      let value: string;
-      if (parts.length === 1) {
-        const v = values[parts[0]!];
-        if (v === null || v === undefined) return;
-        value = v;
-      } else {
-        const vs: string[] = [];
-        for (const p of parts) {
-          const v = values[p];
-          if (v === null || v === undefined) return; // unusable for the intersection, as in encode's slices
-          vs.push(v);
-        }
-        value = intersectionValue(vs);
-      }
+      // Unusable for this slice (a value missing), as in encode's slices.
+      const value = sliceValue(values, parts);
+      if (value === null) return;
       group[len] = code(value);
       outcome[len] = out;
       exact[len] = score;
