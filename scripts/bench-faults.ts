@@ -11,6 +11,7 @@
  *   npm run bench:faults -- [--only name,name] [--lock-seconds 20] [--bulk-lines 50000] [--concurrency 4]
  */
 import { parseArgs } from "node:util";
+import { positiveInt } from "./bench-args.js";
 import { bulkScenario } from "./faults/bulk.js";
 import { corruptScenario } from "./faults/corrupt.js";
 import { kill9Scenario } from "./faults/kill9.js";
@@ -28,15 +29,6 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "4" },
   },
 });
-
-const positiveInt = (name: string, v: string | undefined, max: number): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > max) {
-    process.stderr.write(`--${name} must be an integer in 1..${max}\n`);
-    process.exit(2);
-  }
-  return n;
-};
 
 const opts: FaultOptions = {
   lockSeconds: positiveInt("lock-seconds", values["lock-seconds"], 120),

@@ -33,21 +33,13 @@ import type { TraceRecord } from "../worker/store/tenant/traces.js";
 import { createTenantStore } from "../worker/store/tenant-store.js";
 import { migrate } from "../worker/store/sql.js";
 import { loadMigrationsFromDisk, openLibsql } from "../worker/runtime/node-files.js";
+import { mixHash as mix } from "./seeded-random.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const BANDS = ["18-24", "25-44", "45-64", "65+"];
 const REGIONS = ["north", "south", "east", "west"];
 /** The packer's default segment size. */
 const SEGMENT_ROWS = 262_144;
-
-/** A cheap integer hash (the synthetic data's only randomness; the same j always gives the same trace). */
-function mix(j: number, salt: number): number {
-  let h = Math.imul(j ^ salt, 0x9e3779b1);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x85ebca77);
-  h ^= h >>> 13;
-  return h >>> 0;
-}
 
 /** Trace j's fields: groups, selection (rates differ by group), 20% labelled, score. */
 function traceAt(j: number) {

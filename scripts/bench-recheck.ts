@@ -41,6 +41,7 @@ import { runPool } from "../worker/services/recheck-pool.js";
 import { runScheduledWork } from "../worker/services/scheduled.js";
 import type { TenantRecord } from "../worker/services/store-types.js";
 import { migrate } from "../worker/store/sql.js";
+import { mixHash as mix } from "./seeded-random.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -65,15 +66,6 @@ const SEGMENT_TABLE = /^(trace_segments|segment_.+)$/;
 
 const log = (msg: string, fields: Record<string, unknown> = {}) => process.stderr.write(`${msg} ${JSON.stringify(fields)}\n`);
 const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-
-/** A cheap integer hash: the synthetic traffic's only randomness. */
-function mix(j: number, salt: number): number {
-  let h = Math.imul(j ^ salt, 0x9e3779b1);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x85ebca77);
-  h ^= h >>> 13;
-  return h >>> 0;
-}
 
 const policy = fairnessPolicySchema.parse({
   enabled: true,

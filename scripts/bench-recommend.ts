@@ -26,6 +26,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { positiveInt } from "./bench-args.js";
 import { startGateway } from "./faults/gateway.js";
 
 const { values } = parseArgs({
@@ -37,14 +38,6 @@ const { values } = parseArgs({
   },
 });
 
-const positiveInt = (name: string, v: string | undefined, max: number): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > max) {
-    process.stderr.write(`--${name} must be an integer in 1..${max}\n`);
-    process.exit(2);
-  }
-  return n;
-};
 const connections = positiveInt("connections", values.connections, 1_000);
 const amount = positiveInt("amount", values.amount, 10_000_000);
 const warmup = positiveInt("warmup", values.warmup, 1_000_000);
