@@ -164,6 +164,9 @@ describe("[deno-deploy] control store down at start", () => {
       cwd: ROOT,
       env: { ...process.env, ...deployEnv({ FAIRGATE_CONTROL_DB_URL: `http://127.0.0.1:${controlPort}` }), PORT: String(port), FAIRGATE_ADMIN_TOKEN: adminToken, FAIRGATE_RECHECK_CRON: "off", FAIRGATE_EXPIRY_SWEEP_CRON: "off" },
       stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group: `deno task` runs the entry as a child, which a SIGKILL of the task
+      // alone would leave running after the suite.
+      detached: true,
     });
     let out = "";
     p.stdout.on("data", (d: Buffer) => (out += d.toString()));
@@ -191,7 +194,7 @@ describe("[deno-deploy] control store down at start", () => {
         await sqld.stop();
       }
       return out;
-    })().finally(() => p.kill("SIGKILL"));
+    })().finally(() => process.kill(-p.pid!, "SIGKILL"));
     expect(late).not.toContain(adminToken);
   });
 });
