@@ -14,9 +14,9 @@ import { decideGate } from "../../worker/domain/gate.js";
 import { fairnessPolicySchema } from "../../worker/domain/policy.js";
 import { advance, allocationOf, blockAlpha, rateSequence, sequenceRho, sequenceSource, type SequenceState, sequenceStateSchemaOf } from "../../worker/domain/sequential.js";
 import type { Interval } from "../../worker/domain/tiers.js";
+import { day, rng } from "../helpers/sequential.js";
 
 const grp = (value: string, n: number, selected: number): GroupCounts => ({ value, n, selected, labeled: 0, positives: 0, tp: 0, fp: 0, fn: 0, tn: 0 });
-const day = (d: number) => new Date(Date.UTC(2026, 0, 1) + d * 86_400_000).toISOString();
 
 // Weights by hand: cohort 1 gets 1 − 0.1 = 0.9; cohort c ≥ 2 gets 0.1 · 6/(π² (c − 1)²), each shared evenly.
 const SIX_OVER_PI2 = 0.6079271018540267;
@@ -94,19 +94,6 @@ describe("allocation by order of admission", () => {
     expect(sequenceStateSchemaOf(z.strictObject).safeParse(over).success).toBe(false);
   });
 });
-
-/** xorshift32: a seeded stream for the simulation (no Math.random in tests). */
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
-}
 
 describe("groups that appear late, by simulation", () => {
   it("2 groups from day 1, 6 more from day 8: ever judged beyond in ≤ 5% of 200 runs; no group's level ever moves, their sum stays ≤ α", () => {

@@ -18,6 +18,7 @@ import { counterfactualFlips } from "../../worker/domain/replay.js";
 import { advance, metricSequence, RATIO_BOUND_CAP, sequenceRho, sequenceSource, type SequenceState, sequenceStateSchemaOf } from "../../worker/domain/sequential.js";
 import type { CounterfactualResult } from "../../worker/domain/replay.js";
 import { z } from "zod";
+import { day, rng } from "../helpers/sequential.js";
 
 /** The normal-mixture radius, written out again: √((t/4 + ρ) ln((t/4 + ρ)/(ρ a²))) / t. */
 const radius = (t: number, a: number, rho: number) => Math.sqrt((t / 4 + rho) * Math.log((t / 4 + rho) / (rho * a * a))) / t;
@@ -111,20 +112,6 @@ describe("by hand, α 0.05, ρ 25", () => {
     expect(cf.flips / cf.trials).toBe(5 / 8);
   });
 });
-
-/** xorshift32: a seeded stream for the simulation (no Math.random in tests). */
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
-}
-const day = (d: number) => new Date(Date.UTC(2026, 0, 1) + d * 86_400_000).toISOString();
 
 describe("the time-uniform guarantee by simulation (each metric at its threshold, 100 daily looks)", () => {
   const rho = sequenceRho(0.05);

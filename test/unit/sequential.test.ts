@@ -23,6 +23,7 @@ import {
   type SequenceState,
 } from "../../worker/domain/sequential.js";
 import type { Interval } from "../../worker/domain/tiers.js";
+import { day, rng } from "../helpers/sequential.js";
 
 const grp = (value: string, n: number, selected: number): GroupCounts => ({ value, n, selected, labeled: 0, positives: 0, tp: 0, fp: 0, fn: 0, tn: 0 });
 
@@ -54,22 +55,8 @@ describe("normal-mixture boundary", () => {
   });
 });
 
-/** xorshift32: a seeded stream for the simulation (no Math.random in tests). */
-function rng(seed: number) {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
-}
-
 /** Of two gap intervals, the one reaching further towards worse (the larger lower bound). */
 const worse = (a: Interval, b: Interval) => (b.lower > a.lower ? b : a);
-const day = (d: number) => new Date(Date.UTC(2026, 0, 1) + d * 86_400_000).toISOString();
 
 describe("restarting blocks", () => {
   it("number looks by 14-day blocks from the start and split α/2 as (α/2)·6/(π² j²)", () => {
