@@ -6,6 +6,9 @@
  * app takes a `PdfRenderer` as an optional dependency and answers 501
  * `pdf_unavailable` without one. Implementations: runtime/chromium-pdf.
  */
+import { AppError } from "../domain/errors.js";
+import type { Report } from "../domain/report.js";
+import { renderReportHtml } from "./html.js";
 
 /** Renders one self-contained HTML page to a PDF document. */
 export interface PdfRenderer {
@@ -26,3 +29,17 @@ export const PDF_UNAVAILABLE = {
   title: "PDF rendering unavailable",
   detail: "This server has no PDF renderer (headless Chromium on Node; see docs/deployment.md#pdf-reports). The same report is at report.html.",
 } as const;
+
+/** The file name a printed report is downloaded as (the id kept to safe characters for the header). */
+export const reportPdfName = (evaluationId: string) => `fairgate-report-${evaluationId.replace(/[^A-Za-z0-9._-]/g, "_")}.pdf`;
+
+/**
+ * The report page printed by `renderer`, as the API and the console both serve it. The
+ * renderer is checked before `load` runs: without one no id can succeed, so no store read
+ * is spent on it.
+ */
+export async function printReport(renderer: PdfRenderer | null | undefined, load: () => Promise<Report>): Promise<{ pdf: Uint8Array; fileName: string }> {
+  if (!renderer) throw new AppError(PDF_UNAVAILABLE.status, PDF_UNAVAILABLE.code, PDF_UNAVAILABLE.title, PDF_UNAVAILABLE.detail);
+  const report = await load();
+  return { pdf: await renderer.render(renderReportHtml(report)), fileName: reportPdfName(report.evaluation.id) };
+}

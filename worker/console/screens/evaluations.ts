@@ -9,13 +9,13 @@
  * report service as the API's fairness-evaluations routes.
  */
 import { z } from "zod";
-import { AppError, NotFoundError } from "../../domain/errors.js";
+import { NotFoundError } from "../../domain/errors.js";
 import { requireRole } from "../../http/auth.js";
 import { parseWith } from "../../http/body.js";
 import { tenantOperations as ops } from "../../http/openapi/operations-tenant.js";
 import type { AppDeps } from "../../http/types.js";
 import { renderReportHtml } from "../../report/html.js";
-import { PDF_UNAVAILABLE } from "../../report/pdf.js";
+import { printReport, reportPdfName } from "../../report/pdf.js";
 import { evaluationsPage } from "../../services/console-evidence.js";
 import { evaluationReport } from "../../services/report.js";
 import { violationsList } from "../evidence.js";
@@ -35,7 +35,6 @@ const evaluationsQuery = z.strictObject({
 });
 
 /** The API's download name: an id's characters outside a safe file-name set become "_". */
-const pdfName = (id: string) => `fairgate-report-${id.replace(/[^A-Za-z0-9._-]/g, "_")}.pdf`;
 
 /**
  * The API's static-page policy plus what default-src does not cover: served by the console, the page sits on
@@ -62,7 +61,7 @@ ${
   r.rows.length === 0
     ? h`<p>No evaluations${q.flowId || q.verdict ? " match the filter" : " yet"}.</p>`
     : h`<table id="evaluations"><caption class="meta">${before ? "Older evaluations" : "Newest evaluations"}, newest first (${r.rows.length} on this page)</caption><thead><tr><th scope="col">When</th><th scope="col">Flow</th><th scope="col">Version</th><th scope="col">Trigger</th><th scope="col">Verdict</th><th scope="col">Samples</th><th scope="col">Violations</th><th scope="col">Report</th></tr></thead><tbody>${r.rows.map(
-        (e) => h`<tr data-evaluation="${e.id}"><td>${when(e.createdAt)}</td><td>${e.flowId ? h`<a href="/console/flows/${e.flowId}">${e.flowKey ?? e.flowId}</a>` : "–"}</td><td class="num">${e.version ?? "–"}</td><td>${e.trigger}</td><td>${badge(e.verdict)}${e.approvedBy ? h` <span class="meta">approved by ${e.approvedBy}</span>` : ""}</td><td class="num">${e.sampleSize ?? "–"}</td><td>${e.violations.length ? violationsList(e.violations) : "–"}</td><td><a href="/console/evaluations/${e.id}/report.html">HTML report<span class="vh"> of ${e.id}</span></a><br><a href="/console/evaluations/${e.id}/report.json" download="fairgate-report-${e.id}.json">Report JSON<span class="vh"> of ${e.id}</span></a>${pdf ? h` · <a href="/console/evaluations/${e.id}/report.pdf" download="${pdfName(e.id)}">PDF<span class="vh"> report of ${e.id}</span></a>` : ""} · <a href="/console/evaluations/${e.id}.json" download="fairgate-evaluation-${e.id}.json">Evaluation JSON<span class="vh"> of ${e.id}</span></a></td></tr>`,
+        (e) => h`<tr data-evaluation="${e.id}"><td>${when(e.createdAt)}</td><td>${e.flowId ? h`<a href="/console/flows/${e.flowId}">${e.flowKey ?? e.flowId}</a>` : "–"}</td><td class="num">${e.version ?? "–"}</td><td>${e.trigger}</td><td>${badge(e.verdict)}${e.approvedBy ? h` <span class="meta">approved by ${e.approvedBy}</span>` : ""}</td><td class="num">${e.sampleSize ?? "–"}</td><td>${e.violations.length ? violationsList(e.violations) : "–"}</td><td><a href="/console/evaluations/${e.id}/report.html">HTML report<span class="vh"> of ${e.id}</span></a><br><a href="/console/evaluations/${e.id}/report.json" download="fairgate-report-${e.id}.json">Report JSON<span class="vh"> of ${e.id}</span></a>${pdf ? h` · <a href="/console/evaluations/${e.id}/report.pdf" download="${reportPdfName(e.id)}">PDF<span class="vh"> report of ${e.id}</span></a>` : ""} · <a href="/console/evaluations/${e.id}.json" download="fairgate-evaluation-${e.id}.json">Evaluation JSON<span class="vh"> of ${e.id}</span></a></td></tr>`,
       )}</tbody></table>`
 }
 <nav aria-label="Evaluation pages" class="row">${before ? h`<a href="${firstHref}">Newest</a>` : ""}${nextHref ? h`<a href="${nextHref}" rel="next">Older evaluations</a>` : h`<span class="meta">End of the list.</span>`}</nav>`;
@@ -84,12 +83,9 @@ ${
 
   // The same page printed by the app's renderer (what the API's report.pdf answers); a link only where there is one.
   app.get("/evaluations/:id/report.pdf", requireRole(...ops.getEvaluationReportPdf.roles), async (c) => {
-    // Checked first, as in the API: without a renderer no id can succeed, so no store read is spent on it.
-    if (!pdf) throw new AppError(PDF_UNAVAILABLE.status, PDF_UNAVAILABLE.code, PDF_UNAVAILABLE.title, PDF_UNAVAILABLE.detail);
     const { tenant, store } = c.get("tenant");
-    const report = await evaluationReport(store, { id: tenant.id, name: tenant.name }, c.req.param("id"), new Date());
-    const body = await pdf.render(renderReportHtml(report));
-    return c.body(body as Uint8Array<ArrayBuffer>, 200, { "content-type": "application/pdf", "content-disposition": `attachment; filename="${pdfName(report.evaluation.id)}"`, "cache-control": "no-store", "x-content-type-options": "nosniff" });
+    const { pdf: body, fileName } = await printReport(pdf, () => evaluationReport(store, { id: tenant.id, name: tenant.name }, c.req.param("id"), new Date()));
+    return c.body(body as Uint8Array<ArrayBuffer>, 200, { "content-type": "application/pdf", "content-disposition": `attachment; filename="${fileName}"`, "cache-control": "no-store", "x-content-type-options": "nosniff" });
   });
 
   app.get("/evaluations/:file{[^/]+\\.json}", requireRole(...ops.getEvaluation.roles), async (c) => {

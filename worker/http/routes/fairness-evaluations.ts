@@ -5,9 +5,9 @@
  * has a PDF renderer — the same HTML page printed by it).
  */
 import { Hono } from "hono";
-import { AppError, NotFoundError } from "../../domain/errors.js";
+import { NotFoundError } from "../../domain/errors.js";
 import { renderReportHtml } from "../../report/html.js";
-import { PDF_UNAVAILABLE } from "../../report/pdf.js";
+import { printReport } from "../../report/pdf.js";
 import { evaluationReport } from "../../services/report.js";
 import { requireRole } from "../auth.js";
 import { parseWith } from "../body.js";
@@ -39,16 +39,11 @@ export function createEvaluationRoutes(deps: Pick<AppDeps, "pdfRenderer">) {
   });
   // The same page as report.html, printed: what people attach to a ticket or a regulator's file.
   app.get("/:id/report.pdf", requireRole(...ops.getEvaluationReportPdf.roles), async (c) => {
-    const renderer = deps.pdfRenderer;
-    // Checked first: without a renderer no id can succeed, so no store read is spent on it.
-    if (!renderer) throw new AppError(PDF_UNAVAILABLE.status, PDF_UNAVAILABLE.code, PDF_UNAVAILABLE.title, PDF_UNAVAILABLE.detail);
     const { tenant, store } = c.get("tenant");
-    const report = await evaluationReport(store, { id: tenant.id, name: tenant.name }, c.req.param("id"), new Date());
-    const pdf = await renderer.render(renderReportHtml(report));
-    const name = `fairgate-report-${report.evaluation.id.replace(/[^A-Za-z0-9._-]/g, "_")}.pdf`;
+    const { pdf, fileName } = await printReport(deps.pdfRenderer, () => evaluationReport(store, { id: tenant.id, name: tenant.name }, c.req.param("id"), new Date()));
     return c.body(pdf as Uint8Array<ArrayBuffer>, 200, {
       "content-type": "application/pdf",
-      "content-disposition": `attachment; filename="${name}"`,
+      "content-disposition": `attachment; filename="${fileName}"`,
       "x-content-type-options": "nosniff",
     });
   });
