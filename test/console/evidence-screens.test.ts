@@ -11,7 +11,7 @@
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
-import { type ConsoleServer, consoleTenant, csrfOf, launchBrowser, personContext, postForm, seriousA11yViolations, signIn, startConsoleServer, transferredBytes, CHROMIUM } from "../helpers/console.js";
+import { type ConsoleServer, consoleTenant, csrfOf, launchBrowser, postForm, seriousA11yViolations, signedInPages, startConsoleServer, transferredBytes, CHROMIUM } from "../helpers/console.js";
 import { bulk, breachingLines, createFlow, openTenantDb, PLATINUM_FLOW, policy, type TenantFixture } from "../integration/_support.js";
 
 describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("console evidence screens: evaluations, audit log, remediations", () => {
@@ -46,11 +46,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("console evidence scre
     expect((await api("POST", "/api/v1/decision-flows/publish", b.keys.publisher, { id: flowB })).status).toBe(422);
     evaluationB = (await api("GET", "/api/v1/fairness-evaluations", b.keys.auditor)).body.items[0].id;
     remediationB = (await api("GET", "/api/v1/remediations", b.keys.auditor)).body.items[0].id;
-    for (const role of ["auditor", "publisher", "admin"]) {
-      const { page } = await personContext(browser, s.baseUrl);
-      await signIn(page, a.keys[role]!);
-      pages[role] = page;
-    }
+    Object.assign(pages, await signedInPages(browser, s.baseUrl, a.keys, ["auditor", "publisher", "admin"]));
   });
   afterAll(async () => {
     await browser?.close();

@@ -24,7 +24,7 @@ import { csrfTokenOf } from "../../worker/console/session.js";
 import { SIGN_IN_LIMIT } from "../../worker/console/sign-in-limit.js";
 import type { AppDeps } from "../../worker/http/types.js";
 import { tenantOperations as ops } from "../../worker/http/openapi/operations-tenant.js";
-import { CHROMIUM, type ConsoleServer, consoleTenant, launchBrowser, startConsoleServer } from "../helpers/console.js";
+import { CHROMIUM, type ConsoleServer, consoleTenant, launchBrowser, postSignIn, startConsoleServer } from "../helpers/console.js";
 import { breachingLines, bulk, createFlow, line, PLATINUM_FLOW, policy, type TenantFixture } from "../integration/_support.js";
 
 const HOUR = 3600_000;
@@ -64,17 +64,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("console red team", ()
 
   // ---- plain-fetch client with a cookie jar of one session ----
   const url = (p: string) => `${s.baseUrl}${p}`;
-  const sessionOf = (setCookie: string | null) => /fairgate_session=([^;]*)/.exec(setCookie ?? "")?.[1] ?? null;
-  async function signIn(key: string, headers: Record<string, string> = {}) {
-    const res = await fetch(url("/console/sign-in"), {
-      method: "POST",
-      redirect: "manual",
-      headers: { "content-type": "application/x-www-form-urlencoded", origin: s.baseUrl, "sec-fetch-site": "same-origin", ...headers },
-      body: new URLSearchParams({ apiKey: key }),
-    });
-    const setCookie = res.headers.get("set-cookie");
-    return { res, setCookie, sid: sessionOf(setCookie) };
-  }
+  const signIn = (key: string, headers: Record<string, string> = {}) => postSignIn(s.baseUrl, key, headers);
   async function session(key: string): Promise<string> {
     const r = await signIn(key);
     expect(r.res.status).toBe(303);

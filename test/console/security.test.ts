@@ -9,7 +9,7 @@
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, Page } from "playwright-core";
-import { type ConsoleServer, consoleTenant, csrfOf, launchBrowser, personContext, postForm, seriousA11yViolations, signIn, startConsoleServer, CHROMIUM } from "../helpers/console.js";
+import { type ConsoleServer, consoleTenant, csrfOf, launchBrowser, personContext, postForm, seriousA11yViolations, signedInPages, signIn, startConsoleServer, CHROMIUM } from "../helpers/console.js";
 import { failingBatches, sqlOf } from "../helpers/failing-client.js";
 import { bulk, breachingLines, createFlow, PLATINUM_FLOW, policy, type TenantFixture } from "../integration/_support.js";
 
@@ -53,11 +53,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("console authorization
     const expiresAt = new Date(s.now().getTime() + 86_400_000).toISOString();
     overrideA = (await s.api.request("POST", "/api/v1/fairness-overrides", { token: a.keys.admin, body: { reason: "Pilot approved by the risk committee", expiresAt, flowId: flowA } })).body.id;
     overrideB = (await s.api.request("POST", "/api/v1/fairness-overrides", { token: b.keys.admin, body: { reason: "Pilot approved by the risk committee", expiresAt, flowId: flowB } })).body.id;
-    for (const role of ["auditor", "publisher", "approver", "admin", "lead"]) {
-      const { page } = await personContext(browser, s.baseUrl);
-      await signIn(page, a.keys[role]!);
-      pages[role] = page;
-    }
+    Object.assign(pages, await signedInPages(browser, s.baseUrl, a.keys, ["auditor", "publisher", "approver", "admin", "lead"]));
   });
   afterAll(async () => {
     await browser?.close();

@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser } from "playwright-core";
 import { SESSION_IDLE_MS, SESSIONS_PER_KEY } from "../../worker/services/console-sessions.js";
 import { SIGN_IN_LIMIT } from "../../worker/console/sign-in-limit.js";
-import { CHROMIUM, type ConsoleServer, consoleTenant, launchBrowser, personContext, seriousA11yViolations, startConsoleServer } from "../helpers/console.js";
+import { CHROMIUM, type ConsoleServer, consoleTenant, launchBrowser, personContext, postSignIn, seriousA11yViolations, startConsoleServer } from "../helpers/console.js";
 import type { TenantFixture } from "../integration/_support.js";
 
 const BURST = 3;
@@ -28,16 +28,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("console sign-in: rate
   let browser: Browser;
   let a: TenantFixture;
   const url = (p: string) => `${s.baseUrl}${p}`;
-  const sessionOf = (setCookie: string | null) => /fairgate_session=([^;]*)/.exec(setCookie ?? "")?.[1] ?? null;
-  async function signIn(key: string, headers: Record<string, string> = {}) {
-    const res = await fetch(url("/console/sign-in"), {
-      method: "POST",
-      redirect: "manual",
-      headers: { "content-type": "application/x-www-form-urlencoded", origin: s.baseUrl, "sec-fetch-site": "same-origin", ...headers },
-      body: new URLSearchParams({ apiKey: key }),
-    });
-    return { res, sid: sessionOf(res.headers.get("set-cookie")) };
-  }
+  const signIn = (key: string, headers: Record<string, string> = {}) => postSignIn(s.baseUrl, key, headers);
   const from = (address: string) => ({ "x-forwarded-for": `198.51.100.99, ${address}` });
   async function sessionRows(): Promise<{ id_hash: string; key_id: string; revoked_at: string | null }[]> {
     const db = createClient({ url: `file:${join(s.app.dataDir, "control.db")}` });

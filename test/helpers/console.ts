@@ -90,6 +90,35 @@ export async function signIn(page: Page, key: string): Promise<void> {
   await Promise.all([page.waitForURL("**/console/flows"), page.keyboard.press("Enter")]);
 }
 
+/** Each of `roles` signed in (through the form) in a browser context of their own, by role. */
+export async function signedInPages(browser: Browser, baseUrl: string, keys: Record<string, string>, roles: readonly string[]): Promise<Record<string, Page>> {
+  const pages: Record<string, Page> = {};
+  for (const role of roles) {
+    const { page } = await personContext(browser, baseUrl);
+    await signIn(page, keys[role]!);
+    pages[role] = page;
+  }
+  return pages;
+}
+
+/** The session id a Set-Cookie header sets, or null. */
+export const sessionOf = (setCookie: string | null): string | null => /fairgate_session=([^;]*)/.exec(setCookie ?? "")?.[1] ?? null;
+
+/**
+ * Signs in with a plain fetch of the sign-in form (no browser): same-origin headers,
+ * which `headers` may add to or override. The response, its Set-Cookie and the session id.
+ */
+export async function postSignIn(baseUrl: string, key: string, headers: Record<string, string> = {}): Promise<{ res: Response; setCookie: string | null; sid: string | null }> {
+  const res = await fetch(`${baseUrl}/console/sign-in`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded", origin: baseUrl, "sec-fetch-site": "same-origin", ...headers },
+    body: new URLSearchParams({ apiKey: key }),
+  });
+  const setCookie = res.headers.get("set-cookie");
+  return { res, setCookie, sid: sessionOf(setCookie) };
+}
+
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
 
 /** Runs axe-core in the page; returns the serious and critical violations (id: help, targets). */
