@@ -12,6 +12,7 @@ import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { chromium, type Page } from "playwright-core";
+import { CHROMIUM_ARGS } from "../worker/runtime/chromium-pdf.js";
 import { demoTenant, startDemoServer } from "./console-demo.js";
 
 const { values } = parseArgs({ options: { out: { type: "string", default: "docs/console" } } });
@@ -32,7 +33,7 @@ const FLOW = {
 const POLICY = { enabled: true, sensitiveAttribute: "ageBand", thresholds: { disparateImpactRatio: 0.8, demographicParityGap: 0.3 }, minSampleSize: 40, windowDays: 7, continuousRecheck: true };
 
 const s = await startDemoServer();
-const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"] });
+const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS });
 try {
   const alice = "alice@acme-bank.test";
   const bob = "bob@acme-bank.test";

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { chromium } from "playwright-core";
+import { CHROMIUM_ARGS } from "../worker/runtime/chromium-pdf.js";
 
 const [, , htmlFile, pngFile] = process.argv;
 if (!htmlFile || !pngFile) {
@@ -15,7 +16,7 @@ if (!htmlFile || !pngFile) {
 }
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  args: CHROMIUM_ARGS,
 });
 try {
   const page = await browser.newPage({ viewport: { width: 960, height: 1200 } });

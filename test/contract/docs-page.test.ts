@@ -9,12 +9,12 @@
  */
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHROMIUM_ARGS } from "../../worker/runtime/chromium-pdf.js";
 import { DOCS_BUNDLE_PATH, DOCS_INIT_PATH } from "../../worker/http/openapi/docs-page.js";
 import { operationList, operations } from "../../worker/http/openapi/operations.js";
 import { createInProcessApp, type InProcessApp } from "../helpers/in-process.js";
 
 const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const ORIGIN = "http://fairgate.test";
 
 describe("/docs", () => {

@@ -7,11 +7,11 @@
  */
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CHROMIUM_ARGS } from "../../worker/runtime/chromium-pdf.js";
 import { blockedAndBypassed, type EvidenceFixture } from "./_fixture.js";
 
 const XSS = `<script>alert("x")</script><img src=x onerror=alert(1)>`;
 const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 describe("evaluation reports", () => {
   let f: EvidenceFixture;
