@@ -6,17 +6,14 @@
  * and the parity gap 0.1 (warning tier 0.05, critical 0.15); at 0.6 the DI ratio is
  * 0.4 (block) and the gap 0.3 (critical, below its block tier 0.35).
  */
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../scripts/fairgate.js";
 import { xmlEscape } from "../../scripts/cli/junit.js";
 import { METRIC_NAMES } from "../../worker/domain/tiers.js";
+import { checkInputs, runMain, SWEEP_A as A, SWEEP_B as B } from "../helpers/cli.js";
 
-const A = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
-const B = [0.1, 0.1, 0.2, 0.2, 0.3, 0.3, 0.4, 0.5, 0.6, 0.9];
 const POLICY = {
   enabled: true,
   sensitiveAttribute: "g",
@@ -29,22 +26,13 @@ let dir: string;
 let csv: string;
 let policy: string;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "fairgate-ci-"));
-  csv = join(dir, "scores.csv");
   // Labels (outcome 1 when the score is at least 0.5) give the error-rate metrics a value, so "not gated" differs from "unavailable".
   const y = (s: number) => (s >= 0.5 ? 1 : 0);
-  await writeFile(csv, `g,score,y\n${A.flatMap((a, i) => [`A,${a},${y(a)}`, `B,${B[i]},${y(B[i]!)}`]).join("\n")}\n`);
-  policy = join(dir, "policy.json");
-  await writeFile(policy, JSON.stringify(POLICY));
+  ({ dir, csv, policy } = await checkInputs("fairgate-ci-", `g,score,y\n${A.flatMap((a, i) => [`A,${a},${y(a)}`, `B,${B[i]},${y(B[i]!)}`]).join("\n")}\n`, POLICY));
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-async function run(argv: string[], env: Record<string, string> = {}) {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(argv, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env });
-  return { code, stdout, stderr };
-}
+const run = (argv: string[], env: Record<string, string> = {}) => runMain(argv, { env });
 
 interface TestCase {
   "@_classname": string;

@@ -8,19 +8,14 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../scripts/fairgate.js";
+import { runMain } from "../helpers/cli.js";
 import { PROPUBLICA, writeCompasCsv } from "../helpers/compas.js";
 
 let dir: string;
 beforeAll(async () => void (dir = await mkdtemp(join(tmpdir(), "fairgate-err-"))));
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-async function run(argv: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(argv, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, now: () => new Date("2026-01-01T00:00:00Z") });
-  return { code, stdout, stderr };
-}
+const run = (argv: string[]) => runMain(argv, { now: () => new Date("2026-01-01T00:00:00Z") });
 
 const er = (r: { tp: number; fp: number; tn: number; fn: number }) => (r.fp + r.fn) / (r.tp + r.fp + r.tn + r.fn);
 

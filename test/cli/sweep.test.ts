@@ -1,7 +1,7 @@
 /**
  * `fairgate check --sweep` and `--scoring-rate median`, in-process through main().
  * The expectations are counted by hand from the 20-row file below (no code of ours
- * computes them): group A's scores are 0.1, 0.2, …, 1.0; group B's are
+ * computes them; the scores are helpers/cli SWEEP_A and SWEEP_B): group A's scores are 0.1, 0.2, …, 1.0; group B's are
  * 0.1 0.1 0.2 0.2 0.3 0.3 0.4 0.5 0.6 0.9; selected = score >= threshold.
  *
  *   threshold   A selected   B selected   DI ratio (B/A)   parity gap
@@ -13,15 +13,12 @@
  * Median of all 20 scores: the 10th and 11th sorted values are 0.4 and 0.4, so 0.4;
  * strictly above it A has 6 (0.5…1.0), B has 3 (0.5, 0.6, 0.9): rates 0.6 and 0.3.
  */
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../scripts/fairgate.js";
 import { evaluationSchema } from "../../worker/domain/evaluation.js";
+import { checkInputs, runMain, SWEEP_A as A, SWEEP_B as B } from "../helpers/cli.js";
 
-const A = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
-const B = [0.1, 0.1, 0.2, 0.2, 0.3, 0.3, 0.4, 0.5, 0.6, 0.9];
 const POLICY = {
   enabled: true,
   sensitiveAttribute: "g",
@@ -34,22 +31,13 @@ let dir: string;
 let csv: string;
 let policy: string;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "fairgate-sweep-"));
-  csv = join(dir, "scores.csv");
   // Interleaved rows, so nothing depends on the groups being contiguous.
   const rows = A.flatMap((a, i) => [`A,${a}`, `B,${B[i]}`]);
-  await writeFile(csv, `g,score\n${rows.join("\n")}\n`);
-  policy = join(dir, "policy.json");
-  await writeFile(policy, JSON.stringify(POLICY));
+  ({ dir, csv, policy } = await checkInputs("fairgate-sweep-", `g,score\n${rows.join("\n")}\n`, POLICY));
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-async function run(argv: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(argv, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: {} });
-  return { code, stdout, stderr };
-}
+const run = (argv: string[]) => runMain(argv, { env: {} });
 const base = () => ["check", "--input", csv, "--policy", policy, "--score", "score"];
 const rateOf = (groups: { value: string; selectionRate: number | null }[], v: string) => groups.find((g) => g.value === v)!.selectionRate;
 
