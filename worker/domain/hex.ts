@@ -22,6 +22,17 @@ export async function sha256Hex(data: string | Uint8Array): Promise<string> {
   return toHex(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
 }
 
+/** SHA-256 of the parts laid end to end (a hash over a framed byte layout), lowercase hex. */
+export async function sha256HexOfParts(parts: readonly Uint8Array[]): Promise<string> {
+  const all = new Uint8Array(parts.reduce((x, p) => x + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    all.set(p, off);
+    off += p.length;
+  }
+  return sha256Hex(all);
+}
+
 /** HMAC-SHA256 of a UTF-8 message under a UTF-8 secret, lowercase hex. */
 export async function hmacSha256Hex(secret: string, message: string): Promise<string> {
   const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);

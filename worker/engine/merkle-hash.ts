@@ -20,7 +20,7 @@
  * rows hash differently before and after a pack (the export carries the structure).
  */
 import { DELTA_LANES } from "../domain/delta-digest.js";
-import { toHex } from "../domain/hex.js";
+import { sha256HexOfParts } from "../domain/hex.js";
 import { createDatasetHasher, type DatasetHasher } from "./dataset-hash.js";
 
 export const MERKLE_HASH_FORMAT = "fairgate-dataset/3";
@@ -112,14 +112,7 @@ export function createMerkleHasher(attributes: readonly string[], chunkRows?: nu
     async digest() {
       await close();
       const header = encoder.encode(`${MERKLE_HASH_FORMAT}\n${JSON.stringify(attributes)}\n${leaves.length}\n`);
-      const all = new Uint8Array(header.length + leaves.reduce((x, l) => x + l.length, 0));
-      all.set(header);
-      let off = header.length;
-      for (const l of leaves) {
-        all.set(l, off);
-        off += l.length;
-      }
-      return toHex(await crypto.subtle.digest("SHA-256", all));
+      return sha256HexOfParts([header, ...leaves]);
     },
   };
 }

@@ -18,7 +18,7 @@
  *             ‖ each label as u32 byte length + UTF-8 ‖ u16[n] codes), all little-endian.
  */
 import { scoreBin, scoreUnits } from "../domain/calibration.js";
-import { toHex } from "../domain/hex.js";
+import { sha256HexOfParts } from "../domain/hex.js";
 import { combineCodes } from "./columnar-window.js";
 import type { CodedColumn } from "./dataset-hash.js";
 import { OUTCOME_UNKNOWN } from "./kernels/types.js";
@@ -116,17 +116,6 @@ function words(a: Uint16Array | Uint32Array): Uint8Array {
   return out;
 }
 
-async function sha256(parts: Uint8Array[]): Promise<string> {
-  const size = parts.reduce((x, p) => x + p.length, 0);
-  const all = new Uint8Array(size);
-  let off = 0;
-  for (const p of parts) {
-    all.set(p, off);
-    off += p.length;
-  }
-  return toHex(await crypto.subtle.digest("SHA-256", all));
-}
-
 /** The segment's content hash over its shared columns as packed (outcomes before any delta). */
 export async function segmentContentHash(day: number, time: Uint32Array, selected: Uint8Array, outcome: Uint8Array, score: Float32Array): Promise<string> {
   const n = selected.length;
@@ -139,7 +128,7 @@ export async function segmentContentHash(day: number, time: Uint32Array, selecte
     const b = bits[i]!;
     if ((b & 0x7f800000) === 0x7f800000 && (b & 0x7fffff) !== 0) bits[i] = NAN_BITS;
   }
-  return sha256([encoder.encode("fairgate-segment/1\n"), head, words(time), selected, outcome, words(bits)]);
+  return sha256HexOfParts([encoder.encode("fairgate-segment/1\n"), head, words(time), selected, outcome, words(bits)]);
 }
 
 /** The hash of one packed attribute column. */
@@ -154,5 +143,5 @@ export async function segmentColumnHash(attribute: string, dict: readonly string
     list.set(b, off + 4);
     off += 4 + b.length;
   }
-  return sha256([encoder.encode(`fairgate-column/1\n${attribute}\n`), list, words(codes)]);
+  return sha256HexOfParts([encoder.encode(`fairgate-column/1\n${attribute}\n`), list, words(codes)]);
 }
