@@ -15,9 +15,9 @@ import type { AppDeps } from "../../worker/http/types.js";
 import type { Client } from "../../worker/store/sql.js";
 import { createInProcessApp, inProcessClient, type InProcessApp } from "./in-process.js";
 import { createTenant, type TenantFixture } from "../integration/_support.js";
+import { CHROMIUM_ARGS } from "../../worker/runtime/chromium-pdf.js";
 
 export const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 export interface ConsoleServer {
   app: InProcessApp;
