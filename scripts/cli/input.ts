@@ -11,6 +11,7 @@ import { open, stat } from "node:fs/promises";
 import { type ByteSource, type ColumnBatch, ColumnarFileError } from "../../worker/engine/sources/columns.js";
 import { readArrow } from "../../worker/engine/sources/arrow.js";
 import { readParquet } from "../../worker/engine/sources/parquet.js";
+import { loadPageKernels } from "../../worker/engine/sources/parquet-wasm-node.js";
 import { type BatchSink, batchRows } from "./columnar.js";
 import { createCsvColumnReader } from "../../worker/engine/sources/csv-columns.js";
 import { createCsvParser, CsvError } from "../../worker/engine/sources/csv.js";
@@ -104,8 +105,8 @@ async function readColumnar(opts: ReadOptions): Promise<number> {
   }
   const onBatch = opts.batches ? (b: ColumnBatch) => opts.batches!.add(b) : (b: ColumnBatch) => batchRows(b, opts.onRow);
   try {
-    const read = opts.format === "parquet" ? readParquet : readArrow;
-    return await read({ source: opened.source, columns: opts.columns, onBatch });
+    if (opts.format === "parquet") return await readParquet({ source: opened.source, columns: opts.columns, onBatch, kernels: await loadPageKernels() });
+    return await readArrow({ source: opened.source, columns: opts.columns, onBatch });
   } catch (err) {
     if (err instanceof ColumnarFileError) throw at(opts.file, null, err.message);
     if (err instanceof InputError) throw err;

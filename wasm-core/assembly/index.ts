@@ -11,6 +11,7 @@ export { confusion, foldCells } from "./confusion";
 export { histogram } from "./histogram";
 export { bootstrap } from "./bootstrap";
 export { log, exp, logFactorial } from "./portable-math";
+export { parquetHybrid, parquetBits, parquetFirstAtLeast } from "./parquet";
 
 /** ABI version, bumped whenever an export's signature or memory contract changes. */
 export function abiVersion(): i32 {

@@ -15,6 +15,7 @@ import { convert, DEFAULT_PARSERS } from "hyparquet/src/convert.js";
 import { parquetMetadata, parquetSchema } from "hyparquet/src/metadata.js";
 import type { ColumnChunk, ColumnDecoder, Compressors, FileMetaData, PageHeader, SchemaTree } from "hyparquet/src/types.js";
 import { type ByteSource, type ColumnBatch, ColumnarFileError, columnLength, type DecodedColumn, sliceColumn } from "./columns.js";
+import { createReferencePageKernels, type PageKernels } from "./parquet-hybrid.js";
 import { decodeDataPage, type PageColumn, type PageDictionary, type PageScratch, toCell } from "./parquet-pages.js";
 
 /** Most rows per batch: the kernels' batch size. */
@@ -34,6 +35,8 @@ export interface ParquetReadOptions {
   columns: string[];
   /** The batch's columns are views of buffers reused for later pages: consume (or copy) them before returning. */
   onBatch(batch: ColumnBatch): void;
+  /** The page decoder's loops: the Wasm ones (parquet-wasm) or, by default, the TypeScript reference. */
+  kernels?: PageKernels;
 }
 
 const u32 = (b: Uint8Array, p: number) => (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
@@ -88,7 +91,7 @@ function resolveColumns(metadata: FileMetaData, names: string[], codecs: Compres
  * Pages of one column chunk, read through a window over the source so a chunk is never
  * held whole (a 100 M-row row group is fine).
  */
-function createChunkCursor(source: ByteSource, chunk: ColumnChunk, col: PageColumn, name: string, scratch: PageScratch) {
+function createChunkCursor(source: ByteSource, chunk: ColumnChunk, col: PageColumn, name: string, scratch: PageScratch, kernels: PageKernels) {
   const meta = chunk.meta_data;
   if (!meta) throw new ColumnarFileError(`column ${JSON.stringify(name)} has no metadata in a row group`);
   const start = Number(meta.dictionary_page_offset || meta.data_page_offset);
@@ -148,7 +151,7 @@ function createChunkCursor(source: ByteSource, chunk: ColumnChunk, col: PageColu
             continue;
           }
           if (h.type !== "DATA_PAGE" && h.type !== "DATA_PAGE_V2") continue; // index pages carry no rows
-          return decodeDataPage(h, body, column, dict, scratch);
+          return decodeDataPage(h, body, column, dict, scratch, kernels);
         } catch (err) {
           if (err instanceof ColumnarFileError) throw new ColumnarFileError(`column ${JSON.stringify(name)}: ${err.message}`);
           throw new ColumnarFileError(`column ${JSON.stringify(name)}: cannot decode a page (${(err as Error).message})`);
@@ -170,6 +173,7 @@ export async function readParquet(opts: ParquetReadOptions): Promise<number> {
     codecs.ZSTD = (input, length) => zstd.decode(input, length);
   }
   const resolved = resolveColumns(metadata, opts.columns, codecs);
+  const kernels = opts.kernels ?? createReferencePageKernels();
   // One page buffer per column for the whole file (a column's page is consumed before its next).
   const scratch: PageScratch[] = resolved.map(() => ({ bytes: new Uint8Array(0) }));
   let firstRow = 0;
@@ -178,7 +182,7 @@ export async function readParquet(opts: ParquetReadOptions): Promise<number> {
     const cursors = resolved.map((r, i) => {
       const chunk = group.columns[r.index];
       if (!chunk) throw new ColumnarFileError(`a row group has no column ${JSON.stringify(opts.columns[i])}`);
-      return createChunkCursor(opts.source, chunk, r.column, opts.columns[i]!, scratch[i]!);
+      return createChunkCursor(opts.source, chunk, r.column, opts.columns[i]!, scratch[i]!, kernels);
     });
     const pages: (DecodedColumn | null)[] = cursors.map(() => null);
     const offsets = cursors.map(() => 0);

@@ -1,0 +1,23 @@
+/**
+ * @module engine/sources/parquet-wasm-node
+ * Node-only loader of the Parquet page kernels: compiles kernels.wasm from where the metric
+ * kernels' loader finds it (wasm-node.ts DEFAULT_WASM_URL, which the packaged CLI rewrites)
+ * and wraps it with parquet-wasm. Kept apart so the reader itself imports no node:*.
+ */
+import { readFile } from "node:fs/promises";
+import { DEFAULT_WASM_URL } from "../kernels/wasm-node.js";
+import { createReferencePageKernels, type PageKernels } from "./parquet-hybrid.js";
+import { createWasmPageKernels } from "./parquet-wasm.js";
+
+/**
+ * The Wasm page kernels, or the TypeScript reference when kernels.wasm is missing or predates
+ * the parquet exports: the results are the same either way, only slower, so reading a file
+ * never fails for want of the build (`--kernels reference` must work without it).
+ */
+export async function loadPageKernels(path: string | URL = DEFAULT_WASM_URL): Promise<PageKernels> {
+  try {
+    return createWasmPageKernels(await WebAssembly.compile(await readFile(path)));
+  } catch {
+    return createReferencePageKernels();
+  }
+}
