@@ -66,12 +66,13 @@ function multipliers(width: i32, first: i32, lanes: i32, bits: i32): v128 {
   return i64x2.replace_lane(i64x2.splat(<i64>lo), 1, <i64>hi);
 }
 
-/** 1- to 8-bit values: 16 per step (2 × width bytes) through 16-bit lanes. */
-function unpackNarrow(src: usize, width: i32, mask: u32, out: usize, size: i32, k: i32, take: i32): void {
-  const idxA = gather(width, 0, 8, 2);
-  const idxB = gather(width, 8 * width, 8, 2);
+/**
+ * 1- to 8-bit values: 16 per step (2 × width bytes) through 16-bit lanes. The lane
+ * constants depend on the width only, so they are built once per page (runs are short:
+ * DuckDB writes ~250 values per run).
+ */
+function unpackNarrow(src: usize, width: i32, mask: u32, out: usize, size: i32, k: i32, take: i32, idxA: v128, idxB: v128, mul: v128): void {
   const offB = <usize>width; // values 8..15 start at byte `width`
-  const mul = multipliers(width, 0, 8, 16);
   const m = i16x8.splat(<i16>mask);
   const step = <usize>(2 * width);
   const blocks = take >> 4;
@@ -100,13 +101,8 @@ function unpackNarrow(src: usize, width: i32, mask: u32, out: usize, size: i32, 
 }
 
 /** 9- to 24-bit values: 8 per step (width bytes) through two vectors of 32-bit lanes. */
-function unpackWide(src: usize, width: i32, mask: u32, out: usize, size: i32, k: i32, take: i32): void {
-  const half = 4 * width; // first bit of value 4
-  const idxA = gather(width, 0, 4, 4);
-  const idxB = gather(width, half, 4, 4);
-  const offB = <usize>(half >> 3);
-  const mulA = multipliers(width, 0, 4, 32);
-  const mulB = multipliers(width, half, 4, 32);
+function unpackWide(src: usize, width: i32, mask: u32, out: usize, size: i32, k: i32, take: i32, idxA: v128, idxB: v128, mulA: v128, mulB: v128): void {
+  const offB = <usize>((4 * width) >> 3); // values 4..7 start at bit 4 × width
   const m = i32x4.splat(mask);
   const step = <usize>width;
   const groups = take >> 3;
@@ -128,14 +124,22 @@ function unpackWide(src: usize, width: i32, mask: u32, out: usize, size: i32, k:
   unpackScalar(src, width, mask, out, size, k, groups << 3, take);
 }
 
-/** `take` bit-packed values from `src` into out[k..]. */
-function unpack(src: usize, width: i32, mask: u32, out: usize, size: i32, k: i32, take: i32): void {
+/** `take` bit-packed values from `src` into out[k..]; c0-c3 are lanes(width)'s constants. */
+@inline function unpack(src: usize, width: i32, mask: u32, out: usize, size: i32, k: i32, take: i32, c0: v128, c1: v128, c2: v128, c3: v128): void {
   if (width == 0) memory.fill(out + (<usize>k << (size >> 1)), 0, <usize>take << (size >> 1));
   else if (width == 8 && size == 1) memory.copy(out + <usize>k, src, <usize>take);
-  else if (width <= 8) unpackNarrow(src, width, mask, out, size, k, take);
+  else if (width <= 8) unpackNarrow(src, width, mask, out, size, k, take, c0, c1, c2);
   // Wider values than the output holds are truncated, as a typed-array store does.
-  else if (width <= 16 ? size >= 2 : size == 4) unpackWide(src, width, mask, out, size, k, take);
+  else if (width <= 16 ? size >= 2 : size == 4) unpackWide(src, width, mask, out, size, k, take, c0, c1, c2, c3);
   else unpackScalar(src, width, mask, out, size, k, 0, take);
+}
+
+/** The unpackers' lane constants for `width`: swizzles and multipliers (see unpackNarrow, unpackWide). */
+@inline function lane(width: i32, which: i32): v128 {
+  if (width < 1 || width > 24) return i64x2.splat(0);
+  if (width <= 8) return which == 0 ? gather(width, 0, 8, 2) : which == 1 ? gather(width, 8 * width, 8, 2) : which == 2 ? multipliers(width, 0, 8, 16) : i64x2.splat(0);
+  const half = 4 * width;
+  return which == 0 ? gather(width, 0, 4, 4) : which == 1 ? gather(width, half, 4, 4) : which == 2 ? multipliers(width, 0, 4, 32) : multipliers(width, half, 4, 32);
 }
 
 /** out[k..k+run) = v. */
@@ -165,6 +169,7 @@ function fill(out: usize, size: i32, k: i32, run: i32, v: u32): void {
 export function parquetHybrid(src: usize, end: usize, width: i32, out: usize, size: i32, count: i32): i32 {
   const mask: u32 = width == 32 ? 0xffffffff : (<u32>1 << <u32>width) - 1;
   const valueBytes = (width + 7) >> 3;
+  const c0 = lane(width, 0), c1 = lane(width, 1), c2 = lane(width, 2), c3 = lane(width, 3);
   let pos = src;
   let k = 0;
   while (k < count) {
@@ -193,7 +198,7 @@ export function parquetHybrid(src: usize, end: usize, width: i32, out: usize, si
     if (<u64>pos + runBytes > <u64>end) return PQ_RUN_PAST_END;
     if (width > 24) return PQ_WIDTH;
     const take = <i32>min<u64>(groups * 8, <u64>(count - k));
-    unpack(pos, width, mask, out, size, k, take);
+    unpack(pos, width, mask, out, size, k, take, c0, c1, c2, c3);
     k += take;
     pos += <usize>runBytes;
   }
@@ -202,7 +207,7 @@ export function parquetHybrid(src: usize, end: usize, width: i32, out: usize, si
 
 /** `n` bit-packed booleans (LSB first) from `src` into 0/1 bytes at `out`. */
 export function parquetBits(src: usize, out: usize, n: i32): void {
-  unpack(src, 1, 1, out, 1, 0, n);
+  unpack(src, 1, 1, out, 1, 0, n, lane(1, 0), lane(1, 1), lane(1, 2), lane(1, 3));
 }
 
 /** Index of the first of `n` values (`size` bytes each) at `p` that is ≥ `bound`, or −1. */
