@@ -149,7 +149,7 @@ export function createBatchSink(o: BatchSinkOptions): BatchSink {
       const size = table.length;
       let identity = src instanceof Uint8Array && absent === size;
       for (let k = 0; identity && k < size; k++) identity = table[k] === k;
-      const bound = identity ? orBytes(src as Uint8Array) : -1;
+      const bound = identity ? (col.max ?? orBytes(src as Uint8Array)) : -1;
       if (bound !== -1 && bound <= size) {
         // Entry k is group k and the null code is `absent`: the page's codes are the group
         // codes, widened by one native copy (measured 25× faster than the table loop).
@@ -189,7 +189,7 @@ export function createBatchSink(o: BatchSinkOptions): BatchSink {
     const n = batch.length;
     if (col.kind === "bool") {
       // Already 0/1/255: the column is the kernel's input as it is.
-      if (emptyMessage !== null) {
+      if (emptyMessage !== null && !(col.max !== undefined && col.max < BOOL_NULL)) {
         const i = col.values.indexOf(BOOL_NULL);
         if (i !== -1) failAt(batch, c, i, emptyMessage);
       }
@@ -216,9 +216,10 @@ export function createBatchSink(o: BatchSinkOptions): BatchSink {
       lut[size] = OUTCOME_UNKNOWN; // the null code (any code past the dictionary)
       const src = col.codes;
       // A [0, 1] (or [0], [1]-free) dictionary of bytes without nulls: the codes are the bytes.
-      if (src instanceof Uint8Array && size <= 2 && lut[0] === 0 && (size === 1 || lut[1] === 1) && src.indexOf(size) === -1) return src;
-      if (src instanceof Uint8Array && size === 2 && lut[0] === 1 && lut[1] === 0 && (src.byteOffset & 3) === 0 && orBytes(src) <= 1) {
+      if (src instanceof Uint8Array && size <= 2 && lut[0] === 0 && (size === 1 || lut[1] === 1) && (col.max !== undefined ? col.max < size : src.indexOf(size) === -1)) return src;
+      if (src instanceof Uint8Array && size === 2 && lut[0] === 1 && lut[1] === 0 && (src.byteOffset & 3) === 0 && (col.max ?? orBytes(src)) <= 1) {
         flipBits(src, out, n); // a [1, 0] dictionary without nulls: 1 − code
+        return out.subarray(0, n); // 0s and 1s only: nothing invalid or empty to look for
       } else if (src instanceof Uint8Array) {
         const t = new Uint8Array(256).fill(OUTCOME_UNKNOWN);
         t.set(lut.subarray(0, Math.min(size, 256)));

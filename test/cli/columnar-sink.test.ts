@@ -2,7 +2,7 @@
  * The batch sink's fast paths for dictionary columns (codes that are already the group
  * codes, copied natively; a [1, 0] outcome dictionary flipped a word at a time) give the
  * same confusion tables as the row path, for any dictionary order, nulls, and unaligned
- * batch views.
+ * batch views, with or without the reader's bound on the codes (`max`).
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -21,7 +21,8 @@ describe("batch sink dictionary fast paths", () => {
         fc.array(fc.tuple(fc.nat(), fc.nat(), fc.boolean()), { minLength: 1, maxLength: 90 }),
         fc.nat(7),
         fc.boolean(),
-        (groupDict, labelDict, rows, skip, nulls) => {
+        fc.boolean(),
+        (groupDict, labelDict, rows, skip, nulls, hinted) => {
           // Codes past the dictionary are nulls (the Parquet decoder's null code is dict.length).
           const gRange = groupDict.length + (nulls ? 1 : 0);
           const lRange = labelDict.length + (nulls ? 1 : 0);
@@ -34,6 +35,8 @@ describe("batch sink dictionary fast paths", () => {
             lBuf[skip + i] = l % lRange;
             dBuf[skip + i] = d ? 1 : 0;
           });
+          // A reader that checked its codes says so (`max`, as the Parquet decoder does); the sink then skips its own scans.
+          const max = (dict: readonly Cell[]) => (hinted ? { max: dict.length - (nulls ? 0 : 1) } : {});
           const kernels = createReferenceKernels();
           const [fast] = createSlices(["g"], kernels);
           const [slow] = createSlices(["g"], kernels);
@@ -42,9 +45,9 @@ describe("batch sink dictionary fast paths", () => {
             firstRow: 0,
             length: n,
             columns: [
-              { kind: "dict", codes: gBuf.subarray(skip), dict: groupDict },
-              { kind: "dict", codes: lBuf.subarray(skip), dict: labelDict },
-              { kind: "bool", values: dBuf.subarray(skip) },
+              { kind: "dict", codes: gBuf.subarray(skip), dict: groupDict, ...max(groupDict) },
+              { kind: "dict", codes: lBuf.subarray(skip), dict: labelDict, ...max(labelDict) },
+              { kind: "bool", values: dBuf.subarray(skip), ...(hinted ? { max: 1 } : {}) },
             ],
           });
           for (let i = 0; i < n; i++) {

@@ -17,10 +17,13 @@ export type Cell = string | number | boolean | bigint | null;
  *   so per-entry work can be cached on its identity.
  * - `bool`: 0, 1, or 255 for null.
  * - `number`: doubles, `valid[i] === 0` marks a null (valid is null when there is none).
+ * `max`, when a reader sets it, bounds every code (value) of the column: the reader has
+ * already checked them (Parquet checks each index against its dictionary), so the caller
+ * need not scan the rows again for a null or an out-of-range code.
  */
 export type DecodedColumn =
-  | { kind: "dict"; codes: Uint8Array | Uint16Array | Uint32Array; dict: readonly Cell[] }
-  | { kind: "bool"; values: Uint8Array }
+  | { kind: "dict"; codes: Uint8Array | Uint16Array | Uint32Array; dict: readonly Cell[]; max?: number }
+  | { kind: "bool"; values: Uint8Array; max?: number }
   | { kind: "number"; values: Float64Array; valid: Uint8Array | null };
 
 /** Null marker of a `bool` column. */
@@ -56,8 +59,8 @@ export function cellAt(col: DecodedColumn, i: number): Cell {
 
 /** A view of rows [start, end) of a column (no copy). */
 export function sliceColumn(col: DecodedColumn, start: number, end: number): DecodedColumn {
-  if (col.kind === "dict") return { kind: "dict", codes: col.codes.subarray(start, end), dict: col.dict };
-  if (col.kind === "bool") return { kind: "bool", values: col.values.subarray(start, end) };
+  if (col.kind === "dict") return { kind: "dict", codes: col.codes.subarray(start, end), dict: col.dict, max: col.max };
+  if (col.kind === "bool") return { kind: "bool", values: col.values.subarray(start, end), max: col.max };
   return { kind: "number", values: col.values.subarray(start, end), valid: col.valid === null ? null : col.valid.subarray(start, end) };
 }
 

@@ -128,12 +128,12 @@ function scatter(col: DecodedColumn, valid: Uint8Array | null, rows: number): De
     const nullCode = col.dict.length;
     const codes = codeArray(nullCode, rows);
     for (let i = 0, j = 0; i < rows; i++) codes[i] = valid[i] ? col.codes[j++]! : nullCode;
-    return { kind: "dict", codes, dict: col.dict };
+    return { kind: "dict", codes, dict: col.dict, max: col.max === undefined ? undefined : nullCode };
   }
   if (col.kind === "bool") {
     const values = new Uint8Array(rows);
     for (let i = 0, j = 0; i < rows; i++) values[i] = valid[i] ? col.values[j++]! : BOOL_NULL;
-    return { kind: "bool", values };
+    return { kind: "bool", values, max: col.max === undefined ? undefined : BOOL_NULL };
   }
   const values = new Float64Array(rows);
   for (let i = 0, j = 0; i < rows; i++) if (valid[i]) values[i] = col.values[j++]!;
@@ -245,14 +245,14 @@ export function decodeDataPage(
     // Codes as wide as the indices can be, so a too-large index is caught, not truncated.
     const codes = size < 0xff && width <= 8 ? scratchBytes(scratch, n) : codeArray(Math.max(size, width > 16 ? 0xffff : width > 8 ? 0xff : 0), n);
     kernels.dictionaryIndices(body, pos + 1, body.length, width, codes, n, size);
-    dense = { kind: "dict", codes, dict: dict!.cells };
+    dense = { kind: "dict", codes, dict: dict!.cells, max: size - 1 }; // every index was checked
   } else if (type === "BOOLEAN") {
     if (encoding === "RLE") {
       const len = readU32(body, pos);
       const values = scratchBytes(scratch, n);
       kernels.readHybrid(body, pos + 4, pos + 4 + len, 1, values, n);
       dense = { kind: "bool", values };
-    } else dense = { kind: "bool", values: plainBooleans(kernels, body, pos, n, scratch) };
+    } else dense = { kind: "bool", values: plainBooleans(kernels, body, pos, n, scratch), max: 1 }; // bits: 0 or 1
   } else {
     dense = { kind: "number", values: plainNumbers(body, pos, n, type), valid: null };
   }
