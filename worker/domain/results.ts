@@ -164,6 +164,9 @@ export function metricEvidence(
   };
 }
 
+/** Why an ungated calibration gap has no interval (see sliceResult). */
+export const UNGATED_CALIBRATION_NOTE = "no interval: calibrationGap is not gated, so its bins are not resampled (give it a threshold to get one)";
+
 /** Builds the evaluated result of one slice at level 1 − alpha; also returns the legacy report and the basis of its intervals. */
 export function sliceResult(slice: SliceTable, source: ResultSource, o: ResultOptions): { result: SliceResult; report: MetricReport; basis: ResultBasis } {
   const p = o.policy;
@@ -173,7 +176,11 @@ export function sliceResult(slice: SliceTable, source: ResultSource, o: ResultOp
   const report = computeMetrics(slice.table, { minGroupSize: p.minGroupSize, ece });
   const keep = slice.table.groups.map((g) => g.n >= p.minGroupSize);
   const included = slice.table.groups.filter((_, i) => keep[i]);
-  const tableSources = intervalSources(included, cal ? cal.filter((_, i) => keep[i]) : null, {
+  // The calibration bins are about three quarters of the bootstrap's cells (bins × 2 per
+  // group against 6): they are resampled only when the policy gates the gap (a threshold or
+  // a maxRegression), since an ungated interval decides nothing. Its value is still reported.
+  const calibrationGated = "calibrationGap" in p.thresholds || "calibrationGap" in p.maxRegression;
+  const tableSources = intervalSources(included, cal && calibrationGated ? cal.filter((_, i) => keep[i]) : null, {
     method: p.intervalMethod,
     resample: o.resample,
     replicates: p.bootstrapReplicates,
@@ -192,7 +199,10 @@ export function sliceResult(slice: SliceTable, source: ResultSource, o: ResultOp
   const metrics = {} as Record<MetricName, MetricEvidence>;
   for (const m of TABLE_METRICS) {
     const d = report.aggregates[m];
-    metrics[m] = metricEvidence(m, { value: d.value, note: d.note, excluded: d.excluded }, sources[m], level, p, hintGroups[m], o.resample !== null);
+    const ungated = m === "calibrationGap" && !calibrationGated && d.value !== null && sources[m] !== null;
+    metrics[m] = ungated
+      ? metricEvidence(m, { value: d.value, note: d.note ?? UNGATED_CALIBRATION_NOTE, excluded: d.excluded }, null, level, p, hintGroups[m], o.resample !== null)
+      : metricEvidence(m, { value: d.value, note: d.note, excluded: d.excluded }, sources[m], level, p, hintGroups[m], o.resample !== null);
   }
   metrics.counterfactualFlipRate = metricEvidence(
     "counterfactualFlipRate",
