@@ -139,4 +139,22 @@ describe("summarised path ≡ columnar path ≡ row path", () => {
       { numRuns: 15 },
     );
   }, 120_000);
+
+  it("a stored summary that is not one (not JSON, lengths off, a negative count) is not trusted: the segment is counted from its columns", async () => {
+    const now = TRACE_BASE + 9 * DAY_MS + 3_600_000;
+    const { client, store } = await setUp(policyOf({ attributes: ["a", "b"], bins: 4, dpg: 0.5, eog: undefined, replicates: 0, windowDays: 10, minSampleSize: 1 }), now);
+    await store.traces.insert(fc.sample(traceArb, { seed: 7, numRuns: 80 }).map(traceFromGen));
+    await packTraces({ clock: () => new Date(now), newId: () => crypto.randomUUID() }, store, { maxRowsPerSegment: 16 });
+    const from = new Date(now - 10 * DAY_MS);
+    const to = new Date(now);
+    const o = { calibrationBins: 4 };
+    const expected = await createRowWindowReader(store.window, kernels).sliceTables("f", ["a", "b"], from, to, o);
+    const ids = (await client.execute("SELECT DISTINCT segment_id FROM segment_summaries ORDER BY segment_id")).rows.map((r) => String(r.segment_id));
+    expect(ids.length).toBeGreaterThanOrEqual(3);
+    const bad = ["{not json", JSON.stringify({ v: ["x"], c: [1, 2], k: [], p: [], s: [] }), JSON.stringify({ v: ["x"], c: [-1, 0, 0, 0, 0, 0, 0, 0], k: [0, 0, 0, 0], p: [0, 0, 0, 0], s: [0, 0, 0, 0] })];
+    for (let i = 0; i < bad.length; i++) await client.execute({ sql: "UPDATE segment_summaries SET body = ? WHERE segment_id = ?", args: [bad[i]!, ids[i]!] });
+    const read = await createSummaryWindowReader(store.window, kernels).readWindow("f", ["a", "b"], from, to, o);
+    expect(read.slices).toEqual(expected);
+    client.close();
+  });
 });

@@ -18,13 +18,25 @@ import { type Accumulators, addSegmentColumns, addSegmentRows } from "./columnar
 import type { CodedColumn } from "./dataset-hash.js";
 import type { Kernels } from "./kernels/types.js";
 import { createMerkleHasher, type MerkleHasher, type SegmentLeaf } from "./merkle-hash.js";
-import type { SegmentMeta, SegmentStatisticsSource, SummaryBody, WindowSource } from "./ports.js";
+import { type SegmentMeta, type SegmentStatisticsSource, type SummaryBody, summaryBodySchema, type WindowSource } from "./ports.js";
 import { blobBytes, blobView, DAY_MS } from "./segment-codec.js";
 import { segmentColumnHash, segmentContentHash, summariseSegment, summaryKey } from "./segment-summary.js";
 import { createSliceAccumulators, type SliceTableOptions, type WindowRead, type WindowReader, windowReaderOver } from "./window.js";
 import { mergeSegmentsAndTail } from "./window-merge.js";
 
 type Source = WindowSource & SegmentStatisticsSource;
+
+/** A stored summary body with `bins` calibration bins per group, or null when it is not one. */
+function parseSummary(text: string, bins: number): SummaryBody | null {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  const r = summaryBodySchema.safeParse(raw);
+  return r.success && r.data.k.length === r.data.v.length * bins ? r.data : null;
+}
 
 /** Creates the summarised window reader (the production path). */
 export function createSummaryWindowReader(source: Source, kernels: Kernels, opts: { pageSize?: number } = {}): WindowReader {
@@ -66,8 +78,7 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
     let sums: (SummaryBody | null)[] = keys.map((k) => stored.get(k) ?? null);
     if (!have || !hashed || cut) {
       // Cold (or cut): read the columns once, compute what is missing, memoise it.
-      const data = await source.loadSegmentColumns(meta, attributes);
-      const deltas = await source.segmentDeltas(meta.id);
+      const [data, deltas] = await Promise.all([source.loadSegmentColumns(meta, attributes), source.segmentDeltas(meta.id)]);
       pre = { data, deltas };
       const packed = blobBytes(data.outcome);
       const time = blobView(data.time, Uint32Array);
@@ -116,17 +127,25 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
     const s = createSliceAccumulators(kernels, attributes, o);
     const keys = slicesOf([...attributes]).map((x) => summaryKey(x.attributes));
     const h = hash ? createMerkleHasher(attributes, o.datasetChunkRows) : null;
-    const segments = await source.listSegments(flowKey, f, t);
-    const stats = segments.length ? await source.windowStatistics(flowKey, f, t, keys, bins) : { summaries: [] };
+    // The segment list, their statistics and the tail's first page are independent reads,
+    // asked for at once (in the order they are needed): the store answers the tail while
+    // this thread parses and sums the summaries.
+    const listed = Promise.all([source.listSegments(flowKey, f, t), source.windowStatistics(flowKey, f, t, keys, bins)]);
+    const firstPage = source.readTailPage(flowKey, attributes, f, t, null, pageSize);
+    firstPage.catch(() => {}); // awaited in the merge; a failure before that must not go unhandled
+    const [segments, stats] = await listed;
     const summaries = new Map<string, Map<string, SummaryBody>>();
     for (const x of stats.summaries) {
       let m = summaries.get(x.segmentId);
       if (!m) summaries.set(x.segmentId, (m = new Map()));
-      m.set(x.key, JSON.parse(x.body) as SummaryBody);
+      // Stored JSON is parsed, not trusted: a body that is not a summary (or not valid JSON)
+      // is treated as missing, so the segment is counted from its columns instead.
+      const body = parseSummary(x.body, bins);
+      if (body) m.set(x.key, body);
     }
     const memos: Promise<void>[] = [];
     await mergeSegmentsAndTail({
-      source, s, h, segments, flowKey, attributes, from: f, to: t, pageSize,
+      source, s, h, segments, flowKey, attributes, from: f, to: t, pageSize, firstPage,
       addSegment: async (meta) => {
         if (!attributes.some((a) => meta.unpackedAttributes.includes(a))) {
           const m = await addWhole(s, h, meta, attributes, keys, bins, summaries.get(meta.id) ?? new Map(), f, t);

@@ -5,7 +5,7 @@
  * one pass. The readers differ only in what they do with one segment (`addSegment`).
  */
 import type { DatasetHasher } from "./dataset-hash.js";
-import type { SegmentMeta, WindowSource } from "./ports.js";
+import type { SegmentMeta, SliceWindowRow, WindowSource } from "./ports.js";
 import { addSliceRows, type createSliceAccumulators, rowLabels } from "./window.js";
 import { dayOf, direct, hashSliceRows } from "./window-hash.js";
 
@@ -23,6 +23,8 @@ export interface MergeWindow {
   pageSize: number;
   /** Adds one segment to `s` and `h` (the hash is settled after each). */
   addSegment(meta: SegmentMeta): Promise<void>;
+  /** The tail's first page, when the reader already asked for it (so it is read while other work runs). */
+  firstPage?: ReturnType<WindowSource["readTailPage"]>;
 }
 
 /**
@@ -45,7 +47,7 @@ export async function mergeSegmentsAndTail(w: MergeWindow): Promise<void> {
   };
   let after: { day: number; seq: number } | null = null;
   for (;;) {
-    const rows = await source.readTailPage(flowKey, attributes, from, to, after, pageSize);
+    const rows: SliceWindowRow[] = after === null && w.firstPage ? await w.firstPage : await source.readTailPage(flowKey, attributes, from, to, after, pageSize);
     if (rows.length === 0) break;
     const labels = rowLabels(rows, k);
     addSliceRows(s, rows, labels);
