@@ -21,8 +21,30 @@ import { mergeSegmentsAndTail } from "./window-merge.js";
 export type Accumulators = ReturnType<typeof createSliceAccumulators>;
 /** Kernel group codes are u16 and code dict.length means "absent": at most 65,535 values. */
 const MAX_CODES = 65_535;
+const ABSENT_MARK = 0xffff;
 
 /** Positions of the entries whose time lies in [from, to). */
+/**
+ * The rows of a segment in [from, to) as one run [lo, hi) when they are contiguous (rows
+ * recorded in time order, the usual case: then the columns are viewed, not copied); null
+ * when back-filled rows interleave.
+ */
+function keptRun(time: Uint32Array, dayStart: number, from: number, to: number): { lo: number; hi: number } | null {
+  let lo = -1;
+  let hi = -1;
+  let n = 0;
+  for (let i = 0; i < time.length; i++) {
+    const t = dayStart + time[i]!;
+    if (t >= from && t < to) {
+      if (lo < 0) lo = i;
+      hi = i + 1;
+      n++;
+    }
+  }
+  if (lo < 0) return { lo: 0, hi: 0 };
+  return n === hi - lo ? { lo, hi } : null;
+}
+
 function keptPositions(time: Uint32Array, dayStart: number, from: number, to: number): Uint32Array {
   const keep = new Uint32Array(time.length);
   let n = 0;
@@ -53,36 +75,60 @@ export function combineCodes(cols: { dict: readonly string[]; codes: Uint16Array
   const flat = product <= 1 << 16 ? new Int32Array(product).fill(-1) : null;
   const map = flat ? null : new Map<number, number>();
   const dict: string[] = [];
-  const raw = new Int32Array(n);
-  for (let i = 0; i < n; i++) {
-    let key = 0;
-    let mult = 1;
-    let absent = false;
-    for (let j = 0; j < cols.length; j++) {
-      const c = cols[j]!.codes[i]!;
-      if (c >= sizes[j]!) {
-        absent = true;
-        break;
-      }
-      key += c * mult;
-      mult *= sizes[j]!;
-    }
-    if (absent) {
-      raw[i] = -1;
-      continue;
-    }
-    let code = flat ? flat[key]! : (map!.get(key) ?? -1);
-    if (code < 0) {
-      if (dict.length >= MAX_CODES) return null;
-      code = dict.length;
-      dict.push(intersectionValue(cols.map((c) => c.dict[c.codes[i]!]!)));
-      if (flat) flat[key] = code;
-      else map!.set(key, code);
-    }
-    raw[i] = code;
-  }
+  // Absent rows are marked 0xFFFF first (no real code reaches it: codes stay below
+  // MAX_CODES) and renumbered to dict.length at the end, so no wider scratch array is needed.
   const codes = new Uint16Array(n);
-  for (let i = 0; i < n; i++) codes[i] = raw[i]! < 0 ? dict.length : raw[i]!;
+  /** The code of combination `key` first seen at row i; -1 when there are too many. */
+  const fresh = (key: number, i: number): number => {
+    if (dict.length >= MAX_CODES) return -1;
+    const code = dict.length;
+    dict.push(intersectionValue(cols.map((c) => c.dict[c.codes[i]!]!)));
+    if (flat) flat[key] = code;
+    else map!.set(key, code);
+    return code;
+  };
+  if (cols.length === 2 && flat) {
+    // Two attributes (the usual intersection): one flat lookup per row, ~10× the general loop.
+    const a = cols[0]!.codes;
+    const b = cols[1]!.codes;
+    const sa = sizes[0]!;
+    const sb = sizes[1]!;
+    for (let i = 0; i < n; i++) {
+      const x = a[i]!;
+      const y = b[i]!;
+      if (x >= sa || y >= sb) {
+        codes[i] = ABSENT_MARK;
+        continue;
+      }
+      let code = flat[x + y * sa]!;
+      if (code < 0 && (code = fresh(x + y * sa, i)) < 0) return null;
+      codes[i] = code;
+    }
+  } else {
+    const cs = cols.map((c) => c.codes);
+    for (let i = 0; i < n; i++) {
+      let key = 0;
+      let mult = 1;
+      let absent = false;
+      for (let j = 0; j < cs.length; j++) {
+        const c = cs[j]![i]!;
+        if (c >= sizes[j]!) {
+          absent = true;
+          break;
+        }
+        key += c * mult;
+        mult *= sizes[j]!;
+      }
+      if (absent) {
+        codes[i] = ABSENT_MARK;
+        continue;
+      }
+      let code = flat ? flat[key]! : (map!.get(key) ?? -1);
+      if (code < 0 && (code = fresh(key, i)) < 0) return null;
+      codes[i] = code;
+    }
+  }
+  if (dict.length !== ABSENT_MARK) for (let i = 0; i < n; i++) if (codes[i] === ABSENT_MARK) codes[i] = dict.length;
   return { dict, codes };
 }
 
@@ -105,16 +151,28 @@ export async function addSegmentColumns(
   // An attribute too diverse to pack in this segment: its rows are the only source.
   if (attributes.some((a) => meta.unpackedAttributes.includes(a))) return false;
   const data = pre?.data ?? (await source.loadSegmentColumns(meta, attributes));
-  // Copy: late outcomes are patched in without touching the stored bytes.
-  let outcome = new Uint8Array(blobBytes(data.outcome));
-  for (const d of pre?.deltas ?? (await source.segmentDeltas(meta.id))) outcome[d.pos] = d.outcome;
+  const deltas = pre?.deltas ?? (await source.segmentDeltas(meta.id));
   const allTime = blobView(data.time, Uint32Array);
-  const at = meta.createdMin < from || meta.createdMax >= to ? keptPositions(allTime, meta.day * DAY_MS, from, to) : null;
-  outcome = pick(outcome, at);
-  const selected = pick(blobBytes(data.selected), at);
-  const score = pick(blobView(data.score, Float32Array), at);
+  const cut = meta.createdMin < from || meta.createdMax >= to;
+  const run = cut ? keptRun(allTime, meta.day * DAY_MS, from, to) : { lo: 0, hi: allTime.length };
+  const at = run ? null : keptPositions(allTime, meta.day * DAY_MS, from, to);
+  const { lo, hi } = run ?? { lo: 0, hi: allTime.length };
+  const view = <T extends Uint8Array | Uint16Array | Uint32Array | Float32Array>(a: T): T => (run ? (a.subarray(lo, hi) as T) : pick(a, at));
+  // A copy: late outcomes are patched in without touching the stored bytes.
+  const packed = blobBytes(data.outcome);
+  let outcome: Uint8Array;
+  if (run) {
+    outcome = packed.slice(lo, hi);
+    for (const d of deltas) if (d.pos >= lo && d.pos < hi) outcome[d.pos - lo] = d.outcome;
+  } else {
+    const all = new Uint8Array(packed);
+    for (const d of deltas) all[d.pos] = d.outcome;
+    outcome = pick(all, at);
+  }
+  const selected = view(blobBytes(data.selected));
+  const score = view(blobView(data.score, Float32Array));
   // A missing column means no trace of the segment carries the attribute: every code is "absent".
-  const cols = data.columns.map((c) => (c ? { dict: c.dict, codes: pick(blobView(c.codes, Uint16Array), at) } : { dict: [] as string[], codes: new Uint16Array(selected.length) }));
+  const cols = data.columns.map((c) => (c ? { dict: c.dict, codes: view(blobView(c.codes, Uint16Array)) } : { dict: [] as string[], codes: new Uint16Array(selected.length) }));
   const inter = cols.length > 1 ? combineCodes(cols) : null;
   if (cols.length > 1 && !inter) return false;
   s.specs.forEach((spec, i) => {
@@ -122,7 +180,7 @@ export async function addSegmentColumns(
     s.accs[i]!.addEncoded(c.dict, c.codes, selected, outcome, score);
   });
   // Positions are in seq order: the segment's rows are already in the hash's canonical order.
-  if (h) h.columns(meta.day, pick(allTime, at), selected, outcome, score, cols);
+  if (h) h.columns(meta.day, view(allTime), selected, outcome, score, cols);
   return true;
 }
 

@@ -68,6 +68,12 @@ async function counterfactualOf(store: TenantStore, flow: FlowRecord, version: n
   return Object.fromEntries(slicesOf(rp.attributes).map((s) => [s.name, counterfactualFlips(def, requests, s)]));
 }
 
+/** `p`, with a no-op rejection handler attached: it is awaited later, and failing before then must not go unhandled. */
+function handled<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
+}
+
 /**
  * Evaluates `flow` at `version` under the tenant's current policy. Publishing a
  * version other than the active one also replays it on the window's recorded
@@ -89,21 +95,27 @@ export async function evaluateFlow(
   let replay: Evaluation["replay"] = null;
   let datasetHash: string | null = null;
   let analyse: ((gate: GateResult) => Promise<Evaluation["drivers"] | undefined>) | null = null;
+  // The overrides (and, below, the baseline) do not depend on the window: they are asked for
+  // with it, so the store answers them while this thread merges the window.
+  let overrides: ReturnType<TenantStore["governance"]["activeOverridesFor"]>;
   if (pol?.enabled) {
     const rp = resolvePolicy(pol);
     const w = windowFor(now, pol.windowDays);
     window = { from: w.from.toISOString(), to: w.to.toISOString(), days: pol.windowDays };
-    const read = await deps.windowReader(store).readWindow(flow.key, rp.attributes, w.from, w.to, { calibrationBins: rp.calibrationBins });
+    const reading = deps.windowReader(store).readWindow(flow.key, rp.attributes, w.from, w.to, { calibrationBins: rp.calibrationBins });
+    const baseline = handled(store.evidence.lastPassingEvaluation(flow.id));
+    overrides = handled(store.governance.activeOverridesFor(flow.id));
+    const read = await reading;
     const observed = read.slices;
     datasetHash = read.datasetHash;
     const usable = observed.some((s) => s.table.groups.length > 0);
     // An empty window has no recorded request to replay: skip the sample read.
     const synthetic = usable ? await syntheticSlices(store, flow, version, trigger, rp, w) : null;
     replay = synthetic?.replay ?? null;
-    input = { observed, ...synthetic?.input, baseline: await store.evidence.lastPassingEvaluation(flow.id), sequential: await sequentialInput(deps, store, flow, version, trigger, rp, w) };
+    input = { observed, ...synthetic?.input, baseline: await baseline, sequential: await sequentialInput(deps, store, flow, version, trigger, rp, w) };
     if (usable) analyse = (gate) => driversOf(store, flow, version, rp, w, gate, synthetic?.read);
-  }
-  const override = applicableOverride(await store.governance.activeOverridesFor(flow.id), flow.id, now);
+  } else overrides = store.governance.activeOverridesFor(flow.id);
+  const override = applicableOverride(await overrides, flow.id, now);
   // Kernels.bootstrap (Wasm in production): the same seed gives the same bits everywhere.
   const gate = decideGate(pol, input, override, { resample: (cells, replicates, seed) => deps.kernels.bootstrap(cells, replicates, seed) });
   const drivers = analyse ? await analyse(gate) : undefined;
