@@ -36,6 +36,7 @@ import { writeCiOutputs } from "./ci-outputs.js";
 import { exitCodeFor } from "./fail-on.js";
 import { medianScoreOf } from "./scoring-rate.js";
 import { createSweep } from "./sweep.js";
+import { tierUpWasmEagerly } from "./wasm-tiering.js";
 
 /** Where the CLI writes; injectable so tests and embedders need no child process. */
 export interface CheckIo {
@@ -54,6 +55,7 @@ export const CLI_FLOW_ID = "cli";
 export { exitCodeFor };
 
 async function loadKernels(kind: CheckOptions["kernels"]): Promise<Kernels> {
+  tierUpWasmEagerly(); // before any module is compiled: the page kernels and zstd are Wasm too
   if (kind === "reference") return createReferenceKernels();
   try {
     return await loadWasmKernelsFromFile();
