@@ -9,6 +9,9 @@ import { ConflictError, StoreUnavailableError } from "../../worker/domain/errors
 import { loadMigrationsFromDisk } from "../../worker/runtime/node-files.js";
 import { guard, migrate, type SqlClient } from "../../worker/store/sql.js";
 import { createTenantStore } from "../../worker/store/tenant-store.js";
+import { fairnessPolicySchema } from "../../worker/domain/policy.js";
+import { decodeSummary } from "../../worker/domain/summary-codec.js";
+import { packTraces } from "../../worker/services/pack.js";
 
 export function storeContract(transport: string, open: () => Promise<SqlClient>) {
   describe(`[${transport}] storage contract`, () => {
@@ -86,6 +89,31 @@ export function storeContract(transport: string, open: () => Promise<SqlClient>)
       expect(await store.traces.recordOutcome(id, true, "2026-01-01T00:00:00.000Z")).toBe("unchanged");
       expect(await store.traces.recordOutcome(id, false, "2026-01-01T00:00:00.000Z")).toBe("conflict");
       expect(await store.traces.recordOutcome("missing", false, "2026-01-01T00:00:00.000Z")).toBe("not_found");
+      db.close();
+    });
+
+    it("late outcomes on one packed segment, recorded at once, all reach its stored summaries", async () => {
+      const { db, store } = await setup();
+      const base = Date.parse("2026-01-01T00:00:00.000Z");
+      const policy = fairnessPolicySchema.parse({ enabled: true, sensitiveAttribute: "ageBand", thresholds: { demographicParityGap: 0.5 } });
+      await store.write([store.governance.putPolicyStmt(policy, "a", "2026-01-01T00:00:00.000Z")]);
+      const traces = Array.from({ length: 12 }, (_, i) => ({
+        id: `t${i}`, flowKey: "f", version: 1, customerId: `c${i}`, attributes: { ageBand: i % 2 ? "a" : "b" }, selected: i % 3 === 0,
+        score: 0.05 + i * 0.07, offers: null, converted: null, source: "bulk" as const, createdAt: base + i * 1000,
+      }));
+      await store.traces.insert(traces);
+      expect((await packTraces({ clock: () => new Date(base + 2 * 86_400_000), newId: () => crypto.randomUUID() }, store)).segments).toBe(1);
+      // Each outcome rewrites the summary it read: concurrent ones on one segment must retry, not overwrite.
+      const results = await Promise.all(traces.map((t, i) => store.traces.recordOutcome(t.id, i % 4 === 0, "2026-01-02T00:00:00.000Z")));
+      expect(results).toEqual(traces.map(() => "recorded"));
+      const stats = await store.window.windowStatistics("f", base, base + 86_400_000, ['["ageBand"]'], 10);
+      expect(stats.summaries).toHaveLength(1);
+      const body = decodeSummary(stats.summaries[0]!.body, 10)!;
+      expect(body.v).toEqual(["a", "b"]);
+      const field = (f: number) => body.v.reduce((x, _, g) => x + body.c[g * 8 + f]!, 0);
+      expect([field(0), field(2), field(3)]).toEqual([12, 12, 3]); // n, labeled, positives (i = 0, 4, 8)
+      expect(Array.from(body.k).reduce((a, b) => a + b, 0)).toBe(12);
+      expect(Array.from(body.p).reduce((a, b) => a + b, 0)).toBe(3);
       db.close();
     });
 

@@ -13,6 +13,7 @@ import { type FairnessPolicy, fairnessPolicySchema } from "../../worker/domain/p
 import { createColumnarWindowReader } from "../../worker/engine/columnar-window.js";
 import { createReferenceKernels } from "../../worker/engine/kernels/reference.js";
 import { DAY_MS } from "../../worker/engine/segment-codec.js";
+import { encodeSummary } from "../../worker/domain/summary-codec.js";
 import { createSummaryWindowReader } from "../../worker/engine/summary-window.js";
 import { createRowWindowReader, type WindowReader } from "../../worker/engine/window.js";
 import { evaluateFlow } from "../../worker/services/evaluate.js";
@@ -150,8 +151,15 @@ describe("summarised path ≡ columnar path ≡ row path", () => {
     const o = { calibrationBins: 4 };
     const expected = await createRowWindowReader(store.window, kernels).sliceTables("f", ["a", "b"], from, to, o);
     const ids = (await client.execute("SELECT DISTINCT segment_id FROM segment_summaries ORDER BY segment_id")).rows.map((r) => String(r.segment_id));
-    expect(ids.length).toBeGreaterThanOrEqual(3);
-    const bad = ["{not json", JSON.stringify({ v: ["x"], c: [1, 2], k: [], p: [], s: [] }), JSON.stringify({ v: ["x"], c: [-1, 0, 0, 0, 0, 0, 0, 0], k: [0, 0, 0, 0], p: [0, 0, 0, 0], s: [0, 0, 0, 0] })];
+    expect(ids.length).toBeGreaterThanOrEqual(5);
+    const one = { v: ["x"], c: [1, 0, 0, 0, 0, 0, 0, 0], k: [0, 0, 0], p: [0, 0, 0], s: [0, 0, 0] };
+    const bad = [
+      "{not json",
+      JSON.stringify({ v: ["x"], c: [1, 2], k: [], p: [], s: [] }),
+      JSON.stringify({ v: ["x"], c: [-1, 0, 0, 0, 0, 0, 0, 0], k: [0, 0, 0, 0], p: [0, 0, 0, 0], s: [0, 0, 0, 0] }),
+      encodeSummary(one, 3), // well formed, but 3 bins in a 4-bin row
+      encodeSummary({ ...one, k: [0, 0, 0, 0], p: [0, 0, 0, 0], s: [0, 0, 0, 0] }, 4).subarray(0, 40), // truncated
+    ];
     for (let i = 0; i < bad.length; i++) await client.execute({ sql: "UPDATE segment_summaries SET body = ? WHERE segment_id = ?", args: [bad[i]!, ids[i]!] });
     const read = await createSummaryWindowReader(store.window, kernels).readWindow("f", ["a", "b"], from, to, o);
     expect(read.slices).toEqual(expected);

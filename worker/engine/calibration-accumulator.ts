@@ -60,7 +60,7 @@ export function createCalibrationAccumulator(kernels: Kernels, bins: number) {
      * Adds precomputed bins (a segment summary): group i of `k`/`p`/`s` (each groups × bins)
      * goes to accumulator code map[i].
      */
-    addBins(map: readonly number[], k: readonly number[], p: readonly number[], s: readonly number[]): void {
+    addBins(map: readonly number[], k: ArrayLike<number>, p: ArrayLike<number>, s: ArrayLike<number>): void {
       ensure(map.length ? Math.max(...map) + 1 : 0);
       map.forEach((to, g) => {
         for (let b = 0; b < bins; b++) {

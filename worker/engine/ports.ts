@@ -7,7 +7,7 @@
  * Times are epoch milliseconds; group values are the attribute's JSON text
  * (typed, so "1", 1 and true stay distinct), null when absent.
  */
-import { z } from "zod";
+import type { SummaryCounts } from "../domain/summary-codec.js";
 
 /** One trace of the window projected to the requested attributes. */
 export interface SliceWindowRow {
@@ -64,34 +64,15 @@ export interface SampledRequest {
   converted: boolean | null;
 }
 
-/** True when every entry is a non-negative integer (one tight loop: bodies hold ~200 counts per group, read per segment). */
-function isCountArray(x: unknown): x is number[] {
-  if (!Array.isArray(x)) return false;
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i];
-    if (typeof v !== "number" || !Number.isInteger(v) || v < 0) return false;
-  }
-  return true;
-}
-const counts = z.custom<number[]>(isCountArray, { message: "expected an array of non-negative integer counts" });
-
-/**
- * A slice summary's stored JSON body (engine/segment-summary.ts SliceSummary), parsed on
- * every read: 8 confusion counts per group label, and per group × bin the labeled scored
- * traces, their positives and their score sums (integer units), the arrays' lengths agreeing.
- */
-export const summaryBodySchema = z
-  .strictObject({ v: z.array(z.string()), c: counts, k: counts, p: counts, s: counts })
-  .refine((b) => b.c.length === b.v.length * 8 && b.k.length === b.p.length && b.k.length === b.s.length && (b.v.length === 0 ? b.k.length === 0 : b.k.length % b.v.length === 0), {
-    message: "summary arrays do not match its group labels",
-  });
-export type SummaryBody = z.infer<typeof summaryBodySchema>;
+/** A slice summary as the reader sums it (decoded by domain/summary-codec: parsed, not trusted). */
+export type SummaryBody = SummaryCounts;
 
 /** Per-segment statistics next to the segments: what the summarised reader reads and memoises. */
 export interface SegmentStatisticsSource {
   /** Stored summaries under `keys` (JSON attribute lists) for the window's segments. */
   windowStatistics(flowKey: string, fromMs: number, toMs: number, keys: readonly string[], bins: number): Promise<{
-    summaries: { segmentId: string; key: string; body: string }[];
+    /** body: the stored value as read (domain/summary-codec decodes it). */
+    summaries: { segmentId: string; key: string; body: unknown }[];
   }>;
   /** Stores what was computed for a segment read without it, unless a delta committed since `deltaCount`. */
   memoiseSegment(segmentId: string, deltaCount: number, m: {

@@ -13,12 +13,13 @@
  */
 import { deltaDigest } from "../domain/delta-digest.js";
 import { slicesOf } from "../domain/slices.js";
+import { decodeSummary } from "../domain/summary-codec.js";
 import { DEFAULT_CALIBRATION_BINS } from "../domain/calibration.js";
 import { type Accumulators, addSegmentColumns, addSegmentRows } from "./columnar-window.js";
 import type { CodedColumn } from "./dataset-hash.js";
 import type { Kernels } from "./kernels/types.js";
 import { createMerkleHasher, type MerkleHasher, type SegmentLeaf } from "./merkle-hash.js";
-import { type SegmentMeta, type SegmentStatisticsSource, type SummaryBody, summaryBodySchema, type WindowSource } from "./ports.js";
+import type { SegmentMeta, SegmentStatisticsSource, SummaryBody, WindowSource } from "./ports.js";
 import { blobBytes, blobView, DAY_MS } from "./segment-codec.js";
 import { segmentColumnHash, segmentContentHash, summariseSegment, summaryKey } from "./segment-summary.js";
 import { createSliceAccumulators, type SliceTableOptions, type WindowRead, type WindowReader, windowReaderOver } from "./window.js";
@@ -26,17 +27,6 @@ import { mergeSegmentsAndTail } from "./window-merge.js";
 
 type Source = WindowSource & SegmentStatisticsSource;
 
-/** A stored summary body with `bins` calibration bins per group, or null when it is not one. */
-function parseSummary(text: string, bins: number): SummaryBody | null {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  const r = summaryBodySchema.safeParse(raw);
-  return r.success && r.data.k.length === r.data.v.length * bins ? r.data : null;
-}
 
 /** Creates the summarised window reader (the production path). */
 export function createSummaryWindowReader(source: Source, kernels: Kernels, opts: { pageSize?: number } = {}): WindowReader {
@@ -138,9 +128,9 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
     for (const x of stats.summaries) {
       let m = summaries.get(x.segmentId);
       if (!m) summaries.set(x.segmentId, (m = new Map()));
-      // Stored JSON is parsed, not trusted: a body that is not a summary (or not valid JSON)
-      // is treated as missing, so the segment is counted from its columns instead.
-      const body = parseSummary(x.body, bins);
+      // Parsed, not trusted: a body that is not a summary is treated as missing, so the
+      // segment is counted from its columns instead.
+      const body = decodeSummary(x.body, bins);
       if (body) m.set(x.key, body);
     }
     const memos: Promise<void>[] = [];

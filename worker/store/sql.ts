@@ -114,7 +114,7 @@ export async function migrate(db: Client, migrations: Migration[]): Promise<void
 }
 
 /** A guard statement for a write batch: the whole batch aborts with ConflictError(code) if `condition` is false. */
-export function guard(code: string, condition: string, args: (string | number | null)[]): InStatement {
+export function guard(code: string, condition: string, args: SqlValue[]): InStatement {
   return { sql: `INSERT INTO write_guard (ok, name) SELECT (${condition}), ?`, args: [...args, code] };
 }
 

@@ -5,22 +5,18 @@
  * pack (store/tenant/segments.ts), memoised by the first read of a segment packed
  * without them (guarded on the delta count, so a summary never misses a delta that
  * committed meanwhile), and updated by each outcome delta in the delta's own commit.
- * The JSON bodies are built and read by engine/segment-summary.ts; the store knows only
- * their layout, to add a delta's counts with json_set.
+ * Bodies are built by engine/segment-summary.ts and stored in domain/summary-codec's
+ * binary form; a delta's counts are added by decoding, adding and re-encoding the body
+ * in the delta's batch, guarded on the body read (a concurrent delta makes it retry).
  */
 import { scoreBin, scoreUnits } from "../../domain/calibration.js";
 import { DELTA_LANES, deltaElement } from "../../domain/delta-digest.js";
 import { groupLabel, intersectionValue } from "../../domain/slices.js";
-import { type Client, type InStatement, guard, read, writeBatch } from "../sql.js";
+import { decodeSummary, encodeSummary, type SummaryCounts } from "../../domain/summary-codec.js";
+import { type Client, type InStatement, guard, read, type SqlValue, writeBatch } from "../sql.js";
 
-/** A slice summary as stored (engine/segment-summary.ts SliceSummary). */
-export interface StoredSummary {
-  v: string[];
-  c: number[];
-  k: number[];
-  p: number[];
-  s: number[];
-}
+/** A slice summary's counts (engine/segment-summary.ts SliceSummary), stored as domain/summary-codec encodes them. */
+export type StoredSummary = SummaryCounts;
 
 /** What a reader may memoise for one segment (everything optional; existing values win). */
 export interface SegmentMemo {
@@ -46,7 +42,7 @@ function digestAdd(lanes: readonly number[]): { sql: string; args: number[] } {
 export function summaryStmts(tenantId: string, segmentId: string, summaries: SegmentMemo["summaries"], condition?: { sql: string; args: (string | number)[] }): InStatement[] {
   return (summaries ?? []).map((m) => ({
     sql: `INSERT OR IGNORE INTO segment_summaries (tenant_id, segment_id, attributes, bins, body) SELECT ?, ?, ?, ?, ? ${condition ? `WHERE ${condition.sql}` : ""}`,
-    args: [tenantId, segmentId, JSON.stringify(m.attributes), m.bins, JSON.stringify(m.body), ...(condition?.args ?? [])],
+    args: [tenantId, segmentId, JSON.stringify(m.attributes), m.bins, encodeSummary(m.body, m.bins), ...(condition?.args ?? [])],
   }));
 }
 
@@ -62,7 +58,7 @@ export function createSegmentSummaryStore(db: Client, tenantId: string) {
         args: [tenantId, ...w, bins, ...keys],
       });
       return {
-        summaries: sums.rows.map((r) => ({ segmentId: String(r.segment_id), key: String(r.attributes), body: String(r.body) })),
+        summaries: sums.rows.map((r) => ({ segmentId: String(r.segment_id), key: String(r.attributes), body: r.body as unknown })),
       };
     },
     /**
@@ -131,27 +127,30 @@ export function createSegmentSummaryStore(db: Client, tenantId: string) {
       for (const r of sums.rows) {
         const key = String(r.attributes);
         const bins = Number(r.bins);
-        const body = JSON.parse(String(r.body)) as StoredSummary;
+        const body = decodeSummary(r.body, bins);
         const parts = (JSON.parse(key) as string[]).map((a) => groupLabel(attrs[a]));
         if (parts.some((x) => x === null)) continue;
-        const g = body.v.indexOf(intersectionValue(parts as string[]));
+        const g = body ? body.v.indexOf(intersectionValue(parts as string[])) : -1;
         const where = { sql: `WHERE tenant_id = ? AND segment_id = ? AND attributes = ? AND bins = ? AND ${open}`, args: [tenantId, segmentId, key, bins, tenantId, traceId] };
-        if (g < 0) {
-          // The trace is not where this summary says its group is: drop it, the next read recomputes it.
+        if (!body || g < 0) {
+          // Not a summary (or the trace is not where it says its group is): drop it, the next read recomputes it.
           stmts.push({ sql: `DELETE FROM segment_summaries ${where.sql}`, args: where.args });
           continue;
         }
-        const inc: [string, number][] = [[`c[${g * 8 + 2}]`, 1], [`c[${g * 8 + (o === 1 ? (sel ? 4 : 6) : sel ? 5 : 7)}]`, 1]];
-        if (o === 1) inc.push([`c[${g * 8 + 3}]`, 1]);
+        const next = { v: body.v, c: Array.from(body.c), k: Array.from(body.k), p: Array.from(body.p), s: Array.from(body.s) };
+        next.c[g * 8 + 2]!++;
+        next.c[g * 8 + (o === 1 ? (sel ? 4 : 6) : sel ? 5 : 7)]!++;
+        if (o === 1) next.c[g * 8 + 3]!++;
         const b = scoreBin(score, bins);
         if (b >= 0) {
-          inc.push([`k[${g * bins + b}]`, 1], [`s[${g * bins + b}]`, scoreUnits(score)]);
-          if (o === 1) inc.push([`p[${g * bins + b}]`, 1]);
+          next.k[g * bins + b]!++;
+          next.s[g * bins + b]! += scoreUnits(score);
+          if (o === 1) next.p[g * bins + b]!++;
         }
-        stmts.push({
-          sql: `UPDATE segment_summaries SET body = json_set(body, ${inc.map(([path]) => `'$.${path}', json_extract(body, '$.${path}') + ?`).join(", ")}) ${where.sql}`,
-          args: [...inc.map(([, x]) => x), ...where.args],
-        });
+        // The body this plan read must still be the stored one: another delta of the segment
+        // committing meanwhile aborts this batch (the caller reads again), never lost.
+        stmts.push(guard(OUTCOME_RETRY, "(SELECT body = ? FROM segment_summaries WHERE tenant_id = ? AND segment_id = ? AND attributes = ? AND bins = ?)", [r.body as SqlValue, tenantId, segmentId, key, bins]));
+        stmts.push({ sql: `UPDATE segment_summaries SET body = ? ${where.sql}`, args: [encodeSummary(next, bins), ...where.args] });
       }
       const lanes = await deltaElement(pos, o);
       if (lanes.length !== DELTA_LANES) throw new Error("delta digest lanes");
