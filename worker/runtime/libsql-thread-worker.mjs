@@ -57,11 +57,17 @@ function toParam(v) {
   return v;
 }
 
-/** BLOBs leave as ArrayBuffers (the @libsql/client shape), moved rather than copied when they own their memory. */
+/**
+ * BLOBs leave as ArrayBuffers (the @libsql/client shape), moved rather than copied when they
+ * own their memory. The driver returns ArrayBuffers: they are moved too — cloned, a segment's
+ * columns (megabytes) would be copied and their originals left for this thread's rare GCs.
+ */
 function exportRow(row, transfer) {
   for (const k in row) {
     const v = row[k];
-    if (v instanceof Uint8Array) {
+    if (v instanceof ArrayBuffer) {
+      if (v.byteLength > 0 && !transfer.includes(v)) transfer.push(v);
+    } else if (v instanceof Uint8Array) {
       const own = v.byteOffset === 0 && v.byteLength === v.buffer.byteLength && !transfer.includes(v.buffer);
       const ab = own ? v.buffer : v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength);
       transfer.push(ab);

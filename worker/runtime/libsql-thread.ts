@@ -124,7 +124,7 @@ export function createThreadLibsqlClient(path: string, opts: ThreadClientOptions
 
   function spawn(): Thread {
     // Plain JavaScript needs no loader: without execArgv the thread skips the parent's (tsx) start-up hooks.
-    const w = new Worker(WORKER_URL, { workerData: { path, busyTimeoutMs: opts.busyTimeoutMs ?? 5000 }, execArgv: [] });
+    const w = new Worker(WORKER_URL, { workerData: { path, busyTimeoutMs: opts.busyTimeoutMs ?? 5000 }, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 2 } });
     const t: Thread = { w, pending: new Map() };
     // An idle database thread must not keep the process alive; it is ref'd while work is outstanding.
     w.unref();
