@@ -12,9 +12,10 @@ import { compressors } from "hyparquet-compressors";
 import { ZSTDDecoder } from "zstddec";
 import { parquetHeader, readPage } from "hyparquet/src/column.js";
 import { convert, DEFAULT_PARSERS } from "hyparquet/src/convert.js";
-import { parquetMetadata, parquetSchema } from "hyparquet/src/metadata.js";
-import type { ColumnChunk, ColumnDecoder, Compressors, FileMetaData, PageHeader, SchemaTree } from "hyparquet/src/types.js";
+import { parquetSchema } from "hyparquet/src/metadata.js";
+import type { ColumnDecoder, Compressors, PageHeader, SchemaTree } from "hyparquet/src/types.js";
 import { type ByteSource, type ColumnBatch, ColumnarFileError, columnLength, type DecodedColumn, sliceColumn } from "./columns.js";
+import { type Footer, type FooterRowGroup, parseFooter } from "./parquet-footer.js";
 import { createReferencePageKernels, type PageKernels } from "./parquet-hybrid.js";
 import { decodeDataPage, type PageColumn, type PageDictionary, type PageScratch, toCell } from "./parquet-pages.js";
 
@@ -41,8 +42,8 @@ export interface ParquetReadOptions {
 
 const u32 = (b: Uint8Array, p: number) => (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
 
-/** Reads and checks the footer: magic at both ends, then hyparquet's metadata parse. */
-async function readFooter(source: ByteSource): Promise<FileMetaData> {
+/** Reads and checks the footer: magic at both ends, then the metadata the reader needs (parquet-footer). */
+async function readFooter(source: ByteSource): Promise<Footer> {
   if (source.size < 12) throw new ColumnarFileError(`not a Parquet file: ${source.size} bytes is too short for one`);
   const head = await source.read(0, 4);
   if (u32(head, 0) !== MAGIC) throw new ColumnarFileError("not a Parquet file: it does not begin with the PAR1 magic");
@@ -53,14 +54,14 @@ async function readFooter(source: ByteSource): Promise<FileMetaData> {
   if (metaLength + 12 > source.size) throw new ColumnarFileError(`truncated Parquet file: the footer claims ${metaLength} bytes of metadata`);
   if (metaLength + 8 > tail.length) tail = await source.read(source.size - metaLength - 8, metaLength + 8);
   try {
-    return parquetMetadata(tail.subarray(tail.length - metaLength - 8));
+    return parseFooter(tail.subarray(tail.length - metaLength - 8));
   } catch (err) {
     throw new ColumnarFileError(`corrupt Parquet footer (${(err as Error).message})`);
   }
 }
 
 /** The top-level flat columns asked for, with what the page decoder needs. */
-function resolveColumns(metadata: FileMetaData, names: string[], codecs: Compressors): { index: number; column: PageColumn }[] {
+function resolveColumns(metadata: Footer, names: string[], codecs: Compressors): { index: number; column: PageColumn }[] {
   const tree = parquetSchema(metadata);
   const available = tree.children.map((c) => c.element.name);
   // Leaf order = column-chunk order within a row group.
@@ -91,7 +92,7 @@ function resolveColumns(metadata: FileMetaData, names: string[], codecs: Compres
  * Pages of one column chunk, read through a window over the source so a chunk is never
  * held whole (a 100 M-row row group is fine).
  */
-function createChunkCursor(source: ByteSource, chunk: ColumnChunk, col: PageColumn, name: string, scratch: PageScratch, kernels: PageKernels) {
+function createChunkCursor(source: ByteSource, chunk: FooterRowGroup["columns"][number], col: PageColumn, name: string, scratch: PageScratch, kernels: PageKernels) {
   const meta = chunk.meta_data;
   if (!meta) throw new ColumnarFileError(`column ${JSON.stringify(name)} has no metadata in a row group`);
   const start = Number(meta.dictionary_page_offset || meta.data_page_offset);
