@@ -14,6 +14,8 @@ import { readParquet } from "../../worker/engine/sources/parquet.js";
 import { loadPageKernels } from "../../worker/engine/sources/parquet-wasm-node.js";
 import { type BatchSink, batchRows } from "./columnar.js";
 import { createCsvColumnReader } from "../../worker/engine/sources/csv-columns.js";
+import { createCsvWasmReader } from "../../worker/engine/sources/csv-wasm.js";
+import { loadCsvWasmModule } from "../../worker/engine/sources/csv-wasm-node.js";
 import { createCsvParser, CsvError } from "../../worker/engine/sources/csv.js";
 import { createNdjsonParser, NdjsonError } from "../../worker/engine/sources/ndjson.js";
 import { at, InputError } from "./errors.js";
@@ -147,18 +149,35 @@ export async function readRows(opts: ReadOptions): Promise<number> {
 /** Read size of the CSV byte path: it keeps no object per row, so big reads cost no GC. */
 const CSV_BYTES_CHUNK = 1 << 20;
 
-/** CSV through the byte path (csv-columns) into column batches. */
+/**
+ * CSV through the byte path into column batches: the Wasm reader (csv-wasm) when
+ * kernels.wasm loads, else the TypeScript one (csv-columns); both give the same batches.
+ */
 async function readCsvColumns(opts: ReadOptions, sink: BatchSink): Promise<number> {
-  const reader = createCsvColumnReader({
+  const options = {
     columns: opts.columns,
     numeric: sink.numeric,
-    onBatch: (b) => sink.add(b),
-    onBadNumber: (line, column, text) => sink.badNumber(line, column, text),
-    onNote: (n) => opts.onNote?.(`${opts.file}: ${n}`),
-  });
+    onBatch: (b: ColumnBatch) => sink.add(b),
+    onBadNumber: (line: number, column: number, text: string) => sink.badNumber(line, column, text),
+    onNote: (n: string) => opts.onNote?.(`${opts.file}: ${n}`),
+  };
+  const module = await loadCsvWasmModule();
+  const wasm = module ? createCsvWasmReader(module, options) : null;
   let handle: Awaited<ReturnType<typeof open>> | null = null;
   try {
     handle = await open(opts.file, "r");
+    if (wasm) {
+      // Read straight into the reader's Wasm memory, after the carried-over incomplete record.
+      let bytesRead = 0;
+      for (;;) {
+        const { bytesRead: n } = await handle.read(wasm.space(CSV_BYTES_CHUNK), 0, CSV_BYTES_CHUNK, null);
+        if (n === 0) break;
+        wasm.commit(n);
+        opts.onProgress?.((bytesRead += n));
+      }
+      return wasm.end();
+    }
+    const reader = createCsvColumnReader(options);
     // One buffer for the whole file: the incomplete last record moves to its front and the
     // next read lands after it (it grows only for a record longer than a chunk).
     let buf = new Uint8Array(2 * CSV_BYTES_CHUNK);

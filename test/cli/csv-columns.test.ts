@@ -3,20 +3,30 @@
  * on generated files: quoted fields with commas, doubled quotes and newlines, CRLF and LF,
  * blank lines, a BOM, UTF-8, fed in random chunk splits. Both must see the same rows, the
  * same values of the requested columns and the same line numbers, and fail on the same
- * line with the same message.
+ * line with the same message. Run for both byte readers: the TypeScript reference
+ * (csv-columns) and the Wasm one (csv-wasm).
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { cellAt, type ColumnBatch } from "../../worker/engine/sources/columns.js";
 import { CsvError, parseCsv } from "../../worker/engine/sources/csv.js";
-import { createCsvColumnReader } from "../../worker/engine/sources/csv-columns.js";
+import { createCsvColumnReader, type CsvColumnsOptions } from "../../worker/engine/sources/csv-columns.js";
+import { createCsvWasmReader } from "../../worker/engine/sources/csv-wasm.js";
+import { loadCsvWasmModule } from "../../worker/engine/sources/csv-wasm-node.js";
 
 const encoder = new TextEncoder();
+const wasmModule = await loadCsvWasmModule();
+
+type CreateReader = (opts: CsvColumnsOptions) => { push(chunk: Uint8Array): void; end(): number };
+const readers: [string, CreateReader][] = [
+  ["TypeScript", createCsvColumnReader],
+  ["Wasm", (opts) => createCsvWasmReader(wasmModule!, opts)!],
+];
 
 /** Runs the byte reader over `bytes` split at `cuts`; returns [line, ...requested cells] per row, or the error. */
-function byteRows(bytes: Uint8Array, columns: string[], cuts: number[], numeric = new Set<number>()) {
+function byteRows(create: CreateReader, bytes: Uint8Array, columns: string[], cuts: number[], numeric = new Set<number>()) {
   const rows: unknown[][] = [];
-  const reader = createCsvColumnReader({
+  const reader = create({
     columns,
     numeric,
     batchRows: 7, // small batches: several flushes per file
@@ -58,7 +68,9 @@ function textRows(text: string, columns: string[]) {
 const field = fc.stringMatching(/^[a-zé ,"\n\r1]{0,6}$/);
 const quoteField = (f: string, force: boolean) => (force || /[",\n\r]/.test(f) ? `"${f.replace(/"/g, '""')}"` : f);
 
-describe("CSV byte path = text parser", () => {
+describe.each(readers)("CSV byte path (%s) = text parser", (_, create) => {
+  it("has a reader", () => expect(create({ columns: ["a"], numeric: new Set(), onBatch() {}, onBadNumber: () => { throw new Error(); } })).toBeTruthy());
+
   it("same rows, cells and lines on generated files in random chunks", () => {
     fc.assert(
       fc.property(
@@ -71,7 +83,7 @@ describe("CSV byte path = text parser", () => {
           const lines = ["g,x,y", ...records.map((r) => r.map(([f, q]) => quoteField(f, q)).join(","))];
           const text = (bom ? "\uFEFF" : "") + lines.join(eol) + (blankLines ? `${eol}${eol}` : "");
           const expected = textRows(text, ["y", "g"]);
-          const got = byteRows(encoder.encode(text), ["y", "g"], cuts);
+          const got = byteRows(create, encoder.encode(text), ["y", "g"], cuts);
           if ("error" in expected) {
             expect(got).toEqual({ error: expected.error });
           } else {
@@ -89,17 +101,17 @@ describe("CSV byte path = text parser", () => {
   it("malformed quoting: the same line and message as the text parser", () => {
     for (const text of ['g,y\na,1\na"b,1\n', 'g,y\n"a"b,1\n', 'g,y\na,1\n"open,1\nmore\n', 'g,y\n"multi\nline"x,1\n']) {
       const expected = textRows(text, ["g"]);
-      for (const cuts of [[], [5], [9, 10, 11]]) expect(byteRows(encoder.encode(text), ["g"], cuts)).toEqual({ error: (expected as { error: unknown }).error });
+      for (const cuts of [[], [5], [9, 10, 11]]) expect(byteRows(create, encoder.encode(text), ["g"], cuts)).toEqual({ error: (expected as { error: unknown }).error });
     }
   });
 
   it("numbers parse to exactly Number()'s double, falling back to Number() beyond the fast form", () => {
     const values = ["0.5", "-1.25", "+3", "007", "0.1", "0.123456789012345", "1234567890.12345", "1e-3", " 0.5 ", "0x10", "12345678901234567890", ".5", "5."];
     const text = `s\n${values.join("\n")}\n\n`;
-    const got = byteRows(encoder.encode(text), ["s"], [4, 9], new Set([0]));
+    const got = byteRows(create, encoder.encode(text), ["s"], [4, 9], new Set([0]));
     expect(got.rows!.map((r) => r[1])).toEqual(values.map((v) => Number(v.trim())));
-    const empty = byteRows(encoder.encode("s,t\n,1\n"), ["s"], [], new Set([0]));
+    const empty = byteRows(create, encoder.encode("s,t\n,1\n"), ["s"], [], new Set([0]));
     expect(empty.rows).toEqual([[2, null]]);
-    expect(byteRows(encoder.encode("s\n0.5\nhigh\n"), ["s"], [], new Set([0]))).toEqual({ error: { line: 3, message: 'bad number "high" in 0' } });
+    expect(byteRows(create, encoder.encode("s\n0.5\nhigh\n"), ["s"], [], new Set([0]))).toEqual({ error: { line: 3, message: 'bad number "high" in 0' } });
   });
 });

@@ -12,6 +12,7 @@ export { histogram } from "./histogram";
 export { bootstrap } from "./bootstrap";
 export { log, exp, logFactorial } from "./portable-math";
 export { parquetHybrid, parquetBits, parquetFirstAtLeast } from "./parquet";
+export { csvParse, csvRehash } from "./csv";
 
 /** ABI version, bumped whenever an export's signature or memory contract changes. */
 export function abiVersion(): i32 {
