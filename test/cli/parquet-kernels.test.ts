@@ -13,6 +13,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_WASM_URL } from "../../worker/engine/kernels/wasm-node.js";
 import { type CodeArray, createReferencePageKernels, type PageKernels } from "../../worker/engine/sources/parquet-hybrid.js";
 import { createWasmPageKernels } from "../../worker/engine/sources/parquet-wasm.js";
+import { loadPageKernels } from "../../worker/engine/sources/parquet-wasm-node.js";
 
 const reference = createReferencePageKernels();
 const wasm = createWasmPageKernels(new WebAssembly.Module(readFileSync(DEFAULT_WASM_URL)));
@@ -144,6 +145,13 @@ describe.each([
     expect(() => kernels.readHybrid(bytes.subarray(0, bytes.length - 1), 0, bytes.length - 1, 3, new Uint8Array(8), 8)).toThrow("corrupt page: bit-packed run past the end of the page");
     expect(() => kernels.readHybrid(bytes, 0, bytes.length, 3, new Uint8Array(9), 9)).toThrow("corrupt page: encoded values end early");
     expect(() => kernels.readHybrid(Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0x01), 0, 6, 3, new Uint8Array(8), 8)).toThrow("corrupt page: bad run header");
+  });
+});
+
+describe("loadPageKernels (what the CLI reads Parquet with)", () => {
+  it("is the Wasm kernels when kernels.wasm is built, the reference when the file is missing", async () => {
+    expect((await loadPageKernels()).kind).toBe("wasm");
+    expect((await loadPageKernels(new URL("./no-such-kernels.wasm", DEFAULT_WASM_URL))).kind).toBe("reference");
   });
 });
 

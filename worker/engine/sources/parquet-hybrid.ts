@@ -16,6 +16,8 @@ export type CodeArray = Uint8Array | Uint16Array | Uint32Array;
  * with the same results and the same ColumnarFileError messages.
  */
 export interface PageKernels {
+  /** Which implementation this is (for diagnostics and tests: both give the same results). */
+  readonly kind: "wasm" | "reference";
   /** RLE / bit-packed hybrid: `count` values of `width` bits from buf[pos..end) into out; returns the position after the last run read. */
   readHybrid(buf: Uint8Array, pos: number, end: number, width: number, out: CodeArray, count: number): number;
   /** Dictionary indices (readHybrid; width 0 = every index 0), each checked to be below `size`. */
@@ -32,6 +34,7 @@ export function badIndex(code: number, size: number): ColumnarFileError {
 /** The plain-TypeScript kernels (no state: the tables below are built once). */
 export function createReferencePageKernels(): PageKernels {
   return {
+    kind: "reference",
     readHybrid,
     dictionaryIndices(buf, pos, end, width, out, count, size) {
       if (width > 0) readHybrid(buf, pos, end, width, out, count);

@@ -86,6 +86,7 @@ export function createWasmPageKernels(module: WebAssembly.Module): PageKernels {
     Number.isInteger(width) && width >= 0 && width <= 24 && pos >= 0 && end <= buf.length && count >= 0 && count <= out.length;
 
   return {
+    kind: "wasm",
     readHybrid(buf, pos, end, width, out, count) {
       if (!covered(buf, pos, end, width, out, count)) return reference.readHybrid(buf, pos, end, width, out, count);
       const [outPtr, after] = hybrid(buf, pos, end, width, out, count);
