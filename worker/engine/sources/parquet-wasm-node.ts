@@ -4,7 +4,7 @@
  * kernels' loader finds it (wasm-node.ts DEFAULT_WASM_URL, which the packaged CLI rewrites)
  * and wraps it with parquet-wasm. Kept apart so the reader itself imports no node:*.
  */
-import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
 import { DEFAULT_WASM_URL } from "../kernels/wasm-node.js";
 import { createReferencePageKernels, type PageKernels } from "./parquet-hybrid.js";
 import { createWasmPageKernels } from "./parquet-wasm.js";
@@ -16,7 +16,10 @@ import { createWasmPageKernels } from "./parquet-wasm.js";
  */
 export async function loadPageKernels(path: string | URL = DEFAULT_WASM_URL): Promise<PageKernels> {
   try {
-    return createWasmPageKernels(await WebAssembly.compile(await readFile(path)));
+    // Synchronous on purpose: the file is small and, in the CLI, already compiled once for
+    // the metric kernels (V8 reuses the compiled module for the same bytes), while the
+    // thread-pool read and background compile of the async calls left ~2-4 ms idle.
+    return createWasmPageKernels(new WebAssembly.Module(readFileSync(path)));
   } catch {
     return createReferencePageKernels();
   }
