@@ -24,18 +24,51 @@ export const PQ_RUN_PAST_END: i32 = -3;
 /** A bit-packed run of more than 24 bits per value. */
 export const PQ_WIDTH: i32 = -4;
 
-@inline function storeValue(out: usize, size: i32, k: i32, v: u32): void {
-  if (size == 1) store<u8>(out + <usize>k, <u8>v);
-  else if (size == 2) store<u16>(out + (<usize>k << 1), <u16>v);
-  else store<u32>(out + (<usize>k << 2), v);
+/** Stores v as `size` bytes (truncating, as a typed-array store does); returns what was stored. */
+@inline function storeValue(out: usize, size: i32, k: i32, v: u32): u32 {
+  if (size == 1) {
+    store<u8>(out + <usize>k, <u8>v);
+    return v & 0xff;
+  }
+  if (size == 2) {
+    store<u16>(out + (<usize>k << 1), <u16>v);
+    return v & 0xffff;
+  }
+  store<u32>(out + (<usize>k << 2), v);
+  return v;
 }
 
-/** Values i in [from, take) of the run at `src`, one at a time (any width ≤ 25). */
-function unpackScalar(src: usize, width: i32, mask: u32, out: usize, size: i32, k: i32, from: i32, take: i32): void {
+/** Values i in [from, take) of the run at `src`, one at a time (any width ≤ 25); returns the largest stored. */
+function unpackScalar(src: usize, width: i32, mask: u32, out: usize, size: i32, k: i32, from: i32, take: i32): u32 {
+  let mx: u32 = 0;
   for (let i = from; i < take; i++) {
     const bit = <usize>i * <usize>width;
-    storeValue(out, size, k + i, (load<u32>(src + (bit >>> 3)) >>> <u32>(bit & 7)) & mask);
+    mx = max(mx, storeValue(out, size, k + i, (load<u32>(src + (bit >>> 3)) >>> <u32>(bit & 7)) & mask));
   }
+  return mx;
+}
+
+/** The largest of eight u16 lanes. */
+@inline function maxU16(v: v128): u32 {
+  const a = i16x8.max_u(v, i8x16.shuffle(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7));
+  const b = i16x8.max_u(a, i8x16.shuffle(a, a, 4, 5, 6, 7, 0, 1, 2, 3, 4, 5, 6, 7, 0, 1, 2, 3));
+  return max<u32>(i16x8.extract_lane_u(b, 0), i16x8.extract_lane_u(b, 1));
+}
+
+/** The largest of four u32 lanes. */
+@inline function maxU32(v: v128): u32 {
+  const a = i32x4.max_u(v, i8x16.shuffle(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7));
+  return max<u32>(i32x4.extract_lane(a, 0), i32x4.extract_lane(a, 1));
+}
+
+/** The largest of n bytes at p. */
+function maxBytes(p: usize, n: i32): u32 {
+  let acc = i8x16.splat(0);
+  let i = 0;
+  for (; i + 16 <= n; i += 16) acc = i8x16.max_u(acc, v128.load(p + <usize>i));
+  let mx = maxU16(i16x8.max_u(i16x8.extend_low_i8x16_u(acc), i16x8.extend_high_i8x16_u(acc)));
+  for (; i < n; i++) mx = max<u32>(mx, load<u8>(p + <usize>i));
+  return mx;
 }
 
 /** Swizzle indices gathering `bytes` bytes per lane for `lanes` values starting at bit `first`. */
@@ -71,16 +104,18 @@ function multipliers(width: i32, first: i32, lanes: i32, bits: i32): v128 {
  * constants depend on the width only, so they are built once per page (runs are short:
  * DuckDB writes ~250 values per run).
  */
-function unpackNarrow(src: usize, width: i32, mask: u32, out: usize, size: i32, k: i32, take: i32, idxA: v128, idxB: v128, mul: v128): void {
+function unpackNarrow(src: usize, width: i32, mask: u32, out: usize, size: i32, k: i32, take: i32, idxA: v128, idxB: v128, mul: v128): u32 {
   const offB = <usize>width; // values 8..15 start at byte `width`
   const m = i16x8.splat(<i16>mask);
   const step = <usize>(2 * width);
   const blocks = take >> 4;
+  let mx = i16x8.splat(0);
   let p = src;
   let o = out + (<usize>k << (size >> 1));
   for (let b = 0; b < blocks; b++) {
     const a = v128.and(i16x8.shr_u(i16x8.mul(i8x16.swizzle(v128.load(p), idxA), mul), 8), m);
     const c = v128.and(i16x8.shr_u(i16x8.mul(i8x16.swizzle(v128.load(p + offB), idxB), mul), 8), m);
+    mx = i16x8.max_u(mx, i16x8.max_u(a, c));
     if (size == 1) {
       v128.store(o, i8x16.narrow_i16x8_u(a, c));
       o += 16;
@@ -97,20 +132,22 @@ function unpackNarrow(src: usize, width: i32, mask: u32, out: usize, size: i32, 
     }
     p += step;
   }
-  unpackScalar(src, width, mask, out, size, k, blocks << 4, take);
+  return max(maxU16(mx), unpackScalar(src, width, mask, out, size, k, blocks << 4, take));
 }
 
 /** 9- to 24-bit values: 8 per step (width bytes) through two vectors of 32-bit lanes. */
-function unpackWide(src: usize, width: i32, mask: u32, out: usize, size: i32, k: i32, take: i32, idxA: v128, idxB: v128, mulA: v128, mulB: v128): void {
+function unpackWide(src: usize, width: i32, mask: u32, out: usize, size: i32, k: i32, take: i32, idxA: v128, idxB: v128, mulA: v128, mulB: v128): u32 {
   const offB = <usize>((4 * width) >> 3); // values 4..7 start at bit 4 × width
   const m = i32x4.splat(mask);
   const step = <usize>width;
   const groups = take >> 3;
+  let mx = i32x4.splat(0);
   let p = src;
   let o = out + (<usize>k << (size >> 1));
   for (let g = 0; g < groups; g++) {
     const a = v128.and(i32x4.shr_u(i32x4.mul(i8x16.swizzle(v128.load(p), idxA), mulA), 8), m);
     const c = v128.and(i32x4.shr_u(i32x4.mul(i8x16.swizzle(v128.load(p + offB), idxB), mulB), 8), m);
+    mx = i32x4.max_u(mx, i32x4.max_u(a, c));
     if (size == 2) {
       v128.store(o, i16x8.narrow_i32x4_u(a, c));
       o += 16;
@@ -121,17 +158,26 @@ function unpackWide(src: usize, width: i32, mask: u32, out: usize, size: i32, k:
     }
     p += step;
   }
-  unpackScalar(src, width, mask, out, size, k, groups << 3, take);
+  return max(maxU32(mx), unpackScalar(src, width, mask, out, size, k, groups << 3, take));
 }
 
-/** `take` bit-packed values from `src` into out[k..]; c0-c3 are lanes(width)'s constants. */
-@inline function unpack(src: usize, width: i32, mask: u32, out: usize, size: i32, k: i32, take: i32, c0: v128, c1: v128, c2: v128, c3: v128): void {
-  if (width == 0) memory.fill(out + (<usize>k << (size >> 1)), 0, <usize>take << (size >> 1));
-  else if (width == 8 && size == 1) memory.copy(out + <usize>k, src, <usize>take);
-  else if (width <= 8) unpackNarrow(src, width, mask, out, size, k, take, c0, c1, c2);
+/**
+ * `take` bit-packed values from `src` into out[k..]; c0-c3 are lane(width)'s constants.
+ * Returns the largest value stored (0 for none), so the bound check needs no second pass.
+ */
+@inline function unpack(src: usize, width: i32, mask: u32, out: usize, size: i32, k: i32, take: i32, c0: v128, c1: v128, c2: v128, c3: v128): u32 {
+  if (width == 0) {
+    memory.fill(out + (<usize>k << (size >> 1)), 0, <usize>take << (size >> 1));
+    return 0;
+  }
+  if (width == 8 && size == 1) {
+    memory.copy(out + <usize>k, src, <usize>take);
+    return maxBytes(src, take);
+  }
+  if (width <= 8) return unpackNarrow(src, width, mask, out, size, k, take, c0, c1, c2);
   // Wider values than the output holds are truncated, as a typed-array store does.
-  else if (width <= 16 ? size >= 2 : size == 4) unpackWide(src, width, mask, out, size, k, take, c0, c1, c2, c3);
-  else unpackScalar(src, width, mask, out, size, k, 0, take);
+  if (width <= 16 ? size >= 2 : size == 4) return unpackWide(src, width, mask, out, size, k, take, c0, c1, c2, c3);
+  return unpackScalar(src, width, mask, out, size, k, 0, take);
 }
 
 /** The unpackers' lane constants for `width`: swizzles and multipliers (see unpackNarrow, unpackWide). */
@@ -163,15 +209,16 @@ function fill(out: usize, size: i32, k: i32, run: i32, v: u32): void {
 
 /**
  * `count` values of `width` bits (0-24) from the hybrid runs in [src, end) into `out`
- * (`size` = 1, 2 or 4 bytes per value). Returns the address after the last run read, or a
- * negative PQ_* code.
+ * (`size` = 1, 2 or 4 bytes per value); the largest value stored goes to the u32 at `info`.
+ * Returns the address after the last run read, or a negative PQ_* code.
  */
-export function parquetHybrid(src: usize, end: usize, width: i32, out: usize, size: i32, count: i32): i32 {
+export function parquetHybrid(src: usize, end: usize, width: i32, out: usize, size: i32, count: i32, info: usize): i32 {
   const mask: u32 = width == 32 ? 0xffffffff : (<u32>1 << <u32>width) - 1;
   const valueBytes = (width + 7) >> 3;
   const c0 = lane(width, 0), c1 = lane(width, 1), c2 = lane(width, 2), c3 = lane(width, 3);
   let pos = src;
   let k = 0;
+  let mx: u32 = 0;
   while (k < count) {
     if (pos >= end) return PQ_ENDS_EARLY;
     // ULEB128 run header; shifts wrap and overflow as the reference's 32-bit ones do.
@@ -189,6 +236,7 @@ export function parquetHybrid(src: usize, end: usize, width: i32, out: usize, si
       let v: u32 = 0;
       for (let i = 0; i < valueBytes; i++) v |= <u32>load<u8>(pos++) << (8 * <u32>i);
       fill(out, size, k, run, v);
+      if (run > 0) mx = max(mx, size == 1 ? v & 0xff : size == 2 ? v & 0xffff : v);
       k += run;
       continue;
     }
@@ -198,10 +246,11 @@ export function parquetHybrid(src: usize, end: usize, width: i32, out: usize, si
     if (<u64>pos + runBytes > <u64>end) return PQ_RUN_PAST_END;
     if (width > 24) return PQ_WIDTH;
     const take = <i32>min<u64>(groups * 8, <u64>(count - k));
-    unpack(pos, width, mask, out, size, k, take, c0, c1, c2, c3);
+    mx = max(mx, unpack(pos, width, mask, out, size, k, take, c0, c1, c2, c3));
     k += take;
     pos += <usize>runBytes;
   }
+  store<u32>(info, mx);
   return <i32>pos;
 }
 

@@ -19,7 +19,7 @@ import { badIndex, type CodeArray, createReferencePageKernels, type PageKernels 
 interface ParquetExports {
   memory: WebAssembly.Memory;
   heapBase(): number;
-  parquetHybrid(src: number, end: number, width: number, out: number, size: number, count: number): number;
+  parquetHybrid(src: number, end: number, width: number, out: number, size: number, count: number, info: number): number;
   parquetBits(src: number, out: number, n: number): void;
   parquetFirstAtLeast(p: number, n: number, size: number, bound: number): number;
 }
@@ -58,9 +58,11 @@ function viewLike(out: CodeArray, buffer: ArrayBuffer, ptr: number, count: numbe
 export function createWasmPageKernels(module: WebAssembly.Module): PageKernels {
   const wasm = parquetExports(new WebAssembly.Instance(module, {}).exports);
   const reference = createReferencePageKernels();
-  const base = align64(wasm.heapBase());
+  // Layout: [info: 64 bytes][input + PAD zeros][output], re-laid out for every call.
+  const info = align64(wasm.heapBase());
+  const base = info + 64;
 
-  /** Copies buf[pos, pos + length) to the heap base with PAD zeros after; reserves `outBytes` after it. Returns the output pointer. */
+  /** Copies buf[pos, pos + length) to `base` with PAD zeros after; reserves `outBytes` after it. Returns the output pointer. */
   const copyIn = (buf: Uint8Array, pos: number, length: number, outBytes: number): number => {
     const out = align64(base + length + PAD);
     const need = out + outBytes + PAD;
@@ -72,13 +74,13 @@ export function createWasmPageKernels(module: WebAssembly.Module): PageKernels {
     return out;
   };
 
-  /** Decodes into Wasm memory; returns [output pointer, position after the last run]. */
-  const hybrid = (buf: Uint8Array, pos: number, end: number, width: number, out: CodeArray, count: number): [number, number] => {
+  /** Decodes into Wasm memory; returns [output pointer, position after the last run, largest value]. */
+  const hybrid = (buf: Uint8Array, pos: number, end: number, width: number, out: CodeArray, count: number): [number, number, number] => {
     const length = Math.max(0, Math.min(buf.length, end + TAIL) - pos);
     const outPtr = copyIn(buf, pos, length, count * out.BYTES_PER_ELEMENT);
-    const r = wasm.parquetHybrid(base, base + (end - pos), width, outPtr, out.BYTES_PER_ELEMENT, count);
+    const r = wasm.parquetHybrid(base, base + (end - pos), width, outPtr, out.BYTES_PER_ELEMENT, count, info);
     if (r < 0) throw new ColumnarFileError(MESSAGES[r] ?? `corrupt page (status ${r})`);
-    return [outPtr, pos + (r - base)];
+    return [outPtr, pos + (r - base), new Uint32Array(wasm.memory.buffer, info, 1)[0]!];
   };
 
   /** The reference covers what the Wasm code does not (rare or corrupt cases), so both behave alike. */
@@ -95,10 +97,10 @@ export function createWasmPageKernels(module: WebAssembly.Module): PageKernels {
     },
     dictionaryIndices(buf, pos, end, width, out, count, size) {
       if (width === 0 || !covered(buf, pos, end, width, out, count)) return reference.dictionaryIndices(buf, pos, end, width, out, count, size);
-      const [outPtr] = hybrid(buf, pos, end, width, out, count);
-      const bad = wasm.parquetFirstAtLeast(outPtr, count, out.BYTES_PER_ELEMENT, Math.min(size, 0xffffffff) >>> 0);
+      const [outPtr, , largest] = hybrid(buf, pos, end, width, out, count);
       const values = viewLike(out, wasm.memory.buffer, outPtr, count);
-      if (bad >= 0) throw badIndex(values[bad]!, size);
+      // The decoder returned the largest index; only a bad page is searched for the first bad one.
+      if (count > 0 && largest >= size) throw badIndex(values[wasm.parquetFirstAtLeast(outPtr, count, out.BYTES_PER_ELEMENT, Math.min(size, 0xffffffff) >>> 0)]!, size);
       out.set(values);
     },
     unpackBooleans(buf, pos, n, out) {
