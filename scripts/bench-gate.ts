@@ -6,7 +6,8 @@
  * (4 groups × 2 attributes, 20% labelled), then the full gate evaluation (policy,
  * overrides, window, every metric with bootstrap intervals, dataset hash) timed through
  * the summarised path (what the gateway runs), the columnar path and the row path, each
- * in its own bundled, plain-node child so its peak RSS is its own. The summarised child
+ * in its own bundled, plain-node child (with the gateway's heap flags, runtime/node-heap.ts)
+ * so its peak RSS is its own. The summarised child
  * runs `runs` evaluations back to back and reports the RSS after the last (steady state).
  *
  * Setup: sizes up to `row-max` are loaded as trace rows and packed by the real packer
@@ -34,6 +35,7 @@ import { createTenantStore } from "../worker/store/tenant-store.js";
 import { migrate } from "../worker/store/sql.js";
 import { loadMigrationsFromDisk, openLibsql } from "../worker/runtime/node-files.js";
 import { mixHash as mix } from "./seeded-random.js";
+import { NODE_HEAP_FLAGS } from "../worker/runtime/node-heap.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const BANDS = ["18-24", "25-44", "45-64", "65+"];
@@ -159,7 +161,7 @@ async function main() {
   for (const n of sizes) {
     const s = await setUp(n, days, Number(values.tail), Number(values["row-max"]));
     const run = (path: string, runs: string): ChildResult => {
-      const r = spawnSync(process.execPath, [childJs, "--path", path, "--file", s.file, "--runs", runs, "--now", String(s.now), "--wasm", wasm, "--driver", values.driver!], { encoding: "utf8", maxBuffer: 1 << 20 });
+      const r = spawnSync(process.execPath, [...NODE_HEAP_FLAGS, childJs, "--path", path, "--file", s.file, "--runs", runs, "--now", String(s.now), "--wasm", wasm, "--driver", values.driver!], { encoding: "utf8", maxBuffer: 1 << 20 });
       if (r.status !== 0) throw new Error(`${path} child failed: ${r.stderr}`);
       return JSON.parse(r.stdout.trim().split("\n").pop()!) as ChildResult;
     };

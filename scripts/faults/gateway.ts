@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { NODE_HEAP_FLAGS } from "../../worker/runtime/node-heap.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const START_TIMEOUT_MS = 30_000;
@@ -31,7 +32,7 @@ export async function startGateway(env: Record<string, string> = {}, nodeArgs: s
   const dataDir = env.FAIRGATE_DATA_DIR ?? mkdtempSync(join(tmpdir(), "fairgate-faults-"));
   const adminToken = env.FAIRGATE_ADMIN_TOKEN ?? "faults-admin-token-" + crypto.randomUUID();
   const cronSecret = env.FAIRGATE_CRON_SECRET ?? "faults-cron-secret-" + crypto.randomUUID();
-  const proc = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "worker/runtime/node.ts"], {
+  const proc = spawn(process.execPath, [...NODE_HEAP_FLAGS, ...nodeArgs, "--import", "tsx", "worker/runtime/node.ts"], {
     cwd: ROOT,
     env: {
       ...process.env,
