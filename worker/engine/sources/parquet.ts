@@ -23,6 +23,8 @@ import { decodeDataPage, type PageColumn, type PageDictionary, type PageScratch,
 const MAX_BATCH_ROWS = 65_536;
 /** First read at a page: enough for the header and, usually, the whole page. */
 const READ_WINDOW = 1 << 20;
+/** A row group's requested chunks are read at once when they span at most this much. */
+const GROUP_READ = 4 << 20;
 /** The footer is read in one go when it is at most this big (it nearly always is). */
 const FOOTER_GUESS = 1 << 16;
 const MAGIC = 0x31524150; // "PAR1" little-endian
@@ -88,19 +90,51 @@ function resolveColumns(metadata: Footer, names: string[], codecs: Compressors):
   });
 }
 
+type Chunk = FooterRowGroup["columns"][number];
+
+/** A chunk's bytes [start, end) in the file (end unchecked), or null without metadata. */
+function chunkSpan(chunk: Chunk | undefined): [number, number] | null {
+  const meta = chunk?.meta_data;
+  if (!meta) return null;
+  const start = Number(meta.dictionary_page_offset || meta.data_page_offset);
+  return [start, start + Number(meta.total_compressed_size)];
+}
+
+/** Bytes read ahead for several chunks: `bytes` are the file's from `at`. */
+interface Prefetch {
+  at: number;
+  bytes: Uint8Array;
+}
+
+/**
+ * The requested chunks of a row group in one read when they lie together within
+ * GROUP_READ bytes (writers put a row group's chunks side by side): one read per row group
+ * instead of one per column (246 reads → 82 on the bench file). Null otherwise; then each
+ * cursor reads its own.
+ */
+async function prefetchGroup(source: ByteSource, spans: ([number, number] | null)[]): Promise<Prefetch | null> {
+  if (spans.length < 2 || spans.some((s) => s === null || !(s[0] >= 0 && s[1] >= s[0] && s[1] <= source.size))) return null;
+  const from = Math.min(...spans.map((s) => s![0]));
+  const to = Math.max(...spans.map((s) => s![1]));
+  const used = spans.reduce((n, s) => n + s![1] - s![0], 0);
+  if (to - from > GROUP_READ || to - from > 2 * used) return null;
+  return { at: from, bytes: await source.read(from, to - from) };
+}
+
 /**
  * Pages of one column chunk, read through a window over the source so a chunk is never
- * held whole (a 100 M-row row group is fine).
+ * held whole (a 100 M-row row group is fine); the window starts as `prefetch` when that
+ * holds the chunk's first bytes.
  */
-function createChunkCursor(source: ByteSource, chunk: FooterRowGroup["columns"][number], col: PageColumn, name: string, scratch: PageScratch, kernels: PageKernels) {
+function createChunkCursor(source: ByteSource, chunk: Chunk, col: PageColumn, name: string, scratch: PageScratch, kernels: PageKernels, prefetch: Prefetch | null) {
   const meta = chunk.meta_data;
   if (!meta) throw new ColumnarFileError(`column ${JSON.stringify(name)} has no metadata in a row group`);
-  const start = Number(meta.dictionary_page_offset || meta.data_page_offset);
-  const end = start + Number(meta.total_compressed_size);
+  const [start, end] = chunkSpan(chunk)!;
   if (end > source.size) throw new ColumnarFileError(`truncated Parquet file: column ${JSON.stringify(name)} extends past the end of the file`);
   const column: PageColumn = { ...col, decoder: { ...col.decoder, codec: meta.codec } };
   let pos = start;
-  let window: Uint8Array = new Uint8Array(0);
+  let window: Uint8Array =
+    prefetch && start >= prefetch.at && start < prefetch.at + prefetch.bytes.length ? prefetch.bytes.subarray(start - prefetch.at, Math.min(end, prefetch.at + prefetch.bytes.length) - prefetch.at) : new Uint8Array(0);
   let windowAt = start;
   let dict: PageDictionary | null = null;
 
@@ -180,10 +214,11 @@ export async function readParquet(opts: ParquetReadOptions): Promise<number> {
   let firstRow = 0;
   for (const group of metadata.row_groups) {
     const rows = Number(group.num_rows);
+    const prefetch = await prefetchGroup(opts.source, resolved.map((r) => chunkSpan(group.columns[r.index])));
     const cursors = resolved.map((r, i) => {
       const chunk = group.columns[r.index];
       if (!chunk) throw new ColumnarFileError(`a row group has no column ${JSON.stringify(opts.columns[i])}`);
-      return createChunkCursor(opts.source, chunk, r.column, opts.columns[i]!, scratch[i]!, kernels);
+      return createChunkCursor(opts.source, chunk, r.column, opts.columns[i]!, scratch[i]!, kernels, prefetch);
     });
     const pages: (DecodedColumn | null)[] = cursors.map(() => null);
     const offsets = cursors.map(() => 0);
