@@ -174,6 +174,11 @@ const enum V {
   ERTO = 8,
 }
 
+/** max − min, NaN when nothing was seen (or `ok` is false). */
+function gap(min: number, max: number, ok = true): number {
+  return ok && max >= min ? max - min : NaN;
+}
+
 /**
  * THE metric formulas: writes every table metric into `out` (TABLE_METRICS order, NaN for
  * "undefined"). Point estimates and every bootstrap replicate go through this one function,
@@ -227,7 +232,6 @@ export function aggregateValues(c: CountColumns, ece: ArrayLike<number | null> |
       if (e > calMax) calMax = e;
     }
   }
-  const gap = (min: number, max: number, ok = true) => (ok && max >= min ? max - min : NaN);
   const labels = labeled > 0;
   out[V.DIR] = srMax >= srMin && srMax > 0 ? srMin / srMax : NaN;
   out[V.DPG] = gap(srMin, srMax);

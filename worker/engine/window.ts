@@ -156,7 +156,21 @@ export function createSliceAccumulators(kernels: Kernels, attributes: readonly s
 
 /** Each row's group label per attribute (first `k` projected attributes; null: absent or empty). */
 export function rowLabels(rows: readonly SliceWindowRow[], k: number): (string | null)[][] {
-  return rows.map((r) => r.groups.slice(0, k).map((g) => (g === null ? null : groupLabel(JSON.parse(g)))));
+  // A page repeats few distinct values: each JSON text is parsed and labelled once.
+  const seen = new Map<string, string | null>();
+  const label = (g: string): string | null => {
+    let l = seen.get(g);
+    if (l === undefined) seen.set(g, (l = groupLabel(JSON.parse(g))));
+    return l;
+  };
+  return rows.map((r) => {
+    const out = new Array<string | null>(k);
+    for (let j = 0; j < k; j++) {
+      const g = r.groups[j];
+      out[j] = g === null || g === undefined ? null : label(g);
+    }
+    return out;
+  });
 }
 
 /**
@@ -177,19 +191,32 @@ export function addSliceRows(s: ReturnType<typeof createSliceAccumulators>, rows
     const outcome = new Uint8Array(n);
     const score = new Float32Array(n);
     let m = 0;
-    rows.forEach((r, i) => {
-      const parts: string[] = [];
-      for (const j of idx) {
-        const l = labels[i]![j];
-        if (l === null || l === undefined) return;
-        parts.push(l);
+    // A row's code, looked up through one map level per attribute of the slice: a
+    // combination's label is built (and coded) once, not once per row.
+    const root = new Map<string, unknown>();
+    for (let i = 0; i < n; i++) {
+      const row = labels[i]!;
+      let node: Map<string, unknown> = root;
+      let code = -1;
+      for (let d = 0; d < idx.length; d++) {
+        const l = row[idx[d]!];
+        if (l === null || l === undefined) break;
+        let next = node.get(l);
+        if (next === undefined) {
+          next = d === idx.length - 1 ? acc.code(intersectionValue(idx.map((j) => row[j]!))) : new Map<string, unknown>();
+          node.set(l, next);
+        }
+        if (d === idx.length - 1) code = next as number;
+        else node = next as Map<string, unknown>;
       }
-      group[m] = acc.code(intersectionValue(parts));
+      if (code < 0) continue;
+      const r = rows[i]!;
+      group[m] = code;
       selected[m] = r.selected;
       outcome[m] = r.converted === null ? OUTCOME_UNKNOWN : r.converted;
       score[m] = r.score === null ? NaN : r.score;
       m++;
-    });
+    }
     acc.add(group.subarray(0, m), selected.subarray(0, m), outcome.subarray(0, m), score.subarray(0, m));
   });
 }
