@@ -18,7 +18,8 @@
  *  - DONE: p is where the incomplete last record starts (or `to`);
  *  - FULL: the batch holds batchRows rows;
  *  - SERVICE: a table is half full, a byte-coded column reached 256 entries, or the
- *    fallback list is nearly full (checked at record starts);
+ *    fallback list is full to its limit (flagged when it happens, acted on at the next
+ *    record start; the list has room for one record's worth past the limit);
  *  - HEADER: (header mode) the first non-blank record is [recordStart, p), from recordLine;
  *  - ERROR: kind, line and field count in the control block.
  */
@@ -233,8 +234,7 @@ const POW10: StaticArray<f64> = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e
 }
 
 /** Stores one requested field [s, e) of the current row into its column(s). */
-@inline function storeField(ctl: usize, act: u32, s: usize, e: usize, row: u32, line: u32): void {
-  const columns = <usize>load<u32>(ctl, C_COLUMNS);
+@inline function storeField(ctl: usize, columns: usize, act: u32, s: usize, e: usize, row: u32, line: u32): void {
   const dc = act & 0xffff;
   if (dc != 0) {
     const d = columns + (<usize>(dc - 1) << 5);
@@ -263,6 +263,7 @@ const POW10: StaticArray<f64> = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e
         store<u32>(f, <u32>e, 12);
         store<u32>(f, line, 16);
         store<u32>(ctl, k + 1, C_FALLBACK_COUNT);
+        if (k + 1 >= load<u32>(ctl, C_FALLBACK_LIMIT)) store<u32>(ctl, 1, C_SERVICE);
         // An unescaped quoted field lies in the arena's free space: keep it until the wrapper has read it.
         const arena = <usize>load<u32>(ctl, C_ARENA);
         if (s >= arena + <usize>load<u32>(ctl, C_ARENA_USED)) store<u32>(ctl, <u32>(e - arena), C_ARENA_USED);
@@ -273,6 +274,9 @@ const POW10: StaticArray<f64> = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e
     store<u8>(valid + <usize>row, ok);
   }
 }
+
+/** The byte at q, or END past the input. */
+const END: u32 = 256;
 
 /**
  * Parses records of [p, to) (absolute addresses; 64 readable bytes past `to`) as described
@@ -288,9 +292,9 @@ export function csvParse(ctl: usize): i32 {
   const header = load<u32>(ctl, C_MODE) != 0;
   const nActions: u32 = header ? 0 : load<u32>(ctl, C_NACTIONS);
   const actions = <usize>load<u32>(ctl, C_ACTIONS);
+  const columns = <usize>load<u32>(ctl, C_COLUMNS);
   const lastNeeded = header ? -1 : load<i32>(ctl, C_LAST_NEEDED);
   const lines = <usize>load<u32>(ctl, C_LINES);
-  const fallbackLimit = load<u32>(ctl, C_FALLBACK_LIMIT);
   if (load<u32>(ctl, C_PENDING_CR) != 0 && p < to) {
     store<u32>(ctl, 0, C_PENDING_CR);
     if (<u32>load<u8>(p) == LF) p++;
@@ -298,18 +302,37 @@ export function csvParse(ctl: usize): i32 {
   let base = p;
   let mask: u64 = p < to ? blockAt(p, to) : 0;
   while (p < to) {
-    if (load<u32>(ctl, C_SERVICE) != 0 || load<u32>(ctl, C_FALLBACK_COUNT) >= fallbackLimit) return stop(ctl, CSV_SERVICE, p, line, len);
+    if (load<u32>(ctl, C_SERVICE) != 0) return stop(ctl, CSV_SERVICE, p, line, len);
     const recordStart = p;
     const recordLine = line;
     let nl: u32 = 0; // newlines inside quoted fields of this record
     let field: u32 = 0;
     let blank = false;
     for (;;) {
+      // The next structural byte at or after p (stale bits below p are dropped).
+      let q: usize = to;
+      for (;;) {
+        if (mask != 0) {
+          q = base + <usize>ctz(mask);
+          if (q >= p) break;
+          mask &= mask - 1;
+          continue;
+        }
+        base += 64;
+        if (base < p) base = p;
+        if (base >= to) {
+          q = to;
+          break;
+        }
+        mask = blockAt(base, to);
+      }
+      let c: u32 = q < to ? <u32>load<u8>(q) : END;
       let s = p;
-      let e: usize;
-      if (p < to && <u32>load<u8>(p) == QUOTE) {
-        // Quoted: find the closing quote; doubled quotes are one quote (cold path).
-        let q = p + 1;
+      let e = q;
+      if (c == QUOTE) {
+        if (q != p) return fail(ctl, CSV_ERR_QUOTE_IN_FIELD, recordLine + nl, field, recordStart, len);
+        // Quoted: find the closing quote; doubled quotes are one quote (the cold path).
+        q = p + 1;
         let escaped = false;
         for (;;) {
           while (q < to && <u32>load<u8>(q) != QUOTE) {
@@ -325,64 +348,39 @@ export function csvParse(ctl: usize): i32 {
         }
         if (q >= to || (q + 1 >= to && !last)) {
           if (last && q >= to) return fail(ctl, CSV_ERR_UNTERMINATED, recordLine, field, recordStart, len);
-          return stop(ctl, CSV_DONE, recordStart, line, len);
+          return stop(ctl, CSV_DONE, recordStart, line, len); // incomplete: the next chunk has the rest
         }
         s = p + 1;
         e = q;
-        p = q + 1;
         if (escaped) {
           // Unescaped into the arena's free space, where a new entry would be copied anyway.
           const scratch = <usize>load<u32>(ctl, C_ARENA) + <usize>load<u32>(ctl, C_ARENA_USED);
           let w = scratch;
           for (let i = s; i < e; i++) {
-            const c = load<u8>(i);
-            store<u8>(w++, c);
-            if (<u32>c == QUOTE) i++;
+            const b = load<u8>(i);
+            store<u8>(w++, b);
+            if (<u32>b == QUOTE) i++;
           }
           s = scratch;
           e = w;
         }
-        if (p < to) {
-          const c = <u32>load<u8>(p);
-          if (c != COMMA && c != LF && c != CR) return fail(ctl, CSV_ERR_AFTER_QUOTE, recordLine + nl, field, recordStart, len);
-        }
-        base = p;
-        mask = p < to ? blockAt(p, to) : 0;
-      } else {
-        // Unquoted: up to the next structural byte.
-        let q: usize = to;
-        for (;;) {
-          if (mask != 0) {
-            q = base + <usize>ctz(mask);
-            if (q >= p) break;
-            mask &= mask - 1;
-            continue;
-          }
-          base += 64;
-          if (base < p) base = p;
-          if (base >= to) {
-            q = to;
-            break;
-          }
-          mask = blockAt(base, to);
-        }
-        if (q < to && <u32>load<u8>(q) == QUOTE) return fail(ctl, CSV_ERR_QUOTE_IN_FIELD, recordLine + nl, field, recordStart, len);
-        e = q;
-        p = q;
-        if (p >= to && !last) {
-          return stop(ctl, CSV_DONE, recordStart, line, len);
-        }
-      }
+        q++;
+        c = q < to ? <u32>load<u8>(q) : END;
+        if (c != COMMA && c != LF && c != CR && c != END) return fail(ctl, CSV_ERR_AFTER_QUOTE, recordLine + nl, field, recordStart, len);
+        base = q;
+        mask = q < to ? blockAt(q, to) : 0;
+      } else if (c == END && !last) return stop(ctl, CSV_DONE, recordStart, line, len); // incomplete
       if (field < nActions) {
         const act = load<u32>(actions + (<usize>field << 2));
-        if (act != 0) storeField(ctl, act, s, e, len, recordLine);
+        if (act != 0) storeField(ctl, columns, act, s, e, len, recordLine);
       }
-      if (p >= to) {
+      if (c == END) {
+        p = to;
         blank = field == 0 && e == s; // end of input: the last record needs no newline
         break;
       }
-      const c = <u32>load<u8>(p++);
-      mask &= mask - 1; // the structural just consumed is the lowest bit (or stale: skipped later)
+      p = q + 1;
+      mask &= mask - 1; // q was the lowest bit
       if (c == COMMA) {
         field++;
         continue;
