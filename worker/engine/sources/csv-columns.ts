@@ -125,6 +125,27 @@ function createByteDictionary() {
   };
 }
 
+/**
+ * Each requested column's field index in the header `names` (the first occurrence wins,
+ * a repeat is noted), or the unknown-column error at line `at`.
+ */
+export function fieldsOfHeader(names: string[], columns: string[], at: number, onNote?: (note: string) => void): number[] {
+  return columns.map((c) => {
+    const i = names.indexOf(c);
+    if (i === -1) throw new CsvError(at, `unknown column ${JSON.stringify(c)} (available: ${names.join(", ")})`);
+    const repeats = names.filter((n) => n === c).length;
+    // The first occurrence wins (COMPAS repeats decile_score; the first is the recidivism score).
+    if (repeats > 1) onNote?.(`column ${JSON.stringify(c)} appears ${repeats} times in the header; using the first (field ${i + 1})`);
+    return i;
+  });
+}
+
+/** The error for a record on `line` whose last field is `field` (0-based) when a requested column lies past it. */
+export function shortRowError(line: number, field: number, headerLength: number, columns: string[], fieldOf: number[]): CsvError {
+  const c = fieldOf.findIndex((f) => f > field);
+  return new CsvError(line, `row has ${field + 1} fields, header has ${headerLength}; column ${JSON.stringify(columns[c])} is field ${fieldOf[c]! + 1}`);
+}
+
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 
 /**
@@ -202,15 +223,8 @@ export function createCsvColumnReader(opts: CsvColumnsOptions) {
   const setHeader = (names: string[], at: number) => {
     header = names;
     slotsOfField = names.map(() => []);
-    fieldOf = opts.columns.map((c, slot) => {
-      const i = names.indexOf(c);
-      if (i === -1) throw new CsvError(at, `unknown column ${JSON.stringify(c)} (available: ${names.join(", ")})`);
-      const repeats = names.filter((n) => n === c).length;
-      // The first occurrence wins (COMPAS repeats decile_score; the first is the recidivism score).
-      if (repeats > 1) opts.onNote?.(`column ${JSON.stringify(c)} appears ${repeats} times in the header; using the first (field ${i + 1})`);
-      slotsOfField[i]!.push(slot);
-      return i;
-    });
+    fieldOf = fieldsOfHeader(names, opts.columns, at, opts.onNote);
+    fieldOf.forEach((i, slot) => slotsOfField[i]!.push(slot));
     firstSlot = Int32Array.from(slotsOfField, (sl) => (sl.length ? sl[0]! : -1));
     lastNeeded = Math.max(-1, ...fieldOf);
   };
@@ -334,10 +348,7 @@ export function createCsvColumnReader(opts: CsvColumnsOptions) {
         setHeader(headerFields, recordLine);
         continue;
       }
-      if (field < lastNeeded) {
-        const c = fieldOf.findIndex((f) => f > field);
-        throw new CsvError(recordLine, `row has ${field + 1} fields, header has ${header!.length}; column ${JSON.stringify(opts.columns[c])} is field ${fieldOf[c]! + 1}`);
-      }
+      if (field < lastNeeded) throw shortRowError(recordLine, field, header!.length, opts.columns, fieldOf);
       lines[len] = recordLine;
       rows++;
       if (++len === batchRows) flush();

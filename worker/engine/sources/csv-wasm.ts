@@ -11,7 +11,7 @@
  * reference does.
  */
 import { type ColumnBatch, type DecodedColumn } from "./columns.js";
-import { type CsvColumnsOptions } from "./csv-columns.js";
+import { type CsvColumnsOptions, fieldsOfHeader, shortRowError } from "./csv-columns.js";
 import { CsvError } from "./csv.js";
 import { C, D, ERR, FALLBACK_BYTES, instantiateCsvWasm, STATUS, type WasmHeap, createWasmHeap } from "./csv-wasm-memory.js";
 
@@ -21,6 +21,8 @@ const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 const FALLBACK_LIMIT = 4096;
 const QUOTE = 34;
 const COMMA = 44;
+const LF = 10;
+const CR = 13;
 
 /** Dictionary table slots at first, and the share of them used before they double. */
 const FIRST_SLOTS = 256;
@@ -34,6 +36,27 @@ export type CsvWasmReader = ReturnType<typeof createCsvWasmReaderOn>;
 export function createCsvWasmReader(module: WebAssembly.Module, opts: CsvColumnsOptions): CsvWasmReader | null {
   const wasm = instantiateCsvWasm(module);
   return wasm ? createCsvWasmReaderOn(createWasmHeap(wasm), wasm.csvParse, wasm.csvRehash, opts) : null;
+}
+
+/** The header record's names from bytes [s, e), a record whose quoting Wasm has checked. */
+function headerNames(u8: Uint8Array, s: number, e: number, decoder: TextDecoder): string[] {
+  const names: string[] = [];
+  for (let p = s; ; p++) {
+    let q = p;
+    if (u8[p] === QUOTE) {
+      const bytes: number[] = [];
+      for (q = p + 1; ; q++) {
+        if (u8[q] === QUOTE && u8[++q] !== QUOTE) break; // a closing quote, not a doubled one
+        bytes.push(u8[q]!);
+      }
+      names.push(decoder.decode(Uint8Array.from(bytes)));
+    } else {
+      while (q < e && u8[q] !== COMMA && u8[q] !== LF && u8[q] !== CR) q++;
+      names.push(decoder.decode(u8.subarray(p, q)));
+    }
+    p = q;
+    if (p >= e || u8[p] !== COMMA) return names;
+  }
 }
 
 /** One Wasm column: a dictionary (text) or doubles, filling one header field. */
@@ -94,14 +117,7 @@ function createCsvWasmReaderOn(heap: WasmHeap, parse: (ctl: number) => number, r
 
   const setHeader = (names: string[], at: number) => {
     header = names;
-    fieldOf = opts.columns.map((c) => {
-      const i = names.indexOf(c);
-      if (i === -1) throw new CsvError(at, `unknown column ${JSON.stringify(c)} (available: ${names.join(", ")})`);
-      const repeats = names.filter((n) => n === c).length;
-      // The first occurrence wins (COMPAS repeats decile_score; the first is the recidivism score).
-      if (repeats > 1) opts.onNote?.(`column ${JSON.stringify(c)} appears ${repeats} times in the header; using the first (field ${i + 1})`);
-      return i;
-    });
+    fieldOf = fieldsOfHeader(names, opts.columns, at, opts.onNote);
     // One Wasm column per (field, kind): a field requested twice is scanned and coded once.
     const byKey = new Map<string, WasmColumn>();
     wasmOf = opts.columns.map((_, slot) => {
@@ -144,41 +160,6 @@ function createCsvWasmReaderOn(heap: WasmHeap, parse: (ctl: number) => number, r
     set(C.NACTIONS, lastNeeded + 1);
     heap.i32[(ctl + C.LAST_NEEDED) >> 2] = lastNeeded;
     set(C.MODE, 0);
-  };
-
-  /** The header record's fields from bytes [s, e) (Wasm has checked its quoting). */
-  const headerFields = (s: number, e: number): string[] => {
-    const u8 = heap.u8;
-    const names: string[] = [];
-    let p = s;
-    for (;;) {
-      let name: string;
-      if (u8[p] === QUOTE) {
-        const parts: Uint8Array[] = [];
-        let q = p + 1;
-        for (;;) {
-          const close = u8.indexOf(QUOTE, q);
-          parts.push(u8.subarray(q, close + 1)); // up to and including the quote
-          if (u8[close + 1] === QUOTE) q = close + 2;
-          else {
-            p = close + 1;
-            break;
-          }
-        }
-        const joined = new Uint8Array(parts.reduce((n, b) => n + b.length, 0) - 1);
-        let w = 0;
-        for (const b of parts) for (let i = 0; i < b.length && w < joined.length; i++) joined[w++] = b[i]!;
-        name = decoder.decode(joined);
-      } else {
-        let q = p;
-        while (q < e && u8[q] !== COMMA && u8[q] !== 10 && u8[q] !== 13) q++;
-        name = decoder.decode(u8.subarray(p, q));
-        p = q;
-      }
-      names.push(name);
-      if (p >= e || u8[p] !== COMMA) return names;
-      p++;
-    }
   };
 
   /** Decodes the dictionary entries Wasm added since the last call. */
@@ -277,11 +258,8 @@ function createCsvWasmReaderOn(heap: WasmHeap, parse: (ctl: number) => number, r
         return new CsvError(line, `unexpected character after a closing quote (line ${line})`);
       case ERR.QUOTE_IN_FIELD:
         return new CsvError(line, `unexpected quote inside an unquoted field (line ${line})`);
-      default: {
-        const field = get(C.ERROR_FIELD);
-        const c = fieldOf.findIndex((f) => f > field);
-        return new CsvError(line, `row has ${field + 1} fields, header has ${header!.length}; column ${JSON.stringify(opts.columns[c])} is field ${fieldOf[c]! + 1}`);
-      }
+      default:
+        return shortRowError(line, get(C.ERROR_FIELD), header!.length, opts.columns, fieldOf);
     }
   };
 
@@ -299,7 +277,7 @@ function createCsvWasmReaderOn(heap: WasmHeap, parse: (ctl: number) => number, r
       if (status === STATUS.ERROR) throw error();
       if (status === STATUS.FULL) flush();
       else if (status === STATUS.SERVICE) service();
-      else if (status === STATUS.HEADER) setHeader(headerFields(get(C.RECORD_START), get(C.P)), get(C.RECORD_LINE));
+      else if (status === STATUS.HEADER) setHeader(headerNames(heap.u8, get(C.RECORD_START), get(C.P), decoder), get(C.RECORD_LINE));
     }
   };
 
