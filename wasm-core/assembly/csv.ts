@@ -51,13 +51,12 @@ const C_RECORD_START: usize = 88;
 const C_RECORD_LINE: usize = 92;
 
 // Column descriptor (u32 words).
-const D_TABLE: usize = 0; // 16-byte slots: u64 key, u32 length, u32 code
+const D_TABLE: usize = 0; // 16-byte slots: u64 key (see keyOf), u32 length, u32 code
 const D_MASK: usize = 4; // slots − 1
 const D_COUNT: usize = 8;
 const D_LIMIT: usize = 12; // SERVICE once count exceeds this
 const D_ENTRIES: usize = 16; // u32 pairs: arena offset, length
-const D_CODES: usize = 20; // u8 or u32 per row
-const D_WIDE: usize = 24;
+const D_CODES: usize = 20; // u8 per row, or u32 per row when bit 0 is set
 // Numeric columns use D_TABLE as the f64 values and D_MASK as the u8 valid flags.
 
 export const CSV_DONE: i32 = 0;
@@ -75,7 +74,6 @@ const COMMA: u32 = 44;
 const LF: u32 = 10;
 const CR: u32 = 13;
 const QUOTE: u32 = 34;
-const EMPTY: u32 = 0xffffffff;
 const FALLBACK_BYTES: usize = 20;
 
 /** Bit i set when byte p + i is a comma, LF, CR or quote (64 bytes, readable past `to`). */
@@ -98,14 +96,25 @@ const FALLBACK_BYTES: usize = 20;
   return room >= 64 ? m : m & ((<u64>1 << <u64>room) - 1);
 }
 
-/** Slot position of a key: fields ≤ 8 bytes are their own key, longer ones a hash of the bytes. */
-@inline function slotOf(key: u64, len: u32): u32 {
-  return <u32>(((key ^ (<u64>len << 59)) * 0x9e3779b97f4a7c15) >> 32);
+/**
+ * A field's key: up to 7 bytes are the bytes themselves with the length in the top byte
+ * (0..7), so one u64 compare decides; 8 or more are a hash with top byte 0xfe, confirmed
+ * against the entry's bytes. An empty slot is all ones, which neither form can be.
+ */
+@inline function keyOf(s: usize, n: u32): u64 {
+  if (n <= 7) return (load<u64>(s) & ((<u64>1 << (<u64>n << 3)) - 1)) | (<u64>n << 56);
+  return (hashBytes(s, <usize>n) & 0x00ffffffffffffff) | 0xfe00000000000000;
 }
 
-/** A hash of bytes [s, s + n), n > 8: 8-byte words, the last one overlapping. */
+const EMPTY_KEY: u64 = 0xffffffffffffffff;
+
+@inline function slotOf(key: u64): u32 {
+  return <u32>((key * 0x9e3779b97f4a7c15) >> 32);
+}
+
+/** A hash of bytes [s, s + n), n ≥ 8: 8-byte words, the last one overlapping. */
 function hashBytes(s: usize, n: usize): u64 {
-  let h: u64 = 0xcbf29ce484222325;
+  let h: u64 = 0xcbf29ce484222325 ^ <u64>n;
   let i: usize = 0;
   for (; i + 8 <= n; i += 8) h = (h ^ load<u64>(s + i)) * 0x100000001b3 ^ (h >> 29);
   h = (h ^ load<u64>(s + n - 8)) * 0x100000001b3;
@@ -124,22 +133,19 @@ function sameBytes(a: usize, b: usize, n: usize): bool {
  * go to the arena, which the wrapper keeps at least one buffer larger than needed).
  */
 @inline function codeOf(ctl: usize, d: usize, s: usize, n: u32): u32 {
-  let key: u64;
-  if (n <= 8) {
-    key = n == 8 ? load<u64>(s) : load<u64>(s) & ((<u64>1 << (<u64>n << 3)) - 1);
-  } else key = hashBytes(s, <usize>n);
+  const key = keyOf(s, n);
   const table = <usize>load<u32>(d, D_TABLE);
   const mask = load<u32>(d, D_MASK);
-  let i = slotOf(key, n) & mask;
+  let i = slotOf(key) & mask;
   for (;;) {
     const slot = table + (<usize>i << 4);
-    const len = load<u32>(slot, 8);
-    if (len == n && load<u64>(slot) == key) {
+    const k = load<u64>(slot);
+    if (k == key) {
       const code = load<u32>(slot, 12);
-      if (n <= 8) return code;
+      if (n <= 7) return code;
       const entry = <usize>load<u32>(d, D_ENTRIES) + (<usize>code << 3);
-      if (sameBytes(<usize>load<u32>(ctl, C_ARENA) + <usize>load<u32>(entry), s, <usize>n)) return code;
-    } else if (len == EMPTY) return insert(ctl, d, slot, key, s, n);
+      if (load<u32>(slot, 8) == n && sameBytes(<usize>load<u32>(ctl, C_ARENA) + <usize>load<u32>(entry), s, <usize>n)) return code;
+    } else if (k == EMPTY_KEY) return insert(ctl, d, slot, key, s, n);
     i = (i + 1) & mask;
   }
   return unreachable();
@@ -157,7 +163,7 @@ function insert(ctl: usize, d: usize, slot: usize, key: u64, s: usize, n: u32): 
   store<u32>(slot, n, 8);
   store<u32>(slot, code, 12);
   store<u32>(d, code + 1, D_COUNT);
-  if (code + 1 > load<u32>(d, D_LIMIT) || (code + 1 >= 256 && load<u32>(d, D_WIDE) == 0)) store<u32>(ctl, 1, C_SERVICE);
+  if (code + 1 > load<u32>(d, D_LIMIT) || (code + 1 >= 256 && (load<u32>(d, D_CODES) & 1) == 0)) store<u32>(ctl, 1, C_SERVICE);
   return code;
 }
 
@@ -167,14 +173,13 @@ export function csvRehash(d: usize, table: usize, mask: u32): void {
   const oldSlots = <usize>load<u32>(d, D_MASK) + 1;
   for (let k: usize = 0; k < oldSlots; k++) {
     const slot = old + (k << 4);
-    const len = load<u32>(slot, 8);
-    if (len == EMPTY) continue;
     const key = load<u64>(slot);
-    let i = slotOf(key, len) & mask;
-    while (load<u32>(table + (<usize>i << 4), 8) != EMPTY) i = (i + 1) & mask;
+    if (key == EMPTY_KEY) continue;
+    let i = slotOf(key) & mask;
+    while (load<u64>(table + (<usize>i << 4)) != EMPTY_KEY) i = (i + 1) & mask;
     const to = table + (<usize>i << 4);
     store<u64>(to, key);
-    store<u32>(to, len, 8);
+    store<u32>(to, load<u32>(slot, 8), 8);
     store<u32>(to, load<u32>(slot, 12), 12);
   }
   store<u32>(d, <u32>table, D_TABLE);
@@ -240,7 +245,7 @@ const POW10: StaticArray<f64> = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e
     const d = columns + (<usize>(dc - 1) << 5);
     const code = codeOf(ctl, d, s, <u32>(e - s));
     const codes = <usize>load<u32>(d, D_CODES);
-    if (load<u32>(d, D_WIDE) != 0) store<u32>(codes + (<usize>row << 2), code);
+    if (codes & 1) store<u32>(codes - 1 + (<usize>row << 2), code);
     else store<u8>(codes + <usize>row, <u8>code);
   }
   const nc = act >> 16;

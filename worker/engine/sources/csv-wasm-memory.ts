@@ -45,8 +45,11 @@ export const C = {
   SIZE: 128,
 } as const;
 
-/** Column descriptor word offsets (bytes); numeric columns keep values in TABLE and valid flags in MASK. */
-export const D = { TABLE: 0, MASK: 4, COUNT: 8, LIMIT: 12, ENTRIES: 16, CODES: 20, WIDE: 24, SIZE: 32 } as const;
+/**
+ * Column descriptor word offsets (bytes). CODES has bit 0 set once the column is u32-coded;
+ * numeric columns keep the values' address in TABLE and the valid flags' in MASK.
+ */
+export const D = { TABLE: 0, MASK: 4, COUNT: 8, LIMIT: 12, ENTRIES: 16, CODES: 20, SIZE: 32 } as const;
 
 export const STATUS = { DONE: 0, FULL: 1, SERVICE: 2, HEADER: 3, ERROR: 4 } as const;
 export const ERR = { UNTERMINATED: 1, AFTER_QUOTE: 2, QUOTE_IN_FIELD: 3, SHORT_ROW: 4 } as const;

@@ -218,13 +218,13 @@ function createCsvWasmReaderOn(heap: WasmHeap, parse: (ctl: number) => number, r
         heap.u32[d + D.ENTRIES / 4] = entries;
         heap.u32[d + D.LIMIT / 4] = slots / 2;
       }
-      if (count >= 256 && heap.u32[d + D.WIDE / 4] === 0) {
+      const codes = heap.u32[d + D.CODES / 4]!;
+      if (count >= 256 && (codes & 1) === 0) {
         // Widened in place from the back: u32 i lies at or after byte i.
-        const codes = heap.u32[d + D.CODES / 4]!;
         const u8 = heap.u8;
         const wide = heap.u32;
         for (let i = len - 1; i >= 0; i--) wide[(codes >> 2) + i] = u8[codes + i]!;
-        wide[d + D.WIDE / 4] = 1;
+        wide[d + D.CODES / 4] = codes | 1;
       }
     }
     set(C.SERVICE, 0);
@@ -239,7 +239,7 @@ function createCsvWasmReaderOn(heap: WasmHeap, parse: (ctl: number) => number, r
       const u32 = heap.u32;
       if (col.numeric) return { kind: "number", values: new Float64Array(buffer, u32[d + D.TABLE / 4]!, len), valid: new Uint8Array(buffer, u32[d + D.MASK / 4]!, len) };
       const codes = u32[d + D.CODES / 4]!;
-      return { kind: "dict", codes: u32[d + D.WIDE / 4] ? new Uint32Array(buffer, codes, len) : new Uint8Array(buffer, codes, len), dict: col.cells };
+      return { kind: "dict", codes: codes & 1 ? new Uint32Array(buffer, codes - 1, len) : new Uint8Array(buffer, codes, len), dict: col.cells };
     });
     const batch: ColumnBatch = { firstRow, length: len, columns, lines: new Uint32Array(buffer, lines, len) };
     firstRow += len;
