@@ -93,12 +93,12 @@ export function storeContract(transport: string, open: () => Promise<SqlClient>)
     });
 
     it("late outcomes on one packed segment, recorded at once, all reach its stored summaries", async () => {
-      const { db, store } = await setup();
+      const { db, store, tenantId } = await setup();
       const base = Date.parse("2026-01-01T00:00:00.000Z");
       const policy = fairnessPolicySchema.parse({ enabled: true, sensitiveAttribute: "ageBand", thresholds: { demographicParityGap: 0.5 } });
       await store.write([store.governance.putPolicyStmt(policy, "a", "2026-01-01T00:00:00.000Z")]);
       const traces = Array.from({ length: 12 }, (_, i) => ({
-        id: `t${i}`, flowKey: "f", version: 1, customerId: `c${i}`, attributes: { ageBand: i % 2 ? "a" : "b" }, selected: i % 3 === 0,
+        id: `t${i}-${tenantId}`, flowKey: "f", version: 1, customerId: `c${i}`, attributes: { ageBand: i % 2 ? "a" : "b" }, selected: i % 3 === 0,
         score: 0.05 + i * 0.07, offers: null, converted: null, source: "bulk" as const, createdAt: base + i * 1000,
       }));
       await store.traces.insert(traces);
@@ -114,6 +114,33 @@ export function storeContract(transport: string, open: () => Promise<SqlClient>)
       expect([field(0), field(2), field(3)]).toEqual([12, 12, 3]); // n, labeled, positives (i = 0, 4, 8)
       expect(Array.from(body.k).reduce((a, b) => a + b, 0)).toBe(12);
       expect(Array.from(body.p).reduce((a, b) => a + b, 0)).toBe(3);
+      db.close();
+    });
+
+    it("the recorded-request sample is the window's traces with the smallest (seq · 2654435769 + seed) mod 2^32, in that order", async () => {
+      const { db, store, tenantId } = await setup();
+      const base = Date.parse("2026-01-01T00:00:00.000Z");
+      const traces = Array.from({ length: 120 }, (_, i) => ({
+        id: `s${i}-${tenantId}`, flowKey: i % 5 === 4 ? "other" : "f", version: 1, customerId: `c${i}`, attributes: { ageBand: `g${i % 3}` }, selected: i % 2 === 0,
+        score: null, offers: null, converted: i % 3 === 0 ? true : null, source: "bulk" as const, createdAt: base + i * 60_000,
+      }));
+      await store.traces.insert(traces);
+      const rows = (await db.execute({ sql: "SELECT seq, id FROM decision_traces WHERE tenant_id = ? ORDER BY seq", args: [tenantId] })).rows.map((r) => ({ seq: Number(r.seq), id: String(r.id) }));
+      const byId = new Map(traces.map((t) => [t.id, t]));
+      const from = base + 10 * 60_000;
+      const to = base + 100 * 60_000;
+      for (const seed of [0, 1, 12345, 2 ** 31, 2 ** 32 - 1])
+        for (const limit of [1, 7, 50, 500]) {
+          // The definition, computed here: BigInt arithmetic, no SQL.
+          const key = (seq: number) => Number((BigInt(seq & 0x7fffffff) * 2654435769n + BigInt(seed)) % 4294967296n);
+          const expected = rows
+            .filter((r) => byId.get(r.id)!.flowKey === "f" && byId.get(r.id)!.createdAt >= from && byId.get(r.id)!.createdAt < to)
+            .sort((a, b) => key(a.seq) - key(b.seq) || a.seq - b.seq)
+            .slice(0, limit);
+          const got = await store.window.sampleWindow("f", from, to, limit, seed);
+          expect(got.map((g) => g.seq)).toEqual(expected.map((e) => e.seq));
+          expect(got.map((g) => [g.attributes, g.selected, g.converted])).toEqual(expected.map((e) => { const t = byId.get(e.id)!; return [t.attributes, t.selected, t.converted]; }));
+        }
       db.close();
     });
 

@@ -26,6 +26,7 @@ import tenant0010 from "../store/migrations/tenant/0010_governance_depth.sql";
 import tenant0011 from "../store/migrations/tenant/0011_segment_summaries.sql";
 import tenant0012 from "../store/migrations/tenant/0012_failure_class_playbooks.sql";
 import tenant0013 from "../store/migrations/tenant/0013_console_audit_filters.sql";
+import tenant0014 from "../store/migrations/tenant/0014_sample_index.sql";
 import type { WorkerBundle } from "./cloudflare-deps.js";
 
 /** The bundled kernels module and parsed migrations. */
@@ -47,6 +48,7 @@ export const workerBundle: WorkerBundle = {
       "0011_segment_summaries.sql": tenant0011,
       "0012_failure_class_playbooks.sql": tenant0012,
       "0013_console_audit_filters.sql": tenant0013,
+      "0014_sample_index.sql": tenant0014,
     }),
   },
 };

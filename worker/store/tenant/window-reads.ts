@@ -69,11 +69,24 @@ export function tailPageSql(k: number): string {
  * The sample key of a trace: Fibonacci hashing of seq, offset by the seed,
  * (seq · 2654435769 + seed) mod 2^32. The traces with the smallest keys form the sample:
  * a systematic sample over seq with a seeded start (consecutive seqs spread by the golden
- * ratio), so it covers the window evenly whatever order traces were recorded in. One
- * multiply per trace keeps the index-only scan cheap; a stronger hash (xor-shifts) costs
- * ~6× more in SQL, which has no XOR. seq is < 2^31, so the product fits in 64 bits.
+ * ratio), so it covers the window evenly whatever order traces were recorded in. SQL has
+ * no XOR, and one multiply keeps the expression indexable. seq is < 2^31, so the product
+ * fits in 64 bits. The index (migration 0014) holds the seed-free part, spelled as here.
  */
-const SAMPLE_KEY = "(((seq & 2147483647) * 2654435769 + ?) & 4294967295)";
+const SAMPLE_INDEX_KEY = "(((seq & 2147483647) * 2654435769) & 4294967295)";
+const TWO_32 = 4_294_967_296;
+
+/**
+ * SQL of the seq of up to `limit` window traces in sample order from one side of the key
+ * space: key + seed (mod 2^32) ascending is the indexed key ascending from 2^32 − seed,
+ * then wrapping to 0 — two index range reads that stop after `limit` entries each. (The
+ * key is a bijection of seq below 2^31; `seq` only breaks ties past that.)
+ */
+function samplePartSql(side: ">=" | "<"): string {
+  return `SELECT seq, ${SAMPLE_INDEX_KEY} AS k FROM decision_traces INDEXED BY decision_traces_sample
+          WHERE tenant_id = ? AND flow_key = ? AND ${SAMPLE_INDEX_KEY} ${side} ? AND created_at >= ? AND created_at < ?
+          ORDER BY ${SAMPLE_INDEX_KEY}, seq LIMIT ?`;
+}
 
 /** The window source of one tenant. */
 export function createWindowReads(db: Client, tenantId: string) {
@@ -135,17 +148,19 @@ export function createWindowReads(db: Client, tenantId: string) {
     },
     /**
      * A seeded sample (without replacement) of up to `limit` traces of the window, in sample
-     * order (so any prefix is itself a sample): the traces with the smallest SAMPLE_KEY. The
-     * scan reads only the window index; attributes are fetched for the chosen traces alone.
+     * order (so any prefix is itself a sample): the traces with the smallest sample key. It
+     * reads at most 2 × `limit` entries of the sample index (and more only for keys of the
+     * flow outside the window); attributes are fetched for the chosen traces alone.
      */
     async sampleWindow(flowKey: string, fromMs: number, toMs: number, limit: number, seed: number) {
       if (limit <= 0) return [];
+      const start = (TWO_32 - (seed >>> 0)) % TWO_32;
       const rs = await read(db, {
-        sql: `WITH h AS (SELECT seq, ${SAMPLE_KEY} AS h FROM decision_traces
-                         WHERE tenant_id = ? AND flow_key = ? AND created_at >= ? AND created_at < ? ORDER BY h, seq LIMIT ?)
+        sql: `WITH a AS (${samplePartSql(">=")}), b AS (${samplePartSql("<")}),
+                   h AS (SELECT seq, 0 AS part, k FROM a UNION ALL SELECT seq, 1 AS part, k FROM b ORDER BY part, k, seq LIMIT ?)
               SELECT t.seq, t.attributes, ${PROTECTED_OBJECT.replaceAll("decision_traces.", "t.")} AS protected, t.selected, t.converted
-              FROM h JOIN decision_traces t ON t.seq = h.seq ORDER BY h.h, h.seq`,
-        args: [seed >>> 0, tenantId, flowKey, fromMs, toMs, limit],
+              FROM h JOIN decision_traces t ON t.seq = h.seq ORDER BY h.part, h.k, h.seq`,
+        args: [tenantId, flowKey, start, fromMs, toMs, limit, tenantId, flowKey, start, fromMs, toMs, limit, limit],
       });
       return rs.rows.map((r) => ({
         seq: Number(r.seq),
