@@ -10,6 +10,10 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { createBatchSink } from "../../scripts/cli/columnar.js";
+import { createSlices } from "../../scripts/cli/encode.js";
+import { sampleSize } from "../../worker/domain/confusion.js";
+import { createReferenceKernels } from "../../worker/engine/kernels/reference.js";
 import { type ColumnBatch } from "../../worker/engine/sources/columns.js";
 import { CsvError } from "../../worker/engine/sources/csv.js";
 import { createCsvColumnReader, type CsvColumnsOptions } from "../../worker/engine/sources/csv-columns.js";
@@ -19,14 +23,15 @@ import { loadCsvWasmModule } from "../../worker/engine/sources/csv-wasm-node.js"
 const encoder = new TextEncoder();
 const wasmModule = (await loadCsvWasmModule())!;
 
-/** A batch as plain data, dictionaries copied at hand-over (they grow afterwards). */
+/** A batch as plain data, dictionaries copied at hand-over (they grow afterwards); a dictionary's `max` must bound its codes. */
 function snapshot(b: ColumnBatch) {
+  for (const c of b.columns) if (c.kind === "dict") expect(c.codes.every((k) => k <= c.max!)).toBe(true);
   return {
     firstRow: b.firstRow,
     length: b.length,
     lines: Array.from(b.lines!),
     columns: b.columns.map((c) =>
-      c.kind === "dict" ? { codes: Array.from(c.codes), dict: c.dict.slice() } : c.kind === "number" ? { values: Array.from(c.values).map((v) => (Object.is(v, -0) ? "-0" : v)), valid: Array.from(c.valid ?? []) } : c,
+      c.kind === "dict" ? { codes: Array.from(c.codes), dict: c.dict.slice(), max: c.max } : c.kind === "number" ? { values: Array.from(c.values).map((v) => (Object.is(v, -0) ? "-0" : v)), valid: Array.from(c.valid ?? []) } : c,
     ),
   };
 }
@@ -139,6 +144,32 @@ describe("Wasm CSV reader = TypeScript reader", () => {
     expect(good.rows).toBe(9000);
     const bad = same(encoder.encode(`s,t\n${values.join(",x\n")},x\n"1""5",x\nlast,x\n`), ["s", "t"], new Set([0]), [30_000], 1000);
     expect(bad.error).toEqual({ line: 9002, message: 'bad number "1\\"5" in 0' });
+  });
+
+  it("the batch sink counts the same from both readers (byte and u32 codes, decisions and scores)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(), fc.constantFrom("0", "1", ""), fc.constantFrom("true", "false", "1", "0"), fc.double({ min: 0, max: 1, noNaN: true })), { minLength: 1, maxLength: 700 }),
+        fc.integer({ min: 1, max: 400 }),
+        fc.boolean(),
+        (rows, groups, byScore) => {
+          const text = `g,label,decision,score\n${rows.map(([g, l, d, s]) => `G${g % groups},${l},${d},${s}`).join("\n")}\n`;
+          const tables = [ts, wasm].map((create) => {
+            const [slice] = createSlices(["g"], createReferenceKernels());
+            const columns = ["g", "label", byScore ? "score" : "decision"];
+            const selection = byScore ? { kind: "score" as const, threshold: 0.5, above: false } : { kind: "decision" as const };
+            const sink = createBatchSink({ slices: [slice!], attributes: 1, labelAt: 1, selection, columns, file: "f" });
+            const reader = create({ columns, numeric: sink.numeric, batchRows: 97, onBatch: (b) => sink.add(b), onBadNumber: (l, c, t) => sink.badNumber(l, c, t) });
+            reader.push(encoder.encode(text));
+            reader.end();
+            return slice!.sliceTable();
+          });
+          expect(tables[1]).toEqual(tables[0]);
+          expect(sampleSize(tables[0]!.table)).toBe(rows.length); // every row counted (each has a group)
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 
   it("errors: unterminated quote, short row, unknown column, empty file, over-long record", () => {

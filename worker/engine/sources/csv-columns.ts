@@ -213,7 +213,8 @@ export function createCsvColumnReader(opts: CsvColumnsOptions) {
   const flush = () => {
     if (len === 0) return;
     const columns = opts.columns.map((_, c) =>
-      dicts[c] ? { kind: "dict" as const, codes: codes[c]!.subarray(0, len), dict: dicts[c]!.cells } : { kind: "number" as const, values: numbers[c]!.subarray(0, len), valid: valid[c]!.subarray(0, len) },
+      // Every field has an entry, so every code is below the dictionary's length (`max`: the sink need not scan).
+      dicts[c] ? { kind: "dict" as const, codes: codes[c]!.subarray(0, len), dict: dicts[c]!.cells, max: dicts[c]!.cells.length - 1 } : { kind: "number" as const, values: numbers[c]!.subarray(0, len), valid: valid[c]!.subarray(0, len) },
     );
     opts.onBatch({ firstRow, length: len, columns, lines: lines.subarray(0, len) });
     firstRow += len;

@@ -239,7 +239,8 @@ function createCsvWasmReaderOn(heap: WasmHeap, parse: (ctl: number) => number, r
       const u32 = heap.u32;
       if (col.numeric) return { kind: "number", values: new Float64Array(buffer, u32[d + D.TABLE / 4]!, len), valid: new Uint8Array(buffer, u32[d + D.MASK / 4]!, len) };
       const codes = u32[d + D.CODES / 4]!;
-      return { kind: "dict", codes: codes & 1 ? new Uint32Array(buffer, codes - 1, len) : new Uint8Array(buffer, codes, len), dict: col.cells };
+      // Every field has an entry, so every code is below the dictionary's length (`max`: the sink need not scan).
+      return { kind: "dict", codes: codes & 1 ? new Uint32Array(buffer, codes - 1, len) : new Uint8Array(buffer, codes, len), dict: col.cells, max: col.cells.length - 1 };
     });
     const batch: ColumnBatch = { firstRow, length: len, columns, lines: new Uint32Array(buffer, lines, len) };
     firstRow += len;
