@@ -7,10 +7,9 @@
  *
  * Structural bytes (comma, LF, CR, quote) are found 64 at a time as a bit mask (four i8x16
  * compares per 16 bytes), so a field costs one count-trailing-zeros. A requested text field
- * gets a per-column dictionary code from an open-addressing table in linear memory (fields
- * of up to 8 bytes are compared as one u64); a requested numeric field is parsed from its
- * digits exactly as the reference's parseDecimal does, and anything else is left to the
- * wrapper (a "fallback" entry naming the bytes). Only numbers cross the boundary: the
+ * gets a per-column dictionary code (csv-dictionary.ts); a requested numeric field is parsed
+ * from its digits exactly as the reference's parseDecimal does, and anything else is left to
+ * the wrapper (a "fallback" entry naming the bytes). Only numbers cross the boundary: the
  * wrapper lays out every region, fills the control block and services the returns below.
  *
  * The call returns at a record boundary whenever the wrapper must act, so no state is
@@ -24,57 +23,16 @@
  *  - ERROR: kind, line and field count in the control block.
  */
 
-// Control block: u32 words at ctl (byte offsets).
-const C_P: usize = 0; // in: first byte; out: where parsing stopped
-const C_TO: usize = 4;
-const C_LAST: usize = 8;
-const C_LINE: usize = 12;
-const C_LEN: usize = 16;
-const C_BATCH: usize = 20;
-const C_PENDING_CR: usize = 24;
-const C_MODE: usize = 28; // 1: header mode
-const C_NACTIONS: usize = 32;
-const C_ACTIONS: usize = 36; // u32 per field: dict column + 1 (low 16 bits), numeric column + 1 (high 16)
-const C_LAST_NEEDED: usize = 40; // i32
-const C_COLUMNS: usize = 44; // column descriptors, 32 bytes each
-const C_LINES: usize = 48; // u32 per row
-const C_ARENA: usize = 52;
-const C_ARENA_USED: usize = 56;
-const C_FALLBACKS: usize = 60; // 5 u32 per entry: row, numeric column, start, end, line
-const C_FALLBACK_COUNT: usize = 64;
-const C_FALLBACK_LIMIT: usize = 68;
-const C_SERVICE: usize = 72; // set when a table must grow or a column widen
-const C_ERROR: usize = 76;
-const C_ERROR_LINE: usize = 80;
-const C_ERROR_FIELD: usize = 84;
-const C_RECORD_START: usize = 88;
-const C_RECORD_LINE: usize = 92;
+import {
+  C_ACTIONS, C_ARENA, C_ARENA_USED, C_BATCH, C_COLUMNS, C_ERROR, C_ERROR_FIELD, C_ERROR_LINE, C_FALLBACK_COUNT,
+  C_FALLBACK_LIMIT, C_FALLBACKS, C_LAST, C_LAST_NEEDED, C_LEN, C_LINE, C_LINES, C_MODE, C_NACTIONS, C_P,
+  C_PENDING_CR, C_RECORD_LINE, C_RECORD_START, C_SERVICE, C_TO, COMMA, CR, CSV_DONE, CSV_ERR_AFTER_QUOTE,
+  CSV_ERR_QUOTE_IN_FIELD, CSV_ERR_SHORT_ROW, CSV_ERR_UNTERMINATED, CSV_ERROR, CSV_FULL, CSV_HEADER, CSV_SERVICE,
+  D_CODES, D_MASK, D_TABLE, FALLBACK_BYTES, LF, QUOTE,
+} from "./csv-layout";
+import { codeOf } from "./csv-dictionary";
 
-// Column descriptor (u32 words).
-const D_TABLE: usize = 0; // 16-byte slots: u64 key (see keyOf), u32 length, u32 code
-const D_MASK: usize = 4; // slots − 1
-const D_COUNT: usize = 8;
-const D_LIMIT: usize = 12; // SERVICE once count exceeds this
-const D_ENTRIES: usize = 16; // u32 pairs: arena offset, length
-const D_CODES: usize = 20; // u8 per row, or u32 per row when bit 0 is set
-// Numeric columns use D_TABLE as the f64 values and D_MASK as the u8 valid flags.
-
-export const CSV_DONE: i32 = 0;
-export const CSV_FULL: i32 = 1;
-export const CSV_SERVICE: i32 = 2;
-export const CSV_HEADER: i32 = 3;
-export const CSV_ERROR: i32 = 4;
-
-export const CSV_ERR_UNTERMINATED: i32 = 1;
-export const CSV_ERR_AFTER_QUOTE: i32 = 2;
-export const CSV_ERR_QUOTE_IN_FIELD: i32 = 3;
-export const CSV_ERR_SHORT_ROW: i32 = 4;
-
-const COMMA: u32 = 44;
-const LF: u32 = 10;
-const CR: u32 = 13;
-const QUOTE: u32 = 34;
-const FALLBACK_BYTES: usize = 20;
+export { csvRehash } from "./csv-dictionary";
 
 /** Bit i set when byte p + i is a comma, LF, CR or quote (64 bytes, readable past `to`). */
 @inline function structural(p: usize): u64 {
@@ -94,96 +52,6 @@ const FALLBACK_BYTES: usize = 20;
   const m = structural(p);
   const room = to - p;
   return room >= 64 ? m : m & ((<u64>1 << <u64>room) - 1);
-}
-
-/**
- * A field's key: up to 7 bytes are the bytes themselves with the length in the top byte
- * (0..7), so one u64 compare decides; 8 or more are a hash with top byte 0xfe, confirmed
- * against the entry's bytes. An empty slot is all ones, which neither form can be.
- */
-@inline function keyOf(s: usize, n: u32): u64 {
-  if (n <= 7) return (load<u64>(s) & ((<u64>1 << (<u64>n << 3)) - 1)) | (<u64>n << 56);
-  return (hashBytes(s, <usize>n) & 0x00ffffffffffffff) | 0xfe00000000000000;
-}
-
-const EMPTY_KEY: u64 = 0xffffffffffffffff;
-
-@inline function slotOf(key: u64): u32 {
-  return <u32>((key * 0x9e3779b97f4a7c15) >> 32);
-}
-
-/** A hash of bytes [s, s + n), n ≥ 8: 8-byte words, the last one overlapping. */
-function hashBytes(s: usize, n: usize): u64 {
-  let h: u64 = 0xcbf29ce484222325 ^ <u64>n;
-  let i: usize = 0;
-  for (; i + 8 <= n; i += 8) h = (h ^ load<u64>(s + i)) * 0x100000001b3 ^ (h >> 29);
-  h = (h ^ load<u64>(s + n - 8)) * 0x100000001b3;
-  return h ^ (h >> 32);
-}
-
-function sameBytes(a: usize, b: usize, n: usize): bool {
-  let i: usize = 0;
-  for (; i + 8 <= n; i += 8) if (load<u64>(a + i) != load<u64>(b + i)) return false;
-  for (; i < n; i++) if (load<u8>(a + i) != load<u8>(b + i)) return false;
-  return true;
-}
-
-/**
- * The code of bytes [s, s + n) in the column at d, adding them on first sight (their bytes
- * go to the arena, which the wrapper keeps at least one buffer larger than needed).
- */
-@inline function codeOf(ctl: usize, d: usize, s: usize, n: u32): u32 {
-  const key = keyOf(s, n);
-  const table = <usize>load<u32>(d, D_TABLE);
-  const mask = load<u32>(d, D_MASK);
-  let i = slotOf(key) & mask;
-  for (;;) {
-    const slot = table + (<usize>i << 4);
-    const k = load<u64>(slot);
-    if (k == key) {
-      const code = load<u32>(slot, 12);
-      if (n <= 7) return code;
-      const entry = <usize>load<u32>(d, D_ENTRIES) + (<usize>code << 3);
-      if (load<u32>(slot, 8) == n && sameBytes(<usize>load<u32>(ctl, C_ARENA) + <usize>load<u32>(entry), s, <usize>n)) return code;
-    } else if (k == EMPTY_KEY) return insert(ctl, d, slot, key, s, n);
-    i = (i + 1) & mask;
-  }
-  return unreachable();
-}
-
-function insert(ctl: usize, d: usize, slot: usize, key: u64, s: usize, n: u32): u32 {
-  const code = load<u32>(d, D_COUNT);
-  const used = load<u32>(ctl, C_ARENA_USED);
-  memory.copy(<usize>load<u32>(ctl, C_ARENA) + <usize>used, s, <usize>n);
-  const entry = <usize>load<u32>(d, D_ENTRIES) + (<usize>code << 3);
-  store<u32>(entry, used);
-  store<u32>(entry, n, 4);
-  store<u32>(ctl, used + n, C_ARENA_USED);
-  store<u64>(slot, key);
-  store<u32>(slot, n, 8);
-  store<u32>(slot, code, 12);
-  store<u32>(d, code + 1, D_COUNT);
-  if (code + 1 > load<u32>(d, D_LIMIT) || (code + 1 >= 256 && (load<u32>(d, D_CODES) & 1) == 0)) store<u32>(ctl, 1, C_SERVICE);
-  return code;
-}
-
-/** Moves a column's table into a new, empty one of mask + 1 slots (the wrapper allocated it). */
-export function csvRehash(d: usize, table: usize, mask: u32): void {
-  const old = <usize>load<u32>(d, D_TABLE);
-  const oldSlots = <usize>load<u32>(d, D_MASK) + 1;
-  for (let k: usize = 0; k < oldSlots; k++) {
-    const slot = old + (k << 4);
-    const key = load<u64>(slot);
-    if (key == EMPTY_KEY) continue;
-    let i = slotOf(key) & mask;
-    while (load<u64>(table + (<usize>i << 4)) != EMPTY_KEY) i = (i + 1) & mask;
-    const to = table + (<usize>i << 4);
-    store<u64>(to, key);
-    store<u32>(to, load<u32>(slot, 8), 8);
-    store<u32>(to, load<u32>(slot, 12), 12);
-  }
-  store<u32>(d, <u32>table, D_TABLE);
-  store<u32>(d, mask, D_MASK);
 }
 
 const POW10: StaticArray<f64> = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
