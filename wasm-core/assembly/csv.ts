@@ -117,35 +117,38 @@ const POW10: StaticArray<f64> = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e
     else store<u8>(codes + <usize>row, <u8>code);
   }
   const nc = act >> 16;
-  if (nc != 0) {
-    const d = columns + (<usize>(nc - 1) << 5);
-    const values = <usize>load<u32>(d, D_TABLE);
-    const valid = <usize>load<u32>(d, D_MASK);
-    let v: f64 = 0;
-    let ok: u8 = 1;
-    if (e == s) ok = 0;
-    else {
-      v = parseDecimal(s, e);
-      if (v != v) {
-        // Anything else (spaces, exponents, long mantissas, bad text): the wrapper decides.
-        const k = load<u32>(ctl, C_FALLBACK_COUNT);
-        const f = <usize>load<u32>(ctl, C_FALLBACKS) + <usize>k * FALLBACK_BYTES;
-        store<u32>(f, row);
-        store<u32>(f, nc - 1, 4);
-        store<u32>(f, <u32>s, 8);
-        store<u32>(f, <u32>e, 12);
-        store<u32>(f, line, 16);
-        store<u32>(ctl, k + 1, C_FALLBACK_COUNT);
-        if (k + 1 >= load<u32>(ctl, C_FALLBACK_LIMIT)) store<u32>(ctl, 1, C_SERVICE);
-        // An unescaped quoted field lies in the arena's free space: keep it until the wrapper has read it.
-        const arena = <usize>load<u32>(ctl, C_ARENA);
-        if (s >= arena + <usize>load<u32>(ctl, C_ARENA_USED)) store<u32>(ctl, <u32>(e - arena), C_ARENA_USED);
-        v = 0;
-      }
+  if (nc != 0) storeNumber(ctl, columns, nc, s, e, row, line);
+}
+
+/** The numeric half of storeField, out of line so the text path's loop stays small. */
+function storeNumber(ctl: usize, columns: usize, nc: u32, s: usize, e: usize, row: u32, line: u32): void {
+  const d = columns + (<usize>(nc - 1) << 5);
+  const values = <usize>load<u32>(d, D_TABLE);
+  const valid = <usize>load<u32>(d, D_MASK);
+  let v: f64 = 0;
+  let ok: u8 = 1;
+  if (e == s) ok = 0;
+  else {
+    v = parseDecimal(s, e);
+    if (v != v) {
+      // Anything else (spaces, exponents, long mantissas, bad text): the wrapper decides.
+      const k = load<u32>(ctl, C_FALLBACK_COUNT);
+      const f = <usize>load<u32>(ctl, C_FALLBACKS) + <usize>k * FALLBACK_BYTES;
+      store<u32>(f, row);
+      store<u32>(f, nc - 1, 4);
+      store<u32>(f, <u32>s, 8);
+      store<u32>(f, <u32>e, 12);
+      store<u32>(f, line, 16);
+      store<u32>(ctl, k + 1, C_FALLBACK_COUNT);
+      if (k + 1 >= load<u32>(ctl, C_FALLBACK_LIMIT)) store<u32>(ctl, 1, C_SERVICE);
+      // An unescaped quoted field lies in the arena's free space: keep it until the wrapper has read it.
+      const arena = <usize>load<u32>(ctl, C_ARENA);
+      if (s >= arena + <usize>load<u32>(ctl, C_ARENA_USED)) store<u32>(ctl, <u32>(e - arena), C_ARENA_USED);
+      v = 0;
     }
-    store<f64>(values + (<usize>row << 3), ok ? v : 0);
-    store<u8>(valid + <usize>row, ok);
   }
+  store<f64>(values + (<usize>row << 3), ok ? v : 0);
+  store<u8>(valid + <usize>row, ok);
 }
 
 /** The byte at q, or END past the input. */
