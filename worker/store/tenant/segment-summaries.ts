@@ -91,8 +91,11 @@ export function createSegmentSummaryStore(db: Client, tenantId: string) {
      * (packing state and the set of summaries): if either changed, the batch aborts with
      * OUTCOME_RETRY and the caller reads again. Null: the trace does not exist; otherwise
      * `current` is the outcome already recorded (then no statement is needed).
+     * `drop` (a caller that keeps losing the race to other outcomes of the segment): the
+     * segment's summaries are deleted instead of re-encoded, which no concurrent outcome can
+     * invalidate — the next read recomputes them from the columns and deltas.
      */
-    async outcomePlan(traceId: string, converted: boolean): Promise<{ current: boolean | null; stmts: InStatement[] } | null> {
+    async outcomePlan(traceId: string, converted: boolean, drop = false): Promise<{ current: boolean | null; stmts: InStatement[] } | null> {
       const rs = await read(db, {
         sql: `SELECT segment_id, segment_pos, attributes, selected, score, converted,
                 (SELECT p.attributes FROM protected_attributes p WHERE p.tenant_id = decision_traces.tenant_id AND p.customer_key = decision_traces.customer_key) AS protected
@@ -107,7 +110,7 @@ export function createSegmentSummaryStore(db: Client, tenantId: string) {
       if (segmentId === null || pos === null) {
         return { current: null, stmts: [guard(OUTCOME_RETRY, "(SELECT segment_id IS NULL FROM decision_traces WHERE tenant_id = ? AND id = ?)", [tenantId, traceId])] };
       }
-      const sums = await read(db, { sql: "SELECT attributes, bins, body FROM segment_summaries WHERE tenant_id = ? AND segment_id = ?", args: [tenantId, segmentId] });
+      const sums = drop ? { rows: [] } : await read(db, { sql: "SELECT attributes, bins, body FROM segment_summaries WHERE tenant_id = ? AND segment_id = ?", args: [tenantId, segmentId] });
       const attrs = {
         ...(t.protected === null || t.protected === undefined ? {} : (JSON.parse(String(t.protected)) as Record<string, unknown>)),
         ...(JSON.parse(String(t.attributes)) as Record<string, unknown>),
@@ -117,13 +120,18 @@ export function createSegmentSummaryStore(db: Client, tenantId: string) {
       // Segments store f32 scores: the bin and units of the rounded score, as every reader sees it.
       const score = t.score === null || t.score === undefined ? NaN : Math.fround(Number(t.score));
       const open = "EXISTS (SELECT 1 FROM decision_traces WHERE tenant_id = ? AND id = ? AND converted IS NULL)";
-      const stmts: InStatement[] = [
-        guard(
-          OUTCOME_RETRY,
-          "(SELECT segment_id = ? AND segment_pos = ? FROM decision_traces WHERE tenant_id = ? AND id = ?) AND (SELECT count(*) FROM segment_summaries WHERE tenant_id = ? AND segment_id = ?) = ?",
-          [segmentId, pos, tenantId, traceId, tenantId, segmentId, sums.rows.length],
-        ),
-      ];
+      const stmts: InStatement[] = drop
+        ? [
+            guard(OUTCOME_RETRY, "(SELECT segment_id = ? AND segment_pos = ? FROM decision_traces WHERE tenant_id = ? AND id = ?)", [segmentId, pos, tenantId, traceId]),
+            { sql: `DELETE FROM segment_summaries WHERE tenant_id = ? AND segment_id = ? AND ${open}`, args: [tenantId, segmentId, tenantId, traceId] },
+          ]
+        : [
+            guard(
+              OUTCOME_RETRY,
+              "(SELECT segment_id = ? AND segment_pos = ? FROM decision_traces WHERE tenant_id = ? AND id = ?) AND (SELECT count(*) FROM segment_summaries WHERE tenant_id = ? AND segment_id = ?) = ?",
+              [segmentId, pos, tenantId, traceId, tenantId, segmentId, sums.rows.length],
+            ),
+          ];
       for (const r of sums.rows) {
         const key = String(r.attributes);
         const bins = Number(r.bins);
