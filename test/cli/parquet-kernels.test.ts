@@ -148,6 +148,50 @@ describe.each([
   });
 });
 
+describe("pageBytes: decoding in place", () => {
+  it("a scratch's values stay as decoded until its own next page, also when another page needs more room than the instance has", () => {
+    const values = (n: number, seed: number) => Array.from({ length: n }, (_, i) => ((i + seed) * 2654435761) >>> 29);
+    /** 3-bit values (a multiple of 8) as bit-packed runs of 504, packed directly (encode's BigInts are slow for millions). */
+    const page = (v: number[]) => {
+      const out: number[] = [];
+      for (let r = 0; r < v.length; r += 504) {
+        const groups = Math.min(504, v.length - r) / 8;
+        out.push((groups << 1) | 1);
+        for (let g = 0; g < groups; g++) {
+          let bits = 0;
+          for (let j = 0; j < 8; j++) bits |= v[r + g * 8 + j]! << (3 * j);
+          out.push(bits & 0xff, (bits >> 8) & 0xff, (bits >> 16) & 0xff);
+        }
+      }
+      return Uint8Array.from(out);
+    };
+    const same = (got: Uint8Array, want: number[]) => got.length === want.length && want.every((x, i) => got[i] === x);
+    const [a, b, c] = [{ bytes: new Uint8Array(0) }, { bytes: new Uint8Array(0) }, { bytes: new Uint8Array(0) }];
+    const va = values(1000, 1);
+    const outA = wasm.pageBytes(a, va.length);
+    const pa = page(va);
+    wasm.dictionaryIndices(pa, 0, pa.length, 3, outA, va.length, 8);
+    // 6 M values: more than the first instance's regions hold.
+    const vb = values(6_000_000, 2);
+    const outB = wasm.pageBytes(b, vb.length);
+    const pb = page(vb);
+    wasm.dictionaryIndices(pb, 0, pb.length, 3, outB, vb.length, 8);
+    const vc = values(777, 3);
+    const outC = wasm.pageBytes(c, vc.length);
+    wasm.unpackBooleans(Uint8Array.from(vc.slice(0, 98)), 0, vc.length, outC);
+    expect(Array.from(outA)).toEqual(va);
+    expect(same(outB, vb)).toBe(true);
+    expect(Array.from(outC)).toEqual(Array.from({ length: vc.length }, (_, i) => (vc[i >> 3]! >> (i & 7)) & 1));
+    // A's next page reuses A's room.
+    const va2 = values(904, 4);
+    const outA2 = wasm.pageBytes(a, va2.length);
+    const pa2 = page(va2);
+    wasm.dictionaryIndices(pa2, 0, pa2.length, 3, outA2, va2.length, 8);
+    expect(Array.from(outA2)).toEqual(va2);
+    expect(same(outB, vb)).toBe(true);
+  });
+});
+
 describe("loadPageKernels (what the CLI reads Parquet with)", () => {
   it("is the Wasm kernels when kernels.wasm is built, the reference when the file is missing", async () => {
     expect((await loadPageKernels()).kind).toBe("wasm");

@@ -15,9 +15,9 @@ import { readPage } from "hyparquet/src/column.js";
 import { decompressPage } from "hyparquet/src/datapage.js";
 import type { ColumnDecoder, DecodedArray, PageHeader } from "hyparquet/src/types.js";
 import { BOOL_NULL, type Cell, ColumnarFileError, type DecodedColumn } from "./columns.js";
-import { type CodeArray, createReferencePageKernels, type PageKernels } from "./parquet-hybrid.js";
+import { type CodeArray, createReferencePageKernels, type PageKernels, type PageScratch } from "./parquet-hybrid.js";
 
-export { readHybrid } from "./parquet-hybrid.js";
+export { type PageScratch, readHybrid } from "./parquet-hybrid.js";
 
 /** What the page decoder needs to know about a column. */
 export interface PageColumn {
@@ -75,21 +75,9 @@ function readValidity(kernels: PageKernels, buf: Uint8Array, pos: number, end: n
   return present === rows ? null : valid;
 }
 
-/**
- * A column's reusable byte buffer for decoded pages. A page's rows are handed on (as views)
- * and consumed before the column's next page is decoded, so one buffer per column serves
- * every page: allocating a fresh array per page made a cold 10 M-row read spend ~15% of
- * its time zeroing memory and collecting garbage.
- */
-export interface PageScratch {
-  bytes: Uint8Array;
-}
-
-/** `n` bytes from the scratch buffer (grown when short), or a fresh array without one; every byte is overwritten. */
-function scratchBytes(scratch: PageScratch | undefined, n: number): Uint8Array {
-  if (scratch === undefined) return new Uint8Array(n);
-  if (scratch.bytes.length < n) scratch.bytes = new Uint8Array(n);
-  return scratch.bytes.subarray(0, n);
+/** `n` bytes for a page's values from the scratch (the kernels' pageBytes), or a fresh array without one; every byte is overwritten. */
+function scratchBytes(kernels: PageKernels, scratch: PageScratch | undefined, n: number): Uint8Array {
+  return scratch === undefined ? new Uint8Array(n) : kernels.pageBytes(scratch, n);
 }
 
 /** A code array wide enough for `size` entries plus the null code. */
@@ -116,7 +104,7 @@ function plainNumbers(buf: Uint8Array, pos: number, n: number, type: string): Fl
 /** Bit-packed plain booleans (LSB first) into 0/1 bytes. */
 function plainBooleans(kernels: PageKernels, buf: Uint8Array, pos: number, n: number, scratch: PageScratch | undefined): Uint8Array {
   if (pos + ((n + 7) >> 3) > buf.length) throw new ColumnarFileError("corrupt page: plain booleans end early");
-  const out = scratchBytes(scratch, n);
+  const out = scratchBytes(kernels, scratch, n);
   kernels.unpackBooleans(buf, pos, n, out);
   return out;
 }
@@ -243,13 +231,13 @@ export function decodeDataPage(
     const width = body[pos] ?? 0;
     const size = dict!.cells.length;
     // Codes as wide as the indices can be, so a too-large index is caught, not truncated.
-    const codes = size < 0xff && width <= 8 ? scratchBytes(scratch, n) : codeArray(Math.max(size, width > 16 ? 0xffff : width > 8 ? 0xff : 0), n);
+    const codes = size < 0xff && width <= 8 ? scratchBytes(kernels, scratch, n) : codeArray(Math.max(size, width > 16 ? 0xffff : width > 8 ? 0xff : 0), n);
     kernels.dictionaryIndices(body, pos + 1, body.length, width, codes, n, size);
     dense = { kind: "dict", codes, dict: dict!.cells, max: size - 1 }; // every index was checked
   } else if (type === "BOOLEAN") {
     if (encoding === "RLE") {
       const len = readU32(body, pos);
-      const values = scratchBytes(scratch, n);
+      const values = scratchBytes(kernels, scratch, n);
       kernels.readHybrid(body, pos + 4, pos + 4 + len, 1, values, n);
       dense = { kind: "bool", values };
     } else dense = { kind: "bool", values: plainBooleans(kernels, body, pos, n, scratch), max: 1 }; // bits: 0 or 1

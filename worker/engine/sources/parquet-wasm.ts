@@ -54,33 +54,79 @@ function viewLike(out: CodeArray, buffer: ArrayBuffer, ptr: number, count: numbe
   return new Uint32Array(buffer, ptr, count);
 }
 
-/** Page kernels on a new instance of `module` (kernels.wasm); throws when it lacks the parquet exports. */
-export function createWasmPageKernels(module: WebAssembly.Module): PageKernels {
-  const wasm = parquetExports(new WebAssembly.Instance(module, {}).exports);
-  const reference = createReferencePageKernels();
-  // Layout: [info: 64 bytes][input + PAD zeros][output], re-laid out for every call.
-  const info = align64(wasm.heapBase());
-  const base = info + 64;
+/**
+ * One instance and its layout: [info: 64 bytes][input area][regions]. Its memory is grown
+ * once, when it is opened, and never again: regions handed out as views (a column's page
+ * values, which the batches read in place) stay valid until their column's next page, so
+ * when more room is needed a new instance is opened instead and the old one is left to the
+ * garbage collector with the views still using it.
+ */
+interface Heap {
+  wasm: ParquetExports;
+  info: number;
+  input: number;
+  inCap: number;
+  regionCap: number;
+  top: number;
+  limit: number;
+}
 
-  /** Copies buf[pos, pos + length) to `base` with PAD zeros after; reserves `outBytes` after it. Returns the output pointer. */
-  const copyIn = (buf: Uint8Array, pos: number, length: number, outBytes: number): number => {
-    const out = align64(base + length + PAD);
-    const need = out + outBytes + PAD;
+/** Page kernels on instances of `module` (kernels.wasm); throws when it lacks the parquet exports. */
+export function createWasmPageKernels(module: WebAssembly.Module): PageKernels {
+  const reference = createReferencePageKernels();
+  const open = (inCap: number, regionCap: number): Heap => {
+    const wasm = parquetExports(new WebAssembly.Instance(module, {}).exports);
+    const info = align64(wasm.heapBase());
+    const input = info + 64;
+    const top = align64(input + inCap + PAD);
+    const limit = top + regionCap;
     const have = wasm.memory.buffer.byteLength;
-    if (need > have) wasm.memory.grow(Math.ceil((need - have) / PAGE));
-    const heap = new Uint8Array(wasm.memory.buffer);
-    heap.set(buf.subarray(pos, pos + length), base);
-    heap.fill(0, base + length, base + length + PAD);
-    return out;
+    if (limit + PAD > have) wasm.memory.grow(Math.ceil((limit + PAD - have) / PAGE));
+    return { wasm, info, input, inCap, regionCap, top, limit };
+  };
+  let heap = open(1 << 20, 4 << 20);
+  /** Each page scratch's region (and TEMP's, for outputs that are not in the heap). */
+  const regions = new WeakMap<object, { heap: Heap; ptr: number; cap: number }>();
+  const TEMP = {};
+
+  /** `bytes` bytes for `key` in the current heap (its old region when big enough), or -1 when they do not fit. */
+  const region = (key: object, bytes: number): number => {
+    const r = regions.get(key);
+    if (r && r.heap === heap && r.cap >= bytes) return r.ptr;
+    if (heap.top + bytes + PAD > heap.limit) return -1;
+    const ptr = heap.top;
+    heap.top = align64(heap.top + bytes + PAD);
+    regions.set(key, { heap, ptr, cap: bytes });
+    return ptr;
   };
 
-  /** Decodes into Wasm memory; returns [output pointer, position after the last run, largest value]. */
-  const hybrid = (buf: Uint8Array, pos: number, end: number, width: number, out: CodeArray, count: number): [number, number, number] => {
+  /**
+   * Copies buf[pos, pos + length) to the input area (PAD zeros after) and picks where
+   * `outBytes` of output go: `out` itself when it is a view of this heap, else TEMP's region.
+   * Opens a bigger heap when either does not fit. Returns [output pointer, whether it is out].
+   */
+  const place = (buf: Uint8Array, pos: number, length: number, out: CodeArray, outBytes: number): [number, boolean] => {
+    for (;;) {
+      const direct = out.buffer === heap.wasm.memory.buffer;
+      const outPtr = direct ? out.byteOffset : region(TEMP, outBytes);
+      if (length + PAD <= heap.inCap && outPtr !== -1) {
+        const bytes = new Uint8Array(heap.wasm.memory.buffer);
+        bytes.set(buf.subarray(pos, pos + length), heap.input);
+        bytes.fill(0, heap.input + length, heap.input + length + PAD);
+        return [outPtr, direct];
+      }
+      heap = open(Math.max(heap.inCap, 2 * length), Math.max(heap.regionCap, 4 * outBytes));
+    }
+  };
+
+  /** Decodes into Wasm memory; returns [output pointer, decoded in place, position after the last run, largest value]. */
+  const hybrid = (buf: Uint8Array, pos: number, end: number, width: number, out: CodeArray, count: number): [number, boolean, number, number] => {
     const length = Math.max(0, Math.min(buf.length, end + TAIL) - pos);
-    const outPtr = copyIn(buf, pos, length, count * out.BYTES_PER_ELEMENT);
-    const r = wasm.parquetHybrid(base, base + (end - pos), width, outPtr, out.BYTES_PER_ELEMENT, count, info);
+    const [outPtr, direct] = place(buf, pos, length, out, count * out.BYTES_PER_ELEMENT);
+    const { wasm, input, info } = heap;
+    const r = wasm.parquetHybrid(input, input + (end - pos), width, outPtr, out.BYTES_PER_ELEMENT, count, info);
     if (r < 0) throw new ColumnarFileError(MESSAGES[r] ?? `corrupt page (status ${r})`);
-    return [outPtr, pos + (r - base), new Uint32Array(wasm.memory.buffer, info, 1)[0]!];
+    return [outPtr, direct, pos + (r - input), new Uint32Array(wasm.memory.buffer, info, 1)[0]!];
   };
 
   /** The reference covers what the Wasm code does not (rare or corrupt cases), so both behave alike. */
@@ -91,24 +137,33 @@ export function createWasmPageKernels(module: WebAssembly.Module): PageKernels {
     kind: "wasm",
     readHybrid(buf, pos, end, width, out, count) {
       if (!covered(buf, pos, end, width, out, count)) return reference.readHybrid(buf, pos, end, width, out, count);
-      const [outPtr, after] = hybrid(buf, pos, end, width, out, count);
-      out.set(viewLike(out, wasm.memory.buffer, outPtr, count));
+      const [outPtr, direct, after] = hybrid(buf, pos, end, width, out, count);
+      if (!direct) out.set(viewLike(out, heap.wasm.memory.buffer, outPtr, count));
       return after;
     },
     dictionaryIndices(buf, pos, end, width, out, count, size) {
       if (width === 0 || !covered(buf, pos, end, width, out, count)) return reference.dictionaryIndices(buf, pos, end, width, out, count, size);
-      const [outPtr, , largest] = hybrid(buf, pos, end, width, out, count);
-      const values = viewLike(out, wasm.memory.buffer, outPtr, count);
+      const [outPtr, direct, , largest] = hybrid(buf, pos, end, width, out, count);
+      const values = direct ? out : viewLike(out, heap.wasm.memory.buffer, outPtr, count);
       // The decoder returned the largest index; only a bad page is searched for the first bad one.
-      if (count > 0 && largest >= size) throw badIndex(values[wasm.parquetFirstAtLeast(outPtr, count, out.BYTES_PER_ELEMENT, Math.min(size, 0xffffffff) >>> 0)]!, size);
-      out.set(values);
+      if (count > 0 && largest >= size) throw badIndex(values[heap.wasm.parquetFirstAtLeast(outPtr, count, out.BYTES_PER_ELEMENT, Math.min(size, 0xffffffff) >>> 0)]!, size);
+      if (!direct) out.set(values);
     },
     unpackBooleans(buf, pos, n, out) {
       const bytes = (n + 7) >> 3;
       if (pos < 0 || pos + bytes > buf.length || n > out.length) return reference.unpackBooleans(buf, pos, n, out);
-      const outPtr = copyIn(buf, pos, bytes, n);
-      wasm.parquetBits(base, outPtr, n);
-      out.set(new Uint8Array(wasm.memory.buffer, outPtr, n));
+      const [outPtr, direct] = place(buf, pos, bytes, out, n);
+      heap.wasm.parquetBits(heap.input, outPtr, n);
+      if (!direct) out.set(new Uint8Array(heap.wasm.memory.buffer, outPtr, n));
+    },
+    pageBytes(scratch, n) {
+      // A region of the current heap: decoding writes there and the batches read it, no copy.
+      let ptr = region(scratch, n);
+      if (ptr === -1) {
+        heap = open(heap.inCap, Math.max(heap.regionCap, 4 * n));
+        ptr = region(scratch, n);
+      }
+      return new Uint8Array(heap.wasm.memory.buffer, ptr, n);
     },
   };
 }
