@@ -115,7 +115,7 @@ export function createWasmPageKernels(module: WebAssembly.Module): PageKernels {
         bytes.fill(0, heap.input + length, heap.input + length + PAD);
         return [outPtr, direct];
       }
-      heap = open(Math.max(heap.inCap, 2 * length), Math.max(heap.regionCap, 4 * outBytes));
+      heap = open(Math.max(heap.inCap, 2 * length), Math.max(heap.regionCap, 2 * outBytes));
     }
   };
 
@@ -160,7 +160,7 @@ export function createWasmPageKernels(module: WebAssembly.Module): PageKernels {
       // A region of the current heap: decoding writes there and the batches read it, no copy.
       let ptr = region(scratch, n);
       if (ptr === -1) {
-        heap = open(heap.inCap, Math.max(heap.regionCap, 4 * n));
+        heap = open(heap.inCap, Math.max(heap.regionCap, 2 * n));
         ptr = region(scratch, n);
       }
       return new Uint8Array(heap.wasm.memory.buffer, ptr, n);
