@@ -28,7 +28,7 @@ beforeAll(async () => {
 });
 afterAll(async () => sqld?.stop());
 
-async function contended(open: () => Promise<SqlClient>, n: number) {
+async function contended(open: () => Promise<SqlClient>, n: number, legacy = false) {
   const db = await open();
   await migrate(db, loadMigrationsFromDisk().tenant);
   const tenantId = `t-${crypto.randomUUID()}`;
@@ -42,6 +42,18 @@ async function contended(open: () => Promise<SqlClient>, n: number) {
   }));
   await store.traces.insert(traces);
   expect((await packTraces({ clock: () => new Date(base + 2 * 86_400_000), newId: () => crypto.randomUUID() }, store)).segments).toBe(1);
+  if (legacy) {
+    // The summaries as rows written before the binary form hold them: fairgate-summary/1 JSON text.
+    const rs = await db.execute({ sql: "SELECT segment_id, attributes, bins, body FROM segment_summaries WHERE tenant_id = ?", args: [tenantId] });
+    expect(rs.rows.length).toBeGreaterThan(0);
+    for (const r of rs.rows) {
+      const b = decodeSummary(r.body, Number(r.bins))!;
+      const json = JSON.stringify({ v: b.v, c: Array.from(b.c), k: Array.from(b.k), p: Array.from(b.p), s: Array.from(b.s) });
+      await db.execute({ sql: "UPDATE segment_summaries SET body = ? WHERE tenant_id = ? AND segment_id = ? AND attributes = ? AND bins = ?", args: [json, tenantId, r.segment_id, r.attributes, r.bins] });
+    }
+    const t = await db.execute({ sql: "SELECT typeof(body) AS t FROM segment_summaries WHERE tenant_id = ?", args: [tenantId] });
+    expect(t.rows.map((r) => r.t)).toEqual(rs.rows.map(() => "text"));
+  }
   const results = await Promise.allSettled(traces.map((t) => store.traces.recordOutcome(t.id, true, "2026-01-02T00:00:00.000Z")));
   const stats = await store.window.windowStatistics("f", base, base + 86_400_000, ['["ageBand"]'], 10);
   const body = stats.summaries[0] ? decodeSummary(stats.summaries[0].body, 10) : null;
@@ -63,7 +75,7 @@ describe("review: many concurrent late outcomes on one packed segment", () => {
     ["@libsql/client file", async () => createClient({ url: `file:${join(dir, `${crypto.randomUUID()}.db`)}`, intMode: "number" })],
     ["worker-thread file", async () => openLibsql(`file:${crypto.randomUUID()}.db`, undefined, dir, "thread")],
     ["@libsql/client → sqld (http)", async () => createClient({ url: sqld.url, intMode: "number" })],
-  ] as const)
+  ] as const) {
     it(`[${name}] ${N} at once: every one recorded, and the summary has all of them`, async () => {
       const r = await contended(open as () => Promise<SqlClient>, N);
       expect(r.failed).toEqual([]);
@@ -73,4 +85,12 @@ describe("review: many concurrent late outcomes on one packed segment", () => {
       expect(r.viaSummaries).toEqual(r.viaRows);
       expect(r.viaRows[0]!.table.groups.reduce((x, g) => x + g.labeled, 0)).toBe(N);
     }, 60_000);
+    it(`[${name}] legacy JSON summaries, 8 outcomes at once: re-encoded, none lost`, async () => {
+      const r = await contended(open as () => Promise<SqlClient>, 8, true);
+      expect(r.failed).toEqual([]);
+      expect(r.recorded).toBe(8);
+      expect(r.labeled).toBe(8);
+      expect(r.viaSummaries).toEqual(r.viaRows);
+    }, 60_000);
+  }
 });
