@@ -6,11 +6,12 @@
  * V8 ran the TypeScript loops unoptimised (interpreted, then baseline code) for much of a
  * 10 M-row file while it tiered them up; Wasm is compiled before it runs.
  *
- * Only numbers cross the boundary. This wrapper owns its own instance (never the metric
+ * Only numbers cross the boundary. This wrapper owns its own instances (never the metric
  * kernels', so the two memory layouts cannot collide), copies the encoded bytes in, calls the
- * export, checks the status and copies the values out; views are re-created after every
- * grow, which detaches the old buffer. Cases the Wasm code does not cover (widths above 24,
- * an `end` past the buffer, outputs shorter than `count`) go to the reference.
+ * export and checks the status. Page buffers (pageBytes) are regions of the instance's
+ * memory, decoded into in place; any other output array gets the values copied out. Cases
+ * the Wasm code does not cover (widths above 24, an `end` past the buffer, outputs shorter
+ * than `count`) go to the reference.
  */
 import { ColumnarFileError } from "./columns.js";
 import { badIndex, type CodeArray, createReferencePageKernels, type PageKernels } from "./parquet-hybrid.js";
