@@ -24,7 +24,7 @@ const COMMA = 44;
 const LF = 10;
 const CR = 13;
 
-/** Dictionary table slots at first, and the share of them used before they double. */
+/** Dictionary table slots at first; a table doubles once more than half of them are used. */
 const FIRST_SLOTS = 256;
 
 export type CsvWasmReader = ReturnType<typeof createCsvWasmReaderOn>;
@@ -83,8 +83,7 @@ function createCsvWasmReaderOn(heap: WasmHeap, parse: (ctl: number) => number, r
   let fieldOf: number[] = [];
   let wasmOf: WasmColumn[] = []; // per requested column
   let wasmColumns: WasmColumn[] = [];
-  let rows = 0;
-  let firstRow = 0;
+  let firstRow = 0; // rows handed over so far
   let bom = true;
   const set = (off: number, v: number) => (heap.u32[(ctl + off) >> 2] = v);
   const get = (off: number) => heap.u32[(ctl + off) >> 2]!;
@@ -244,7 +243,6 @@ function createCsvWasmReaderOn(heap: WasmHeap, parse: (ctl: number) => number, r
     });
     const batch: ColumnBatch = { firstRow, length: len, columns, lines: new Uint32Array(buffer, lines, len) };
     firstRow += len;
-    rows += len;
     set(C.LEN, 0);
     opts.onBatch(batch);
   };
@@ -317,7 +315,7 @@ function createCsvWasmReaderOn(heap: WasmHeap, parse: (ctl: number) => number, r
       have = 0;
       flush();
       if (header === null) throw new CsvError(1, "empty file: no header row");
-      return rows;
+      return firstRow;
     },
   };
 }
