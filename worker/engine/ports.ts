@@ -71,8 +71,11 @@ export type SummaryBody = SummaryCounts;
 export interface SegmentStatisticsSource {
   /** Stored summaries under `keys` (JSON attribute lists) for the window's segments. */
   windowStatistics(flowKey: string, fromMs: number, toMs: number, keys: readonly string[], bins: number): Promise<{
-    /** body: the stored value as read (domain/summary-codec decodes it). */
-    summaries: { segmentId: string; key: string; body: unknown }[];
+    /**
+     * body: the stored value as read (domain/summary-codec decodes it); deltaCount: the
+     * segment's delta count in the same read (the body has exactly those deltas).
+     */
+    summaries: { segmentId: string; key: string; body: unknown; deltaCount?: number }[];
   }>;
   /** Stores what was computed for a segment read without it, unless a delta committed since `deltaCount`. */
   memoiseSegment(segmentId: string, deltaCount: number, m: {

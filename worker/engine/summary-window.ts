@@ -125,7 +125,12 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
     firstPage.catch(() => {}); // awaited in the merge; a failure before that must not go unhandled
     const [segments, stats] = await listed;
     const summaries = new Map<string, Map<string, SummaryBody>>();
+    // The list and the summaries are two reads: a summary whose segment took a delta between
+    // them (in either order) holds other deltas than the leaf hashes. It is treated as
+    // missing, so the segment's counts and leaf come from one read of its columns and deltas.
+    const listedDeltas = new Map(segments.map((m) => [m.id, m.deltaCount ?? -1]));
     for (const x of stats.summaries) {
+      if (x.deltaCount !== undefined && x.deltaCount !== listedDeltas.get(x.segmentId)) continue;
       let m = summaries.get(x.segmentId);
       if (!m) summaries.set(x.segmentId, (m = new Map()));
       // Parsed, not trusted: a body that is not a summary is treated as missing, so the

@@ -53,12 +53,19 @@ export function createSegmentSummaryStore(db: Client, tenantId: string) {
     async windowStatistics(flowKey: string, fromMs: number, toMs: number, keys: readonly string[], bins: number) {
       const w = [tenantId, flowKey, Math.floor(fromMs / 86_400_000), Math.floor(toMs / 86_400_000), fromMs, toMs];
       const sums = await read(db, {
-        sql: `SELECT segment_id, attributes, body FROM segment_summaries WHERE tenant_id = ? AND segment_id IN (${WINDOW_SEGMENTS})
+        // The delta count in the same statement: an outcome updates it and the bodies in one commit.
+        sql: `SELECT segment_id, attributes, body, (SELECT st.delta_count FROM segment_stats st WHERE st.tenant_id = segment_summaries.tenant_id AND st.segment_id = segment_summaries.segment_id) AS delta_count
+              FROM segment_summaries WHERE tenant_id = ? AND segment_id IN (${WINDOW_SEGMENTS})
               AND bins = ? AND attributes IN (${keys.map(() => "?").join(", ")})`,
         args: [tenantId, ...w, bins, ...keys],
       });
       return {
-        summaries: sums.rows.map((r) => ({ segmentId: String(r.segment_id), key: String(r.attributes), body: r.body as unknown })),
+        summaries: sums.rows.map((r) => ({
+          segmentId: String(r.segment_id),
+          key: String(r.attributes),
+          body: r.body as unknown,
+          deltaCount: r.delta_count === null || r.delta_count === undefined ? -1 : Number(r.delta_count),
+        })),
       };
     },
     /**
