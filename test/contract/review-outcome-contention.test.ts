@@ -49,7 +49,7 @@ async function contended(open: () => Promise<SqlClient>, n: number, legacy = fal
     for (const r of rs.rows) {
       const b = decodeSummary(r.body, Number(r.bins))!;
       const json = JSON.stringify({ v: b.v, c: Array.from(b.c), k: Array.from(b.k), p: Array.from(b.p), s: Array.from(b.s) });
-      await db.execute({ sql: "UPDATE segment_summaries SET body = ? WHERE tenant_id = ? AND segment_id = ? AND attributes = ? AND bins = ?", args: [json, tenantId, r.segment_id, r.attributes, r.bins] });
+      await db.execute({ sql: "UPDATE segment_summaries SET body = ? WHERE tenant_id = ? AND segment_id = ? AND attributes = ? AND bins = ?", args: [json, tenantId, String(r.segment_id), String(r.attributes), Number(r.bins)] });
     }
     const t = await db.execute({ sql: "SELECT typeof(body) AS t FROM segment_summaries WHERE tenant_id = ?", args: [tenantId] });
     expect(t.rows.map((r) => r.t)).toEqual(rs.rows.map(() => "text"));
