@@ -14,6 +14,7 @@ import { fairnessPolicySchema } from "../../worker/domain/policy.js";
 import { createColumnarWindowReader } from "../../worker/engine/columnar-window.js";
 import { createReferenceKernels } from "../../worker/engine/kernels/reference.js";
 import { DAY_MS } from "../../worker/engine/segment-codec.js";
+import { decodeSummary, encodeSummary } from "../../worker/domain/summary-codec.js";
 import { createSummaryWindowReader } from "../../worker/engine/summary-window.js";
 import { packTraces } from "../../worker/services/pack.js";
 import { GateBlockedError, publishFlow } from "../../worker/services/publish.js";
@@ -72,6 +73,7 @@ describe("fairgate hash", () => {
     const res = JSON.parse(ok.out) as Record<string, string>;
     expect(res.matches).toBe("fairgate-dataset/3");
     expect(res["fairgate-dataset/3"]).toBe(row.dataset_hash);
+    expect(res.counts).toBe("match");
 
     // The /2 hash of the same window (the columnar path) is recognised as /2.
     const body = JSON.parse(String(row.body)) as { window: { from: string; to: string } };
@@ -93,6 +95,55 @@ describe("fairgate hash", () => {
     // Rewrite one late outcome: caught through the recomputed delta digest.
     await client.execute("UPDATE segment_outcome_deltas SET outcome = 1 - outcome WHERE rowid = (SELECT min(rowid) FROM segment_outcome_deltas)");
     expect((await run(args)).code).toBe(1);
+    client.close();
+  }, 60_000);
+
+  it("catches an evaluation made from altered summaries: the hash still matches, the counts do not", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "fairgate-hash-"));
+    const file = join(dir, "tenant.db");
+    const { client, store } = await createTestTenantStore(`file:${file}`);
+    const now = TRACE_BASE + 9 * DAY_MS + 3_600_000;
+    const t = new Date(now).toISOString();
+    const policy = fairnessPolicySchema.parse({ enabled: true, sensitiveAttributes: ["a"], thresholds: { disparateImpactRatio: 0.8 }, minSampleSize: 1, windowDays: 7 });
+    await store.write([
+      store.governance.putPolicyStmt(policy, "test", t),
+      ...store.flows.createStmts(
+        { id: "f1", key: "f", name: "f", status: "draft", latestVersion: 1, activeVersion: null, revision: 1, createdAt: t, updatedAt: t },
+        { offers: [{ id: "o", eligibility: [], model: { intercept: 0, numeric: {}, categorical: {} }, minPropensity: 0.5 }], maxOffers: 1 },
+        "test",
+      ),
+    ]);
+    await store.traces.insert(fc.sample(traceArbitrary({ a: ["x", "y"], b: [0] }), { seed: 21, numRuns: 300 }).map(traceFromGen));
+    await packTraces({ clock: () => new Date(now), newId: () => crypto.randomUUID() }, store, { maxRowsPerSegment: 64 });
+    // Someone with database access adds 40 selected traces to group "y" of one segment's summary.
+    const window = { from: now - 7 * DAY_MS, to: now };
+    const sum = (await client.execute({ sql: "SELECT s.segment_id, s.bins, s.body FROM segment_summaries s JOIN trace_segments g ON g.id = s.segment_id WHERE s.attributes = ? AND g.created_min >= ? ORDER BY g.day LIMIT 1", args: ['["a"]', window.from] })).rows[0]!;
+    const body = decodeSummary(sum.body, Number(sum.bins))!;
+    const y = body.v.indexOf('"y"') >= 0 ? body.v.indexOf('"y"') : body.v.indexOf("y");
+    expect(y).toBeGreaterThanOrEqual(0);
+    const c = Array.from(body.c);
+    c[y * 8] = c[y * 8]! + 40;
+    c[y * 8 + 1] = c[y * 8 + 1]! + 40;
+    await client.execute({ sql: "UPDATE segment_summaries SET body = ? WHERE segment_id = ? AND attributes = ?", args: [encodeSummary({ ...body, c }, Number(sum.bins)), String(sum.segment_id), '["a"]'] });
+    let ids = 0;
+    const deps = { kernels, clock: () => new Date(now), newId: () => `id-${ids++}`, windowReader: (s: TenantStore) => createSummaryWindowReader(s.window, kernels) };
+    await publishFlow(deps, store, { name: "p", keyId: null }, "f1").catch((e) => {
+      if (!(e instanceof GateBlockedError)) throw e;
+    });
+    const row = (await client.execute("SELECT id, dataset_hash, body FROM fairness_evaluations ORDER BY chain_seq DESC LIMIT 1")).rows[0]!;
+    const evaluationFile = join(dir, "evaluation.json");
+    writeFileSync(evaluationFile, JSON.stringify({ id: row.id, tenantId: "t1", body: JSON.parse(String(row.body)), datasetHash: row.dataset_hash }));
+    const r = await run(["hash", "--db", file, "--tenant", "t1", "--evaluation", evaluationFile, "--json"]);
+    const res = JSON.parse(r.out) as { matches: string; counts: string; countMismatches: string[] };
+    expect(res.matches).toBe("fairgate-dataset/3"); // the hash covers the columns, which are intact
+    expect(res.counts).toBe("mismatch");
+    expect(res.countMismatches).toEqual([
+      expect.stringMatching(/^slice a group "y": n \d+ in the evaluation, \d+ in the data$/),
+      expect.stringMatching(/^slice a group "y": selected \d+ in the evaluation, \d+ in the data$/),
+    ]);
+    expect(r.code).toBe(1);
+    const text = await run(["hash", "--db", file, "--tenant", "t1", "--evaluation", evaluationFile]);
+    expect(text.out).toContain("counts: the evaluation's observed counts DIFFER from a recount from the data:");
     client.close();
   }, 60_000);
 });
