@@ -146,6 +146,19 @@ describe("Wasm CSV reader = TypeScript reader", () => {
     expect(bad.error).toEqual({ line: 9002, message: 'bad number "1\\"5" in 0' });
   });
 
+  it("doubles printed with 16-17 digits (parsed in bulk), a cell JSON rejects among them, and an overflow", () => {
+    let x = 12345;
+    const values = Array.from({ length: 9000 }, () => String((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648));
+    values[4000] = "007e1"; // Number() takes it, JSON does not: that call's cells go one by one
+    values[6000] = "-0.000000000000000001";
+    const good = same(encoder.encode(`s\n${values.join("\n")}\n`), ["s"], new Set([0]), [50_000], 1000);
+    expect(good.rows).toBe(9000);
+    const last = good.batches.at(-1) as { columns: { values: number[] }[] };
+    expect(last.columns[0]!.values.at(-1)).toBe(Number(values.at(-1)));
+    const overflow = same(encoder.encode(`s\n${values.slice(0, 100).join("\n")}\n1e400\n`), ["s"], new Set([0]), [], 1000);
+    expect(overflow.error).toEqual({ line: 102, message: 'bad number "1e400" in 0' });
+  });
+
   it("the batch sink counts the same from both readers (byte and u32 codes, decisions and scores)", () => {
     fc.assert(
       fc.property(

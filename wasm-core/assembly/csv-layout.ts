@@ -20,7 +20,7 @@ export const C_COLUMNS: usize = 44; // column descriptors, 32 bytes each
 export const C_LINES: usize = 48; // u32 per row
 export const C_ARENA: usize = 52;
 export const C_ARENA_USED: usize = 56;
-export const C_FALLBACKS: usize = 60; // 5 u32 per entry: row, numeric column, start, end, line
+export const C_FALLBACKS: usize = 60; // 5 u32 per entry: row, numeric column (bit 31: copied to C_JSON), start, end, line
 export const C_FALLBACK_COUNT: usize = 64;
 export const C_FALLBACK_LIMIT: usize = 68;
 export const C_SERVICE: usize = 72; // set when a table must grow or a column widen
@@ -29,6 +29,11 @@ export const C_ERROR_LINE: usize = 80;
 export const C_ERROR_FIELD: usize = 84;
 export const C_RECORD_START: usize = 88;
 export const C_RECORD_LINE: usize = 92;
+// Fallback numbers made only of [0-9.eE+-] are also copied here, comma-separated, for the
+// wrapper to parse all at once (JSON.parse, the same doubles as Number()).
+export const C_JSON: usize = 96;
+export const C_JSON_USED: usize = 100;
+export const C_JSON_CAP: usize = 104;
 
 // Column descriptor (u32 words).
 export const D_TABLE: usize = 0; // 16-byte slots: u64 key (see keyOf), u32 length, u32 code

@@ -25,10 +25,10 @@
 
 import {
   C_ACTIONS, C_ARENA, C_ARENA_USED, C_BATCH, C_COLUMNS, C_ERROR, C_ERROR_FIELD, C_ERROR_LINE, C_FALLBACK_COUNT,
-  C_FALLBACK_LIMIT, C_FALLBACKS, C_LAST, C_LAST_NEEDED, C_LEN, C_LINE, C_LINES, C_MODE, C_NACTIONS, C_P,
-  C_PENDING_CR, C_RECORD_LINE, C_RECORD_START, C_SERVICE, C_TO, COMMA, CR, CSV_DONE, CSV_ERR_AFTER_QUOTE,
-  CSV_ERR_QUOTE_IN_FIELD, CSV_ERR_SHORT_ROW, CSV_ERR_UNTERMINATED, CSV_ERROR, CSV_FULL, CSV_HEADER, CSV_SERVICE,
-  D_CODES, D_MASK, D_TABLE, FALLBACK_BYTES, LF, QUOTE,
+  C_FALLBACK_LIMIT, C_FALLBACKS, C_JSON, C_JSON_CAP, C_JSON_USED, C_LAST, C_LAST_NEEDED, C_LEN, C_LINE,
+  C_LINES, C_MODE, C_NACTIONS, C_P, C_PENDING_CR, C_RECORD_LINE, C_RECORD_START, C_SERVICE, C_TO, COMMA, CR,
+  CSV_DONE, CSV_ERR_AFTER_QUOTE, CSV_ERR_QUOTE_IN_FIELD, CSV_ERR_SHORT_ROW, CSV_ERR_UNTERMINATED, CSV_ERROR,
+  CSV_FULL, CSV_HEADER, CSV_SERVICE, D_CODES, D_MASK, D_TABLE, FALLBACK_BYTES, LF, QUOTE,
 } from "./csv-layout";
 import { codeOf } from "./csv-dictionary";
 
@@ -135,7 +135,7 @@ function storeNumber(ctl: usize, columns: usize, nc: u32, s: usize, e: usize, ro
       const k = load<u32>(ctl, C_FALLBACK_COUNT);
       const f = <usize>load<u32>(ctl, C_FALLBACKS) + <usize>k * FALLBACK_BYTES;
       store<u32>(f, row);
-      store<u32>(f, nc - 1, 4);
+      store<u32>(f, (nc - 1) | (jsonCopy(ctl, s, e) << 31), 4);
       store<u32>(f, <u32>s, 8);
       store<u32>(f, <u32>e, 12);
       store<u32>(f, line, 16);
@@ -149,6 +149,28 @@ function storeNumber(ctl: usize, columns: usize, nc: u32, s: usize, e: usize, ro
   }
   store<f64>(values + (<usize>row << 3), ok ? v : 0);
   store<u8>(valid + <usize>row, ok);
+}
+
+/**
+ * Copies a number outside the fast form to the JSON area (with a comma) when it has only
+ * bytes a JSON number can have and fits; 1 when copied. Such text is a JSON number with
+ * Number()'s value, or makes the wrapper's JSON.parse fail (then it parses cell by cell):
+ * mantissas past 15 digits, as CSV writers of doubles print them, cost no string each.
+ */
+function jsonCopy(ctl: usize, s: usize, e: usize): u32 {
+  const n = e - s;
+  if (n > 40) return 0;
+  for (let i = s; i < e; i++) {
+    const c = <u32>load<u8>(i);
+    if (c - 48 > 9 && c != 46 && c != 45 && c != 43 && (c | 32) != 101) return 0;
+  }
+  const used = load<u32>(ctl, C_JSON_USED);
+  if (<usize>used + n + 1 > <usize>load<u32>(ctl, C_JSON_CAP)) return 0;
+  const at = <usize>load<u32>(ctl, C_JSON) + <usize>used;
+  memory.copy(at, s, n);
+  store<u8>(at + n, 44);
+  store<u32>(ctl, used + <u32>n + 1, C_JSON_USED);
+  return 1;
 }
 
 /** The byte at q, or END past the input. */

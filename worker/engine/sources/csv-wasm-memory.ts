@@ -42,6 +42,9 @@ export const C = {
   ERROR_FIELD: 84,
   RECORD_START: 88,
   RECORD_LINE: 92,
+  JSON: 96,
+  JSON_USED: 100,
+  JSON_CAP: 104,
   SIZE: 128,
 } as const;
 

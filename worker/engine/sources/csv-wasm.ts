@@ -74,6 +74,8 @@ function createCsvWasmReaderOn(heap: WasmHeap, parse: (ctl: number) => number, r
   const ctl = heap.alloc(C.SIZE);
   const lines = heap.alloc(batchRows * 4);
   const fallbacks = heap.alloc((FALLBACK_LIMIT + opts.columns.length) * FALLBACK_BYTES);
+  const jsonCap = (FALLBACK_LIMIT + opts.columns.length) * 41; // cells of up to 40 bytes and a comma
+  const json = heap.alloc(jsonCap);
   let input = heap.alloc(1 << 21);
   let inputCap = 1 << 21;
   let have = 0;
@@ -87,13 +89,14 @@ function createCsvWasmReaderOn(heap: WasmHeap, parse: (ctl: number) => number, r
   let bom = true;
   const set = (off: number, v: number) => (heap.u32[(ctl + off) >> 2] = v);
   const get = (off: number) => heap.u32[(ctl + off) >> 2]!;
-  const word = (addr: number) => heap.u32[addr >> 2]!;
   set(C.LINE, 1);
   set(C.BATCH, batchRows);
   set(C.MODE, 1);
   set(C.LINES, lines);
   set(C.FALLBACKS, fallbacks);
   set(C.FALLBACK_LIMIT, FALLBACK_LIMIT);
+  set(C.JSON, json);
+  set(C.JSON_CAP, jsonCap);
 
   /** Keeps at least `free` bytes (and the padding) free in the arena, moving it when it must grow. */
   const arenaRoom = (free: number) => {
@@ -177,27 +180,51 @@ function createCsvWasmReaderOn(heap: WasmHeap, parse: (ctl: number) => number, r
     }
   };
 
-  /** Numbers Wasm did not parse: the reference's rules (trim, Number, finite or an error). */
+  /**
+   * Numbers Wasm did not parse, with the reference's rules (trim, Number, finite or an
+   * error), in file order. Those Wasm also copied to the JSON area are parsed in one
+   * JSON.parse (a JSON number's value is Number()'s); a cell it rejects, or a non-finite
+   * value, goes through the cell-by-cell rules, which word any error.
+   */
   const readFallbacks = () => {
     const count = get(C.FALLBACK_COUNT);
-    for (let k = 0; k < count; k++) {
-      const f = fallbacks + k * FALLBACK_BYTES;
-      const [row, c, s, e, line] = [word(f), word(f + 4), word(f + 8), word(f + 12), word(f + 16)];
-      const col = wasmColumns[c]!;
-      const text = decoder.decode(heap.u8.subarray(s, e));
-      const t = text.trim();
-      let v = 0;
-      let ok = 1;
-      if (t === "") ok = 0;
-      else {
-        v = Number(t);
-        if (!Number.isFinite(v)) opts.onBadNumber(line, col.slot, text);
+    if (count === 0) return;
+    const jsonUsed = get(C.JSON_USED);
+    let parsed: unknown[] | null = null;
+    if (jsonUsed > 0) {
+      try {
+        parsed = JSON.parse(`[${decoder.decode(heap.u8.subarray(json, json + jsonUsed - 1))}]`) as unknown[];
+      } catch {
+        parsed = null; // some cell is no JSON number ("007", ".5", "1e"): cell by cell
       }
-      const d = col.at >> 2;
-      new Float64Array(heap.buffer, heap.u32[d + D.TABLE / 4]!, batchRows)[row] = ok ? v : 0;
-      heap.u8[heap.u32[d + D.MASK / 4]! + row] = ok;
+    }
+    let j = 0;
+    const u32 = heap.u32;
+    const u8 = heap.u8;
+    // Each numeric column's values and valid flags, viewed once per call.
+    const values = wasmColumns.map((col) => (col.numeric ? new Float64Array(heap.buffer, u32[(col.at + D.TABLE) >> 2]!, batchRows) : null));
+    const valid = wasmColumns.map((col) => u32[(col.at + D.MASK) >> 2]!);
+    for (let k = 0; k < count; k++) {
+      const f = (fallbacks + k * FALLBACK_BYTES) >> 2;
+      const row = u32[f]!;
+      const c = u32[f + 1]! & 0x7fffffff;
+      let v = u32[f + 1]! >>> 31 ? parsed?.[j++] : undefined;
+      let ok = 1;
+      if (typeof v !== "number" || !Number.isFinite(v)) {
+        const text = decoder.decode(u8.subarray(u32[f + 2]!, u32[f + 3]!));
+        const t = text.trim();
+        v = 0;
+        if (t === "") ok = 0;
+        else {
+          v = Number(t);
+          if (!Number.isFinite(v)) opts.onBadNumber(u32[f + 4]!, wasmColumns[c]!.slot, text);
+        }
+      }
+      values[c]![row] = ok ? (v as number) : 0;
+      u8[valid[c]! + row] = ok;
     }
     set(C.FALLBACK_COUNT, 0);
+    set(C.JSON_USED, 0);
   };
 
   /** Tables past half full double; a byte-coded column at 256 entries becomes u32-coded. */
