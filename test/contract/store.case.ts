@@ -9,6 +9,7 @@ import { ConflictError, StoreUnavailableError } from "../../worker/domain/errors
 import { loadMigrationsFromDisk } from "../../worker/runtime/node-files.js";
 import { guard, migrate, type SqlClient } from "../../worker/store/sql.js";
 import { createTenantStore } from "../../worker/store/tenant-store.js";
+import { samplePlan } from "../../worker/store/tenant/window-reads.js";
 import { fairnessPolicySchema } from "../../worker/domain/policy.js";
 import { decodeSummary } from "../../worker/domain/summary-codec.js";
 import { packTraces } from "../../worker/services/pack.js";
@@ -129,18 +130,43 @@ export function storeContract(transport: string, open: () => Promise<SqlClient>)
       const byId = new Map(traces.map((t) => [t.id, t]));
       const from = base + 10 * 60_000;
       const to = base + 100 * 60_000;
+      // Unpacked, then packed: with its segments' counts known, the read may walk the sample index.
+      const plans = new Set<string>();
+      // The statements the sample reads ran, to see both plans run.
+      const ran: string[] = [];
+      const spy = new Proxy(db, {
+        get(target, key) {
+          const v = Reflect.get(target, key);
+          if (key === "execute") return (stmt: Parameters<SqlClient["execute"]>[0]) => (ran.push(typeof stmt === "string" ? stmt : stmt.sql), target.execute(stmt));
+          return typeof v === "function" ? v.bind(target) : v;
+        },
+      });
+      const sampler = createTenantStore(spy, tenantId).window;
+      for (const packed of [false, true]) {
+        if (packed) {
+          const policy = fairnessPolicySchema.parse({ enabled: true, sensitiveAttribute: "ageBand", thresholds: { demographicParityGap: 0.5 } });
+          await store.write([store.governance.putPolicyStmt(policy, "a", "2026-01-01T00:00:00.000Z")]);
+          await packTraces({ clock: () => new Date(base + 2 * 86_400_000), newId: () => crypto.randomUUID() }, store);
+        }
       for (const seed of [0, 1, 12345, 2 ** 31, 2 ** 32 - 1])
         for (const limit of [1, 7, 50, 500]) {
+          plans.add(packed ? samplePlan(96, 96, limit) : "window-index"); // flow f: 96 traces, one segment overlapping the window
           // The definition, computed here: BigInt arithmetic, no SQL.
           const key = (seq: number) => Number((BigInt(seq & 0x7fffffff) * 2654435769n + BigInt(seed)) % 4294967296n);
           const expected = rows
             .filter((r) => byId.get(r.id)!.flowKey === "f" && byId.get(r.id)!.createdAt >= from && byId.get(r.id)!.createdAt < to)
             .sort((a, b) => key(a.seq) - key(b.seq) || a.seq - b.seq)
             .slice(0, limit);
-          const got = await store.window.sampleWindow("f", from, to, limit, seed);
+          const got = await sampler.sampleWindow("f", from, to, limit, seed);
           expect(got.map((g) => g.seq)).toEqual(expected.map((e) => e.seq));
           expect(got.map((g) => [g.attributes, g.selected, g.converted])).toEqual(expected.map((e) => { const t = byId.get(e.id)!; return [t.attributes, t.selected, t.converted]; }));
         }
+      }
+      expect([...plans].sort()).toEqual(["sample-index", "window-index"]);
+      const walks = ran.filter((sql) => sql.includes("INDEXED BY decision_traces_sample")).length;
+      const sorts = ran.filter((sql) => sql.includes("ORDER BY h, seq LIMIT ?")).length;
+      expect([walks, sorts]).toEqual([15, 25]); // limits 1, 7, 50 once packed; 500 once packed and all 20 before
+      expect((await db.execute({ sql: "SELECT count(*) AS n FROM trace_segments WHERE tenant_id = ? AND flow_key = 'f'", args: [tenantId] })).rows[0]!.n).toBe(1);
       db.close();
     });
 

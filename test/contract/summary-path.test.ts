@@ -141,6 +141,31 @@ describe("summarised path ≡ columnar path ≡ row path", () => {
     );
   }, 120_000);
 
+  it("stored digests that are not well formed read as missing (recomputed: same hash); a segment's packing layout that is not, fails closed", async () => {
+    const now = TRACE_BASE + 9 * DAY_MS + 3_600_000;
+    const { client, store } = await setUp(policyOf({ attributes: ["a", "b"], bins: 4, dpg: 0.5, eog: undefined, replicates: 0, windowDays: 10, minSampleSize: 1 }), now);
+    await store.traces.insert(fc.sample(traceArb, { seed: 9, numRuns: 60 }).map(traceFromGen));
+    await packTraces({ clock: () => new Date(now), newId: () => crypto.randomUUID() }, store, { maxRowsPerSegment: 16 });
+    const from = new Date(now - 10 * DAY_MS);
+    const to = new Date(now);
+    const reader = createSummaryWindowReader(store.window, kernels);
+    const before = await reader.readWindow("f", ["a", "b"], from, to, { calibrationBins: 4 });
+    const oracle = await oracleMerkleHash(client, { tenantId: "t1", flowKey: "f", attributes: ["a", "b"], fromMs: from.getTime(), toMs: to.getTime() });
+    expect(before.datasetHash).toBe(oracle.hash);
+    const ids = (await client.execute("SELECT segment_id FROM segment_stats ORDER BY segment_id")).rows.map((r) => String(r.segment_id));
+    expect(ids.length).toBeGreaterThanOrEqual(3);
+    // Upper-case hex, a short digest, a digest with 15 lanes: each hashed from the columns instead.
+    await client.execute({ sql: "UPDATE segment_stats SET content_hash = upper(content_hash) WHERE segment_id = ?", args: [ids[0]!] });
+    await client.execute({ sql: `UPDATE segment_stats SET column_hashes = '{"a":"1z"}' WHERE segment_id = ?`, args: [ids[1]!] });
+    await client.execute({ sql: "UPDATE segment_stats SET delta_digest = '[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]' WHERE segment_id = ?", args: [ids[2]!] });
+    const after = await reader.readWindow("f", ["a", "b"], from, to, { calibrationBins: 4 });
+    expect(after.datasetHash).toBe(oracle.hash);
+    expect(after.slices).toEqual(before.slices);
+    await client.execute({ sql: "UPDATE trace_segments SET unpacked_attributes = '{' WHERE id = ?", args: [ids[0]!] });
+    await expect(reader.readWindow("f", ["a", "b"], from, to, { calibrationBins: 4 })).rejects.toMatchObject({ status: 503, code: "stored_record_invalid" });
+    client.close();
+  });
+
   it("a stored summary that is not one (not JSON, lengths off, a negative count) is not trusted: the segment is counted from its columns", async () => {
     const now = TRACE_BASE + 9 * DAY_MS + 3_600_000;
     const { client, store } = await setUp(policyOf({ attributes: ["a", "b"], bins: 4, dpg: 0.5, eog: undefined, replicates: 0, windowDays: 10, minSampleSize: 1 }), now);

@@ -66,11 +66,11 @@ function exportRow(row, transfer) {
   for (const k in row) {
     const v = row[k];
     if (v instanceof ArrayBuffer) {
-      if (v.byteLength > 0 && !transfer.includes(v)) transfer.push(v);
+      if (v.byteLength > 0) transfer.add(v);
     } else if (v instanceof Uint8Array) {
-      const own = v.byteOffset === 0 && v.byteLength === v.buffer.byteLength && !transfer.includes(v.buffer);
+      const own = v.byteOffset === 0 && v.byteLength === v.buffer.byteLength && !transfer.has(v.buffer);
       const ab = own ? v.buffer : v.buffer.slice(v.byteOffset, v.byteOffset + v.byteLength);
-      transfer.push(ab);
+      transfer.add(ab);
       row[k] = ab;
     }
   }
@@ -171,10 +171,11 @@ parentPort.on("message", (msg) => {
     partsById.delete(msg.id);
     msg.stmts = [...earlier, ...msg.stmts];
   }
-  const transfer = [];
+  // A set: a read can return thousands of BLOBs, each listed once.
+  const transfer = new Set();
   try {
     const results = handle(msg, transfer);
-    parentPort.postMessage({ id: msg.id, ok: true, results }, transfer);
+    parentPort.postMessage({ id: msg.id, ok: true, results }, [...transfer]);
   } catch (e) {
     parentPort.postMessage({ id: msg.id, ok: false, error: errorOf(e) });
   }

@@ -7,6 +7,9 @@
  * columnar fallback), and a seeded sample of recorded requests (the candidate
  * replay and the counterfactual).
  */
+import { z } from "zod";
+import { DELTA_LANES } from "../../domain/delta-digest.js";
+import { StoredRecordError } from "../../domain/errors.js";
 import type { Attributes } from "../../domain/flow.js";
 import { type Client, read } from "../sql.js";
 import { PROTECTED_OBJECT, PROTECTED_VALUE } from "./protected-attributes.js";
@@ -14,6 +17,20 @@ import { createSegmentSummaryStore } from "./segment-summaries.js";
 import { attributePath } from "./traces.js";
 
 const USABLE = `NOT IN ('null', '""')`;
+
+/** A stored JSON text as a value (undefined when it is not JSON), for a schema to parse. */
+function storedJson(v: unknown): unknown {
+  if (v === null || v === undefined) return undefined;
+  try {
+    return JSON.parse(String(v));
+  } catch {
+    return undefined;
+  }
+}
+const hexDigest = z.string().regex(/^[0-9a-f]{64}$/);
+const unpackedSchema = z.array(z.string());
+const columnHashesSchema = z.record(z.string(), hexDigest.nullable());
+const deltaDigestSchema = z.array(z.number().int().min(0).max(0xffffffff)).length(DELTA_LANES);
 const DAY = 86_400_000;
 
 function sliceRowFrom(r: Record<string, unknown>, k: number) {
@@ -73,8 +90,22 @@ export function tailPageSql(k: number): string {
  * no XOR, and one multiply keeps the expression indexable. seq is < 2^31, so the product
  * fits in 64 bits. The index (migration 0014) holds the seed-free part, spelled as here.
  */
+const SAMPLE_KEY = "(((seq & 2147483647) * 2654435769 + ?) & 4294967295)";
 const SAMPLE_INDEX_KEY = "(((seq & 2147483647) * 2654435769) & 4294967295)";
 const TWO_32 = 4_294_967_296;
+
+/**
+ * Which read draws the sample: "window-index" hashes and sorts every trace of the window
+ * (decision_traces_window; cost ∝ the window's traces w), "sample-index" walks the flow's
+ * sample index from the seed's offset until `limit` window traces are found (cost ∝
+ * limit × flow / w, every trace of the flow's history having an entry). The window's and
+ * the flow's trace counts are estimated from their packed segments (the unpacked tail is
+ * at most a day or two): a window holding a small share of a long history, or few traces,
+ * reads the window index; a window holding most of the flow's traces walks the sample index.
+ */
+export function samplePlan(flowTraces: number, windowTraces: number, limit: number): "sample-index" | "window-index" {
+  return windowTraces * windowTraces > limit * flowTraces ? "sample-index" : "window-index";
+}
 
 /**
  * SQL of the seq of up to `limit` window traces in sample order from one side of the key
@@ -148,20 +179,39 @@ export function createWindowReads(db: Client, tenantId: string) {
     },
     /**
      * A seeded sample (without replacement) of up to `limit` traces of the window, in sample
-     * order (so any prefix is itself a sample): the traces with the smallest sample key. It
-     * reads at most 2 × `limit` entries of the sample index (and more only for keys of the
-     * flow outside the window); attributes are fetched for the chosen traces alone.
+     * order (so any prefix is itself a sample): the traces with the smallest sample key.
+     * Two plans give the same rows in the same order (contract-tested); samplePlan picks the
+     * cheaper from the packed segments' row counts. Attributes are fetched for the chosen
+     * traces alone.
      */
     async sampleWindow(flowKey: string, fromMs: number, toMs: number, limit: number, seed: number) {
       if (limit <= 0) return [];
-      const start = (TWO_32 - (seed >>> 0)) % TWO_32;
-      const rs = await read(db, {
-        sql: `WITH a AS (${samplePartSql(">=")}), b AS (${samplePartSql("<")}),
-                   h AS (SELECT seq, 0 AS part, k FROM a UNION ALL SELECT seq, 1 AS part, k FROM b ORDER BY part, k, seq LIMIT ?)
-              SELECT t.seq, t.attributes, ${PROTECTED_OBJECT.replaceAll("decision_traces.", "t.")} AS protected, t.selected, t.converted
-              FROM h JOIN decision_traces t ON t.seq = h.seq ORDER BY h.part, h.k, h.seq`,
-        args: [tenantId, flowKey, start, fromMs, toMs, limit, tenantId, flowKey, start, fromMs, toMs, limit, limit],
+      const est = await read(db, {
+        sql: `SELECT coalesce(sum(row_count), 0) AS in_flow, coalesce(sum(CASE WHEN created_max >= ? AND created_min < ? THEN row_count ELSE 0 END), 0) AS in_window
+              FROM trace_segments WHERE tenant_id = ? AND flow_key = ?`,
+        args: [fromMs, toMs, tenantId, flowKey],
       });
+      const plan = samplePlan(Number(est.rows[0]?.in_flow ?? 0), Number(est.rows[0]?.in_window ?? 0), limit);
+      const start = (TWO_32 - (seed >>> 0)) % TWO_32;
+      const protectedOf = PROTECTED_OBJECT.replaceAll("decision_traces.", "t.");
+      const rs = await read(
+        db,
+        plan === "sample-index"
+          ? {
+              sql: `WITH a AS (${samplePartSql(">=")}), b AS (${samplePartSql("<")}),
+                         h AS (SELECT seq, 0 AS part, k FROM a UNION ALL SELECT seq, 1 AS part, k FROM b ORDER BY part, k, seq LIMIT ?)
+                    SELECT t.seq, t.attributes, ${protectedOf} AS protected, t.selected, t.converted
+                    FROM h JOIN decision_traces t ON t.seq = h.seq ORDER BY h.part, h.k, h.seq`,
+              args: [tenantId, flowKey, start, fromMs, toMs, limit, tenantId, flowKey, start, fromMs, toMs, limit, limit],
+            }
+          : {
+              sql: `WITH h AS (SELECT seq, ${SAMPLE_KEY} AS h FROM decision_traces
+                               WHERE tenant_id = ? AND flow_key = ? AND created_at >= ? AND created_at < ? ORDER BY h, seq LIMIT ?)
+                    SELECT t.seq, t.attributes, ${protectedOf} AS protected, t.selected, t.converted
+                    FROM h JOIN decision_traces t ON t.seq = h.seq ORDER BY h.h, h.seq`,
+              args: [seed >>> 0, tenantId, flowKey, fromMs, toMs, limit],
+            },
+      );
       return rs.rows.map((r) => ({
         seq: Number(r.seq),
         // Privacy mode: the request as made, its protected attributes joined back (never returned by any API).
@@ -231,20 +281,30 @@ export function createWindowReads(db: Client, tenantId: string) {
               ORDER BY s.day, first_seq, s.id`,
         args: [tenantId, flowKey, Math.floor(fromMs / 86_400_000), Math.floor(toMs / 86_400_000), fromMs, toMs],
       });
-      return rs.rows.map((r) => ({
-        id: String(r.id),
-        day: Number(r.day),
-        rowCount: Number(r.row_count),
-        createdMin: Number(r.created_min),
-        createdMax: Number(r.created_max),
-        unpackedAttributes: JSON.parse(String(r.unpacked_attributes)) as string[],
-        firstSeq: Number(r.first_seq),
-        contentHash: r.content_hash === null || r.content_hash === undefined ? null : String(r.content_hash),
-        columnHashes: r.column_hashes === null || r.column_hashes === undefined ? {} : (JSON.parse(String(r.column_hashes)) as Record<string, string | null>),
-        // No stats row (cannot happen after migration 0011): unknown, so nothing is memoised.
-        deltaCount: r.delta_count === null || r.delta_count === undefined ? -1 : Number(r.delta_count),
-        deltaDigest: r.delta_digest === null || r.delta_digest === undefined ? null : (JSON.parse(String(r.delta_digest)) as number[]),
-      }));
+      return rs.rows.map((r) => {
+        // The packing layout itself: without it the segment cannot be read, so the read fails closed.
+        const unpacked = unpackedSchema.safeParse(storedJson(r.unpacked_attributes));
+        if (!unpacked.success) throw new StoredRecordError("trace_segments.unpacked_attributes", [`segment ${String(r.id)}: not a list of attribute names`]);
+        // Stored digests are parsed, not trusted: one that is not well formed reads as missing,
+        // so the segment is hashed from its columns and deltas instead.
+        const hashes = columnHashesSchema.safeParse(storedJson(r.column_hashes));
+        const digest = deltaDigestSchema.safeParse(storedJson(r.delta_digest));
+        const content = hexDigest.safeParse(r.content_hash);
+        return {
+          id: String(r.id),
+          day: Number(r.day),
+          rowCount: Number(r.row_count),
+          createdMin: Number(r.created_min),
+          createdMax: Number(r.created_max),
+          unpackedAttributes: unpacked.data,
+          firstSeq: Number(r.first_seq),
+          contentHash: content.success ? content.data : null,
+          columnHashes: hashes.success ? hashes.data : {},
+          // No stats row (cannot happen after migration 0011): unknown, so nothing is memoised.
+          deltaCount: r.delta_count === null || r.delta_count === undefined ? -1 : Number(r.delta_count),
+          deltaDigest: digest.success ? digest.data : null,
+        };
+      });
     },
     /** Column hashes and stored slice summaries of the window's segments (store/tenant/segment-summaries.ts). */
     windowStatistics: summaries.windowStatistics,
