@@ -204,6 +204,11 @@ export async function runCheck(o: CheckOptions, io: CheckIo): Promise<number> {
   );
   // --sweep: the same gate decided again at each threshold, carried in the one evaluation shape.
   if (sweep) built.thresholdSweep = sweep.result(policy, { resample: kernels.bootstrap, counterfactualNote });
+  // The selection rule is evidence too: the median a scoring rate cut at is recorded, not only printed.
+  built.selection =
+    sel.kind === "decision"
+      ? { kind: "decision", column: sel.column }
+      : { kind: "score", column: sel.column, rule: sel.kind === "score" ? "at-least" : "above-median", threshold: sel.kind === "score" ? sel.threshold : Number.isFinite(median) ? median : null };
   // The printed document is the gateway's schema, nothing more: parsed, not assumed.
   const evaluation = evaluationSchema.parse(built);
 

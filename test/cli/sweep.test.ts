@@ -150,6 +150,10 @@ describe("--scoring-rate median", () => {
     expect(ev.verdict).toBe("block");
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/above the median score 0\.4 of all 20 rows/);
+    // ... and recorded in the evaluation, not only printed.
+    expect(ev.selection).toEqual({ kind: "score", column: "score", rule: "above-median", threshold: 0.4 });
+    const fixed = evaluationSchema.parse(JSON.parse((await run([...base(), "--threshold", "0.5", "--json"])).stdout));
+    expect(fixed.selection).toEqual({ kind: "score", column: "score", rule: "at-least", threshold: 0.5 });
   });
 
   it("agrees with fairgate audit ll144's scoring rate on the same file", async () => {

@@ -269,6 +269,17 @@ export const evaluationSchema = z.object({
   thresholdSweep: thresholdSweepSchema.optional(),
   /** POST /fairness/evaluate: what the rows were, as counts only (the caller's samples and lookups are not stored); absent otherwise. */
   input: evaluateInputSchema.optional(),
+  /**
+   * `fairgate check`: how a row counted as selected — a decision column, or a score column cut
+   * at a fixed threshold (score ≥ threshold) or, with --scoring-rate median, above the whole
+   * file's median score (score > threshold; null when no row was scored); absent otherwise.
+   */
+  selection: z
+    .discriminatedUnion("kind", [
+      z.object({ kind: z.literal("decision"), column: z.string() }),
+      z.object({ kind: z.literal("score"), column: z.string(), rule: z.enum(["at-least", "above-median"]), threshold: z.number().nullable() }),
+    ])
+    .optional(),
   createdAt: z.string(),
 });
 export type Evaluation = z.infer<typeof evaluationSchema>;
