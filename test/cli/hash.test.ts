@@ -33,22 +33,28 @@ async function run(argv: string[]) {
   return { code, out, err };
 }
 
+/** A tenant database file with a policy over `attributes` and a draft flow "f" (id f1). */
+async function tenantFile(attributes: string[]) {
+  const dir = mkdtempSync(join(tmpdir(), "fairgate-hash-"));
+  const file = join(dir, "tenant.db");
+  const { client, store } = await createTestTenantStore(`file:${file}`);
+  const now = TRACE_BASE + 9 * DAY_MS + 3_600_000;
+  const t = new Date(now).toISOString();
+  const policy = fairnessPolicySchema.parse({ enabled: true, sensitiveAttributes: attributes, thresholds: { disparateImpactRatio: 0.8 }, minSampleSize: 1, windowDays: 7 });
+  await store.write([
+    store.governance.putPolicyStmt(policy, "test", t),
+    ...store.flows.createStmts(
+      { id: "f1", key: "f", name: "f", status: "draft", latestVersion: 1, activeVersion: null, revision: 1, createdAt: t, updatedAt: t },
+      { offers: [{ id: "o", eligibility: [], model: { intercept: 0, numeric: {}, categorical: {} }, minPropensity: 0.5 }], maxOffers: 1 },
+      "test",
+    ),
+  ]);
+  return { dir, file, client, store, now, t };
+}
+
 describe("fairgate hash", () => {
   it("reproduces a stored /3 hash from the database file and catches tampered columns and deltas", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "fairgate-hash-"));
-    const file = join(dir, "tenant.db");
-    const { client, store } = await createTestTenantStore(`file:${file}`);
-    const now = TRACE_BASE + 9 * DAY_MS + 3_600_000;
-    const t = new Date(now).toISOString();
-    const policy = fairnessPolicySchema.parse({ enabled: true, sensitiveAttributes: ["a", "b"], thresholds: { disparateImpactRatio: 0.8 }, minSampleSize: 1, windowDays: 7 });
-    await store.write([
-      store.governance.putPolicyStmt(policy, "test", t),
-      ...store.flows.createStmts(
-        { id: "f1", key: "f", name: "f", status: "draft", latestVersion: 1, activeVersion: null, revision: 1, createdAt: t, updatedAt: t },
-        { offers: [{ id: "o", eligibility: [], model: { intercept: 0, numeric: {}, categorical: {} }, minPropensity: 0.5 }], maxOffers: 1 },
-        "test",
-      ),
-    ]);
+    const { dir, file, client, store, now, t } = await tenantFile(["a", "b"]);
     const traces = fc.sample(traceArbitrary({ a: ["x", "y", undefined], b: [0, 1, "1"] }), { seed: 11, numRuns: 400 }).map(traceFromGen);
     await store.traces.insert(traces);
     await packTraces({ clock: () => new Date(now), newId: () => crypto.randomUUID() }, store, { maxRowsPerSegment: 32 });
@@ -99,20 +105,7 @@ describe("fairgate hash", () => {
   }, 60_000);
 
   it("catches an evaluation made from altered summaries: the hash still matches, the counts do not", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "fairgate-hash-"));
-    const file = join(dir, "tenant.db");
-    const { client, store } = await createTestTenantStore(`file:${file}`);
-    const now = TRACE_BASE + 9 * DAY_MS + 3_600_000;
-    const t = new Date(now).toISOString();
-    const policy = fairnessPolicySchema.parse({ enabled: true, sensitiveAttributes: ["a"], thresholds: { disparateImpactRatio: 0.8 }, minSampleSize: 1, windowDays: 7 });
-    await store.write([
-      store.governance.putPolicyStmt(policy, "test", t),
-      ...store.flows.createStmts(
-        { id: "f1", key: "f", name: "f", status: "draft", latestVersion: 1, activeVersion: null, revision: 1, createdAt: t, updatedAt: t },
-        { offers: [{ id: "o", eligibility: [], model: { intercept: 0, numeric: {}, categorical: {} }, minPropensity: 0.5 }], maxOffers: 1 },
-        "test",
-      ),
-    ]);
+    const { dir, file, client, store, now } = await tenantFile(["a"]);
     await store.traces.insert(fc.sample(traceArbitrary({ a: ["x", "y"], b: [0] }), { seed: 21, numRuns: 300 }).map(traceFromGen));
     await packTraces({ clock: () => new Date(now), newId: () => crypto.randomUUID() }, store, { maxRowsPerSegment: 64 });
     // Someone with database access adds 40 selected traces to group "y" of one segment's summary.
