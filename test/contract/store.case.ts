@@ -9,7 +9,7 @@ import { ConflictError, StoreUnavailableError } from "../../worker/domain/errors
 import { loadMigrationsFromDisk } from "../../worker/runtime/node-files.js";
 import { guard, migrate, type SqlClient } from "../../worker/store/sql.js";
 import { createTenantStore } from "../../worker/store/tenant-store.js";
-import { samplePlan } from "../../worker/store/tenant/window-reads.js";
+import { samplePlan } from "../../worker/store/tenant/window-sample.js";
 import { fairnessPolicySchema } from "../../worker/domain/policy.js";
 import { decodeSummary } from "../../worker/domain/summary-codec.js";
 import { packTraces } from "../../worker/services/pack.js";
