@@ -9,7 +9,9 @@
  * flowId/flowKey/version (the CLI has no stored flow), window (the CLI's is the whole
  * file), replay (none on either side here), the counterfactual flip rate's note
  * (the gateway says it was not requested; the CLI has no flow to re-run), and `drivers`
- * (the gateway replays the flow version's parts on a breach; the CLI has no flow).
+ * (the gateway replays the flow version's parts on a breach; the CLI has no flow), and
+ * `selection` (the CLI names the file's decision or score column; the gateway's traces carry
+ * their selection).
  */
 import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -130,7 +132,7 @@ async function viaGateway(api: Api, t: TenantFixture, c: Case, i: number): Promi
 
 /** What must agree: the evaluation minus the fields that differ by design (module comment). */
 function comparable(e: Evaluation) {
-  const { id: _id, createdAt: _at, trigger: _t, flowId: _f, flowKey: _k, version: _v, window: _w, replay: _r, drivers: _d, ...rest } = e;
+  const { id: _id, createdAt: _at, trigger: _t, flowId: _f, flowKey: _k, version: _v, window: _w, replay: _r, drivers: _d, selection: _s, ...rest } = e;
   const results = rest.results.map((r) => ({ ...r, metrics: { ...r.metrics, counterfactualFlipRate: { ...r.metrics.counterfactualFlipRate, note: "(differs by design)" } } }));
   return { ...rest, results };
 }
