@@ -17,7 +17,7 @@ import type { ColumnDecoder, DecodedArray, PageHeader } from "hyparquet/src/type
 import { BOOL_NULL, type Cell, ColumnarFileError, type DecodedColumn } from "./columns.js";
 import { type CodeArray, createReferencePageKernels, type PageKernels, type PageScratch } from "./parquet-hybrid.js";
 
-export { type PageScratch, readHybrid } from "./parquet-hybrid.js";
+export type { PageScratch } from "./parquet-hybrid.js";
 
 /** What the page decoder needs to know about a column. */
 export interface PageColumn {
