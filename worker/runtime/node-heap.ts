@@ -6,8 +6,9 @@
  *
  * Why a 2 MiB semi-space: what the gateway allocates is short-lived — a request's objects,
  * a gate's window read — and with V8's default the young generation grows to 3 × 16 MiB
- * under a burst of evaluations and stays there. That was most of the memory a gate added
- * (bench:gate, 1 M traces: peak RSS 156 → 128 MiB); scavenging a smaller space more often
- * costs little because almost nothing in it survives (bench:recommend before/after: docs/scaling.md).
+ * under a burst of evaluations and stays there: ~20 MiB of what a gate adds (bench:gate,
+ * 1 M traces, peak RSS ~150 MiB with V8's default, 128–136 MiB with this). The price is more
+ * frequent scavenges: bench:recommend made up to ~10% fewer requests a second with it
+ * (docs/scaling.md). A deployment that prefers throughput drops the flag here.
  */
 export const NODE_HEAP_FLAGS: readonly string[] = ["--max-semi-space-size=2"];
