@@ -18,7 +18,7 @@ import { DEFAULT_CALIBRATION_BINS } from "../domain/calibration.js";
 import { type Accumulators, addSegmentColumns, addSegmentRows } from "./columnar-window.js";
 import type { CodedColumn } from "./dataset-hash.js";
 import type { Kernels } from "./kernels/types.js";
-import { createMerkleHasher, type MerkleHasher, type SegmentLeaf } from "./merkle-hash.js";
+import { createMerkleHasher, type SegmentLeaf } from "./merkle-hash.js";
 import type { SegmentMeta, SegmentStatisticsSource, SummaryBody, WindowSource } from "./ports.js";
 import { blobBytes, blobView, DAY_MS } from "./segment-codec.js";
 import { segmentColumnHash, segmentContentHash, summariseSegment, summaryKey } from "./segment-summary.js";
@@ -26,6 +26,15 @@ import { createSliceAccumulators, type SliceTableOptions, type WindowRead, type 
 import { mergeSegmentsAndTail } from "./window-merge.js";
 
 type Source = WindowSource & SegmentStatisticsSource;
+/** A whole segment added to the tables: its hash leaf and the memo write of what was computed. */
+type Prepared = { leaf: SegmentLeaf; memo: Promise<void> | null };
+
+/** Whether adding a whole segment reads from the store (cut by the bounds, or statistics or hashes missing). */
+function needsRead(meta: SegmentMeta, attributes: readonly string[], keys: readonly string[], stored: Map<string, SummaryBody>, hashing: boolean, f: number, t: number): boolean {
+  const known = meta.columnHashes ?? {};
+  const hashed = !hashing || (meta.contentHash && meta.deltaDigest && attributes.every((a) => a in known));
+  return meta.createdMin < f || meta.createdMax >= t || !keys.every((k) => stored.has(k)) || !hashed;
+}
 
 
 /** Creates the summarised window reader (the production path). */
@@ -34,11 +43,12 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
 
   /**
    * A segment wholly inside the window: its summaries and leaf, from what is stored or,
-   * when something is missing, from its columns (then memoised). Returns the memo write.
+   * when something is missing, from its columns (then memoised), added to the tables.
+   * Returns its hash leaf and the memo write.
    */
   async function addWhole(
     s: Accumulators,
-    h: MerkleHasher | null,
+    hashing: boolean,
     meta: SegmentMeta,
     attributes: readonly string[],
     keys: readonly string[],
@@ -46,13 +56,13 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
     stored: Map<string, SummaryBody>,
     f: number,
     t: number,
-  ): Promise<Promise<void> | null> {
+  ): Promise<Prepared> {
     // Cut by the window's bounds: counted from its columns, hashed as the segment plus the bounds (a C leaf).
     const dayStart = meta.day * DAY_MS;
     const cut = meta.createdMin < f || meta.createdMax >= t ? { from: Math.max(0, f - dayStart), to: Math.min(DAY_MS, t - dayStart) } : null;
     const have = keys.every((k) => stored.has(k));
     const known = meta.columnHashes ?? {};
-    const hashed = !h || (meta.contentHash && meta.deltaDigest && attributes.every((a) => a in known));
+    const hashed = !hashing || (meta.contentHash && meta.deltaDigest && attributes.every((a) => a in known));
     let memo: Parameters<Source["memoiseSegment"]>[2] | null = null;
     let settled = true;
     const leaf: SegmentLeaf & { columnHashes: (string | null)[] } = {
@@ -105,9 +115,44 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
     } else if (sums.every((x) => x !== null)) sums.forEach((x, i) => s.accs[i]!.addSummary(x!));
     // An intersection with more combinations than u16 codes name: counted from the rows.
     else await addSegmentRows(source, s, null, meta, attributes, f, t);
-    if (h) await h.segment(leaf);
     // A memo that fails (a busy or read-only store) costs the next read a column scan, nothing else.
-    return memo && settled ? source.memoiseSegment(meta.id, leaf.deltaCount, memo).catch(() => {}) : null;
+    return { leaf, memo: memo && settled ? source.memoiseSegment(meta.id, leaf.deltaCount, memo).catch(() => {}) : null };
+  }
+
+  /**
+   * Adds every whole segment to the tables ahead of the merge, returning each one's leaf
+   * promise (by index; null: the merge adds that segment itself, rows and hash in order).
+   * The tables' sums do not depend on the order they are added in; only the hash does, so
+   * the merge feeds the leaves in (day, seq) order while this runs ahead of the tail read.
+   * Segments that need no read (stored summaries and hashes) are added at once; the rest
+   * one at a time, so a cold window holds one segment's columns in memory, not all of them.
+   */
+  function prepareWhole(
+    s: Accumulators,
+    hashing: boolean,
+    segments: readonly SegmentMeta[],
+    attributes: readonly string[],
+    keys: readonly string[],
+    bins: number,
+    summaries: Map<string, Map<string, SummaryBody>>,
+    f: number,
+    t: number,
+  ): (Promise<Prepared> | null)[] {
+    const out: (Promise<Prepared> | null)[] = [];
+    let chain: Promise<unknown> = Promise.resolve();
+    for (const meta of segments) {
+      if (attributes.some((a) => meta.unpackedAttributes.includes(a))) {
+        out.push(null);
+        continue;
+      }
+      const stored = summaries.get(meta.id) ?? new Map<string, SummaryBody>();
+      const prepared = needsRead(meta, attributes, keys, stored, hashing, f, t)
+        ? (chain = chain.then(() => addWhole(s, hashing, meta, attributes, keys, bins, stored, f, t))) as Promise<Prepared>
+        : addWhole(s, hashing, meta, attributes, keys, bins, stored, f, t);
+      prepared.catch(() => {}); // awaited by the merge; a failure before then must not go unhandled
+      out.push(prepared);
+    }
+    return out;
   }
 
   async function read(flowKey: string, attributes: readonly string[], from: Date, to: Date, o: SliceTableOptions, hash: boolean): Promise<WindowRead> {
@@ -138,13 +183,16 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
       const body = decodeSummary(x.body, bins);
       if (body) m.set(x.key, body);
     }
+    const prepared = prepareWhole(s, h !== null, segments, attributes, keys, bins, summaries, f, t);
     const memos: Promise<void>[] = [];
     await mergeSegmentsAndTail({
       source, s, h, segments, flowKey, attributes, from: f, to: t, pageSize, firstPage,
-      addSegment: async (meta) => {
-        if (!attributes.some((a) => meta.unpackedAttributes.includes(a))) {
-          const m = await addWhole(s, h, meta, attributes, keys, bins, summaries.get(meta.id) ?? new Map(), f, t);
-          if (m) memos.push(m);
+      addSegment: async (meta, i) => {
+        const whole = prepared[i];
+        if (whole) {
+          const { leaf, memo } = await whole;
+          if (h) await h.segment(leaf);
+          if (memo) memos.push(memo);
         } else if (!(await addSegmentColumns(source, s, h, meta, attributes, f, t))) await addSegmentRows(source, s, h, meta, attributes, f, t);
       },
     });

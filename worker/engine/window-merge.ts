@@ -21,8 +21,8 @@ export interface MergeWindow {
   from: number;
   to: number;
   pageSize: number;
-  /** Adds one segment to `s` and `h` (the hash is settled after each). */
-  addSegment(meta: SegmentMeta): Promise<void>;
+  /** Adds segment `index` (of `segments`) to `s` and `h` (the hash is settled after each). */
+  addSegment(meta: SegmentMeta, index: number): Promise<void>;
   /** The tail's first page, when the reader already asked for it (so it is read while other work runs). */
   firstPage?: ReturnType<WindowSource["readTailPage"]>;
 }
@@ -41,7 +41,7 @@ export async function mergeSegmentsAndTail(w: MergeWindow): Promise<void> {
   let next = 0;
   const segmentsThrough = async (day: number) => {
     for (; next < segments.length && segments[next]!.day <= day; next++) {
-      await w.addSegment(segments[next]!);
+      await w.addSegment(segments[next]!, next);
       await h?.settle();
     }
   };
