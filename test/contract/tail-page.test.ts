@@ -1,0 +1,98 @@
+/**
+ * Contract: the unpacked tail's pages (store/tenant/window-reads.ts readTailPage), which
+ * decode each trace's stored attributes once per distinct text, give exactly what SQLite's
+ * own JSON projection gives — each value's JSON text, the trace's value before its
+ * protected one, traces carrying no usable attribute skipped — in (day, seq) order, with
+ * any page size, on values that JSON encodes differently (null, "", numbers, booleans,
+ * objects, arrays, non-ASCII and escaped text) and privacy-mode protected attributes. The
+ * oracle is SQLite's `->` operator over the same rows, not the decoder's own code.
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { DAY_MS } from "../../worker/engine/segment-codec.js";
+import type { TraceRecord } from "../../worker/store/tenant/traces.js";
+import { createTestTenantStore } from "../helpers/tenant-db.js";
+
+const BASE = Date.UTC(2026, 2, 1);
+const VALUES = [undefined, null, "", "x", "é\u2028\"q\\", 0, 1.5, -2, 1e21, true, false, { n: 1 }, [1, "a"]] as const;
+const value = fc.constantFrom(...VALUES);
+const traceArb = fc.record({
+  a: value,
+  b: value,
+  day: fc.integer({ min: 0, max: 3 }),
+  ms: fc.integer({ min: 0, max: DAY_MS - 1 }),
+  key: fc.option(fc.constantFrom("k1", "k2", "k3"), { nil: null }),
+  selected: fc.boolean(),
+  converted: fc.constantFrom(null, true, false),
+  score: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: null }),
+});
+const protectedArb = fc.record({ a: value, b: value });
+
+/** The oracle: SQLite's JSON projection of the tail, as the reader's SQL computed it before. */
+function oracleSql(k: number): string {
+  const v = `COALESCE(attributes -> ?, (SELECT p.attributes -> ? FROM protected_attributes p WHERE p.tenant_id = decision_traces.tenant_id AND p.customer_key = decision_traces.customer_key))`;
+  return `SELECT seq, created_at, ${Array.from({ length: k }, (_, j) => `${v} AS g${j}`).join(", ")}, selected, converted, score FROM decision_traces
+          WHERE tenant_id = ? AND flow_key = ? AND segment_id IS NULL AND created_at >= ? AND created_at < ?
+            AND (${Array.from({ length: k }, () => `${v} NOT IN ('null', '""')`).join(" OR ")})
+          ORDER BY created_at / 86400000, seq`;
+}
+
+const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+
+describe("the unpacked tail's pages", () => {
+  it("equal SQLite's JSON projection on every kind of value, with protected attributes, at any page size", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(traceArb, { minLength: 0, maxLength: 40 }),
+        fc.record({ k1: fc.option(protectedArb, { nil: null }), k2: fc.option(protectedArb, { nil: null }) }),
+        fc.constantFrom(["a"], ["b"], ["a", "b"], ["b", "a"]),
+        fc.integer({ min: 1, max: 7 }),
+        async (gens, prot, attributes, pageSize) => {
+          const { client, store } = await createTestTenantStore();
+          const traces: TraceRecord[] = gens.map((g, i) => ({
+            id: `t${i}`, flowKey: "f", version: 1, customerId: `c${i}`, customerKey: g.key,
+            // Objects and arrays are not API values (scalars are), but stored text can hold them.
+            attributes: defined({ a: g.a, b: g.b }) as TraceRecord["attributes"], selected: g.selected, score: g.score, offers: null,
+            converted: g.converted, source: "bulk", createdAt: BASE + g.day * DAY_MS + g.ms,
+          }));
+          if (traces.length) await store.traces.insert(traces);
+          const people = Object.entries(prot).flatMap(([customerKey, p]) => (p ? [{ customerKey, attributes: defined(p) }] : []));
+          if (people.length) await store.protectedAttributes.upsert(people, new Date(BASE).toISOString());
+          const from = BASE + 1_000;
+          const to = BASE + 3 * DAY_MS + 5_000;
+          const paths = attributes.map((a) => `$."${a}"`);
+          const expected = (await client.execute({ sql: oracleSql(attributes.length), args: [...paths.flatMap((p) => [p, p]), "t1", "f", from, to, ...paths.flatMap((p) => [p, p])] })).rows.map((r) => ({
+            seq: Number(r.seq),
+            createdAt: Number(r.created_at),
+            groups: attributes.map((_, j) => (r[`g${j}`] === null ? null : String(r[`g${j}`]))),
+            selected: Number(r.selected),
+            converted: r.converted === null ? null : Number(r.converted),
+            score: r.score === null ? null : Number(r.score),
+          }));
+          const got: unknown[] = [];
+          let after: { day: number; seq: number } | null = null;
+          for (let pages = 0; ; pages++) {
+            const rows = await store.window.readTailPage("f", attributes, from, to, after, pageSize);
+            expect(rows.length).toBeLessThanOrEqual(pageSize);
+            got.push(...rows);
+            if (rows.length < pageSize) break;
+            const last = rows[rows.length - 1]!;
+            after = { day: Math.floor(last.createdAt / DAY_MS), seq: last.seq };
+            expect(pages).toBeLessThan(100);
+          }
+          expect(got).toEqual(expected);
+          client.close();
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("fails closed on a trace whose stored attributes are not JSON", async () => {
+    const { client, store } = await createTestTenantStore();
+    await store.traces.insert([{ id: "t", flowKey: "f", version: 1, customerId: "c", attributes: { a: "x" }, selected: true, score: null, offers: null, converted: null, source: "bulk", createdAt: BASE + 10 }]);
+    await client.execute("UPDATE decision_traces SET attributes = '{\"a\": ' WHERE id = 't'");
+    await expect(store.window.readTailPage("f", ["a"], BASE, BASE + DAY_MS, null, 10)).rejects.toMatchObject({ code: "stored_record_invalid" });
+    client.close();
+  });
+});
