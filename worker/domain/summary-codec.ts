@@ -73,8 +73,12 @@ export function encodeSummary(b: SummaryCounts, bins: number): Uint8Array {
   return out;
 }
 
-/** A stored summary (binary or the older JSON text) with `bins` bins, or null when it is not one. */
-export function decodeSummary(stored: unknown, bins: number): SummaryCounts | null {
+/**
+ * A stored summary (binary or the older JSON text) with `bins` bins, or null when it is not one.
+ * `labels` (optional, one per read) keeps each distinct label list's parse: a window's
+ * segments repeat a slice's labels, so each is parsed once, not once per segment.
+ */
+export function decodeSummary(stored: unknown, bins: number, labels?: Map<string, string[] | null>): SummaryCounts | null {
   if (typeof stored === "string") return decodeJson(stored, bins);
   const bytes = stored instanceof ArrayBuffer ? new Uint8Array(stored) : stored instanceof Uint8Array ? stored : null;
   if (!bytes || bytes.length < HEAD) return null;
@@ -86,14 +90,13 @@ export function decodeSummary(stored: unknown, bins: number): SummaryCounts | nu
   const at = Math.ceil((HEAD + L) / 8) * 8;
   const n = 8 * g + 3 * g * bins;
   if (bytes.length !== at + 8 * n) return null;
-  let v: string[];
-  try {
-    const r = labelsSchema.safeParse(JSON.parse(decoder.decode(bytes.subarray(HEAD, HEAD + L))));
-    if (!r.success || r.data.length !== g) return null;
-    v = r.data;
-  } catch {
-    return null;
+  const text = decoder.decode(bytes.subarray(HEAD, HEAD + L));
+  let v = labels?.get(text);
+  if (v === undefined) {
+    v = parseLabels(text);
+    labels?.set(text, v);
   }
+  if (v === null || v.length !== g) return null;
   // A view needs 8-byte alignment; a copy when the buffer does not give it (or the host is big-endian).
   let f: Float64Array;
   if (LITTLE_ENDIAN && (bytes.byteOffset + at) % 8 === 0) f = new Float64Array(bytes.buffer, bytes.byteOffset + at, n);
@@ -104,6 +107,16 @@ export function decodeSummary(stored: unknown, bins: number): SummaryCounts | nu
   if (!counts(f)) return null;
   const gb = g * bins;
   return { v, c: f.subarray(0, 8 * g), k: f.subarray(8 * g, 8 * g + gb), p: f.subarray(8 * g + gb, 8 * g + 2 * gb), s: f.subarray(8 * g + 2 * gb) };
+}
+
+/** A summary's label list (a JSON array of strings), or null when it is not one. */
+function parseLabels(text: string): string[] | null {
+  try {
+    const r = labelsSchema.safeParse(JSON.parse(text));
+    return r.success ? r.data : null;
+  } catch {
+    return null;
+  }
 }
 
 function decodeJson(text: string, bins: number): SummaryCounts | null {

@@ -29,11 +29,17 @@ type Source = WindowSource & SegmentStatisticsSource;
 /** A whole segment added to the tables: its hash leaf and the memo write of what was computed. */
 type Prepared = { leaf: SegmentLeaf; memo: Promise<void> | null };
 
+/** A segment's columns and outcome deltas, as read for counting it from its columns. */
+type SegmentData = { data: Awaited<ReturnType<Source["loadSegmentColumns"]>>; deltas: Awaited<ReturnType<Source["segmentDeltas"]>> };
+
+/** Whether the window's bounds [f, t) cut the segment (its first or last day). */
+const isCut = (meta: SegmentMeta, f: number, t: number) => meta.createdMin < f || meta.createdMax >= t;
+
 /** Whether adding a whole segment reads from the store (cut by the bounds, or statistics or hashes missing). */
 function needsRead(meta: SegmentMeta, attributes: readonly string[], keys: readonly string[], stored: Map<string, SummaryBody>, hashing: boolean, f: number, t: number): boolean {
   const known = meta.columnHashes ?? {};
   const hashed = !hashing || (meta.contentHash && meta.deltaDigest && attributes.every((a) => a in known));
-  return meta.createdMin < f || meta.createdMax >= t || !keys.every((k) => stored.has(k)) || !hashed;
+  return isCut(meta, f, t) || !keys.every((k) => stored.has(k)) || !hashed;
 }
 
 
@@ -56,10 +62,12 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
     stored: Map<string, SummaryBody>,
     f: number,
     t: number,
+    /** Its columns and deltas, when already asked for (a cut segment). */
+    early?: Promise<SegmentData>,
   ): Promise<Prepared> {
     // Cut by the window's bounds: counted from its columns, hashed as the segment plus the bounds (a C leaf).
     const dayStart = meta.day * DAY_MS;
-    const cut = meta.createdMin < f || meta.createdMax >= t ? { from: Math.max(0, f - dayStart), to: Math.min(DAY_MS, t - dayStart) } : null;
+    const cut = isCut(meta, f, t) ? { from: Math.max(0, f - dayStart), to: Math.min(DAY_MS, t - dayStart) } : null;
     const have = keys.every((k) => stored.has(k));
     const known = meta.columnHashes ?? {};
     const hashed = !hashing || (meta.contentHash && meta.deltaDigest && attributes.every((a) => a in known));
@@ -74,12 +82,13 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
       deltaDigest: meta.deltaDigest ?? [],
       cut,
     };
-    let pre: { data: Awaited<ReturnType<Source["loadSegmentColumns"]>>; deltas: Awaited<ReturnType<Source["segmentDeltas"]>> } | null = null;
+    let pre: SegmentData | null = null;
     let sums: (SummaryBody | null)[] = keys.map((k) => stored.get(k) ?? null);
     if (!have || !hashed || cut) {
       // Cold (or cut): read the columns once, compute what is missing, memoise it.
-      const [data, deltas] = await Promise.all([source.loadSegmentColumns(meta, attributes), source.segmentDeltas(meta.id)]);
-      pre = { data, deltas };
+      const read = await (early ?? Promise.all([source.loadSegmentColumns(meta, attributes), source.segmentDeltas(meta.id)]).then(([data, deltas]) => ({ data, deltas })));
+      pre = read;
+      const { data, deltas } = read;
       const packed = blobBytes(data.outcome);
       const time = blobView(data.time, Uint32Array);
       const selected = blobBytes(data.selected);
@@ -137,6 +146,7 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
     summaries: Map<string, Map<string, SummaryBody>>,
     f: number,
     t: number,
+    early: ReadonlyMap<string, Promise<SegmentData>>,
   ): (Promise<Prepared> | null)[] {
     const out: (Promise<Prepared> | null)[] = [];
     let chain: Promise<unknown> = Promise.resolve();
@@ -147,7 +157,7 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
       }
       const stored = summaries.get(meta.id) ?? new Map<string, SummaryBody>();
       const prepared = needsRead(meta, attributes, keys, stored, hashing, f, t)
-        ? (chain = chain.then(() => addWhole(s, hashing, meta, attributes, keys, bins, stored, f, t))) as Promise<Prepared>
+        ? (chain = chain.then(() => addWhole(s, hashing, meta, attributes, keys, bins, stored, f, t, early.get(meta.id)))) as Promise<Prepared>
         : addWhole(s, hashing, meta, attributes, keys, bins, stored, f, t);
       prepared.catch(() => {}); // awaited by the merge; a failure before then must not go unhandled
       out.push(prepared);
@@ -165,11 +175,26 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
     // The segment list, their statistics and the tail's first page are independent reads,
     // asked for at once (in the order they are needed): the store answers the tail while
     // this thread parses and sums the summaries.
-    const listed = Promise.all([source.listSegments(flowKey, f, t), source.windowStatistics(flowKey, f, t, keys, bins)]);
+    // The segments the window's bounds cut (its first and last day) are read from their columns
+    // whatever is stored, so their reads are asked for as soon as the list is in, ahead of the
+    // tail: the columns are counted here while the store reads the tail.
+    const listing = source.listSegments(flowKey, f, t);
+    const statistics = source.windowStatistics(flowKey, f, t, keys, bins);
+    statistics.catch(() => {}); // awaited below; the list failing first must not leave it unhandled
+    const segments = await listing;
+    const early = new Map<string, Promise<SegmentData>>();
+    for (const m of segments) {
+      if (!isCut(m, f, t) || attributes.some((a) => m.unpackedAttributes.includes(a))) continue;
+      const data = Promise.all([source.loadSegmentColumns(m, attributes), source.segmentDeltas(m.id)]).then(([data, deltas]) => ({ data, deltas }));
+      data.catch(() => {}); // awaited by prepareWhole's chain
+      early.set(m.id, data);
+    }
     const firstPage = source.readTailPage(flowKey, attributes, f, t, null, pageSize);
     firstPage.catch(() => {}); // awaited in the merge; a failure before that must not go unhandled
-    const [segments, stats] = await listed;
+    const stats = await statistics;
     const summaries = new Map<string, Map<string, SummaryBody>>();
+    // Segments repeat a slice's labels: each distinct label list is parsed once per read.
+    const labels = new Map<string, string[] | null>();
     // The list and the summaries are two reads: a summary whose segment took a delta between
     // them (in either order) holds other deltas than the leaf hashes. It is treated as
     // missing, so the segment's counts and leaf come from one read of its columns and deltas.
@@ -180,10 +205,10 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
       if (!m) summaries.set(x.segmentId, (m = new Map()));
       // Parsed, not trusted: a body that is not a summary is treated as missing, so the
       // segment is counted from its columns instead.
-      const body = decodeSummary(x.body, bins);
+      const body = decodeSummary(x.body, bins, labels);
       if (body) m.set(x.key, body);
     }
-    const prepared = prepareWhole(s, h !== null, segments, attributes, keys, bins, summaries, f, t);
+    const prepared = prepareWhole(s, h !== null, segments, attributes, keys, bins, summaries, f, t, early);
     const memos: Promise<void>[] = [];
     await mergeSegmentsAndTail({
       source, s, h, segments, flowKey, attributes, from: f, to: t, pageSize, firstPage,
