@@ -161,6 +161,20 @@ describe("summarised path ≡ columnar path ≡ row path", () => {
     const after = await reader.readWindow("f", ["a", "b"], from, to, { calibrationBins: 4 });
     expect(after.datasetHash).toBe(oracle.hash);
     expect(after.slices).toEqual(before.slices);
+    // Lanes out of u32 range or not integers, hashes that are not an object of digests.
+    const lanes = (x: string) => `[${[x, ...Array(15).fill("0")].join(",")}]`;
+    for (const [i, sql, v] of [
+      [0, "delta_digest", lanes("4294967296")], [1, "delta_digest", lanes("-1")], [2, "delta_digest", lanes("1.5")],
+      [0, "column_hashes", "[]"], [1, "column_hashes", '"a"'], [2, "column_hashes", '{"a":7}'],
+    ] as const) {
+      await client.execute({ sql: `UPDATE segment_stats SET ${sql} = ? WHERE segment_id = ?`, args: [v, ids[i]!] });
+      const again = await reader.readWindow("f", ["a", "b"], from, to, { calibrationBins: 4 });
+      expect(again.datasetHash).toBe(oracle.hash);
+      expect(again.slices).toEqual(before.slices);
+    }
+    await client.execute({ sql: "UPDATE trace_segments SET unpacked_attributes = '[1]' WHERE id = ?", args: [ids[1]!] });
+    await expect(reader.readWindow("f", ["a", "b"], from, to, { calibrationBins: 4 })).rejects.toMatchObject({ status: 503, code: "stored_record_invalid" });
+    await client.execute({ sql: "UPDATE trace_segments SET unpacked_attributes = '[]' WHERE id = ?", args: [ids[1]!] });
     await client.execute({ sql: "UPDATE trace_segments SET unpacked_attributes = '{' WHERE id = ?", args: [ids[0]!] });
     await expect(reader.readWindow("f", ["a", "b"], from, to, { calibrationBins: 4 })).rejects.toMatchObject({ status: 503, code: "stored_record_invalid" });
     client.close();

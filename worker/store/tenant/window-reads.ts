@@ -27,10 +27,17 @@ function storedJson(v: unknown): unknown {
     return undefined;
   }
 }
-const hexDigest = z.string().regex(/^[0-9a-f]{64}$/);
-const unpackedSchema = z.array(z.string());
-const columnHashesSchema = z.record(z.string(), hexDigest.nullable());
-const deltaDigestSchema = z.array(z.number().int().min(0).max(0xffffffff)).length(DELTA_LANES);
+// Segment metadata is parsed on every gate for every segment of the window (hundreds), so
+// each schema is one check over the whole value rather than one per element and bound.
+const HEX_DIGEST = /^[0-9a-f]{64}$/;
+const isHexDigest = (v: unknown): v is string => typeof v === "string" && HEX_DIGEST.test(v);
+const isU32 = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+const hexDigest = z.custom<string>(isHexDigest);
+const unpackedSchema = z.custom<string[]>((v) => Array.isArray(v) && v.every((x) => typeof x === "string"));
+const columnHashesSchema = z.custom<Record<string, string | null>>(
+  (v) => v !== null && typeof v === "object" && !Array.isArray(v) && Object.values(v).every((h) => h === null || isHexDigest(h)),
+);
+const deltaDigestSchema = z.custom<number[]>((v) => Array.isArray(v) && v.length === DELTA_LANES && v.every(isU32));
 const DAY = 86_400_000;
 
 function sliceRowFrom(r: Record<string, unknown>, k: number) {
