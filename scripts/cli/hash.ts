@@ -122,7 +122,10 @@ export async function runHash(argv: string[], io: CheckIo): Promise<number> {
     // Hide every stored digest and summary: the reader recomputes them from the columns and deltas.
     const raw = {
       ...store.window,
-      listSegments: async (f: string, a: number, b: number) => (await store.window.listSegments(f, a, b)).map((m) => ({ ...m, contentHash: null, columnHashes: {}, deltaDigest: null, deltaCount: undefined })),
+      segmentList: async (f: string, a: number, b: number) => {
+        const r = await store.window.segmentList(f, a, b);
+        return { ...r, segments: r.segments.map((m) => ({ ...m, contentHash: null, columnHashes: {}, deltaDigest: null, deltaCount: undefined })) };
+      },
       windowStatistics: async () => ({ summaries: [] }),
       memoiseSegment: async () => {},
     };

@@ -45,12 +45,12 @@ describe("review: a late outcome between the segment list and the summaries", ()
       const outcome = () => store.traces.recordOutcome("t3", true, new Date(NOW).toISOString());
       const raced = {
         ...store.window,
-        listSegments: async (...a: Parameters<typeof store.window.listSegments>) => {
-          if (order === "list, outcome, summaries") return (first = store.window.listSegments(...a)) as ReturnType<typeof store.window.listSegments>;
+        segmentList: async (...a: Parameters<typeof store.window.segmentList>) => {
+          if (order === "list, outcome, summaries") return (first = store.window.segmentList(...a)) as ReturnType<typeof store.window.segmentList>;
           while (!first) await Promise.resolve();
           await first;
           await outcome();
-          return store.window.listSegments(...a);
+          return store.window.segmentList(...a);
         },
         windowStatistics: async (...a: Parameters<typeof store.window.windowStatistics>) => {
           if (order === "summaries, outcome, list") return (first = store.window.windowStatistics(...a)) as ReturnType<typeof store.window.windowStatistics>;

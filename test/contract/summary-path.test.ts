@@ -88,7 +88,7 @@ async function compareAll(client: Awaited<ReturnType<typeof createTestTenantStor
         const cold = await sum.readWindow("f", attributes, from, to, o);
         loaded = 0;
         const warm = await sum.readWindow("f", attributes, from, to, o);
-        const cut = (await store.window.listSegments("f", from.getTime(), to.getTime())).filter(
+        const cut = (await store.window.segmentList("f", from.getTime(), to.getTime())).segments.filter(
           (m) => m.createdMin < from.getTime() || m.createdMax >= to.getTime() || attributes.some((a) => m.unpackedAttributes.includes(a)),
         );
         expect(loaded).toBe(cut.length);
@@ -140,6 +140,72 @@ describe("summarised path ≡ columnar path ≡ row path", () => {
       { numRuns: 15 },
     );
   }, 120_000);
+
+  it("with the current day packed as it goes (intraday, traces arriving out of time order) and complete days packed anew in fewer segments", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        policyArb,
+        fc.array(fc.tuple(traceArb, fc.integer({ min: -3 * 3_600_000, max: 3 * 3_600_000 })), { minLength: 40, maxLength: 120 }),
+        fc.array(fc.tuple(fc.nat(), fc.boolean()), { maxLength: 20 }),
+        fc.array(fc.record({ at: fc.integer({ min: 1, max: 9 * 3_600_000 }), lag: fc.integer({ min: 0, max: 3_600_000 }), minRows: fc.integer({ min: 1, max: 6 }) }), { minLength: 1, maxLength: 4 }),
+        async (p, gens, outcomes, packs) => {
+          // "Today" is day 9; each trace is written at its own time, with a created_at up to 3 h
+          // off it (a late writer, a bulk load), so seq order is not time order.
+          const today = TRACE_BASE + 9 * DAY_MS;
+          const { client, store } = await setUp(policyOf(p), today + 10 * 3_600_000);
+          const traces = gens.map(([g, skew]) => {
+            const t = traceFromGen({ ...g, day: 9, ms: 0 });
+            return { ...t, createdAt: Math.max(today, Math.min(today + 10 * 3_600_000 - 1, today + g.ms % (9 * 3_600_000) + skew)), writtenAt: today + (g.ms % (9 * 3_600_000)) };
+          });
+          traces.sort((x, y) => x.writtenAt - y.writtenAt);
+          const older = gens.slice(0, 30).map(([g]) => traceFromGen({ ...g, day: g.day % 9 }));
+          await store.traces.insert(older);
+          for (const pk of [...packs].sort((x, y) => x.at - y.at)) {
+            const due = traces.filter((t) => t.writtenAt < today + pk.at && !("done" in t));
+            if (due.length) await store.traces.insert(due.map(({ writtenAt: _, ...t }) => t));
+            for (const t of due) Object.assign(t, { done: true });
+            const deps = { clock: () => new Date(today + pk.at), newId: () => crypto.randomUUID() };
+            await packTraces(deps, store, { maxRowsPerSegment: 16, intraday: { lagMs: pk.lag, minRows: pk.minRows } });
+            // A day's unpacked traces all come after its packed ones in seq order.
+            const mixed = await client.execute(`SELECT count(*) AS n FROM decision_traces u WHERE u.segment_id IS NULL AND EXISTS (
+              SELECT 1 FROM decision_traces k WHERE k.segment_id IS NOT NULL AND k.flow_key = u.flow_key AND k.created_at / 86400000 = u.created_at / 86400000 AND k.seq > u.seq)`);
+            expect(mixed.rows[0]!.n).toBe(0);
+            await compareAll(client, store, today + pk.at);
+          }
+          const rest = traces.filter((t) => !("done" in t)).map(({ writtenAt: _, ...t }) => t);
+          if (rest.length) await store.traces.insert(rest.map((t) => { const { done: _, ...r } = t as typeof t & { done?: true }; return r; }));
+          const inserted = (await client.execute("SELECT id FROM decision_traces ORDER BY seq")).rows.map((r) => String(r.id));
+          for (const [i, conv] of outcomes) if (inserted.length) await store.traces.recordOutcome(inserted[i % inserted.length]!, conv, new Date(today).toISOString());
+          // The next day: day 9 is complete, packed in pieces, and is packed anew in ⌈rows / 16⌉ segments.
+          const tomorrow = today + DAY_MS + 60_000;
+          const before = await evaluation(store, tomorrow, (s) => createRowWindowReader(s.window, kernels));
+          await packTraces({ clock: () => new Date(tomorrow), newId: () => crypto.randomUUID() }, store, { maxRowsPerSegment: 16 });
+          const days = await client.execute("SELECT day, count(*) AS n, sum(row_count) AS rows FROM trace_segments GROUP BY day");
+          for (const d of days.rows) expect(Number(d.n)).toBe(Math.ceil(Number(d.rows) / 16));
+          expect(await compareAll(client, store, tomorrow)).toEqual(before);
+          client.close();
+        },
+      ),
+      { numRuns: 8 },
+    );
+  }, 180_000);
+
+  it("a day unpacked for compaction but not yet packed again reads the same; the next pack packs it", async () => {
+    const now = TRACE_BASE + 9 * DAY_MS + 3_600_000;
+    const { client, store } = await setUp(policyOf({ attributes: ["a", "b"], bins: 4, dpg: 0.5, eog: undefined, replicates: 0, windowDays: 10, minSampleSize: 1 }), now);
+    const deps = { clock: () => new Date(now), newId: () => crypto.randomUUID() };
+    await store.traces.insert(fc.sample(traceArb, { seed: 5, numRuns: 60 }).map(traceFromGen));
+    await packTraces(deps, store, { maxRowsPerSegment: 16 });
+    const before = await compareAll(client, store, now);
+    const day = Number((await client.execute("SELECT day FROM trace_segments ORDER BY day LIMIT 1")).rows[0]!.day);
+    await store.segments.unpackDay("f", day);
+    expect((await client.execute({ sql: "SELECT count(*) AS n FROM trace_segments WHERE day = ?", args: [day] })).rows[0]!.n).toBe(0);
+    expect(await compareAll(client, store, now)).toEqual(before);
+    const r = await packTraces(deps, store, { maxRowsPerSegment: 16 });
+    expect(r.segments).toBeGreaterThan(0);
+    expect(await compareAll(client, store, now)).toEqual(before);
+    client.close();
+  });
 
   it("stored digests that are not well formed read as missing (recomputed: same hash); a segment's packing layout that is not, fails closed", async () => {
     const now = TRACE_BASE + 9 * DAY_MS + 3_600_000;

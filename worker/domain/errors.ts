@@ -52,6 +52,17 @@ export class StoreUnavailableError extends AppError {
 }
 
 /**
+ * A segment a window read listed was repacked or unpacked before the read got to its
+ * columns: the read saw two packing states. Window readers read again (a few times);
+ * past that the client gets the 503 of any store fault, with nothing changed.
+ */
+export class SegmentChangedError extends StoreUnavailableError {
+  constructor(readonly segmentId: string) {
+    super();
+  }
+}
+
+/**
  * A stored record (an evaluation body read back from the database) matches no
  * known version of its schema: an integrity fault, not a client error. The
  * client gets a bare 503; what failed (`record`, `issues`) is for the log only.

@@ -14,6 +14,7 @@ import type { Kernels } from "./kernels/types.js";
 import type { OutcomeDelta, SegmentColumns, SegmentMeta, WindowSource } from "./ports.js";
 import { createDatasetHasher, type DatasetHasher } from "./dataset-hash.js";
 import { blobBytes, blobView, DAY_MS } from "./segment-codec.js";
+import { consistentRead } from "./consistent-read.js";
 import { addSliceRows, createSliceAccumulators, rowLabels, type SliceTableOptions, type WindowRead, type WindowReader, windowReaderOver } from "./window.js";
 import { direct, hashSliceRows } from "./window-hash.js";
 import { mergeSegmentsAndTail } from "./window-merge.js";
@@ -196,20 +197,20 @@ export async function addSegmentRows(source: WindowSource, s: Accumulators, h: D
 export function createColumnarWindowReader(source: WindowSource, kernels: Kernels, opts: { pageSize?: number } = {}): WindowReader {
   const pageSize = opts.pageSize ?? 20_000;
 
-  async function read(flowKey: string, attributes: readonly string[], from: Date, to: Date, o: SliceTableOptions, hash: boolean): Promise<WindowRead> {
+  async function read(flowKey: string, attributes: readonly string[], from: Date, to: Date, o: SliceTableOptions, hash: boolean): Promise<{ value: WindowRead; generation: number }> {
     const f = from.getTime();
     const t = to.getTime();
     const s = createSliceAccumulators(kernels, attributes, o);
     const h = hash ? createDatasetHasher(attributes, o.datasetChunkRows) : null;
-    const segments = await source.listSegments(flowKey, f, t);
+    const { generation, segments } = await source.segmentList(flowKey, f, t);
     await mergeSegmentsAndTail({
       source, s, h, segments, flowKey, attributes, from: f, to: t, pageSize,
       addSegment: async (meta) => {
         if (!(await addSegmentColumns(source, s, h, meta, attributes, f, t))) await addSegmentRows(source, s, h, meta, attributes, f, t);
       },
     });
-    return { slices: s.tables(), datasetHash: h ? await h.digest() : "", rows: h?.rows ?? 0 };
+    return { value: { slices: s.tables(), datasetHash: h ? await h.digest() : "", rows: h?.rows ?? 0 }, generation };
   }
 
-  return windowReaderOver(read);
+  return windowReaderOver((flowKey, ...rest) => consistentRead(source, flowKey, () => read(flowKey, ...rest)));
 }

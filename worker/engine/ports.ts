@@ -92,9 +92,17 @@ export interface WindowSource {
   readSliceWindowPage(flowKey: string, attributes: readonly string[], fromMs: number, toMs: number, after: { createdAt: number; seq: number } | null, limit: number): Promise<SliceWindowRow[]>;
   /** One page of the not-yet-packed traces in (UTC day, seq) order after `after` (the columnar tail). */
   readTailPage(flowKey: string, attributes: readonly string[], fromMs: number, toMs: number, after: { day: number; seq: number } | null, limit: number): Promise<SliceWindowRow[]>;
-  /** Segments of a flow overlapping [fromMs, toMs), in (day, first seq) order. */
-  listSegments(flowKey: string, fromMs: number, toMs: number): Promise<SegmentMeta[]>;
-  /** A segment's columns for `attributes`. */
+  /**
+   * Segments of a flow overlapping [fromMs, toMs), in (day, first seq) order, with the flow's
+   * packing generation read in the same statement (one state).
+   * Every change of what is packed (a pack, an unpack, an erasure, retention) bumps it in its
+   * own commit, so an equal `packingGeneration` after a read's last statement means none fell
+   * between its reads (engine/consistent-read).
+   */
+  segmentList(flowKey: string, fromMs: number, toMs: number): Promise<{ generation: number; segments: SegmentMeta[] }>;
+  /** The flow's packing generation now. */
+  packingGeneration(flowKey: string): Promise<number>;
+  /** A segment's columns for `attributes`; SegmentChangedError (domain/errors) for a segment no longer stored. */
   loadSegmentColumns(meta: SegmentMeta, attributes: readonly string[]): Promise<SegmentColumns>;
   /** Late outcomes recorded for a segment's traces. */
   segmentDeltas(segmentId: string): Promise<OutcomeDelta[]>;

@@ -18,6 +18,7 @@ import { DEFAULT_CALIBRATION_BINS } from "../domain/calibration.js";
 import { type Accumulators, addSegmentColumns, addSegmentRows } from "./columnar-window.js";
 import type { CodedColumn } from "./dataset-hash.js";
 import type { Kernels } from "./kernels/types.js";
+import { consistentRead } from "./consistent-read.js";
 import { createMerkleHasher, type SegmentLeaf } from "./merkle-hash.js";
 import type { SegmentMeta, SegmentStatisticsSource, SummaryBody, WindowSource } from "./ports.js";
 import { blobBytes, blobView, DAY_MS } from "./segment-codec.js";
@@ -165,7 +166,7 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
     return out;
   }
 
-  async function read(flowKey: string, attributes: readonly string[], from: Date, to: Date, o: SliceTableOptions, hash: boolean): Promise<WindowRead> {
+  async function read(flowKey: string, attributes: readonly string[], from: Date, to: Date, o: SliceTableOptions, hash: boolean): Promise<{ value: WindowRead; generation: number }> {
     const f = from.getTime();
     const t = to.getTime();
     const bins = o.calibrationBins ?? DEFAULT_CALIBRATION_BINS;
@@ -178,10 +179,10 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
     // The segments the window's bounds cut (its first and last day) are read from their columns
     // whatever is stored, so their reads are asked for as soon as the list is in, ahead of the
     // tail: the columns are counted here while the store reads the tail.
-    const listing = source.listSegments(flowKey, f, t);
+    const listing = source.segmentList(flowKey, f, t);
     const statistics = source.windowStatistics(flowKey, f, t, keys, bins);
     statistics.catch(() => {}); // awaited below; the list failing first must not leave it unhandled
-    const segments = await listing;
+    const { generation, segments } = await listing;
     const early = new Map<string, Promise<SegmentData>>();
     for (const m of segments) {
       if (!isCut(m, f, t) || attributes.some((a) => m.unpackedAttributes.includes(a))) continue;
@@ -222,8 +223,8 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
       },
     });
     await Promise.all(memos);
-    return { slices: s.tables(), datasetHash: h ? await h.digest() : "", rows: h?.rows ?? 0 };
+    return { value: { slices: s.tables(), datasetHash: h ? await h.digest() : "", rows: h?.rows ?? 0 }, generation };
   }
 
-  return windowReaderOver(read);
+  return windowReaderOver((flowKey, ...rest) => consistentRead(source, flowKey, () => read(flowKey, ...rest)));
 }

@@ -14,7 +14,7 @@ export interface MergeWindow {
   source: Pick<WindowSource, "readTailPage">;
   s: ReturnType<typeof createSliceAccumulators>;
   h: DatasetHasher | null;
-  /** The window's segments, in (day, first seq) order (WindowSource.listSegments). */
+  /** The window's segments, in (day, first seq) order (WindowSource.segmentList). */
   segments: readonly SegmentMeta[];
   flowKey: string;
   attributes: readonly string[];
@@ -31,7 +31,7 @@ export interface MergeWindow {
  * Adds the window's segments and its unpacked tail to the slice tables and the hash.
  * Why this order: the dataset hash is defined over rows in canonical (day, seq) order
  * (engine/dataset-hash.ts), and a day's segments (in seq order) come before its unpacked
- * tail (higher seqs; see WindowSource.listSegments). The tail arrives in (day, seq) order
+ * tail (higher seqs; see WindowSource.segmentList). The tail arrives in (day, seq) order
  * from its index, paged by keyset `after`, so segments are merged in by day ahead of each
  * day's tail rows, which are hashed as they stream and never buffered.
  */

@@ -27,6 +27,7 @@ import tenant0011 from "../store/migrations/tenant/0011_segment_summaries.sql";
 import tenant0012 from "../store/migrations/tenant/0012_failure_class_playbooks.sql";
 import tenant0013 from "../store/migrations/tenant/0013_console_audit_filters.sql";
 import tenant0014 from "../store/migrations/tenant/0014_sample_index.sql";
+import tenant0015 from "../store/migrations/tenant/0015_packing_generations.sql";
 import type { WorkerBundle } from "./cloudflare-deps.js";
 
 /** The bundled kernels module and parsed migrations. */
@@ -49,6 +50,7 @@ export const workerBundle: WorkerBundle = {
       "0012_failure_class_playbooks.sql": tenant0012,
       "0013_console_audit_filters.sql": tenant0013,
       "0014_sample_index.sql": tenant0014,
+      "0015_packing_generations.sql": tenant0015,
     }),
   },
 };

@@ -17,32 +17,54 @@ import type { TenantStore } from "../store/tenant-store.js";
 export interface PackReport {
   segments: number;
   traces: number;
+  /** Complete days packed anew in fewer segments (compaction). */
+  compactedDays: number;
 }
 
 /** Outcomes recorded this close to the snapshot are re-read as deltas (clock-skew margin). */
 const SNAPSHOT_MARGIN_MS = 5_000;
+/** How old a trace must be before the day it belongs to is over to be packed (late writers, clock skew). */
+export const INTRADAY_LAG_MS = 5 * 60_000;
+/** Today's packable traces are left in the tail until there are this many (no segment of a handful of rows). */
+export const INTRADAY_MIN_ROWS = 1_024;
+/** Complete days packed anew per run: compaction is bounded work; a backlog takes several runs. */
+const COMPACT_DAYS_PER_RUN = 4;
+
+export interface PackOptions {
+  /** Rows per segment at most (memory per batch); a busy day becomes several segments. */
+  maxRowsPerSegment?: number;
+  /**
+   * Also pack the current day: its traces older than `lagMs`, once there are `minRows` of
+   * them (the 15-minute sweep runs this, so the tail the gate scans row by row is minutes of
+   * traffic, not up to a day). Off: only complete past days.
+   */
+  intraday?: { lagMs?: number; minRows?: number } | false;
+}
 
 /**
- * Packs every unpacked trace created before the start of the current UTC day.
- * `maxRowsPerSegment` bounds memory per batch; a busy day becomes several segments.
+ * Packs every unpacked trace created before the start of the current UTC day (and, with
+ * `intraday`, the current day's older traces), then packs anew, in fewer segments, complete
+ * days that were packed in pieces during the day. Idempotent and crash-safe: every step is
+ * one guarded batch, and a day unpacked for compaction but not yet packed again is read
+ * from its rows, with the same tables.
  */
-export async function packTraces(
-  deps: { clock: () => Date; newId: () => string },
-  store: TenantStore,
-  opts: { maxRowsPerSegment?: number } = {},
-): Promise<PackReport> {
+export async function packTraces(deps: { clock: () => Date; newId: () => string }, store: TenantStore, opts: PackOptions = {}): Promise<PackReport> {
   const maxRows = opts.maxRowsPerSegment ?? 262_144;
-  const cutoff = Math.floor(deps.clock().getTime() / DAY_MS) * DAY_MS;
-  const report: PackReport = { segments: 0, traces: 0 };
+  const now = deps.clock().getTime();
+  const today = Math.floor(now / DAY_MS) * DAY_MS;
+  const intraday = opts.intraday ? { lagMs: opts.intraday.lagMs ?? INTRADAY_LAG_MS, minRows: opts.intraday.minRows ?? INTRADAY_MIN_ROWS } : null;
+  const cutoff = intraday ? Math.max(today, now - intraday.lagMs) : today;
+  const report: PackReport = { segments: 0, traces: 0, compactedDays: 0 };
   const policy = await store.governance.getPolicy();
   const rp = policy ? resolvePolicy(policy) : null;
   const specs = rp ? slicesOf([...rp.attributes]).map((s) => s.attributes) : [];
-  for (const { flowKey, day } of await store.segments.packableDays(cutoff)) {
+  /** Packs the day's unpacked traces (with seq ≤ maxSeq when given) in segments of at most maxRows. */
+  const packDay = async (flowKey: string, day: number, maxSeq?: number) => {
     const dayStart = day * DAY_MS;
-    const dayEnd = Math.min(dayStart + DAY_MS, cutoff);
+    const dayEnd = dayStart + DAY_MS;
     for (;;) {
       const snapshot = new Date(deps.clock().getTime() - SNAPSHOT_MARGIN_MS).toISOString();
-      const rows = await store.segments.unpackedRows(flowKey, dayStart, dayEnd, maxRows);
+      const rows = await store.segments.unpackedRows(flowKey, dayStart, dayEnd, maxRows, maxSeq);
       if (rows.length === 0) break;
       const seg = await withStatistics(encodeSegment(day, rows), specs, rp?.calibrationBins ?? 0);
       await store.segments.pack(deps.newId(), flowKey, seg, dayStart, dayEnd, rows[rows.length - 1]!.seq, snapshot, deps.clock().toISOString());
@@ -50,6 +72,21 @@ export async function packTraces(
       report.traces += rows.length;
       if (rows.length < maxRows) break;
     }
+  };
+  for (const { flowKey, day } of await store.segments.packableDays(cutoff)) {
+    if (day * DAY_MS < today) {
+      await packDay(flowKey, day);
+      continue;
+    }
+    // The current day: only its seq-prefix of traces created before the cutoff, so every trace
+    // left in its tail comes after its segments in seq order.
+    const prefix = await store.segments.intradayPrefix(flowKey, day * DAY_MS, cutoff);
+    if (intraday && prefix.maxSeq !== null && prefix.rows >= intraday.minRows) await packDay(flowKey, day, prefix.maxSeq);
+  }
+  for (const { flowKey, day } of await store.segments.fragmentedDays(today / DAY_MS, maxRows, COMPACT_DAYS_PER_RUN)) {
+    await store.segments.unpackDay(flowKey, day);
+    await packDay(flowKey, day);
+    report.compactedDays++;
   }
   return report;
 }

@@ -245,7 +245,7 @@ export async function recheckTenant(deps: RecheckDeps, tenantId: string, runKey:
   // packer wins a race) the unpacked rows are still read as the tail, so the recheck goes on
   // and the report says what happened.
   try {
-    out.packed = await packTraces(deps, store);
+    out.packed = await packTraces(deps, store, { intraday: {} });
   } catch (e) {
     out.packError = e instanceof AppError ? e.code : "internal_error";
   }

@@ -12,7 +12,9 @@
  * lost its timers).
  */
 import { errorFields, type Logger } from "../observability/logger.js";
+import { AppError } from "../domain/errors.js";
 import { type DrainReport, drainAllTenants } from "./alert-drain.js";
+import { type PackReport, packTraces } from "./pack.js";
 import type { DeliveryOptions } from "./alerts.js";
 import { runExpirySweep, type SweepReport } from "./expiry-sweep.js";
 import { type RecheckDeps, type RecheckReport, recheckRunKey } from "./recheck.js";
@@ -38,7 +40,12 @@ export interface ScheduledReport extends RecheckReport {
 export interface ScheduledSweepReport extends SweepReport {
   /** The outbox drain after the sweep; null if it could not run. */
   alerts: DrainReport | null;
+  /** Each tenant's intraday pack (services/pack); null if the tenant list could not be read. */
+  packed: TenantPack[] | null;
 }
+
+/** One tenant's pack in a sweep: what it packed, or why it did not. */
+export type TenantPack = { tenantId: string; status: "packed" } & PackReport | { tenantId: string; status: "failed" | "timed_out"; error?: string };
 
 /** The drain after a run: logged and reported as null on failure, since the run's work is already committed. */
 async function drainAfter(deps: RecheckDeps, log: Logger, fields: Record<string, unknown>, opts: DrainOptions): Promise<DrainReport | null> {
@@ -98,5 +105,37 @@ export async function runScheduledSweep(deps: RecheckDeps, log: Logger, fields: 
   const overrides = report.tenants.reduce((n, t) => n + t.overrides.length, 0);
   const paused = report.tenants.reduce((n, t) => n + t.paused.length, 0);
   log.info("override expiry sweep ran", { runKey: report.runKey, tenants: report.tenants.length, overrides, paused, failedTenants: report.failedTenants, ...fields });
-  return { ...report, alerts: await drainAfter(deps, log, fields, opts) };
+  const packed = await packAllTenants(deps, log, fields);
+  return { ...report, packed, alerts: await drainAfter(deps, log, fields, opts) };
+}
+
+/**
+ * Every tenant's intraday pack, through the recheck's bounded pool and per-tenant budget:
+ * it keeps the unpacked tail each gate scans row by row to minutes of traffic. A tenant
+ * that fails or runs out of budget is reported; its traces stay in the tail (read the same).
+ */
+async function packAllTenants(deps: RecheckDeps, log: Logger, fields: Record<string, unknown>): Promise<TenantPack[] | null> {
+  let tenants: { id: string }[];
+  try {
+    tenants = await deps.control.listTenants();
+  } catch (e) {
+    log.error("intraday pack could not list tenants", { ...errorFields(e), ...fields });
+    return null;
+  }
+  const pool = deps.recheckPool ?? { concurrency: DEFAULT_RECHECK_CONCURRENCY, budgetMs: DEFAULT_RECHECK_TENANT_BUDGET_MS };
+  const outcomes = await runPool(tenants, pool, async (t): Promise<TenantPack> => {
+    try {
+      const tenant = await deps.control.getTenant(t.id);
+      if (!tenant) return { tenantId: t.id, status: "failed", error: "tenant_missing" };
+      const { store } = await deps.tenants.get(tenant);
+      return { tenantId: t.id, status: "packed", ...(await packTraces(deps, store, { intraday: {} })) };
+    } catch (e) {
+      log.error("intraday pack failed for tenant", { tenantId: t.id, ...errorFields(e), ...fields });
+      return { tenantId: t.id, status: "failed", error: e instanceof AppError ? e.code : "internal_error" };
+    }
+  });
+  const packed = outcomes.map((o, i): TenantPack => (o.kind === "done" ? o.value : { tenantId: tenants[i]!.id, status: o.kind === "timed_out" ? "timed_out" : "failed" }));
+  const done = packed.filter((p): p is Extract<TenantPack, { status: "packed" }> => p.status === "packed");
+  log.info("intraday pack ran", { tenants: packed.length, segments: done.reduce((n, p) => n + p.segments, 0), traces: done.reduce((n, p) => n + p.traces, 0), compactedDays: done.reduce((n, p) => n + p.compactedDays, 0), failedTenants: packed.length - done.length, ...fields });
+  return packed;
 }

@@ -124,7 +124,7 @@ export const recommendResultSchema = z.object({
 });
 export const outcomeResultSchema = z.object({ traceId: z.string(), converted: z.boolean() });
 export const bulkResultSchema = z.object({ accepted: z.number().int() });
-export const packResultSchema = z.object({ segments: z.number().int(), traces: z.number().int() });
+export const packResultSchema = z.object({ segments: z.number().int(), traces: z.number().int(), compactedDays: z.number().int() });
 
 export const evaluationResponseSchema = evaluationSchema;
 export const evaluationListSchema = list(evaluationSchema);
@@ -239,4 +239,4 @@ export const alertDeliveryListSchema = list(
 
 const tenantRun = z.looseObject({ tenantId: z.string(), status: z.string(), flowsChecked: z.number().int(), evaluations: z.array(z.string()) });
 export const recheckReportSchema = z.looseObject({ runKey: z.string(), scheduledTime: ts, tenants: z.array(tenantRun), failedTenants: z.number().int(), alerts: z.unknown() });
-export const sweepReportSchema = z.looseObject({ runKey: z.string(), sweptAt: ts, tenants: z.array(tenantRun.extend({ overrides: z.array(z.string()) })), failedTenants: z.number().int(), alerts: z.unknown() });
+export const sweepReportSchema = z.looseObject({ runKey: z.string(), sweptAt: ts, tenants: z.array(tenantRun.extend({ overrides: z.array(z.string()) })), failedTenants: z.number().int(), alerts: z.unknown(), packed: z.array(z.looseObject({ tenantId: z.string(), status: z.enum(["packed", "failed", "timed_out"]) })).nullable() });

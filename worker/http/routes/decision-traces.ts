@@ -34,10 +34,10 @@ export function createDecisionTraceRoutes(deps: AppDeps) {
       return c.json(r, 201);
     },
   );
-  // On-demand packing of complete past days into columnar segments (also runs in the daily job).
+  // On-demand packing into columnar segments (also run by the 15-minute sweep and the daily job).
   app.post("/pack", requireRole(...ops.packTraces.roles), async (c) => {
-    const r = await packTraces(deps, c.get("tenant").store);
-    c.get("log").info("traces packed", { segments: r.segments, traces: r.traces });
+    const r = await packTraces(deps, c.get("tenant").store, { intraday: {} });
+    c.get("log").info("traces packed", { segments: r.segments, traces: r.traces, compactedDays: r.compactedDays });
     return c.json(r);
   });
   return app;

@@ -7,6 +7,7 @@
  * re-encodes those days without the erased values), so later evaluations no longer
  * count the person by any read path. Stored evaluations keep their aggregates.
  */
+import { bumpForSegmentsStmt } from "./packing-generation.js";
 import { type Client, type InStatement, read, writeBatch } from "../sql.js";
 
 /** The SQL expression of a trace's protected attribute `?` (a JSON path argument) as JSON text, or NULL. */
@@ -59,6 +60,7 @@ export function createProtectedAttributeStore(db: Client, tenantId: string) {
       const a = [tenantId, tenantId, customerKey];
       return [
         { sql: "DELETE FROM protected_attributes WHERE tenant_id = ? AND customer_key = ?", args: [tenantId, customerKey] },
+        bumpForSegmentsStmt(tenantId, days, a),
         { sql: `DELETE FROM segment_outcome_deltas WHERE tenant_id = ? AND segment_id IN (${days})`, args: [tenantId, ...a] },
         { sql: `DELETE FROM segment_columns WHERE tenant_id = ? AND segment_id IN (${days})`, args: [tenantId, ...a] },
         { sql: `DELETE FROM segment_summaries WHERE tenant_id = ? AND segment_id IN (${days})`, args: [tenantId, ...a] },

@@ -8,6 +8,7 @@
  * a UTC midnight, so every segment (one UTC day) is wholly before or after it.
  */
 import { type Client, type InStatement, read } from "../sql.js";
+import { bumpForSegmentsStmt } from "./packing-generation.js";
 
 const DAY = 86_400_000;
 /**
@@ -73,6 +74,7 @@ export function createRetentionStore(db: Client, tenantId: string) {
     deleteStmts(cutoffMs: number): InStatement[] {
       const day = cutoffMs / DAY;
       return [
+        bumpForSegmentsStmt(tenantId, segmentsBefore, [tenantId, day]),
         { sql: `DELETE FROM segment_outcome_deltas WHERE tenant_id = ? AND segment_id IN (${segmentsBefore})`, args: [tenantId, tenantId, day] },
         { sql: `DELETE FROM segment_columns WHERE tenant_id = ? AND segment_id IN (${segmentsBefore})`, args: [tenantId, tenantId, day] },
         { sql: `DELETE FROM segment_summaries WHERE tenant_id = ? AND segment_id IN (${segmentsBefore})`, args: [tenantId, tenantId, day] },

@@ -7,6 +7,7 @@
 import { emptyDeltaDigest } from "../../domain/delta-digest.js";
 import { type Client, type InStatement, guard, read, writeBatch } from "../sql.js";
 import { PROTECTED_OBJECT } from "./protected-attributes.js";
+import { bumpStmt } from "./packing-generation.js";
 import { type SegmentMemo, summaryStmts } from "./segment-summaries.js";
 
 /** A day's traces encoded as columns (engine/segment-codec.ts builds it): what `pack` stores. */
@@ -64,11 +65,27 @@ export function createSegmentStore(db: Client, tenantId: string) {
       });
       return rs.rows.map((r) => ({ flowKey: String(r.flow_key), day: Number(r.day) }));
     },
-    /** Up to `limit` unpacked traces of one (flow, day), in seq order. */
-    async unpackedRows(flowKey: string, dayStart: number, dayEnd: number, limit: number) {
+    /**
+     * The day's unpacked traces that may be packed while the day is still going on: the
+     * longest run, in seq order, of traces created before `cutoffMs` — it stops at the first
+     * trace (by seq) created at or after it, so every trace left unpacked has a higher seq
+     * than every packed one (the day's segments come before its tail in the hash's order).
+     */
+    async intradayPrefix(flowKey: string, dayStart: number, cutoffMs: number): Promise<{ rows: number; maxSeq: number | null }> {
+      const dayEnd = dayStart + 86_400_000;
       const rs = await read(db, {
-        sql: `SELECT seq, created_at, attributes, ${PROTECTED_OBJECT} AS protected, selected, converted, score ${UNPACKED_SELECT} ORDER BY seq LIMIT ?`,
-        args: [tenantId, flowKey, dayStart, dayEnd, limit],
+        sql: `SELECT count(*) AS n, max(seq) AS max_seq ${UNPACKED_SELECT}
+                AND seq < COALESCE((SELECT min(seq) ${UNPACKED_SELECT}), 9223372036854775807)`,
+        args: [tenantId, flowKey, dayStart, dayEnd, tenantId, flowKey, cutoffMs, dayEnd],
+      });
+      const r = rs.rows[0];
+      return { rows: Number(r?.n ?? 0), maxSeq: r?.max_seq === null || r?.max_seq === undefined ? null : Number(r.max_seq) };
+    },
+    /** Up to `limit` unpacked traces of one (flow, day), in seq order (with seq ≤ `maxSeq` when given). */
+    async unpackedRows(flowKey: string, dayStart: number, dayEnd: number, limit: number, maxSeq?: number) {
+      const rs = await read(db, {
+        sql: `SELECT seq, created_at, attributes, ${PROTECTED_OBJECT} AS protected, selected, converted, score ${UNPACKED_SELECT} AND seq <= ? ORDER BY seq LIMIT ?`,
+        args: [tenantId, flowKey, dayStart, dayEnd, maxSeq ?? Number.MAX_SAFE_INTEGER, limit],
       });
       return rs.rows.map((r) => ({
         seq: Number(r.seq),
@@ -79,6 +96,37 @@ export function createSegmentStore(db: Client, tenantId: string) {
         converted: r.converted === null ? null : Number(r.converted),
         score: r.score === null ? null : Number(r.score),
       }));
+    },
+    /**
+     * Complete days (before `beforeDay`) held in more segments than `maxRows`-row segments
+     * need — packed during the day, or back-filled after — oldest first, at most `limit`.
+     */
+    async fragmentedDays(beforeDay: number, maxRows: number, limit: number) {
+      const rs = await read(db, {
+        sql: `SELECT flow_key, day FROM trace_segments WHERE tenant_id = ? AND day < ?
+              GROUP BY flow_key, day HAVING count(*) > (sum(row_count) + ? - 1) / ? ORDER BY day, flow_key LIMIT ?`,
+        args: [tenantId, beforeDay, maxRows, maxRows, limit],
+      });
+      return rs.rows.map((r) => ({ flowKey: String(r.flow_key), day: Number(r.day) }));
+    },
+    /**
+     * Unpacks one (flow, day) in one batch — every segment of the day with its columns,
+     * statistics, summaries and deltas (the outcomes are on the trace rows too), its traces
+     * marked unpacked again — so the packer can pack the day anew in fewer segments. Until it
+     * has, the day's traces are the tail, read row by row: the tables do not change.
+     */
+    async unpackDay(flowKey: string, day: number): Promise<void> {
+      const ids = "SELECT id FROM trace_segments WHERE tenant_id = ? AND flow_key = ? AND day = ?";
+      const a = [tenantId, tenantId, flowKey, day];
+      await writeBatch(db, [
+        { sql: `DELETE FROM segment_outcome_deltas WHERE tenant_id = ? AND segment_id IN (${ids})`, args: a },
+        { sql: `DELETE FROM segment_columns WHERE tenant_id = ? AND segment_id IN (${ids})`, args: a },
+        { sql: `DELETE FROM segment_summaries WHERE tenant_id = ? AND segment_id IN (${ids})`, args: a },
+        { sql: `DELETE FROM segment_stats WHERE tenant_id = ? AND segment_id IN (${ids})`, args: a },
+        { sql: `UPDATE decision_traces SET segment_id = NULL, segment_pos = NULL WHERE tenant_id = ? AND segment_id IN (${ids})`, args: a },
+        { sql: "DELETE FROM trace_segments WHERE tenant_id = ? AND flow_key = ? AND day = ?", args: [tenantId, flowKey, day] },
+        bumpStmt(tenantId, flowKey),
+      ]);
     },
     /**
      * The statements storing a segment with its hashes and summaries (no trace is marked:
@@ -103,6 +151,7 @@ export function createSegmentStore(db: Client, tenantId: string) {
           args: [id, tenantId, flowKey, dayStart, dayEnd, maxSeq, seg.rowCount],
         },
         guard("segment_pack_conflict", "(SELECT count(*) FROM decision_traces WHERE segment_id = ?) = ?", [id, seg.rowCount]),
+        bumpStmt(tenantId, flowKey),
         {
           sql: `INSERT OR REPLACE INTO segment_outcome_deltas (tenant_id, segment_id, pos, outcome)
                 SELECT tenant_id, segment_id, segment_pos, converted FROM decision_traces

@@ -7,37 +7,17 @@
  * columnar fallback), and a seeded sample of recorded requests (the candidate
  * replay and the counterfactual).
  */
-import { z } from "zod";
-import { DELTA_LANES } from "../../domain/delta-digest.js";
-import { StoredRecordError } from "../../domain/errors.js";
+import { SegmentChangedError, StoredRecordError } from "../../domain/errors.js";
 import { type Client, read } from "../sql.js";
 import { PROTECTED_OBJECT, PROTECTED_VALUE } from "./protected-attributes.js";
 import { createSegmentSummaryStore } from "./segment-summaries.js";
+import { readGeneration } from "./packing-generation.js";
+import { createSegmentList } from "./segment-list.js";
 import { createWindowSample } from "./window-sample.js";
 import { attributePath } from "./traces.js";
 
 const USABLE = `NOT IN ('null', '""')`;
 
-/** A stored JSON text as a value (undefined when it is not JSON), for a schema to parse. */
-function storedJson(v: unknown): unknown {
-  if (v === null || v === undefined) return undefined;
-  try {
-    return JSON.parse(String(v));
-  } catch {
-    return undefined;
-  }
-}
-// Segment metadata is parsed on every gate for every segment of the window (hundreds), so
-// each schema is one check over the whole value rather than one per element and bound.
-const HEX_DIGEST = /^[0-9a-f]{64}$/;
-const isHexDigest = (v: unknown): v is string => typeof v === "string" && HEX_DIGEST.test(v);
-const isU32 = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
-const hexDigest = z.custom<string>(isHexDigest);
-const unpackedSchema = z.custom<string[]>((v) => Array.isArray(v) && v.every((x) => typeof x === "string"));
-const columnHashesSchema = z.custom<Record<string, string | null>>(
-  (v) => v !== null && typeof v === "object" && !Array.isArray(v) && Object.values(v).every((h) => h === null || isHexDigest(h)),
-);
-const deltaDigestSchema = z.custom<number[]>((v) => Array.isArray(v) && v.length === DELTA_LANES && v.every(isU32));
 const DAY = 86_400_000;
 
 function sliceRowFrom(r: Record<string, unknown>, k: number) {
@@ -126,6 +106,7 @@ function tailGroups(attributes: readonly string[]) {
 /** The window source of one tenant. */
 export function createWindowReads(db: Client, tenantId: string) {
   const summaries = createSegmentSummaryStore(db, tenantId);
+  const segmentList = createSegmentList(db, tenantId);
   return {
     /**
      * One page of the window [fromMs, toMs) projected to `attributes`, ordered by
@@ -227,7 +208,9 @@ export function createWindowReads(db: Client, tenantId: string) {
         args: [tenantId, meta.id, ...attributes],
       });
       const byName = new Map(cols.rows.map((r) => [String(r.attribute), { dict: JSON.parse(String(r.dict)) as string[], codes: r.codes as ArrayBuffer }]));
-      const r = seg.rows[0]!;
+      const r = seg.rows[0];
+      // Listed, then repacked or unpacked before this read: the reader reads the window again.
+      if (!r) throw new SegmentChangedError(meta.id);
       return {
         time: r.time_col as ArrayBuffer,
         selected: r.selected_col as ArrayBuffer,
@@ -237,49 +220,13 @@ export function createWindowReads(db: Client, tenantId: string) {
       };
     },
     /**
-     * Segments of a flow overlapping [fromMs, toMs), metadata only, in (day, seq) order: the
-     * dataset hash's order. A segment holds the lowest seqs of its day that were unpacked when
-     * it was packed (unpackedRows: ORDER BY seq; the guarded UPDATE marks exactly those), and
-     * a new trace always gets a higher seq than every existing one (seq is the rowid and
-     * traces are never deleted) — so a day's segments cover disjoint, increasing seq ranges,
-     * ordered by their first seq, and the day's unpacked tail comes after all of them.
+     * Segments of a flow overlapping [fromMs, toMs), metadata only, in (day, seq) order, with the
+     * flow's packing generation (store/tenant/packing-generation) from the same statement: a
+     * reader compares it with packingGeneration after its last read (store/tenant/segment-list).
      */
-    async listSegments(flowKey: string, fromMs: number, toMs: number) {
-      const rs = await read(db, {
-        // Position 0 holds the segment's lowest seq: one lookup in decision_traces_segment.
-        sql: `SELECT s.id, s.day, s.row_count, s.created_min, s.created_max, s.unpacked_attributes,
-                (SELECT d.seq FROM decision_traces d WHERE d.segment_id = s.id AND d.segment_pos = 0) AS first_seq,
-                st.content_hash, st.column_hashes, st.delta_count, st.delta_digest
-              FROM trace_segments s LEFT JOIN segment_stats st ON st.segment_id = s.id
-              WHERE s.tenant_id = ? AND s.flow_key = ? AND s.day >= ? AND s.day <= ? AND s.created_max >= ? AND s.created_min < ?
-              ORDER BY s.day, first_seq, s.id`,
-        args: [tenantId, flowKey, Math.floor(fromMs / 86_400_000), Math.floor(toMs / 86_400_000), fromMs, toMs],
-      });
-      return rs.rows.map((r) => {
-        // The packing layout itself: without it the segment cannot be read, so the read fails closed.
-        const unpacked = unpackedSchema.safeParse(storedJson(r.unpacked_attributes));
-        if (!unpacked.success) throw new StoredRecordError("trace_segments.unpacked_attributes", [`segment ${String(r.id)}: not a list of attribute names`]);
-        // Stored digests are parsed, not trusted: one that is not well formed reads as missing,
-        // so the segment is hashed from its columns and deltas instead.
-        const hashes = columnHashesSchema.safeParse(storedJson(r.column_hashes));
-        const digest = deltaDigestSchema.safeParse(storedJson(r.delta_digest));
-        const content = hexDigest.safeParse(r.content_hash);
-        return {
-          id: String(r.id),
-          day: Number(r.day),
-          rowCount: Number(r.row_count),
-          createdMin: Number(r.created_min),
-          createdMax: Number(r.created_max),
-          unpackedAttributes: unpacked.data,
-          firstSeq: Number(r.first_seq),
-          contentHash: content.success ? content.data : null,
-          columnHashes: hashes.success ? hashes.data : {},
-          // No stats row (cannot happen after migration 0011): unknown, so nothing is memoised.
-          deltaCount: r.delta_count === null || r.delta_count === undefined ? -1 : Number(r.delta_count),
-          deltaDigest: digest.success ? digest.data : null,
-        };
-      });
-    },
+    segmentList,
+    /** The flow's packing generation now (store/tenant/packing-generation). */
+    packingGeneration: (flowKey: string) => readGeneration(db, tenantId, flowKey),
     /** Column hashes and stored slice summaries of the window's segments (store/tenant/segment-summaries.ts). */
     windowStatistics: summaries.windowStatistics,
     /** Stores what a reader computed for a segment packed without it (guarded on its delta count). */

@@ -1,0 +1,33 @@
+/**
+ * @module engine/consistent-read
+ * A window read that sums packed segments and scans the unpacked tail is several
+ * statements; a pack, an unpack (compaction), an erasure or retention committing between
+ * two of them would let it see two packing states — a trace counted in a segment and again
+ * in the tail, or in neither. The store bumps the flow's packing generation in the commit of
+ * each such change, the read takes it with its segment list (one statement) and compares it
+ * after its last statement: equal, every statement saw the same packing; otherwise (or when
+ * a listed segment is gone) the read is made again. Outcomes do not bump it: a late outcome
+ * changes no membership, and the summaries carry their own delta counts.
+ */
+import { SegmentChangedError, StoreUnavailableError } from "../domain/errors.js";
+import type { WindowSource } from "./ports.js";
+
+/** Reads made before giving up (a store packing that often is reported as unavailable). */
+export const CONSISTENT_READ_ATTEMPTS = 3;
+
+/** `read()`'s value once no packing change fell between its statements; 503 after CONSISTENT_READ_ATTEMPTS tries. */
+export async function consistentRead<T>(
+  source: Pick<WindowSource, "packingGeneration">,
+  flowKey: string,
+  read: () => Promise<{ value: T; generation: number }>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const r = await read();
+      if ((await source.packingGeneration(flowKey)) === r.generation) return r.value;
+    } catch (e) {
+      if (!(e instanceof SegmentChangedError)) throw e;
+    }
+    if (attempt >= CONSISTENT_READ_ATTEMPTS) throw new StoreUnavailableError(new Error(`flow ${flowKey}: packing changed during ${attempt} window reads`));
+  }
+}
