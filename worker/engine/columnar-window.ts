@@ -14,7 +14,7 @@ import type { Kernels } from "./kernels/types.js";
 import type { OutcomeDelta, SegmentColumns, SegmentMeta, WindowSource } from "./ports.js";
 import { createDatasetHasher, type DatasetHasher } from "./dataset-hash.js";
 import { blobBytes, blobView, DAY_MS } from "./segment-codec.js";
-import { consistentRead } from "./consistent-read.js";
+import { consistentRead, type GenerationRead } from "./consistent-read.js";
 import { addSliceRows, createSliceAccumulators, rowLabels, type SliceTableOptions, type WindowRead, type WindowReader, windowReaderOver } from "./window.js";
 import { direct, hashSliceRows } from "./window-hash.js";
 import { mergeSegmentsAndTail } from "./window-merge.js";
@@ -197,7 +197,7 @@ export async function addSegmentRows(source: WindowSource, s: Accumulators, h: D
 export function createColumnarWindowReader(source: WindowSource, kernels: Kernels, opts: { pageSize?: number } = {}): WindowReader {
   const pageSize = opts.pageSize ?? 20_000;
 
-  async function read(flowKey: string, attributes: readonly string[], from: Date, to: Date, o: SliceTableOptions, hash: boolean): Promise<{ value: WindowRead; generation: number }> {
+  async function read(flowKey: string, attributes: readonly string[], from: Date, to: Date, o: SliceTableOptions, hash: boolean): Promise<GenerationRead<WindowRead>> {
     const f = from.getTime();
     const t = to.getTime();
     const s = createSliceAccumulators(kernels, attributes, o);
@@ -209,8 +209,12 @@ export function createColumnarWindowReader(source: WindowSource, kernels: Kernel
         if (!(await addSegmentColumns(source, s, h, meta, attributes, f, t))) await addSegmentRows(source, s, h, meta, attributes, f, t);
       },
     });
-    return { value: { slices: s.tables(), datasetHash: h ? await h.digest() : "", rows: h?.rows ?? 0 }, generation };
+    // Every read has answered: the generation now tells whether packing moved since the list.
+    const after = source.packingGeneration(flowKey);
+    after.catch(() => {}); // awaited below, after the hashing it overlaps
+    const value = { slices: s.tables(), datasetHash: h ? await h.digest() : "", rows: h?.rows ?? 0 };
+    return { value, generation, generationAfter: await after };
   }
 
-  return windowReaderOver((flowKey, ...rest) => consistentRead(source, flowKey, () => read(flowKey, ...rest)));
+  return windowReaderOver((flowKey, ...rest) => consistentRead(() => read(flowKey, ...rest), flowKey));
 }

@@ -10,21 +10,27 @@
  * changes no membership, and the summaries carry their own delta counts.
  */
 import { SegmentChangedError, StoreUnavailableError } from "../domain/errors.js";
-import type { WindowSource } from "./ports.js";
 
 /** Reads made before giving up (a store packing that often is reported as unavailable). */
 export const CONSISTENT_READ_ATTEMPTS = 3;
 
+/**
+ * A read's result with the generation it listed its segments at and the generation read once
+ * all its statements had answered (`generationAfter`, from `generationAfter(source, flowKey)`
+ * called when the last read has returned: the hashing and summing left may overlap it).
+ */
+export interface GenerationRead<T> {
+  value: T;
+  generation: number;
+  generationAfter: number;
+}
+
 /** `read()`'s value once no packing change fell between its statements; 503 after CONSISTENT_READ_ATTEMPTS tries. */
-export async function consistentRead<T>(
-  source: Pick<WindowSource, "packingGeneration">,
-  flowKey: string,
-  read: () => Promise<{ value: T; generation: number }>,
-): Promise<T> {
+export async function consistentRead<T>(read: () => Promise<GenerationRead<T>>, flowKey: string): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       const r = await read();
-      if ((await source.packingGeneration(flowKey)) === r.generation) return r.value;
+      if (r.generationAfter === r.generation) return r.value;
     } catch (e) {
       if (!(e instanceof SegmentChangedError)) throw e;
     }

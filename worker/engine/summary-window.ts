@@ -18,7 +18,7 @@ import { DEFAULT_CALIBRATION_BINS } from "../domain/calibration.js";
 import { type Accumulators, addSegmentColumns, addSegmentRows } from "./columnar-window.js";
 import type { CodedColumn } from "./dataset-hash.js";
 import type { Kernels } from "./kernels/types.js";
-import { consistentRead } from "./consistent-read.js";
+import { consistentRead, type GenerationRead } from "./consistent-read.js";
 import { createMerkleHasher, type SegmentLeaf } from "./merkle-hash.js";
 import type { SegmentMeta, SegmentStatisticsSource, SummaryBody, WindowSource } from "./ports.js";
 import { blobBytes, blobView, DAY_MS } from "./segment-codec.js";
@@ -166,7 +166,7 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
     return out;
   }
 
-  async function read(flowKey: string, attributes: readonly string[], from: Date, to: Date, o: SliceTableOptions, hash: boolean): Promise<{ value: WindowRead; generation: number }> {
+  async function read(flowKey: string, attributes: readonly string[], from: Date, to: Date, o: SliceTableOptions, hash: boolean): Promise<GenerationRead<WindowRead>> {
     const f = from.getTime();
     const t = to.getTime();
     const bins = o.calibrationBins ?? DEFAULT_CALIBRATION_BINS;
@@ -223,8 +223,12 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
       },
     });
     await Promise.all(memos);
-    return { value: { slices: s.tables(), datasetHash: h ? await h.digest() : "", rows: h?.rows ?? 0 }, generation };
+    // Every read has answered: the generation now tells whether packing moved since the list.
+    const after = source.packingGeneration(flowKey);
+    after.catch(() => {}); // awaited below, after the hashing it overlaps
+    const value = { slices: s.tables(), datasetHash: h ? await h.digest() : "", rows: h?.rows ?? 0 };
+    return { value, generation, generationAfter: await after };
   }
 
-  return windowReaderOver((flowKey, ...rest) => consistentRead(source, flowKey, () => read(flowKey, ...rest)));
+  return windowReaderOver((flowKey, ...rest) => consistentRead(() => read(flowKey, ...rest), flowKey));
 }

@@ -199,14 +199,14 @@ export function createWindowReads(db: Client, tenantId: string) {
     },
     /** A segment's shared columns plus the packed columns of `attributes` (two reads, no BLOB repeated). */
     async loadSegmentColumns(meta: { id: string }, attributes: readonly string[]) {
-      const seg = await read(db, {
-        sql: "SELECT time_col, selected_col, outcome_col, score_col FROM trace_segments WHERE tenant_id = ? AND id = ?",
-        args: [tenantId, meta.id],
-      });
-      const cols = await read(db, {
-        sql: `SELECT attribute, dict, codes FROM segment_columns WHERE tenant_id = ? AND segment_id = ? AND attribute IN (${attributes.map(() => "?").join(", ")})`,
-        args: [tenantId, meta.id, ...attributes],
-      });
+      // Asked for together: the store answers both before whatever was asked for after them.
+      const [seg, cols] = await Promise.all([
+        read(db, { sql: "SELECT time_col, selected_col, outcome_col, score_col FROM trace_segments WHERE tenant_id = ? AND id = ?", args: [tenantId, meta.id] }),
+        read(db, {
+          sql: `SELECT attribute, dict, codes FROM segment_columns WHERE tenant_id = ? AND segment_id = ? AND attribute IN (${attributes.map(() => "?").join(", ")})`,
+          args: [tenantId, meta.id, ...attributes],
+        }),
+      ]);
       const byName = new Map(cols.rows.map((r) => [String(r.attribute), { dict: JSON.parse(String(r.dict)) as string[], codes: r.codes as ArrayBuffer }]));
       const r = seg.rows[0];
       // Listed, then repacked or unpacked before this read: the reader reads the window again.
