@@ -139,18 +139,24 @@ export function createSegmentStore(db: Client, tenantId: string) {
      * Writes a segment and marks exactly the traces it holds, in one atomic batch.
      * The guard aborts everything unless precisely `rowCount` traces were marked
      * (e.g. a concurrent packer got there first). Outcomes recorded since
-     * `snapshotIso` (while the rows were being encoded) become deltas.
+     * `snapshotIso` (while the rows were being encoded) become deltas. The traces marked are
+     * the unpacked ones in [minSeq, maxSeq] (the encoded rows' first and last seq), and it aborts
+     * if any trace of the day below minSeq is unpacked: an unpack committed since the rows were
+     * read (compaction, erasure) makes earlier traces unpacked again, and "the first rowCount
+     * up to maxSeq" would mark those instead (or a segment would sit above part of the tail).
      */
-    async pack(id: string, flowKey: string, seg: SegmentToStore, dayStart: number, dayEnd: number, maxSeq: number, snapshotIso: string, now: string): Promise<void> {
+    async pack(id: string, flowKey: string, seg: SegmentToStore, dayStart: number, dayEnd: number, maxSeq: number, snapshotIso: string, now: string, minSeq = 0): Promise<void> {
       const stmts: InStatement[] = [
         ...insertStmts(id, flowKey, seg, now),
         {
           sql: `UPDATE decision_traces SET segment_id = ?, segment_pos = p.pos
-                FROM (SELECT seq, row_number() OVER (ORDER BY seq) - 1 AS pos ${UNPACKED_SELECT} AND seq <= ? ORDER BY seq LIMIT ?) AS p
+                FROM (SELECT seq, row_number() OVER (ORDER BY seq) - 1 AS pos ${UNPACKED_SELECT} AND seq >= ? AND seq <= ? ORDER BY seq LIMIT ?) AS p
                 WHERE decision_traces.seq = p.seq`,
-          args: [id, tenantId, flowKey, dayStart, dayEnd, maxSeq, seg.rowCount],
+          args: [id, tenantId, flowKey, dayStart, dayEnd, minSeq, maxSeq, seg.rowCount],
         },
         guard("segment_pack_conflict", "(SELECT count(*) FROM decision_traces WHERE segment_id = ?) = ?", [id, seg.rowCount]),
+        // ...and none of the day's traces below them is unpacked (the day's packed seqs stay below its tail's).
+        guard("segment_pack_conflict", `NOT EXISTS (SELECT 1 ${UNPACKED_SELECT} AND seq < ?)`, [tenantId, flowKey, dayStart, dayEnd, minSeq]),
         bumpStmt(tenantId, flowKey),
         {
           sql: `INSERT OR REPLACE INTO segment_outcome_deltas (tenant_id, segment_id, pos, outcome)
