@@ -95,6 +95,8 @@ export function createSegmentStore(db: Client, tenantId: string) {
         selected: Number(r.selected),
         converted: r.converted === null ? null : Number(r.converted),
         score: r.score === null ? null : Number(r.score),
+        /** Whether protected attributes were merged in (pack guards their count: an erasure meanwhile aborts it). */
+        protected: r.protected !== null && r.protected !== undefined,
       }));
     },
     /**
@@ -145,7 +147,7 @@ export function createSegmentStore(db: Client, tenantId: string) {
      * read (compaction, erasure) makes earlier traces unpacked again, and "the first rowCount
      * up to maxSeq" would mark those instead (or a segment would sit above part of the tail).
      */
-    async pack(id: string, flowKey: string, seg: SegmentToStore, dayStart: number, dayEnd: number, maxSeq: number, snapshotIso: string, now: string, minSeq = 0): Promise<void> {
+    async pack(id: string, flowKey: string, seg: SegmentToStore, dayStart: number, dayEnd: number, maxSeq: number, snapshotIso: string, now: string, minSeq = 0, protectedRows?: number): Promise<void> {
       const stmts: InStatement[] = [
         ...insertStmts(id, flowKey, seg, now),
         {
@@ -157,6 +159,9 @@ export function createSegmentStore(db: Client, tenantId: string) {
         guard("segment_pack_conflict", "(SELECT count(*) FROM decision_traces WHERE segment_id = ?) = ?", [id, seg.rowCount]),
         // ...and none of the day's traces below them is unpacked (the day's packed seqs stay below its tail's).
         guard("segment_pack_conflict", `NOT EXISTS (SELECT 1 ${UNPACKED_SELECT} AND seq < ?)`, [tenantId, flowKey, dayStart, dayEnd, minSeq]),
+        // ...and as many of them still have protected attributes as were encoded: an erasure that
+        // committed since the rows were read found them unpacked, so only this keeps its values out.
+        ...(protectedRows === undefined ? [] : [guard("segment_pack_conflict", `(SELECT count(*) FROM decision_traces WHERE segment_id = ? AND ${PROTECTED_OBJECT} IS NOT NULL) = ?`, [id, protectedRows])]),
         bumpStmt(tenantId, flowKey),
         {
           sql: `INSERT OR REPLACE INTO segment_outcome_deltas (tenant_id, segment_id, pos, outcome)
