@@ -84,7 +84,7 @@ export function createSegmentStore(db: Client, tenantId: string) {
     /** Up to `limit` unpacked traces of one (flow, day), in seq order (with seq ≤ `maxSeq` when given). */
     async unpackedRows(flowKey: string, dayStart: number, dayEnd: number, limit: number, maxSeq?: number) {
       const rs = await read(db, {
-        sql: `SELECT seq, created_at, attributes, ${PROTECTED_OBJECT} AS protected, selected, converted, score ${UNPACKED_SELECT} AND seq <= ? ORDER BY seq LIMIT ?`,
+        sql: `SELECT seq, created_at, attributes, ${PROTECTED_OBJECT} AS protected, selected, converted, outcome_at, score ${UNPACKED_SELECT} AND seq <= ? ORDER BY seq LIMIT ?`,
         args: [tenantId, flowKey, dayStart, dayEnd, maxSeq ?? Number.MAX_SAFE_INTEGER, limit],
       });
       return rs.rows.map((r) => ({
@@ -97,6 +97,8 @@ export function createSegmentStore(db: Client, tenantId: string) {
         score: r.score === null ? null : Number(r.score),
         /** Whether protected attributes were merged in (pack guards their count: an erasure meanwhile aborts it). */
         protected: r.protected !== null && r.protected !== undefined,
+        /** When its outcome was recorded (ISO; null: none, or given at insert). */
+        outcomeAt: r.outcome_at === null || r.outcome_at === undefined ? null : String(r.outcome_at),
       }));
     },
     /**
@@ -147,7 +149,7 @@ export function createSegmentStore(db: Client, tenantId: string) {
      * read (compaction, erasure) makes earlier traces unpacked again, and "the first rowCount
      * up to maxSeq" would mark those instead (or a segment would sit above part of the tail).
      */
-    async pack(id: string, flowKey: string, seg: SegmentToStore, dayStart: number, dayEnd: number, maxSeq: number, snapshotIso: string, now: string, minSeq = 0, protectedRows?: number): Promise<void> {
+    async pack(id: string, flowKey: string, seg: SegmentToStore, dayStart: number, dayEnd: number, maxSeq: number, snapshotIso: string, now: string, minSeq = 0, protectedRows?: number, settledOutcomes?: number): Promise<void> {
       const stmts: InStatement[] = [
         ...insertStmts(id, flowKey, seg, now),
         {
@@ -162,6 +164,10 @@ export function createSegmentStore(db: Client, tenantId: string) {
         // ...and as many of them still have protected attributes as were encoded: an erasure that
         // committed since the rows were read found them unpacked, so only this keeps its values out.
         ...(protectedRows === undefined ? [] : [guard("segment_pack_conflict", `(SELECT count(*) FROM decision_traces WHERE segment_id = ? AND ${PROTECTED_OBJECT} IS NOT NULL) = ?`, [id, protectedRows])]),
+        // ...and no outcome stamped before the snapshot (so not made a delta below) was recorded
+        // since the rows were read: it is in no encoded column either (a request stamped more
+        // than the margin before it committed). The pack aborts; the next one encodes it.
+        ...(settledOutcomes === undefined ? [] : [guard("segment_pack_conflict", "(SELECT count(*) FROM decision_traces WHERE segment_id = ? AND converted IS NOT NULL AND (outcome_at IS NULL OR outcome_at < ?)) = ?", [id, snapshotIso, settledOutcomes])]),
         bumpStmt(tenantId, flowKey),
         {
           sql: `INSERT OR REPLACE INTO segment_outcome_deltas (tenant_id, segment_id, pos, outcome)
