@@ -67,7 +67,7 @@ export async function packTraces(deps: { clock: () => Date; newId: () => string 
       const rows = await store.segments.unpackedRows(flowKey, dayStart, dayEnd, maxRows, maxSeq);
       if (rows.length === 0) break;
       const seg = await withStatistics(encodeSegment(day, rows), specs, rp?.calibrationBins ?? 0);
-      await store.segments.pack(deps.newId(), flowKey, seg, dayStart, dayEnd, rows[rows.length - 1]!.seq, snapshot, deps.clock().toISOString(), rows[0]!.seq, rows.filter((r) => r.protected).length,
+      await store.segments.pack(deps.newId(), flowKey, seg, dayStart, dayEnd, rows[rows.length - 1]!.seq, snapshot, deps.clock().toISOString(), rows[0]!.seq, rows.filter((r) => r.protected).length || undefined,
         rows.filter((r) => r.converted !== null && (r.outcomeAt === null || r.outcomeAt < snapshot)).length);
       report.segments++;
       report.traces += rows.length;

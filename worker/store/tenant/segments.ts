@@ -162,7 +162,8 @@ export function createSegmentStore(db: Client, tenantId: string) {
         // ...and none of the day's traces below them is unpacked (the day's packed seqs stay below its tail's).
         guard("segment_pack_conflict", `NOT EXISTS (SELECT 1 ${UNPACKED_SELECT} AND seq < ?)`, [tenantId, flowKey, dayStart, dayEnd, minSeq]),
         // ...and as many of them still have protected attributes as were encoded: an erasure that
-        // committed since the rows were read found them unpacked, so only this keeps its values out.
+        // committed since the rows were read found them unpacked, so only this keeps its values out
+        // (undefined: none was encoded, so none can leak — no per-row lookup).
         ...(protectedRows === undefined ? [] : [guard("segment_pack_conflict", `(SELECT count(*) FROM decision_traces WHERE segment_id = ? AND ${PROTECTED_OBJECT} IS NOT NULL) = ?`, [id, protectedRows])]),
         // ...and no outcome stamped before the snapshot (so not made a delta below) was recorded
         // since the rows were read: it is in no encoded column either (a request stamped more
