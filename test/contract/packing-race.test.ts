@@ -1,5 +1,5 @@
 /**
- * Contract: a window read is of one packing state. A pack, a day unpacked for compaction,
+ * Contract: a window read is of one packing state. A pack, a compaction's merge,
  * an erasure or retention committing between the read's segment list and its tail read
  * would count a trace twice or not at all; the packing generation (bumped in each of those
  * commits, read with the list and after the last read) makes the reader read again, so the
@@ -61,7 +61,8 @@ const pick = (r: { slices: unknown; datasetHash: string }) => ({ slices: r.slice
 describe("a packing change between a window read's statements", () => {
   const changes: Record<string, (store: TenantStore) => Promise<unknown>> = {
     "a pack": (store) => packTraces(deps, store, { maxRowsPerSegment: 20 }),
-    "an unpacked day": (store) => store.segments.unpackDay("f", Math.floor((NOW - 3 * DAY_MS) / DAY_MS)),
+    // Day 3 was packed in two pieces (20 + 10): a 32-row segment limit merges them (and packs day 2).
+    "a compaction": (store) => packTraces(deps, store, { maxRowsPerSegment: 32 }),
     "an erasure": (store) => store.write(store.protectedAttributes.eraseStmts("k")),
   };
   for (const [name, change] of Object.entries(changes))
@@ -87,9 +88,13 @@ describe("a packing change between a window read's statements", () => {
 
   it("a store whose packing changes during every read is unavailable (503), not a wrong answer", async () => {
     const { client, store } = await setUp();
-    const day = Math.floor((NOW - 3 * DAY_MS) / DAY_MS);
+    // Every read: one more trace back-filled into day 4 and packed (a new segment each time).
     let n = 0;
-    const r = racing(store, () => (n++ % 2 ? packTraces(deps, store, { maxRowsPerSegment: 20 }) : store.segments.unpackDay("f", day)), true);
+    const backfill = async () => {
+      await store.traces.insert([{ id: `late-${n}`, flowKey: "f", version: 1, customerId: "c", attributes: { a: "x" }, selected: true, score: 0.5, offers: null, converted: null, source: "bulk", createdAt: NOW - 4 * DAY_MS + n++ }]);
+      await packTraces(deps, store, { maxRowsPerSegment: 20, intraday: false });
+    };
+    const r = racing(store, backfill, true);
     await expect(createSummaryWindowReader(r.source, kernels).readWindow("f", ["a"], FROM, TO, {})).rejects.toMatchObject({ status: 503, code: "store_unavailable" });
     expect(r.lists()).toBe(3);
     client.close();

@@ -3,7 +3,7 @@
  * protected values into a segment. The packer reads the day's rows (protected attributes
  * merged in), the erasure finds none of the person's traces packed (so unpacks nothing) and
  * deletes their protected attributes, then the pack commits columns holding them. Compaction
- * (unpackDay, then a pack of the day) and the 15-minute intraday pack make the window common.
+ * and the 15-minute intraday pack make the window common.
  */
 import { describe, expect, it } from "vitest";
 import { fairnessPolicySchema } from "../../worker/domain/policy.js";

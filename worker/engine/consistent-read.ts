@@ -1,7 +1,7 @@
 /**
  * @module engine/consistent-read
  * A window read that sums packed segments and scans the unpacked tail is several
- * statements; a pack, an unpack (compaction), an erasure or retention committing between
+ * statements; a pack, a compaction's merge, an erasure or retention committing between
  * two of them would let it see two packing states — a trace counted in a segment and again
  * in the tail, or in neither. The store bumps the flow's packing generation in the commit of
  * each such change, the read takes it with its segment list (one statement) and compares it

@@ -17,7 +17,7 @@ import type { TenantStore } from "../store/tenant-store.js";
 export interface PackReport {
   segments: number;
   traces: number;
-  /** Complete days packed anew in fewer segments (compaction). */
+  /** Complete days whose consecutive small segments were merged (compaction). */
   compactedDays: number;
 }
 
@@ -27,7 +27,7 @@ const SNAPSHOT_MARGIN_MS = 5_000;
 export const INTRADAY_LAG_MS = 5 * 60_000;
 /** Today's packable traces are left in the tail until there are this many (no segment of a handful of rows). */
 export const INTRADAY_MIN_ROWS = 1_024;
-/** Complete days packed anew per run: compaction is bounded work; a backlog takes several runs. */
+/** Complete days compacted per run: bounded work; a backlog takes several runs. */
 const COMPACT_DAYS_PER_RUN = 4;
 
 export interface PackOptions {
@@ -43,10 +43,9 @@ export interface PackOptions {
 
 /**
  * Packs every unpacked trace created before the start of the current UTC day (and, with
- * `intraday`, the current day's older traces), then packs anew, in fewer segments, complete
- * days that were packed in pieces during the day. Idempotent and crash-safe: every step is
- * one guarded batch, and a day unpacked for compaction but not yet packed again is read
- * from its rows, with the same tables.
+ * `intraday`, the current day's older traces), then merges the runs of consecutive small
+ * segments of complete days that were packed in pieces (store/tenant/segment-merge).
+ * Idempotent and crash-safe: every step is one guarded batch, nothing is unpacked on the way.
  */
 export async function packTraces(deps: { clock: () => Date; newId: () => string }, store: TenantStore, opts: PackOptions = {}): Promise<PackReport> {
   const maxRows = opts.maxRowsPerSegment ?? 262_144;
@@ -84,12 +83,38 @@ export async function packTraces(deps: { clock: () => Date; newId: () => string 
     const prefix = await store.segments.intradayPrefix(flowKey, day * DAY_MS, cutoff);
     if (intraday && prefix.maxSeq !== null && prefix.rows >= intraday.minRows) await packDay(flowKey, day, prefix.maxSeq);
   }
-  for (const { flowKey, day } of await store.segments.fragmentedDays(today / DAY_MS, maxRows, COMPACT_DAYS_PER_RUN)) {
-    await store.segments.unpackDay(flowKey, day);
-    await packDay(flowKey, day);
+  for (const { flowKey, day } of await store.segments.mergeableDays(today / DAY_MS, maxRows, COMPACT_DAYS_PER_RUN)) {
+    for (const run of mergeRuns(await store.segments.daySegments(flowKey, day), maxRows)) {
+      const snapshot = new Date(deps.clock().getTime() - SNAPSHOT_MARGIN_MS).toISOString();
+      const rows = await store.segments.segmentRows(run);
+      const seg = await withStatistics(encodeSegment(day, rows), specs, rp?.calibrationBins ?? 0);
+      await store.segments.merge(run, deps.newId(), flowKey, seg, snapshot, deps.clock().toISOString(), rows.filter((r) => r.protected).length || undefined,
+        rows.filter((r) => r.converted !== null && (r.outcomeAt === null || r.outcomeAt < snapshot)).length);
+    }
     report.compactedDays++;
   }
   return report;
+}
+
+/**
+ * A day's segments (in seq order) grouped into runs of consecutive ones whose rows fit one
+ * `maxRows`-row segment, greedily; only runs of two or more are worth merging.
+ */
+export function mergeRuns(segments: readonly { id: string; rowCount: number }[], maxRows: number): string[][] {
+  const runs: string[][] = [];
+  let run: string[] = [];
+  let rows = 0;
+  for (const s of segments) {
+    if (run.length && rows + s.rowCount > maxRows) {
+      runs.push(run);
+      run = [];
+      rows = 0;
+    }
+    run.push(s.id);
+    rows += s.rowCount;
+  }
+  if (run.length) runs.push(run);
+  return runs.filter((r) => r.length > 1);
 }
 
 /**

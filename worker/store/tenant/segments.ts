@@ -6,8 +6,10 @@
  */
 import { emptyDeltaDigest } from "../../domain/delta-digest.js";
 import { type Client, type InStatement, guard, read, writeBatch } from "../sql.js";
+import { PACK_ROW, packRowOf } from "./pack-rows.js";
 import { PROTECTED_OBJECT } from "./protected-attributes.js";
 import { bumpStmt } from "./packing-generation.js";
+import { createSegmentMerge } from "./segment-merge.js";
 import { type SegmentMemo, summaryStmts } from "./segment-summaries.js";
 
 /** A day's traces encoded as columns (engine/segment-codec.ts builds it): what `pack` stores. */
@@ -55,6 +57,38 @@ export function createSegmentStore(db: Client, tenantId: string) {
     },
     ...summaryStmts(tenantId, id, seg.summaries),
   ];
+  /**
+   * What a batch giving traces to the new segment `id` carries after marking them: its guards —
+   * exactly `rowCount` traces marked; as many of them still with protected attributes as were
+   * encoded (an erasure that committed since the rows were read found them elsewhere, so only
+   * this keeps its values out; undefined: none was encoded, no per-row lookup); no outcome
+   * stamped before the snapshot recorded since the rows were read (it is in no encoded column
+   * and would not become a delta) — then, closing it, the flow's generation bump and the
+   * outcomes recorded since `snapshotIso` as deltas (the summaries and delta digest computed
+   * without them are dropped, recomputed by the first read; normally there are none).
+   */
+  const sealStmts = (id: string, flowKey: string, rowCount: number, snapshotIso: string, protectedRows?: number, settledOutcomes?: number) => ({
+    guards: [
+      guard("segment_pack_conflict", "(SELECT count(*) FROM decision_traces WHERE segment_id = ?) = ?", [id, rowCount]),
+      ...(protectedRows === undefined ? [] : [guard("segment_pack_conflict", `(SELECT count(*) FROM decision_traces WHERE segment_id = ? AND ${PROTECTED_OBJECT} IS NOT NULL) = ?`, [id, protectedRows])]),
+      ...(settledOutcomes === undefined ? [] : [guard("segment_pack_conflict", "(SELECT count(*) FROM decision_traces WHERE segment_id = ? AND converted IS NOT NULL AND (outcome_at IS NULL OR outcome_at < ?)) = ?", [id, snapshotIso, settledOutcomes])]),
+    ],
+    closing: [
+      bumpStmt(tenantId, flowKey),
+      {
+        sql: `INSERT OR REPLACE INTO segment_outcome_deltas (tenant_id, segment_id, pos, outcome)
+              SELECT tenant_id, segment_id, segment_pos, converted FROM decision_traces
+              WHERE segment_id = ? AND converted IS NOT NULL AND outcome_at >= ?`,
+        args: [id, snapshotIso],
+      },
+      {
+        sql: `UPDATE segment_stats SET delta_count = (SELECT count(*) FROM segment_outcome_deltas WHERE segment_id = ?), delta_digest = NULL
+              WHERE segment_id = ? AND EXISTS (SELECT 1 FROM segment_outcome_deltas WHERE segment_id = ?)`,
+        args: [id, id, id],
+      },
+      { sql: "DELETE FROM segment_summaries WHERE segment_id = ? AND EXISTS (SELECT 1 FROM segment_outcome_deltas WHERE segment_id = ?)", args: [id, id] },
+    ] as InStatement[],
+  });
   return {
     /** (flow key, UTC day) pairs with unpacked traces created before `beforeMs`. */
     async packableDays(beforeMs: number): Promise<{ flowKey: string; day: number }[]> {
@@ -84,54 +118,13 @@ export function createSegmentStore(db: Client, tenantId: string) {
     /** Up to `limit` unpacked traces of one (flow, day), in seq order (with seq ≤ `maxSeq` when given). */
     async unpackedRows(flowKey: string, dayStart: number, dayEnd: number, limit: number, maxSeq?: number) {
       const rs = await read(db, {
-        sql: `SELECT seq, created_at, attributes, ${PROTECTED_OBJECT} AS protected, selected, converted, outcome_at, score ${UNPACKED_SELECT} AND seq <= ? ORDER BY seq LIMIT ?`,
+        sql: `SELECT ${PACK_ROW} ${UNPACKED_SELECT} AND seq <= ? ORDER BY seq LIMIT ?`,
         args: [tenantId, flowKey, dayStart, dayEnd, maxSeq ?? Number.MAX_SAFE_INTEGER, limit],
       });
-      return rs.rows.map((r) => ({
-        seq: Number(r.seq),
-        createdAt: Number(r.created_at),
-        // Privacy mode: protected attributes are encoded into the segment like trace attributes (erasure unpacks the day).
-        attributes: { ...(r.protected === null || r.protected === undefined ? {} : (JSON.parse(String(r.protected)) as Record<string, unknown>)), ...(JSON.parse(String(r.attributes)) as Record<string, unknown>) },
-        selected: Number(r.selected),
-        converted: r.converted === null ? null : Number(r.converted),
-        score: r.score === null ? null : Number(r.score),
-        /** Whether protected attributes were merged in (pack guards their count: an erasure meanwhile aborts it). */
-        protected: r.protected !== null && r.protected !== undefined,
-        /** When its outcome was recorded (ISO; null: none, or given at insert). */
-        outcomeAt: r.outcome_at === null || r.outcome_at === undefined ? null : String(r.outcome_at),
-      }));
+      return rs.rows.map(packRowOf);
     },
-    /**
-     * Complete days (before `beforeDay`) held in more segments than `maxRows`-row segments
-     * need — packed during the day, or back-filled after — oldest first, at most `limit`.
-     */
-    async fragmentedDays(beforeDay: number, maxRows: number, limit: number) {
-      const rs = await read(db, {
-        sql: `SELECT flow_key, day FROM trace_segments WHERE tenant_id = ? AND day < ?
-              GROUP BY flow_key, day HAVING count(*) > (sum(row_count) + ? - 1) / ? ORDER BY day, flow_key LIMIT ?`,
-        args: [tenantId, beforeDay, maxRows, maxRows, limit],
-      });
-      return rs.rows.map((r) => ({ flowKey: String(r.flow_key), day: Number(r.day) }));
-    },
-    /**
-     * Unpacks one (flow, day) in one batch — every segment of the day with its columns,
-     * statistics, summaries and deltas (the outcomes are on the trace rows too), its traces
-     * marked unpacked again — so the packer can pack the day anew in fewer segments. Until it
-     * has, the day's traces are the tail, read row by row: the tables do not change.
-     */
-    async unpackDay(flowKey: string, day: number): Promise<void> {
-      const ids = "SELECT id FROM trace_segments WHERE tenant_id = ? AND flow_key = ? AND day = ?";
-      const a = [tenantId, tenantId, flowKey, day];
-      await writeBatch(db, [
-        { sql: `DELETE FROM segment_outcome_deltas WHERE tenant_id = ? AND segment_id IN (${ids})`, args: a },
-        { sql: `DELETE FROM segment_columns WHERE tenant_id = ? AND segment_id IN (${ids})`, args: a },
-        { sql: `DELETE FROM segment_summaries WHERE tenant_id = ? AND segment_id IN (${ids})`, args: a },
-        { sql: `DELETE FROM segment_stats WHERE tenant_id = ? AND segment_id IN (${ids})`, args: a },
-        { sql: `UPDATE decision_traces SET segment_id = NULL, segment_pos = NULL WHERE tenant_id = ? AND segment_id IN (${ids})`, args: a },
-        { sql: "DELETE FROM trace_segments WHERE tenant_id = ? AND flow_key = ? AND day = ?", args: [tenantId, flowKey, day] },
-        bumpStmt(tenantId, flowKey),
-      ]);
-    },
+    /** Compaction (store/tenant/segment-merge.ts): mergeable days, their segments, their rows, the merge. */
+    ...createSegmentMerge(db, tenantId, insertStmts, sealStmts),
     /**
      * The statements storing a segment with its hashes and summaries (no trace is marked:
      * `pack` adds that; tools that generate segments directly, bench:gate, use these alone).
@@ -146,10 +139,11 @@ export function createSegmentStore(db: Client, tenantId: string) {
      * `snapshotIso` (while the rows were being encoded) become deltas. The traces marked are
      * the unpacked ones in [minSeq, maxSeq] (the encoded rows' first and last seq), and it aborts
      * if any trace of the day below minSeq is unpacked: an unpack committed since the rows were
-     * read (compaction, erasure) makes earlier traces unpacked again, and "the first rowCount
+     * read (an erasure) makes earlier traces unpacked again, and "the first rowCount
      * up to maxSeq" would mark those instead (or a segment would sit above part of the tail).
      */
     async pack(id: string, flowKey: string, seg: SegmentToStore, dayStart: number, dayEnd: number, maxSeq: number, snapshotIso: string, now: string, minSeq = 0, protectedRows?: number, settledOutcomes?: number): Promise<void> {
+      const seal = sealStmts(id, flowKey, seg.rowCount, snapshotIso, protectedRows, settledOutcomes);
       const stmts: InStatement[] = [
         ...insertStmts(id, flowKey, seg, now),
         {
@@ -158,33 +152,10 @@ export function createSegmentStore(db: Client, tenantId: string) {
                 WHERE decision_traces.seq = p.seq`,
           args: [id, tenantId, flowKey, dayStart, dayEnd, minSeq, maxSeq, seg.rowCount],
         },
-        guard("segment_pack_conflict", "(SELECT count(*) FROM decision_traces WHERE segment_id = ?) = ?", [id, seg.rowCount]),
+        ...seal.guards,
         // ...and none of the day's traces below them is unpacked (the day's packed seqs stay below its tail's).
         guard("segment_pack_conflict", `NOT EXISTS (SELECT 1 ${UNPACKED_SELECT} AND seq < ?)`, [tenantId, flowKey, dayStart, dayEnd, minSeq]),
-        // ...and as many of them still have protected attributes as were encoded: an erasure that
-        // committed since the rows were read found them unpacked, so only this keeps its values out
-        // (undefined: none was encoded, so none can leak — no per-row lookup).
-        ...(protectedRows === undefined ? [] : [guard("segment_pack_conflict", `(SELECT count(*) FROM decision_traces WHERE segment_id = ? AND ${PROTECTED_OBJECT} IS NOT NULL) = ?`, [id, protectedRows])]),
-        // ...and no outcome stamped before the snapshot (so not made a delta below) was recorded
-        // since the rows were read: it is in no encoded column either (a request stamped more
-        // than the margin before it committed). The pack aborts; the next one encodes it.
-        ...(settledOutcomes === undefined ? [] : [guard("segment_pack_conflict", "(SELECT count(*) FROM decision_traces WHERE segment_id = ? AND converted IS NOT NULL AND (outcome_at IS NULL OR outcome_at < ?)) = ?", [id, snapshotIso, settledOutcomes])]),
-        bumpStmt(tenantId, flowKey),
-        {
-          sql: `INSERT OR REPLACE INTO segment_outcome_deltas (tenant_id, segment_id, pos, outcome)
-                SELECT tenant_id, segment_id, segment_pos, converted FROM decision_traces
-                WHERE segment_id = ? AND converted IS NOT NULL AND outcome_at >= ?`,
-          args: [id, snapshotIso],
-        },
-        // Outcomes that arrived while the rows were encoded may or may not be in the encoded
-        // column: the summaries and delta digest computed from it are then dropped (recomputed,
-        // with the deltas, by the first read). Normally there are none and this changes nothing.
-        {
-          sql: `UPDATE segment_stats SET delta_count = (SELECT count(*) FROM segment_outcome_deltas WHERE segment_id = ?), delta_digest = NULL
-                WHERE segment_id = ? AND EXISTS (SELECT 1 FROM segment_outcome_deltas WHERE segment_id = ?)`,
-          args: [id, id, id],
-        },
-        { sql: "DELETE FROM segment_summaries WHERE segment_id = ? AND EXISTS (SELECT 1 FROM segment_outcome_deltas WHERE segment_id = ?)", args: [id, id] },
+        ...seal.closing,
       ];
       await writeBatch(db, stmts, "segment_pack_conflict");
     },
