@@ -10,5 +10,11 @@
  * 1 M traces, peak RSS ~150 MiB with V8's default, 128–136 MiB with this). The price is more
  * frequent scavenges: bench:recommend made up to ~10% fewer requests a second with it
  * (docs/scaling.md). A deployment that prefers throughput drops the flag here.
+ *
+ * Not here: `--heap-growing-percent=20`, which holds the old generation to 1.2× what is live
+ * between full collections (V8 lets it reach ~3×): gates then stay under 128 MiB at 1 M, 10 M
+ * and 100 M traces (peak 111 / 115 / 128 MiB instead of 135 / 147 / 164), but run 8–23% slower
+ * and recommend's p99 rises from 8–9 to 12–13 ms (README, Benchmarks). A memory-bound
+ * deployment adds it to this list.
  */
 export const NODE_HEAP_FLAGS: readonly string[] = ["--max-semi-space-size=2"];
