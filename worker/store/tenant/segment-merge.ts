@@ -9,8 +9,7 @@
  */
 import type { InStatement } from "../sql.js";
 import { type Client, read, writeBatch } from "../sql.js";
-import { PACK_ROW, packRowOf } from "./pack-rows.js";
-import type { SegmentToStore } from "./segments.js";
+import { PACK_ROW, packRowOf, type SegmentToStore } from "./pack-rows.js";
 
 type SealStmts = (id: string, flowKey: string, rowCount: number, snapshotIso: string, protectedRows?: number, settledOutcomes?: number) => { guards: InStatement[]; closing: InStatement[] };
 

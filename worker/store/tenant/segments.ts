@@ -6,31 +6,13 @@
  */
 import { emptyDeltaDigest } from "../../domain/delta-digest.js";
 import { type Client, type InStatement, guard, read, writeBatch } from "../sql.js";
-import { PACK_ROW, packRowOf } from "./pack-rows.js";
+import { PACK_ROW, packRowOf, type SegmentToStore } from "./pack-rows.js";
 import { PROTECTED_OBJECT } from "./protected-attributes.js";
 import { bumpStmt } from "./packing-generation.js";
 import { createSegmentMerge } from "./segment-merge.js";
-import { type SegmentMemo, summaryStmts } from "./segment-summaries.js";
+import { summaryStmts } from "./segment-summaries.js";
 
-/** A day's traces encoded as columns (engine/segment-codec.ts builds it): what `pack` stores. */
-export interface SegmentToStore {
-  day: number;
-  rowCount: number;
-  createdMin: number;
-  createdMax: number;
-  time: Uint32Array;
-  selected: Uint8Array;
-  outcome: Uint8Array;
-  score: Float32Array;
-  columns: { attribute: string; dict: string[]; codes: Uint16Array }[];
-  unpackedAttributes: string[];
-  /** SHA-256 of the shared columns as packed (engine/segment-summary.ts); computed later when absent. */
-  contentHash?: string;
-  /** Per attribute, its column's hash, or null: the segment has no column for it. */
-  columnHashes?: Record<string, string | null>;
-  /** Slice summaries computed at pack (the policy's slices). */
-  summaries?: SegmentMemo["summaries"];
-}
+export type { SegmentToStore } from "./pack-rows.js";
 
 /** A typed array's bytes, as a BLOB argument. */
 const toBlob = (a: Uint8Array | Uint16Array | Uint32Array | Float32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
