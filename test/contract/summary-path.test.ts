@@ -222,7 +222,8 @@ describe("summarised path ≡ columnar path ≡ row path", () => {
         },
       },
     };
-    await expect(packTraces(deps, racing, { maxRowsPerSegment: 16 })).rejects.toMatchObject({ status: 409, code: "segment_pack_conflict" });
+    const raced = await packTraces(deps, racing, { maxRowsPerSegment: 16 });
+    expect(raced.conflicts).toBe(1);
     const withOutcome = await compareAll(client, store, now);
     expect(withOutcome).not.toEqual(before);
     expect((await packTraces(deps, store, { maxRowsPerSegment: 16 })).compactedDays).toBeGreaterThan(0);
@@ -246,7 +247,7 @@ describe("summarised path ≡ columnar path ≡ row path", () => {
         },
       },
     };
-    await packTraces(deps, erasing, { maxRowsPerSegment: 16 }).catch((e) => expect(e).toMatchObject({ code: "segment_pack_conflict" }));
+    await packTraces(deps, erasing, { maxRowsPerSegment: 16 });
     expect(erased).toBe(true);
     const stored = await client.execute("SELECT dict FROM segment_columns WHERE attribute = 'b'");
     for (const r of stored.rows) expect(JSON.parse(String(r.dict))).not.toContain("secret");

@@ -7,6 +7,7 @@
  * Each segment is stored with its content hashes and the summaries of the slices the
  * tenant's policy evaluates (engine/segment-summary.ts), in the same batch.
  */
+import { ConflictError } from "../domain/errors.js";
 import { resolvePolicy } from "../domain/policy.js";
 import { slicesOf } from "../domain/slices.js";
 import { DAY_MS, type EncodedSegment, encodeSegment } from "../engine/segment-codec.js";
@@ -19,6 +20,12 @@ export interface PackReport {
   traces: number;
   /** Complete days whose consecutive small segments were merged (compaction). */
   compactedDays: number;
+  /**
+   * Packs and merges that lost a race — another packer (the sweep, the daily job and the
+   * route can overlap), a late outcome or an erasure committing while their rows were
+   * encoded — and changed nothing: their traces are left as they were, for the next run.
+   */
+  conflicts: number;
 }
 
 /** Outcomes recorded this close to the snapshot are re-read as deltas (clock-skew margin). */
@@ -53,7 +60,16 @@ export async function packTraces(deps: { clock: () => Date; newId: () => string 
   const today = Math.floor(now / DAY_MS) * DAY_MS;
   const intraday = opts.intraday ? { lagMs: opts.intraday.lagMs ?? INTRADAY_LAG_MS, minRows: opts.intraday.minRows ?? INTRADAY_MIN_ROWS } : null;
   const cutoff = intraday ? Math.max(today, now - intraday.lagMs) : today;
-  const report: PackReport = { segments: 0, traces: 0, compactedDays: 0 };
+  const report: PackReport = { segments: 0, traces: 0, compactedDays: 0, conflicts: 0 };
+  /** Runs one guarded step; one that lost a race is counted and the run goes on to the next. */
+  const guarded = async (step: () => Promise<void>) => {
+    try {
+      await step();
+    } catch (e) {
+      if (!(e instanceof ConflictError && e.code === "segment_pack_conflict")) throw e;
+      report.conflicts++;
+    }
+  };
   const policy = await store.governance.getPolicy();
   const rp = policy ? resolvePolicy(policy) : null;
   const specs = rp ? slicesOf([...rp.attributes]).map((s) => s.attributes) : [];
@@ -75,22 +91,23 @@ export async function packTraces(deps: { clock: () => Date; newId: () => string 
   };
   for (const { flowKey, day } of await store.segments.packableDays(cutoff)) {
     if (day * DAY_MS < today) {
-      await packDay(flowKey, day);
+      await guarded(() => packDay(flowKey, day));
       continue;
     }
     // The current day: only its seq-prefix of traces created before the cutoff, so every trace
     // left in its tail comes after its segments in seq order.
     const prefix = await store.segments.intradayPrefix(flowKey, day * DAY_MS, cutoff);
-    if (intraday && prefix.maxSeq !== null && prefix.rows >= intraday.minRows) await packDay(flowKey, day, prefix.maxSeq);
+    if (intraday && prefix.maxSeq !== null && prefix.rows >= intraday.minRows) await guarded(() => packDay(flowKey, day, prefix.maxSeq!));
   }
   for (const { flowKey, day } of await store.segments.mergeableDays(today / DAY_MS, maxRows, COMPACT_DAYS_PER_RUN)) {
-    for (const run of mergeRuns(await store.segments.daySegments(flowKey, day), maxRows)) {
-      const snapshot = new Date(deps.clock().getTime() - SNAPSHOT_MARGIN_MS).toISOString();
-      const rows = await store.segments.segmentRows(run);
-      const seg = await withStatistics(encodeSegment(day, rows), specs, rp?.calibrationBins ?? 0);
-      await store.segments.merge(run, deps.newId(), flowKey, seg, snapshot, deps.clock().toISOString(), rows.filter((r) => r.protected).length || undefined,
-        rows.filter((r) => r.converted !== null && (r.outcomeAt === null || r.outcomeAt < snapshot)).length);
-    }
+    for (const run of mergeRuns(await store.segments.daySegments(flowKey, day), maxRows))
+      await guarded(async () => {
+        const snapshot = new Date(deps.clock().getTime() - SNAPSHOT_MARGIN_MS).toISOString();
+        const rows = await store.segments.segmentRows(run);
+        const seg = await withStatistics(encodeSegment(day, rows), specs, rp?.calibrationBins ?? 0);
+        await store.segments.merge(run, deps.newId(), flowKey, seg, snapshot, deps.clock().toISOString(), rows.filter((r) => r.protected).length || undefined,
+          rows.filter((r) => r.converted !== null && (r.outcomeAt === null || r.outcomeAt < snapshot)).length);
+      });
     report.compactedDays++;
   }
   return report;

@@ -136,6 +136,6 @@ async function packAllTenants(deps: RecheckDeps, log: Logger, fields: Record<str
   });
   const packed = outcomes.map((o, i): TenantPack => (o.kind === "done" ? o.value : { tenantId: tenants[i]!.id, status: o.kind === "timed_out" ? "timed_out" : "failed" }));
   const done = packed.filter((p): p is Extract<TenantPack, { status: "packed" }> => p.status === "packed");
-  log.info("intraday pack ran", { tenants: packed.length, segments: done.reduce((n, p) => n + p.segments, 0), traces: done.reduce((n, p) => n + p.traces, 0), compactedDays: done.reduce((n, p) => n + p.compactedDays, 0), failedTenants: packed.length - done.length, ...fields });
+  log.info("intraday pack ran", { tenants: packed.length, segments: done.reduce((n, p) => n + p.segments, 0), traces: done.reduce((n, p) => n + p.traces, 0), compactedDays: done.reduce((n, p) => n + p.compactedDays, 0), conflicts: done.reduce((n, p) => n + p.conflicts, 0), failedTenants: packed.length - done.length, ...fields });
   return packed;
 }

@@ -135,8 +135,8 @@ export const tenantOperations = {
     errors: { 400: ["bulk_invalid_lines", "bulk_empty", "invalid_text"], 404: ["not_found"], 413: ["bulk_too_many_lines"] },
   }),
   packTraces: defineOperation({
-    operationId: "packTraces", method: "post", path: "/api/v1/decision-traces/pack", tag: "decisions", summary: "Pack traces into columnar segments", description: "Packs complete past days, the current day's traces older than 5 minutes once there are 1,024 of them, and merges the consecutive small segments of complete days that were packed in pieces. Also run by the 15-minute sweep and the daily job.",
-    security: "tenant", roles: ["operator", "admin"], responses: { 200: { description: "packed", schema: rs.packResultSchema, example: { segments: 0, traces: 0, compactedDays: 0 } } }, errors: { 409: ["constraint_violation", "segment_pack_conflict"] },
+    operationId: "packTraces", method: "post", path: "/api/v1/decision-traces/pack", tag: "decisions", summary: "Pack traces into columnar segments", description: "Packs complete past days, the current day's traces older than 5 minutes once there are 1,024 of them, and merges the consecutive small segments of complete days that were packed in pieces. A step that loses a race (another packer, an outcome or an erasure meanwhile) changes nothing and is counted in `conflicts`. Also run by the 15-minute sweep and the daily job.",
+    security: "tenant", roles: ["operator", "admin"], responses: { 200: { description: "packed", schema: rs.packResultSchema, example: { segments: 0, traces: 0, compactedDays: 0, conflicts: 0 } } }, errors: { 409: ["constraint_violation", "segment_pack_conflict"] },
   }),
   explainTrace: defineOperation({
     operationId: "explainTrace", method: "get", path: "/api/v1/decision-traces/{id}/explanation", tag: "decisions", summary: "The reasons behind a decision",

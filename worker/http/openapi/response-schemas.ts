@@ -124,7 +124,7 @@ export const recommendResultSchema = z.object({
 });
 export const outcomeResultSchema = z.object({ traceId: z.string(), converted: z.boolean() });
 export const bulkResultSchema = z.object({ accepted: z.number().int() });
-export const packResultSchema = z.object({ segments: z.number().int(), traces: z.number().int(), compactedDays: z.number().int() });
+export const packResultSchema = z.object({ segments: z.number().int(), traces: z.number().int(), compactedDays: z.number().int(), conflicts: z.number().int() });
 
 export const evaluationResponseSchema = evaluationSchema;
 export const evaluationListSchema = list(evaluationSchema);

@@ -37,7 +37,7 @@ export function createDecisionTraceRoutes(deps: AppDeps) {
   // On-demand packing into columnar segments (also run by the 15-minute sweep and the daily job).
   app.post("/pack", requireRole(...ops.packTraces.roles), async (c) => {
     const r = await packTraces(deps, c.get("tenant").store, { intraday: {} });
-    c.get("log").info("traces packed", { segments: r.segments, traces: r.traces, compactedDays: r.compactedDays });
+    c.get("log").info("traces packed", { segments: r.segments, traces: r.traces, compactedDays: r.compactedDays, conflicts: r.conflicts });
     return c.json(r);
   });
   return app;
