@@ -14,7 +14,7 @@ import type { Kernels } from "./kernels/types.js";
 import type { OutcomeDelta, SegmentColumns, SegmentMeta, WindowSource } from "./ports.js";
 import { createDatasetHasher, type DatasetHasher } from "./dataset-hash.js";
 import { blobBytes, blobView, DAY_MS } from "./segment-codec.js";
-import { consistentRead, type GenerationRead } from "./consistent-read.js";
+import { closeRead, consistentRead, type GenerationRead } from "./consistent-read.js";
 import { addSliceRows, createSliceAccumulators, rowLabels, type SliceTableOptions, type WindowRead, type WindowReader, windowReaderOver } from "./window.js";
 import { direct, hashSliceRows } from "./window-hash.js";
 import { mergeSegmentsAndTail } from "./window-merge.js";
@@ -133,6 +133,9 @@ export function combineCodes(cols: { dict: readonly string[]; codes: Uint16Array
   return { dict, codes };
 }
 
+/** Whether the segment holds one of `attributes` unpacked (too diverse to pack): only its rows have those values. */
+export const unpacksAny = (meta: SegmentMeta, attributes: readonly string[]) => attributes.some((a) => meta.unpackedAttributes.includes(a));
+
 /**
  * Adds one segment's rows in [from, to) to every slice (and the hash) from its columns;
  * false when it must be read row-wise instead (an attribute too diverse to pack, or an
@@ -150,7 +153,7 @@ export async function addSegmentColumns(
   pre?: { data: SegmentColumns; deltas: readonly OutcomeDelta[] },
 ): Promise<boolean> {
   // An attribute too diverse to pack in this segment: its rows are the only source.
-  if (attributes.some((a) => meta.unpackedAttributes.includes(a))) return false;
+  if (unpacksAny(meta, attributes)) return false;
   const data = pre?.data ?? (await source.loadSegmentColumns(meta, attributes));
   const deltas = pre?.deltas ?? (await source.segmentDeltas(meta.id));
   const allTime = blobView(data.time, Uint32Array);
@@ -209,11 +212,7 @@ export function createColumnarWindowReader(source: WindowSource, kernels: Kernel
         if (!(await addSegmentColumns(source, s, h, meta, attributes, f, t))) await addSegmentRows(source, s, h, meta, attributes, f, t);
       },
     });
-    // Every read has answered: the generation now tells whether packing moved since the list.
-    const after = source.packingGeneration(flowKey);
-    after.catch(() => {}); // awaited below, after the hashing it overlaps
-    const value = { slices: s.tables(), datasetHash: h ? await h.digest() : "", rows: h?.rows ?? 0 };
-    return { value, generation, generationAfter: await after };
+    return closeRead(source, flowKey, generation, async () => ({ slices: s.tables(), datasetHash: h ? await h.digest() : "", rows: h?.rows ?? 0 }));
   }
 
   return windowReaderOver((flowKey, ...rest) => consistentRead(() => read(flowKey, ...rest), flowKey));

@@ -10,19 +10,27 @@
  * changes no membership, and the summaries carry their own delta counts.
  */
 import { SegmentChangedError, StoreUnavailableError } from "../domain/errors.js";
+import type { WindowSource } from "./ports.js";
 
 /** Reads made before giving up (a store packing that often is reported as unavailable). */
 export const CONSISTENT_READ_ATTEMPTS = 3;
 
-/**
- * A read's result with the generation it listed its segments at and the generation read once
- * all its statements had answered (`generationAfter`, from `generationAfter(source, flowKey)`
- * called when the last read has returned: the hashing and summing left may overlap it).
- */
+/** A read's result with the generation it listed its segments at and the one read after its last statement (closeRead). */
 export interface GenerationRead<T> {
   value: T;
   generation: number;
   generationAfter: number;
+}
+
+/**
+ * Ends a read whose statements have all answered: asks for the generation now, then computes
+ * the value (`finish`: the hashing and summing left, which the generation read overlaps).
+ */
+export async function closeRead<T>(source: Pick<WindowSource, "packingGeneration">, flowKey: string, generation: number, finish: () => Promise<T>): Promise<GenerationRead<T>> {
+  const after = source.packingGeneration(flowKey);
+  after.catch(() => {}); // awaited below, after `finish`
+  const value = await finish();
+  return { value, generation, generationAfter: await after };
 }
 
 /** `read()`'s value once no packing change fell between its statements; 503 after CONSISTENT_READ_ATTEMPTS tries. */

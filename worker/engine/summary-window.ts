@@ -15,10 +15,10 @@ import { deltaDigest } from "../domain/delta-digest.js";
 import { slicesOf } from "../domain/slices.js";
 import { decodeSummary } from "../domain/summary-codec.js";
 import { DEFAULT_CALIBRATION_BINS } from "../domain/calibration.js";
-import { type Accumulators, addSegmentColumns, addSegmentRows } from "./columnar-window.js";
+import { type Accumulators, addSegmentColumns, addSegmentRows, unpacksAny } from "./columnar-window.js";
 import type { CodedColumn } from "./dataset-hash.js";
 import type { Kernels } from "./kernels/types.js";
-import { consistentRead, type GenerationRead } from "./consistent-read.js";
+import { closeRead, consistentRead, type GenerationRead } from "./consistent-read.js";
 import { createMerkleHasher, type SegmentLeaf } from "./merkle-hash.js";
 import type { SegmentMeta, SegmentStatisticsSource, SummaryBody, WindowSource } from "./ports.js";
 import { blobBytes, blobView, DAY_MS } from "./segment-codec.js";
@@ -36,17 +36,23 @@ type SegmentData = { data: Awaited<ReturnType<Source["loadSegmentColumns"]>>; de
 /** Whether the window's bounds [f, t) cut the segment (its first or last day). */
 const isCut = (meta: SegmentMeta, f: number, t: number) => meta.createdMin < f || meta.createdMax >= t;
 
+/** Whether the segment's stored hashes make its leaf (or no hash is computed). */
+const hashedFor = (meta: SegmentMeta, attributes: readonly string[], hashing: boolean) =>
+  !hashing || (!!meta.contentHash && !!meta.deltaDigest && attributes.every((a) => a in (meta.columnHashes ?? {})));
+
 /** Whether adding a whole segment reads from the store (cut by the bounds, or statistics or hashes missing). */
 function needsRead(meta: SegmentMeta, attributes: readonly string[], keys: readonly string[], stored: Map<string, SummaryBody>, hashing: boolean, f: number, t: number): boolean {
-  const known = meta.columnHashes ?? {};
-  const hashed = !hashing || (meta.contentHash && meta.deltaDigest && attributes.every((a) => a in known));
-  return isCut(meta, f, t) || !keys.every((k) => stored.has(k)) || !hashed;
+  return isCut(meta, f, t) || !keys.every((k) => stored.has(k)) || !hashedFor(meta, attributes, hashing);
 }
 
 
 /** Creates the summarised window reader (the production path). */
 export function createSummaryWindowReader(source: Source, kernels: Kernels, opts: { pageSize?: number } = {}): WindowReader {
   const pageSize = opts.pageSize ?? 20_000;
+
+  /** A segment's columns of `attributes` and its outcome deltas, asked for together. */
+  const readSegment = (meta: SegmentMeta, attributes: readonly string[]): Promise<SegmentData> =>
+    Promise.all([source.loadSegmentColumns(meta, attributes), source.segmentDeltas(meta.id)]).then(([data, deltas]) => ({ data, deltas }));
 
   /**
    * A segment wholly inside the window: its summaries and leaf, from what is stored or,
@@ -71,7 +77,7 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
     const cut = isCut(meta, f, t) ? { from: Math.max(0, f - dayStart), to: Math.min(DAY_MS, t - dayStart) } : null;
     const have = keys.every((k) => stored.has(k));
     const known = meta.columnHashes ?? {};
-    const hashed = !hashing || (meta.contentHash && meta.deltaDigest && attributes.every((a) => a in known));
+    const hashed = hashedFor(meta, attributes, hashing);
     let memo: Parameters<Source["memoiseSegment"]>[2] | null = null;
     let settled = true;
     const leaf: SegmentLeaf & { columnHashes: (string | null)[] } = {
@@ -87,9 +93,8 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
     let sums: (SummaryBody | null)[] = keys.map((k) => stored.get(k) ?? null);
     if (!have || !hashed || cut) {
       // Cold (or cut): read the columns once, compute what is missing, memoise it.
-      const read = await (early ?? Promise.all([source.loadSegmentColumns(meta, attributes), source.segmentDeltas(meta.id)]).then(([data, deltas]) => ({ data, deltas })));
-      pre = read;
-      const { data, deltas } = read;
+      pre = await (early ?? readSegment(meta, attributes));
+      const { data, deltas } = pre;
       const packed = blobBytes(data.outcome);
       const time = blobView(data.time, Uint32Array);
       const selected = blobBytes(data.selected);
@@ -152,7 +157,7 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
     const out: (Promise<Prepared> | null)[] = [];
     let chain: Promise<unknown> = Promise.resolve();
     for (const meta of segments) {
-      if (attributes.some((a) => meta.unpackedAttributes.includes(a))) {
+      if (unpacksAny(meta, attributes)) {
         out.push(null);
         continue;
       }
@@ -185,8 +190,8 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
     const { generation, segments } = await listing;
     const early = new Map<string, Promise<SegmentData>>();
     for (const m of segments) {
-      if (!isCut(m, f, t) || attributes.some((a) => m.unpackedAttributes.includes(a))) continue;
-      const data = Promise.all([source.loadSegmentColumns(m, attributes), source.segmentDeltas(m.id)]).then(([data, deltas]) => ({ data, deltas }));
+      if (!isCut(m, f, t) || unpacksAny(m, attributes)) continue;
+      const data = readSegment(m, attributes);
       data.catch(() => {}); // awaited by prepareWhole's chain
       early.set(m.id, data);
     }
@@ -223,11 +228,7 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
       },
     });
     await Promise.all(memos);
-    // Every read has answered: the generation now tells whether packing moved since the list.
-    const after = source.packingGeneration(flowKey);
-    after.catch(() => {}); // awaited below, after the hashing it overlaps
-    const value = { slices: s.tables(), datasetHash: h ? await h.digest() : "", rows: h?.rows ?? 0 };
-    return { value, generation, generationAfter: await after };
+    return closeRead(source, flowKey, generation, async () => ({ slices: s.tables(), datasetHash: h ? await h.digest() : "", rows: h?.rows ?? 0 }));
   }
 
   return windowReaderOver((flowKey, ...rest) => consistentRead(() => read(flowKey, ...rest), flowKey));
