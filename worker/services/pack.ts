@@ -82,8 +82,8 @@ export async function packTraces(deps: { clock: () => Date; newId: () => string 
       const rows = await store.segments.unpackedRows(flowKey, dayStart, dayEnd, maxRows, maxSeq);
       if (rows.length === 0) break;
       const seg = await withStatistics(encodeSegment(day, rows), specs, rp?.calibrationBins ?? 0);
-      await store.segments.pack(deps.newId(), flowKey, seg, dayStart, dayEnd, rows[rows.length - 1]!.seq, snapshot, deps.clock().toISOString(), rows[0]!.seq, rows.filter((r) => r.protected).length || undefined,
-        rows.filter((r) => r.converted !== null && (r.outcomeAt === null || r.outcomeAt < snapshot)).length);
+      const g = sealCounts(rows, snapshot);
+      await store.segments.pack(deps.newId(), flowKey, seg, dayStart, dayEnd, rows[rows.length - 1]!.seq, snapshot, deps.clock().toISOString(), rows[0]!.seq, g.protectedRows, g.settledOutcomes);
       report.segments++;
       report.traces += rows.length;
       if (rows.length < maxRows) break;
@@ -105,12 +105,24 @@ export async function packTraces(deps: { clock: () => Date; newId: () => string 
         const snapshot = new Date(deps.clock().getTime() - SNAPSHOT_MARGIN_MS).toISOString();
         const rows = await store.segments.segmentRows(run);
         const seg = await withStatistics(encodeSegment(day, rows), specs, rp?.calibrationBins ?? 0);
-        await store.segments.merge(run, deps.newId(), flowKey, seg, snapshot, deps.clock().toISOString(), rows.filter((r) => r.protected).length || undefined,
-          rows.filter((r) => r.converted !== null && (r.outcomeAt === null || r.outcomeAt < snapshot)).length);
+        const g = sealCounts(rows, snapshot);
+        await store.segments.merge(run, deps.newId(), flowKey, seg, snapshot, deps.clock().toISOString(), g.protectedRows, g.settledOutcomes);
       });
     report.compactedDays++;
   }
   return report;
+}
+
+/**
+ * What a pack's or merge's guards check its encoded rows against (store/tenant/segments
+ * sealStmts): how many carried protected attributes (undefined: none, so no per-row lookup)
+ * and how many had an outcome stamped before the snapshot (the ones not re-read as deltas).
+ */
+function sealCounts(rows: readonly { protected: boolean; converted: number | null; outcomeAt: string | null }[], snapshot: string) {
+  return {
+    protectedRows: rows.filter((r) => r.protected).length || undefined,
+    settledOutcomes: rows.filter((r) => r.converted !== null && (r.outcomeAt === null || r.outcomeAt < snapshot)).length,
+  };
 }
 
 /**
