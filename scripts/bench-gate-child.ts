@@ -5,6 +5,8 @@
  * sampleSize, datasetHash, results (the evaluation's results, to compare paths), peak RSS,
  * RSS after the last run}. The parent bundles this file and runs it with plain `node`, as
  * a deployment would, so the peak RSS is the gate's and not the dev-time TypeScript loader's.
+ * `--gc-each` (with node's `--expose-gc`) runs a full collection after every evaluation:
+ * its peak RSS is what an evaluation holds live, without the garbage V8's heap growth keeps.
  */
 import { parseArgs } from "node:util";
 import { windowFor } from "../worker/domain/evaluation.js";
@@ -17,7 +19,9 @@ import { openLibsql } from "../worker/runtime/node-files.js";
 import { evaluateFlow } from "../worker/services/evaluate.js";
 import { createTenantStore, type TenantStore } from "../worker/store/tenant-store.js";
 
-const { values } = parseArgs({ options: { path: { type: "string" }, file: { type: "string" }, runs: { type: "string" }, now: { type: "string" }, wasm: { type: "string" }, driver: { type: "string" } } });
+const { values } = parseArgs({ options: { path: { type: "string" }, file: { type: "string" }, runs: { type: "string" }, now: { type: "string" }, wasm: { type: "string" }, driver: { type: "string" }, "gc-each": { type: "boolean", default: false } } });
+const collect = (globalThis as { gc?: () => void }).gc;
+if (values["gc-each"] && !collect) throw new Error("--gc-each needs node --expose-gc");
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const mib = (kb: number) => kb / 1024;
 
@@ -58,6 +62,8 @@ for (let i = 0; i < Number(values.runs); i++) {
   sampleSize = r.evaluation.sampleSize;
   datasetHash = r.datasetHash;
   results = JSON.stringify(r.evaluation.results);
+  // After the timing: a collection here costs the next evaluation nothing it would not pay anyway.
+  if (values["gc-each"]) collect!();
 }
 const rssAfterMiB = process.memoryUsage().rss / 1048576;
 // The window read alone (what the path costs; the rest of a verdict is policy, bootstrap, metrics).
