@@ -5,12 +5,51 @@
  * alongside in JS. The sums stay out of the kernels on purpose: the kernel contract
  * is exact integer counts, identical bit for bit across Wasm and TS; the sums are
  * kept exact here instead, in integer score units (domain/calibration.ts).
+ *
+ * A batch's scores are prepared once (createCalibrationBatch) for every slice it is added
+ * to: which traces are labelled, their bins and score units do not depend on the slice's
+ * groups, and a window's cut segment is added to three or more slices.
  */
 import { type CalibrationTable, emptyCalibrationGroup, scoreBin, scoreUnits } from "../domain/calibration.js";
 import type { Kernels } from "./kernels/types.js";
 
 /** Outcomes 0 and 1 are labels; anything else (255 = unknown) is left out of calibration. */
 const isLabel = (o: number) => o <= 1;
+
+/** A batch's scores as calibration reads them, for every slice the batch is added to. */
+export interface CalibrationBatch {
+  bins: number;
+  /** Each trace's score when it is labelled, NaN otherwise: the histogram kernel's input. */
+  masked: Float32Array;
+  /** Positions of the labelled traces that have a score, in batch order, with their bins and score units. */
+  at: Uint32Array;
+  bin: Uint8Array;
+  units: Float64Array;
+}
+
+/** Prepares a batch's scores and outcomes for `bins` bins (at most 255, the policy's bound is 100). */
+export function createCalibrationBatch(score: Float32Array, outcome: Uint8Array, bins: number): CalibrationBatch {
+  if (!(bins >= 1 && bins <= 255)) throw new RangeError("calibration bins must be 1–255");
+  const n = score.length;
+  const masked = new Float32Array(n);
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const s = isLabel(outcome[i]!) ? score[i]! : NaN;
+    masked[i] = s;
+    if (s === s) m++;
+  }
+  const at = new Uint32Array(m);
+  const bin = new Uint8Array(m);
+  const units = new Float64Array(m);
+  for (let i = 0, k = 0; i < n; i++) {
+    const s = masked[i]!;
+    if (s !== s) continue;
+    at[k] = i;
+    bin[k] = scoreBin(s, bins);
+    units[k++] = scoreUnits(s);
+  }
+  return { bins, masked, at, bin, units };
+}
 
 /** Accumulates calibration statistics for groups coded 0..groups−1 by the caller. */
 export function createCalibrationAccumulator(kernels: Kernels, bins: number) {
@@ -33,17 +72,14 @@ export function createCalibrationAccumulator(kernels: Kernels, bins: number) {
      * Adds a batch. `groupCount` bounds the codes in `group`; `map` (when given) sends batch
      * code c to accumulator code map[c], and codes ≥ map.length ("attribute absent") are dropped.
      */
-    add(group: Uint16Array, score: Float32Array, outcome: Uint8Array, groupCount: number, map: readonly number[] | null): void {
-      const n = group.length;
-      const masked = new Float32Array(n);
+    add(group: Uint16Array, scores: Float32Array | CalibrationBatch, outcome: Uint8Array, groupCount: number, map: readonly number[] | null): void {
+      const batch = scores instanceof Float32Array ? createCalibrationBatch(scores, outcome, bins) : scores;
+      if (batch.bins !== bins || batch.masked.length !== group.length) throw new RangeError("calibration batch does not match the accumulator or the batch");
+      const { at, bin, units } = batch;
       const part = new Float64Array(groupCount * bins);
-      for (let i = 0; i < n; i++) {
-        const s = isLabel(outcome[i]!) ? score[i]! : NaN;
-        masked[i] = s;
-        const b = scoreBin(s, bins);
-        if (b >= 0) part[group[i]! * bins + b]! += scoreUnits(s);
-      }
-      const h = kernels.histogram(group, masked, outcome, groupCount, bins);
+      // In batch order, as the kernel counts: the sums are integers (score units), exact in any order anyway.
+      for (let k = 0; k < at.length; k++) part[group[at[k]!]! * bins + bin[k]!]! += units[k]!;
+      const h = kernels.histogram(group, batch.masked, outcome, groupCount, bins);
       const kept = map ? map.length : groupCount;
       ensure(map ? Math.max(0, ...map) + 1 : groupCount);
       for (let g = 0; g < kept; g++) {

@@ -13,6 +13,7 @@ import { intersectionValue } from "../domain/slices.js";
 import type { Kernels } from "./kernels/types.js";
 import type { OutcomeDelta, SegmentColumns, SegmentMeta, WindowSource } from "./ports.js";
 import { createDatasetHasher, type DatasetHasher } from "./dataset-hash.js";
+import { createCalibrationBatch } from "./calibration-accumulator.js";
 import { blobBytes, blobView, DAY_MS } from "./segment-codec.js";
 import { closeRead, consistentRead, type GenerationRead } from "./consistent-read.js";
 import { addSliceRows, createSliceAccumulators, rowLabels, type SliceTableOptions, type WindowRead, type WindowReader, windowReaderOver } from "./window.js";
@@ -179,9 +180,11 @@ export async function addSegmentColumns(
   const cols = data.columns.map((c) => (c ? { dict: c.dict, codes: view(blobView(c.codes, Uint16Array)) } : { dict: [] as string[], codes: new Uint16Array(selected.length) }));
   const inter = cols.length > 1 ? combineCodes(cols) : null;
   if (cols.length > 1 && !inter) return false;
+  // Scores prepared once for every slice the segment is added to.
+  const batch = createCalibrationBatch(score, outcome, s.bins);
   s.specs.forEach((spec, i) => {
     const c = spec.attributes.length === 1 ? cols[i]! : inter!;
-    s.accs[i]!.addEncoded(c.dict, c.codes, selected, outcome, score);
+    s.accs[i]!.addEncoded(c.dict, c.codes, selected, outcome, batch);
   });
   // Positions are in seq order: the segment's rows are already in the hash's canonical order.
   if (h) h.columns(meta.day, view(allTime), selected, outcome, score, cols);

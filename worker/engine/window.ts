@@ -10,7 +10,7 @@
 import { type CalibrationTable, DEFAULT_CALIBRATION_BINS } from "../domain/calibration.js";
 import { type ConfusionTable, type GroupCounts } from "../domain/confusion.js";
 import { groupLabel, intersectionValue, type SliceSpec, type SliceTable, slicesOf } from "../domain/slices.js";
-import { createCalibrationAccumulator } from "./calibration-accumulator.js";
+import { type CalibrationBatch, createCalibrationAccumulator } from "./calibration-accumulator.js";
 import { createDatasetHasher } from "./dataset-hash.js";
 import { CONFUSION_FIELDS, type Kernels, OUTCOME_UNKNOWN } from "./kernels/types.js";
 import type { SliceWindowRow, SummaryBody, WindowSource } from "./ports.js";
@@ -110,8 +110,9 @@ export function createTableAccumulator(kernels: Kernels, opts: SliceTableOptions
     /**
      * Adds a batch encoded with its own dictionary (a segment column), where code
      * dict.length means "attribute absent": counted by the kernel, then dropped.
+     * `score` may come prepared (createCalibrationBatch) when the batch feeds several slices.
      */
-    addEncoded(segmentDict: readonly string[], group: Uint16Array, selected: Uint8Array, outcome: Uint8Array, score?: Float32Array): void {
+    addEncoded(segmentDict: readonly string[], group: Uint16Array, selected: Uint8Array, outcome: Uint8Array, score?: Float32Array | CalibrationBatch): void {
       const map = segmentDict.map((v) => acc.code(v));
       grow();
       const part = kernels.confusion({ group, selected, outcome }, segmentDict.length + 1);
@@ -147,6 +148,8 @@ export function createSliceAccumulators(kernels: Kernels, attributes: readonly s
   return {
     specs,
     accs,
+    /** Every slice's calibration bins. */
+    bins: opts.calibrationBins ?? DEFAULT_CALIBRATION_BINS,
     /** The slice tables accumulated so far. */
     tables(): SliceTable[] {
       return specs.map((s: SliceSpec, i) => ({ name: s.name, attributes: s.attributes, table: accs[i]!.table(), calibration: accs[i]!.calibration() }));
