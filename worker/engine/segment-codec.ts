@@ -5,13 +5,14 @@
  * domain/slices.groupLabel, shared by the row and columnar paths, the replay
  * and the CLI so they can never disagree.
  */
+import type { EncodedSegment } from "../domain/encoded-segment.js";
 import { groupLabel } from "../domain/slices.js";
 import { OUTCOME_UNKNOWN } from "./kernels/types.js";
 
 /** Most distinct values an attribute may have in one segment to be packed as a column. */
 export const MAX_PACKED_DICTIONARY = 1024;
 export const DAY_MS = 86_400_000;
-
+export type { EncodedSegment };
 
 /** A trace row as the packer reads it. */
 export interface PackRow {
@@ -23,18 +24,6 @@ export interface PackRow {
   score: number | null;
 }
 
-export interface EncodedSegment {
-  day: number;
-  rowCount: number;
-  createdMin: number;
-  createdMax: number;
-  time: Uint32Array;
-  selected: Uint8Array;
-  outcome: Uint8Array;
-  score: Float32Array;
-  columns: { attribute: string; dict: string[]; codes: Uint16Array }[];
-  unpackedAttributes: string[];
-}
 
 /** Encodes rows of one (flow, day) into columns. Rows must all fall on `day`. */
 export function encodeSegment(day: number, rows: PackRow[]): EncodedSegment {

@@ -3,21 +3,12 @@
  * The trace columns the packer reads and encodes, and the segment it stores (a pack and a
  * compaction read and store the same).
  */
+import type { EncodedSegment } from "../../domain/encoded-segment.js";
 import { PROTECTED_OBJECT } from "./protected-attributes.js";
 import type { SegmentMemo } from "./segment-summaries.js";
 
 /** A day's traces encoded as columns (engine/segment-codec.ts builds it): what `pack` stores. */
-export interface SegmentToStore {
-  day: number;
-  rowCount: number;
-  createdMin: number;
-  createdMax: number;
-  time: Uint32Array;
-  selected: Uint8Array;
-  outcome: Uint8Array;
-  score: Float32Array;
-  columns: { attribute: string; dict: string[]; codes: Uint16Array }[];
-  unpackedAttributes: string[];
+export interface SegmentToStore extends EncodedSegment {
   /** SHA-256 of the shared columns as packed (engine/segment-summary.ts); computed later when absent. */
   contentHash?: string;
   /** Per attribute, its column's hash, or null: the segment has no column for it. */
