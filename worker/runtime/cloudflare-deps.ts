@@ -10,6 +10,10 @@
  * enqueues one message per tenant and `queue` (the consumer) rechecks one
  * tenant per message, acking or retrying each (services/recheck-queue);
  * without the binding, `scheduled` runs every tenant in its own invocation.
+ * The sweep likewise: with the binding it runs the expiry sweep and enqueues
+ * one intraday-pack message per tenant on the same queue, which `queue` packs
+ * (services/pack-queue; services/queue-consumer tells the jobs apart); without
+ * it, it packs every tenant in its own invocation.
  *
  * Alerts: an isolate has no life between requests, so the in-process delivery
  * loop is off. Commits that queue alerts are collected per isolate; the entry
@@ -28,7 +32,9 @@ import type { TraceWrite } from "../store/tenant/traces.js";
 import { createOutboxCollector, drainQueued } from "../services/alert-drain.js";
 import { createOutboxSignal, type OutboxSignal } from "../store/tenant/outbox-signal.js";
 import { runScheduledSweep, runScheduledWork, type ScheduledReport, type ScheduledSweepReport } from "../services/scheduled.js";
-import { consumeRecheckMessage, enqueueTenantRechecks, type RecheckProducer } from "../services/recheck-queue.js";
+import { enqueueTenantRechecks, type RecheckProducer } from "../services/recheck-queue.js";
+import type { PackProducer } from "../services/pack-queue.js";
+import { consumeQueueMessage } from "../services/queue-consumer.js";
 import { runPool } from "../services/recheck-pool.js";
 import { buildDeps } from "./build-deps.js";
 import { httpTransportUrl, parseWorkerEnv, type WorkerConfig } from "./cloudflare-config.js";
@@ -55,10 +61,10 @@ export interface DeliveredMessage {
   retry(options?: { delaySeconds?: number }): void;
 }
 
-/** The queue producer bound as RECHECK_QUEUE, or null when there is none (then the recheck runs in-invocation). */
-function recheckProducer(env: Record<string, unknown>): RecheckProducer | null {
+/** The queue producer bound as RECHECK_QUEUE, or null when there is none (then the recheck and the sweep's packs run in-invocation). */
+function recheckProducer(env: Record<string, unknown>): (RecheckProducer & PackProducer) | null {
   const q = env[RECHECK_QUEUE_BINDING] as Partial<RecheckProducer> | undefined;
-  return q && typeof q.sendBatch === "function" ? (q as RecheckProducer) : null;
+  return q && typeof q.sendBatch === "function" ? (q as RecheckProducer & PackProducer) : null;
 }
 
 /** Everything one isolate needs to serve requests and run the cron. */
@@ -161,8 +167,8 @@ export function createWorkerRuntime(bundle: WorkerBundle & WorkerDocsBundle) {
     },
     /**
      * The recheck queue's consumer (for `queue()`): each message is one tenant's
-     * daily work, FAIRGATE_RECHECK_CONCURRENCY at a time, acked or retried with
-     * backoff on its own. Throws only when the isolate cannot start, and then the
+     * daily work or intraday pack, FAIRGATE_RECHECK_CONCURRENCY at a time, acked
+     * or retried with backoff on its own. Throws only when the isolate cannot start, and then the
      * platform retries the whole batch.
      */
     async queue(env: Record<string, unknown>, messages: readonly DeliveredMessage[]): Promise<void> {
@@ -170,15 +176,20 @@ export function createWorkerRuntime(bundle: WorkerBundle & WorkerDocsBundle) {
       const opts = { retryBaseSeconds: config.FAIRGATE_RECHECK_RETRY_DELAY_SECONDS, budgetMs: config.FAIRGATE_RECHECK_TENANT_BUDGET_MS };
       // Each message is bounded by its own budget (and drain budget), so the pool needs none.
       await runPool(messages, { concurrency: config.FAIRGATE_RECHECK_CONCURRENCY, budgetMs: null }, async (m) => {
-        const r = await consumeRecheckMessage(deps, m.body, m.attempts, logger.child({ trigger: "queue" }), opts);
+        const r = await consumeQueueMessage(deps, m.body, m.attempts, logger.child({ trigger: "queue" }), opts);
         if (r.action === "ack") m.ack();
         else m.retry({ delaySeconds: r.delaySeconds });
       });
     },
-    /** The override-expiry sweep, then a drain of every tenant's outbox (for the sweep's cron trigger). */
+    /**
+     * The override-expiry sweep, then every tenant's intraday pack — one queue message per
+     * tenant when the queue is bound, else here — then a drain of every tenant's outbox (for
+     * the sweep's cron trigger).
+     */
     async sweep(env: Record<string, unknown>, scheduledTime: Date, cron: string): Promise<ScheduledSweepReport> {
       const { deps, logger } = await state(env);
-      return runScheduledSweep(deps, logger, { trigger: "schedule", cron, scheduledTime: scheduledTime.toISOString() });
+      const producer = recheckProducer(env);
+      return runScheduledSweep(deps, logger, { trigger: "schedule", cron, scheduledTime: scheduledTime.toISOString() }, producer ? { packQueue: { producer, scheduledTime } } : {});
     },
   };
 }

@@ -8,7 +8,8 @@
  * fairness recheck; either then drains every tenant's alert outbox. With a
  * queue producer bound as RECHECK_QUEUE the daily trigger only enqueues one
  * message per tenant and `queue` rechecks them (retries, dead-letter queue:
- * wrangler.toml). Tenant databases
+ * wrangler.toml); the sweep then enqueues each tenant's intraday pack the same
+ * way instead of packing every tenant itself. Tenant databases
  * and the control store are libSQL servers reached over HTTP (Turso or sqld);
  * see docs/deployment.md.
  */

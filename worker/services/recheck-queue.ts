@@ -14,6 +14,10 @@
  * and changes nothing: the pause batch is guarded on the flow revision, alerts
  * of an unchanged outcome are not repeated, the drift check runs once per day
  * and retention deletes only what is past its cutoff (services/recheck).
+ *
+ * The same queue carries the sweep's intraday packs (services/pack-queue);
+ * services/queue-consumer parses a body as either job and dispatches. The
+ * backoff, the final errors and the batch size here serve both.
  */
 import { z } from "zod";
 import type { Logger } from "../observability/logger.js";
@@ -53,8 +57,8 @@ export async function enqueueTenantRechecks(deps: RecheckDeps, producer: Recheck
   return { runKey: recheckRunKey(scheduledTime), enqueued: tenants.length };
 }
 
-/** The consumer's decision for one message. */
-export type MessageAction = { action: "ack"; report: TenantDailyReport | null; reason?: string } | { action: "retry"; delaySeconds: number; report: TenantDailyReport | null; reason: string };
+/** The consumer's decision for one message (`R`: the report of the job it ran; services/pack-queue uses it too). */
+export type MessageAction<R = TenantDailyReport> = { action: "ack"; report: R | null; reason?: string } | { action: "retry"; delaySeconds: number; report: R | null; reason: string };
 
 export interface ConsumeOptions {
   /** First retry's delay; each further attempt doubles it (at most RETRY_DELAY_MAX_SECONDS). */
@@ -69,8 +73,8 @@ export const RETRY_DELAY_MAX_SECONDS = 3_600;
 /** Exponential backoff for the `attempts`-th delivery (1 = the first) that failed. */
 export const retryDelaySeconds = (attempts: number, baseSeconds: number): number => Math.min(RETRY_DELAY_MAX_SECONDS, baseSeconds * 2 ** Math.max(0, attempts - 1));
 
-/** Reasons a message is acknowledged although nothing was checked: retrying would not change them. */
-const FINAL_ERRORS = new Set(["tenant_missing"]);
+/** Reasons a message is acknowledged although nothing was done: retrying would not change them (every job's consumer). */
+export const FINAL_ERRORS: ReadonlySet<string> = new Set(["tenant_missing"]);
 
 /**
  * Handles one delivered message body (its `attempts`-th delivery): does the

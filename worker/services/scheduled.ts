@@ -3,18 +3,18 @@
  * What every scheduled trigger runs — the in-process cron (Node), `Deno.cron`,
  * the Worker's `scheduled()` without a queue and the HTTP cron route: every
  * tenant's daily work (recheck, drift check, retention) through a bounded pool
- * with a per-tenant budget, or the override-expiry sweep, then a drain of every
- * tenant's alert outbox. (With a queue, a Worker runs the same per-tenant work
- * per message: services/recheck-queue.) The drain
- * comes second so the alerts of the run's own auto-pauses go out in the same
- * run, and it gives every runtime a periodic delivery pass that does not depend
- * on a long-lived loop (Workers have none; a restarted Node or Deno process has
- * lost its timers).
+ * with a per-tenant budget, or the override-expiry sweep and every tenant's
+ * intraday pack, then a drain of every tenant's alert outbox. (With a queue, a
+ * Worker runs the same per-tenant work per message: services/recheck-queue;
+ * its sweep enqueues the packs instead of running them: services/pack-queue.)
+ * The drain comes second so the alerts of the run's own auto-pauses go out in
+ * the same run, and it gives every runtime a periodic delivery pass that does
+ * not depend on a long-lived loop (Workers have none; a restarted Node or Deno
+ * process has lost its timers).
  */
 import { errorFields, type Logger } from "../observability/logger.js";
-import { AppError } from "../domain/errors.js";
 import { type DrainReport, drainAllTenants } from "./alert-drain.js";
-import { type PackReport, packTraces } from "./pack.js";
+import { enqueueTenantPacks, type PackProducer, packTenant, type TenantPack } from "./pack-queue.js";
 import type { DeliveryOptions } from "./alerts.js";
 import { runExpirySweep, type SweepReport } from "./expiry-sweep.js";
 import { type RecheckDeps, type RecheckReport, recheckRunKey } from "./recheck.js";
@@ -40,12 +40,25 @@ export interface ScheduledReport extends RecheckReport {
 export interface ScheduledSweepReport extends SweepReport {
   /** The outbox drain after the sweep; null if it could not run. */
   alerts: DrainReport | null;
-  /** Each tenant's intraday pack (services/pack); null if the tenant list could not be read. */
+  /** Each tenant's intraday pack (services/pack); null if the tenant list could not be read, or the packs were enqueued. */
   packed: TenantPack[] | null;
+  /**
+   * With a pack queue only (`packQueue`): how many intraday-pack messages were enqueued, one per
+   * tenant; null if that failed (messages sent before the failure stand; the next sweep enqueues all).
+   */
+  packEnqueued?: number | null;
 }
 
-/** One tenant's pack in a sweep: what it packed, or why it did not. */
-export type TenantPack = { tenantId: string; status: "packed" } & PackReport | { tenantId: string; status: "failed" | "timed_out"; error?: string };
+export type { TenantPack };
+
+export interface SweepOptions extends DrainOptions {
+  /**
+   * A Worker's queue producer and its trigger's time: each tenant's intraday pack is then
+   * enqueued as one message (services/pack-queue), so the sweep's own CPU no longer grows
+   * with the traffic to pack. Absent (Node, Deno, the cron route): packed here, in the pool.
+   */
+  packQueue?: { producer: PackProducer; scheduledTime: Date };
+}
 
 /** The drain after a run: logged and reported as null on failure, since the run's work is already committed. */
 async function drainAfter(deps: RecheckDeps, log: Logger, fields: Record<string, unknown>, opts: DrainOptions): Promise<DrainReport | null> {
@@ -97,16 +110,37 @@ export async function runScheduledWork(deps: RecheckDeps, scheduledTime: Date, l
 }
 
 /**
- * Runs the override-expiry sweep, then drains the outbox. The sweep judges
- * expiry on deps.clock(), so a trigger's scheduled time is only logged.
+ * Runs the override-expiry sweep, then every tenant's intraday pack (or, with
+ * `opts.packQueue`, enqueues one pack message per tenant), then drains the
+ * outbox. The sweep judges expiry on deps.clock(), so a trigger's scheduled
+ * time is only logged.
  */
-export async function runScheduledSweep(deps: RecheckDeps, log: Logger, fields: Record<string, unknown>, opts: DrainOptions = {}): Promise<ScheduledSweepReport> {
+export async function runScheduledSweep(deps: RecheckDeps, log: Logger, fields: Record<string, unknown>, opts: SweepOptions = {}): Promise<ScheduledSweepReport> {
   const report = await runExpirySweep(deps, (tenantId, e) => log.error("expiry sweep failed for tenant", { tenantId, ...errorFields(e) }));
   const overrides = report.tenants.reduce((n, t) => n + t.overrides.length, 0);
   const paused = report.tenants.reduce((n, t) => n + t.paused.length, 0);
   log.info("override expiry sweep ran", { runKey: report.runKey, tenants: report.tenants.length, overrides, paused, failedTenants: report.failedTenants, ...fields });
+  if (opts.packQueue) {
+    const packEnqueued = await enqueuePacks(deps, opts.packQueue, log, fields);
+    return { ...report, packed: null, packEnqueued, alerts: await drainAfter(deps, log, fields, opts) };
+  }
   const packed = await packAllTenants(deps, log, fields);
   return { ...report, packed, alerts: await drainAfter(deps, log, fields, opts) };
+}
+
+/**
+ * One intraday-pack message per tenant; null (logged) if the tenant list or a send failed. The
+ * expiry sweep's work is committed by then, so the drain still runs and the invocation succeeds.
+ */
+async function enqueuePacks(deps: RecheckDeps, q: NonNullable<SweepOptions["packQueue"]>, log: Logger, fields: Record<string, unknown>): Promise<number | null> {
+  try {
+    const { enqueued } = await enqueueTenantPacks(deps, q.producer, q.scheduledTime);
+    log.info("intraday pack enqueued", { enqueued, ...fields });
+    return enqueued;
+  } catch (e) {
+    log.error("intraday pack could not be enqueued", { ...errorFields(e), ...fields });
+    return null;
+  }
 }
 
 /**
@@ -123,17 +157,7 @@ async function packAllTenants(deps: RecheckDeps, log: Logger, fields: Record<str
     return null;
   }
   const pool = deps.recheckPool ?? { concurrency: DEFAULT_RECHECK_CONCURRENCY, budgetMs: DEFAULT_RECHECK_TENANT_BUDGET_MS };
-  const outcomes = await runPool(tenants, pool, async (t): Promise<TenantPack> => {
-    try {
-      const tenant = await deps.control.getTenant(t.id);
-      if (!tenant) return { tenantId: t.id, status: "failed", error: "tenant_missing" };
-      const { store } = await deps.tenants.get(tenant);
-      return { tenantId: t.id, status: "packed", ...(await packTraces(deps, store, { intraday: {} })) };
-    } catch (e) {
-      log.error("intraday pack failed for tenant", { tenantId: t.id, ...errorFields(e), ...fields });
-      return { tenantId: t.id, status: "failed", error: e instanceof AppError ? e.code : "internal_error" };
-    }
-  });
+  const outcomes = await runPool(tenants, pool, (t) => packTenant(deps, t.id, (e) => log.error("intraday pack failed for tenant", { tenantId: t.id, ...errorFields(e), ...fields })));
   const packed = outcomes.map((o, i): TenantPack => (o.kind === "done" ? o.value : { tenantId: tenants[i]!.id, status: o.kind === "timed_out" ? "timed_out" : "failed" }));
   const done = packed.filter((p): p is Extract<TenantPack, { status: "packed" }> => p.status === "packed");
   log.info("intraday pack ran", { tenants: packed.length, segments: done.reduce((n, p) => n + p.segments, 0), traces: done.reduce((n, p) => n + p.traces, 0), compactedDays: done.reduce((n, p) => n + p.compactedDays, 0), conflicts: done.reduce((n, p) => n + p.conflicts, 0), failedTenants: packed.length - done.length, ...fields });

@@ -1,0 +1,102 @@
+/**
+ * @module services/pack-queue
+ * The 15-minute sweep's intraday pack fanned out over the recheck queue
+ * (Cloudflare Queues on Workers). Packing every tenant inline costs CPU in
+ * proportion to the traffic of the last minutes, and one Worker invocation's
+ * CPU limit caps that at a few million traces a sweep; so with the producer
+ * bound the sweep runs the (cheap) override-expiry sweep itself and enqueues
+ * one `intraday-pack` message per tenant, and the consumer packs one tenant
+ * per message within its budget. Same queue, consumer and dead-letter queue as
+ * the daily recheck (services/queue-consumer dispatches on `job`), and the
+ * same rules: a deleted tenant is acknowledged; an infrastructure fault (the
+ * store down, the budget spent) is retried with the recheck's backoff and
+ * lands in the dead-letter queue after max_retries — the next sweep, 15
+ * minutes on, enqueues the tenant again, and until then its traces are read
+ * as the unpacked tail, so nothing is lost, only slower to read.
+ *
+ * Idempotent by effect: a pack takes only unpacked traces and marks them in
+ * the guarded batch that writes their segment (services/pack), so a
+ * redelivered message — or one running beside the daily job's pack or the
+ * pack route — packs nothing twice and skips nothing; a pack cut off by its
+ * budget leaves only whole committed segments behind.
+ */
+import { z } from "zod";
+import { AppError } from "../domain/errors.js";
+import { errorFields, type Logger } from "../observability/logger.js";
+import { type PackReport, packTraces } from "./pack.js";
+import type { RecheckDeps } from "./recheck.js";
+import { DEFAULT_RECHECK_TENANT_BUDGET_MS, runPool } from "./recheck-pool.js";
+import { type ConsumeOptions, FINAL_ERRORS, type MessageAction, retryDelaySeconds, SEND_BATCH_MAX } from "./recheck-queue.js";
+
+/** One tenant's intraday pack, as a queue message body. Versioned like the recheck's message. */
+export const packMessageSchema = z.strictObject({
+  v: z.literal(1),
+  job: z.literal("intraday-pack"),
+  tenantId: z.string().min(1).max(200),
+  /** The scheduled time of the sweep that enqueued it: logged only (what is old enough to pack is judged on deps.clock()). */
+  scheduledTime: z.iso.datetime(),
+});
+export type PackMessage = z.infer<typeof packMessageSchema>;
+
+/** What the sweep needs of a queue to enqueue packs (a Cloudflare Queue binding fits). */
+export interface PackProducer {
+  sendBatch(messages: Iterable<{ body: PackMessage; contentType?: "json" }>): Promise<unknown>;
+}
+
+/** One tenant's pack in a sweep or a message: what it packed, or why it did not. */
+export type TenantPack = ({ tenantId: string; status: "packed" } & PackReport) | { tenantId: string; status: "failed" | "timed_out"; error?: string };
+
+/**
+ * One tenant's intraday pack (what the sweep's inline pool runs per tenant, and
+ * the consumer per message). Never throws: a failure is reported with its
+ * problem code (tenant_missing for a deleted tenant) and passed to `onError`.
+ */
+export async function packTenant(deps: RecheckDeps, tenantId: string, onError: (e: unknown) => void): Promise<TenantPack> {
+  try {
+    const tenant = await deps.control.getTenant(tenantId);
+    if (!tenant) return { tenantId, status: "failed", error: "tenant_missing" };
+    const { store } = await deps.tenants.get(tenant);
+    return { tenantId, status: "packed", ...(await packTraces(deps, store, { intraday: {} })) };
+  } catch (e) {
+    onError(e);
+    return { tenantId, status: "failed", error: e instanceof AppError ? e.code : "internal_error" };
+  }
+}
+
+/** Enqueues one pack message per tenant for the sweep at `scheduledTime`, SEND_BATCH_MAX a call; returns how many. */
+export async function enqueueTenantPacks(deps: RecheckDeps, producer: PackProducer, scheduledTime: Date): Promise<{ enqueued: number }> {
+  const tenants = await deps.control.listTenants();
+  const iso = scheduledTime.toISOString();
+  for (let i = 0; i < tenants.length; i += SEND_BATCH_MAX)
+    await producer.sendBatch(
+      tenants.slice(i, i + SEND_BATCH_MAX).map((t) => ({ body: { v: 1, job: "intraday-pack", tenantId: t.id, scheduledTime: iso } as const, contentType: "json" as const })),
+    );
+  return { enqueued: tenants.length };
+}
+
+/**
+ * Handles one parsed pack message (its `attempts`-th delivery): packs the
+ * tenant within `opts.budgetMs` and says whether to ack or retry. Never throws.
+ * A pack past its budget is not interrupted (each of its steps is one guarded
+ * batch); the message is retried and its redelivery packs what is left.
+ */
+export async function consumePackMessage(deps: RecheckDeps, msg: PackMessage, attempts: number, log: Logger, opts: ConsumeOptions): Promise<MessageAction<TenantPack>> {
+  const fields = { tenantId: msg.tenantId, attempts, job: msg.job };
+  const [outcome] = await runPool([msg], { concurrency: 1, budgetMs: opts.budgetMs ?? DEFAULT_RECHECK_TENANT_BUDGET_MS }, (m) =>
+    packTenant(deps, m.tenantId, (e) => log.error("intraday pack failed for tenant", { ...fields, ...errorFields(e) })),
+  );
+  // packTenant never throws, so anything but "done" is in practice a timeout.
+  const report: TenantPack = outcome!.kind === "done" ? outcome!.value : { tenantId: msg.tenantId, status: outcome!.kind === "timed_out" ? "timed_out" : "failed" };
+  if (report.status !== "packed") {
+    const reason = report.status === "timed_out" ? "timed_out" : (report.error ?? "internal_error");
+    if (FINAL_ERRORS.has(reason)) {
+      log.warn("tenant intraday pack not possible; message dropped", { ...fields, reason });
+      return { action: "ack", report, reason };
+    }
+    const delaySeconds = retryDelaySeconds(attempts, opts.retryBaseSeconds);
+    log.warn("tenant intraday pack will be retried", { ...fields, reason, delaySeconds });
+    return { action: "retry", delaySeconds, report, reason };
+  }
+  log.info("tenant intraday pack ran", { ...fields, segments: report.segments, traces: report.traces, compactedDays: report.compactedDays, conflicts: report.conflicts });
+  return { action: "ack", report };
+}
