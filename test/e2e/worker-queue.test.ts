@@ -11,7 +11,11 @@
  * tenant (the breaching flow's auto-pause is visible over the HTTP API); a
  * redelivered message changes nothing; the tenant whose store is down is
  * retried with backoff and ends in the dead-letter queue, read here by a small
- * second Worker that consumes it, while the other tenants succeed.
+ * second Worker that consumes it, while the other tenants succeed. The sweep's
+ * cron trigger enqueues one intraday-pack message per tenant on the same queue;
+ * the consumer packs a tenant's traces older than the lag into a segment (read
+ * straight from its sqld database), a redelivery packs nothing new, and the
+ * unreachable tenant's pack message ends in the dead-letter queue too.
  *
  * `miniflare` is wrangler's own runtime package (wrangler 4.86.0 pins it exactly),
  * used directly because a second Worker (the dead-letter reader) is needed beside
@@ -26,6 +30,7 @@ import { Miniflare, type WorkerOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generateSeed } from "../../worker/domain/chain-sign.js";
+import { INTRADAY_LAG_MS, INTRADAY_MIN_ROWS } from "../../worker/services/pack.js";
 import { createClient, type TestClient } from "../helpers/client.js";
 import { startSqld, type SqldServer } from "../helpers/sqld.js";
 import { PLATINUM_FLOW } from "./story.case.js";
@@ -35,6 +40,8 @@ const adminToken = "queue-admin-token-" + crypto.randomUUID();
 const QUEUE = "fairgate-recheck";
 const DLQ = "fairgate-recheck-dlq";
 const DAILY_CRON = "0 3 * * *";
+/** FAIRGATE_EXPIRY_SWEEP_CRON's default, wrangler.toml's second trigger. */
+const SWEEP_CRON = "*/15 * * * *";
 
 let eu: SqldServer;
 let down: SqldServer;
@@ -73,10 +80,10 @@ function bundleWorker(): { dir: string; modules: WorkerOptions["modules"] } {
 }
 
 /** Reads the dead-letter queue through the observer Worker's KV namespace. */
-async function deadLetters(): Promise<{ tenantId: string; attempts: number }[]> {
+async function deadLetters(): Promise<{ tenantId: string; job: string; attempts: number }[]> {
   const kv = await mf.getKVNamespace("DEAD", "dlq-observer");
   const keys = await kv.list();
-  return Promise.all(keys.keys.map(async (k) => JSON.parse((await kv.get(k.name))!) as { tenantId: string; attempts: number }));
+  return Promise.all(keys.keys.map(async (k) => JSON.parse((await kv.get(k.name))!) as { tenantId: string; job: string; attempts: number }));
 }
 
 async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, ms = 45_000): Promise<T> {
@@ -150,7 +157,7 @@ beforeAll(async () => {
         modules: true,
         compatibilityDate: workerOptions.compatibilityDate,
         script: `export default { async queue(batch, env) {
-          for (const m of batch.messages) { await env.DEAD.put(m.id, JSON.stringify({ tenantId: m.body.tenantId, attempts: m.attempts })); m.ack(); }
+          for (const m of batch.messages) { await env.DEAD.put(m.id, JSON.stringify({ tenantId: m.body.tenantId, job: m.body.job, attempts: m.attempts })); m.ack(); }
         } };`,
         kvNamespaces: ["DEAD"],
         queueConsumers: { [DLQ]: { maxBatchTimeout: 1 } },
@@ -248,5 +255,65 @@ describe("[worker] the daily recheck over a Cloudflare Queue", () => {
     expect(first.explicitAcks).toEqual([]);
     const junk = await worker.queue(QUEUE, [{ id: "junk", timestamp: new Date(), attempts: 1, body: { job: "something-else" } }]);
     expect(junk.explicitAcks).toEqual(["junk"]);
+  });
+
+  it("the sweep trigger enqueues a pack message per tenant; the consumer packs a tenant's traces; the unreachable one is dead-lettered", async () => {
+    const ten = await http.post("/api/v1/admin/tenants", adminToken, { name: "queue-pack", region: "eu" });
+    expect(ten.status, JSON.stringify(ten.body)).toBe(201);
+    const key = (await http.post(`/api/v1/admin/tenants/${ten.body.id}/api-keys`, adminToken, { principal: "a@queue-pack.test", roles: ["admin", "publisher", "operator"] })).body.key as string;
+    expect((await http.post("/api/v1/decision-flows", key, { key: "card", name: "Card", definition: PLATINUM_FLOW })).status).toBe(201);
+    // Enough traces for an intraday segment, stamped twice the lag ago (back-filled): packable by this sweep.
+    const n = INTRADAY_MIN_ROWS + 76;
+    const timestamp = new Date(Date.now() - 2 * INTRADAY_LAG_MS).toISOString();
+    const lines = Array.from({ length: n }, (_, i) => ({ decisionFlowKey: "card", customerId: `p-${i}`, attributes: { ageBand: i % 2 ? "65+" : "25-34" }, selected: i % 3 === 0, converted: true, timestamp }));
+    const bulk = await http.request("POST", "/api/v1/decision-traces/bulk", { token: key, raw: lines.map((l) => JSON.stringify(l)).join("\n"), contentType: "application/x-ndjson" });
+    expect(bulk.status, JSON.stringify(bulk.body)).toBe(201);
+
+    const db = createLibsqlClient({ url: eu.url });
+    // One statement, so one snapshot: the consumer may commit between two.
+    const packed = async () => {
+      const r = (
+        await db.execute({
+          sql: `SELECT (SELECT count(*) FROM trace_segments WHERE tenant_id = ?1) AS segments,
+                       (SELECT coalesce(sum(row_count), 0) FROM trace_segments WHERE tenant_id = ?1) AS segmentRows,
+                       (SELECT count(*) FROM decision_traces WHERE tenant_id = ?1 AND segment_id IS NOT NULL) AS packedTraces`,
+          args: [ten.body.id],
+        })
+      ).rows[0]!;
+      return { segments: Number(r.segments), segmentRows: Number(r.segmentRows), packedTraces: Number(r.packedTraces) };
+    };
+    try {
+      expect(await packed()).toEqual({ segments: 0, segmentRows: 0, packedTraces: 0 });
+      const worker = await mf.getWorker("fairgate");
+      const fired = await worker.scheduled({ cron: SWEEP_CRON, scheduledTime: new Date() });
+      expect(fired.outcome).toBe("ok");
+
+      // The consumer packed the tenant's traces into one segment of today.
+      const after = await until("the tenant's intraday segment", async () => {
+        const p = await packed();
+        return p.packedTraces > 0 ? p : null;
+      });
+      expect(after).toEqual({ segments: 1, segmentRows: n, packedTraces: n });
+      // The tenant whose store is down: its pack message retried, then dead-lettered (only that one).
+      const dead = await until("the pack message's dead letter", async () => {
+        const d = (await deadLetters()).filter((x) => x.job === "intraday-pack");
+        return d.length ? d : null;
+      });
+      expect(dead.map((d) => d.tenantId)).toEqual([t.unreachable.id]);
+
+      // A redelivery (as after a lost ack) is acked and packs nothing new.
+      const body = { v: 1, job: "intraday-pack", tenantId: ten.body.id, scheduledTime: new Date().toISOString() };
+      const again = await worker.queue(QUEUE, [{ id: "pack-again", timestamp: new Date(), attempts: 2, body }]);
+      expect(again.outcome).toBe("ok");
+      expect(again.explicitAcks).toEqual(["pack-again"]);
+      expect(again.retryMessages).toEqual([]);
+      expect(await packed()).toEqual(after);
+      // A pack message for the unreachable tenant is retried with the recheck's backoff.
+      const down1 = await worker.queue(QUEUE, [{ id: "pack-down", timestamp: new Date(), attempts: 1, body: { ...body, tenantId: t.unreachable.id } }]);
+      expect(down1.retryMessages).toEqual([{ msgId: "pack-down", delaySeconds: 1 }]);
+      expect((await deadLetters()).filter((x) => x.job === "intraday-pack").map((d) => d.tenantId)).toEqual([t.unreachable.id]);
+    } finally {
+      db.close();
+    }
   });
 });
