@@ -8,7 +8,7 @@ import { createLogger } from "../../worker/observability/logger.js";
 import { consumePackMessage, enqueueTenantPacks, type PackMessage } from "../../worker/services/pack-queue.js";
 import { queueMessageSchema } from "../../worker/services/queue-consumer.js";
 import type { RecheckDeps } from "../../worker/services/recheck.js";
-import { SEND_BATCH_MAX } from "../../worker/services/recheck-queue.js";
+import { SEND_BATCH_MAX } from "../../worker/services/tenant-jobs.js";
 
 const log = createLogger({ sink: () => {} });
 /** Only what the functions under test reach; anything else would throw. */

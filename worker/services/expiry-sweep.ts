@@ -14,6 +14,7 @@
 import { AppError } from "../domain/errors.js";
 import type { FlowRecord } from "../store/tenant/flows.js";
 import { emptyTenantRecheck, evaluateAndPause, type RecheckDeps, recheckEnabled, type TenantRecheck, withTenantClaim } from "./recheck.js";
+import { tenantStoreOf } from "./tenant-jobs.js";
 
 /** Overrides handled per tenant per sweep. */
 export const SWEEP_MAX_OVERRIDES = 200;
@@ -34,9 +35,8 @@ export interface SweepReport {
 
 async function sweepTenant(deps: RecheckDeps, tenantId: string, runKey: string, nowIso: string): Promise<TenantSweep> {
   const out: TenantSweep = { ...emptyTenantRecheck(tenantId), status: "checked", overrides: [] };
-  const tenant = await deps.control.getTenant(tenantId);
-  if (!tenant) return { ...out, status: "failed", error: "tenant_missing" };
-  const { store } = await deps.tenants.get(tenant);
+  const store = await tenantStoreOf(deps, tenantId);
+  if (!store) return { ...out, status: "failed", error: "tenant_missing" };
   // A cheap read first, so a tenant with nothing ended costs one query and no claim.
   if (!(await store.governance.endedUnsweptOverrides(nowIso, 1)).length) return { ...out, status: "idle" };
   const done = await withTenantClaim(deps, store, async () => {

@@ -26,22 +26,14 @@ import { errorFields, type Logger } from "../observability/logger.js";
 import { type PackReport, packTraces } from "./pack.js";
 import type { RecheckDeps } from "./recheck.js";
 import { DEFAULT_RECHECK_TENANT_BUDGET_MS, runPool } from "./recheck-pool.js";
-import { type ConsumeOptions, FINAL_ERRORS, type MessageAction, retryDelaySeconds, SEND_BATCH_MAX } from "./recheck-queue.js";
+import { type ConsumeOptions, FINAL_ERRORS, type MessageAction, retryDelaySeconds } from "./recheck-queue.js";
+import { enqueuePerTenant, type TenantJobProducer, tenantJobFields, tenantStoreOf } from "./tenant-jobs.js";
 
-/** One tenant's intraday pack, as a queue message body. Versioned like the recheck's message. */
-export const packMessageSchema = z.strictObject({
-  v: z.literal(1),
-  job: z.literal("intraday-pack"),
-  tenantId: z.string().min(1).max(200),
-  /** The scheduled time of the sweep that enqueued it: logged only (what is old enough to pack is judged on deps.clock()). */
-  scheduledTime: z.iso.datetime(),
-});
+/** One tenant's intraday pack, as a queue message body; `scheduledTime` is logged only (what is old enough to pack is judged on deps.clock()). */
+export const packMessageSchema = z.strictObject({ ...tenantJobFields, job: z.literal("intraday-pack") });
 export type PackMessage = z.infer<typeof packMessageSchema>;
 
-/** What the sweep needs of a queue to enqueue packs (a Cloudflare Queue binding fits). */
-export interface PackProducer {
-  sendBatch(messages: Iterable<{ body: PackMessage; contentType?: "json" }>): Promise<unknown>;
-}
+export type PackProducer = TenantJobProducer<PackMessage>;
 
 /** One tenant's pack in a sweep or a message: what it packed, or why it did not. */
 export type TenantPack = ({ tenantId: string; status: "packed" } & PackReport) | { tenantId: string; status: "failed" | "timed_out"; error?: string };
@@ -53,9 +45,8 @@ export type TenantPack = ({ tenantId: string; status: "packed" } & PackReport) |
  */
 export async function packTenant(deps: RecheckDeps, tenantId: string, onError: (e: unknown) => void): Promise<TenantPack> {
   try {
-    const tenant = await deps.control.getTenant(tenantId);
-    if (!tenant) return { tenantId, status: "failed", error: "tenant_missing" };
-    const { store } = await deps.tenants.get(tenant);
+    const store = await tenantStoreOf(deps, tenantId);
+    if (!store) return { tenantId, status: "failed", error: "tenant_missing" };
     return { tenantId, status: "packed", ...(await packTraces(deps, store, { intraday: {} })) };
   } catch (e) {
     onError(e);
@@ -63,15 +54,10 @@ export async function packTenant(deps: RecheckDeps, tenantId: string, onError: (
   }
 }
 
-/** Enqueues one pack message per tenant for the sweep at `scheduledTime`, SEND_BATCH_MAX a call; returns how many. */
+/** Enqueues one pack message per tenant for the sweep at `scheduledTime`; returns how many. */
 export async function enqueueTenantPacks(deps: RecheckDeps, producer: PackProducer, scheduledTime: Date): Promise<{ enqueued: number }> {
-  const tenants = await deps.control.listTenants();
   const iso = scheduledTime.toISOString();
-  for (let i = 0; i < tenants.length; i += SEND_BATCH_MAX)
-    await producer.sendBatch(
-      tenants.slice(i, i + SEND_BATCH_MAX).map((t) => ({ body: { v: 1, job: "intraday-pack", tenantId: t.id, scheduledTime: iso } as const, contentType: "json" as const })),
-    );
-  return { enqueued: tenants.length };
+  return { enqueued: await enqueuePerTenant(deps, producer, (tenantId) => ({ v: 1, job: "intraday-pack", tenantId, scheduledTime: iso }) as const) };
 }
 
 /**

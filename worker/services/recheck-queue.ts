@@ -27,34 +27,19 @@ import type { DeliveryOptions } from "./alerts.js";
 import { type RecheckDeps, recheckRunKey } from "./recheck.js";
 import { DEFAULT_RECHECK_TENANT_BUDGET_MS, runPool } from "./recheck-pool.js";
 import { runTenantDaily, type TenantDailyReport, timedOutDaily } from "./tenant-daily.js";
+import { enqueuePerTenant, type TenantJobProducer, tenantJobFields, tenantStoreOf } from "./tenant-jobs.js";
 
-/** One tenant's daily recheck, as a queue message body. Versioned so a later shape can coexist during a deploy. */
-export const recheckMessageSchema = z.strictObject({
-  v: z.literal(1),
-  job: z.literal("fairness-recheck"),
-  tenantId: z.string().min(1).max(200),
-  /** The scheduled time of the trigger that enqueued it: the run's label (its UTC day). */
-  scheduledTime: z.iso.datetime(),
-});
+/** One tenant's daily recheck, as a queue message body; `scheduledTime` labels the run (its UTC day). */
+export const recheckMessageSchema = z.strictObject({ ...tenantJobFields, job: z.literal("fairness-recheck") });
 export type RecheckMessage = z.infer<typeof recheckMessageSchema>;
 
-/** What the producer side needs of a queue (a Cloudflare Queue binding fits). */
-export interface RecheckProducer {
-  sendBatch(messages: Iterable<{ body: RecheckMessage; contentType?: "json" }>): Promise<unknown>;
-}
-
-/** Cloudflare Queues accepts at most 100 messages per sendBatch call. */
-export const SEND_BATCH_MAX = 100;
+export type RecheckProducer = TenantJobProducer<RecheckMessage>;
 
 /** Enqueues one message per tenant for `scheduledTime`; returns how many. */
 export async function enqueueTenantRechecks(deps: RecheckDeps, producer: RecheckProducer, scheduledTime: Date): Promise<{ runKey: string; enqueued: number }> {
-  const tenants = await deps.control.listTenants();
   const iso = scheduledTime.toISOString();
-  for (let i = 0; i < tenants.length; i += SEND_BATCH_MAX)
-    await producer.sendBatch(
-      tenants.slice(i, i + SEND_BATCH_MAX).map((t) => ({ body: { v: 1, job: "fairness-recheck", tenantId: t.id, scheduledTime: iso } as const, contentType: "json" as const })),
-    );
-  return { runKey: recheckRunKey(scheduledTime), enqueued: tenants.length };
+  const enqueued = await enqueuePerTenant(deps, producer, (tenantId) => ({ v: 1, job: "fairness-recheck", tenantId, scheduledTime: iso }) as const);
+  return { runKey: recheckRunKey(scheduledTime), enqueued };
 }
 
 /** The consumer's decision for one message (`R`: the report of the job it ran; services/pack-queue uses it too). */
@@ -105,8 +90,8 @@ export async function consumeRecheckMessage(deps: RecheckDeps, body: unknown, at
   }
   // Its alerts go out now; what cannot be delivered stays in the outbox for the next drain (this never throws).
   await (async () => {
-    const tenant = await deps.control.getTenant(msg.tenantId);
-    if (tenant) await drainTenantWithin((await deps.tenants.get(tenant)).store, Date.now() + CRON_DRAIN_BUDGET_MS, opts.delivery);
+    const store = await tenantStoreOf(deps, msg.tenantId);
+    if (store) await drainTenantWithin(store, Date.now() + CRON_DRAIN_BUDGET_MS, opts.delivery);
   })().catch(() => {});
   const r = report.recheck;
   log.info("tenant recheck ran", { ...fields, status: r.status, flows: r.flowsChecked, paused: r.paused.length, elapsedMs: r.elapsedMs });

@@ -33,6 +33,7 @@ import { writeWithEffects } from "./effects.js";
 import { evaluateFlow } from "./evaluate.js";
 import { type PackReport, packTraces } from "./pack.js";
 import { BudgetExceededError, checkBudget, DEFAULT_RECHECK_CONCURRENCY, DEFAULT_RECHECK_TENANT_BUDGET_MS, type PoolOptions, runPool } from "./recheck-pool.js";
+import { tenantStoreOf } from "./tenant-jobs.js";
 
 export interface RecheckDeps extends ServiceDeps {
   control: ControlStore;
@@ -238,9 +239,8 @@ export const recheckEnabled = (policy: FairnessPolicy | null): policy is Fairnes
  */
 export async function recheckTenant(deps: RecheckDeps, tenantId: string, runKey: string, signal?: AbortSignal): Promise<TenantRecheck> {
   const out = emptyTenantRecheck(tenantId);
-  const tenant = await deps.control.getTenant(tenantId);
-  if (!tenant) return { ...out, status: "failed", error: "tenant_missing" };
-  const { store } = await deps.tenants.get(tenant);
+  const store = await tenantStoreOf(deps, tenantId);
+  if (!store) return { ...out, status: "failed", error: "tenant_missing" };
   // Packing is idempotent on its own. It only speeds up reads: if it fails (or a concurrent
   // packer wins a race) the unpacked rows are still read as the tail, so the recheck goes on
   // and the report says what happened.

@@ -16,6 +16,7 @@ import { type TenantDriftCheck, applyDriftCheck } from "./drift-check.js";
 import { type RecheckDeps, emptyTenantRecheck, recheckErrorCode, recheckTenant, type TenantRecheck } from "./recheck.js";
 import { BudgetExceededError, checkBudget } from "./recheck-pool.js";
 import { applyRetention, type TenantRetention } from "./retention.js";
+import { tenantStoreOf } from "./tenant-jobs.js";
 
 export interface TenantDailyReport {
   tenantId: string;
@@ -79,9 +80,9 @@ export async function runTenantDaily(
     }
   };
   const store = async () => {
-    const tenant = await deps.control.getTenant(tenantId);
-    if (!tenant) throw new Error("tenant record vanished during its daily run");
-    return (await deps.tenants.get(tenant)).store;
+    const s = await tenantStoreOf(deps, tenantId);
+    if (!s) throw new Error("tenant record vanished during its daily run");
+    return s;
   };
   const drift = await step("drift check", async () => applyDriftCheck(deps, await store()), failedDrift(tenantId));
   const retention = await step("trace retention", async () => applyRetention(deps, await store()), failedRetention(tenantId));
