@@ -5,8 +5,9 @@
  * sampleSize, datasetHash, results (the evaluation's results, to compare paths), peak RSS,
  * RSS after the last run}. The parent bundles this file and runs it with plain `node`, as
  * a deployment would, so the peak RSS is the gate's and not the dev-time TypeScript loader's.
- * `--gc-each` (with node's `--expose-gc`) runs a full collection after every evaluation:
- * its peak RSS is what an evaluation holds live, without the garbage V8's heap growth keeps.
+ * `--gc-each` (with node's `--expose-gc`) runs a full collection after every evaluation, so
+ * the RSS after the last run is what the process keeps without the garbage V8's heap growth
+ * lets pile up.
  */
 import { parseArgs } from "node:util";
 import { windowFor } from "../worker/domain/evaluation.js";

@@ -12,8 +12,8 @@
  * runs in `repeat` (default 3) fresh processes: verdictMs is the median of their medians
  * (verdictMsRange the lowest and highest), the RSS figures the highest of any. One more
  * summarised process runs with a full collection after each evaluation (`--expose-gc`):
- * liveRssMiB, its peak, is what the gate holds live — a diagnostic beside the targets, which
- * are measured without it.
+ * rssAfterCollectionMiB, its RSS right after the last one, is what the process keeps between
+ * evaluations — a diagnostic beside the targets, which are measured without it.
  *
  * Setup: sizes up to `row-max` are loaded as trace rows and packed by the real packer
  * (the row path needs the rows); larger sizes are written as segments directly — encoded
@@ -178,8 +178,10 @@ async function main() {
     const repeats = Array.from({ length: Number(values.repeat) }, () => run("summary", values.runs!));
     const byMs = [...repeats].sort((a, b) => a.ms - b.ms);
     const summary = { ...byMs[Math.floor(byMs.length / 2)]!, maxRssMiB: Math.max(...repeats.map((r) => r.maxRssMiB)), rssAfterMiB: Math.max(...repeats.map((r) => r.rssAfterMiB)) };
-    // Diagnostic, not a target: the same evaluations with a full collection after each. Its peak
-    // is what the gate holds live; the gap to peakRssMiB is garbage V8's heap growth lets pile up.
+    // Diagnostic, not a target: the same evaluations with a full collection after each. The RSS
+    // right after the last collection is what the process keeps between evaluations; the gap to
+    // steadyRssMiB is garbage V8's heap growth lets pile up (its peak is not reported: a
+    // compacting collection itself takes memory for a moment).
     const live = run("summary", values.runs!, true);
     const columnar = n <= Number(values["columnar-max"]) ? run("columnar", values["other-runs"]!) : null;
     const row = n <= Number(values["row-max"]) ? run("row", values["other-runs"]!) : null;
@@ -192,7 +194,7 @@ async function main() {
     const r1 = (x: number | undefined) => (x === undefined ? null : Math.round(x * 10) / 10);
     const result = {
       traces: n, days, verdictMs: r1(summary.ms), verdictMsRange: [r1(byMs[0]!.ms), r1(byMs[byMs.length - 1]!.ms)], windowMs: r1(summary.windowMs), bootstrapMs: r1(summary.bootstrapMs), columnarWindowMs: r1(columnar?.windowMs), rowWindowMs: r1(row?.windowMs), columnarMs: r1(columnar?.ms), rowPathMs: r1(row?.ms), peakRssMiB: r1(summary.maxRssMiB),
-      steadyRssMiB: r1(summary.rssAfterMiB), liveRssMiB: r1(live.maxRssMiB), rssBeforeEvaluationMiB: r1(summary.rssBeforeMiB), firstVerdictMs: r1(summary.firstMs), sampleSize: summary.sampleSize, segments: s.segments, tail: Number(values.tail),
+      steadyRssMiB: r1(summary.rssAfterMiB), rssAfterCollectionMiB: r1(live.rssAfterMiB), rssBeforeEvaluationMiB: r1(summary.rssBeforeMiB), firstVerdictMs: r1(summary.firstMs), sampleSize: summary.sampleSize, segments: s.segments, tail: Number(values.tail),
       setupMs: Math.round(s.setupMs), setup: n <= Number(values["row-max"]) ? "rows + pack" : "segments written directly",
       columnarPeakRssMiB: r1(columnar?.maxRssMiB), rowPeakRssMiB: r1(row?.maxRssMiB),
     };
