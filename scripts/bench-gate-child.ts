@@ -1,7 +1,8 @@
 /**
  * @module scripts/bench-gate-child
- * One measured path of `bench:gate`: evaluates the bench flow R times back to back through
- * the summarised, the columnar or the row path and prints {ms (median), firstMs,
+ * One measured path of `bench:gate`: evaluates the bench flow W (`--warmup`, untimed) and
+ * then R times back to back through the summarised, the columnar or the row path and prints
+ * {ms (median of the R), warmupMs (median of the W), firstMs (the process's first evaluation),
  * sampleSize, datasetHash, results (the evaluation's results, to compare paths), peak RSS,
  * RSS after the last run}. The parent bundles this file and runs it with plain `node`, as
  * a deployment would, so the peak RSS is the gate's and not the dev-time TypeScript loader's.
@@ -20,7 +21,7 @@ import { openLibsql } from "../worker/runtime/node-files.js";
 import { evaluateFlow } from "../worker/services/evaluate.js";
 import { createTenantStore, type TenantStore } from "../worker/store/tenant-store.js";
 
-const { values } = parseArgs({ options: { path: { type: "string" }, file: { type: "string" }, runs: { type: "string" }, now: { type: "string" }, wasm: { type: "string" }, driver: { type: "string" }, "gc-each": { type: "boolean", default: false } } });
+const { values } = parseArgs({ options: { path: { type: "string" }, file: { type: "string" }, runs: { type: "string" }, now: { type: "string" }, wasm: { type: "string" }, driver: { type: "string" }, warmup: { type: "string", default: "0" }, "gc-each": { type: "boolean", default: false } } });
 const collect = (globalThis as { gc?: () => void }).gc;
 if (values["gc-each"] && !collect) throw new Error("--gc-each needs node --expose-gc");
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -50,16 +51,22 @@ const readers = {
 const rssBeforeMiB = process.memoryUsage().rss / 1048576;
 const deps = { kernels, clock: () => new Date(now), newId: () => "bench-evaluation", windowReader: readers[values.path as keyof typeof readers] };
 const times: number[] = [];
+const warmupTimes: number[] = [];
 const bootstrapTimes: number[] = [];
+const warmup = Number(values.warmup);
 let sampleSize = 0;
 let datasetHash: string | null = null;
 let results = "";
-for (let i = 0; i < Number(values.runs); i++) {
+for (let i = 0; i < warmup + Number(values.runs); i++) {
   const t0 = performance.now();
   bootstrapMs = 0;
   const r = await evaluateFlow(deps, store, flow, 1, "publish");
-  times.push(performance.now() - t0);
-  bootstrapTimes.push(bootstrapMs);
+  const ms = performance.now() - t0;
+  if (i < warmup) warmupTimes.push(ms);
+  else {
+    times.push(ms);
+    bootstrapTimes.push(bootstrapMs);
+  }
   sampleSize = r.evaluation.sampleSize;
   datasetHash = r.datasetHash;
   results = JSON.stringify(r.evaluation.results);
@@ -79,4 +86,4 @@ for (let i = 0; i < Math.min(5, Number(values.runs)); i++) {
   windowTimes.push(performance.now() - t0);
 }
 client.close();
-process.stdout.write(JSON.stringify({ ms: median(times), windowMs: median(windowTimes), bootstrapMs: median(bootstrapTimes), firstMs: times[0], sampleSize, datasetHash, results, rssBeforeMiB, maxRssMiB: mib(process.resourceUsage().maxRSS), rssAfterMiB }) + "\n");
+process.stdout.write(JSON.stringify({ ms: median(times), windowMs: median(windowTimes), bootstrapMs: median(bootstrapTimes), warmupMs: warmupTimes.length ? median(warmupTimes) : null, firstMs: warmupTimes[0] ?? times[0], sampleSize, datasetHash, results, rssBeforeMiB, maxRssMiB: mib(process.resourceUsage().maxRSS), rssAfterMiB }) + "\n");

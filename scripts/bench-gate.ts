@@ -1,19 +1,24 @@
 /**
  * @module scripts/bench-gate
- * `npm run bench:gate -- --sizes 1000000,10000000,100000000 [--days 90] [--runs 20] [--repeat 3]
- * [--tail 2000] [--columnar-max 10000000] [--row-max 1000000]`: for each size, a fresh
+ * `npm run bench:gate -- --sizes 1000000,10000000,100000000 [--days 90] [--runs 20] [--warmup 20]
+ * [--repeat 3] [--tail 2000] [--columnar-max 10000000] [--row-max 1000000]`: for each size, a fresh
  * embedded tenant database holding that many synthetic traces over a `days`-day window
  * (4 groups × 2 attributes, 20% labelled), then the full gate evaluation (policy,
  * overrides, window, every metric with bootstrap intervals, dataset hash) timed through
  * the summarised path (what the gateway runs), the columnar path and the row path, each
  * in its own bundled, plain-node child (with the gateway's heap flags, runtime/node-heap.ts)
- * so its peak RSS is its own. The summarised child
- * runs `runs` evaluations back to back and reports the RSS after the last (steady state); it
- * runs in `repeat` (default 3) fresh processes: verdictMs is the median of their medians
- * (verdictMsRange the lowest and highest), the RSS figures the highest of any. One more
+ * so its peak RSS is its own. The summarised child runs `warmup` untimed evaluations (a
+ * process's first ones run before the JIT has compiled the path: ~40 ms at 1 M against ~20
+ * once warm), then `runs` timed ones back to back, and reports the RSS after the last
+ * (steady state) and the peak over all of them; it runs in `repeat` (default 3) fresh
+ * processes: verdictMs is the median of their timed medians (verdictMsRange the lowest and
+ * highest), warmupVerdictMs the median of their warm-up medians, firstVerdictMs a process's
+ * very first evaluation, the RSS figures the highest of any. One more
  * summarised process runs with a full collection after each evaluation (`--expose-gc`):
  * rssAfterCollectionMiB, its RSS right after the last one, is what the process keeps between
- * evaluations — a diagnostic beside the targets, which are measured without it.
+ * evaluations — a diagnostic beside the targets, which are measured without it. The columnar
+ * and row paths (`other-runs` each, no warm-up: at 100 ms and more a cold JIT matters little)
+ * are the side-by-side baselines.
  *
  * Setup: sizes up to `row-max` are loaded as trace rows and packed by the real packer
  * (the row path needs the rows); larger sizes are written as segments directly — encoded
@@ -43,6 +48,7 @@ import { mixHash as mix } from "./seeded-random.js";
 import { NODE_HEAP_FLAGS } from "../worker/runtime/node-heap.js";
 
 const ROOT = join(import.meta.dirname, "..");
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const BANDS = ["18-24", "25-44", "45-64", "65+"];
 const REGIONS = ["north", "south", "east", "west"];
 /** The packer's default segment size. */
@@ -138,7 +144,7 @@ async function setUp(n: number, days: number, tail: number, rowMax: number) {
   return { dir, file, now, segments, setupMs };
 }
 
-type ChildResult = { ms: number; windowMs: number; bootstrapMs: number; firstMs: number; sampleSize: number; datasetHash: string; results: string; rssBeforeMiB: number; maxRssMiB: number; rssAfterMiB: number };
+type ChildResult = { ms: number; windowMs: number; bootstrapMs: number; warmupMs: number | null; firstMs: number; sampleSize: number; datasetHash: string; results: string; rssBeforeMiB: number; maxRssMiB: number; rssAfterMiB: number };
 
 async function main() {
   const { values } = parseArgs({
@@ -147,6 +153,7 @@ async function main() {
       traces: { type: "string" },
       days: { type: "string", default: "90" },
       runs: { type: "string", default: "20" },
+      warmup: { type: "string", default: "20" },
       repeat: { type: "string", default: "3" },
       "other-runs": { type: "string", default: "3" },
       tail: { type: "string", default: "2000" },
@@ -166,8 +173,8 @@ async function main() {
   const results = [];
   for (const n of sizes) {
     const s = await setUp(n, days, Number(values.tail), Number(values["row-max"]));
-    const run = (path: string, runs: string, gcEach = false): ChildResult => {
-      const args = [...NODE_HEAP_FLAGS, ...(gcEach ? ["--expose-gc"] : []), childJs, "--path", path, "--file", s.file, "--runs", runs, "--now", String(s.now), "--wasm", wasm, "--driver", values.driver!, ...(gcEach ? ["--gc-each"] : [])];
+    const run = (path: string, runs: string, warmup: string, gcEach = false): ChildResult => {
+      const args = [...NODE_HEAP_FLAGS, ...(gcEach ? ["--expose-gc"] : []), childJs, "--path", path, "--file", s.file, "--runs", runs, "--warmup", warmup, "--now", String(s.now), "--wasm", wasm, "--driver", values.driver!, ...(gcEach ? ["--gc-each"] : [])];
       const r = spawnSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 20 });
       if (r.status !== 0) throw new Error(`${path} child failed: ${r.stderr}`);
       return JSON.parse(r.stdout.trim().split("\n").pop()!) as ChildResult;
@@ -175,16 +182,16 @@ async function main() {
     // The summarised path in `repeat` fresh processes: one process's median moves with its JIT
     // and GC timing (±25% on this machine), so the figure is the median of their medians, with
     // the range, and the highest peak and steady RSS of any of them.
-    const repeats = Array.from({ length: Number(values.repeat) }, () => run("summary", values.runs!));
+    const repeats = Array.from({ length: Number(values.repeat) }, () => run("summary", values.runs!, values.warmup!));
     const byMs = [...repeats].sort((a, b) => a.ms - b.ms);
     const summary = { ...byMs[Math.floor(byMs.length / 2)]!, maxRssMiB: Math.max(...repeats.map((r) => r.maxRssMiB)), rssAfterMiB: Math.max(...repeats.map((r) => r.rssAfterMiB)) };
     // Diagnostic, not a target: the same evaluations with a full collection after each. The RSS
     // right after the last collection is what the process keeps between evaluations; the gap to
     // steadyRssMiB is garbage V8's heap growth lets pile up (its peak is not reported: a
     // compacting collection itself takes memory for a moment).
-    const live = run("summary", values.runs!, true);
-    const columnar = n <= Number(values["columnar-max"]) ? run("columnar", values["other-runs"]!) : null;
-    const row = n <= Number(values["row-max"]) ? run("row", values["other-runs"]!) : null;
+    const live = run("summary", values.runs!, values.warmup!, true);
+    const columnar = n <= Number(values["columnar-max"]) ? run("columnar", values["other-runs"]!, "0") : null;
+    const row = n <= Number(values["row-max"]) ? run("row", values["other-runs"]!, "0") : null;
     // The three paths must reach the same evaluation (the dataset hash differs by design: /3 vs /2).
     for (const other of [columnar, row]) if (other && (other.sampleSize !== summary.sampleSize || other.results !== summary.results)) throw new Error("paths disagree");
     if (live.results !== summary.results || live.datasetHash !== summary.datasetHash) throw new Error("the collected run reached another evaluation");
@@ -194,14 +201,14 @@ async function main() {
     const r1 = (x: number | undefined) => (x === undefined ? null : Math.round(x * 10) / 10);
     const result = {
       traces: n, days, verdictMs: r1(summary.ms), verdictMsRange: [r1(byMs[0]!.ms), r1(byMs[byMs.length - 1]!.ms)], windowMs: r1(summary.windowMs), bootstrapMs: r1(summary.bootstrapMs), columnarWindowMs: r1(columnar?.windowMs), rowWindowMs: r1(row?.windowMs), columnarMs: r1(columnar?.ms), rowPathMs: r1(row?.ms), peakRssMiB: r1(summary.maxRssMiB),
-      steadyRssMiB: r1(summary.rssAfterMiB), rssAfterCollectionMiB: r1(live.rssAfterMiB), rssBeforeEvaluationMiB: r1(summary.rssBeforeMiB), firstVerdictMs: r1(summary.firstMs), sampleSize: summary.sampleSize, segments: s.segments, tail: Number(values.tail),
+      steadyRssMiB: r1(summary.rssAfterMiB), rssAfterCollectionMiB: r1(live.rssAfterMiB), rssBeforeEvaluationMiB: r1(summary.rssBeforeMiB), warmupVerdictMs: r1(median(repeats.map((r) => r.warmupMs ?? NaN))), firstVerdictMs: r1(summary.firstMs), sampleSize: summary.sampleSize, segments: s.segments, tail: Number(values.tail),
       setupMs: Math.round(s.setupMs), setup: n <= Number(values["row-max"]) ? "rows + pack" : "segments written directly",
       columnarPeakRssMiB: r1(columnar?.maxRssMiB), rowPeakRssMiB: r1(row?.maxRssMiB),
     };
     results.push(result);
     process.stdout.write(JSON.stringify(result) + "\n");
   }
-  process.stdout.write(JSON.stringify({ results, runs: Number(values.runs), otherRuns: Number(values["other-runs"]), columnarMax: Number(values["columnar-max"]), rowMax: Number(values["row-max"]) }) + "\n");
+  process.stdout.write(JSON.stringify({ results, runs: Number(values.runs), warmup: Number(values.warmup), otherRuns: Number(values["other-runs"]), columnarMax: Number(values["columnar-max"]), rowMax: Number(values["row-max"]) }) + "\n");
 }
 
 await main();
