@@ -14,7 +14,7 @@
  * Not here: `--heap-growing-percent=20`, which holds the old generation to 1.2× what is live
  * between full collections (V8 lets it reach ~3×): gates then peak at ~110 MiB at 1 M and 10 M
  * traces instead of 136–140, but still 128–130 MiB at 100 M, run up to ~55% slower there, and
- * recommend's p99 rises from 6–10 to 11 ms (bench:gate, bench:recommend; docs/scaling.md). A
+ * recommend's p99 rises from 6–13 to 11–16 ms (bench:gate, bench:recommend; docs/scaling.md). A
  * memory-bound deployment adds it to this list.
  */
 export const NODE_HEAP_FLAGS: readonly string[] = ["--max-semi-space-size=2"];
