@@ -6,26 +6,14 @@
  * and the 15-minute intraday pack make the window common.
  */
 import { describe, expect, it } from "vitest";
-import { fairnessPolicySchema } from "../../worker/domain/policy.js";
 import { createColumnarWindowReader } from "../../worker/engine/columnar-window.js";
-import { createReferenceKernels } from "../../worker/engine/kernels/reference.js";
 import { DAY_MS } from "../../worker/engine/segment-codec.js";
 import { packTraces } from "../../worker/services/pack.js";
-import type { TenantStore } from "../../worker/store/tenant-store.js";
-import { createTestTenantStore } from "../helpers/tenant-db.js";
-
-const kernels = createReferenceKernels();
-const NOW = Date.parse("2026-03-10T12:00:00.000Z");
-const DAY = Math.floor((NOW - 3 * DAY_MS) / DAY_MS);
-const deps = { clock: () => new Date(NOW), newId: () => crypto.randomUUID() };
-const FROM = new Date(NOW - 7 * DAY_MS);
-const TO = new Date(NOW);
+import { DAY, deps, FROM, kernels, NOW, racingStore, TO, tenantWithPolicyOnA } from "../helpers/pack-race.js";
 
 describe("an erasure racing a pack", () => {
   it("no erased protected value reaches a segment", async () => {
-    const { client, store } = await createTestTenantStore();
-    const policy = fairnessPolicySchema.parse({ enabled: true, sensitiveAttribute: "a", thresholds: { demographicParityGap: 0.9 } });
-    await store.write([store.governance.putPolicyStmt(policy, "test", new Date(NOW).toISOString())]);
+    const { client, store } = await tenantWithPolicyOnA();
     // Privacy mode: "a" is held as a protected attribute (person k), not on the trace.
     await store.traces.insert(Array.from({ length: 12 }, (_, i) => ({
       id: `t${i}`, flowKey: "f", version: 1, customerId: `c${i}`, customerKey: i < 4 ? "k" : null, attributes: (i < 4 ? {} : { a: "y" }) as Record<string, string>,
@@ -34,23 +22,9 @@ describe("an erasure racing a pack", () => {
     await store.protectedAttributes.upsert([{ customerKey: "k", attributes: { a: "x" } }], new Date(NOW).toISOString());
 
     // The erasure commits after the packer has read the day's rows, before its pack commits.
-    let raced = false;
-    const packer: TenantStore = {
-      ...store,
-      segments: {
-        ...store.segments,
-        unpackedRows: async (...a: Parameters<TenantStore["segments"]["unpackedRows"]>) => {
-          const rows = await store.segments.unpackedRows(...a);
-          if (!raced && rows.length > 0) {
-            raced = true;
-            await store.write(store.protectedAttributes.eraseStmts("k"));
-          }
-          return rows;
-        },
-      },
-    };
-    await packTraces(deps, packer).catch(() => {}); // may abort; must not store the erased values
-    expect(raced).toBe(true);
+    const packer = racingStore(store, "unpackedRows", () => store.write(store.protectedAttributes.eraseStmts("k")));
+    await packTraces(deps, packer.store).catch(() => {}); // may abort; must not store the erased values
+    expect(packer.raced()).toBe(true);
     expect(await store.protectedAttributes.describe("k")).toMatchObject({ stored: false });
 
     // After the erasure the person's four traces carry no "a": no read may count them as "x".

@@ -6,28 +6,17 @@
  * 21..25 gets traces 1..5 marked as its own — counts and hash go wrong for good.
  */
 import { describe, expect, it } from "vitest";
-import { fairnessPolicySchema } from "../../worker/domain/policy.js";
-import { createReferenceKernels } from "../../worker/engine/kernels/reference.js";
 import { DAY_MS } from "../../worker/engine/segment-codec.js";
 import { createSummaryWindowReader } from "../../worker/engine/summary-window.js";
 import { createRowWindowReader } from "../../worker/engine/window.js";
 import { packTraces } from "../../worker/services/pack.js";
 import type { TenantStore } from "../../worker/store/tenant-store.js";
 import { oracleMerkleHash } from "../helpers/dataset-hash-oracle.js";
-import { createTestTenantStore } from "../helpers/tenant-db.js";
-
-const kernels = createReferenceKernels();
-const NOW = Date.parse("2026-03-10T12:00:00.000Z");
-const DAY = Math.floor((NOW - 3 * DAY_MS) / DAY_MS);
-const deps = { clock: () => new Date(NOW), newId: () => crypto.randomUUID() };
-const FROM = new Date(NOW - 7 * DAY_MS);
-const TO = new Date(NOW);
+import { DAY, deps, FROM, kernels, NOW, racingStore, TO, tenantWithPolicyOnA } from "../helpers/pack-race.js";
 
 describe("a pack racing an erasure that unpacks its day", () => {
   it("marks exactly the traces it encoded (or aborts)", async () => {
-    const { client, store } = await createTestTenantStore();
-    const policy = fairnessPolicySchema.parse({ enabled: true, sensitiveAttribute: "a", thresholds: { demographicParityGap: 0.9 } });
-    await store.write([store.governance.putPolicyStmt(policy, "test", new Date(NOW).toISOString())]);
+    const { client, store } = await tenantWithPolicyOnA();
     const trace = (i: number) => ({
       id: `t${i}`, flowKey: "f", version: 1, customerId: `c${i}`, customerKey: i === 0 ? "k" : null, attributes: { a: i < 20 ? "x" : "y" },
       selected: i % 3 === 0, score: 0.5, offers: null, converted: i % 4 === 0, source: "bulk" as const, createdAt: DAY * DAY_MS + 1000 * i,
@@ -39,25 +28,11 @@ describe("a pack racing an erasure that unpacks its day", () => {
     await store.traces.insert(Array.from({ length: 5 }, (_, i) => trace(20 + i)));
 
     // Packer B reads the five back-filled rows; an erasure of "k" unpacks the day before B's pack commits.
-    let raced = false;
-    const b: TenantStore = {
-      ...store,
-      segments: {
-        ...store.segments,
-        unpackedRows: async (...a: Parameters<TenantStore["segments"]["unpackedRows"]>) => {
-          const rows = await store.segments.unpackedRows(...a);
-          if (!raced && rows.length > 0) {
-            raced = true;
-            await store.write(store.protectedAttributes.eraseStmts("k"));
-          }
-          return rows;
-        },
-        mergeableDays: async () => [],
-      },
-    };
+    const race = racingStore(store, "unpackedRows", () => store.write(store.protectedAttributes.eraseStmts("k")));
+    const b: TenantStore = { ...race.store, segments: { ...race.store.segments, mergeableDays: async () => [] } };
     // B may abort (segment_pack_conflict) or pack; it must not mark other traces.
     await packTraces(deps, b, { maxRowsPerSegment: 10 }).catch(() => {});
-    expect(raced).toBe(true);
+    expect(race.raced()).toBe(true);
 
     // Whatever B committed, its segment must hold the traces it encoded (the back-filled
     // seqs 21..25), and a window read must count what a read of the unpacked rows counts.

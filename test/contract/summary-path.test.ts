@@ -22,6 +22,7 @@ import type { TenantStore } from "../../worker/store/tenant-store.js";
 import { oracleMerkleHash } from "../helpers/dataset-hash-oracle.js";
 import { createTestTenantStore } from "../helpers/tenant-db.js";
 import { TRACE_BASE, traceArbitrary, traceFromGen } from "../helpers/trace-gen.js";
+import { racingStore } from "../helpers/pack-race.js";
 
 const kernels = createReferenceKernels();
 const traceArb = traceArbitrary({ a: ["x", "y", "z", null, undefined], b: [0, 1, 2, true, "1", undefined] });
@@ -205,24 +206,17 @@ describe("summarised path ≡ columnar path ≡ row path", () => {
     const pieces = await segments();
     // A late outcome for one of the merged traces, recorded while the merge's rows are encoded
     // (stamped before its snapshot, so not made a delta): that merge aborts, the next one has it.
-    let outcome = false;
-    const racing: TenantStore = {
-      ...store,
-      segments: {
-        ...store.segments,
-        segmentRows: async (...a: Parameters<TenantStore["segments"]["segmentRows"]>) => {
-          const rows = await store.segments.segmentRows(...a);
-          const unlabelled = rows.find((r) => r.converted === null);
-          if (!outcome && unlabelled) {
-            outcome = true;
-            const id = String((await client.execute({ sql: "SELECT id FROM decision_traces WHERE seq = ?", args: [unlabelled.seq] })).rows[0]!.id);
-            await store.traces.recordOutcome(id, true, new Date(now - 60_000).toISOString());
-          }
-          return rows;
-        },
+    const racing = racingStore(
+      store,
+      "segmentRows",
+      async (rows) => {
+        const unlabelled = rows.find((r) => r.converted === null)!;
+        const id = String((await client.execute({ sql: "SELECT id FROM decision_traces WHERE seq = ?", args: [unlabelled.seq] })).rows[0]!.id);
+        await store.traces.recordOutcome(id, true, new Date(now - 60_000).toISOString());
       },
-    };
-    const raced = await packTraces(deps, racing, { maxRowsPerSegment: 16 });
+      (rows) => rows.some((r) => r.converted === null),
+    );
+    const raced = await packTraces(deps, racing.store, { maxRowsPerSegment: 16 });
     expect(raced.conflicts).toBe(1);
     const withOutcome = await compareAll(client, store, now);
     expect(withOutcome).not.toEqual(before);
@@ -232,23 +226,9 @@ describe("summarised path ≡ columnar path ≡ row path", () => {
     // An erasure that unpacks the person's days commits first: the merge aborts, the erased values stay out.
     await store.traces.insert(traces.slice(0, 12).map((t, i) => ({ ...t, id: `again-${i}` })));
     await packTraces(deps, store, { maxRowsPerSegment: 4 });
-    let erased = false;
-    const erasing: TenantStore = {
-      ...store,
-      segments: {
-        ...store.segments,
-        segmentRows: async (...a: Parameters<TenantStore["segments"]["segmentRows"]>) => {
-          const rows = await store.segments.segmentRows(...a);
-          if (!erased) {
-            erased = true;
-            await store.write(store.protectedAttributes.eraseStmts("k"));
-          }
-          return rows;
-        },
-      },
-    };
-    await packTraces(deps, erasing, { maxRowsPerSegment: 16 });
-    expect(erased).toBe(true);
+    const erasing = racingStore(store, "segmentRows", () => store.write(store.protectedAttributes.eraseStmts("k")), () => true);
+    await packTraces(deps, erasing.store, { maxRowsPerSegment: 16 });
+    expect(erasing.raced()).toBe(true);
     const stored = await client.execute("SELECT dict FROM segment_columns WHERE attribute = 'b'");
     for (const r of stored.rows) expect(JSON.parse(String(r.dict))).not.toContain("secret");
     await compareAll(client, store, now);
