@@ -73,15 +73,18 @@ export async function packTraces(deps: { clock: () => Date; newId: () => string 
   const policy = await store.governance.getPolicy();
   const rp = policy ? resolvePolicy(policy) : null;
   const specs = rp ? slicesOf([...rp.attributes]).map((s) => s.attributes) : [];
+  /** Taken before rows are read: outcomes stamped after it are re-read as deltas by the store. */
+  const snapshotNow = () => new Date(deps.clock().getTime() - SNAPSHOT_MARGIN_MS).toISOString();
+  const encode = (day: number, rows: Parameters<typeof encodeSegment>[1]) => withStatistics(encodeSegment(day, rows), specs, rp?.calibrationBins ?? 0);
   /** Packs the day's unpacked traces (with seq ≤ maxSeq when given) in segments of at most maxRows. */
   const packDay = async (flowKey: string, day: number, maxSeq?: number) => {
     const dayStart = day * DAY_MS;
     const dayEnd = dayStart + DAY_MS;
     for (;;) {
-      const snapshot = new Date(deps.clock().getTime() - SNAPSHOT_MARGIN_MS).toISOString();
+      const snapshot = snapshotNow();
       const rows = await store.segments.unpackedRows(flowKey, dayStart, dayEnd, maxRows, maxSeq);
       if (rows.length === 0) break;
-      const seg = await withStatistics(encodeSegment(day, rows), specs, rp?.calibrationBins ?? 0);
+      const seg = await encode(day, rows);
       const g = sealCounts(rows, snapshot);
       await store.segments.pack(deps.newId(), flowKey, seg, dayStart, dayEnd, rows[rows.length - 1]!.seq, snapshot, deps.clock().toISOString(), rows[0]!.seq, g.protectedRows, g.settledOutcomes);
       report.segments++;
@@ -102,9 +105,9 @@ export async function packTraces(deps: { clock: () => Date; newId: () => string 
   for (const { flowKey, day } of await store.segments.mergeableDays(today / DAY_MS, maxRows, COMPACT_DAYS_PER_RUN)) {
     for (const run of mergeRuns(await store.segments.daySegments(flowKey, day), maxRows))
       await guarded(async () => {
-        const snapshot = new Date(deps.clock().getTime() - SNAPSHOT_MARGIN_MS).toISOString();
+        const snapshot = snapshotNow();
         const rows = await store.segments.segmentRows(run);
-        const seg = await withStatistics(encodeSegment(day, rows), specs, rp?.calibrationBins ?? 0);
+        const seg = await encode(day, rows);
         const g = sealCounts(rows, snapshot);
         await store.segments.merge(run, deps.newId(), flowKey, seg, snapshot, deps.clock().toISOString(), g.protectedRows, g.settledOutcomes);
       });
