@@ -8,9 +8,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, rea
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createClient } from "@libsql/client";
 import { type Client, type Migration, parseMigrations } from "../store/sql.js";
-import { createNativeLibsqlClient } from "./libsql-native.js";
 import { createThreadLibsqlClient } from "./libsql-thread.js";
 
 const MIGRATIONS_DIR = fileURLToPath(new URL("../store/migrations/", import.meta.url));
@@ -94,7 +92,7 @@ export async function openLibsql(url: string, authToken: string | undefined, dat
       }
       return client;
     }
-    const client = fileDriver === "native" ? createNativeLibsqlClient(path) : createClient({ url: "file:" + path, intMode: "number" });
+    const client = fileDriver === "native" ? (await import("./libsql-native.js")).createNativeLibsqlClient(path) : await remoteClient({ url: "file:" + path });
     try {
       await client.execute("PRAGMA journal_mode = WAL");
       await client.execute("PRAGMA synchronous = FULL");
@@ -105,7 +103,17 @@ export async function openLibsql(url: string, authToken: string | undefined, dat
     }
     return client;
   }
-  return createClient({ url, authToken, intMode: "number" });
+  return remoteClient({ url, authToken });
+}
+
+/**
+ * @libsql/client, loaded only when a database is opened through it (a libsql server or Turso
+ * URL, or the "client" file driver): the default embedded files never use it, and loading it
+ * costs a gateway ~10 MiB of RSS (its HTTP/WebSocket stack and the native driver it wraps).
+ */
+async function remoteClient(config: { url: string; authToken?: string }): Promise<Client> {
+  const { createClient } = await import("@libsql/client");
+  return createClient({ ...config, intMode: "number" });
 }
 
 /**
