@@ -75,7 +75,28 @@ async function compareAll(client: Awaited<ReturnType<typeof createTestTenantStor
   const col = createColumnarWindowReader(store.window, kernels);
   // Counts the segments whose columns a read loads: a warm read loads only those the window cuts.
   let loaded = 0;
-  const counted = { ...store.window, loadSegmentColumns: (m: Parameters<TenantStore["window"]["loadSegmentColumns"]>[0], a: readonly string[]) => (loaded++, store.window.loadSegmentColumns(m, a)) };
+  // And keeps every BLOB the store handed the reader: once a read is done it must have handed
+  // each one back (engine/release-blobs) — while its tables still equal the row path's.
+  let handed: unknown[] = [];
+  const counted = {
+    ...store.window,
+    loadSegmentColumns: async (m: Parameters<TenantStore["window"]["loadSegmentColumns"]>[0], a: readonly string[]) => {
+      loaded++;
+      const d = await store.window.loadSegmentColumns(m, a);
+      handed.push(d.time, d.selected, d.outcome, d.score, ...d.columns.map((c) => c?.codes));
+      return d;
+    },
+    windowStatistics: async (...x: Parameters<TenantStore["window"]["windowStatistics"]>) => {
+      const r = await store.window.windowStatistics(...x);
+      handed.push(...r.summaries.map((b) => b.body));
+      return r;
+    },
+  };
+  const released = () => {
+    const blobs = handed.filter((b): b is ArrayBuffer => b instanceof ArrayBuffer);
+    handed = [];
+    return blobs.filter((b) => b.byteLength > 0).length;
+  };
   const sum = createSummaryWindowReader(counted, kernels, { pageSize: 5 });
   for (const attributes of [["a"], ["b", "a"], ["a", "b"], ["b", "a", "hc"]])
     for (const days of [1, 3, 7, 10])
@@ -86,9 +107,12 @@ async function compareAll(client: Awaited<ReturnType<typeof createTestTenantStor
         const expected = await row.sliceTables("f", attributes, from, to, o);
         expect(await col.sliceTables("f", attributes, from, to, o)).toEqual(expected);
         // Cold (computes and memoises what is missing), then warm (reads only what is stored).
+        handed = [];
         const cold = await sum.readWindow("f", attributes, from, to, o);
+        expect(released()).toBe(0);
         loaded = 0;
         const warm = await sum.readWindow("f", attributes, from, to, o);
+        expect(released()).toBe(0);
         const cut = (await store.window.segmentList("f", from.getTime(), to.getTime())).segments.filter(
           (m) => m.createdMin < from.getTime() || m.createdMax >= to.getTime() || attributes.some((a) => m.unpackedAttributes.includes(a)),
         );

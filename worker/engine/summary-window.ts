@@ -16,6 +16,7 @@ import { slicesOf } from "../domain/slices.js";
 import { decodeSummary } from "../domain/summary-codec.js";
 import { DEFAULT_CALIBRATION_BINS } from "../domain/calibration.js";
 import { type Accumulators, addSegmentColumns, addSegmentRows, unpacksAny } from "./columnar-window.js";
+import { releaseBlobs } from "./release-blobs.js";
 import type { CodedColumn } from "./dataset-hash.js";
 import type { Kernels } from "./kernels/types.js";
 import { closeRead, consistentRead, type GenerationRead } from "./consistent-read.js";
@@ -32,6 +33,9 @@ type Prepared = { leaf: SegmentLeaf; memo: Promise<void> | null };
 
 /** A segment's columns and outcome deltas, as read for counting it from its columns. */
 type SegmentData = { data: Awaited<ReturnType<Source["loadSegmentColumns"]>>; deltas: Awaited<ReturnType<Source["segmentDeltas"]>> };
+
+/** A segment's BLOBs as read: its shared columns and its attribute columns' codes. */
+const segmentBlobs = (d: SegmentData["data"]) => [d.time, d.selected, d.outcome, d.score, ...d.columns.map((c) => c?.codes)];
 
 /** Whether the window's bounds [f, t) cut the segment (its first or last day). */
 const isCut = (meta: SegmentMeta, f: number, t: number) => meta.createdMin < f || meta.createdMax >= t;
@@ -130,6 +134,8 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
     } else if (sums.every((x) => x !== null)) sums.forEach((x, i) => s.accs[i]!.addSummary(x!));
     // An intersection with more combinations than u16 codes name: counted from the rows.
     else await addSegmentRows(source, s, null, meta, attributes, f, t);
+    // Counted (the accumulators copy what they add) and hashed: nothing reads the columns again.
+    if (pre) releaseBlobs(segmentBlobs(pre.data));
     // A memo that fails (a busy or read-only store) costs the next read a column scan, nothing else.
     return { leaf, memo: memo && settled ? source.memoiseSegment(meta.id, leaf.deltaCount, memo).catch(() => {}) : null };
   }
@@ -228,6 +234,8 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
       },
     });
     await Promise.all(memos);
+    // Every whole segment has been added (the merge awaited each): the bodies' views are done with.
+    releaseBlobs(stats.summaries.map((x) => x.body));
     return closeRead(source, flowKey, generation, async () => ({ slices: s.tables(), datasetHash: h ? await h.digest() : "", rows: h?.rows ?? 0 }));
   }
 
