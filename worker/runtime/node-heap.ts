@@ -11,10 +11,12 @@
  * frequent scavenges: bench:recommend made up to ~10% fewer requests a second with it
  * (docs/scaling.md). A deployment that prefers throughput drops the flag here.
  *
- * Not here: `--heap-growing-percent=20`, which holds the old generation to 1.2× what is live
- * between full collections (V8 lets it reach ~3×): gates then peak at ~110 MiB at 1 M and 10 M
- * traces instead of 136–140, but still 128–130 MiB at 100 M, run up to ~55% slower there, and
- * recommend's p99 rises from 6–13 to 11–16 ms (bench:gate, bench:recommend; docs/scaling.md). A
- * memory-bound deployment adds it to this list.
+ * Why `--heap-growing-percent=100`: after a full collection V8 lets the old generation grow to
+ * as much as 4× what survived before it collects again, and a gate's promoted garbage (a read's
+ * objects outlive the minor collections of its awaits) fills that room: at 100 M traces the
+ * peak was ~140 MiB. Capped at 2× it is 121–126 MiB (1 M and 10 M: ~110), with verdicts and
+ * recommend's rate and p99 unchanged within this machine's noise. Tighter caps cost time:
+ * 1.5× made a 1 M-trace verdict ~50% slower, 1.2× also raised recommend's p99 (bench:gate,
+ * bench:recommend; docs/scaling.md). A deployment with memory to spare drops it here.
  */
-export const NODE_HEAP_FLAGS: readonly string[] = ["--max-semi-space-size=2"];
+export const NODE_HEAP_FLAGS: readonly string[] = ["--max-semi-space-size=2", "--heap-growing-percent=100"];
