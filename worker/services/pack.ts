@@ -61,13 +61,15 @@ export async function packTraces(deps: { clock: () => Date; newId: () => string 
   const intraday = opts.intraday ? { lagMs: opts.intraday.lagMs ?? INTRADAY_LAG_MS, minRows: opts.intraday.minRows ?? INTRADAY_MIN_ROWS } : null;
   const cutoff = intraday ? Math.max(today, now - intraday.lagMs) : today;
   const report: PackReport = { segments: 0, traces: 0, compactedDays: 0, conflicts: 0 };
-  /** Runs one guarded step; one that lost a race is counted and the run goes on to the next. */
-  const guarded = async (step: () => Promise<void>) => {
+  /** Runs one guarded step (true: it committed); one that lost a race is counted and the run goes on to the next. */
+  const guarded = async (step: () => Promise<void>): Promise<boolean> => {
     try {
       await step();
+      return true;
     } catch (e) {
       if (!(e instanceof ConflictError && e.code === "segment_pack_conflict")) throw e;
       report.conflicts++;
+      return false;
     }
   };
   const policy = await store.governance.getPolicy();
@@ -103,15 +105,19 @@ export async function packTraces(deps: { clock: () => Date; newId: () => string 
     if (intraday && prefix.maxSeq !== null && prefix.rows >= intraday.minRows) await guarded(() => packDay(flowKey, day, prefix.maxSeq!));
   }
   for (const { flowKey, day } of await store.segments.mergeableDays(today / DAY_MS, maxRows, COMPACT_DAYS_PER_RUN)) {
-    for (const run of mergeRuns(await store.segments.daySegments(flowKey, day), maxRows))
-      await guarded(async () => {
+    // A day counts as compacted when at least one of its merges committed, not when all lost their race.
+    let merged = false;
+    for (const run of mergeRuns(await store.segments.daySegments(flowKey, day), maxRows)) {
+      const committed = await guarded(async () => {
         const snapshot = snapshotNow();
         const rows = await store.segments.segmentRows(run);
         const seg = await encode(day, rows);
         const g = sealCounts(rows, snapshot);
         await store.segments.merge(run, deps.newId(), flowKey, seg, snapshot, deps.clock().toISOString(), g.protectedRows, g.settledOutcomes);
       });
-    report.compactedDays++;
+      merged ||= committed;
+    }
+    if (merged) report.compactedDays++;
   }
   return report;
 }
