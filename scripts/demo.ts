@@ -119,7 +119,7 @@ async function main() {
     step("7.", "the override expires; the daily recheck finds drift and pauses the flow");
     await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(ap.body.expiresAt) - Date.now() + 300)));
     const rc = ok(await fg.call("runCron", { token: srv.cronSecret }));
-    const mine = rc.body.tenants.find((t) => t.tenantId === tenant.body.id) as { status: string; paused: { flowKey: string; violations: string[] }[] } | undefined;
+    const mine = ("tenants" in rc.body ? rc.body.tenants : []).find((t) => t.tenantId === tenant.body.id) as { status: string; paused: { flowKey: string; violations: string[] }[] } | undefined;
     show("recheck", { status: mine?.status, paused: mine?.paused.map((p) => ({ flowKey: p.flowKey, violations: p.violations })) });
     const rec = await fg.call("recommend", { token: publisher, body: { customerId: "late", decisionFlowKey: "nbo-cards", attributes: { ageBand: "65+" } } });
     show(`recommend on the paused flow → ${rec.status}`, rec.ok ? "served?!" : rec.body.code);

@@ -3,7 +3,9 @@
  * The store deadline on Workers (`@libsql/client/web` in real workerd): a
  * tenant whose region's sqld is frozen with SIGSTOP gets 503 store_unavailable
  * within FAIRGATE_STORE_TIMEOUT_MS while a tenant in another region is served,
- * and the scheduled-style HTTP recheck reports only the frozen tenant failed.
+ * and the scheduled work run over the HTTP cron route (the expiry sweep: with
+ * wrangler.toml's queue bound the recheck is enqueued instead, see
+ * worker-queue.test.ts) reports only the frozen tenant failed.
  * sqld is always continued and stopped in afterAll.
  */
 import { join, resolve } from "node:path";
@@ -68,9 +70,10 @@ describe("[worker] a frozen tenant database server", () => {
     expect(r.ms).toBeLessThan(DEADLINE_MS + 2000);
     expect(other.status).toBe(200);
 
-    const res = await fetch(origin + "/api/v1/cron/fairness-recheck", { headers: { authorization: `Bearer ${cronSecret}` } });
+    const res = await fetch(origin + "/api/v1/cron/fairness-recheck?job=expiry-sweep", { headers: { authorization: `Bearer ${cronSecret}` } });
     expect(res.status).toBe(200);
-    const report = (await res.json()) as { tenants: { tenantId: string; status: string; error?: string }[] };
+    const report = (await res.json()) as { tenants: { tenantId: string; status: string; error?: string }[]; failedTenants: number };
+    expect(report.failedTenants).toBe(1);
     const byId = new Map(report.tenants.map((t) => [t.tenantId, t]));
     expect(byId.get(stuck.id)).toMatchObject({ status: "failed", error: "store_unavailable" });
     expect(byId.get(fine.id)?.status).not.toBe("failed");

@@ -15,7 +15,8 @@
  * cron trigger enqueues one intraday-pack message per tenant on the same queue;
  * the consumer packs a tenant's traces older than the lag into a segment (read
  * straight from its sqld database), a redelivery packs nothing new, and the
- * unreachable tenant's pack message ends in the dead-letter queue too.
+ * unreachable tenant's pack message ends in the dead-letter queue too. The
+ * secret-guarded HTTP cron route fans both jobs out the same way.
  *
  * `miniflare` is wrangler's own runtime package (wrangler 4.86.0 pins it exactly),
  * used directly because a second Worker (the dead-letter reader) is needed beside
@@ -37,6 +38,7 @@ import { PLATINUM_FLOW } from "./story.case.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const adminToken = "queue-admin-token-" + crypto.randomUUID();
+const cronSecret = "queue-cron-secret-" + crypto.randomUUID();
 const QUEUE = "fairgate-recheck";
 const DLQ = "fairgate-recheck-dlq";
 const DAILY_CRON = "0 3 * * *";
@@ -141,6 +143,7 @@ beforeAll(async () => {
           ...workerOptions.bindings,
           FAIRGATE_CONTROL_DB_URL: control.url,
           FAIRGATE_ADMIN_TOKEN: adminToken,
+          FAIRGATE_CRON_SECRET: cronSecret,
           FAIRGATE_EVIDENCE_SIGNING_KEY: generateSeed(),
           FAIRGATE_REGIONS: JSON.stringify({ eu: { url: eu.url }, down: { url: down.url } }),
           FAIRGATE_DEFAULT_REGION: "eu",
@@ -315,5 +318,21 @@ describe("[worker] the daily recheck over a Cloudflare Queue", () => {
     } finally {
       db.close();
     }
+  });
+  it("the secret-guarded cron route fans out as the triggers do: the recheck and the packs are enqueued, the consumer runs them", async () => {
+    const fairRechecks = (await evaluationsOf(t.fair)).filter((e) => e.trigger === "recheck").length;
+    const tenants = (await http.get("/api/v1/admin/tenants", adminToken)).body.items.length as number;
+    const recheck = await http.request("GET", "/api/v1/cron/fairness-recheck", { token: cronSecret });
+    expect(recheck.status, JSON.stringify(recheck.body)).toBe(200);
+    // Enqueued, not run in the request: the report is the count, and nothing was evaluated by it.
+    expect(recheck.body).toEqual({ runKey: expect.any(String), enqueued: tenants });
+    expect((await evaluationsOf(t.fair)).filter((e) => e.trigger === "recheck")).toHaveLength(fairRechecks);
+    await until("the consumer's recheck of the fair tenant", async () => (await evaluationsOf(t.fair)).filter((e) => e.trigger === "recheck").length > fairRechecks);
+    const sweep = await http.request("GET", "/api/v1/cron/fairness-recheck?job=expiry-sweep", { token: cronSecret });
+    expect(sweep.status, JSON.stringify(sweep.body)).toBe(200);
+    // The expiry sweep itself ran here (the unreachable tenant's failed); the packs were enqueued.
+    expect(sweep.body).toMatchObject({ packed: null, packEnqueued: tenants, failedTenants: 1 });
+    // Without the secret the route refuses.
+    expect((await http.request("GET", "/api/v1/cron/fairness-recheck", { token: "wrong" })).status).toBe(401);
   });
 });

@@ -4,6 +4,7 @@
  */
 import type { Principal } from "../domain/roles.js";
 import type { Logger } from "../observability/logger.js";
+import type { ScheduledJobs } from "../services/scheduled-jobs.js";
 import type { PdfRenderer } from "../report/pdf.js";
 import type { RecheckDeps } from "../services/recheck.js";
 import type { ChainAnchorStore, OutboxSignal, TenantHandle } from "../services/store-types.js";
@@ -49,6 +50,8 @@ export interface AppDeps extends RecheckDeps {
   verifyAdminToken(token: string): Promise<boolean>;
   /** Secret guarding the HTTP cron route; null turns the route off (404). */
   cronSecret: string | null;
+  /** How the cron route runs the scheduled jobs: as this runtime's own triggers do (absent: inline). */
+  scheduledJobs?: ScheduledJobs;
   placement: Placement;
   limits: Limits;
   /** Commits that queued alerts are signalled here; delivery listens. */

@@ -13,7 +13,9 @@
  * The sweep likewise: with the binding it runs the expiry sweep and enqueues
  * one intraday-pack message per tenant on the same queue, which `queue` packs
  * (services/pack-queue; services/queue-consumer tells the jobs apart); without
- * it, it packs every tenant in its own invocation.
+ * it, it packs every tenant in its own invocation. The secret-guarded HTTP cron
+ * route runs both jobs the same way (services/scheduled-jobs), so an external
+ * scheduler gets the queue's fan-out too.
  *
  * Alerts: an isolate has no life between requests, so the in-process delivery
  * loop is off. Commits that queue alerts are collected per isolate; the entry
@@ -31,8 +33,9 @@ import type { TenantRegistry } from "../store/tenant-registry.js";
 import type { TraceWrite } from "../store/tenant/traces.js";
 import { createOutboxCollector, drainQueued } from "../services/alert-drain.js";
 import { createOutboxSignal, type OutboxSignal } from "../store/tenant/outbox-signal.js";
-import { runScheduledSweep, runScheduledWork, type ScheduledReport, type ScheduledSweepReport } from "../services/scheduled.js";
-import { enqueueTenantRechecks, type RecheckProducer } from "../services/recheck-queue.js";
+import type { ScheduledSweepReport } from "../services/scheduled.js";
+import { createInlineJobs, createQueuedJobs, type RecheckRun, type ScheduledJobs } from "../services/scheduled-jobs.js";
+import type { RecheckProducer } from "../services/recheck-queue.js";
 import type { PackProducer } from "../services/pack-queue.js";
 import { consumeQueueMessage } from "../services/queue-consumer.js";
 import { runPool } from "../services/recheck-pool.js";
@@ -73,6 +76,8 @@ export interface WorkerState {
   deps: AppDeps;
   app: ReturnType<typeof createApp>;
   logger: Logger;
+  /** The scheduled jobs as every trigger of this isolate runs them (its cron, the HTTP route). */
+  jobs: ScheduledJobs;
 }
 
 function openHttpClient(url: string, authToken: string | undefined): Client {
@@ -114,9 +119,13 @@ async function buildState(env: Record<string, unknown>, bundle: WorkerBundle & W
     logger,
     outbox,
   });
-  const wrapped: AppDeps = { ...deps, tenants: perRequestTraceWrites(deps.tenants) };
+  const base: AppDeps = { ...deps, tenants: perRequestTraceWrites(deps.tenants) };
+  // `env` is this state's key (createWorkerRuntime), so its queue binding is this state's too.
+  const producer = recheckProducer(env);
+  const jobs = producer ? createQueuedJobs(base, producer) : createInlineJobs(base);
+  const wrapped: AppDeps = { ...base, scheduledJobs: jobs };
   logger.info("isolate ready", { regions: Object.keys(regions), kernels: wrapped.kernels.name });
-  return { config, deps: wrapped, app: createApp(wrapped, { alertDelivery: "off" }), logger };
+  return { config, deps: wrapped, app: createApp(wrapped, { alertDelivery: "off" }), logger, jobs };
 }
 
 /**
@@ -157,13 +166,9 @@ export function createWorkerRuntime(bundle: WorkerBundle & WorkerDocsBundle) {
      * The daily trigger (for `scheduled()`): with the queue bound, one message per
      * tenant; without it, the recheck of every tenant here, then a drain of every outbox.
      */
-    async scheduled(env: Record<string, unknown>, scheduledTime: Date, cron: string): Promise<ScheduledReport | { runKey: string; enqueued: number }> {
-      const { deps, logger } = await state(env);
-      const producer = recheckProducer(env);
-      if (!producer) return runScheduledWork(deps, scheduledTime, logger, { trigger: "schedule", cron });
-      const r = await enqueueTenantRechecks(deps, producer, scheduledTime);
-      logger.info("fairness recheck enqueued", { ...r, trigger: "schedule", cron });
-      return r;
+    async scheduled(env: Record<string, unknown>, scheduledTime: Date, cron: string): Promise<RecheckRun> {
+      const { jobs, logger } = await state(env);
+      return jobs.recheck(scheduledTime, logger, { trigger: "schedule", cron });
     },
     /**
      * The recheck queue's consumer (for `queue()`): each message is one tenant's
@@ -187,9 +192,8 @@ export function createWorkerRuntime(bundle: WorkerBundle & WorkerDocsBundle) {
      * the sweep's cron trigger).
      */
     async sweep(env: Record<string, unknown>, scheduledTime: Date, cron: string): Promise<ScheduledSweepReport> {
-      const { deps, logger } = await state(env);
-      const producer = recheckProducer(env);
-      return runScheduledSweep(deps, logger, { trigger: "schedule", cron, scheduledTime: scheduledTime.toISOString() }, producer ? { packQueue: { producer, scheduledTime } } : {});
+      const { jobs, logger } = await state(env);
+      return jobs.sweep(scheduledTime, logger, { trigger: "schedule", cron });
     },
   };
 }

@@ -13,6 +13,7 @@ import {
   apiKeyWithSecretSchema,
   healthSchema,
   readySchema,
+  recheckEnqueuedSchema,
   recheckReportSchema,
   rotatedKeySchema,
   sweepReportSchema,
@@ -147,13 +148,13 @@ export const platformOperations = {
     tag: "platform",
     summary: "Run the daily recheck or the expiry sweep now",
     description:
-      "`job=fairness-recheck` (default) rechecks every active flow of every tenant with `continuousRecheck`; `job=expiry-sweep` handles ended overrides. Either then delivers due alerts (`alerts`). 404 while `FAIRGATE_CRON_SECRET` is unset.",
+      "`job=fairness-recheck` (default) rechecks every active flow of every tenant with `continuousRecheck`; `job=expiry-sweep` handles ended overrides and packs every tenant's older traces of today. Either then delivers due alerts (`alerts`). On Cloudflare Workers with the recheck queue bound, both run as the cron triggers do: the recheck enqueues one message per tenant (`{runKey, enqueued}`) and the sweep enqueues the packs (`packEnqueued`). 404 while `FAIRGATE_CRON_SECRET` is unset.",
     security: "cron",
     query: cronQuery,
     responses: {
       200: {
-        description: "the run's report (a recheck report, or with job=expiry-sweep a sweep report)",
-        schema: recheckReportSchema.or(sweepReportSchema),
+        description: "the run's report (a recheck report, or with job=expiry-sweep a sweep report; on a Worker with the queue bound, the recheck's enqueued count)",
+        schema: recheckReportSchema.or(sweepReportSchema).or(recheckEnqueuedSchema),
         example: { runKey: "2026-12-01", scheduledTime: "2026-12-01T03:00:00.000Z", tenants: [], failedTenants: 0, alerts: null },
       },
     },

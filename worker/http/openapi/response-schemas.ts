@@ -239,4 +239,6 @@ export const alertDeliveryListSchema = list(
 
 const tenantRun = z.looseObject({ tenantId: z.string(), status: z.string(), flowsChecked: z.number().int(), evaluations: z.array(z.string()) });
 export const recheckReportSchema = z.looseObject({ runKey: z.string(), scheduledTime: ts, tenants: z.array(tenantRun), failedTenants: z.number().int(), alerts: z.unknown() });
+/** A daily recheck fanned out over a Worker's queue: one message per tenant, run by the consumer. */
+export const recheckEnqueuedSchema = z.object({ runKey: z.string(), enqueued: z.number().int() });
 export const sweepReportSchema = z.looseObject({ runKey: z.string(), sweptAt: ts, tenants: z.array(tenantRun.extend({ overrides: z.array(z.string()) })), failedTenants: z.number().int(), alerts: z.unknown(), packed: z.array(z.looseObject({ tenantId: z.string(), status: z.enum(["packed", "failed", "timed_out"]) })).nullable() });
