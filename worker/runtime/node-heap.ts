@@ -15,8 +15,9 @@
  * as much as 4× what survived before it collects again, and a gate's promoted garbage (a read's
  * objects outlive the minor collections of its awaits) fills that room: at 100 M traces the
  * peak was ~140 MiB. Capped at 2× it is 121–126 MiB (1 M and 10 M: ~110), with verdicts and
- * recommend's rate and p99 unchanged within this machine's noise. Tighter caps cost time:
- * 1.5× gave 29.5 ms at 1 M in its one run (2×: 19.0 minutes later), 1.2× also raised recommend's p99 (bench:gate,
- * bench:recommend; docs/scaling.md). A deployment with memory to spare drops it here.
+ * recommend's rate and p99 unchanged within this machine's noise (--trace-gc: ~0.6 ms more
+ * full-collection work per 1 M-trace verdict). Tighter caps cost time: 1.5× gave 29.5 ms at
+ * 1 M in its one run (2×: 19.0 minutes later), and 1.2× also raised recommend's p99
+ * (bench:gate, bench:recommend; docs/scaling.md). A deployment with memory to spare drops it here.
  */
 export const NODE_HEAP_FLAGS: readonly string[] = ["--max-semi-space-size=2", "--heap-growing-percent=100"];
