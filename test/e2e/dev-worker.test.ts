@@ -17,7 +17,9 @@ let proc: ChildProcess | undefined;
 const output: string[] = [];
 
 afterAll(() => {
-  if (proc && proc.exitCode === null) proc.kill("SIGKILL");
+  // A failed run never sent SIGTERM: kill the script's whole process group, so its sqld
+  // servers and wrangler do not outlive the test (SIGKILL of the script alone orphans them).
+  if (proc?.pid && proc.exitCode === null) process.kill(-proc.pid, "SIGKILL");
 });
 
 describe("[worker] npm run dev:worker", () => {
@@ -29,6 +31,8 @@ describe("[worker] npm run dev:worker", () => {
       cwd: ROOT,
       env: { ...process.env, PORT: String(port), FAIRGATE_DATA_DIR: mkdtempSync(join(tmpdir(), "fairgate-devw-")), FAIRGATE_ADMIN_TOKEN: adminToken, FAIRGATE_CRON_SECRET: cronSecret, WRANGLER_SEND_METRICS: "false" },
       stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group (see afterAll).
+      detached: true,
     });
     proc.stdout!.on("data", (d: Buffer) => output.push(d.toString()));
     proc.stderr!.on("data", (d: Buffer) => output.push(d.toString()));
