@@ -26,7 +26,7 @@ import { errorFields, type Logger } from "../observability/logger.js";
 import { type PackReport, packTraces } from "./pack.js";
 import type { RecheckDeps } from "./recheck.js";
 import { DEFAULT_RECHECK_TENANT_BUDGET_MS, runPool } from "./recheck-pool.js";
-import { type ConsumeOptions, FINAL_ERRORS, type MessageAction, retryDelaySeconds } from "./recheck-queue.js";
+import { type ConsumeOptions, failedMessage, type MessageAction } from "./recheck-queue.js";
 import { enqueuePerTenant, type TenantJobProducer, tenantJobFields, tenantStoreOf } from "./tenant-jobs.js";
 
 /** One tenant's intraday pack, as a queue message body; `scheduledTime` is logged only (what is old enough to pack is judged on deps.clock()). */
@@ -73,16 +73,7 @@ export async function consumePackMessage(deps: RecheckDeps, msg: PackMessage, at
   );
   // packTenant never throws, so anything but "done" is in practice a timeout.
   const report: TenantPack = outcome!.kind === "done" ? outcome!.value : { tenantId: msg.tenantId, status: outcome!.kind === "timed_out" ? "timed_out" : "failed" };
-  if (report.status !== "packed") {
-    const reason = report.status === "timed_out" ? "timed_out" : (report.error ?? "internal_error");
-    if (FINAL_ERRORS.has(reason)) {
-      log.warn("tenant intraday pack not possible; message dropped", { ...fields, reason });
-      return { action: "ack", report, reason };
-    }
-    const delaySeconds = retryDelaySeconds(attempts, opts.retryBaseSeconds);
-    log.warn("tenant intraday pack will be retried", { ...fields, reason, delaySeconds });
-    return { action: "retry", delaySeconds, report, reason };
-  }
+  if (report.status !== "packed") return failedMessage("tenant intraday pack", report.status === "timed_out" ? "timed_out" : (report.error ?? "internal_error"), report, attempts, opts, log, fields);
   log.info("tenant intraday pack ran", { ...fields, segments: report.segments, traces: report.traces, compactedDays: report.compactedDays, conflicts: report.conflicts });
   return { action: "ack", report };
 }

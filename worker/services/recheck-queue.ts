@@ -17,7 +17,7 @@
  *
  * The same queue carries the sweep's intraday packs (services/pack-queue);
  * services/queue-consumer parses a body as either job and dispatches. The
- * backoff, the final errors and the batch size here serve both.
+ * backoff and the ack-or-retry decision here (failedMessage) serve both.
  */
 import { z } from "zod";
 import type { Logger } from "../observability/logger.js";
@@ -59,35 +59,35 @@ export const RETRY_DELAY_MAX_SECONDS = 3_600;
 export const retryDelaySeconds = (attempts: number, baseSeconds: number): number => Math.min(RETRY_DELAY_MAX_SECONDS, baseSeconds * 2 ** Math.max(0, attempts - 1));
 
 /** Reasons a message is acknowledged although nothing was done: retrying would not change them (every job's consumer). */
-export const FINAL_ERRORS: ReadonlySet<string> = new Set(["tenant_missing"]);
+const FINAL_ERRORS: ReadonlySet<string> = new Set(["tenant_missing"]);
 
 /**
- * Handles one delivered message body (its `attempts`-th delivery): does the
- * tenant's daily work and says whether to ack or retry it. Never throws.
+ * The action for a message whose job failed with `reason`: acknowledged when retrying cannot
+ * change it (FINAL_ERRORS), else retried with the backoff. `job` names it in the log
+ * ("tenant recheck", "tenant intraday pack"). Every job's consumer decides through this.
  */
-export async function consumeRecheckMessage(deps: RecheckDeps, body: unknown, attempts: number, log: Logger, opts: ConsumeOptions): Promise<MessageAction> {
-  const parsed = recheckMessageSchema.safeParse(body);
-  if (!parsed.success) {
-    // A body no version of this code wrote: retrying cannot help, so it is dropped and logged.
-    log.error("recheck message malformed; dropped", { issue: parsed.error.issues[0]?.message });
-    return { action: "ack", report: null, reason: "malformed" };
+export function failedMessage<R>(job: string, reason: string, report: R, attempts: number, opts: ConsumeOptions, log: Logger, fields: Record<string, unknown>): MessageAction<R> {
+  if (FINAL_ERRORS.has(reason)) {
+    log.warn(`${job} not possible; message dropped`, { ...fields, reason });
+    return { action: "ack", report, reason };
   }
-  const msg = parsed.data;
+  const delaySeconds = retryDelaySeconds(attempts, opts.retryBaseSeconds);
+  log.warn(`${job} will be retried`, { ...fields, reason, delaySeconds });
+  return { action: "retry", delaySeconds, report, reason };
+}
+
+/**
+ * Handles one recheck message (its `attempts`-th delivery; services/queue-consumer parsed it):
+ * does the tenant's daily work and says whether to ack or retry it. Never throws.
+ */
+export async function consumeRecheckMessage(deps: RecheckDeps, msg: RecheckMessage, attempts: number, log: Logger, opts: ConsumeOptions): Promise<MessageAction> {
   const fields = { tenantId: msg.tenantId, attempts };
   const [outcome] = await runPool([msg], { concurrency: 1, budgetMs: opts.budgetMs ?? DEFAULT_RECHECK_TENANT_BUDGET_MS }, (m, signal) =>
     runTenantDaily(deps, m.tenantId, recheckRunKey(new Date(m.scheduledTime)), signal, (step, e) => log.error(`${step} failed for tenant`, { ...fields, ...errorFields(e) })),
   );
   // runTenantDaily never throws; a timeout is the only other outcome.
   const report = outcome!.kind === "done" ? outcome!.value : timedOutDaily(msg.tenantId, outcome!.elapsedMs);
-  if (report.failure && FINAL_ERRORS.has(report.failure)) {
-    log.warn("tenant recheck not possible; message dropped", { ...fields, reason: report.failure });
-    return { action: "ack", report, reason: report.failure };
-  }
-  if (report.failure) {
-    const delaySeconds = retryDelaySeconds(attempts, opts.retryBaseSeconds);
-    log.warn("tenant recheck will be retried", { ...fields, reason: report.failure, delaySeconds });
-    return { action: "retry", delaySeconds, report, reason: report.failure };
-  }
+  if (report.failure) return failedMessage("tenant recheck", report.failure, report, attempts, opts, log, fields);
   // Its alerts go out now; what cannot be delivered stays in the outbox for the next drain (this never throws).
   await (async () => {
     const store = await tenantStoreOf(deps, msg.tenantId);
