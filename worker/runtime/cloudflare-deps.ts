@@ -73,11 +73,10 @@ function recheckProducer(env: Record<string, unknown>): (RecheckProducer & PackP
 /** Everything one isolate needs to serve requests and run the cron. */
 export interface WorkerState {
   config: WorkerConfig;
-  deps: AppDeps;
+  /** With the scheduled jobs as every trigger of this isolate runs them (its cron, the HTTP route). */
+  deps: AppDeps & { scheduledJobs: ScheduledJobs };
   app: ReturnType<typeof createApp>;
   logger: Logger;
-  /** The scheduled jobs as every trigger of this isolate runs them (its cron, the HTTP route). */
-  jobs: ScheduledJobs;
 }
 
 function openHttpClient(url: string, authToken: string | undefined): Client {
@@ -122,10 +121,9 @@ async function buildState(env: Record<string, unknown>, bundle: WorkerBundle & W
   const base: AppDeps = { ...deps, tenants: perRequestTraceWrites(deps.tenants) };
   // `env` is this state's key (createWorkerRuntime), so its queue binding is this state's too.
   const producer = recheckProducer(env);
-  const jobs = producer ? createQueuedJobs(base, producer) : createInlineJobs(base);
-  const wrapped: AppDeps = { ...base, scheduledJobs: jobs };
+  const wrapped = { ...base, scheduledJobs: producer ? createQueuedJobs(base, producer) : createInlineJobs(base) };
   logger.info("isolate ready", { regions: Object.keys(regions), kernels: wrapped.kernels.name });
-  return { config, deps: wrapped, app: createApp(wrapped, { alertDelivery: "off" }), logger, jobs };
+  return { config, deps: wrapped, app: createApp(wrapped, { alertDelivery: "off" }), logger };
 }
 
 /**
@@ -167,8 +165,8 @@ export function createWorkerRuntime(bundle: WorkerBundle & WorkerDocsBundle) {
      * tenant; without it, the recheck of every tenant here, then a drain of every outbox.
      */
     async scheduled(env: Record<string, unknown>, scheduledTime: Date, cron: string): Promise<RecheckRun> {
-      const { jobs, logger } = await state(env);
-      return jobs.recheck(scheduledTime, logger, { trigger: "schedule", cron });
+      const { deps, logger } = await state(env);
+      return deps.scheduledJobs.recheck(scheduledTime, logger, { trigger: "schedule", cron });
     },
     /**
      * The recheck queue's consumer (for `queue()`): each message is one tenant's
@@ -192,8 +190,8 @@ export function createWorkerRuntime(bundle: WorkerBundle & WorkerDocsBundle) {
      * the sweep's cron trigger).
      */
     async sweep(env: Record<string, unknown>, scheduledTime: Date, cron: string): Promise<ScheduledSweepReport> {
-      const { jobs, logger } = await state(env);
-      return jobs.sweep(scheduledTime, logger, { trigger: "schedule", cron });
+      const { deps, logger } = await state(env);
+      return deps.scheduledJobs.sweep(scheduledTime, logger, { trigger: "schedule", cron });
     },
   };
 }
