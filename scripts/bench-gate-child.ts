@@ -20,11 +20,11 @@ import { createRowWindowReader } from "../worker/engine/window.js";
 import { openLibsql } from "../worker/runtime/node-files.js";
 import { evaluateFlow } from "../worker/services/evaluate.js";
 import { createTenantStore, type TenantStore } from "../worker/store/tenant-store.js";
+import { median } from "./bench-stats.js";
 
 const { values } = parseArgs({ options: { path: { type: "string" }, file: { type: "string" }, runs: { type: "string" }, now: { type: "string" }, wasm: { type: "string" }, driver: { type: "string" }, warmup: { type: "string", default: "0" }, "gc-each": { type: "boolean", default: false } } });
 const collect = (globalThis as { gc?: () => void }).gc;
 if (values["gc-each"] && !collect) throw new Error("--gc-each needs node --expose-gc");
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const mib = (kb: number) => kb / 1024;
 
 const client = await openLibsql(`file:${values.file}`, undefined, "/", (values.driver ?? "thread") as "thread" | "native");

@@ -46,9 +46,9 @@ import { migrate } from "../worker/store/sql.js";
 import { loadMigrationsFromDisk, openLibsql } from "../worker/runtime/node-files.js";
 import { mixHash as mix } from "./seeded-random.js";
 import { NODE_HEAP_FLAGS } from "../worker/runtime/node-heap.js";
+import { median } from "./bench-stats.js";
 
 const ROOT = join(import.meta.dirname, "..");
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const BANDS = ["18-24", "25-44", "45-64", "65+"];
 const REGIONS = ["north", "south", "east", "west"];
 /** The packer's default segment size. */

@@ -22,11 +22,11 @@ import { GateBlockedError, publishFlow } from "../worker/services/publish.js";
 import { migrate } from "../worker/store/sql.js";
 import type { TraceRecord } from "../worker/store/tenant/traces.js";
 import { createTenantStore, type TenantStore } from "../worker/store/tenant-store.js";
+import { median } from "./bench-stats.js";
 
 const { values } = parseArgs({ options: { traces: { type: "string", default: "200000" }, runs: { type: "string", default: "3" }, unpacked: { type: "boolean", default: false } } });
 const n = Number(values.traces);
 const runs = Number(values.runs);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const dir = mkdtempSync(join(tmpdir(), "fairgate-bench-publish-"));
 const file = join(dir, "tenant.db");

@@ -28,11 +28,11 @@ import { whatIf } from "../worker/services/what-if.js";
 import { migrate } from "../worker/store/sql.js";
 import type { TraceRecord } from "../worker/store/tenant/traces.js";
 import { createTenantStore, type TenantStore } from "../worker/store/tenant-store.js";
+import { median } from "./bench-stats.js";
 
 const { values } = parseArgs({ options: { traces: { type: "string", default: "50000" }, runs: { type: "string", default: "3" } } });
 const n = Number(values.traces);
 const runs = Number(values.runs);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 // CPU time (user + system, every thread of the process): steadier than wall time on a shared machine.
 const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 
