@@ -63,3 +63,35 @@ describe("worker-thread file: idle threads", () => {
     }
   });
 });
+
+describe("worker-thread file: rows as the other transports give them", () => {
+  it("rebuilds rows keyed by column name (values, NULLs, BLOBs, a repeated name, RETURNING, PRAGMA) as the native driver does (and @libsql/client, names not repeated)", async () => {
+    const name = `${crypto.randomUUID()}.db`;
+    const thread = await openLibsql(`file:${name}`, undefined, dir, "thread");
+    const native = await openLibsql(`file:${name}`, undefined, dir, "native");
+    const client = createClient({ url: `file:${join(dir, name)}`, intMode: "number" });
+    try {
+      await thread.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT, b BLOB, x REAL)");
+      const inserted = await thread.execute({ sql: "INSERT INTO t (v, b, x) VALUES (?, ?, ?), (NULL, NULL, ?) RETURNING id, v", args: ["a", new Uint8Array([1, 2, 3]), 0.5, 2] });
+      expect(inserted.rows).toEqual([{ id: 1, v: "a" }, { id: 2, v: null }]);
+      const sql = "SELECT id, v, b, x, v AS w, x AS v FROM t ORDER BY id";
+      const got = (await thread.execute(sql)).rows;
+      // The later `x AS v` wins over `v`, as in the native driver's own objects.
+      expect(got.map(({ b, ...rest }) => rest)).toEqual([{ id: 1, v: 0.5, w: "a", x: 0.5 }, { id: 2, v: 2, w: null, x: 2 }]);
+      expect(new Uint8Array(got[0]!.b as ArrayBuffer)).toEqual(new Uint8Array([1, 2, 3]));
+      const plain = (rows: Record<string, unknown>[]) => rows.map((r) => ({ ...r, b: r.b === null ? null : [...new Uint8Array(r.b as ArrayBuffer)] }));
+      expect(plain(got)).toEqual(plain((await native.execute(sql)).rows));
+      // @libsql/client keeps a repeated name's first value, so it is compared without one.
+      const distinct = "SELECT id, v, b, x, v AS w FROM t ORDER BY id";
+      expect(plain((await thread.execute(distinct)).rows)).toEqual(plain((await client.execute(distinct)).rows));
+      const [a, b] = await thread.batch(["SELECT count(*) AS n FROM t", { sql: "UPDATE t SET v = ? WHERE id = 2", args: ["z"] }], "write");
+      expect(a!.rows).toEqual([{ n: 2 }]);
+      expect(b).toMatchObject({ rows: [], rowsAffected: 1 });
+      expect((await thread.execute("PRAGMA journal_mode")).rows).toEqual([{ journal_mode: "wal" }]);
+    } finally {
+      thread.close();
+      native.close();
+      client.close();
+    }
+  });
+});
