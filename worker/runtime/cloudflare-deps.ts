@@ -191,7 +191,7 @@ export function createWorkerRuntime(bundle: WorkerBundle & WorkerDocsBundle) {
      */
     async sweep(env: Record<string, unknown>, scheduledTime: Date, cron: string): Promise<ScheduledSweepReport> {
       const { deps, logger } = await state(env);
-      return deps.scheduledJobs.sweep(scheduledTime, logger, { trigger: "schedule", cron });
+      return deps.scheduledJobs.sweep(scheduledTime, logger, { trigger: "schedule", cron, scheduledTime: scheduledTime.toISOString() });
     },
   };
 }

@@ -16,6 +16,7 @@ import { runScheduledSweep, runScheduledWork, type ScheduledReport, type Schedul
 /** A daily recheck's report: the run itself, or how many tenant messages were enqueued for it. */
 export type RecheckRun = ScheduledReport | { runKey: string; enqueued: number };
 
+/** `fields` go on every log line the job writes (trigger, cron, …). */
 export interface ScheduledJobs {
   recheck(scheduledTime: Date, log: Logger, fields: Record<string, unknown>): Promise<RecheckRun>;
   sweep(scheduledTime: Date, log: Logger, fields: Record<string, unknown>): Promise<ScheduledSweepReport>;
@@ -37,7 +38,6 @@ export function createQueuedJobs(deps: RecheckDeps, producer: RecheckProducer & 
       log.info("fairness recheck enqueued", { ...r, ...fields });
       return r;
     },
-    sweep: (scheduledTime, log, fields) =>
-      runScheduledSweep(deps, log, { ...fields, scheduledTime: scheduledTime.toISOString() }, { packQueue: { producer, scheduledTime } }),
+    sweep: (scheduledTime, log, fields) => runScheduledSweep(deps, log, fields, { packQueue: { producer, scheduledTime } }),
   };
 }
