@@ -17,7 +17,7 @@ import { createRowWindowReader } from "../../worker/engine/window.js";
 import { fairnessPolicySchema } from "../../worker/domain/policy.js";
 import { packTraces } from "../../worker/services/pack.js";
 import { GateBlockedError, publishFlow } from "../../worker/services/publish.js";
-import { TAIL_PAGE_SQL } from "../../worker/store/tenant/window-reads.js";
+import { TAIL_PAGE_SQL } from "../../worker/store/tenant/tail-page.js";
 import type { TraceRecord } from "../../worker/store/tenant/traces.js";
 import type { TenantStore } from "../../worker/store/tenant-store.js";
 import { oracleDatasetHash } from "../helpers/dataset-hash-oracle.js";

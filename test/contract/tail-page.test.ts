@@ -88,10 +88,37 @@ describe("the unpacked tail's pages", () => {
     );
   });
 
+  it("give a stored value of any SQL type exactly as the driver reads it (the page travels as one JSON text)", async () => {
+    const { client, store } = await createTestTenantStore();
+    const trace = (i: number): TraceRecord => ({ id: `t${i}`, flowKey: "f", version: 1, customerId: `c${i}`, attributes: { a: "x" }, selected: true, score: 0.5, offers: null, converted: null, source: "bulk", createdAt: BASE + 10 + i });
+    await store.traces.insert(Array.from({ length: 12 }, (_, i) => trace(i)));
+    // What someone with database access could leave there (selected and converted are CHECKed
+    // to 0/1): JSON writes REALs with 15 digits, so these are what a careless encoding would change.
+    const edits = [
+      "score = 0.1 + 0.2", "score = 1.0 / 3", "score = 4.9406564584124654e-324", "score = 9e999", "score = -9e999",
+      "score = '0x10'", "score = x'00ff'", "score = NULL", "score = 1",
+    ];
+    for (const [i, e] of edits.entries()) await client.execute({ sql: `UPDATE decision_traces SET ${e} WHERE id = ?`, args: [`t${i}`] });
+    const expected = (await client.execute({ sql: oracleSql(1), args: ['$."a"', '$."a"', "t1", "f", BASE, BASE + DAY_MS, '$."a"', '$."a"'] })).rows.map((r) => ({
+      seq: Number(r.seq),
+      createdAt: Number(r.created_at),
+      groups: [String(r.g0)],
+      selected: Number(r.selected),
+      converted: r.converted === null ? null : Number(r.converted),
+      score: r.score === null ? null : Number(r.score),
+    }));
+    expect(expected.map((r) => r.score)).toContain(Infinity);
+    expect(await store.window.readTailPage("f", ["a"], BASE, BASE + DAY_MS, null, 100)).toEqual(expected);
+    client.close();
+  });
+
   it("fails closed on a trace whose stored attributes are not JSON", async () => {
     const { client, store } = await createTestTenantStore();
     await store.traces.insert([{ id: "t", flowKey: "f", version: 1, customerId: "c", attributes: { a: "x" }, selected: true, score: null, offers: null, converted: null, source: "bulk", createdAt: BASE + 10 }]);
     await client.execute("UPDATE decision_traces SET attributes = '{\"a\": ' WHERE id = 't'");
+    await expect(store.window.readTailPage("f", ["a"], BASE, BASE + DAY_MS, null, 10)).rejects.toMatchObject({ code: "stored_record_invalid" });
+    // Bytes where the text belongs (which JSON cannot carry) fail the same way, not as a store fault.
+    await client.execute("UPDATE decision_traces SET attributes = CAST('{\"a\":\"x\"}' AS BLOB) WHERE id = 't'");
     await expect(store.window.readTailPage("f", ["a"], BASE, BASE + DAY_MS, null, 10)).rejects.toMatchObject({ code: "stored_record_invalid" });
     client.close();
   });

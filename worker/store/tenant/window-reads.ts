@@ -7,18 +7,17 @@
  * columnar fallback), and a seeded sample of recorded requests (the candidate
  * replay and the counterfactual).
  */
-import { SegmentChangedError, StoredRecordError } from "../../domain/errors.js";
+import { SegmentChangedError } from "../../domain/errors.js";
 import { type Client, read } from "../sql.js";
-import { PROTECTED_OBJECT, PROTECTED_VALUE } from "./protected-attributes.js";
+import { PROTECTED_VALUE } from "./protected-attributes.js";
 import { createSegmentSummaryStore } from "./segment-summaries.js";
 import { readGeneration } from "./packing-generation.js";
 import { createSegmentList } from "./segment-list.js";
+import { createTailPageReader } from "./tail-page.js";
 import { createWindowSample } from "./window-sample.js";
 import { attributePath } from "./traces.js";
 
 const USABLE = `NOT IN ('null', '""')`;
-
-const DAY = 86_400_000;
 
 function sliceRowFrom(r: Record<string, unknown>, k: number) {
   const groups: (string | null)[] = [];
@@ -53,56 +52,6 @@ function projection(attributes: readonly string[]) {
   };
 }
 
-/**
- * SQL of one page of the unpacked tail in (UTC day, seq) order. The expression index
- * decision_traces_unpacked_day (migration 0006) holds exactly this order (its implicit last
- * column is seq), so pages are index range scans: no sort, no buffering.
- * `created_at / 86400000` must stay spelled as in the index for SQLite to match it.
- * The attributes leave as stored text, decoded once per distinct text (tailGroups), not
- * extracted per row in SQL: the tail is what every gate scans row by row.
- */
-export const TAIL_PAGE_SQL = `SELECT seq, created_at, attributes, ${PROTECTED_OBJECT} AS protected, selected, converted, score FROM decision_traces
-          WHERE tenant_id = ? AND flow_key = ? AND segment_id IS NULL
-            AND created_at / 86400000 BETWEEN ? AND ? AND created_at >= ? AND created_at < ?
-            AND (created_at / 86400000, seq) > (?, ?)
-          ORDER BY created_at / 86400000, seq LIMIT ?`;
-
-const usable = (g: string | null) => g !== null && g !== "null" && g !== '""';
-
-/**
- * The groups of `attributes` of one trace from its stored attributes and protected
- * attributes (JSON texts), as the projection's SQL gives them — each value's JSON text,
- * the trace's own value first, null when absent — or null when none is usable (the trace
- * is skipped). One decoder serves a page: its traces repeat few distinct texts.
- */
-function tailGroups(attributes: readonly string[]) {
-  const seen = new Map<string, (string | null)[] | null>();
-  const object = (text: string | null): Record<string, unknown> | null => {
-    if (text === null) return null;
-    const v: unknown = JSON.parse(text);
-    return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
-  };
-  const valueOf = (o: Record<string, unknown> | null, a: string) => (o && Object.hasOwn(o, a) ? JSON.stringify(o[a]) : null);
-  return (attrs: string, prot: string | null): (string | null)[] | null => {
-    const key = prot === null ? attrs : `${attrs}\u0000${prot}`;
-    let g = seen.get(key);
-    if (g === undefined) {
-      let own: Record<string, unknown> | null;
-      let held: Record<string, unknown> | null;
-      try {
-        own = object(attrs);
-        held = object(prot);
-      } catch {
-        throw new StoredRecordError("decision_traces.attributes", ["a trace's attributes are not JSON"]);
-      }
-      const groups = attributes.map((a) => valueOf(own, a) ?? valueOf(held, a));
-      g = groups.some(usable) ? groups : null;
-      seen.set(key, g);
-    }
-    return g;
-  };
-}
-
 /** The window source of one tenant. */
 export function createWindowReads(db: Client, tenantId: string) {
   const summaries = createSegmentSummaryStore(db, tenantId);
@@ -133,36 +82,10 @@ export function createWindowReads(db: Client, tenantId: string) {
     },
     /**
      * One page of the not-yet-packed traces of [fromMs, toMs) projected to `attributes`, in
-     * (UTC day, seq) order — the dataset hash's order — after the given (day, seq) position.
-     * Traces carrying none of the attributes are skipped.
+     * (UTC day, seq) order — the dataset hash's order — after the given (day, seq) position
+     * (store/tenant/tail-page.ts). Traces carrying none of the attributes are skipped.
      */
-    async readTailPage(
-      flowKey: string,
-      attributes: readonly string[],
-      fromMs: number,
-      toMs: number,
-      after: { day: number; seq: number } | null,
-      limit: number,
-    ) {
-      const days = [Math.floor(fromMs / DAY), Math.floor((toMs - 1) / DAY)];
-      const groupsOf = tailGroups(attributes);
-      const out: ReturnType<typeof sliceRowFrom>[] = [];
-      // Traces carrying none of the attributes are dropped here, so a short page does not mean
-      // the end: read on until `limit` usable rows or the tail's end (the port's contract).
-      let cursor = after;
-      for (;;) {
-        const want = limit - out.length;
-        const rs = await read(db, { sql: TAIL_PAGE_SQL, args: [tenantId, flowKey, ...days, fromMs, toMs, cursor?.day ?? -1, cursor?.seq ?? -1, want] });
-        for (const r of rs.rows) {
-          // Rows with the same texts share one groups array (read-only, as every row's is).
-          const groups = groupsOf(String(r.attributes), r.protected === null || r.protected === undefined ? null : String(r.protected));
-          if (groups) out.push({ seq: Number(r.seq), createdAt: Number(r.created_at), groups, selected: Number(r.selected), converted: r.converted === null ? null : Number(r.converted), score: r.score === null ? null : Number(r.score) });
-        }
-        if (rs.rows.length < want || out.length >= limit) return out;
-        const last = rs.rows[rs.rows.length - 1]!;
-        cursor = { day: Math.floor(Number(last.created_at) / DAY), seq: Number(last.seq) };
-      }
-    },
+    readTailPage: createTailPageReader(db, tenantId),
     /** Every trace of one segment carrying one of `attributes`, in segment order. */
     async segmentSliceRows(segmentId: string, attributes: readonly string[]) {
       const p = projection(attributes);

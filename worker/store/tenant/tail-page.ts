@@ -1,0 +1,158 @@
+/**
+ * @module store/tenant/tail-page
+ * One page of a flow's unpacked tail — the traces not yet packed into segments, which
+ * every gate evaluation scans row by row — in (UTC day, seq) order, the dataset hash's.
+ *
+ * A page leaves the database as one JSON text (SQLite's json_group_array), not as rows:
+ * the drivers build a JS value per column per row (the embedded one ~3 µs a row, then a
+ * structured clone to the gateway's thread; the remote one a protocol value each), which
+ * cost several times what SQLite spends finding the rows. One text and one JSON.parse
+ * carry the same values. Each value is spelled so it parses back to exactly what the
+ * driver would have returned (exactValue): JSON writes a REAL with 15 significant digits,
+ * so REALs travel as SQL literals (quote(): round-trip exact).
+ */
+import { StoredRecordError } from "../../domain/errors.js";
+import { type Client, read } from "../sql.js";
+import { PROTECTED_OBJECT } from "./protected-attributes.js";
+
+const DAY = 86_400_000;
+
+/**
+ * SQL of one page of the unpacked tail in (UTC day, seq) order. The expression index
+ * decision_traces_unpacked_day (migration 0006) holds exactly this order (its implicit last
+ * column is seq), so pages are index range scans: no sort, no buffering.
+ * `created_at / 86400000` must stay spelled as in the index for SQLite to match it.
+ * The attributes leave as stored text, decoded once per distinct text (tailGroups), not
+ * extracted per row in SQL.
+ */
+export const TAIL_PAGE_SQL = `SELECT seq, created_at, attributes, ${PROTECTED_OBJECT} AS protected, selected, converted, score FROM decision_traces
+          WHERE tenant_id = ? AND flow_key = ? AND segment_id IS NULL
+            AND created_at / 86400000 BETWEEN ? AND ? AND created_at >= ? AND created_at < ?
+            AND (created_at / 86400000, seq) > (?, ?)
+          ORDER BY created_at / 86400000, seq LIMIT ?`;
+
+/**
+ * A numeric column as a JSON value that exactValue turns back into the driver's value:
+ * integers as themselves, REALs as SQL literals (exact), text in a one-element array (the
+ * driver returns text as text), NULL as null, a BLOB as its literal (Number() of either is NaN).
+ */
+const numeric = (c: string) => `CASE typeof(${c}) WHEN 'integer' THEN ${c} WHEN 'null' THEN NULL WHEN 'text' THEN json_array(${c}) ELSE quote(${c}) END`;
+/** A text column: as itself; a BLOB (which JSON cannot hold) as '' — not JSON, so the page fails closed as the driver's bytes would. */
+const textual = (c: string) => `CASE typeof(${c}) WHEN 'blob' THEN '' ELSE ${c} END`;
+
+/**
+ * The page as one JSON array of [seq, created_at, attributes, protected, selected, converted,
+ * score] arrays. The aggregate reads the subquery's rows in its ORDER BY order (a LIMIT
+ * subquery is not flattened); readTailPage still checks the order it gets.
+ */
+export const TAIL_PAGE_JSON_SQL = `SELECT json_group_array(json_array(${numeric("seq")}, ${numeric("created_at")}, ${textual("attributes")}, ${textual("protected")}, ${numeric("selected")}, ${numeric("converted")}, ${numeric("score")})) AS page
+  FROM (${TAIL_PAGE_SQL})`;
+
+/** A value spelled by `numeric` back as the driver returns it (then read with Number(), as the row path does). */
+function exactValue(v: unknown): unknown {
+  if (typeof v !== "string") return Array.isArray(v) ? v[0] : v;
+  if (v === "Inf") return Infinity;
+  if (v === "-Inf") return -Infinity;
+  return Number(v);
+}
+const num = (v: unknown) => Number(exactValue(v));
+const nullableNum = (v: unknown) => (v === null ? null : num(v));
+/** A `textual` column: the text itself (a number there is a non-text value the decoder then rejects or skips, as it would the driver's). */
+const text = (v: unknown) => (v === null ? null : String(v));
+
+const usable = (g: string | null) => g !== null && g !== "null" && g !== '""';
+
+/**
+ * The groups of `attributes` of one trace from its stored attributes and protected
+ * attributes (JSON texts), as SQLite's `attributes -> '$.a'` gives them — each value's JSON
+ * text, the trace's own value first, null when absent — or null when none is usable (the
+ * trace is skipped). One decoder serves a page: its traces repeat few distinct texts.
+ */
+function tailGroups(attributes: readonly string[]) {
+  const seen = new Map<string, (string | null)[] | null>();
+  const object = (text: string | null): Record<string, unknown> | null => {
+    if (text === null) return null;
+    const v: unknown = JSON.parse(text);
+    return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  };
+  const valueOf = (o: Record<string, unknown> | null, a: string) => (o && Object.hasOwn(o, a) ? JSON.stringify(o[a]) : null);
+  return (attrs: string, prot: string | null): (string | null)[] | null => {
+    const key = prot === null ? attrs : `${attrs}\u0000${prot}`;
+    let g = seen.get(key);
+    if (g === undefined) {
+      let own: Record<string, unknown> | null;
+      let held: Record<string, unknown> | null;
+      try {
+        own = object(attrs);
+        held = object(prot);
+      } catch {
+        throw new StoredRecordError("decision_traces.attributes", ["a trace's attributes are not JSON"]);
+      }
+      const groups = attributes.map((a) => valueOf(own, a) ?? valueOf(held, a));
+      g = groups.some(usable) ? groups : null;
+      seen.set(key, g);
+    }
+    return g;
+  };
+}
+
+/** A tail trace as the window reader takes it (engine/ports.ts SliceWindowRow). */
+export interface TailRow {
+  seq: number;
+  createdAt: number;
+  groups: (string | null)[];
+  selected: number;
+  converted: number | null;
+  score: number | null;
+}
+
+/** The page reader of one tenant's tail. */
+export function createTailPageReader(db: Client, tenantId: string) {
+  /** One statement's worth: up to `want` traces after `cursor`, as parsed arrays. */
+  async function fetch(flowKey: string, days: number[], fromMs: number, toMs: number, cursor: { day: number; seq: number } | null, want: number): Promise<unknown[][]> {
+    const rs = await read(db, { sql: TAIL_PAGE_JSON_SQL, args: [tenantId, flowKey, ...days, fromMs, toMs, cursor?.day ?? -1, cursor?.seq ?? -1, want] });
+    const page: unknown = JSON.parse(String(rs.rows[0]?.page ?? "[]"));
+    if (!Array.isArray(page)) throw new StoredRecordError("decision_traces", ["the tail page is not an array"]);
+    return page as unknown[][];
+  }
+
+  /**
+   * One page of the not-yet-packed traces of [fromMs, toMs) projected to `attributes`, in
+   * (UTC day, seq) order after the given (day, seq) position. Traces carrying none of the
+   * attributes are skipped.
+   */
+  return async function readTailPage(
+    flowKey: string,
+    attributes: readonly string[],
+    fromMs: number,
+    toMs: number,
+    after: { day: number; seq: number } | null,
+    limit: number,
+  ): Promise<TailRow[]> {
+    const days = [Math.floor(fromMs / DAY), Math.floor((toMs - 1) / DAY)];
+    const groupsOf = tailGroups(attributes);
+    const out: TailRow[] = [];
+    // Traces carrying none of the attributes are dropped here, so a short page does not mean
+    // the end: read on until `limit` usable rows or the tail's end (the port's contract).
+    let cursor = after;
+    for (;;) {
+      const want = limit - out.length;
+      const rows = await fetch(flowKey, days, fromMs, toMs, cursor, want);
+      let last = cursor;
+      for (const r of rows) {
+        const seq = num(r[0]);
+        const createdAt = num(r[1]);
+        const day = Math.floor(createdAt / DAY);
+        // The aggregate's input order is SQLite's plan, not a promise of SQL: a page out of
+        // (day, seq) order would hash another dataset, so it fails closed instead.
+        if (last && (day < last.day || (day === last.day && !(seq > last.seq)))) throw new StoredRecordError("decision_traces", ["the tail page is out of (day, seq) order"]);
+        last = { day, seq };
+        // Rows with the same texts share one groups array (read-only, as every row's is).
+        const groups = groupsOf(String(text(r[2])), text(r[3]));
+        if (groups) out.push({ seq, createdAt, groups, selected: num(r[4]), converted: nullableNum(r[5]), score: nullableNum(r[6]) });
+      }
+      if (rows.length < want || out.length >= limit) return out;
+      cursor = last;
+    }
+  };
+}
