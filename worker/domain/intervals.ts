@@ -14,6 +14,7 @@
 import { type CalibrationGroup, expectedCalibrationError, meanScores } from "./calibration.js";
 import type { GroupCounts } from "./confusion.js";
 import { aggregateValues, countColumns, TABLE_METRICS, type TableMetric } from "./metrics.js";
+import { quantileInPlace } from "./order-statistics.js";
 import { beyond, type Interval, intervalSide, type MetricName, METRICS } from "./tiers.js";
 
 /** z for a two-sided 95% interval. */
@@ -54,19 +55,11 @@ export function groupIntervals(g: GroupCounts, z = Z95): Record<"selectionRate" 
   };
 }
 
-/** The quantile q of sorted values, linear interpolation between order statistics (NumPy's default). */
-export function quantile(sorted: Float64Array, q: number): number {
-  const h = (sorted.length - 1) * q;
-  const lo = Math.floor(h);
-  const hi = Math.min(lo + 1, sorted.length - 1);
-  return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
-}
-
 /** The central `level` percentile interval of replicate values; null when fewer than half are defined. */
 export function percentileInterval(values: Float64Array, defined: number, replicates: number, level = INTERVAL_LEVEL): Interval | null {
   if (defined === 0 || defined * 2 < replicates) return null;
-  const sorted = values.slice(0, defined).sort();
-  return { lower: quantile(sorted, (1 - level) / 2), upper: quantile(sorted, 1 - (1 - level) / 2) };
+  const own = values.slice(0, defined);
+  return { lower: quantileInPlace(own, (1 - level) / 2), upper: quantileInPlace(own, 1 - (1 - level) / 2) };
 }
 
 /** A group's six cells (see CELLS_PER_GROUP). */
@@ -125,15 +118,15 @@ export function bootstrapAggregates(
 
 /** A metric's bootstrap replicates, kept so intervals can be read at any level (multiplicity). */
 export interface BootstrapSample {
-  /** The defined replicate values, sorted ascending. */
-  sorted: Float64Array;
+  /** The defined replicate values, in no particular order (sampleInterval rearranges them). */
+  values: Float64Array;
   replicates: number;
 }
 
 /** The central `level` percentile interval of kept replicates; null when fewer than half are defined. */
 export function sampleInterval(s: BootstrapSample, level: number): Interval | null {
-  if (s.sorted.length === 0 || s.sorted.length * 2 < s.replicates) return null;
-  return { lower: quantile(s.sorted, (1 - level) / 2), upper: quantile(s.sorted, 1 - (1 - level) / 2) };
+  if (s.values.length === 0 || s.values.length * 2 < s.replicates) return null;
+  return { lower: quantileInPlace(s.values, (1 - level) / 2), upper: quantileInPlace(s.values, 1 - (1 - level) / 2) };
 }
 
 /** The Poisson-bootstrap replicates of every table metric (see bootstrapAggregates). */
@@ -202,8 +195,9 @@ export function bootstrapSamples(
       if (v === v) values[m]![defined[m]!++] = v;
     }
   }
-  // Sorted in place: the replicate buffers are this call's own.
-  return Object.fromEntries(TABLE_METRICS.map((m, i) => [m, { sorted: values[i]!.subarray(0, defined[i]!).sort(), replicates: B }])) as Record<TableMetric, BootstrapSample>;
+  // Not sorted: an interval reads its two quantiles by selection (domain/order-statistics), in
+  // place — the replicate buffers are this call's own.
+  return Object.fromEntries(TABLE_METRICS.map((m, i) => [m, { values: values[i]!.subarray(0, defined[i]!), replicates: B }])) as Record<TableMetric, BootstrapSample>;
 }
 
 /** How many more traces per group would let the interval decide; see docs/metrics.md. */
