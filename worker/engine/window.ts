@@ -157,7 +157,11 @@ export function createSliceAccumulators(kernels: Kernels, attributes: readonly s
   };
 }
 
-/** Each row's group label per attribute (first `k` projected attributes; null: absent or empty). */
+/**
+ * Each row's group label per attribute (first `k` projected attributes; null: absent or empty).
+ * Rows whose `groups` are one array (the tail's store shares one per distinct text) share one
+ * labels array too, which addSliceRows then codes once: treat both as read-only.
+ */
 export function rowLabels(rows: readonly SliceWindowRow[], k: number): (string | null)[][] {
   // A page repeats few distinct values: each JSON text is parsed and labelled once.
   const seen = new Map<string, string | null>();
@@ -166,12 +170,16 @@ export function rowLabels(rows: readonly SliceWindowRow[], k: number): (string |
     if (l === undefined) seen.set(g, (l = groupLabel(JSON.parse(g))));
     return l;
   };
+  const byGroups = new Map<readonly (string | null)[], (string | null)[]>();
   return rows.map((r) => {
-    const out = new Array<string | null>(k);
+    let out = byGroups.get(r.groups);
+    if (out) return out;
+    out = new Array<string | null>(k);
     for (let j = 0; j < k; j++) {
       const g = r.groups[j];
       out[j] = g === null || g === undefined ? null : label(g);
     }
+    byGroups.set(r.groups, out);
     return out;
   });
 }
@@ -195,22 +203,28 @@ export function addSliceRows(s: ReturnType<typeof createSliceAccumulators>, rows
     const score = new Float32Array(n);
     let m = 0;
     // A row's code, looked up through one map level per attribute of the slice: a
-    // combination's label is built (and coded) once, not once per row.
+    // combination's label is built (and coded) once, not once per row — and a labels array
+    // shared by many rows (rowLabels) is looked up once.
     const root = new Map<string, unknown>();
+    const byLabels = new Map<readonly (string | null)[], number>();
     for (let i = 0; i < n; i++) {
       const row = labels[i]!;
-      let node: Map<string, unknown> = root;
-      let code = -1;
-      for (let d = 0; d < idx.length; d++) {
-        const l = row[idx[d]!];
-        if (l === null || l === undefined) break;
-        let next = node.get(l);
-        if (next === undefined) {
-          next = d === idx.length - 1 ? acc.code(intersectionValue(idx.map((j) => row[j]!))) : new Map<string, unknown>();
-          node.set(l, next);
+      let code = byLabels.get(row);
+      if (code === undefined) {
+        code = -1;
+        let node: Map<string, unknown> = root;
+        for (let d = 0; d < idx.length; d++) {
+          const l = row[idx[d]!];
+          if (l === null || l === undefined) break;
+          let next = node.get(l);
+          if (next === undefined) {
+            next = d === idx.length - 1 ? acc.code(intersectionValue(idx.map((j) => row[j]!))) : new Map<string, unknown>();
+            node.set(l, next);
+          }
+          if (d === idx.length - 1) code = next as number;
+          else node = next as Map<string, unknown>;
         }
-        if (d === idx.length - 1) code = next as number;
-        else node = next as Map<string, unknown>;
+        byLabels.set(row, code);
       }
       if (code < 0) continue;
       const r = rows[i]!;

@@ -138,21 +138,23 @@ export function createTailPageReader(db: Client, tenantId: string) {
     for (;;) {
       const want = limit - out.length;
       const rows = await fetch(flowKey, days, fromMs, toMs, cursor, want);
-      let last = cursor;
+      let lastDay = cursor?.day ?? -Infinity;
+      let lastSeq = cursor?.seq ?? -Infinity;
       for (const r of rows) {
         const seq = num(r[0]);
         const createdAt = num(r[1]);
         const day = Math.floor(createdAt / DAY);
         // The aggregate's input order is SQLite's plan, not a promise of SQL: a page out of
         // (day, seq) order would hash another dataset, so it fails closed instead.
-        if (last && (day < last.day || (day === last.day && !(seq > last.seq)))) throw new StoredRecordError("decision_traces", ["the tail page is out of (day, seq) order"]);
-        last = { day, seq };
+        if (day < lastDay || (day === lastDay && !(seq > lastSeq))) throw new StoredRecordError("decision_traces", ["the tail page is out of (day, seq) order"]);
+        lastDay = day;
+        lastSeq = seq;
         // Rows with the same texts share one groups array (read-only, as every row's is).
         const groups = groupsOf(String(text(r[2])), text(r[3]));
         if (groups) out.push({ seq, createdAt, groups, selected: num(r[4]), converted: nullableNum(r[5]), score: nullableNum(r[6]) });
       }
       if (rows.length < want || out.length >= limit) return out;
-      cursor = last;
+      cursor = { day: lastDay, seq: lastSeq };
     }
   };
 }
