@@ -71,8 +71,9 @@ export function createCalibrationAccumulator(kernels: Kernels, bins: number) {
     /**
      * Adds a batch. `groupCount` bounds the codes in `group`; `map` (when given) sends batch
      * code c to accumulator code map[c], and codes ≥ map.length ("attribute absent") are dropped.
+     * `sign` −1 takes the batch away (every value is an integer: exact).
      */
-    add(group: Uint16Array, scores: Float32Array | CalibrationBatch, outcome: Uint8Array, groupCount: number, map: readonly number[] | null): void {
+    add(group: Uint16Array, scores: Float32Array | CalibrationBatch, outcome: Uint8Array, groupCount: number, map: readonly number[] | null, sign: 1 | -1 = 1): void {
       const batch = scores instanceof Float32Array ? createCalibrationBatch(scores, outcome, bins) : scores;
       if (batch.bins !== bins || batch.masked.length !== group.length) throw new RangeError("calibration batch does not match the accumulator or the batch");
       const { at, bin, units } = batch;
@@ -86,9 +87,9 @@ export function createCalibrationAccumulator(kernels: Kernels, bins: number) {
         const to = (map ? map[g]! : g) * bins;
         const from = g * bins;
         for (let b = 0; b < bins; b++) {
-          count[to + b]! += h.count[from + b]!;
-          positives[to + b]! += h.positives[from + b]!;
-          sums[to + b]! += part[from + b]!;
+          count[to + b]! += sign * h.count[from + b]!;
+          positives[to + b]! += sign * h.positives[from + b]!;
+          sums[to + b]! += sign * part[from + b]!;
         }
       }
     },

@@ -137,6 +137,63 @@ export function combineCodes(cols: { dict: readonly string[]; codes: Uint16Array
 /** Whether the segment holds one of `attributes` unpacked (too diverse to pack): only its rows have those values. */
 export const unpacksAny = (meta: SegmentMeta, attributes: readonly string[]) => attributes.some((a) => meta.unpackedAttributes.includes(a));
 
+/** Positions of the entries whose time lies outside [from, to). */
+function outsidePositions(time: Uint32Array, dayStart: number, from: number, to: number): Uint32Array {
+  const out = new Uint32Array(time.length);
+  let n = 0;
+  for (let i = 0; i < time.length; i++) {
+    const t = dayStart + time[i]!;
+    if (t < from || t >= to) out[n++] = i;
+  }
+  return out.subarray(0, n);
+}
+
+/** Some of a segment's rows as the accumulators take them: columns, intersection codes, prepared scores. */
+interface SegmentBatch {
+  time: Uint32Array;
+  selected: Uint8Array;
+  outcome: Uint8Array;
+  score: Float32Array;
+  cols: { dict: readonly string[]; codes: Uint16Array }[];
+  inter: { dict: string[]; codes: Uint16Array } | null;
+}
+
+/**
+ * The segment's rows [lo, hi) (`at` null: viewed, not copied) or at positions `at` (copied),
+ * with late outcomes patched in; null when the intersection has more combinations than u16
+ * codes name (the caller reads rows).
+ */
+function segmentBatch(data: SegmentColumns, deltas: readonly OutcomeDelta[], lo: number, hi: number, at: Uint32Array | null): SegmentBatch | null {
+  const view = <T extends Uint8Array | Uint16Array | Uint32Array | Float32Array>(a: T): T => (at ? pick(a, at) : (a.subarray(lo, hi) as T));
+  // A copy: late outcomes are patched in without touching the stored bytes.
+  const packed = blobBytes(data.outcome);
+  let outcome: Uint8Array;
+  if (!at) {
+    outcome = packed.slice(lo, hi);
+    for (const d of deltas) if (d.pos >= lo && d.pos < hi) outcome[d.pos - lo] = d.outcome;
+  } else {
+    const all = deltas.length ? new Uint8Array(packed) : packed;
+    for (const d of deltas) all[d.pos] = d.outcome;
+    outcome = pick(all, at);
+  }
+  const selected = view(blobBytes(data.selected));
+  // A missing column means no trace of the segment carries the attribute: every code is "absent".
+  const cols = data.columns.map((c) => (c ? { dict: c.dict, codes: view(blobView(c.codes, Uint16Array)) } : { dict: [] as string[], codes: new Uint16Array(selected.length) }));
+  const inter = cols.length > 1 ? combineCodes(cols) : null;
+  if (cols.length > 1 && !inter) return null;
+  return { time: view(blobView(data.time, Uint32Array)), selected, outcome, score: view(blobView(data.score, Float32Array)), cols, inter };
+}
+
+/** Adds (sign 1) or takes away (−1) a batch in every slice. */
+function addBatch(s: Accumulators, b: SegmentBatch, sign: 1 | -1): void {
+  // Scores prepared once for every slice the segment is added to.
+  const prepared = createCalibrationBatch(b.score, b.outcome, s.bins);
+  s.specs.forEach((spec, i) => {
+    const c = spec.attributes.length === 1 ? b.cols[i]! : b.inter!;
+    s.accs[i]!.addEncoded(c.dict, c.codes, b.selected, b.outcome, prepared, sign);
+  });
+}
+
 /**
  * Adds one segment's rows in [from, to) to every slice (and the hash) from its columns;
  * false when it must be read row-wise instead (an attribute too diverse to pack, or an
@@ -160,34 +217,31 @@ export async function addSegmentColumns(
   const allTime = blobView(data.time, Uint32Array);
   const cut = meta.createdMin < from || meta.createdMax >= to;
   const run = cut ? keptRun(allTime, meta.day * DAY_MS, from, to) : { lo: 0, hi: allTime.length };
-  const at = run ? null : keptPositions(allTime, meta.day * DAY_MS, from, to);
-  const { lo, hi } = run ?? { lo: 0, hi: allTime.length };
-  const view = <T extends Uint8Array | Uint16Array | Uint32Array | Float32Array>(a: T): T => (run ? (a.subarray(lo, hi) as T) : pick(a, at));
-  // A copy: late outcomes are patched in without touching the stored bytes.
-  const packed = blobBytes(data.outcome);
-  let outcome: Uint8Array;
-  if (run) {
-    outcome = packed.slice(lo, hi);
-    for (const d of deltas) if (d.pos >= lo && d.pos < hi) outcome[d.pos - lo] = d.outcome;
-  } else {
-    const all = new Uint8Array(packed);
-    for (const d of deltas) all[d.pos] = d.outcome;
-    outcome = pick(all, at);
-  }
-  const selected = view(blobBytes(data.selected));
-  const score = view(blobView(data.score, Float32Array));
-  // A missing column means no trace of the segment carries the attribute: every code is "absent".
-  const cols = data.columns.map((c) => (c ? { dict: c.dict, codes: view(blobView(c.codes, Uint16Array)) } : { dict: [] as string[], codes: new Uint16Array(selected.length) }));
-  const inter = cols.length > 1 ? combineCodes(cols) : null;
-  if (cols.length > 1 && !inter) return false;
-  // Scores prepared once for every slice the segment is added to.
-  const batch = createCalibrationBatch(score, outcome, s.bins);
-  s.specs.forEach((spec, i) => {
-    const c = spec.attributes.length === 1 ? cols[i]! : inter!;
-    s.accs[i]!.addEncoded(c.dict, c.codes, selected, outcome, batch);
-  });
+  const b = run ? segmentBatch(data, deltas, run.lo, run.hi, null) : segmentBatch(data, deltas, 0, 0, keptPositions(allTime, meta.day * DAY_MS, from, to));
+  if (!b) return false;
+  addBatch(s, b, 1);
   // Positions are in seq order: the segment's rows are already in the hash's canonical order.
-  if (h) h.columns(meta.day, view(allTime), selected, outcome, score, cols);
+  if (h) h.columns(meta.day, b.time, b.selected, b.outcome, b.score, b.cols);
+  return true;
+}
+
+/**
+ * For a segment the window's bounds cut whose whole-segment summaries the caller adds to the
+ * tables: takes its rows outside [from, to) away again (counted from its columns, with the
+ * same late outcomes the summaries hold), so the tables end up with exactly its rows inside.
+ * Counts are integers (score sums in integer units), so adding and taking away is exact.
+ * Worth it when the rows outside are the fewer — a window starting half an hour into its
+ * first day leaves 2% of that day out — so the cost follows them, not the day's traffic.
+ * False, with nothing changed, when they are not the fewer or cannot be counted from columns.
+ */
+export function subtractSegmentOutside(s: Accumulators, meta: SegmentMeta, attributes: readonly string[], from: number, to: number, pre: { data: SegmentColumns; deltas: readonly OutcomeDelta[] }): boolean {
+  if (unpacksAny(meta, attributes)) return false;
+  const allTime = blobView(pre.data.time, Uint32Array);
+  const outside = outsidePositions(allTime, meta.day * DAY_MS, from, to);
+  if (outside.length * 2 >= allTime.length) return false;
+  const b = segmentBatch(pre.data, pre.deltas, 0, 0, outside);
+  if (!b) return false;
+  addBatch(s, b, -1);
   return true;
 }
 

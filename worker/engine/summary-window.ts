@@ -15,7 +15,7 @@ import { deltaDigest } from "../domain/delta-digest.js";
 import { slicesOf } from "../domain/slices.js";
 import { decodeSummary } from "../domain/summary-codec.js";
 import { DEFAULT_CALIBRATION_BINS } from "../domain/calibration.js";
-import { type Accumulators, addSegmentColumns, addSegmentRows, unpacksAny } from "./columnar-window.js";
+import { type Accumulators, addSegmentColumns, addSegmentRows, subtractSegmentOutside, unpacksAny } from "./columnar-window.js";
 import { releaseBlobs } from "./release-blobs.js";
 import type { CodedColumn } from "./dataset-hash.js";
 import type { Kernels } from "./kernels/types.js";
@@ -130,7 +130,10 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
       }
     }
     if (cut) {
-      if (!(await addSegmentColumns(source, s, null, meta, attributes, f, t, pre!))) await addSegmentRows(source, s, null, meta, attributes, f, t);
+      // The whole segment's summaries less its rows outside the bounds, when those are the fewer
+      // (the summaries must hold the deltas read with the columns: `settled`); else its rows inside.
+      if (settled && sums.every((x) => x !== null) && subtractSegmentOutside(s, meta, attributes, f, t, pre!)) sums.forEach((x, i) => s.accs[i]!.addSummary(x!));
+      else if (!(await addSegmentColumns(source, s, null, meta, attributes, f, t, pre!))) await addSegmentRows(source, s, null, meta, attributes, f, t);
     } else if (sums.every((x) => x !== null)) sums.forEach((x, i) => s.accs[i]!.addSummary(x!));
     // An intersection with more combinations than u16 codes name: counted from the rows.
     else await addSegmentRows(source, s, null, meta, attributes, f, t);

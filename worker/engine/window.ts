@@ -111,15 +111,17 @@ export function createTableAccumulator(kernels: Kernels, opts: SliceTableOptions
      * Adds a batch encoded with its own dictionary (a segment column), where code
      * dict.length means "attribute absent": counted by the kernel, then dropped.
      * `score` may come prepared (createCalibrationBatch) when the batch feeds several slices.
+     * `sign` −1 takes the batch away again (rows a summary already counted): the counts are
+     * u32 and wrap, so the result is exact whatever order the parts arrive in.
      */
-    addEncoded(segmentDict: readonly string[], group: Uint16Array, selected: Uint8Array, outcome: Uint8Array, score?: Float32Array | CalibrationBatch): void {
+    addEncoded(segmentDict: readonly string[], group: Uint16Array, selected: Uint8Array, outcome: Uint8Array, score?: Float32Array | CalibrationBatch, sign: 1 | -1 = 1): void {
       const map = segmentDict.map((v) => acc.code(v));
       grow();
       const part = kernels.confusion({ group, selected, outcome }, segmentDict.length + 1);
       map.forEach((to, from) => {
-        for (let f = 0; f < CONFUSION_FIELDS; f++) counts[to * CONFUSION_FIELDS + f]! += part[from * CONFUSION_FIELDS + f]!;
+        for (let f = 0; f < CONFUSION_FIELDS; f++) counts[to * CONFUSION_FIELDS + f]! += sign * part[from * CONFUSION_FIELDS + f]!;
       });
-      if (score) cal.add(group, score, outcome, segmentDict.length + 1, map);
+      if (score) cal.add(group, score, outcome, segmentDict.length + 1, map, sign);
     },
     /** Adds a segment summary (engine/segment-summary.ts) computed with this accumulator's bins. */
     addSummary(sum: SummaryBody): void {
