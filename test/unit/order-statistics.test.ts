@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { quantileInPlace, selectInPlace } from "../../worker/domain/order-statistics.js";
+import { quantilesOf, selectInPlace } from "../../worker/domain/order-statistics.js";
 import { bootstrapSamples, sampleInterval } from "../../worker/domain/intervals.js";
 import { createReferenceKernels } from "../../worker/engine/kernels/reference.js";
 
@@ -41,20 +41,30 @@ describe("order statistics by selection", () => {
     );
   });
 
-  it("give the sorted array's quantiles, bit for bit, read repeatedly at any level", () => {
+  it("give the sorted array's quantiles, bit for bit, read repeatedly at any level, in the tails and between them", () => {
     fc.assert(
-      fc.property(fc.array(value, { minLength: 1, maxLength: 1200 }), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 5 }), (xs, qs) => {
-        const sorted = Float64Array.from(xs).sort();
-        const a = Float64Array.from(xs);
-        for (const q of [...qs, 0, 1, 0.025, 0.975]) expect(Object.is(quantileInPlace(a, q), sortedQuantile(sorted, q))).toBe(true);
-      }),
+      fc.property(
+        fc.array(value, { minLength: 1, maxLength: 1200 }),
+        fc.array(fc.oneof(fc.double({ min: 0, max: 1, noNaN: true }), fc.double({ min: 0, max: 0.05, noNaN: true }), fc.double({ min: 0.95, max: 1, noNaN: true })), { minLength: 1, maxLength: 8 }),
+        fc.constantFrom(0.05, 0.01, 0.3),
+        (xs, qs, tail) => {
+          const sorted = Float64Array.from(xs).sort();
+          const a = Float64Array.from(xs);
+          const quantile = quantilesOf(a, tail);
+          for (const q of [...qs, 0, 1, 0.025, 0.975, ...qs]) expect(Object.is(quantile(q), sortedQuantile(sorted, q))).toBe(true);
+          // Only rearranged: the same values.
+          expect(Float64Array.from(a).sort()).toEqual(sorted);
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
-  it("rejects an index outside the array", () => {
+  it("rejects an index outside the array or its range, and a quantile of nothing", () => {
     expect(() => selectInPlace(new Float64Array(3), 3)).toThrow(RangeError);
     expect(() => selectInPlace(new Float64Array(0), 0)).toThrow(RangeError);
+    expect(() => selectInPlace(new Float64Array(5), 1, 2, 4)).toThrow(RangeError);
+    expect(() => quantilesOf(new Float64Array(0))(0.5)).toThrow(RangeError);
   });
 
   it("give bootstrap intervals equal to those read from the sorted replicates", () => {

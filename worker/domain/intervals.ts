@@ -14,7 +14,7 @@
 import { type CalibrationGroup, expectedCalibrationError, meanScores } from "./calibration.js";
 import type { GroupCounts } from "./confusion.js";
 import { aggregateValues, countColumns, TABLE_METRICS, type TableMetric } from "./metrics.js";
-import { quantileInPlace } from "./order-statistics.js";
+import { quantilesOf } from "./order-statistics.js";
 import { beyond, type Interval, intervalSide, type MetricName, METRICS } from "./tiers.js";
 
 /** z for a two-sided 95% interval. */
@@ -58,8 +58,8 @@ export function groupIntervals(g: GroupCounts, z = Z95): Record<"selectionRate" 
 /** The central `level` percentile interval of replicate values; null when fewer than half are defined. */
 export function percentileInterval(values: Float64Array, defined: number, replicates: number, level = INTERVAL_LEVEL): Interval | null {
   if (defined === 0 || defined * 2 < replicates) return null;
-  const own = values.slice(0, defined);
-  return { lower: quantileInPlace(own, (1 - level) / 2), upper: quantileInPlace(own, 1 - (1 - level) / 2) };
+  const q = quantilesOf(values.slice(0, defined));
+  return { lower: q((1 - level) / 2), upper: q(1 - (1 - level) / 2) };
 }
 
 /** A group's six cells (see CELLS_PER_GROUP). */
@@ -118,15 +118,17 @@ export function bootstrapAggregates(
 
 /** A metric's bootstrap replicates, kept so intervals can be read at any level (multiplicity). */
 export interface BootstrapSample {
-  /** The defined replicate values, in no particular order (sampleInterval rearranges them). */
+  /** The replicates' defined values, in no particular order (`quantile` rearranges them: read only). */
   values: Float64Array;
   replicates: number;
+  /** Quantiles of `values` (domain/order-statistics). */
+  quantile: (q: number) => number;
 }
 
 /** The central `level` percentile interval of kept replicates; null when fewer than half are defined. */
 export function sampleInterval(s: BootstrapSample, level: number): Interval | null {
   if (s.values.length === 0 || s.values.length * 2 < s.replicates) return null;
-  return { lower: quantileInPlace(s.values, (1 - level) / 2), upper: quantileInPlace(s.values, 1 - (1 - level) / 2) };
+  return { lower: s.quantile((1 - level) / 2), upper: s.quantile(1 - (1 - level) / 2) };
 }
 
 /** The Poisson-bootstrap replicates of every table metric (see bootstrapAggregates). */
@@ -197,7 +199,7 @@ export function bootstrapSamples(
   }
   // Not sorted: an interval reads its two quantiles by selection (domain/order-statistics), in
   // place — the replicate buffers are this call's own.
-  return Object.fromEntries(TABLE_METRICS.map((m, i) => [m, { values: values[i]!.subarray(0, defined[i]!), replicates: B }])) as Record<TableMetric, BootstrapSample>;
+  return Object.fromEntries(TABLE_METRICS.map((m, i) => [m, { values: values[i]!.subarray(0, defined[i]!), replicates: B, quantile: quantilesOf(values[i]!.subarray(0, defined[i]!)) }])) as Record<TableMetric, BootstrapSample>;
 }
 
 /** How many more traces per group would let the interval decide; see docs/metrics.md. */
