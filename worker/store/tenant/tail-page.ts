@@ -7,12 +7,15 @@
  * the drivers build a JS value per column per row (the embedded one ~3 µs a row, then a
  * structured clone to the gateway's thread; the remote one a protocol value each), which
  * cost several times what SQLite spends finding the rows. One text and one JSON.parse
- * carry the same values. Each value is spelled so it parses back to exactly what the
- * driver would have returned (exactValue): JSON writes a REAL with 15 significant digits,
- * so REALs travel as SQL literals (quote(): round-trip exact).
+ * carry the same values, each spelled so it parses back to exactly the driver's value.
+ * JSON writes a REAL with 15 significant digits and SQLite's own longer spellings (quote(),
+ * printf) do not round-trip every double either, so a REAL score travels as an integer and
+ * a binary exponent (x·2^k, exact by construction); a value the page cannot carry that way
+ * (a REAL outside 2^−52…8, text or bytes where a number belongs) is marked and its row's
+ * numbers read again through the driver.
  */
 import { StoredRecordError } from "../../domain/errors.js";
-import { type Client, read } from "../sql.js";
+import { type Client, read, type SqlValue } from "../sql.js";
 import { PROTECTED_OBJECT } from "./protected-attributes.js";
 
 const DAY = 86_400_000;
@@ -31,12 +34,26 @@ export const TAIL_PAGE_SQL = `SELECT seq, created_at, attributes, ${PROTECTED_OB
             AND (created_at / 86400000, seq) > (?, ?)
           ORDER BY created_at / 86400000, seq LIMIT ?`;
 
+/** Marks a value the page cannot carry exactly: that row's numbers are read again through the driver. */
+const REREAD = "?";
+
+/** An integer column (seq, created_at, selected, converted) as itself or NULL; anything else is read again. */
+const integer = (c: string) => `CASE typeof(${c}) WHEN 'integer' THEN ${c} WHEN 'null' THEN NULL ELSE '${REREAD}' END`;
+
 /**
- * A numeric column as a JSON value that exactValue turns back into the driver's value:
- * integers as themselves, REALs as SQL literals (exact), text in a one-element array (the
- * driver returns text as text), NULL as null, a BLOB as its literal (Number() of either is NaN).
+ * Binary exponents k for REAL scores: |x| in [2^(52−k), 2^(63−k)) makes x·2^k an integer below
+ * 2^63 — a product by a power of two is exact, and so is CAST of an integral REAL — which JSON
+ * writes with every digit and JSON.parse gives back exactly (it is a double). Together they
+ * cover 2^−52 ≤ |x| < 8, scores' range with room; anything else is read again.
  */
-const numeric = (c: string) => `CASE typeof(${c}) WHEN 'integer' THEN ${c} WHEN 'null' THEN NULL WHEN 'text' THEN json_array(${c}) ELSE quote(${c}) END`;
+const SCORE_EXPONENTS = [60, 71, 82, 93, 104];
+/** 2^k as exact SQL arithmetic (integer shifts: no decimal literal for SQLite to parse). */
+const pow2 = (k: number): string => (k <= 62 ? `(1 << ${k})` : `${pow2(62)} * ${pow2(k - 62)}`);
+/** The score as JSON: an integer as itself, 0.0 as 0, a REAL as [x·2^k, k], NULL as null, else REREAD. */
+const score = (c: string) =>
+  `CASE typeof(${c}) WHEN 'integer' THEN ${c} WHEN 'null' THEN NULL WHEN 'real' THEN CASE WHEN ${c} = 0 THEN 0 ${SCORE_EXPONENTS.map(
+    (k) => `WHEN abs(${c}) * ${pow2(k)} >= ${pow2(52)} AND abs(${c}) * ${pow2(k)} < ${pow2(62)} * 2 THEN json_array(CAST(${c} * ${pow2(k)} AS INTEGER), ${k})`,
+  ).join(" ")} ELSE '${REREAD}' END ELSE '${REREAD}' END`;
 /** A text column: as itself; a BLOB (which JSON cannot hold) as '' — not JSON, so the page fails closed as the driver's bytes would. */
 const textual = (c: string) => `CASE typeof(${c}) WHEN 'blob' THEN '' ELSE ${c} END`;
 
@@ -45,18 +62,19 @@ const textual = (c: string) => `CASE typeof(${c}) WHEN 'blob' THEN '' ELSE ${c} 
  * score] arrays. The aggregate reads the subquery's rows in its ORDER BY order (a LIMIT
  * subquery is not flattened); readTailPage still checks the order it gets.
  */
-export const TAIL_PAGE_JSON_SQL = `SELECT json_group_array(json_array(${numeric("seq")}, ${numeric("created_at")}, ${textual("attributes")}, ${textual("protected")}, ${numeric("selected")}, ${numeric("converted")}, ${numeric("score")})) AS page
+export const TAIL_PAGE_JSON_SQL = `SELECT json_group_array(json_array(${integer("seq")}, ${integer("created_at")}, ${textual("attributes")}, ${textual("protected")}, ${integer("selected")}, ${integer("converted")}, ${score("score")})) AS page
   FROM (${TAIL_PAGE_SQL})`;
 
-/** A value spelled by `numeric` back as the driver returns it (then read with Number(), as the row path does). */
-function exactValue(v: unknown): unknown {
-  if (typeof v !== "string") return Array.isArray(v) ? v[0] : v;
-  if (v === "Inf") return Infinity;
-  if (v === "-Inf") return -Infinity;
-  return Number(v);
+/** The numbers of rows the page marked REREAD, as the driver returns them. */
+const REREAD_SQL = (n: number) => `SELECT seq, created_at, selected, converted, score FROM decision_traces WHERE tenant_id = ? AND seq IN (${Array.from({ length: n }, () => "?").join(", ")})`;
+
+/** A score as the page spells it (see `score`), back to the double. */
+function scoreValue(v: unknown): unknown {
+  if (!Array.isArray(v)) return v;
+  const [m, k] = v as [number, number];
+  return m * 2 ** -k;
 }
-const num = (v: unknown) => Number(exactValue(v));
-const nullableNum = (v: unknown) => (v === null ? null : num(v));
+const nullableNum = (v: unknown) => (v === null ? null : Number(v));
 /** A `textual` column: the text itself (a number there is a non-text value the decoder then rejects or skips, as it would the driver's). */
 const text = (v: unknown) => (v === null ? null : String(v));
 
@@ -108,12 +126,32 @@ export interface TailRow {
 
 /** The page reader of one tenant's tail. */
 export function createTailPageReader(db: Client, tenantId: string) {
-  /** One statement's worth: up to `want` traces after `cursor`, as parsed arrays. */
+  /**
+   * One statement's worth: up to `want` traces after `cursor`, as parsed arrays, with the
+   * numbers of any row the page marked REREAD replaced by the driver's (scores are immutable
+   * once recorded, and the integer columns only hold other types when written around the API).
+   */
   async function fetch(flowKey: string, days: number[], fromMs: number, toMs: number, cursor: { day: number; seq: number } | null, want: number): Promise<unknown[][]> {
     const rs = await read(db, { sql: TAIL_PAGE_JSON_SQL, args: [tenantId, flowKey, ...days, fromMs, toMs, cursor?.day ?? -1, cursor?.seq ?? -1, want] });
     const page: unknown = JSON.parse(String(rs.rows[0]?.page ?? "[]"));
     if (!Array.isArray(page)) throw new StoredRecordError("decision_traces", ["the tail page is not an array"]);
-    return page as unknown[][];
+    const rows = page as unknown[][];
+    const again = rows.filter((r) => r[0] === REREAD || r[1] === REREAD || r[4] === REREAD || r[5] === REREAD || r[6] === REREAD);
+    for (let i = 0; i < again.length; i += 500) {
+      const part = again.slice(i, i + 500);
+      const got = await read(db, { sql: REREAD_SQL(part.length), args: [tenantId, ...part.map((r) => r[0] as SqlValue)] });
+      const bySeq = new Map(got.rows.map((x) => [Number(x.seq), x]));
+      for (const r of part) {
+        const x = bySeq.get(Number(r[0]));
+        if (!x) throw new StoredRecordError("decision_traces", ["a tail trace changed while its page was read"]);
+        r[1] = x.created_at;
+        r[4] = x.selected;
+        r[5] = x.converted;
+        // Marked so the loop below reads it as the driver's value, not as the page's spelling.
+        r[6] = x.score === null ? null : [Number(x.score), 0];
+      }
+    }
+    return rows;
   }
 
   /**
@@ -141,8 +179,8 @@ export function createTailPageReader(db: Client, tenantId: string) {
       let lastDay = cursor?.day ?? -Infinity;
       let lastSeq = cursor?.seq ?? -Infinity;
       for (const r of rows) {
-        const seq = num(r[0]);
-        const createdAt = num(r[1]);
+        const seq = Number(r[0]);
+        const createdAt = Number(r[1]);
         const day = Math.floor(createdAt / DAY);
         // The aggregate's input order is SQLite's plan, not a promise of SQL: a page out of
         // (day, seq) order would hash another dataset, so it fails closed instead.
@@ -151,7 +189,7 @@ export function createTailPageReader(db: Client, tenantId: string) {
         lastSeq = seq;
         // Rows with the same texts share one groups array (read-only, as every row's is).
         const groups = groupsOf(String(text(r[2])), text(r[3]));
-        if (groups) out.push({ seq, createdAt, groups, selected: num(r[4]), converted: nullableNum(r[5]), score: nullableNum(r[6]) });
+        if (groups) out.push({ seq, createdAt, groups, selected: Number(r[4]), converted: nullableNum(r[5]), score: nullableNum(scoreValue(r[6])) });
       }
       if (rows.length < want || out.length >= limit) return out;
       cursor = { day: lastDay, seq: lastSeq };
