@@ -5,8 +5,10 @@
  * statistics: confusion counts and calibration bins, engine/segment-summary.ts) and
  * its stored hashes (one Merkle leaf, engine/merkle-hash.ts) — no column is read.
  * Only the unpacked tail (row-wise) and the segments the window's bounds cut (their
- * columns, as the columnar path does; hashed by their stored leaf plus the bounds) are
- * scanned. A segment packed without
+ * columns; hashed by their stored leaf plus the bounds) are scanned — a cut segment whose
+ * rows outside the bounds are the fewer counts as its summaries less those rows
+ * (columnar-window subtractSegmentOutside), else its rows inside are counted as the
+ * columnar path does. A segment packed without
  * the statistics this read needs (another attribute set, other calibration bins, or
  * packed before they existed) is read from its columns once and the result memoised.
  * Must give exactly the row path's and the columnar path's tables (contract-tested).
