@@ -114,15 +114,9 @@ function tailGroups(attributes: readonly string[]) {
   };
 }
 
-/** A tail trace as the window reader takes it (engine/ports.ts SliceWindowRow). */
-export interface TailRow {
-  seq: number;
-  createdAt: number;
-  groups: (string | null)[];
-  selected: number;
-  converted: number | null;
-  score: number | null;
-}
+/** A tail trace as the window reader takes it (the engine's SliceWindowRow, which the store does not import). */
+const tailRow = (seq: number, createdAt: number, groups: (string | null)[], selected: number, converted: number | null, score: number | null) => ({ seq, createdAt, groups, selected, converted, score });
+export type TailRow = ReturnType<typeof tailRow>;
 
 /** The page reader of one tenant's tail. */
 export function createTailPageReader(db: Client, tenantId: string) {
@@ -189,7 +183,7 @@ export function createTailPageReader(db: Client, tenantId: string) {
         lastSeq = seq;
         // Rows with the same texts share one groups array (read-only, as every row's is).
         const groups = groupsOf(String(text(r[2])), text(r[3]));
-        if (groups) out.push({ seq, createdAt, groups, selected: Number(r[4]), converted: nullableNum(r[5]), score: nullableNum(scoreValue(r[6])) });
+        if (groups) out.push(tailRow(seq, createdAt, groups, Number(r[4]), nullableNum(r[5]), nullableNum(scoreValue(r[6]))));
       }
       if (rows.length < want || out.length >= limit) return out;
       cursor = { day: lastDay, seq: lastSeq };
