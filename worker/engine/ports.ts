@@ -76,8 +76,6 @@ export interface SegmentStatisticsSource {
      * segment's delta count in the same read (the body has exactly those deltas).
      */
     summaries: { segmentId: string; key: string; body: unknown; deltaCount?: number }[];
-    /** The BLOBs the bodies are views into, when they are (released once every body is counted); else the bodies are. */
-    release?: unknown[];
   }>;
   /** Stores what was computed for a segment read without it, unless a delta committed since `deltaCount`. */
   memoiseSegment(segmentId: string, deltaCount: number, m: {

@@ -240,7 +240,7 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
     });
     await Promise.all(memos);
     // Every whole segment has been added (the merge awaited each): the bodies' views are done with.
-    releaseBlobs(stats.release ?? stats.summaries.map((x) => x.body));
+    releaseBlobs(stats.summaries.map((x) => x.body));
     return closeRead(source, flowKey, generation, async () => ({ slices: s.tables(), datasetHash: h ? await h.digest() : "", rows: h?.rows ?? 0 }));
   }
 

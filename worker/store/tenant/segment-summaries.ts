@@ -13,7 +13,6 @@ import { scoreBin, scoreUnits } from "../../domain/calibration.js";
 import { DELTA_LANES, deltaElement } from "../../domain/delta-digest.js";
 import { groupLabel, intersectionValue } from "../../domain/slices.js";
 import { decodeSummary, encodeSummary, type SummaryCounts } from "../../domain/summary-codec.js";
-import { StoredRecordError } from "../../domain/errors.js";
 import { type Client, type InStatement, guard, read, type SqlValue, writeBatch } from "../sql.js";
 
 /** A slice summary's counts (engine/segment-summary.ts SliceSummary), stored as domain/summary-codec encodes them. */
@@ -30,8 +29,6 @@ export interface SegmentMemo {
 
 /** Guard code of an outcome write whose snapshot (packing state, summaries) changed: retried. */
 export const OUTCOME_RETRY = "outcome_snapshot_changed";
-
-const utf8 = new TextDecoder();
 
 const WINDOW_SEGMENTS = `SELECT id FROM trace_segments WHERE tenant_id = ? AND flow_key = ? AND day >= ? AND day <= ? AND created_max >= ? AND created_min < ?`;
 
@@ -52,42 +49,24 @@ export function summaryStmts(tenantId: string, segmentId: string, summaries: Seg
 /** Per-segment statistics of one tenant. */
 export function createSegmentSummaryStore(db: Client, tenantId: string) {
   return {
-    /**
-     * For the flow's segments overlapping [fromMs, toMs): the stored summaries under `keys` (JSON
-     * attribute lists) with `bins` bins. The bodies leave the database as one BLOB (each padded
-     * to 8 bytes, so a body's f64 counts are viewed in place) with their metadata as one JSON
-     * text, instead of a driver row and a BLOB each — at 100 M traces 1,350 of them an evaluation.
-     * The concatenation is byte for byte: SQLite reads a BLOB as text in the database's
-     * encoding (UTF-8 here) without converting, and CAST back to BLOB keeps the bytes. `release`
-     * is that one buffer, for the reader to hand back when done (engine/release-blobs).
-     */
+    /** For the flow's segments overlapping [fromMs, toMs): the stored summaries under `keys` (JSON attribute lists) with `bins` bins. */
     async windowStatistics(flowKey: string, fromMs: number, toMs: number, keys: readonly string[], bins: number) {
       const w = [tenantId, flowKey, Math.floor(fromMs / 86_400_000), Math.floor(toMs / 86_400_000), fromMs, toMs];
-      const bytes = "CAST(body AS BLOB)";
       const sums = await read(db, {
         // The delta count in the same statement: an outcome updates it and the bodies in one commit.
-        sql: `SELECT json_group_array(json_array(segment_id, attributes, typeof(body), length(${bytes}), delta_count)) AS meta,
-                CAST(group_concat(${bytes} || zeroblob((8 - length(${bytes}) % 8) % 8), '') AS BLOB) AS bodies
-              FROM (SELECT segment_id, attributes, body, (SELECT st.delta_count FROM segment_stats st WHERE st.tenant_id = segment_summaries.tenant_id AND st.segment_id = segment_summaries.segment_id) AS delta_count
-                FROM segment_summaries WHERE tenant_id = ? AND segment_id IN (${WINDOW_SEGMENTS})
-                AND bins = ? AND attributes IN (${keys.map(() => "?").join(", ")}))`,
+        sql: `SELECT segment_id, attributes, body, (SELECT st.delta_count FROM segment_stats st WHERE st.tenant_id = segment_summaries.tenant_id AND st.segment_id = segment_summaries.segment_id) AS delta_count
+              FROM segment_summaries WHERE tenant_id = ? AND segment_id IN (${WINDOW_SEGMENTS})
+              AND bins = ? AND attributes IN (${keys.map(() => "?").join(", ")})`,
         args: [tenantId, ...w, bins, ...keys],
       });
-      const row = sums.rows[0];
-      const meta: unknown = JSON.parse(String(row?.meta ?? "[]"));
-      const all = row?.bodies instanceof ArrayBuffer ? row.bodies : row?.bodies instanceof Uint8Array ? row.bodies : null;
-      const buffer = all instanceof Uint8Array ? all : all ? new Uint8Array(all) : new Uint8Array(0);
-      if (!Array.isArray(meta)) throw new StoredRecordError("segment_summaries", ["the summaries' metadata is not an array"]);
-      let off = 0;
-      const summaries = (meta as unknown[][]).map(([segmentId, key, type, length, deltaCount]) => {
-        const n = Number(length);
-        const view = buffer.subarray(off, off + n);
-        off += Math.ceil(n / 8) * 8;
-        // A body stored as text (the older JSON form) is text again; anything else is bytes, which the decoder parses.
-        return { segmentId: String(segmentId), key: String(key), body: type === "text" ? utf8.decode(view) : view, deltaCount: deltaCount === null || deltaCount === undefined ? -1 : Number(deltaCount) };
-      });
-      if (off !== buffer.byteLength) throw new StoredRecordError("segment_summaries", ["the summaries' bodies do not add up to what was read"]);
-      return { summaries, release: [all] };
+      return {
+        summaries: sums.rows.map((r) => ({
+          segmentId: String(r.segment_id),
+          key: String(r.attributes),
+          body: r.body as unknown,
+          deltaCount: r.delta_count === null || r.delta_count === undefined ? -1 : Number(r.delta_count),
+        })),
+      };
     },
     /**
      * Stores what a reader computed for a segment, unless a delta committed since it read
