@@ -12,6 +12,8 @@ import { describe, expect, it } from "vitest";
 import { DAY_MS } from "../../worker/engine/segment-codec.js";
 import type { TraceRecord } from "../../worker/store/tenant/traces.js";
 import { createTestTenantStore } from "../helpers/tenant-db.js";
+import { SegmentChangedError } from "../../worker/domain/errors.js";
+import { createTailPageReader } from "../../worker/store/tenant/tail-page.js";
 
 const BASE = Date.UTC(2026, 2, 1);
 const VALUES = [undefined, null, "", "x", "é\u2028\"q\\", 0, 1.5, -2, 1e21, true, false, { n: 1 }, [1, "a"]] as const;
@@ -127,6 +129,21 @@ describe("the unpacked tail's pages", () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  it("a trace marked for re-reading that is gone by then makes the window read again, not a stored-record fault", async () => {
+    const { client, store } = await createTestTenantStore();
+    await store.traces.insert([0, 1].map((i) => ({ id: `t${i}`, flowKey: "f", version: 1, customerId: `c${i}`, attributes: { a: "x" }, selected: true, score: 0.5, offers: null, converted: null, source: "bulk" as const, createdAt: BASE + 10 + i })));
+    // Outside the exact encoding's range (written around the API): the page marks it for a re-read.
+    await client.execute("UPDATE decision_traces SET score = 1e-300 WHERE id = 't0'");
+    expect((await store.window.readTailPage("f", ["a"], BASE, BASE + DAY_MS, null, 10)).map((r) => r.score)).toEqual([1e-300, 0.5]);
+    // Retention (say) deleting it between the page and the re-read.
+    const racing = { ...client, execute: async (st: { sql: string; args?: never[] }) => {
+      if (/seq IN/.test(st.sql)) await client.execute("DELETE FROM decision_traces WHERE id = 't0'");
+      return client.execute(st);
+    } } as unknown as typeof client;
+    await expect(createTailPageReader(racing, "t1")("f", ["a"], BASE, BASE + DAY_MS, null, 10)).rejects.toBeInstanceOf(SegmentChangedError);
+    client.close();
   });
 
   it("fails closed on a trace whose stored attributes are not JSON", async () => {

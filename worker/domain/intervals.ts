@@ -55,7 +55,10 @@ export function groupIntervals(g: GroupCounts, z = Z95): Record<"selectionRate" 
   };
 }
 
-/** The central `level` percentile interval of replicate values; null when fewer than half are defined. */
+/**
+ * The central `level` percentile interval of replicate values; null when fewer than half are
+ * defined. values[0..defined) are the defined ones: no NaN among them (quantilesOf's precondition).
+ */
 export function percentileInterval(values: Float64Array, defined: number, replicates: number, level = INTERVAL_LEVEL): Interval | null {
   if (defined === 0 || defined * 2 < replicates) return null;
   const q = quantilesOf(values.slice(0, defined));

@@ -90,6 +90,8 @@ export function createTableAccumulator(kernels: Kernels, opts: SliceTableOptions
     }
   };
   const acc = {
+    /** How many group values have a code. */
+    groups: () => values.length,
     /** Code for a group value, allocating a new one on first sight. */
     code(value: string): number {
       let c = dict.get(value);

@@ -14,7 +14,7 @@
  * (a REAL outside 2^−52…8, text or bytes where a number belongs) is marked and its row's
  * numbers read again through the driver.
  */
-import { StoredRecordError } from "../../domain/errors.js";
+import { SegmentChangedError, StoredRecordError } from "../../domain/errors.js";
 import { type Client, read, type SqlValue } from "../sql.js";
 import { PROTECTED_OBJECT } from "./protected-attributes.js";
 
@@ -68,11 +68,15 @@ export const TAIL_PAGE_JSON_SQL = `SELECT json_group_array(json_array(${integer(
 /** The numbers of rows the page marked REREAD, as the driver returns them. */
 const REREAD_SQL = (n: number) => `SELECT seq, created_at, selected, converted, score FROM decision_traces WHERE tenant_id = ? AND seq IN (${Array.from({ length: n }, () => "?").join(", ")})`;
 
-/** A score as the page spells it (see `score`), back to the double. */
+/**
+ * A score as the page spells it (see `score`; a re-read one as [value, 0]), back to the double.
+ * Anything else means the page is not what this module wrote — a libSQL build that returned
+ * the inner json_array as text, say — so it fails closed rather than reading a NaN.
+ */
 function scoreValue(v: unknown): unknown {
-  if (!Array.isArray(v)) return v;
-  const [m, k] = v as [number, number];
-  return m * 2 ** -k;
+  if (v === null || typeof v === "number") return v;
+  if (Array.isArray(v) && v.length === 2 && typeof v[1] === "number" && (v[1] === 0 || (SCORE_EXPONENTS.includes(v[1]) && Number.isInteger(v[0])))) return v[1] === 0 ? v[0] : (v[0] as number) * 2 ** -v[1];
+  throw new StoredRecordError("decision_traces", ["a tail page score is not in the page's encoding"]);
 }
 const nullableNum = (v: unknown) => (v === null ? null : Number(v));
 /** A `textual` column: the text itself (a number there is a non-text value the decoder then rejects or skips, as it would the driver's). */
@@ -137,7 +141,9 @@ export function createTailPageReader(db: Client, tenantId: string) {
       const bySeq = new Map(got.rows.map((x) => [Number(x.seq), x]));
       for (const r of part) {
         const x = bySeq.get(Number(r[0]));
-        if (!x) throw new StoredRecordError("decision_traces", ["a tail trace changed while its page was read"]);
+        // Gone between the two statements (retention, say): the window is read again, as when a
+        // listed segment changes under a read (engine/consistent-read), not reported as corrupt.
+        if (!x) throw new SegmentChangedError(`tail trace ${String(r[0])}`);
         r[1] = x.created_at;
         r[4] = x.selected;
         r[5] = x.converted;
