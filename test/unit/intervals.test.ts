@@ -74,8 +74,12 @@ describe("Poisson bootstrap (Kernels.bootstrap on the six cells per group)", () 
   });
 
   it("intervals of every aggregate shrink when every group has four times the traces", () => {
+    // Every confusion cell holds a few traces: with a cell of 1 (tp 1, fp 0 against tp 0, fp 1) a
+    // gap's replicates take only the values 0 and 1 at 1× and at 4× alike, and its interval is
+    // [0, 1] at both — no shrinking to see (a fast-check seed found one such pair).
+    const sized = (value: string) => groupArb(value).filter((g) => g.tp >= 5 && g.fp >= 5 && g.fn >= 5 && g.tn >= 5);
     fc.assert(
-      fc.property(groupArb("A"), groupArb("B"), fc.nat(), (a, b, seed) => {
+      fc.property(sized("A"), sized("B"), fc.nat(), (a, b, seed) => {
         const scale = (x: GroupCounts): GroupCounts => ({ ...x, n: 4 * x.n, selected: 4 * x.selected, labeled: 4 * x.labeled, positives: 4 * x.positives, tp: 4 * x.tp, fp: 4 * x.fp, fn: 4 * x.fn, tn: 4 * x.tn });
         const small = bootstrapAggregates([a, b], null, { resample, replicates: 400, seed });
         const big = bootstrapAggregates([scale(a), scale(b)], null, { resample, replicates: 400, seed });
