@@ -202,7 +202,12 @@ export function bootstrapSamples(
   }
   // Not sorted: an interval reads its two quantiles by selection (domain/order-statistics), in
   // place — the replicate buffers are this call's own.
-  return Object.fromEntries(TABLE_METRICS.map((m, i) => [m, { values: values[i]!.subarray(0, defined[i]!), replicates: B, quantile: quantilesOf(values[i]!.subarray(0, defined[i]!)) }])) as Record<TableMetric, BootstrapSample>;
+  return Object.fromEntries(
+    TABLE_METRICS.map((m, i) => {
+      const own = values[i]!.subarray(0, defined[i]!);
+      return [m, { values: own, replicates: B, quantile: quantilesOf(own) }];
+    }),
+  ) as Record<TableMetric, BootstrapSample>;
 }
 
 /** How many more traces per group would let the interval decide; see docs/metrics.md. */

@@ -25,7 +25,6 @@ export type Accumulators = ReturnType<typeof createSliceAccumulators>;
 const MAX_CODES = 65_535;
 const ABSENT_MARK = 0xffff;
 
-/** Positions of the entries whose time lies in [from, to). */
 /**
  * The rows of a segment in [from, to) as one run [lo, hi) when they are contiguous (rows
  * recorded in time order, the usual case: then the columns are viewed, not copied); null
@@ -47,14 +46,15 @@ function keptRun(time: Uint32Array, dayStart: number, from: number, to: number):
   return n === hi - lo ? { lo, hi } : null;
 }
 
-function keptPositions(time: Uint32Array, dayStart: number, from: number, to: number): Uint32Array {
-  const keep = new Uint32Array(time.length);
+/** Positions of the entries whose time lies in [from, to) — or, `inside` false, outside it. */
+function positionsOf(time: Uint32Array, dayStart: number, from: number, to: number, inside = true): Uint32Array {
+  const out = new Uint32Array(time.length);
   let n = 0;
   for (let i = 0; i < time.length; i++) {
     const t = dayStart + time[i]!;
-    if (t >= from && t < to) keep[n++] = i;
+    if ((t >= from && t < to) === inside) out[n++] = i;
   }
-  return keep.subarray(0, n);
+  return out.subarray(0, n);
 }
 
 function pick<T extends Uint8Array | Uint16Array | Uint32Array | Float32Array>(a: T, at: Uint32Array | null): T {
@@ -137,17 +137,6 @@ export function combineCodes(cols: { dict: readonly string[]; codes: Uint16Array
 /** Whether the segment holds one of `attributes` unpacked (too diverse to pack): only its rows have those values. */
 export const unpacksAny = (meta: SegmentMeta, attributes: readonly string[]) => attributes.some((a) => meta.unpackedAttributes.includes(a));
 
-/** Positions of the entries whose time lies outside [from, to). */
-function outsidePositions(time: Uint32Array, dayStart: number, from: number, to: number): Uint32Array {
-  const out = new Uint32Array(time.length);
-  let n = 0;
-  for (let i = 0; i < time.length; i++) {
-    const t = dayStart + time[i]!;
-    if (t < from || t >= to) out[n++] = i;
-  }
-  return out.subarray(0, n);
-}
-
 /** Some of a segment's rows as the accumulators take them: columns, intersection codes, prepared scores. */
 interface SegmentBatch {
   time: Uint32Array;
@@ -217,7 +206,7 @@ export async function addSegmentColumns(
   const allTime = blobView(data.time, Uint32Array);
   const cut = meta.createdMin < from || meta.createdMax >= to;
   const run = cut ? keptRun(allTime, meta.day * DAY_MS, from, to) : { lo: 0, hi: allTime.length };
-  const b = run ? segmentBatch(data, deltas, run.lo, run.hi, null) : segmentBatch(data, deltas, 0, 0, keptPositions(allTime, meta.day * DAY_MS, from, to));
+  const b = run ? segmentBatch(data, deltas, run.lo, run.hi, null) : segmentBatch(data, deltas, 0, 0, positionsOf(allTime, meta.day * DAY_MS, from, to));
   if (!b) return false;
   addBatch(s, b, 1);
   // Positions are in seq order: the segment's rows are already in the hash's canonical order.
@@ -237,7 +226,7 @@ export async function addSegmentColumns(
 export function subtractSegmentOutside(s: Accumulators, meta: SegmentMeta, attributes: readonly string[], from: number, to: number, pre: { data: SegmentColumns; deltas: readonly OutcomeDelta[] }): boolean {
   if (unpacksAny(meta, attributes)) return false;
   const allTime = blobView(pre.data.time, Uint32Array);
-  const outside = outsidePositions(allTime, meta.day * DAY_MS, from, to);
+  const outside = positionsOf(allTime, meta.day * DAY_MS, from, to, false);
   if (outside.length * 2 >= allTime.length) return false;
   const b = segmentBatch(pre.data, pre.deltas, 0, 0, outside);
   if (!b) return false;

@@ -88,7 +88,6 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
     const hashed = hashedFor(meta, attributes, hashing);
     let memo: Parameters<Source["memoiseSegment"]>[2] | null = null;
     let settled = true;
-    let exact = false;
     const leaf: SegmentLeaf & { columnHashes: (string | null)[] } = {
       day: meta.day,
       rowCount: meta.rowCount,
@@ -121,8 +120,6 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
       // A delta that committed after the segment list was read: this read counts it, but
       // memoises nothing (the stored values are guarded on the listed count).
       settled = deltas.length === (meta.deltaCount ?? deltas.length);
-      // Taking rows away below needs the stored summaries' deltas known to be these (an unknown count is not).
-      exact = meta.deltaCount !== undefined && meta.deltaCount === deltas.length;
       if (!meta.deltaDigest || !settled) {
         leaf.deltaDigest = memo.deltaDigest = await deltaDigest(deltas);
         leaf.deltaCount = deltas.length;
@@ -138,11 +135,12 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
     }
     if (cut) {
       // The whole segment's summaries less its rows outside the bounds, when those are the fewer
-      // (the summaries must hold the deltas read with the columns: `exact`), else its rows inside.
+      // (the summaries must hold the deltas read with the columns: the listed count is known and
+      // is theirs — an unknown one is not), else its rows inside.
       // The summaries code every group of the segment, those only outside the bounds too: not
       // when that could take a slice past the kernels' 65,535 codes where its rows inside would not.
       const room = sums.every((x, i) => x !== null && s.accs[i]!.groups() + x.v.length <= MAX_GROUP_CODES);
-      if (exact && room && subtractSegmentOutside(s, meta, attributes, f, t, pre!)) sums.forEach((x, i) => s.accs[i]!.addSummary(x!));
+      if (meta.deltaCount === pre!.deltas.length && room && subtractSegmentOutside(s, meta, attributes, f, t, pre!)) sums.forEach((x, i) => s.accs[i]!.addSummary(x!));
       else if (!(await addSegmentColumns(source, s, null, meta, attributes, f, t, pre!))) await addSegmentRows(source, s, null, meta, attributes, f, t);
     } else if (sums.every((x) => x !== null)) sums.forEach((x, i) => s.accs[i]!.addSummary(x!));
     // An intersection with more combinations than u16 codes name: counted from the rows.

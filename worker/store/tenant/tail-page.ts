@@ -69,13 +69,13 @@ export const TAIL_PAGE_JSON_SQL = `SELECT json_group_array(json_array(${integer(
 const REREAD_SQL = (n: number) => `SELECT seq, created_at, selected, converted, score FROM decision_traces WHERE tenant_id = ? AND seq IN (${Array.from({ length: n }, () => "?").join(", ")})`;
 
 /**
- * A score as the page spells it (see `score`; a re-read one as [value, 0]), back to the double.
- * Anything else means the page is not what this module wrote — a libSQL build that returned
- * the inner json_array as text, say — so it fails closed rather than reading a NaN.
+ * A score as the page spells it (see `score`; a re-read one is already the number), back to
+ * the double. Anything else means the page is not what this module wrote — a libSQL build that
+ * returned the inner json_array as text, say — so it fails closed rather than reading a NaN.
  */
 function scoreValue(v: unknown): unknown {
   if (v === null || typeof v === "number") return v;
-  if (Array.isArray(v) && v.length === 2 && typeof v[1] === "number" && (v[1] === 0 || (SCORE_EXPONENTS.includes(v[1]) && Number.isInteger(v[0])))) return v[1] === 0 ? v[0] : (v[0] as number) * 2 ** -v[1];
+  if (Array.isArray(v) && v.length === 2 && SCORE_EXPONENTS.includes(v[1] as number) && Number.isInteger(v[0])) return (v[0] as number) * 2 ** -(v[1] as number);
   throw new StoredRecordError("decision_traces", ["a tail page score is not in the page's encoding"]);
 }
 const nullableNum = (v: unknown) => (v === null ? null : Number(v));
@@ -147,8 +147,8 @@ export function createTailPageReader(db: Client, tenantId: string) {
         r[1] = x.created_at;
         r[4] = x.selected;
         r[5] = x.converted;
-        // Marked so the loop below reads it as the driver's value, not as the page's spelling.
-        r[6] = x.score === null ? null : [Number(x.score), 0];
+        // A number (NaN for bytes, as the row path reads them), not the page's spelling.
+        r[6] = x.score === null ? null : Number(x.score);
       }
     }
     return rows;
