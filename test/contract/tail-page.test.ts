@@ -13,7 +13,7 @@ import { DAY_MS } from "../../worker/engine/segment-codec.js";
 import type { TraceRecord } from "../../worker/store/tenant/traces.js";
 import { createTestTenantStore } from "../helpers/tenant-db.js";
 import { SegmentChangedError } from "../../worker/domain/errors.js";
-import { createTailPageReader } from "../../worker/store/tenant/tail-page.js";
+import { createTailPageReader, type TailColumns } from "../../worker/store/tenant/tail-page.js";
 
 const BASE = Date.UTC(2026, 2, 1);
 const VALUES = [undefined, null, "", "x", "é\u2028\"q\\", 0, 1.5, -2, 1e21, true, false, { n: 1 }, [1, "a"]] as const;
@@ -39,6 +39,19 @@ function oracleSql(k: number): string {
           ORDER BY created_at / 86400000, seq`;
 }
 
+/** A page's traces as rows (the oracle's shape): entry i of every column, its groups looked up. */
+function rowsOf(page: TailColumns) {
+  const lengths = [page.seq, page.createdAt, page.groupOf, page.selected, page.converted, page.score].map((c) => c.length);
+  expect(new Set(lengths).size).toBe(1);
+  return page.seq.map((seq, i) => ({
+    seq,
+    createdAt: page.createdAt[i],
+    groups: page.groupLists[page.groupOf[i]!],
+    selected: page.selected[i],
+    converted: page.converted[i],
+    score: page.score[i],
+  }));
+}
 const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
 describe("the unpacked tail's pages", () => {
@@ -74,12 +87,12 @@ describe("the unpacked tail's pages", () => {
           const got: unknown[] = [];
           let after: { day: number; seq: number } | null = null;
           for (let pages = 0; ; pages++) {
-            const rows = await store.window.readTailPage("f", attributes, from, to, after, pageSize);
+            const rows = rowsOf(await store.window.readTailPage("f", attributes, from, to, after, pageSize));
             expect(rows.length).toBeLessThanOrEqual(pageSize);
             got.push(...rows);
             if (rows.length < pageSize) break;
             const last = rows[rows.length - 1]!;
-            after = { day: Math.floor(last.createdAt / DAY_MS), seq: last.seq };
+            after = { day: Math.floor(last.createdAt! / DAY_MS), seq: last.seq };
             expect(pages).toBeLessThan(100);
           }
           expect(got).toEqual(expected);
@@ -110,7 +123,7 @@ describe("the unpacked tail's pages", () => {
       score: r.score === null ? null : Number(r.score),
     }));
     expect(expected.map((r) => r.score)).toContain(Infinity);
-    expect(await store.window.readTailPage("f", ["a"], BASE, BASE + DAY_MS, null, 100)).toEqual(expected);
+    expect(rowsOf(await store.window.readTailPage("f", ["a"], BASE, BASE + DAY_MS, null, 100))).toEqual(expected);
     client.close();
   });
 
@@ -122,7 +135,7 @@ describe("the unpacked tail's pages", () => {
         // Written around the API (which keeps scores in [0, 1]), so any finite double reaches the column (the driver binds no infinity; 9e999 is above).
         for (const [i, x] of scores.entries()) await client.execute({ sql: "UPDATE decision_traces SET score = ? WHERE id = ?", args: [x, `t${i}`] });
         const driver = (await client.execute({ sql: "SELECT score FROM decision_traces ORDER BY seq", args: [] })).rows.map((r) => (r.score === null ? null : Number(r.score)));
-        const got = (await store.window.readTailPage("f", ["a"], BASE, BASE + DAY_MS, null, 100)).map((r) => r.score);
+        const got = (await store.window.readTailPage("f", ["a"], BASE, BASE + DAY_MS, null, 100)).score;
         expect(got.length).toBe(scores.length);
         got.forEach((g, i) => expect(Object.is(g, driver[i])).toBe(true));
         client.close();
@@ -136,7 +149,7 @@ describe("the unpacked tail's pages", () => {
     await store.traces.insert([0, 1].map((i) => ({ id: `t${i}`, flowKey: "f", version: 1, customerId: `c${i}`, attributes: { a: "x" }, selected: true, score: 0.5, offers: null, converted: null, source: "bulk" as const, createdAt: BASE + 10 + i })));
     // Outside the exact encoding's range (written around the API): the page marks it for a re-read.
     await client.execute("UPDATE decision_traces SET score = 1e-300 WHERE id = 't0'");
-    expect((await store.window.readTailPage("f", ["a"], BASE, BASE + DAY_MS, null, 10)).map((r) => r.score)).toEqual([1e-300, 0.5]);
+    expect((await store.window.readTailPage("f", ["a"], BASE, BASE + DAY_MS, null, 10)).score).toEqual([1e-300, 0.5]);
     // Retention (say) deleting it between the page and the re-read.
     const racing = { ...client, execute: async (st: { sql: string; args?: never[] }) => {
       if (/seq IN/.test(st.sql)) await client.execute("DELETE FROM decision_traces WHERE id = 't0'");

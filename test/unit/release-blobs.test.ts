@@ -30,4 +30,15 @@ describe("releaseBlobs", () => {
     expect(other.toString()).toBe("neighbour");
     expect(new Uint8Array(memory.buffer)[0]).toBe(7);
   });
+
+  it("detaches the owned ones one by one when another in the same call cannot be (Wasm memory), each once", () => {
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const a = new ArrayBuffer(16);
+    const view = new Uint8Array(a);
+    const b = new ArrayBuffer(8);
+    releaseBlobs([a, memory.buffer, view, b, b]);
+    expect(a.byteLength).toBe(0);
+    expect(b.byteLength).toBe(0);
+    expect(memory.buffer.byteLength).toBe(65536);
+  });
 });

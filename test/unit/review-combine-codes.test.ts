@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { intersectionValue } from "../../worker/domain/slices.js";
-import { combineCodes } from "../../worker/engine/columnar-window.js";
+import { combineCodes } from "../../worker/engine/column-batch.js";
 
 type Col = { dict: readonly string[]; codes: Uint16Array };
 

@@ -9,21 +9,18 @@
  * and for the intersection the attributes' codes combined row by row.
  * Must give exactly the row path's tables on the same data (contract-tested).
  */
-import { intersectionValue } from "../domain/slices.js";
+import { type Accumulators, addBatch, type ColumnBatch, combineCodes } from "./column-batch.js";
 import type { Kernels } from "./kernels/types.js";
 import type { OutcomeDelta, SegmentColumns, SegmentMeta, WindowSource } from "./ports.js";
 import { createDatasetHasher, type DatasetHasher } from "./dataset-hash.js";
-import { createCalibrationBatch } from "./calibration-accumulator.js";
 import { blobBytes, blobView, DAY_MS } from "./segment-codec.js";
 import { closeRead, consistentRead, type GenerationRead } from "./consistent-read.js";
 import { addSliceRows, createSliceAccumulators, rowLabels, type SliceTableOptions, type WindowRead, type WindowReader, windowReaderOver } from "./window.js";
 import { direct, hashSliceRows } from "./window-hash.js";
 import { mergeSegmentsAndTail } from "./window-merge.js";
 
-export type Accumulators = ReturnType<typeof createSliceAccumulators>;
-/** Kernel group codes are u16 and code dict.length means "absent": at most 65,535 values. */
-const MAX_CODES = 65_535;
-const ABSENT_MARK = 0xffff;
+export type { Accumulators };
+
 
 /**
  * The rows of a segment in [from, to) as one run [lo, hi) when they are contiguous (rows
@@ -64,95 +61,15 @@ function pick<T extends Uint8Array | Uint16Array | Uint32Array | Float32Array>(a
   return out;
 }
 
-/**
- * Combines per-attribute codes into intersection codes: a row missing any attribute gets
- * the "absent" code; values are numbered in order of first appearance. Null when the
- * segment holds more combinations than a u16 code can name (the caller reads rows).
- */
-export function combineCodes(cols: { dict: readonly string[]; codes: Uint16Array }[]): { dict: string[]; codes: Uint16Array } | null {
-  const n = cols[0]?.codes.length ?? 0;
-  const sizes = cols.map((c) => c.dict.length);
-  const product = sizes.reduce((p, s) => p * s, 1);
-  // A flat lookup when the key space is small; a Map otherwise (keys < 1025^4 are exact doubles).
-  const flat = product <= 1 << 16 ? new Int32Array(product).fill(-1) : null;
-  const map = flat ? null : new Map<number, number>();
-  const dict: string[] = [];
-  // Absent rows are marked 0xFFFF first (no real code reaches it: codes stay below
-  // MAX_CODES) and renumbered to dict.length at the end, so no wider scratch array is needed.
-  const codes = new Uint16Array(n);
-  /** The code of combination `key` first seen at row i; -1 when there are too many. */
-  const fresh = (key: number, i: number): number => {
-    if (dict.length >= MAX_CODES) return -1;
-    const code = dict.length;
-    dict.push(intersectionValue(cols.map((c) => c.dict[c.codes[i]!]!)));
-    if (flat) flat[key] = code;
-    else map!.set(key, code);
-    return code;
-  };
-  if (cols.length === 2 && flat) {
-    // Two attributes (the usual intersection): one flat lookup per row, ~10× the general loop.
-    const a = cols[0]!.codes;
-    const b = cols[1]!.codes;
-    const sa = sizes[0]!;
-    const sb = sizes[1]!;
-    for (let i = 0; i < n; i++) {
-      const x = a[i]!;
-      const y = b[i]!;
-      if (x >= sa || y >= sb) {
-        codes[i] = ABSENT_MARK;
-        continue;
-      }
-      let code = flat[x + y * sa]!;
-      if (code < 0 && (code = fresh(x + y * sa, i)) < 0) return null;
-      codes[i] = code;
-    }
-  } else {
-    const cs = cols.map((c) => c.codes);
-    for (let i = 0; i < n; i++) {
-      let key = 0;
-      let mult = 1;
-      let absent = false;
-      for (let j = 0; j < cs.length; j++) {
-        const c = cs[j]![i]!;
-        if (c >= sizes[j]!) {
-          absent = true;
-          break;
-        }
-        key += c * mult;
-        mult *= sizes[j]!;
-      }
-      if (absent) {
-        codes[i] = ABSENT_MARK;
-        continue;
-      }
-      let code = flat ? flat[key]! : (map!.get(key) ?? -1);
-      if (code < 0 && (code = fresh(key, i)) < 0) return null;
-      codes[i] = code;
-    }
-  }
-  if (dict.length !== ABSENT_MARK) for (let i = 0; i < n; i++) if (codes[i] === ABSENT_MARK) codes[i] = dict.length;
-  return { dict, codes };
-}
-
 /** Whether the segment holds one of `attributes` unpacked (too diverse to pack): only its rows have those values. */
 export const unpacksAny = (meta: SegmentMeta, attributes: readonly string[]) => attributes.some((a) => meta.unpackedAttributes.includes(a));
-
-/** Some of a segment's rows as the accumulators take them: columns, intersection codes, prepared scores. */
-interface SegmentBatch {
-  time: Uint32Array;
-  selected: Uint8Array;
-  outcome: Uint8Array;
-  score: Float32Array;
-  cols: { dict: readonly string[]; codes: Uint16Array }[];
-  inter: { dict: string[]; codes: Uint16Array } | null;
-}
 
 /**
  * The segment's rows [lo, hi) (`at` null: viewed, not copied) or at positions `at` (copied),
  * with late outcomes patched in; null when the intersection has more combinations than u16
  * codes name (the caller reads rows).
  */
-function segmentBatch(data: SegmentColumns, deltas: readonly OutcomeDelta[], lo: number, hi: number, at: Uint32Array | null): SegmentBatch | null {
+function segmentBatch(data: SegmentColumns, deltas: readonly OutcomeDelta[], lo: number, hi: number, at: Uint32Array | null): ColumnBatch | null {
   const view = <T extends Uint8Array | Uint16Array | Uint32Array | Float32Array>(a: T): T => (at ? pick(a, at) : (a.subarray(lo, hi) as T));
   // A copy: late outcomes are patched in without touching the stored bytes.
   const packed = blobBytes(data.outcome);
@@ -171,16 +88,6 @@ function segmentBatch(data: SegmentColumns, deltas: readonly OutcomeDelta[], lo:
   const inter = cols.length > 1 ? combineCodes(cols) : null;
   if (cols.length > 1 && !inter) return null;
   return { time: view(blobView(data.time, Uint32Array)), selected, outcome, score: view(blobView(data.score, Float32Array)), cols, inter };
-}
-
-/** Adds (sign 1) or takes away (−1) a batch in every slice. */
-function addBatch(s: Accumulators, b: SegmentBatch, sign: 1 | -1): void {
-  // Scores prepared once for every slice the segment is added to.
-  const prepared = createCalibrationBatch(b.score, b.outcome, s.bins);
-  s.specs.forEach((spec, i) => {
-    const c = spec.attributes.length === 1 ? b.cols[i]! : b.inter!;
-    s.accs[i]!.addEncoded(c.dict, c.codes, b.selected, b.outcome, prepared, sign);
-  });
 }
 
 /**

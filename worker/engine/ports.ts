@@ -20,6 +20,22 @@ export interface SliceWindowRow {
   score: number | null;
 }
 
+/**
+ * One page of the unpacked tail, column by column: entry i of every array is the page's
+ * i-th trace (one carrying at least one requested attribute), in (UTC day, seq) order.
+ */
+export interface TailPage {
+  seq: number[];
+  createdAt: number[];
+  /** Each trace's groups: its entry in `groupLists`. */
+  groupOf: number[];
+  /** The page's distinct group lists, each as SliceWindowRow.groups (read-only: shared by its traces). */
+  groupLists: (string | null)[][];
+  selected: number[];
+  converted: (number | null)[];
+  score: (number | null)[];
+}
+
 /** A packed segment's metadata: one (flow, UTC day) run of traces in seq order. */
 export interface SegmentMeta {
   id: string;
@@ -90,8 +106,8 @@ export interface SegmentStatisticsSource {
 export interface WindowSource {
   /** One page of the window in (created_at, seq) order after `after` (the row path: packed or not). */
   readSliceWindowPage(flowKey: string, attributes: readonly string[], fromMs: number, toMs: number, after: { createdAt: number; seq: number } | null, limit: number): Promise<SliceWindowRow[]>;
-  /** One page of the not-yet-packed traces in (UTC day, seq) order after `after` (the columnar tail). */
-  readTailPage(flowKey: string, attributes: readonly string[], fromMs: number, toMs: number, after: { day: number; seq: number } | null, limit: number): Promise<SliceWindowRow[]>;
+  /** One page of up to `limit` not-yet-packed traces in (UTC day, seq) order after `after` (the segment paths' tail). */
+  readTailPage(flowKey: string, attributes: readonly string[], fromMs: number, toMs: number, after: { day: number; seq: number } | null, limit: number): Promise<TailPage>;
   /**
    * Segments of a flow overlapping [fromMs, toMs), in (day, first seq) order, with the flow's
    * packing generation read in the same statement (one state).

@@ -25,9 +25,20 @@ function ownBuffer(b: unknown): ArrayBuffer | null {
 
 /** Detaches each BLOB (it reads as empty afterwards): call only when nothing reads it again. */
 export function releaseBlobs(blobs: Iterable<unknown>): void {
+  const own = new Set<ArrayBuffer>();
   for (const b of blobs) {
     const ab = ownBuffer(b);
-    if (!ab || ab.byteLength === 0) continue;
+    if (ab && ab.byteLength > 0) own.add(ab);
+  }
+  if (own.size === 0) return;
+  // One transfer for all of them (a window holds hundreds: one call each cost ~2 µs apiece).
+  try {
+    structuredClone(undefined, { transfer: [...own] });
+    return;
+  } catch {
+    // One of them cannot be transferred: the rest one by one.
+  }
+  for (const ab of own) {
     try {
       structuredClone(ab, { transfer: [ab] });
     } catch {

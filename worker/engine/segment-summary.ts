@@ -19,7 +19,7 @@
  */
 import { scoreBin, scoreUnits } from "../domain/calibration.js";
 import { sha256HexOfParts } from "../domain/hex.js";
-import { combineCodes } from "./columnar-window.js";
+import { combineCodes } from "./column-batch.js";
 import type { CodedColumn } from "./dataset-hash.js";
 import { OUTCOME_UNKNOWN } from "./kernels/types.js";
 

@@ -27,7 +27,7 @@ import type { SegmentMeta, SegmentStatisticsSource, SummaryBody, WindowSource } 
 import { blobBytes, blobView, DAY_MS } from "./segment-codec.js";
 import { segmentColumnHash, segmentContentHash, summariseSegment, summaryKey } from "./segment-summary.js";
 import { createSliceAccumulators, type SliceTableOptions, type WindowRead, type WindowReader, windowReaderOver } from "./window.js";
-import { mergeSegmentsAndTail } from "./window-merge.js";
+import { mergeSegmentsAndTail, tailPageSize } from "./window-merge.js";
 
 type Source = WindowSource & SegmentStatisticsSource;
 /** Distinct group values an accumulator codes (u16 kernel codes, one kept for "absent"). */
@@ -212,7 +212,7 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
       data.catch(() => {}); // awaited by prepareWhole's chain
       early.set(m.id, data);
     }
-    const firstPage = source.readTailPage(flowKey, attributes, f, t, null, pageSize);
+    const firstPage = source.readTailPage(flowKey, attributes, f, t, null, tailPageSize(pageSize));
     firstPage.catch(() => {}); // awaited in the merge; a failure before that must not go unhandled
     const stats = await statistics;
     const summaries = new Map<string, Map<string, SummaryBody>>();

@@ -4,10 +4,11 @@
  * window's packed segments and its unpacked tail, fed to the slice tables and the hash in
  * one pass. The readers differ only in what they do with one segment (`addSegment`).
  */
+import { addBatch, MAX_CODES, tailBatch } from "./column-batch.js";
 import type { DatasetHasher } from "./dataset-hash.js";
-import type { SegmentMeta, SliceWindowRow, WindowSource } from "./ports.js";
-import { addSliceRows, type createSliceAccumulators, rowLabels } from "./window.js";
-import { dayOf, direct, hashSliceRows } from "./window-hash.js";
+import type { SegmentMeta, TailPage, WindowSource } from "./ports.js";
+import type { createSliceAccumulators } from "./window.js";
+import { dayOf } from "./window-hash.js";
 
 /** One window read's merge: what to read, where to add it, and the reader's per-segment step. */
 export interface MergeWindow {
@@ -23,9 +24,12 @@ export interface MergeWindow {
   pageSize: number;
   /** Adds segment `index` (of `segments`) to `s` and `h` (the hash is settled after each). */
   addSegment(meta: SegmentMeta, index: number): Promise<void>;
-  /** The tail's first page, when the reader already asked for it (so it is read while other work runs). */
+  /** The tail's first page (of tailPageSize(pageSize)), when the reader already asked for it (so it is read while other work runs). */
   firstPage?: ReturnType<WindowSource["readTailPage"]>;
 }
+
+/** The tail page size for a requested one: a page's dictionaries must fit u16 codes (tailBatch), so fewer traces than codes. */
+export const tailPageSize = (requested: number) => Math.min(requested, MAX_CODES - 1);
 
 /**
  * Adds the window's segments and its unpacked tail to the slice tables and the hash.
@@ -33,10 +37,12 @@ export interface MergeWindow {
  * (engine/dataset-hash.ts), and a day's segments (in seq order) come before its unpacked
  * tail (higher seqs; see WindowSource.segmentList). The tail arrives in (day, seq) order
  * from its index, paged by keyset `after`, so segments are merged in by day ahead of each
- * day's tail rows, which are hashed as they stream and never buffered.
+ * day's tail rows, which are hashed as they stream and never buffered. A page is one column
+ * batch (engine/column-batch tailBatch): counted by the kernels, hashed column-wise.
  */
 export async function mergeSegmentsAndTail(w: MergeWindow): Promise<void> {
-  const { source, s, h, segments, flowKey, attributes, from, to, pageSize } = w;
+  const { source, s, h, segments, flowKey, attributes, from, to } = w;
+  const pageSize = tailPageSize(w.pageSize);
   const k = attributes.length;
   let next = 0;
   const segmentsThrough = async (day: number) => {
@@ -47,22 +53,22 @@ export async function mergeSegmentsAndTail(w: MergeWindow): Promise<void> {
   };
   let after: { day: number; seq: number } | null = null;
   for (;;) {
-    const rows: SliceWindowRow[] = after === null && w.firstPage ? await w.firstPage : await source.readTailPage(flowKey, attributes, from, to, after, pageSize);
-    if (rows.length === 0) break;
-    const labels = rowLabels(rows, k);
-    addSliceRows(s, rows, labels);
-    for (let i = 0; i < rows.length; ) {
-      const day = dayOf(rows[i]!.createdAt);
+    const page: TailPage = after === null && w.firstPage ? await w.firstPage : await source.readTailPage(flowKey, attributes, from, to, after, pageSize);
+    const n = page.seq.length;
+    if (n === 0) break;
+    const b = tailBatch(page, k);
+    addBatch(s, b, 1);
+    for (let i = 0; i < n; ) {
+      const day = dayOf(page.createdAt[i]!);
       let end = i + 1;
-      while (end < rows.length && dayOf(rows[end]!.createdAt) === day) end++;
+      while (end < n && dayOf(page.createdAt[end]!) === day) end++;
       await segmentsThrough(day);
-      if (h) hashSliceRows(direct(h), rows, labels, i, end);
+      if (h) h.columns(day, b.time.subarray(i, end), b.selected.subarray(i, end), b.outcome.subarray(i, end), b.score.subarray(i, end), b.cols.map((c) => ({ dict: c.dict, codes: c.codes.subarray(i, end) })));
       i = end;
     }
     await h?.settle();
-    const last = rows[rows.length - 1]!;
-    after = { day: dayOf(last.createdAt), seq: last.seq };
-    if (rows.length < pageSize) break;
+    after = { day: dayOf(page.createdAt[n - 1]!), seq: page.seq[n - 1]! };
+    if (n < pageSize) break;
   }
   await segmentsThrough(Infinity);
 }
