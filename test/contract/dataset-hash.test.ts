@@ -119,9 +119,9 @@ describe("dataset hash: row path ≡ columnar path ≡ oracle", () => {
   it("the unpacked tail is read in (day, seq) order from its index, without a sort", async () => {
     const { client } = await createTestTenantStore();
     const args = ["t1", "f", 1, 2, 0, 1, -1, -1, 10];
-    // The page as rows, and as the one JSON text the store reads (its subquery a co-routine over the same index).
-    for (const sql of [TAIL_PAGE_SQL, TAIL_PAGE_JSON_SQL]) {
-      const plan = (await client.execute({ sql: `EXPLAIN QUERY PLAN ${sql}`, args })).rows.map((r) => String(r.detail)).join("\n");
+    // The page as rows, and as the JSON columns the store reads (its subquery a co-routine over the same index).
+    for (const [sql, bound] of [[TAIL_PAGE_SQL, args], [TAIL_PAGE_JSON_SQL, ["t1", "f", ...args]]] as const) {
+      const plan = (await client.execute({ sql: `EXPLAIN QUERY PLAN ${sql}`, args: [...bound] })).rows.map((r) => String(r.detail)).join("\n");
       expect(plan).toContain("decision_traces_unpacked_day");
       expect(plan).not.toContain("TEMP B-TREE");
     }

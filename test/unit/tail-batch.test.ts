@@ -37,7 +37,7 @@ describe("a tail page as one column batch", () => {
           const usable = lists.filter((l) => l.some((g) => g !== null && g !== "null" && g !== '""'));
           fc.pre(usable.length > 0);
           let t = Date.UTC(2026, 2, 1);
-          const page: TailPage = { seq: [], createdAt: [], groupOf: [], groupLists: usable, selected: [], converted: [], score: [] };
+          const page: TailPage = { seq: [], createdAt: [], groupOf: [], groupLists: usable, selected: [], converted: [], score: [], generation: 0 };
           traces.forEach((x, i) => {
             t += x.gap;
             page.seq.push(100 + i);

@@ -160,7 +160,7 @@ export function createColumnarWindowReader(source: WindowSource, kernels: Kernel
     const h = hash ? createDatasetHasher(attributes, o.datasetChunkRows) : null;
     const { generation, segments } = await source.segmentList(flowKey, f, t);
     await mergeSegmentsAndTail({
-      source, s, h, segments, flowKey, attributes, from: f, to: t, pageSize,
+      source, s, h, segments, generation, flowKey, attributes, from: f, to: t, pageSize,
       addSegment: async (meta) => {
         if (!(await addSegmentColumns(source, s, h, meta, attributes, f, t))) await addSegmentRows(source, s, h, meta, attributes, f, t);
       },

@@ -25,6 +25,7 @@
  * About 12 bytes a row for one attribute: SHA-256 runs at ~1 GB/s, so bytes are kept few.
  */
 import { toHex } from "../domain/hex.js";
+import { sha256OfParts } from "./sha256.js";
 
 /** Names the canonical form; part of the hashed header, so a format change changes every hash. */
 export const DATASET_HASH_FORMAT = "fairgate-dataset/2";
@@ -147,8 +148,8 @@ export function createDatasetHasher(attributes: readonly string[], chunkRows = C
   let rows = 0;
   /** Bumped at every cut: label numbers cached by `columns()` are only valid within one chunk. */
   let generation = 0;
-  const digests: ArrayBuffer[] = [];
-  let pending: Promise<ArrayBuffer>[] = [];
+  const digests: Uint8Array[] = [];
+  let pending: Promise<Uint8Array>[] = [];
 
   /** Counts `count` more rows on `d` in the chunk's day runs. */
   const onDay = (d: number, count: number) => {
@@ -195,7 +196,9 @@ export function createDatasetHasher(attributes: readonly string[], chunkRows = C
         off += 4 + b.length;
       }
     }
-    pending.push(crypto.subtle.digest("SHA-256", out));
+    // A small chunk is hashed at once (out is overwritten by the next cut), a large one by
+    // WebCrypto, which copies its input when called.
+    pending.push(sha256OfParts([out]));
     for (const t of tables) {
       t.names = [];
       t.index.clear();
@@ -271,10 +274,7 @@ export function createDatasetHasher(attributes: readonly string[], chunkRows = C
       if (n > 0) cut();
       await drain();
       const header = encoder.encode(`${DATASET_HASH_FORMAT}\n${JSON.stringify(attributes)}\n${rows}\n`);
-      const all = new Uint8Array(header.length + 32 * digests.length);
-      all.set(header);
-      digests.forEach((x, i) => all.set(new Uint8Array(x), header.length + 32 * i));
-      return toHex(await crypto.subtle.digest("SHA-256", all));
+      return toHex(await sha256OfParts([header, ...digests]));
     },
   };
 }

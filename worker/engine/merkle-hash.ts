@@ -20,8 +20,9 @@
  * rows hash differently before and after a pack (the export carries the structure).
  */
 import { DELTA_LANES } from "../domain/delta-digest.js";
-import { sha256HexOfParts } from "../domain/hex.js";
+import { toHex } from "../domain/hex.js";
 import { createDatasetHasher, type DatasetHasher } from "./dataset-hash.js";
+import { sha256OfParts } from "./sha256.js";
 
 export const MERKLE_HASH_FORMAT = "fairgate-dataset/3";
 const encoder = new TextEncoder();
@@ -118,7 +119,7 @@ export function createMerkleHasher(attributes: readonly string[], chunkRows?: nu
     async digest() {
       await close();
       const header = encoder.encode(`${MERKLE_HASH_FORMAT}\n${JSON.stringify(attributes)}\n${leaves.length}\n`);
-      return sha256HexOfParts([header, ...leaves]);
+      return toHex(await sha256OfParts([header, ...leaves]));
     },
   };
 }

@@ -34,6 +34,8 @@ export interface TailPage {
   selected: number[];
   converted: (number | null)[];
   score: (number | null)[];
+  /** The flow's packing generation in the page's statement (as WindowSource.segmentList reads it). */
+  generation: number;
 }
 
 /** A packed segment's metadata: one (flow, UTC day) run of traces in seq order. */

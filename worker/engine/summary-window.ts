@@ -54,6 +54,29 @@ function needsRead(meta: SegmentMeta, attributes: readonly string[], keys: reado
 }
 
 
+/**
+ * The stored summaries by segment and key, decoded. The list and the summaries are two
+ * reads: a summary whose segment took a delta between them (in either order) holds other
+ * deltas than the leaf hashes. It is treated as missing, so the segment's counts and leaf
+ * come from one read of its columns and deltas.
+ */
+function storedSummaries(stats: Awaited<ReturnType<Source["windowStatistics"]>>, segments: readonly SegmentMeta[], bins: number): Map<string, Map<string, SummaryBody>> {
+  const summaries = new Map<string, Map<string, SummaryBody>>();
+  // Segments repeat a slice's labels: each distinct label list is parsed once per read.
+  const labels = new Map<string, string[] | null>();
+  const listedDeltas = new Map(segments.map((m) => [m.id, m.deltaCount ?? -1]));
+  for (const x of stats.summaries) {
+    if (x.deltaCount !== undefined && x.deltaCount !== listedDeltas.get(x.segmentId)) continue;
+    let m = summaries.get(x.segmentId);
+    if (!m) summaries.set(x.segmentId, (m = new Map()));
+    // Parsed, not trusted: a body that is not a summary is treated as missing, so the
+    // segment is counted from its columns instead.
+    const body = decodeSummary(x.body, bins, labels);
+    if (body) m.set(x.key, body);
+  }
+  return summaries;
+}
+
 /** Creates the summarised window reader (the production path). */
 export function createSummaryWindowReader(source: Source, kernels: Kernels, opts: { pageSize?: number } = {}): WindowReader {
   const pageSize = opts.pageSize ?? 20_000;
@@ -195,12 +218,16 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
     const s = createSliceAccumulators(kernels, attributes, o);
     const keys = slicesOf([...attributes]).map((x) => summaryKey(x.attributes));
     const h = hash ? createMerkleHasher(attributes, o.datasetChunkRows) : null;
-    // The segment list, their statistics and the tail's first page are independent reads,
-    // asked for at once (in the order they are needed): the store answers the tail while
-    // this thread parses and sums the summaries.
-    // The segments the window's bounds cut (its first and last day) are read from their columns
-    // whatever is stored, so their reads are asked for as soon as the list is in, ahead of the
-    // tail: the columns are counted here while the store reads the tail.
+    // Asked for in the order their answers are worked on, the store answering one while this
+    // thread works on the one before. The tail's first page first: its traces take this thread
+    // the longest to count, which it does while the store lists the segments and reads their
+    // summaries (only the hash waits for the segments before it). Read before the list, the
+    // page carries the packing generation its statement saw, which the merge compares with the
+    // list's (consistentRead compares the list's with the one after the last read).
+    // The segments the window's bounds cut (its first and last day) are read from their
+    // columns whatever is stored, so they are asked for as soon as the list is in.
+    const firstPage = source.readTailPage(flowKey, attributes, f, t, null, tailPageSize(pageSize));
+    firstPage.catch(() => {}); // awaited in the merge; a failure before that must not go unhandled
     const listing = source.segmentList(flowKey, f, t);
     const statistics = source.windowStatistics(flowKey, f, t, keys, bins);
     statistics.catch(() => {}); // awaited below; the list failing first must not leave it unhandled
@@ -212,31 +239,14 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
       data.catch(() => {}); // awaited by prepareWhole's chain
       early.set(m.id, data);
     }
-    const firstPage = source.readTailPage(flowKey, attributes, f, t, null, tailPageSize(pageSize));
-    firstPage.catch(() => {}); // awaited in the merge; a failure before that must not go unhandled
-    const stats = await statistics;
-    const summaries = new Map<string, Map<string, SummaryBody>>();
-    // Segments repeat a slice's labels: each distinct label list is parsed once per read.
-    const labels = new Map<string, string[] | null>();
-    // The list and the summaries are two reads: a summary whose segment took a delta between
-    // them (in either order) holds other deltas than the leaf hashes. It is treated as
-    // missing, so the segment's counts and leaf come from one read of its columns and deltas.
-    const listedDeltas = new Map(segments.map((m) => [m.id, m.deltaCount ?? -1]));
-    for (const x of stats.summaries) {
-      if (x.deltaCount !== undefined && x.deltaCount !== listedDeltas.get(x.segmentId)) continue;
-      let m = summaries.get(x.segmentId);
-      if (!m) summaries.set(x.segmentId, (m = new Map()));
-      // Parsed, not trusted: a body that is not a summary is treated as missing, so the
-      // segment is counted from its columns instead.
-      const body = decodeSummary(x.body, bins, labels);
-      if (body) m.set(x.key, body);
-    }
-    const prepared = prepareWhole(s, h !== null, segments, attributes, keys, bins, summaries, f, t, early);
+    // The whole segments are added as soon as their summaries are in, while the merge counts the tail.
+    const preparing = statistics.then((stats) => ({ stats, prepared: prepareWhole(s, h !== null, segments, attributes, keys, bins, storedSummaries(stats, segments, bins), f, t, early) }));
+    preparing.catch(() => {}); // awaited by the merge's first segment, or below
     const memos: Promise<void>[] = [];
     await mergeSegmentsAndTail({
-      source, s, h, segments, flowKey, attributes, from: f, to: t, pageSize, firstPage,
+      source, s, h, segments, generation, flowKey, attributes, from: f, to: t, pageSize, firstPage,
       addSegment: async (meta, i) => {
-        const whole = prepared[i];
+        const whole = (await preparing).prepared[i];
         if (whole) {
           const { leaf, memo } = await whole;
           if (h) await h.segment(leaf);
@@ -244,6 +254,7 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
         } else if (!(await addSegmentColumns(source, s, h, meta, attributes, f, t))) await addSegmentRows(source, s, h, meta, attributes, f, t);
       },
     });
+    const { stats } = await preparing;
     await Promise.all(memos);
     // Every whole segment has been added (the merge awaited each): the bodies' views are done with.
     releaseBlobs(stats.summaries.map((x) => x.body));

@@ -4,6 +4,7 @@
  * window's packed segments and its unpacked tail, fed to the slice tables and the hash in
  * one pass. The readers differ only in what they do with one segment (`addSegment`).
  */
+import { SegmentChangedError } from "../domain/errors.js";
 import { addBatch, MAX_CODES, tailBatch } from "./column-batch.js";
 import type { DatasetHasher } from "./dataset-hash.js";
 import type { SegmentMeta, TailPage, WindowSource } from "./ports.js";
@@ -17,6 +18,8 @@ export interface MergeWindow {
   h: DatasetHasher | null;
   /** The window's segments, in (day, first seq) order (WindowSource.segmentList). */
   segments: readonly SegmentMeta[];
+  /** The packing generation they were listed at: every tail page must have been read at it too. */
+  generation: number;
   flowKey: string;
   attributes: readonly string[];
   from: number;
@@ -54,6 +57,9 @@ export async function mergeSegmentsAndTail(w: MergeWindow): Promise<void> {
   let after: { day: number; seq: number } | null = null;
   for (;;) {
     const page: TailPage = after === null && w.firstPage ? await w.firstPage : await source.readTailPage(flowKey, attributes, from, to, after, pageSize);
+    // Read before the list (the first page may be) or after it, a page of another packing
+    // state would count traces the segments also hold, or neither: the window is read again.
+    if (page.generation !== w.generation) throw new SegmentChangedError(`flow ${flowKey}: packing changed between the segment list and a tail page`);
     const n = page.seq.length;
     if (n === 0) break;
     const b = tailBatch(page, k);

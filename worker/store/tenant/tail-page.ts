@@ -17,6 +17,7 @@
  */
 import { SegmentChangedError, StoredRecordError } from "../../domain/errors.js";
 import { type Client, read, type SqlValue } from "../sql.js";
+import { GENERATION_SQL } from "./packing-generation.js";
 import { PROTECTED_OBJECT } from "./protected-attributes.js";
 
 const DAY = 86_400_000;
@@ -70,11 +71,13 @@ const textual = (c: string) => `CASE typeof(${c}) WHEN 'blob' THEN '' ELSE ${c} 
 const COLUMNS = ["seq", "created_at", "attributes", "protected", "selected", "converted", "score_m", "score_k"] as const;
 
 /**
- * The page as one JSON array per column (named as in COLUMNS). Every aggregate reads the
- * subquery's rows in one pass, in its ORDER BY order (a LIMIT subquery is not flattened), so
- * entry i of every array is the same trace; readTailPage still checks the order it gets.
+ * The page as one JSON array per column (named as in COLUMNS), with the flow's packing
+ * generation read in the same statement (binds tenant id and flow key first). Every aggregate
+ * reads the subquery's rows in one pass, in its ORDER BY order (a LIMIT subquery is not
+ * flattened), so entry i of every array is the same trace; readTailPage still checks the order
+ * it gets.
  */
-export const TAIL_PAGE_JSON_SQL = `SELECT json_group_array(${integer("seq")}) AS seq, json_group_array(${integer("created_at")}) AS created_at,
+export const TAIL_PAGE_JSON_SQL = `SELECT ${GENERATION_SQL} AS generation, json_group_array(${integer("seq")}) AS seq, json_group_array(${integer("created_at")}) AS created_at,
     json_group_array(${textual("attributes")}) AS attributes, json_group_array(${textual("protected")}) AS protected,
     json_group_array(${integer("selected")}) AS selected, json_group_array(${integer("converted")}) AS converted,
     json_group_array(${scoreMantissa("score")}) AS score_m, json_group_array(k) AS score_k
@@ -152,9 +155,10 @@ export function createTailPageReader(db: Client, tenantId: string) {
    * numbers of any trace the page marked REREAD replaced by the driver's (scores are immutable
    * once recorded, and the integer columns only hold other types when written around the API).
    */
-  async function fetch(flowKey: string, days: number[], fromMs: number, toMs: number, cursor: { day: number; seq: number } | null, want: number): Promise<RawColumns> {
-    const rs = await read(db, { sql: TAIL_PAGE_JSON_SQL, args: [tenantId, flowKey, ...days, fromMs, toMs, cursor?.day ?? -1, cursor?.seq ?? -1, want] });
+  async function fetch(flowKey: string, days: number[], fromMs: number, toMs: number, cursor: { day: number; seq: number } | null, want: number): Promise<{ cols: RawColumns; generation: number }> {
+    const rs = await read(db, { sql: TAIL_PAGE_JSON_SQL, args: [tenantId, flowKey, tenantId, flowKey, ...days, fromMs, toMs, cursor?.day ?? -1, cursor?.seq ?? -1, want] });
     const row = rs.rows[0];
+    const generation = Number(row?.generation ?? 0);
     const cols = COLUMNS.map((c) => JSON.parse(String(row?.[c] ?? "[]")) as unknown);
     const n = Array.isArray(cols[0]) ? cols[0].length : -1;
     if (!cols.every((c) => Array.isArray(c) && c.length === n)) throw new StoredRecordError("decision_traces", ["the tail page's columns are not arrays of one length"]);
@@ -180,13 +184,14 @@ export function createTailPageReader(db: Client, tenantId: string) {
         k![j] = 0;
       }
     }
-    return cols as RawColumns;
+    return { cols: cols as RawColumns, generation };
   }
 
   /**
    * One page of the not-yet-packed traces of [fromMs, toMs) projected to `attributes`, in
-   * (UTC day, seq) order after the given (day, seq) position, column by column. Traces
-   * carrying none of the attributes are skipped.
+   * (UTC day, seq) order after the given (day, seq) position, column by column, with the
+   * flow's packing generation its statements saw. Traces carrying none of the attributes are
+   * skipped.
    */
   return async function readTailPage(
     flowKey: string,
@@ -199,17 +204,21 @@ export function createTailPageReader(db: Client, tenantId: string) {
     const days = [Math.floor(fromMs / DAY), Math.floor((toMs - 1) / DAY)];
     const groups = tailGroups(attributes);
     let out: TailColumns | null = null;
+    let seen: number | null = null;
     // Traces carrying none of the attributes are dropped here, so a short page does not mean
     // the end: read on until `limit` usable rows or the tail's end (the port's contract).
     let cursor = after;
     for (;;) {
       const want = limit - (out?.seq.length ?? 0);
-      const cols = await fetch(flowKey, days, fromMs, toMs, cursor, want);
+      const { cols, generation } = await fetch(flowKey, days, fromMs, toMs, cursor, want);
+      // A page of several statements with a pack between them: the window is read again.
+      if (seen !== null && generation !== seen) throw new SegmentChangedError(`flow ${flowKey}: packing changed during a tail page`);
+      seen = generation;
       const n = cols[0]!.length;
       const { page, last } = usableColumns(cols, groups, cursor);
       // The usual page is one statement's: its parsed arrays are the page.
       out = out ? appendColumns(out, page) : page;
-      if (n < want || out.seq.length >= limit) return out;
+      if (n < want || out.seq.length >= limit) return { ...out, generation };
       cursor = last;
     }
   };
