@@ -1,8 +1,7 @@
 /**
  * Contract: a window read is of one packing state. A pack, a compaction's merge,
- * an erasure or retention committing between the read's segment list and its tail read (the
- * summarised reader reads its first tail page first, the columnar one its list) would count
- * a trace twice or not at all; the packing generation (bumped in each of those commits, read
+ * an erasure or retention committing between the read's segment list and its tail read would
+ * count a trace twice or not at all; the packing generation (bumped in each of those commits, read
  * with the list, with every tail page and after the last read) makes the reader read again,
  * so the counts and the dataset hash it returns are those of a read with nothing in between.
  * A store that changes its packing on every read is a 503, not a wrong answer.
@@ -40,30 +39,31 @@ async function setUp() {
 }
 
 /**
- * The store's window source with `change` committed right before the second of the read's
- * first two statements (once, or every time): before the segment list for the summarised
- * reader, whose first tail page is already asked for; before the tail page for the columnar one.
+ * The store's window source with `change` committed right after the read's first tail page
+ * request is made (once, or every time). `staleFinal`: the generation read after the last
+ * statement answers what the list saw (as a transport running statements out of order
+ * might), so only each tail page's own generation can tell.
  */
-function racing(store: TenantStore, change: () => Promise<unknown>, second: "segmentList" | "readTailPage", every = false) {
+function racing(store: TenantStore, change: () => Promise<unknown>, every = false, staleFinal = false) {
   let lists = 0;
   let done = false;
-  const first = async () => {
-    if (!done || every) {
-      done = true;
-      await change();
-    }
-  };
+  let listed = 0;
   const source: WindowSource & TenantStore["window"] = {
     ...store.window,
     segmentList: async (...a) => {
       lists++;
-      if (second === "segmentList") await first();
-      return store.window.segmentList(...a);
+      const r = await store.window.segmentList(...a);
+      listed = r.generation;
+      return r;
     },
     readTailPage: async (...a) => {
-      if (second === "readTailPage") await first();
+      if (!done || every) {
+        done = true;
+        await change();
+      }
       return store.window.readTailPage(...a);
     },
+    packingGeneration: async (...a) => (staleFinal ? listed : store.window.packingGeneration(...a)),
   };
   return { source, lists: () => lists };
 }
@@ -82,13 +82,24 @@ describe("a packing change between a window read's statements", () => {
       it(`${name}: the ${kind} reader reads again and returns one state's counts and hash`, async () => {
         const { client, store } = await setUp();
         const reader = (s: TenantStore["window"]) => (kind === "summarised" ? createSummaryWindowReader(s, kernels) : createColumnarWindowReader(s, kernels));
-        const r = racing(store, () => change(store), kind === "summarised" ? "segmentList" : "readTailPage");
+        const r = racing(store, () => change(store));
         const got = pick(await reader(r.source).readWindow("f", ["a"], FROM, TO, {}));
         // The change committed during the first read, so it read twice; the second saw no change.
         expect(r.lists()).toBe(2);
         expect(got).toEqual(pick(await reader(store.window).readWindow("f", ["a"], FROM, TO, {})));
         client.close();
       });
+
+  for (const kind of ["summarised", "columnar"] as const)
+    it(`a tail page read at another generation than the list: the ${kind} reader reads again, whatever the final read says`, async () => {
+      const { client, store } = await setUp();
+      const reader = (s: TenantStore["window"]) => (kind === "summarised" ? createSummaryWindowReader(s, kernels) : createColumnarWindowReader(s, kernels));
+      const r = racing(store, () => changes["a pack"]!(store), false, true);
+      const got = pick(await reader(r.source).readWindow("f", ["a"], FROM, TO, {}));
+      expect(r.lists()).toBe(2);
+      expect(got).toEqual(pick(await reader(store.window).readWindow("f", ["a"], FROM, TO, {})));
+      client.close();
+    });
 
   it("retention deleting segments bumps the generation of their flows", async () => {
     const { client, store } = await setUp();
@@ -106,7 +117,7 @@ describe("a packing change between a window read's statements", () => {
       await store.traces.insert([{ id: `late-${n}`, flowKey: "f", version: 1, customerId: "c", attributes: { a: "x" }, selected: true, score: 0.5, offers: null, converted: null, source: "bulk", createdAt: NOW - 4 * DAY_MS + n++ }]);
       await packTraces(deps, store, { maxRowsPerSegment: 20, intraday: false });
     };
-    const r = racing(store, backfill, "segmentList", true);
+    const r = racing(store, backfill, true);
     await expect(createSummaryWindowReader(r.source, kernels).readWindow("f", ["a"], FROM, TO, {})).rejects.toMatchObject({ status: 503, code: "store_unavailable" });
     expect(r.lists()).toBe(3);
     client.close();

@@ -218,16 +218,13 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
     const s = createSliceAccumulators(kernels, attributes, o);
     const keys = slicesOf([...attributes]).map((x) => summaryKey(x.attributes));
     const h = hash ? createMerkleHasher(attributes, o.datasetChunkRows) : null;
-    // Asked for in the order their answers are worked on, the store answering one while this
-    // thread works on the one before. The tail's first page first: its traces take this thread
-    // the longest to count, which it does while the store lists the segments and reads their
-    // summaries (only the hash waits for the segments before it). Read before the list, the
-    // page carries the packing generation its statement saw, which the merge compares with the
-    // list's (consistentRead compares the list's with the one after the last read).
-    // The segments the window's bounds cut (its first and last day) are read from their
-    // columns whatever is stored, so they are asked for as soon as the list is in.
-    const firstPage = source.readTailPage(flowKey, attributes, f, t, null, tailPageSize(pageSize));
-    firstPage.catch(() => {}); // awaited in the merge; a failure before that must not go unhandled
+    // The segment list and their statistics are independent reads, asked for at once; once
+    // the list is in, the segments the window's bounds cut (its first and last day, read from
+    // their columns whatever is stored: at 100 M traces a day's columns are the longest part
+    // of the read) and then the tail's first page. This thread sums the summaries while the
+    // store reads those. Each tail page carries the packing generation its statement saw,
+    // which the merge compares with the list's (and consistentRead the list's with the one
+    // after the last read).
     const listing = source.segmentList(flowKey, f, t);
     const statistics = source.windowStatistics(flowKey, f, t, keys, bins);
     statistics.catch(() => {}); // awaited below; the list failing first must not leave it unhandled
@@ -239,14 +236,15 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
       data.catch(() => {}); // awaited by prepareWhole's chain
       early.set(m.id, data);
     }
-    // The whole segments are added as soon as their summaries are in, while the merge counts the tail.
-    const preparing = statistics.then((stats) => ({ stats, prepared: prepareWhole(s, h !== null, segments, attributes, keys, bins, storedSummaries(stats, segments, bins), f, t, early) }));
-    preparing.catch(() => {}); // awaited by the merge's first segment, or below
+    const firstPage = source.readTailPage(flowKey, attributes, f, t, null, tailPageSize(pageSize));
+    firstPage.catch(() => {}); // awaited in the merge; a failure before that must not go unhandled
+    const stats = await statistics;
+    const prepared = prepareWhole(s, h !== null, segments, attributes, keys, bins, storedSummaries(stats, segments, bins), f, t, early);
     const memos: Promise<void>[] = [];
     await mergeSegmentsAndTail({
       source, s, h, segments, generation, flowKey, attributes, from: f, to: t, pageSize, firstPage,
       addSegment: async (meta, i) => {
-        const whole = (await preparing).prepared[i];
+        const whole = prepared[i];
         if (whole) {
           const { leaf, memo } = await whole;
           if (h) await h.segment(leaf);
@@ -254,7 +252,6 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
         } else if (!(await addSegmentColumns(source, s, h, meta, attributes, f, t))) await addSegmentRows(source, s, h, meta, attributes, f, t);
       },
     });
-    const { stats } = await preparing;
     await Promise.all(memos);
     // Every whole segment has been added (the merge awaited each): the bodies' views are done with.
     releaseBlobs(stats.summaries.map((x) => x.body));
