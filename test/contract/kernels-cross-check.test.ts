@@ -113,6 +113,13 @@ describe("Wasm ≡ reference", () => {
     );
   });
 
+  it("bootstrap is identical where PTRS rejects or takes its slow test (a million draws, λ from 10 to 2^32 − 1)", () => {
+    // ~1 in 5 draws at λ ≥ 10 misses PTRS's quick accept and is decided by its log test, which
+    // the Wasm computes with one log except near the bound: these are ~200,000 such decisions.
+    const cells = Uint32Array.from([10, 11, 16, 37, 99, 1_000, 5_000, 65_537, 1_234_567, 0xfffffffe, 0xffffffff, 4e9]);
+    for (const seed of [1, 2, 0xdeadbeef, 0xffffffff]) expectSameCounts(wasm.bootstrap(cells, 20_000, seed), ref.bootstrap(cells, 20_000, seed));
+  });
+
   it("bootstrap is identical across the wrapper's replicate chunks (wide tables)", () => {
     const cells = Uint32Array.from({ length: 6 * 30_000 }, (_, i) => (i * 7919) % 13);
     expectSameCounts(wasm.bootstrap(cells, 12, 99), ref.bootstrap(cells, 12, 99));
