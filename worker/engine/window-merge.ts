@@ -57,8 +57,8 @@ export async function mergeSegmentsAndTail(w: MergeWindow): Promise<void> {
   let after: { day: number; seq: number } | null = null;
   for (;;) {
     const page: TailPage = after === null && w.firstPage ? await w.firstPage : await source.readTailPage(flowKey, attributes, from, to, after, pageSize);
-    // Read before the list (the first page may be) or after it, a page of another packing
-    // state would count traces the segments also hold, or neither: the window is read again.
+    // A page of another packing state than the list's would count traces the segments also
+    // hold, or neither: the window is read again (whatever order a transport ran them in).
     if (page.generation !== w.generation) throw new SegmentChangedError(`flow ${flowKey}: packing changed between the segment list and a tail page`);
     const n = page.seq.length;
     if (n === 0) break;
