@@ -6,7 +6,9 @@
  * body, the wrong content type, no CSRF header, no or a wrong token). Every answer
  * must be documented for that operation (status, content type, body schema — so a
  * problem carries one of the operation's documented codes), never a 500, and a
- * refusal (4xx) must change nothing in the tenant or the control store.
+ * refusal (4xx) must change nothing in the tenant or the control store — except the one
+ * refusal that is evidence: a publish the fairness gate blocks (422) records its evaluation
+ * and audit rows, and nothing else.
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -61,6 +63,33 @@ async function digest() {
     keyEvents: events.body.items.length,
     tenants: tenants.body.items.length,
   };
+}
+
+type Digest = Awaited<ReturnType<typeof digest>>;
+
+/**
+ * A refusal left the state as it was — except a publish the fairness gate blocks (422), which
+ * documents that it stores the evaluation the problem names and its audit rows: then exactly
+ * those are new and everything else is as it was.
+ */
+function expectRefusalChangedNothing(before: Digest, after: Digest, res: { status: number; body: any }, ctx: string): void {
+  if (res.status !== 422 || res.body?.code !== "fairness_gate_blocked") {
+    expect(after, `a refusal changed state: ${ctx}`).toEqual(before);
+    return;
+  }
+  const rest = (d: Digest) => {
+    const { evaluations: _e, auditCount: _c, auditLastSeq: _s, db, ...t } = d.tenant;
+    const { evaluations: _de, audit: _da, ...counts } = db as Record<string, number>;
+    return { ...d, tenant: { ...t, db: counts } };
+  };
+  expect(rest(after), `a blocked publish changed more than its evidence: ${ctx}`).toEqual(rest(before));
+  const ids = (d: Digest) => (d.tenant.evaluations as { id: string }[]).map((e) => e.id);
+  expect(ids(after).filter((id) => !ids(before).includes(id)), ctx).toEqual([res.body.evaluationId]);
+  expect(ids(before).every((id) => ids(after).includes(id)), ctx).toBe(true);
+  expect(after.tenant.db.evaluations, ctx).toBe(before.tenant.db.evaluations + 1);
+  const added = after.tenant.db.audit - before.tenant.db.audit;
+  expect(added, ctx).toBeGreaterThan(0);
+  expect(after.tenant.auditCount - before.tenant.auditCount, ctx).toBe(added);
 }
 
 const VARIANTS = ["valid", "valid", "valid", "drop", "extra", "wrongType", "anyJson", "text", "empty", "contentType", "noCsrf", "noAuth", "badAuth"] as const;
@@ -140,11 +169,25 @@ describe("spec-driven fuzz", () => {
           expect(res.status, ctx).not.toBe(500);
           expect(checker.check(req.method, req.url, res), ctx).toEqual([]);
           const after = await digest();
-          if (res.status >= 400) expect(after, `a refusal changed state: ${ctx}`).toEqual(before);
+          if (res.status >= 400) expectRefusalChangedNothing(before, after, res, ctx);
           before = after;
         }),
         { numRuns: NUM_RUNS },
       );
     }, 120_000);
   }
+
+  it("a publish the gate blocks (422) may add its evaluation and audit rows, and nothing else", async () => {
+    const api = inProcessClient(app);
+    expect((await api.request("PUT", "/api/v1/tenant-settings", { token: T.keys.admin, body: policy({ onInsufficientSamples: "block", minSampleSize: 1000 }) })).status).toBe(200);
+    const before = await digest();
+    const res = await readResult(await app.fetch("/api/v1/decision-flows/publish", requestInit("POST", { token: T.keys.publisher, body: { id: pool.id[0] } })));
+    expect(res.status).toBe(422);
+    expect(res.body.code).toBe("fairness_gate_blocked");
+    const after = await digest();
+    expectRefusalChangedNothing(before, after, res, "blocked publish");
+    // Anything else a block changed would be caught: the state before with one flow fewer is not what it left.
+    expect(() => expectRefusalChangedNothing({ ...before, tenant: { ...before.tenant, flows: [] } }, after, res, "blocked publish")).toThrow();
+    expect(() => expectRefusalChangedNothing(before, after, { ...res, body: { ...res.body, code: "validation_failed" } }, "another refusal")).toThrow();
+  });
 });
