@@ -180,8 +180,10 @@ describe("spec-driven fuzz", () => {
   it("a publish the gate blocks (422) may add its evaluation and audit rows, and nothing else", async () => {
     const api = inProcessClient(app);
     expect((await api.request("PUT", "/api/v1/tenant-settings", { token: T.keys.admin, body: policy({ onInsufficientSamples: "block", minSampleSize: 1000 }) })).status).toBe(200);
+    // Its own flow: the fuzz above may have archived or changed the shared one.
+    const flowId = await createFlow(api, T.keys.publisher, "sf-blocked", PLATINUM_FLOW);
     const before = await digest();
-    const res = await readResult(await app.fetch("/api/v1/decision-flows/publish", requestInit("POST", { token: T.keys.publisher, body: { id: pool.id[0] } })));
+    const res = await readResult(await app.fetch("/api/v1/decision-flows/publish", requestInit("POST", { token: T.keys.publisher, body: { id: flowId } })));
     expect(res.status).toBe(422);
     expect(res.body.code).toBe("fairness_gate_blocked");
     const after = await digest();
