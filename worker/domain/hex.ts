@@ -22,15 +22,20 @@ export async function sha256Hex(data: string | Uint8Array): Promise<string> {
   return toHex(await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>));
 }
 
-/** SHA-256 of the parts laid end to end (a hash over a framed byte layout), lowercase hex. */
-export async function sha256HexOfParts(parts: readonly Uint8Array[]): Promise<string> {
+/** The parts laid end to end in one new buffer. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   const all = new Uint8Array(parts.reduce((x, p) => x + p.length, 0));
   let off = 0;
   for (const p of parts) {
     all.set(p, off);
     off += p.length;
   }
-  return sha256Hex(all);
+  return all;
+}
+
+/** SHA-256 of the parts laid end to end (a hash over a framed byte layout), lowercase hex. */
+export async function sha256HexOfParts(parts: readonly Uint8Array[]): Promise<string> {
+  return sha256Hex(concatBytes(parts));
 }
 
 /** HMAC-SHA256 of a UTF-8 message under a UTF-8 secret, lowercase hex. */

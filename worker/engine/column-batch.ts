@@ -6,13 +6,14 @@
  * a page of the unpacked tail (tailBatch) both become one, so the tail is counted by the
  * kernels and hashed by `DatasetHasher.columns` as a segment is, not one object per trace.
  */
-import { groupLabel, intersectionValue } from "../domain/slices.js";
+import { intersectionValue } from "../domain/slices.js";
 import { createCalibrationBatch } from "./calibration-accumulator.js";
 import type { CodedColumn } from "./dataset-hash.js";
 import { OUTCOME_UNKNOWN } from "./kernels/types.js";
 import type { TailPage } from "./ports.js";
 import { DAY_MS } from "./segment-codec.js";
-import type { createSliceAccumulators } from "./window.js";
+import { createLabeller, type createSliceAccumulators } from "./window.js";
+import { dayOf } from "./window-hash.js";
 
 export type Accumulators = ReturnType<typeof createSliceAccumulators>;
 /** Kernel group codes are u16 and code dict.length means "absent": at most 65,535 values. */
@@ -120,14 +121,7 @@ export function addBatch(s: Accumulators, b: ColumnBatch, sign: 1 | -1): void {
 export function tailBatch(page: TailPage, k: number): ColumnBatch {
   const n = page.seq.length;
   const lists = page.groupLists;
-  // Each distinct JSON text is parsed and labelled once.
-  const labelOf = new Map<string, string | null>();
-  const label = (g: string | null): string | null => {
-    if (g === null) return null;
-    let l = labelOf.get(g);
-    if (l === undefined) labelOf.set(g, (l = groupLabel(JSON.parse(g))));
-    return l;
-  };
+  const label = createLabeller();
   const labels = lists.map((list) => Array.from({ length: k }, (_, j) => label(list[j] ?? null)));
   /** Codes per list over a dictionary of the values `valueOf` gives (null: absent), in order of first appearance. */
   const coded = (valueOf: (ls: (string | null)[]) => string | null): { dict: string[]; codes: Uint16Array } => {
@@ -148,7 +142,7 @@ export function tailBatch(page: TailPage, k: number): ColumnBatch {
   const score = new Float32Array(n);
   for (let i = 0; i < n; i++) {
     const t = page.createdAt[i]!;
-    time[i] = t - Math.floor(t / DAY_MS) * DAY_MS;
+    time[i] = t - dayOf(t) * DAY_MS;
     selected[i] = page.selected[i]!;
     const c = page.converted[i]!;
     outcome[i] = c === null ? OUTCOME_UNKNOWN : c;

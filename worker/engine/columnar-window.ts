@@ -19,9 +19,6 @@ import { addSliceRows, createSliceAccumulators, rowLabels, type SliceTableOption
 import { direct, hashSliceRows } from "./window-hash.js";
 import { mergeSegmentsAndTail } from "./window-merge.js";
 
-export type { Accumulators };
-
-
 /**
  * The rows of a segment in [from, to) as one run [lo, hi) when they are contiguous (rows
  * recorded in time order, the usual case: then the columns are viewed, not copied); null

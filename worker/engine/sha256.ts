@@ -9,6 +9,7 @@
  * chunks) still go to WebCrypto, native and off this thread.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
+import { concatBytes } from "../domain/hex.js";
 
 /** Inputs up to this many bytes are hashed here (~0.2 ms at most), larger ones by WebCrypto. */
 export const SYNC_MAX = 64 * 1024;
@@ -21,11 +22,5 @@ export async function sha256OfParts(parts: readonly Uint8Array[]): Promise<Uint8
     for (const p of parts) h.update(p);
     return h.digest();
   }
-  const all = new Uint8Array(size);
-  let off = 0;
-  for (const p of parts) {
-    all.set(p, off);
-    off += p.length;
-  }
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", all));
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", concatBytes(parts) as Uint8Array<ArrayBuffer>));
 }

@@ -17,7 +17,8 @@ import { deltaDigest } from "../domain/delta-digest.js";
 import { slicesOf } from "../domain/slices.js";
 import { decodeSummary } from "../domain/summary-codec.js";
 import { DEFAULT_CALIBRATION_BINS } from "../domain/calibration.js";
-import { type Accumulators, addSegmentColumns, addSegmentRows, subtractSegmentOutside, unpacksAny } from "./columnar-window.js";
+import { type Accumulators, MAX_CODES } from "./column-batch.js";
+import { addSegmentColumns, addSegmentRows, subtractSegmentOutside, unpacksAny } from "./columnar-window.js";
 import { releaseBlobs } from "./release-blobs.js";
 import type { CodedColumn } from "./dataset-hash.js";
 import type { Kernels } from "./kernels/types.js";
@@ -30,8 +31,6 @@ import { createSliceAccumulators, type SliceTableOptions, type WindowRead, type 
 import { mergeSegmentsAndTail, tailPageSize } from "./window-merge.js";
 
 type Source = WindowSource & SegmentStatisticsSource;
-/** Distinct group values an accumulator codes (u16 kernel codes, one kept for "absent"). */
-const MAX_GROUP_CODES = 65_535;
 /** A whole segment added to the tables: its hash leaf and the memo write of what was computed. */
 type Prepared = { leaf: SegmentLeaf; memo: Promise<void> | null };
 
@@ -162,7 +161,7 @@ export function createSummaryWindowReader(source: Source, kernels: Kernels, opts
       // is theirs — an unknown one is not), else its rows inside.
       // The summaries code every group of the segment, those only outside the bounds too: not
       // when that could take a slice past the kernels' 65,535 codes where its rows inside would not.
-      const room = sums.every((x, i) => x !== null && s.accs[i]!.groups() + x.v.length <= MAX_GROUP_CODES);
+      const room = sums.every((x, i) => x !== null && s.accs[i]!.groups() + x.v.length <= MAX_CODES);
       if (meta.deltaCount === pre!.deltas.length && room && subtractSegmentOutside(s, meta, attributes, f, t, pre!)) sums.forEach((x, i) => s.accs[i]!.addSummary(x!));
       else if (!(await addSegmentColumns(source, s, null, meta, attributes, f, t, pre!))) await addSegmentRows(source, s, null, meta, attributes, f, t);
     } else if (sums.every((x) => x !== null)) sums.forEach((x, i) => s.accs[i]!.addSummary(x!));

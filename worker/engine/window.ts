@@ -162,18 +162,26 @@ export function createSliceAccumulators(kernels: Kernels, attributes: readonly s
 }
 
 /**
+ * A group value's label (domain/slices groupLabel of its JSON text; null: absent), each
+ * distinct text parsed once: a page repeats few distinct values.
+ */
+export function createLabeller(): (g: string | null) => string | null {
+  const seen = new Map<string, string | null>();
+  return (g) => {
+    if (g === null) return null;
+    let l = seen.get(g);
+    if (l === undefined) seen.set(g, (l = groupLabel(JSON.parse(g))));
+    return l;
+  };
+}
+
+/**
  * Each row's group label per attribute (first `k` projected attributes; null: absent or empty).
  * Rows whose `groups` are one array (the tail's store shares one per distinct text) share one
  * labels array too, which addSliceRows then codes once: treat both as read-only.
  */
 export function rowLabels(rows: readonly SliceWindowRow[], k: number): (string | null)[][] {
-  // A page repeats few distinct values: each JSON text is parsed and labelled once.
-  const seen = new Map<string, string | null>();
-  const label = (g: string): string | null => {
-    let l = seen.get(g);
-    if (l === undefined) seen.set(g, (l = groupLabel(JSON.parse(g))));
-    return l;
-  };
+  const label = createLabeller();
   const byGroups = new Map<readonly (string | null)[], (string | null)[]>();
   return rows.map((r) => {
     let out = byGroups.get(r.groups);
